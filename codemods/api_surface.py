@@ -1,0 +1,87 @@
+"""What SQLAlchemy's sync and async APIs look like: the one table every rule reads.
+
+Qualified names are how objects are recognised (never by the spelling of a variable);
+the method sets come from the reference §3.1 / §4.2 (sqla-checks 01, 05, 06, 16).
+"""
+
+from __future__ import annotations
+
+SESSION_CLASSES = frozenset({
+    "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.session.Session",
+    "sqlmodel.Session",
+    "sqlmodel.orm.session.Session",
+})
+ASYNC_SESSION_CLASSES = frozenset({
+    "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.session.AsyncSession",
+    "sqlmodel.ext.asyncio.session.AsyncSession",
+})
+SQLMODEL_SESSION_CLASSES = frozenset({"sqlmodel.Session", "sqlmodel.orm.session.Session"})
+
+SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
+ASYNC_SESSIONMAKERS = frozenset({
+    "sqlalchemy.ext.asyncio.async_sessionmaker",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker",
+})
+
+ENGINE_FACTORIES = frozenset({
+    "sqlalchemy.create_engine",
+    "sqlalchemy.engine.create_engine",
+    "sqlalchemy.engine.create.create_engine",
+    "sqlmodel.create_engine",
+})
+ASYNC_ENGINE_FACTORIES = frozenset({
+    "sqlalchemy.ext.asyncio.create_async_engine",
+    "sqlalchemy.ext.asyncio.engine.create_async_engine",
+})
+ENGINE_CLASSES = frozenset({
+    "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine",
+    "sqlalchemy.ext.asyncio.AsyncEngine",
+})
+CONNECTION_CLASSES = frozenset({
+    "sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection",
+    "sqlalchemy.ext.asyncio.AsyncConnection",
+})
+
+SELECT_FUNCTIONS = frozenset({
+    "sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select",
+    "sqlalchemy.sql.expression.select", "sqlmodel.select",
+})
+ALIASED = frozenset({"sqlalchemy.orm.aliased", "sqlalchemy.orm.util.aliased"})
+
+DECLARATIVE_BASE_CLASSES = frozenset({
+    "sqlalchemy.orm.DeclarativeBase",
+    "sqlalchemy.orm.DeclarativeBaseNoMeta",
+    "sqlalchemy.orm.decl_api.DeclarativeBase",
+    "sqlalchemy.orm.MappedAsDataclass",
+})
+DECLARATIVE_BASE_FACTORIES = frozenset({
+    "sqlalchemy.orm.declarative_base",
+    "sqlalchemy.ext.declarative.declarative_base",
+    "sqlalchemy.orm.decl_api.declarative_base",
+})
+SQLMODEL_BASE = "sqlmodel.SQLModel"
+RELATIONSHIP_FUNCTIONS = frozenset({
+    "sqlalchemy.orm.relationship", "sqlalchemy.orm.relation", "sqlmodel.Relationship",
+})
+EAGER_JOINING_LOADERS = frozenset({"joinedload", "contains_eager"})
+
+# AsyncSession coroutines (§3.1). `begin`/`begin_nested` are awaitable "startables": awaited
+# when called as a statement, `async with` when entered.
+SESSION_COROUTINES = frozenset({
+    "execute", "scalar", "scalars", "stream", "stream_scalars", "get", "get_one", "refresh",
+    "delete", "delete_all", "merge", "merge_all", "flush", "commit", "rollback", "close",
+    "reset", "invalidate", "connection", "run_sync", "exec",
+})
+STARTABLES = frozenset({"begin", "begin_nested"})
+CONNECTION_COROUTINES = frozenset({
+    "execute", "scalar", "scalars", "exec_driver_sql", "commit", "rollback", "close",
+    "invalidate", "run_sync", "stream", "stream_scalars", "execution_options",
+    "get_raw_connection",
+})
+ENGINE_COROUTINES = frozenset({"dispose", "raw_connection"})
+ENGINE_CONTEXTS = frozenset({"connect", "begin"})
+
+# `async_sessionmaker(...)` keyword that keeps attributes readable after commit (§3.3).
+EXPIRE_ON_COMMIT = "expire_on_commit"

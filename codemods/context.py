@@ -1,0 +1,286 @@
+"""What every rule sees while a file is rewritten: scope, statements, findings, imports.
+
+One `Context` lives for one pass over one file. It tracks the scope stack (functions and
+classes, a stack not a flag), the statement stack (TODO comments attach to the innermost
+statement; suppression comments are honoured per statement), and the awaits already present.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+from .index import ModuleIndex
+from .plan import ObjKind, Plan
+from .results import Finding, Kind
+
+TODO_PREFIX = "# TODO(sqla-asyncify"
+_SUPPRESS = re.compile(r"#\s*sqla-asyncify:\s*ignore(?:\[(?P<codes>[A-Z0-9, ]+)\])?")
+ALL_CODES = "*"
+
+
+def todo_comment(code: str, message: str) -> str:
+    return f"{TODO_PREFIX} {code}): {message}"
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for Name/Attribute chains, else None."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def parse_expr(code: str) -> cst.BaseExpression:
+    return cst.parse_expression(code)
+
+
+def _statement_comments(stmt: cst.CSTNode) -> list[str]:
+    comments = [line.comment.value for line in getattr(stmt, "leading_lines", ())
+                if line.comment is not None]
+    if isinstance(stmt, cst.SimpleStatementLine) and stmt.trailing_whitespace.comment:
+        comments.append(stmt.trailing_whitespace.comment.value)
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.IndentedBlock) and body.header.comment:
+        comments.append(body.header.comment.value)
+    return comments
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    sides = {dotted(test.left), dotted(target.comparator)}
+    strings = [n.evaluated_value for n in (test.left, target.comparator)
+               if isinstance(n, cst.SimpleString)]
+    return isinstance(target.operator, cst.Equal) and "__name__" in sides and strings == [
+        "__main__"]
+
+
+def suppressed_codes(stmt: cst.CSTNode) -> set[str]:
+    codes: set[str] = set()
+    for comment in _statement_comments(stmt):
+        match = _SUPPRESS.search(comment)
+        if match:
+            listed = match.group("codes")
+            codes |= {c.strip() for c in listed.split(",")} if listed else {ALL_CODES}
+    return codes
+
+
+class Context:
+    def __init__(self, plan: Plan, ix: ModuleIndex, line_of: Callable[[cst.CSTNode], int | None],
+                 codemod_context: CodemodContext, async_target: bool = True) -> None:
+        self.plan = plan
+        self.ix = ix
+        self.async_target = async_target
+        self.codemod_context = codemod_context
+        self._line_of = line_of
+        self.findings: list[Finding] = []
+        self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
+        self.lambda_depth = 0
+        self.statements: list[cst.CSTNode] = []
+        self._pending_todos: dict[int, list[str]] = {}
+        self._suppressed: list[set[str]] = []
+        self.awaited: set[int] = set()  # ids of expressions already under `await`
+        self.statement_values: set[int] = set()  # ids of expressions that are whole statements
+        self.not_references: set[int] = set()  # ids of Names that are not variable references
+        self.import_depth = 0
+        self.main_guard: cst.If | None = None  # the module's `if __name__ == "__main__":`
+        self.with_items: set[int] = set()  # ids of expressions entered by `with`
+        self.iterated: set[int] = set()  # ids of expressions iterated by `for`
+        self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
+        # Set for the colouring pass: the project-wide async set and calls that cannot await.
+        self.async_functions: set[tuple[str, str]] = set()
+        self.blocked_calls: dict[tuple[str, int], str] = {}
+
+    # -- traversal bookkeeping (called by the pass driver) --------------------------------------
+    def enter(self, node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self.scopes.append((node.name.value, node))
+        elif isinstance(node, cst.Lambda):
+            self.lambda_depth += 1
+        elif isinstance(node, cst.Await):
+            self.awaited.add(id(node.expression))
+        elif isinstance(node, cst.Expr):
+            self.statement_values.add(id(node.value))
+        elif isinstance(node, cst.Attribute):
+            self.not_references.add(id(node.attr))
+        elif isinstance(node, (cst.Param, cst.FunctionDef, cst.ClassDef)):
+            self.not_references.add(id(node.name))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            self.not_references.add(id(node.keyword))
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            self.import_depth += 1
+        elif isinstance(node, cst.WithItem):
+            self.with_items.add(id(node.item))
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            self.iterated.add(id(node.iter))
+        if isinstance(node, cst.If) and not self.scopes and _is_main_guard(node.test):
+            self.main_guard = node
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.statements.append(node)
+            self._suppressed.append(suppressed_codes(node))
+
+    def leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
+        if isinstance(original, (cst.FunctionDef, cst.ClassDef)):
+            self.scopes.pop()
+        elif isinstance(original, cst.Lambda):
+            self.lambda_depth -= 1
+        elif isinstance(original, (cst.Import, cst.ImportFrom)):
+            self.import_depth -= 1
+        if original is self.main_guard:
+            self.main_guard = None
+        if isinstance(updated, cst.Attribute | cst.Subscript):
+            updated = updated.with_changes(value=parenthesize(updated.value))
+        elif isinstance(updated, cst.Call):
+            updated = updated.with_changes(func=parenthesize(updated.func))
+        if isinstance(original, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.statements.pop()
+            self._suppressed.pop()
+            todos = self._pending_todos.pop(id(original), None)
+            if todos:
+                updated = self._attach_todos(updated, todos)
+        return updated
+
+    def _attach_todos(self, stmt: cst.CSTNode, todos: list[str]) -> cst.CSTNode:
+        if isinstance(stmt, cst.FlattenSentinel):
+            first, *rest = stmt.nodes
+            return cst.FlattenSentinel([self._attach_todos(first, todos), *rest])
+        if not hasattr(stmt, "leading_lines"):
+            return stmt
+        existing = {line.comment.value for line in stmt.leading_lines if line.comment}
+        new_lines = [cst.EmptyLine(comment=cst.Comment(text)) for text in dict.fromkeys(todos)
+                     if text not in existing]
+        if not new_lines:
+            return stmt
+        return stmt.with_changes(leading_lines=[*stmt.leading_lines, *new_lines])
+
+    def is_suppressed(self, code: str) -> bool:
+        return any(ALL_CODES in s or code in s for s in self._suppressed)
+
+    # -- scope ----------------------------------------------------------------------------------
+    @property
+    def scope(self) -> str:
+        return ".".join(name for name, _ in self.scopes)
+
+    @property
+    def function(self) -> cst.FunctionDef | None:
+        """The innermost scope when it is a function (None at module or class level)."""
+        if self.scopes and isinstance(self.scopes[-1][1], cst.FunctionDef):
+            return self.scopes[-1][1]
+        return None
+
+    # -- facts ----------------------------------------------------------------------------------
+    def kind(self, expr: cst.BaseExpression) -> ObjKind | None:
+        name = dotted(expr)
+        return self.plan.kind(self.ix, self.scope, name) if name else None
+
+    def qualify(self, expr: cst.BaseExpression) -> str | None:
+        name = dotted(expr)
+        return self.plan.qualify(self.ix, name) if name else None
+
+    def is_reference(self, node: cst.Name | cst.Attribute) -> bool:
+        """True for a name or dotted name read as a value (not a def, param, keyword, import)."""
+        return not self.import_depth and id(node) not in self.not_references
+
+    def line(self, node: cst.CSTNode) -> int:
+        line = self._line_of(node)
+        if line is None:
+            for stmt in reversed(self.statements):
+                line = self._line_of(stmt)
+                if line is not None:
+                    break
+        return line or 0
+
+    # -- findings -------------------------------------------------------------------------------
+    def record(self, code: str, kind: Kind, message: str, node: cst.CSTNode) -> None:
+        self.findings.append(Finding(self.line(node), code, kind, message))
+
+    def change(self, code: str, message: str, node: cst.CSTNode) -> None:
+        self.record(code, Kind.CHANGE, message, node)
+
+    def todo(self, code: str, message: str, node: cst.CSTNode) -> None:
+        """Record a TODO and leave a marker comment above the enclosing statement."""
+        self.record(code, Kind.TODO, message, node)
+        if self.statements:
+            self._pending_todos.setdefault(id(self.statements[-1]), []).append(
+                todo_comment(code, message))
+
+    def await_(self, code: str, expr: cst.BaseExpression, node: cst.CSTNode,
+               what: str) -> cst.BaseExpression:
+        """`await expr`, or the unchanged expression and a TODO where await is impossible."""
+        reason = self.cannot_await()
+        if reason:
+            self.todo(code, f"{what} must be awaited, but {reason}", node)
+            return expr
+        self.io_scopes.add(self.scope)
+        return cst.Await(expression=expr)
+
+    def cannot_await(self) -> str | None:
+        if self.lambda_depth:
+            return "it is inside a lambda (rewrite it as an async def)"
+        function = self.function
+        if function is None:
+            return "it runs at module level (move it into an async function)"
+        reason = self.plan.cannot_be_async((self.ix.module, self.scope)) if (
+            self.scope in self.ix.functions) else None
+        return f"{reason} (load the data before, or use run_sync)" if reason else None
+
+    # -- imports --------------------------------------------------------------------------------
+    def import_name(self, module: str, name: str,
+                    equivalents: frozenset[str] = frozenset()) -> str:
+        """The local name to use for `module.name`, adding `from module import name` if needed.
+
+        An existing import of the same object (or of one of `equivalents`) is reused; a
+        clash with another object of that name imports it as `sa_<name>` instead.
+        """
+        wanted = {f"{module}.{name}", *equivalents}
+        for local, qualified in self.ix.imports.items():
+            if qualified in wanted:
+                return local
+        asname = None
+        if name in self.ix.imports or name in self.ix.module_names:
+            asname = f"sa_{name}"
+        AddImportsVisitor.add_needed_import(self.codemod_context, module, name, asname)
+        return asname or name
+
+    def import_module(self, module: str) -> str:
+        for local, qualified in self.ix.imports.items():
+            if qualified == module and "." not in local:
+                return local
+        AddImportsVisitor.add_needed_import(self.codemod_context, module)
+        return module
+
+    def drop_import(self, module: str, name: str, asname: str | None = None) -> None:
+        """Remove `from module import name` if nothing uses it any more."""
+        RemoveImportsVisitor.remove_unused_import(self.codemod_context, module, name, asname)
+
+
+def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """Parentheses an `await` needs when it is the target of `.attr`, `[i]` or a call."""
+    if isinstance(expr, cst.Await) and not expr.lpar:
+        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return expr
+
+
+def with_keyword_default(call: cst.Call, keyword: str, value: str) -> cst.Call | None:
+    """The call with `keyword=value` appended, or None when the keyword is already given."""
+    if any(a.keyword is not None and a.keyword.value == keyword for a in call.args) or any(
+            a.star == "**" for a in call.args):
+        return None
+    args = list(call.args)
+    if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+        args[-1] = args[-1].with_changes(
+            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    args.append(cst.Arg(keyword=cst.Name(keyword), value=parse_expr(value),
+                        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                              whitespace_after=cst.SimpleWhitespace(""))))
+    return call.with_changes(args=args)

@@ -1,0 +1,373 @@
+"""The project index: one fast read of every module with the stdlib `ast` parser.
+
+It records raw facts only — imports, classes (for mapped classes and their relationships),
+functions, where names get their values, and calls between functions. Decisions over these facts
+live in `plan.py`; nothing here knows which rule will use them.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Binding origins: how a name got its value.
+CALL = "call"  # x = f(...)            target: dotted name of f
+ENTER = "enter"  # with f(...) as x      target: dotted name of f
+ALIAS = "alias"  # x = y                 target: dotted name of y
+PARAM = "param"  # def f(x: T)           target: dotted names in the annotation
+QUERY = "query"  # x.query(E, ...)       target: dotted name of E (evidence that x is a session)
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    origin: str
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CallSite:
+    scope: str
+    callee: str
+    args: tuple[str | None, ...]
+    kwargs: tuple[tuple[str, str | None], ...]
+    line: int
+
+
+@dataclass
+class FunctionInfo:
+    qualname: str
+    line: int
+    is_async: bool
+    params: tuple[str, ...]
+    decorators: tuple[str, ...]
+    is_generator: bool
+    owner_class: str | None
+
+
+@dataclass(frozen=True)
+class RelationshipInfo:
+    attr: str
+    target: str | None
+    uselist: bool | None
+    lazy: str | None
+
+
+@dataclass
+class ClassInfo:
+    qualname: str
+    line: int
+    bases: tuple[str, ...]
+    keywords: dict[str, str]
+    relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
+    abstract: bool = False
+
+
+@dataclass
+class ModuleIndex:
+    module: str
+    path: str
+    digest: str
+    imports: dict[str, str] = field(default_factory=dict)
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    calls: list[CallSite] = field(default_factory=list)
+    module_names: set[str] = field(default_factory=set)
+    has_bulk_listeners: bool = False
+
+    def qualify(self, dotted: str) -> str:
+        """Resolve a dotted name as written in this module to a qualified name."""
+        head, _, rest = dotted.partition(".")
+        if head in self.imports:
+            base = self.imports[head]
+        elif head in self.module_names:
+            base = f"{self.module}.{head}" if self.module else head
+        else:
+            return dotted
+        return f"{base}.{rest}" if rest else base
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """`a.b.c` for Name/Attribute chains, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def module_name_for(path: Path) -> str:
+    """Dotted module name, found by walking up through packages (`__init__.py`)."""
+    path = path.resolve()
+    parts = [] if path.stem == "__init__" else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").exists():
+        parts.append(folder.name)
+        folder = folder.parent
+    return ".".join(reversed(parts))
+
+
+def _annotation_names(node: ast.AST | None) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return ()
+    names = []
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Name, ast.Attribute)):
+            dotted = dotted_name(sub)
+            if dotted:
+                names.append(dotted)
+    return tuple(names)
+
+
+def _keyword_text(call: ast.Call, name: str) -> str | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            if isinstance(kw.value, ast.Constant):
+                return repr(kw.value.value) if isinstance(kw.value.value, str) else str(
+                    kw.value.value)
+            return ast.unparse(kw.value)
+    return None
+
+
+class _Indexer(ast.NodeVisitor):
+    def __init__(self, index: ModuleIndex) -> None:
+        self.index = index
+        self.scopes: list[str] = []
+        self.classes: list[str] = []
+        self.lambda_params: list[set[str]] = []
+
+    # -- scopes -------------------------------------------------------------------------------
+    @property
+    def scope(self) -> str:
+        return ".".join(self.scopes)
+
+    def _bind(self, name: str, origin: str, targets: tuple[str, ...]) -> None:
+        self.index.bindings.setdefault(self.scope, []).append(Binding(name, origin, targets))
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.index.imports[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".")[0]
+                self.index.imports[head] = head
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            package = self.index.module.split(".")
+            if not self.index.path.endswith("__init__.py"):
+                package = package[:-1]
+            package = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            base = ".".join([*package, base] if base else package)
+        for alias in node.names:
+            if alias.name != "*":
+                self.index.imports[alias.asname or alias.name] = f"{base}.{alias.name}"
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if not self.scopes:
+            self.index.module_names.add(node.name)
+        qualname = ".".join([*self.scopes, node.name])
+        args = node.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        is_generator = any(
+            isinstance(sub, (ast.Yield, ast.YieldFrom)) for sub in _own_nodes(node)
+        )
+        self.index.functions[qualname] = FunctionInfo(
+            qualname=qualname,
+            line=node.lineno,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            params=tuple(a.arg for a in params),
+            decorators=tuple(filter(None, (dotted_name(d.func if isinstance(d, ast.Call) else d)
+                                           for d in node.decorator_list))),
+            is_generator=is_generator,
+            owner_class=".".join(self.scopes) if self.classes and self.classes[-1] == ".".join(
+                self.scopes) else None,
+        )
+        for d in node.decorator_list:
+            self.visit(d)
+        self.scopes.append(node.name)
+        for a in params:
+            self._bind(a.arg, PARAM, _annotation_names(a.annotation))
+        for stmt in node.body:
+            self.visit(stmt)
+        self.scopes.pop()
+
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if not self.scopes:
+            self.index.module_names.add(node.name)
+        qualname = ".".join([*self.scopes, node.name])
+        info = ClassInfo(
+            qualname=qualname,
+            line=node.lineno,
+            bases=tuple(filter(None, map(dotted_name, node.bases))),
+            keywords={kw.arg: ast.unparse(kw.value) for kw in node.keywords if kw.arg},
+        )
+        for stmt in node.body:
+            self._class_attribute(info, stmt)
+        self.index.classes[qualname] = info
+        self.scopes.append(node.name)
+        self.classes.append(qualname)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.classes.pop()
+        self.scopes.pop()
+
+    def _class_attribute(self, info: ClassInfo, stmt: ast.stmt) -> None:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value, annotation = stmt.targets[0], stmt.value, None
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value, annotation = stmt.target, stmt.value, stmt.annotation
+        else:
+            return
+        if not isinstance(target, ast.Name):
+            return
+        if target.id == "__abstract__" and isinstance(value, ast.Constant) and value.value:
+            info.abstract = True
+        if not isinstance(value, ast.Call):
+            return
+        func = dotted_name(value.func)
+        if func is None or func.split(".")[-1] not in {"relationship", "relation", "Relationship"}:
+            return
+        info.relationships[target.id] = _relationship(target.id, value, annotation)
+
+    # -- bindings and calls ---------------------------------------------------------------------
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._assign(target, node.value)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._assign(node.target, node.value)
+        if isinstance(node.target, ast.Name):
+            self._bind(node.target.id, PARAM, _annotation_names(node.annotation))
+        self.generic_visit(node)
+
+    def _assign(self, target: ast.expr, value: ast.expr) -> None:
+        if not isinstance(target, ast.Name):
+            return
+        if not self.scopes:
+            self.index.module_names.add(target.id)
+        if isinstance(value, ast.Call):
+            callee = dotted_name(value.func)
+            if callee:
+                self._bind(target.id, CALL, (callee,))
+        elif (dotted := dotted_name(value)) is not None:
+            self._bind(target.id, ALIAS, (dotted,))
+
+    def _with(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            expr = item.context_expr
+            if isinstance(item.optional_vars, ast.Name) and isinstance(expr, ast.Call):
+                callee = dotted_name(expr.func)
+                if callee:
+                    self._bind(item.optional_vars.id, ENTER, (callee,))
+        self.generic_visit(node)
+
+    visit_With = _with
+    visit_AsyncWith = _with
+
+    def visit_Call(self, node: ast.Call) -> None:
+        callee = dotted_name(node.func)
+        if callee:
+            receiver, _, method = callee.rpartition(".")
+            in_lambda = any(receiver in params for params in self.lambda_params)
+            if method == "query" and receiver and "." not in receiver and node.args and (
+                    not in_lambda):
+                first = dotted_name(node.args[0])
+                if first:
+                    self._bind(receiver, QUERY, (first.split(".")[0],))
+            if method in {"listen", "listens_for"} and any(
+                isinstance(a, ast.Constant) and a.value in {"after_bulk_update",
+                                                             "after_bulk_delete"}
+                for a in node.args
+            ):
+                self.index.has_bulk_listeners = True
+            self.index.calls.append(CallSite(
+                scope=self.scope,
+                callee=callee,
+                args=tuple(dotted_name(a) for a in node.args),
+                kwargs=tuple((kw.arg, dotted_name(kw.value)) for kw in node.keywords if kw.arg),
+                line=node.lineno,
+            ))
+        self.generic_visit(node)
+
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        args = node.args
+        self.lambda_params.append({a.arg for a in [*args.posonlyargs, *args.args,
+                                                   *args.kwonlyargs]})
+        self.generic_visit(node)
+        self.lambda_params.pop()
+
+
+def _own_nodes(func: ast.AST):
+    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _relationship(attr: str, call: ast.Call, annotation: ast.expr | None) -> RelationshipInfo:
+    target = None
+    if call.args:
+        first = call.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            target = first.value
+        else:
+            target = dotted_name(first)
+    uselist: bool | None = None
+    if annotation is not None:
+        text = ast.unparse(annotation)
+        inner = text.replace("Mapped[", "").replace("DynamicMapped[", "")
+        if any(inner.lstrip("\"'").startswith(p) for p in ("list[", "List[", "set[", "Set[")):
+            uselist = True
+        elif text.startswith(("Mapped[", "\"Mapped[")):
+            uselist = False
+        if target is None:
+            names = [n for n in _annotation_names(annotation)
+                     if n not in {"Mapped", "list", "List", "Optional", "set", "Set",
+                                  "DynamicMapped", "WriteOnlyMapped"}]
+            target = names[-1] if names else None
+    uselist_kw = _keyword_text(call, "uselist")
+    if uselist_kw in {"True", "False"}:
+        uselist = uselist_kw == "True"
+    lazy = _keyword_text(call, "lazy")
+    kwargs = next((kw.value for kw in call.keywords if kw.arg == "sa_relationship_kwargs"), None)
+    if lazy is None and isinstance(kwargs, ast.Dict):
+        for key, value in zip(kwargs.keys, kwargs.values, strict=False):
+            if isinstance(key, ast.Constant) and key.value == "lazy" and isinstance(
+                    value, ast.Constant):
+                lazy = repr(value.value)
+    return RelationshipInfo(attr=attr, target=target, uselist=uselist,
+                            lazy=lazy.strip("'\"") if lazy else None)
+
+
+def index_source(source: str, path: str, module: str | None = None) -> ModuleIndex:
+    """Index one module's text. Raises SyntaxError for text that does not parse."""
+    tree = ast.parse(source, filename=path)
+    digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    if module is None:
+        module = module_name_for(Path(path)) if path and not path.startswith("<") else ""
+    index = ModuleIndex(module=module, path=path, digest=digest)
+    _Indexer(index).visit(tree)
+    return index

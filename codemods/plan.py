@@ -1,0 +1,325 @@
+"""Pure decisions over the project index: what each name is, which functions become async.
+
+Nothing here reads files. A `Plan` answers the questions the rewrite rules ask:
+- what kind of SQLAlchemy object a name holds in a scope (session, factory, engine, …),
+  following assignments, `with` targets, annotations, call sites and imports across modules;
+- which classes are mapped, and their relationships;
+- which function a call refers to, and which functions must become `async def`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from . import api_surface as api
+from .index import ALIAS, CALL, ENTER, PARAM, QUERY, Binding, CallSite, ClassInfo, ModuleIndex
+
+
+class ObjKind(str, enum.Enum):
+    SESSION = "session"
+    FACTORY = "sessionmaker"
+    ENGINE = "engine"
+    CONNECTION = "connection"
+    ENTITY = "entity"  # a mapped class or an aliased() of one
+
+
+FunctionRef = tuple[str, str]  # (module, qualname)
+
+# Functions Python cannot make `async def` without changing how they are called.
+_SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property",
+                                   "validates", "hybrid_property", "setter", "getter"})
+
+
+def _scope_chain(scope: str) -> list[str]:
+    parts = scope.split(".") if scope else []
+    return [".".join(parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+@dataclass
+class Plan:
+    modules: dict[str, ModuleIndex]
+    _kinds: dict[tuple[str, str, str], ObjKind | None] = field(default_factory=dict)
+    _callers: dict[FunctionRef, list[tuple[ModuleIndex, CallSite]]] | None = None
+    _mapped: dict[str, ClassInfo] | None = None
+
+    @classmethod
+    def build(cls, indexes: Iterable[ModuleIndex]) -> Plan:
+        return cls(modules={ix.module: ix for ix in indexes})
+
+    # -- name resolution across modules ---------------------------------------------------------
+    def lookup(self, qualified: str, depth: int = 0) -> tuple[ModuleIndex, str] | None:
+        """The project module and top-level name a qualified name points to (following imports)."""
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, -1, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                ix = self.modules[module]
+                name = ".".join(parts[cut:])
+                head = name.split(".")[0]
+                if head in ix.imports and head not in ix.module_names and depth < 8:
+                    return self.lookup(ix.qualify(name), depth + 1)
+                return ix, name
+        return None
+
+    def qualify(self, ix: ModuleIndex, dotted: str) -> str:
+        """Qualified name, with project re-exports followed to the defining module."""
+        qualified = ix.qualify(dotted)
+        found = self.lookup(qualified)
+        if found and found[0].module:
+            return f"{found[0].module}.{found[1]}"
+        return qualified
+
+    # -- mapped classes -------------------------------------------------------------------------
+    @property
+    def mapped_classes(self) -> dict[str, ClassInfo]:
+        """Every mapped class of the project by qualified name."""
+        if self._mapped is None:
+            self._mapped = self._find_mapped()
+        return self._mapped
+
+    def _find_mapped(self) -> dict[str, ClassInfo]:
+        classes = {self._qualname(ix, c.qualname): (ix, c)
+                   for ix in self.modules.values() for c in ix.classes.values()}
+        bases: set[str] = set(api.DECLARATIVE_BASE_CLASSES) | {api.SQLMODEL_BASE}
+        for ix in self.modules.values():
+            for binding in ix.bindings.get("", []):
+                if binding.origin == CALL and self.qualify(ix, binding.targets[0]) in (
+                        api.DECLARATIVE_BASE_FACTORIES):
+                    bases.add(self._qualname(ix, binding.name))
+        mapped: dict[str, ClassInfo] = {}
+        changed = True
+        while changed:
+            changed = False
+            for name, (ix, info) in classes.items():
+                if name in bases or name in mapped:
+                    continue
+                qualified_bases = [self.qualify(ix, b) for b in info.bases]
+                sqlmodel = any(b == api.SQLMODEL_BASE for b in qualified_bases)
+                if sqlmodel and info.keywords.get("table") != "True":
+                    if not info.relationships:
+                        bases.add(name)  # a SQLModel data model: not a table, but a base
+                        changed = True
+                    continue
+                if any(b in bases for b in qualified_bases) or any(
+                        b in mapped for b in qualified_bases):
+                    if info.abstract or (not sqlmodel and any(
+                            b in api.DECLARATIVE_BASE_CLASSES for b in qualified_bases)):
+                        bases.add(name)  # `class Base(DeclarativeBase)` or an abstract mixin
+                    else:
+                        mapped[name] = info
+                    changed = True
+        return mapped
+
+    @staticmethod
+    def _qualname(ix: ModuleIndex, name: str) -> str:
+        return f"{ix.module}.{name}" if ix.module else name
+
+    def mapped_class(self, ix: ModuleIndex, scope: str, dotted: str) -> str | None:
+        """Qualified name of the mapped class `dotted` denotes (a class or an `aliased()` of one)."""
+        for binding in self._bindings(ix, scope, dotted):
+            if binding.origin == CALL and self.qualify(ix, binding.targets[0]) in api.ALIASED:
+                continue  # aliases resolved by the caller through `aliased_class`
+            if binding.origin == ALIAS:
+                return self.mapped_class(ix, scope, binding.targets[0])
+            return None
+        qualified = self.qualify(ix, dotted)
+        return qualified if qualified in self.mapped_classes else None
+
+    def is_alias(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+        return any(b.origin == CALL and self.qualify(ix, b.targets[0]) in api.ALIASED
+                   for b in self._bindings(ix, scope, name))
+
+    def relationship_target(self, class_qualname: str, attr: str) -> str | None:
+        """Qualified mapped class a relationship points to, if it can be resolved."""
+        info = self.mapped_classes.get(class_qualname)
+        rel = info.relationships.get(attr) if info else None
+        if rel is None or rel.target is None:
+            return None
+        module = class_qualname.rpartition(".")[0]
+        ix = self.modules.get(module)
+        if ix is not None:
+            qualified = self.qualify(ix, rel.target)
+            if qualified in self.mapped_classes:
+                return qualified
+        simple = rel.target.rpartition(".")[2]
+        same_name = [q for q in self.mapped_classes if q.rpartition(".")[2] == simple]
+        return same_name[0] if len(same_name) == 1 else None
+
+    def joined_collections(self, class_qualname: str) -> bool:
+        """True when the mapper eagerly joins a collection (rows repeat: `.unique()` required)."""
+        info = self.mapped_classes.get(class_qualname)
+        return info is not None and any(
+            r.lazy == "joined" and r.uselist is not False for r in info.relationships.values())
+
+    # -- what a name holds ----------------------------------------------------------------------
+    def _bindings(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:
+        for s in _scope_chain(scope):
+            found = [b for b in ix.bindings.get(s, []) if b.name == name]
+            if found:
+                return found
+        return []
+
+    def kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
+        """The kind of SQLAlchemy object a plain name holds in `scope` of module `ix`."""
+        if "." in dotted:
+            found = self.lookup(self.qualify(ix, dotted))
+            if found and "." not in found[1]:
+                return self.kind(found[0], "", found[1])
+            return None
+        key = (ix.module, scope, dotted)
+        if key in self._kinds:
+            return self._kinds[key]
+        self._kinds[key] = None  # recursion guard: a cycle proves nothing
+        result = self._kind_uncached(ix, scope, dotted)
+        self._kinds[key] = result
+        return result
+
+    def _kind_uncached(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
+        bindings = self._bindings(ix, scope, name)
+        for binding in bindings:
+            kind = self._binding_kind(ix, scope, binding)
+            if kind is not None:
+                return kind
+        if bindings:
+            return None
+        qualified = ix.qualify(name)
+        if qualified != name:
+            found = self.lookup(qualified)
+            if found and "." not in found[1]:
+                return self.kind(found[0], "", found[1])
+        return None
+
+    def _binding_kind(self, ix: ModuleIndex, scope: str, binding: Binding) -> ObjKind | None:
+        if binding.origin == ALIAS:
+            return self.kind(ix, scope, binding.targets[0])
+        if binding.origin == QUERY:
+            return ObjKind.SESSION if self.mapped_class(ix, scope, binding.targets[0]) else None
+        if binding.origin == PARAM:
+            for target in binding.targets:
+                qualified = self.qualify(ix, target)
+                if qualified in api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES:
+                    return ObjKind.SESSION
+                if qualified in api.ENGINE_CLASSES:
+                    return ObjKind.ENGINE
+                if qualified in api.CONNECTION_CLASSES:
+                    return ObjKind.CONNECTION
+            return self._param_kind_from_callers(ix, scope, binding.name)
+        return self.call_result_kind(ix, scope, binding.targets[0], entered=binding.origin == ENTER)
+
+    def call_result_kind(self, ix: ModuleIndex, scope: str, callee: str,
+                         entered: bool = False) -> ObjKind | None:
+        """What `callee(...)` returns (or, with `entered`, what `with callee(...) as x` binds)."""
+        qualified = self.qualify(ix, callee)
+        if qualified in api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES:
+            return ObjKind.SESSION
+        if qualified in api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS:
+            return ObjKind.FACTORY
+        if qualified in api.ENGINE_FACTORIES | api.ASYNC_ENGINE_FACTORIES:
+            return ObjKind.ENGINE
+        if qualified in api.ALIASED:
+            return ObjKind.ENTITY
+        receiver, _, method = callee.rpartition(".")
+        if not receiver:
+            return ObjKind.SESSION if self.kind(ix, scope, callee) is ObjKind.FACTORY else None
+        receiver_kind = self.kind(ix, scope, receiver)
+        if receiver_kind is ObjKind.FACTORY and method == "begin" and entered:
+            return ObjKind.SESSION
+        if receiver_kind is ObjKind.ENGINE and method in api.ENGINE_CONTEXTS:
+            return ObjKind.CONNECTION
+        if receiver_kind is None and "." not in receiver:
+            # `maker()` / `maker.begin()` where `maker` is a module attribute elsewhere
+            return None
+        return None
+
+    def _param_kind_from_callers(self, ix: ModuleIndex, scope: str,
+                                 name: str) -> ObjKind | None:
+        func = ix.functions.get(scope)
+        if func is None or name not in func.params:
+            return None
+        position = func.params.index(name)
+        offset = 1 if func.owner_class and func.params[:1] in (("self",), ("cls",)) else 0
+        for caller_ix, site in self.callers((ix.module, scope)):
+            arg: str | None = dict(site.kwargs).get(name)
+            via_attribute = "." in site.callee
+            index = position - (offset if via_attribute else 0)
+            if arg is None and 0 <= index < len(site.args):
+                arg = site.args[index]
+            if arg is not None:
+                kind = self.kind(caller_ix, site.scope, arg)
+                if kind in (ObjKind.SESSION, ObjKind.ENGINE, ObjKind.CONNECTION):
+                    return kind
+        return None
+
+    # -- functions and calls --------------------------------------------------------------------
+    def resolve_function(self, ix: ModuleIndex, scope: str, callee: str) -> FunctionRef | None:
+        """Which project function a call `callee(...)` made in `scope` refers to."""
+        head, _, rest = callee.partition(".")
+        if head in ("self", "cls") and rest and "." not in rest:
+            for s in _scope_chain(scope):
+                info = ix.functions.get(s)
+                if info and info.owner_class:
+                    candidate = f"{info.owner_class}.{rest}"
+                    return (ix.module, candidate) if candidate in ix.functions else None
+            return None
+        for s in _scope_chain(scope):
+            candidate = f"{s}.{callee}" if s else callee
+            if candidate in ix.functions:
+                return ix.module, candidate
+            if any(b.name == head for b in ix.bindings.get(s, [])) and s:
+                return None  # shadowed by a local variable
+        qualified = ix.qualify(callee)
+        if qualified == callee:
+            return None
+        found = self.lookup(qualified)
+        if found and found[1] in found[0].functions:
+            return found[0].module, found[1]
+        return None
+
+    def callers(self, ref: FunctionRef) -> list[tuple[ModuleIndex, CallSite]]:
+        if self._callers is None:
+            self._callers = {}
+            for ix in self.modules.values():
+                for site in ix.calls:
+                    target = self.resolve_function(ix, site.scope, site.callee)
+                    if target is not None:
+                        self._callers.setdefault(target, []).append((ix, site))
+        return self._callers.get(ref, [])
+
+    def cannot_be_async(self, ref: FunctionRef) -> str | None:
+        """Why a function must stay synchronous, or None when it can become `async def`."""
+        info = self.modules[ref[0]].functions[ref[1]]
+        name = ref[1].rpartition(".")[2]
+        if name.startswith("__") and name.endswith("__"):
+            return f"special method {name}() cannot be async"
+        for decorator in info.decorators:
+            if decorator.rpartition(".")[2] in _SYNC_ONLY_DECORATORS or decorator in (
+                    _SYNC_ONLY_DECORATORS):
+                return f"@{decorator} cannot be async"
+        return None
+
+    def colour(self, io_functions: set[FunctionRef]) -> tuple[set[FunctionRef], dict]:
+        """Fixed point: functions doing I/O and every function that calls one become async.
+
+        Returns the async set and, for calls that cannot be awaited (the caller must stay
+        sync), a map from (module, line) to the reason.
+        """
+        result: set[FunctionRef] = set()
+        blocked: dict[tuple[str, int], str] = {}
+        todo = [ref for ref in io_functions if ref[1] in self.modules[ref[0]].functions]
+        while todo:
+            ref = todo.pop()
+            if ref in result:
+                continue
+            result.add(ref)
+            for caller_ix, site in self.callers(ref):
+                caller = (caller_ix.module, site.scope)
+                if site.scope not in caller_ix.functions:
+                    continue  # module or class level: handled by the entry-point rule
+                reason = self.cannot_be_async(caller)
+                if reason:
+                    blocked[(caller_ix.module, site.line)] = reason
+                elif caller not in result:
+                    todo.append(caller)
+        return result, blocked

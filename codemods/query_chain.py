@@ -1,0 +1,249 @@
+"""Reading a legacy `session.query(...)` chain and building the equivalent `select()`.
+
+`unwind` splits `s.query(A).filter(x).order_by(y).first()` into its parts; `SelectBuilder`
+turns the non-terminal steps into a `select()` statement and says what the rows hold, so the
+terminal can be executed faithfully (reference §2 and the §2.1 decision table).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from . import api_surface as api
+from .context import Context, dotted
+
+
+class Unsupported(Exception):
+    """The chain has no faithful `select()` form here; the message says why."""
+
+
+class RowShape(str, enum.Enum):
+    ENTITY = "entity"  # one mapped class: rows are objects → session.scalars()
+    MIXED = "mixed"  # at least one mapped class plus other elements: Rows
+    COLUMNS = "columns"  # columns / expressions only: Rows, never de-duplicated
+
+
+@dataclass
+class QueryChain:
+    session: cst.BaseExpression
+    query_call: cst.Call
+    steps: list[tuple[str, cst.Call]]  # method name and its call, innermost first
+
+
+def unwind(expr: cst.BaseExpression) -> QueryChain | None:
+    """The chain below `expr` if it starts with `<something>.query(...)`."""
+    steps: list[tuple[str, cst.Call]] = []
+    node = expr
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        name = node.func.attr.value
+        if name == "query":
+            return QueryChain(node.func.value, node, list(reversed(steps)))
+        steps.append((name, node))
+        node = node.func.value
+    return None
+
+
+# Query methods whose Select counterpart has the same name and meaning (reference §2).
+_SAME_NAME = frozenset({
+    "where", "order_by", "group_by", "having", "limit", "offset", "slice", "join", "outerjoin",
+    "options", "distinct", "select_from", "with_for_update", "execution_options", "params",
+    "correlate", "add_columns",
+})
+_JOINS = frozenset({"join", "outerjoin"})
+# Functions/methods producing column expressions rather than entities.
+_COLUMN_METHODS = frozenset({"label", "desc", "asc", "distinct", "cast", "op", "collate",
+                             "is_", "isnot", "in_", "like", "ilike", "concat"})
+
+
+@dataclass
+class Element:
+    node: cst.BaseExpression
+    entity: str | None  # qualified mapped class for entities (None = column or unknown class)
+    is_entity: bool
+    source: cst.BaseExpression | None  # the entity expression a column belongs to
+
+
+@dataclass
+class Statement:
+    """A built `select()` and what its rows hold."""
+
+    expr: cst.BaseExpression
+    elements: list[Element]
+    may_repeat_entities: bool
+    where: list[cst.Arg] = field(default_factory=list)  # for delete()/update()
+
+    @property
+    def shape(self) -> RowShape:
+        entities = sum(e.is_entity for e in self.elements)
+        if entities == 1 and len(self.elements) == 1:
+            return RowShape.ENTITY
+        return RowShape.MIXED if entities else RowShape.COLUMNS
+
+    @property
+    def needs_unique(self) -> bool:
+        """Legacy Query de-duplicated rows holding entities; `select()` must say `.unique()`."""
+        return self.shape is not RowShape.COLUMNS and self.may_repeat_entities
+
+
+def _call(func: cst.BaseExpression, args: list[cst.Arg] | tuple[cst.Arg, ...]) -> cst.Call:
+    return cst.Call(func=func, args=list(args))
+
+
+def _method(expr: cst.BaseExpression, name: str, args=()) -> cst.Call:
+    return _call(cst.Attribute(value=expr, attr=cst.Name(name)), args)
+
+
+def _comma_args(args: list[cst.Arg]) -> list[cst.Arg]:
+    """Arguments separated by `, ` (the last one without a trailing comma)."""
+    return [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            if i < len(args) - 1 else a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            for i, a in enumerate(args)]
+
+
+class SelectBuilder:
+    """Builds the `select()` for a chain's non-terminal steps."""
+
+    def __init__(self, ctx: Context, select_name: str) -> None:
+        self.ctx = ctx
+        self.select_name = select_name
+
+    # -- elements -------------------------------------------------------------------------------
+    def element(self, arg: cst.Arg) -> Element:
+        if arg.star:
+            raise Unsupported("a starred argument hides what the query selects")
+        node = arg.value
+        name = dotted(node)
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        if name is not None:
+            mapped = plan.mapped_class(ix, scope, name)
+            if mapped is not None:
+                return Element(node, mapped, True, node)
+            if "." not in name and plan.is_alias(ix, scope, name):
+                return Element(node, None, True, node)
+            if isinstance(node, cst.Attribute):
+                owner = dotted(node.value)
+                if owner and (plan.mapped_class(ix, scope, owner) or plan.is_alias(
+                        ix, scope, owner)):
+                    return Element(node, None, False, node.value)
+        if isinstance(node, cst.Call):
+            callee = dotted(node.func) or ""
+            qualified = self.ctx.qualify(node.func) or ""
+            if qualified in api.ALIASED:
+                return Element(node, None, True, node)
+            if qualified.startswith("sqlalchemy.") or callee.startswith("func.") or (
+                    callee.rpartition(".")[2] in _COLUMN_METHODS):
+                return Element(node, None, False, None)
+        if isinstance(node, (cst.BaseNumber, cst.BaseString)):
+            return Element(node, None, False, None)
+        shown = cst.Module([]).code_for_node(node)
+        raise Unsupported(f"cannot tell whether `{shown}` is a mapped class or a column")
+
+    # -- the statement --------------------------------------------------------------------------
+    def build(self, chain: QueryChain, steps: list[tuple[str, cst.Call]],
+              for_dml: bool = False) -> Statement:
+        elements = [self.element(a) for a in chain.query_call.args]
+        if not elements:
+            raise Unsupported("query() without arguments")
+        stmt: cst.BaseExpression = _call(cst.Name(self.select_name),
+                                         _comma_args(list(chain.query_call.args)))
+        joined = False
+        joined_to = None  # the entity filter_by() applies to after a join (legacy rule)
+        repeats = any(e.is_entity and (e.entity is None or self.ctx.plan.joined_collections(
+            e.entity)) for e in elements)
+        where: list[cst.Arg] = []
+        for name, call in steps:
+            if for_dml and name not in ("filter", "where", "filter_by"):
+                raise Unsupported(f"bulk update/delete after .{name}() (legacy refuses it too)")
+            if name in ("filter", "where"):
+                where.extend(call.args)
+                stmt = _method(stmt, "where", call.args)
+            elif name == "filter_by":
+                if joined and joined_to is None:
+                    raise Unsupported("filter_by() after a join whose target entity cannot be "
+                                      "resolved (write .where(Entity.column == value))")
+                criteria = self._filter_by(call, joined_to or self._primary(elements))
+                where.extend(criteria)
+                stmt = _method(stmt, "where", criteria)
+            elif name in _SAME_NAME:
+                if name in _JOINS:
+                    joined, joined_to = True, self._join_target(call)
+                    repeats = True
+                if name == "options" and self._joins_eagerly(call):
+                    repeats = True
+                if name == "add_columns":
+                    elements.extend(self.element(a) for a in call.args)
+                stmt = _method(stmt, name, call.args)
+            elif name in ("add_column", "add_entity"):
+                elements.extend(self.element(a) for a in call.args)
+                stmt = _method(stmt, "add_columns", call.args)
+            elif name == "with_entities":
+                elements = [self.element(a) for a in call.args]
+                args = [*_comma_args(list(call.args)), cst.Arg(
+                    keyword=cst.Name("maintain_column_froms"), value=cst.Name("True"),
+                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                          whitespace_after=cst.SimpleWhitespace("")))]
+                stmt = _method(stmt, "with_only_columns", _comma_args(args))
+            elif name == "populate_existing":
+                stmt = _method(stmt, "execution_options", [cst.Arg(
+                    keyword=cst.Name("populate_existing"), value=cst.Name("True"),
+                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                          whitespace_after=cst.SimpleWhitespace("")))])
+            else:
+                raise Unsupported(f"Query.{name}() has no faithful select() rewrite yet")
+        return Statement(stmt, elements, repeats, where)
+
+    def _primary(self, elements: list[Element]) -> cst.BaseExpression:
+        for element in elements:
+            if element.source is not None:
+                return element.source
+        raise Unsupported("filter_by() with no entity to apply it to")
+
+    def _filter_by(self, call: cst.Call, entity: cst.BaseExpression) -> list[cst.Arg]:
+        criteria = []
+        for arg in call.args:
+            if arg.keyword is None:
+                raise Unsupported("filter_by(**kwargs): the column names are not visible")
+            criteria.append(cst.Arg(value=cst.Comparison(
+                left=cst.Attribute(value=entity, attr=cst.Name(arg.keyword.value)),
+                comparisons=[cst.ComparisonTarget(cst.Equal(), arg.value)])))
+        return _comma_args(criteria)
+
+    def _join_target(self, call: cst.Call) -> cst.BaseExpression | None:
+        """The entity a join makes current for filter_by(); None if it cannot be known."""
+        if not call.args or call.args[0].keyword is not None:
+            raise Unsupported("join() without a target")
+        if any(a.keyword and a.keyword.value in ("aliased", "from_joinpoint") for a in call.args):
+            raise Unsupported("join(..., aliased=True) was removed in SQLAlchemy 2.0")
+        target = call.args[0].value
+        if isinstance(target, cst.BaseString):
+            raise Unsupported("join() with a string target (removed in SQLAlchemy 2.0)")
+        name = dotted(target)
+        if name is None:
+            return None
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        if plan.mapped_class(ix, scope, name) or plan.is_alias(ix, scope, name):
+            return target
+        owner, _, attr = name.rpartition(".")
+        owner_class = plan.mapped_class(ix, scope, owner) if owner else None
+        related = plan.relationship_target(owner_class, attr) if owner_class else None
+        if related is None:
+            return None
+        for local in (related.rpartition(".")[2], *ix.imports):
+            if plan.mapped_class(ix, scope, local) == related:
+                return cst.Name(local)
+        return None
+
+    @staticmethod
+    def _joins_eagerly(call: cst.Call) -> bool:
+        found = []
+
+        class _Find(cst.CSTVisitor):
+            def visit_Name(self, node: cst.Name) -> None:
+                if node.value in api.EAGER_JOINING_LOADERS:
+                    found.append(node)
+
+        call.visit(_Find())
+        return bool(found)

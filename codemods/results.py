@@ -1,0 +1,78 @@
+"""Per-file outcomes and the findings rules report: plain values, no I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Kind(str, enum.Enum):
+    """What a finding records."""
+
+    CHANGE = "change"  # the rule rewrote code
+    TODO = "todo"  # a marker was left for a human
+    RUN_SYNC = "run_sync"  # legacy code kept working behind `await session.run_sync(...)`
+    SKIP = "skip"  # the rule saw work but held back, with the reason
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    line: int
+    code: str
+    kind: Kind
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"line": self.line, "code": self.code, "kind": self.kind.value,
+                "message": self.message}
+
+
+class Status(str, enum.Enum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # nothing SQLAlchemy-related in it (never parsed by libcst)
+    FAILED = "failed"
+
+
+@dataclass
+class FileResult:
+    """The outcome for one file: old text, new text, findings, or an error."""
+
+    path: str
+    old_source: str = ""
+    new_source: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    error_line: int | None = None
+    skipped_reason: str | None = None
+    # Bytes-level details needed to write the file back exactly as it was encoded.
+    encoding: str = "utf-8"
+    newline: str = "\n"
+    has_bom: bool = False
+
+    @property
+    def status(self) -> Status:
+        if self.error is not None:
+            return Status.FAILED
+        if self.skipped_reason is not None:
+            return Status.SKIPPED
+        return Status.CHANGED if self.new_source != self.old_source else Status.UNCHANGED
+
+    @property
+    def changed(self) -> bool:
+        return self.status is Status.CHANGED
+
+    def count(self, kind: Kind) -> int:
+        return sum(1 for f in self.findings if f.kind is kind)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "status": self.status.value,
+            "error": None if self.error is None else {"line": self.error_line,
+                                                       "message": self.error},
+            "changes": [f.to_dict() for f in self.findings if f.kind is Kind.CHANGE],
+            "todos": [f.to_dict() for f in self.findings if f.kind is Kind.TODO],
+            "run_sync": [f.to_dict() for f in self.findings if f.kind is Kind.RUN_SYNC],
+            "skips": [f.to_dict() for f in self.findings if f.kind is Kind.SKIP],
+        }

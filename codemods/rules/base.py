@@ -1,0 +1,71 @@
+"""The shape every rule has: a code, a one-line summary, a before/after docstring, hooks."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import ClassVar
+
+import libcst as cst
+
+from ..context import Context
+
+LOCAL = 1  # rewrites decided by looking at one expression or statement
+COLOURING = 2  # `async def` and awaiting calls, decided after every file's local pass
+
+
+class Rule:
+    """Base class. Subclasses define `visit_<Node>` / `leave_<Node>` like a libcst transformer.
+
+    Several rules share one traversal: each `leave_` receives the node as the rules before it
+    left it, and must check the node type before changing it.
+    """
+
+    code: ClassVar[str]
+    summary: ClassVar[str]
+    phase: ClassVar[int] = LOCAL
+    after: ClassVar[tuple[str, ...]] = ()  # codes of rules that must run earlier in the pass
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def example(cls) -> str:
+        """The before/after text from the docstring (everything after the first line)."""
+        doc = textwrap.dedent(cls.__doc__ or "")
+        return doc.strip().partition("\n")[2].strip("\n")
+
+
+class RenameReferences(Rule):
+    """A rule that swaps references to sync classes/functions for their async counterparts.
+
+    `renames` maps a qualified name to the (module, name) that replaces it; every reference —
+    call, annotation, `isinstance` — is rewritten and the old import dropped once unused.
+    """
+
+    renames: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def _rename(self, original: cst.Name | cst.Attribute,
+                updated: cst.BaseExpression) -> cst.BaseExpression:
+        if not self.ctx.is_reference(original):
+            return updated
+        qualified = self.ctx.qualify(original)
+        target = self.renames.get(qualified or "")
+        if target is None:
+            return updated
+        self._drop_old_import(original)
+        return cst.Name(self.ctx.import_name(*target))
+
+    def _drop_old_import(self, original: cst.Name | cst.Attribute) -> None:
+        if not isinstance(original, cst.Name):
+            return  # `sa.orm.Session`: the module import stays
+        qualified = self.ctx.ix.imports.get(original.value)
+        if qualified:
+            module, _, name = qualified.rpartition(".")
+            self.ctx.drop_import(module, name, None if name == original.value else original.value)
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        return self._rename(original, updated)
+
+    def leave_Attribute(self, original: cst.Attribute,
+                        updated: cst.BaseExpression) -> cst.BaseExpression:
+        return self._rename(original, updated)

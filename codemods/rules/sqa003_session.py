@@ -1,0 +1,42 @@
+"""SQA003: Session becomes AsyncSession (SQLAlchemy's or SQLModel's)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..api_surface import EXPIRE_ON_COMMIT, SESSION_CLASSES, SQLMODEL_SESSION_CLASSES
+from ..context import with_keyword_default
+from .base import RenameReferences
+
+
+class AsyncSessionClass(RenameReferences):
+    """Session becomes AsyncSession in constructors, annotations and isinstance checks.
+
+    Before:
+        def save(session: Session, user: User) -> None: ...
+        with Session(engine) as session: ...
+    After:
+        def save(session: AsyncSession, user: User) -> None: ...
+        async with AsyncSession(engine, expire_on_commit=False) as session: ...
+
+    SQLModel's `Session` becomes `sqlmodel.ext.asyncio.session.AsyncSession`. Constructors get
+    `expire_on_commit=False` unless the code sets it (attributes stay readable after commit).
+    """
+
+    code = "SQA003"
+    summary = "Session → AsyncSession (SQLAlchemy or SQLModel), expire_on_commit=False"
+    renames = {
+        **dict.fromkeys(SESSION_CLASSES - SQLMODEL_SESSION_CLASSES,
+                        ("sqlalchemy.ext.asyncio", "AsyncSession")),
+        **dict.fromkeys(SQLMODEL_SESSION_CLASSES,
+                        ("sqlmodel.ext.asyncio.session", "AsyncSession")),
+    }
+
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if not isinstance(updated, cst.Call) or self.ctx.qualify(original.func) not in (
+                SESSION_CLASSES):
+            return updated
+        changed = with_keyword_default(updated, EXPIRE_ON_COMMIT, "False")
+        self.ctx.change(self.code, "Session() → AsyncSession()"
+                        + (", expire_on_commit=False" if changed else ""), original)
+        return changed or updated

@@ -1,0 +1,76 @@
+"""SQA010: `metadata.create_all(engine)` runs through an async connection."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import dotted, parse_expr
+from ..plan import ObjKind
+from .base import Rule
+
+_DDL_METHODS = frozenset({"create_all", "drop_all"})
+
+
+class AsyncDDL(Rule):
+    """metadata.create_all/drop_all(engine) runs inside `async with engine.begin()`.
+
+    Before:
+        Base.metadata.create_all(engine)
+    After:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+
+    With a connection instead of an engine: `await conn.run_sync(Base.metadata.create_all)`.
+    Extra arguments (`tables=[...]`, `checkfirst=`) are passed through `run_sync`.
+    """
+
+    code = "SQA010"
+    summary = "metadata.create_all(engine) → async with engine.begin(): await conn.run_sync(...)"
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                  updated: cst.SimpleStatementLine) -> cst.BaseStatement:
+        if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Expr):
+            return updated
+        call = updated.body[0].value
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or (
+                call.func.attr.value not in _DDL_METHODS):
+            return updated
+        bind_index = next((i for i, a in enumerate(call.args)
+                           if a.keyword is None or a.keyword.value == "bind"), None)
+        if bind_index is None:
+            return updated
+        bind = call.args[bind_index].value
+        kind = self.ctx.kind(bind)
+        if kind not in (ObjKind.ENGINE, ObjKind.CONNECTION):
+            return updated
+        reason = self.ctx.cannot_await()
+        method = dotted(call.func) or "metadata." + call.func.attr.value
+        if reason:
+            self.ctx.todo(self.code, f"{method}() needs an async connection, but {reason}",
+                          original)
+            return updated
+        rest = [a for i, a in enumerate(call.args) if i != bind_index]
+        conn = cst.Name("conn") if kind is ObjKind.ENGINE else bind
+        run_sync = cst.Call(
+            func=cst.Attribute(value=conn, attr=cst.Name("run_sync")),
+            args=[cst.Arg(value=call.func), *[a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                                               for a in rest]],
+        )
+        run_sync = run_sync.with_changes(args=[
+            a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            if i < len(run_sync.args) - 1 else a for i, a in enumerate(run_sync.args)])
+        self.ctx.io_scopes.add(self.ctx.scope)
+        awaited = updated.with_changes(body=[cst.Expr(cst.Await(run_sync))])
+        self.ctx.change(self.code, f"{method}() through run_sync on an async connection",
+                        original)
+        if kind is ObjKind.CONNECTION:
+            return awaited
+        return cst.With(
+            asynchronous=cst.Asynchronous(),
+            items=[cst.WithItem(item=parse_expr(f"{dotted(bind) or 'engine'}.begin()")
+                                if dotted(bind) else cst.Call(
+                                    func=cst.Attribute(value=bind, attr=cst.Name("begin"))),
+                                asname=cst.AsName(name=conn))],
+            body=cst.IndentedBlock(body=[awaited.with_changes(leading_lines=[])]),
+            leading_lines=updated.leading_lines,
+        )

@@ -1,0 +1,292 @@
+"""SQA100: legacy `session.query(...)` chains become `select()` executed on the AsyncSession."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..api_surface import SELECT_FUNCTIONS
+from ..context import dotted, parenthesize
+from ..plan import ObjKind
+from ..query_chain import (
+    QueryChain,
+    RowShape,
+    SelectBuilder,
+    Statement,
+    Unsupported,
+    _comma_args,
+    _method,
+    unwind,
+)
+from ..results import Kind
+from .base import Rule
+
+_RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
+TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "get", "delete", "update"})
+_PLACEHOLDER = "select"
+
+
+def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(keyword=cst.Name(name), value=value,
+                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                         whitespace_after=cst.SimpleWhitespace("")))
+
+
+class QueryToSelect(Rule):
+    """Legacy Query chains become select() run through `await session.scalars/execute`.
+
+    Before:
+        user = session.query(User).filter(User.name == name).first()
+        n = session.query(User).join(User.addresses).count()
+        names = session.query(User.name).order_by(User.name).all()
+        u = session.query(User).get(5)
+    After:
+        user = (await session.scalars(select(User).where(User.name == name).limit(1))).first()
+        n = await session.scalar(select(func.count()).select_from(
+            select(User).join(User.addresses).subquery()))
+        names = (await session.execute(select(User.name).order_by(User.name))).all()
+        u = await session.get(User, 5)
+
+    Semantics kept (reference §2.1): `first()` keeps LIMIT 1; `scalar()` still refuses two
+    rows; `count()` counts the same subquery; rows holding entities are de-duplicated with
+    `.unique()` where legacy did it (joins, joined eager loads); single-column queries still
+    return Rows. A chain with no faithful form runs unchanged through `session.run_sync`.
+    """
+
+    code = "SQA100"
+    summary = "session.query(...) → select() executed with await session.scalars/execute"
+
+    # -- entry points ---------------------------------------------------------------------------
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if not isinstance(updated, cst.Call):
+            return updated
+        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value in TERMINALS:
+            chain = self._chain(updated.func.value)
+            if chain is not None:
+                return self._terminal(original, updated, chain, updated.func.attr.value)
+        elif dotted(updated.func) == "list" and "list" not in self.ctx.ix.module_names and len(
+                updated.args) == 1:
+            chain = self._chain(updated.args[0].value)
+            if chain is not None:
+                return self._terminal(original, updated, chain, "all", listed=True)
+        return updated
+
+    def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
+        return self._iterate(original, updated)
+
+    def leave_CompFor(self, original: cst.CompFor, updated: cst.CompFor) -> cst.CompFor:
+        return self._iterate(original, updated)
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                  updated: cst.BaseStatement) -> cst.BaseStatement:
+        for node in _LegacyQueries.find(updated, self):
+            self.ctx.todo(self.code, "query object used as a value (stored, returned or passed "
+                                     "on): convert it by hand to select() and execute it on "
+                                     "the session", node)
+        return updated
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _chain(self, expr: cst.BaseExpression) -> QueryChain | None:
+        chain = unwind(expr)
+        if chain is None or self.ctx.kind(chain.session) is not ObjKind.SESSION:
+            return None
+        if any(name in TERMINALS for name, _ in chain.steps):
+            return None
+        return chain
+
+    def _builder(self) -> SelectBuilder:
+        return SelectBuilder(self.ctx, _PLACEHOLDER)
+
+    def _finish(self, statement: Statement) -> cst.BaseExpression:
+        """Swap the placeholder for the real local name of `select` (imported only now)."""
+        name = self.ctx.import_name("sqlalchemy", "select", SELECT_FUNCTIONS)
+        if name == _PLACEHOLDER:
+            return statement.expr
+        innermost = statement.expr
+        while isinstance(innermost, cst.Call) and isinstance(innermost.func, cst.Attribute):
+            innermost = innermost.func.value
+        assert isinstance(innermost, cst.Call)
+        return statement.expr.deep_replace(innermost.func, cst.Name(name))
+
+    def _await(self, call: cst.BaseExpression, original: cst.CSTNode) -> cst.BaseExpression:
+        return self.ctx.await_(self.code, call, original, "the query")
+
+    def _execute(self, chain: QueryChain, method: str, stmt: cst.BaseExpression,
+                 original: cst.CSTNode, *extra: cst.Arg) -> cst.BaseExpression:
+        call = _method(chain.session, method, _comma_args([cst.Arg(stmt), *extra]))
+        return parenthesize(self._await(call, original))
+
+    def _rows(self, chain: QueryChain, statement: Statement, stmt: cst.BaseExpression,
+              original: cst.CSTNode) -> cst.BaseExpression:
+        executor = "scalars" if statement.shape is RowShape.ENTITY else "execute"
+        result = self._execute(chain, executor, stmt, original)
+        return _method(result, "unique") if statement.needs_unique else result
+
+    # -- terminals ------------------------------------------------------------------------------
+    def _terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
+                  terminal: str, listed: bool = False) -> cst.BaseExpression:
+        reason = self.ctx.cannot_await()
+        if reason:
+            self.ctx.todo(self.code, f"legacy query must run on the async session, but {reason}",
+                          original)
+            return updated
+        try:
+            if terminal == "get":
+                return self._get(original, updated, chain)
+            if terminal in ("delete", "update"):
+                return self._bulk(original, updated, chain, terminal)
+            if updated.args and not listed:
+                raise Unsupported(f".{terminal}() with arguments")
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported as exc:
+            return self._run_sync(original, updated, chain, str(exc))
+        stmt = self._finish(statement)
+        if terminal == "count":
+            func = self.ctx.import_name("sqlalchemy", "func")
+            select = cst.Name(self.ctx.import_name("sqlalchemy", "select", SELECT_FUNCTIONS))
+            counted = _method(cst.Call(func=select, args=[cst.Arg(_method(cst.Name(func),
+                                                                          "count"))]),
+                              "select_from", [cst.Arg(_method(stmt, "subquery"))])
+            self.ctx.change(self.code, "count() → select(func.count()) over the same subquery",
+                            original)
+            return self._await(_method(chain.session, "scalar", [cst.Arg(counted)]), original)
+        if terminal == "first":
+            stmt = _method(stmt, "limit", [cst.Arg(cst.Integer("1"))])
+        if terminal == "scalar":
+            method = "one_or_none" if statement.shape is RowShape.ENTITY else (
+                "scalar_one_or_none")
+        else:
+            method = _RESULT_METHODS[terminal]
+        self.ctx.change(self.code, self._describe(terminal, statement, listed), original)
+        return _method(self._rows(chain, statement, stmt, original), method)
+
+    @staticmethod
+    def _describe(terminal: str, statement: Statement, listed: bool) -> str:
+        what = "list(query)" if listed else f".{terminal}()"
+        rows = {RowShape.ENTITY: "objects via scalars()", RowShape.MIXED: "rows via execute()",
+                RowShape.COLUMNS: "rows via execute()"}[statement.shape]
+        notes = [rows]
+        if terminal == "first":
+            notes.append("LIMIT 1 kept")
+        if terminal == "scalar":
+            notes.append("still refuses two rows")
+        if statement.needs_unique:
+            notes.append(".unique() as legacy de-duplicated entities")
+        return f"query{what} → select(): " + ", ".join(notes)
+
+    def _get(self, original: cst.Call, updated: cst.Call, chain: QueryChain
+             ) -> cst.BaseExpression:
+        if any(name != "options" for name, _ in chain.steps):
+            raise Unsupported("Query.get() after methods other than options()")
+        if len(updated.args) != 1 or updated.args[0].keyword is not None:
+            raise Unsupported("Query.get() takes one primary key argument")
+        statement = self._builder().build(chain, [])
+        if statement.shape is not RowShape.ENTITY:
+            raise Unsupported("Query.get() on a query that does not select one entity")
+        args = [cst.Arg(statement.elements[0].node), updated.args[0]]
+        options = [a for _, call in chain.steps for a in call.args]
+        message = "query(E).get(pk) → await session.get(E, pk)"
+        if options:
+            elements = [cst.Element(a.value) for a in options]
+            args += [_kw("options", cst.List(_comma_elements(elements))),
+                     _kw("populate_existing", cst.Name("True"))]
+            message += (" with options=[...] and populate_existing=True (options are ignored "
+                        "on an identity-map hit otherwise)")
+        self.ctx.change(self.code, message, original)
+        return self._await(_method(chain.session, "get", _comma_args(args)), original)
+
+    def _bulk(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
+              terminal: str) -> cst.BaseExpression:
+        statement = self._builder().build(chain, chain.steps, for_dml=True)
+        if statement.shape is not RowShape.ENTITY:
+            raise Unsupported(f"bulk {terminal}() on a query that does not select one entity")
+        sync = None
+        values = None
+        for arg in updated.args:
+            if arg.keyword is None and terminal == "update" and values is None:
+                values = arg
+            elif arg.keyword is not None and arg.keyword.value == "synchronize_session":
+                sync = arg.value
+            else:
+                raise Unsupported(f"Query.{terminal}() with arguments the tool cannot map")
+        if terminal == "update" and values is None:
+            raise Unsupported("Query.update() without values")
+        dml = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy", terminal)),
+                       args=[cst.Arg(statement.elements[0].node)])
+        if statement.where:
+            dml = _method(dml, "where", _comma_args(statement.where))
+        if values is not None:
+            dml = _method(dml, "values", [values.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        extra = []
+        if sync is not None:
+            extra.append(_kw("execution_options", cst.Dict([cst.DictElement(
+                cst.SimpleString('"synchronize_session"'), sync)])))
+        result = self._execute(chain, "execute", dml, original, *extra)
+        if any(ix.has_bulk_listeners for ix in self.ctx.plan.modules.values()):
+            self.ctx.todo(self.code, f"after_bulk_{terminal} listeners do not fire for "
+                                     f"{terminal}() statements: port them to do_orm_execute",
+                          original)
+        self.ctx.change(self.code, f"query.{terminal}() → await session.execute({terminal}(...))"
+                        + (", rowcount" if id(original) not in self.ctx.statement_values else ""),
+                        original)
+        if id(original) in self.ctx.statement_values:
+            return result.with_changes(lpar=[], rpar=[])
+        return cst.Attribute(value=result, attr=cst.Name("rowcount"))
+
+    def _run_sync(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
+                  reason: str) -> cst.BaseExpression:
+        param = cst.Name("sync_session")
+        body = updated.deep_replace(chain.session, param)
+        assert isinstance(body, cst.BaseExpression)
+        fn = cst.Lambda(params=cst.Parameters(params=[cst.Param(param)]), body=body)
+        self.ctx.record(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
+                                                  f"{reason}", original)
+        return self._await(_method(chain.session, "run_sync", [cst.Arg(fn)]), original)
+
+    # -- iteration ------------------------------------------------------------------------------
+    def _iterate(self, original, updated):
+        chain = self._chain(updated.iter)
+        if chain is None:
+            return updated
+        if self.ctx.cannot_await():
+            self.ctx.todo(self.code, "iterating a legacy query needs await, but "
+                          + str(self.ctx.cannot_await()), original)
+            return updated
+        try:
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported as exc:
+            fn_body = _method(updated.iter, "all")
+            result = self._run_sync(original, fn_body, chain, str(exc))
+            return updated.with_changes(iter=result)
+        self.ctx.change(self.code, "iterating a query → iterating the executed select(): "
+                        + self._describe("all", statement, False).split(": ", 1)[1], original)
+        rows = self._rows(chain, statement, self._finish(statement), original)
+        if isinstance(rows, cst.Await):
+            rows = rows.with_changes(lpar=[], rpar=[])  # `for x in await s.scalars(...)`
+        return updated.with_changes(iter=rows)
+
+
+def _comma_elements(elements: list[cst.Element]) -> list[cst.Element]:
+    return [e.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            if i < len(elements) - 1 else e for i, e in enumerate(elements)]
+
+
+class _LegacyQueries(cst.CSTVisitor):
+    """Legacy `session.query(...)` calls still present in a statement after the rewrite."""
+
+    def __init__(self, rule: QueryToSelect) -> None:
+        self.rule = rule
+        self.found: list[cst.Call] = []
+
+    @classmethod
+    def find(cls, stmt: cst.CSTNode, rule: QueryToSelect) -> list[cst.Call]:
+        visitor = cls(rule)
+        stmt.visit(visitor)
+        return visitor.found
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False  # run_sync bodies keep their legacy query on purpose
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "query" and (
+                self.rule.ctx.kind(node.func.value) is ObjKind.SESSION):
+            self.found.append(node)

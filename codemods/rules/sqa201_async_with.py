@@ -1,0 +1,68 @@
+"""SQA201: sessions, transactions and connections are entered with `async with`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..api_surface import ASYNC_SESSION_CLASSES, ENGINE_CONTEXTS, SESSION_CLASSES, STARTABLES
+from ..context import dotted
+from ..plan import ObjKind
+from .base import Rule
+
+
+class AsyncWith(Rule):
+    """`with` blocks over sessions, transactions and connections become `async with`.
+
+    Before:
+        with SessionLocal() as session, session.begin():
+            ...
+        with engine.connect() as conn:
+            ...
+    After:
+        async with SessionLocal() as session, session.begin():
+            ...
+        async with engine.connect() as conn:
+            ...
+
+    `with session.no_autoflush:` stays a plain `with` (it is a sync context manager).
+    """
+
+    code = "SQA201"
+    summary = "with Session()/maker()/maker.begin()/s.begin()/engine.connect() → async with"
+
+    def _is_async_context(self, expr: cst.BaseExpression) -> bool:
+        if not isinstance(expr, cst.Call):
+            return self.ctx.kind(expr) is ObjKind.SESSION
+        if self.ctx.qualify(expr.func) in SESSION_CLASSES | ASYNC_SESSION_CLASSES:
+            return True
+        kind = self.ctx.kind(expr.func)
+        if kind is ObjKind.FACTORY:
+            return True
+        if not isinstance(expr.func, cst.Attribute):
+            return False
+        method = expr.func.attr.value
+        receiver = self.ctx.kind(expr.func.value)
+        return (receiver in (ObjKind.FACTORY, ObjKind.SESSION, ObjKind.CONNECTION)
+                and method in STARTABLES) or (
+            receiver is ObjKind.ENGINE and method in ENGINE_CONTEXTS)
+
+    def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
+        if updated.asynchronous is not None:
+            return updated
+        flags = [self._is_async_context(item.item) for item in original.items]
+        if not any(flags):
+            return updated
+        shown = ", ".join(dotted(i.item.func) or "…" if isinstance(i.item, cst.Call) else "…"
+                          for i in original.items)
+        if not all(flags):
+            self.ctx.todo(self.code, f"`with {shown}` mixes async and sync context managers: "
+                                     "split it into nested `async with` / `with`", original)
+            return updated
+        reason = self.ctx.cannot_await()
+        if reason:
+            self.ctx.todo(self.code, f"`with {shown}` must become `async with`, but {reason}",
+                          original)
+            return updated
+        self.ctx.io_scopes.add(self.ctx.scope)
+        self.ctx.change(self.code, f"with {shown} → async with", original)
+        return updated.with_changes(asynchronous=cst.Asynchronous())

@@ -1,0 +1,116 @@
+"""SQA300: functions that now await become `async def`, and their callers await them."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import dotted
+from ..plan import FunctionRef
+from .base import COLOURING, Rule
+
+_CONTEXTMANAGER = "contextlib.contextmanager"
+
+
+class AsyncFunctions(Rule):
+    """A function that awaits becomes `async def`; every call to it is awaited, transitively.
+
+    Before:
+        def get_user(session, user_id):
+            return session.get(User, user_id)
+
+        def greet(session, user_id):
+            return "hi " + get_user(session, user_id).name
+    After:
+        async def get_user(session, user_id):
+            return await session.get(User, user_id)
+
+        async def greet(session, user_id):
+            return "hi " + (await get_user(session, user_id)).name
+
+    Generators become async generators iterated with `async for`; `@contextmanager` becomes
+    `@asynccontextmanager` entered with `async with`. Calls from code that cannot be async
+    (lambdas, properties, special methods) get a TODO instead.
+    """
+
+    code = "SQA300"
+    summary = "def → async def for functions that await; their calls are awaited"
+    phase = COLOURING
+
+    def _target(self, call: cst.BaseExpression) -> FunctionRef | None:
+        if not isinstance(call, cst.Call):
+            return None
+        name = dotted(call.func)
+        if name is None:
+            return None
+        ref = self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
+        return ref if ref in self.ctx.async_functions else None
+
+    def _info(self, ref: FunctionRef):
+        return self.ctx.plan.modules[ref[0]].functions[ref[1]]
+
+    def _is_context_manager(self, ref: FunctionRef) -> bool:
+        ix = self.ctx.plan.modules[ref[0]]
+        return any(ix.qualify(d) == _CONTEXTMANAGER for d in self._info(ref).decorators)
+
+    # -- definitions ----------------------------------------------------------------------------
+    def leave_FunctionDef(self, original: cst.FunctionDef,
+                          updated: cst.FunctionDef) -> cst.FunctionDef:
+        ref = (self.ctx.ix.module, self.ctx.scope)
+        if ref not in self.ctx.async_functions or updated.asynchronous is not None:
+            return updated
+        self.ctx.change(self.code, f"def {original.name.value}() → async def (it awaits "
+                                   "database I/O)", original)
+        decorators = []
+        for decorator in updated.decorators:
+            if self.ctx.qualify(decorator.decorator) == _CONTEXTMANAGER:
+                name = self.ctx.import_name("contextlib", "asynccontextmanager")
+                decorator = decorator.with_changes(decorator=cst.Name(name))
+            decorators.append(decorator)
+        return updated.with_changes(asynchronous=cst.Asynchronous(), decorators=decorators)
+
+    # -- uses -----------------------------------------------------------------------------------
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        ref = self._target(original)
+        if ref is None or id(original) in self.ctx.awaited:
+            return updated
+        info = self._info(ref)
+        if id(original) in self.ctx.with_items and self._is_context_manager(ref):
+            return updated  # `async with` (leave_With)
+        if id(original) in self.ctx.iterated and info.is_generator:
+            return updated  # `async for` (leave_For / leave_CompFor)
+        if info.is_generator:
+            self.ctx.todo(self.code, f"{info.qualname}() is now an async generator: iterate it "
+                                     "with `async for`", original)
+            return updated
+        if self.ctx.function is None and not self.ctx.lambda_depth:
+            return updated  # module level: the entry-point rule runs it with asyncio.run()
+        blocked = self.ctx.blocked_calls.get((self.ctx.ix.module, self.ctx.line(original)))
+        reason = self.ctx.cannot_await() or blocked
+        if reason:
+            self.ctx.todo(self.code, f"{info.qualname}() is async now and must be awaited, but "
+                                     f"{reason}", original)
+            return updated
+        self.ctx.change(self.code, f"await {info.qualname}()", original)
+        return cst.Await(expression=updated)
+
+    def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
+        if updated.asynchronous is None and any(
+                (ref := self._target(item.item)) and self._is_context_manager(ref)
+                for item in original.items):
+            self.ctx.change(self.code, "with over an async context manager → async with",
+                            original)
+            return updated.with_changes(asynchronous=cst.Asynchronous())
+        return updated
+
+    def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
+        return self._async_for(original, updated)
+
+    def leave_CompFor(self, original: cst.CompFor, updated: cst.CompFor) -> cst.CompFor:
+        return self._async_for(original, updated)
+
+    def _async_for(self, original, updated):
+        ref = self._target(original.iter)
+        if updated.asynchronous is None and ref and self._info(ref).is_generator:
+            self.ctx.change(self.code, f"for over {ref[1]}() → async for", original)
+            return updated.with_changes(asynchronous=cst.Asynchronous())
+        return updated

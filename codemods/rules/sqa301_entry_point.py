@@ -1,0 +1,49 @@
+"""SQA301: module-level calls of functions that became async run them with asyncio.run()."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, dotted
+from .base import COLOURING, Rule
+
+
+class AsyncEntryPoint(Rule):
+    """Module-level calls to functions that became async run them with `asyncio.run()`.
+
+    Before:
+        if __name__ == "__main__":
+            main()
+    After:
+        if __name__ == "__main__":
+            asyncio.run(main())
+
+    Several such calls would each start their own event loop, which pooled async connections
+    do not survive: the tool then leaves a TODO to call them from one `async def main()`.
+    """
+
+    code = "SQA301"
+    summary = "if __name__ == '__main__': main() → asyncio.run(main())"
+    phase = COLOURING
+    after = ("SQA300",)
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.runs: list[cst.Call] = []
+
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if self.ctx.scopes or self.ctx.lambda_depth or id(original) in self.ctx.awaited:
+            return updated
+        name = dotted(original.func)
+        ref = name and self.ctx.plan.resolve_function(self.ctx.ix, "", name)
+        if not ref or ref not in self.ctx.async_functions:
+            return updated
+        self.runs.append(original)
+        if len(self.runs) == 2:
+            self.ctx.todo(self.code, "asyncio.run() is called more than once: each call starts a "
+                                     "new event loop that pooled async connections do not "
+                                     "survive; call these from one async main()", original)
+        asyncio = self.ctx.import_module("asyncio")
+        self.ctx.change(self.code, f"{name}() → asyncio.run({name}())", original)
+        return cst.Call(func=cst.Attribute(value=cst.Name(asyncio), attr=cst.Name("run")),
+                        args=[cst.Arg(updated)])
