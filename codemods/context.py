@@ -9,22 +9,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
+from .imports import ImportChanges
 from .index import ModuleIndex
 from .plan import ObjKind, Plan
-from .results import Finding, Kind
+from .results import Kind
 
 TODO_PREFIX = "# TODO(sqla-asyncify"
 _SUPPRESS = re.compile(r"#\s*sqla-asyncify:\s*ignore(?:\[(?P<codes>[A-Z0-9, ]+)\])?")
 ALL_CODES = "*"
 
 
+@dataclass(frozen=True)
+class PendingFinding:
+    """A finding whose line is resolved once, at the end, from the original node."""
+
+    anchor: cst.CSTNode | None
+    code: str
+    kind: Kind
+    message: str
+
+
 def todo_comment(code: str, message: str) -> str:
     return f"{TODO_PREFIX} {code}): {message}"
+
+
+_COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar,
+                       cst.FunctionDef, cst.ClassDef, cst.Match})
+STATEMENT_TYPES = _COMPOUND | {cst.SimpleStatementLine}
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -54,17 +69,6 @@ def _statement_comments(stmt: cst.CSTNode) -> list[str]:
     return comments
 
 
-def _is_main_guard(test: cst.BaseExpression) -> bool:
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
-        return False
-    target = test.comparisons[0]
-    sides = {dotted(test.left), dotted(target.comparator)}
-    strings = [n.evaluated_value for n in (test.left, target.comparator)
-               if isinstance(n, cst.SimpleString)]
-    return isinstance(target.operator, cst.Equal) and "__name__" in sides and strings == [
-        "__main__"]
-
-
 def suppressed_codes(stmt: cst.CSTNode) -> set[str]:
     codes: set[str] = set()
     for comment in _statement_comments(stmt):
@@ -76,14 +80,16 @@ def suppressed_codes(stmt: cst.CSTNode) -> set[str]:
 
 
 class Context:
-    def __init__(self, plan: Plan, ix: ModuleIndex, line_of: Callable[[cst.CSTNode], int | None],
-                 codemod_context: CodemodContext, async_target: bool = True) -> None:
+    def __init__(self, plan: Plan, ix: ModuleIndex,
+                 origin: Callable[[cst.CSTNode], cst.CSTNode | None],
+                 imports: ImportChanges, async_target: bool = True) -> None:
         self.plan = plan
         self.ix = ix
         self.async_target = async_target
-        self.codemod_context = codemod_context
-        self._line_of = line_of
-        self.findings: list[Finding] = []
+        self.imports = imports
+        # The node of the file as read that a node of this pass stands for (for line numbers).
+        self._origin = origin
+        self.findings: list[PendingFinding] = []
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
         self.lambda_depth = 0
         self.statements: list[cst.CSTNode] = []
@@ -93,56 +99,56 @@ class Context:
         self.statement_values: set[int] = set()  # ids of expressions that are whole statements
         self.not_references: set[int] = set()  # ids of Names that are not variable references
         self.import_depth = 0
-        self.main_guard: cst.If | None = None  # the module's `if __name__ == "__main__":`
         self.with_items: set[int] = set()  # ids of expressions entered by `with`
         self.iterated: set[int] = set()  # ids of expressions iterated by `for`
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
-        # Set for the colouring pass: the project-wide async set and calls that cannot await.
+        # Set for the colouring pass: the project-wide set of functions that are async now.
         self.async_functions: set[tuple[str, str]] = set()
-        self.blocked_calls: dict[tuple[str, int], str] = {}
 
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        kind = type(node)  # exact types: isinstance on libcst's ABCs dominates the run time
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.append((node.name.value, node))
-        elif isinstance(node, cst.Lambda):
-            self.lambda_depth += 1
-        elif isinstance(node, cst.Await):
-            self.awaited.add(id(node.expression))
-        elif isinstance(node, cst.Expr):
-            self.statement_values.add(id(node.value))
-        elif isinstance(node, cst.Attribute):
-            self.not_references.add(id(node.attr))
-        elif isinstance(node, (cst.Param, cst.FunctionDef, cst.ClassDef)):
             self.not_references.add(id(node.name))
-        elif isinstance(node, cst.Arg) and node.keyword is not None:
-            self.not_references.add(id(node.keyword))
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+        elif kind is cst.Lambda:
+            self.lambda_depth += 1
+        elif kind is cst.Await:
+            self.awaited.add(id(node.expression))
+        elif kind is cst.Expr:
+            self.statement_values.add(id(node.value))
+        elif kind is cst.Attribute:
+            self.not_references.add(id(node.attr))
+        elif kind is cst.Param:
+            self.not_references.add(id(node.name))
+        elif kind is cst.Arg:
+            if node.keyword is not None:
+                self.not_references.add(id(node.keyword))
+        elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth += 1
-        elif isinstance(node, cst.WithItem):
+        elif kind is cst.WithItem:
             self.with_items.add(id(node.item))
-        elif isinstance(node, (cst.For, cst.CompFor)):
+        elif kind is cst.For or kind is cst.CompFor:
             self.iterated.add(id(node.iter))
-        if isinstance(node, cst.If) and not self.scopes and _is_main_guard(node.test):
-            self.main_guard = node
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if kind in STATEMENT_TYPES:
             self.statements.append(node)
             self._suppressed.append(suppressed_codes(node))
 
     def leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
-        if isinstance(original, (cst.FunctionDef, cst.ClassDef)):
+        kind = type(original)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.pop()
-        elif isinstance(original, cst.Lambda):
+        elif kind is cst.Lambda:
             self.lambda_depth -= 1
-        elif isinstance(original, (cst.Import, cst.ImportFrom)):
+        elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth -= 1
-        if original is self.main_guard:
-            self.main_guard = None
-        if isinstance(updated, cst.Attribute | cst.Subscript):
+        new_kind = type(updated)
+        if (new_kind is cst.Attribute or new_kind is cst.Subscript) and type(
+                updated.value) is cst.Await:
             updated = updated.with_changes(value=parenthesize(updated.value))
-        elif isinstance(updated, cst.Call):
+        elif new_kind is cst.Call and type(updated.func) is cst.Await:
             updated = updated.with_changes(func=parenthesize(updated.func))
-        if isinstance(original, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if kind in STATEMENT_TYPES:
             self.statements.pop()
             self._suppressed.pop()
             todos = self._pending_todos.pop(id(original), None)
@@ -191,18 +197,19 @@ class Context:
         """True for a name or dotted name read as a value (not a def, param, keyword, import)."""
         return not self.import_depth and id(node) not in self.not_references
 
-    def line(self, node: cst.CSTNode) -> int:
-        line = self._line_of(node)
-        if line is None:
+    def anchor(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The original node whose line a finding about `node` reports."""
+        found = self._origin(node)
+        if found is None:
             for stmt in reversed(self.statements):
-                line = self._line_of(stmt)
-                if line is not None:
+                found = self._origin(stmt)
+                if found is not None:
                     break
-        return line or 0
+        return found
 
     # -- findings -------------------------------------------------------------------------------
     def record(self, code: str, kind: Kind, message: str, node: cst.CSTNode) -> None:
-        self.findings.append(Finding(self.line(node), code, kind, message))
+        self.findings.append(PendingFinding(self.anchor(node), code, kind, message))
 
     def change(self, code: str, message: str, node: cst.CSTNode) -> None:
         self.record(code, Kind.CHANGE, message, node)
@@ -249,19 +256,19 @@ class Context:
         asname = None
         if name in self.ix.imports or name in self.ix.module_names:
             asname = f"sa_{name}"
-        AddImportsVisitor.add_needed_import(self.codemod_context, module, name, asname)
+        self.imports.add[(module, name, asname)] = None
         return asname or name
 
     def import_module(self, module: str) -> str:
         for local, qualified in self.ix.imports.items():
             if qualified == module and "." not in local:
                 return local
-        AddImportsVisitor.add_needed_import(self.codemod_context, module)
+        self.imports.add[(module, None, None)] = None
         return module
 
     def drop_import(self, module: str, name: str, asname: str | None = None) -> None:
         """Remove `from module import name` if nothing uses it any more."""
-        RemoveImportsVisitor.remove_unused_import(self.codemod_context, module, name, asname)
+        self.imports.remove[(module, name, asname)] = None
 
 
 def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:

@@ -5,15 +5,15 @@ Every file's outcome is a `FileResult` value; one bad file never stops the other
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .context import Context
+from . import imports
+from .context import STATEMENT_TYPES, Context, PendingFinding
+from .imports import ImportChanges
 from .index import ModuleIndex, index_source
 from .plan import FunctionRef, Plan
 from .results import FileResult, Finding
@@ -22,7 +22,7 @@ from .rules.base import COLOURING, LOCAL
 from .sources import SourceFile
 
 # Node types whose original line is carried from the local pass to the colouring pass.
-_LINE_CARRIERS = (cst.Call, cst.FunctionDef, cst.SimpleStatementLine, cst.BaseCompoundStatement)
+_LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,13 @@ class _RulePass(cst.CSTTransformer):
     """One traversal that gives every node to each rule in order (Fixit-style dispatch)."""
 
     def __init__(self, ctx: Context, rules: list[type[Rule]],
-                 carried_lines: dict[int, tuple[int, cst.CSTNode]] | None = None,
-                 line_of: Callable[[cst.CSTNode], int | None] | None = None) -> None:
+                 origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
-        self.carried_lines = carried_lines
-        self.line_of = line_of
-        instances = [rule(ctx) for rule in rules]
+        self.origins = origins
         self.visits: dict[str, list[tuple[str, Callable]]] = {}
         self.leaves: dict[str, list[tuple[str, Callable]]] = {}
-        for rule in instances:
+        for rule in (rule_class(ctx) for rule_class in rules):
             for attr in dir(rule):
                 if attr.startswith("visit_"):
                     self.visits.setdefault(attr[6:], []).append((rule.code, getattr(rule, attr)))
@@ -67,11 +64,10 @@ class _RulePass(cst.CSTTransformer):
             if not self.ctx.is_suppressed(code):
                 updated = leave(original, updated)
         updated = self.ctx.leave(original, updated)
-        if self.carried_lines is not None and isinstance(original, _LINE_CARRIERS) and isinstance(
+        if self.origins is not None and type(original) in _LINE_CARRIERS and isinstance(
                 updated, cst.CSTNode):
-            line = self.line_of(original) if self.line_of else None
-            if line is not None:
-                self.carried_lines[id(updated)] = (line, updated)
+            # The next pass sees `updated`; remember which original node it stands for.
+            self.origins[id(updated)] = (original, updated)
         return updated
 
 
@@ -81,46 +77,54 @@ class _Pending:
 
     source: SourceFile
     ix: ModuleIndex
+    original: cst.Module
     tree: cst.Module
-    codemod_context: CodemodContext
-    findings: list[Finding]
-    lines: dict[int, tuple[int, cst.CSTNode]] = field(default_factory=dict)
+    imports: ImportChanges
+    findings: list[PendingFinding]
+    origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
 
 
 def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config
                 ) -> tuple[_Pending, set[str]]:
     module = cst.parse_module(source.text)
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-
-    def line_of(node: cst.CSTNode) -> int | None:
-        pos = positions.get(node)
-        return pos.start.line if pos else None
-
-    codemod_context = CodemodContext(filename=source.path, full_module_name=ix.module or None)
-    ctx = Context(plan, ix, line_of, codemod_context, async_target=config.target == "async")
-    pending = _Pending(source, ix, module, codemod_context, ctx.findings)
-    pending.tree = module.visit(_RulePass(ctx, config.rules(LOCAL), pending.lines, line_of))
+    imports = ImportChanges()
+    ctx = Context(plan, ix, lambda node: node, imports, async_target=config.target == "async")
+    pending = _Pending(source, ix, module, module, imports, ctx.findings)
+    pending.tree = module.visit(_RulePass(ctx, config.rules(LOCAL), pending.origins))
     return pending, ctx.io_scopes
 
 
+def _needs_colouring(pending: _Pending, plan: Plan, async_functions: set[FunctionRef]) -> bool:
+    ix = pending.ix
+    return any(module == ix.module for module, _ in async_functions) or any(
+        plan.resolve_function(ix, site.scope, site.callee) in async_functions
+        for site in ix.calls)
+
+
 def _colouring_pass(pending: _Pending, plan: Plan, config: Config,
-                    async_functions: set[FunctionRef], blocked: dict) -> str:
-    def line_of(node: cst.CSTNode) -> int | None:
-        carried = pending.lines.get(id(node))
+                    async_functions: set[FunctionRef]) -> cst.Module:
+    def origin(node: cst.CSTNode) -> cst.CSTNode | None:
+        carried = pending.origins.get(id(node))
         return carried[0] if carried else None
 
-    ctx = Context(plan, pending.ix, line_of, pending.codemod_context,
+    ctx = Context(plan, pending.ix, origin, pending.imports,
                   async_target=config.target == "async")
     ctx.async_functions = async_functions
-    ctx.blocked_calls = blocked
     tree = pending.tree.visit(_RulePass(ctx, config.rules(COLOURING)))
     pending.findings.extend(ctx.findings)
-    scratch = pending.codemod_context.scratch
-    if scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        tree = AddImportsVisitor(pending.codemod_context).transform_module(tree)
-    if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-        tree = RemoveImportsVisitor(pending.codemod_context).transform_module(tree)
-    return tree.code
+    return tree
+
+
+def _finish(pending: _Pending, tree: cst.Module, result: FileResult) -> None:
+    """Imports, line numbers of the findings, and the new text."""
+    tree = imports.apply(tree, pending.imports)
+    result.new_source = tree.code
+    if pending.findings:
+        positions = MetadataWrapper(pending.original, unsafe_skip_copy=True).resolve(
+            PositionProvider)
+        result.findings = sorted(Finding(
+            positions[f.anchor].start.line if f.anchor in positions else 0, f.code, f.kind,
+            f.message) for f in pending.findings)
 
 
 def _verify(result: FileResult) -> None:
@@ -136,27 +140,38 @@ def _verify(result: FileResult) -> None:
         result.new_source = result.old_source
 
 
-def migrate_sources(sources: Iterable[SourceFile], config: Config | None = None,
-                    context_sources: Iterable[SourceFile] = ()) -> list[FileResult]:
-    """Migrate files as one project. `context_sources` are indexed (for imports, mapped
-    classes, call sites) but not rewritten."""
+def _internal_error(result: FileResult, exc: Exception) -> None:
+    """A bug in a rule fails its file, never the run."""
+    result.error = (f"internal error ({type(exc).__name__}: {exc}); the file was left "
+                    "unchanged — please report it")
+    result.new_source = result.old_source
+
+
+def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
+                 context_sources: Iterable[SourceFile] = (),
+                 progress: Callable[[str], None] | None = None) -> Iterator[FileResult]:
+    """Migrate files as one project, yielding each file's result as soon as it is final.
+
+    `context_sources` are indexed (imports, mapped classes, call sites) but not rewritten.
+    `progress` is called with a file's path each time a stage finishes with it.
+    """
     config = config or Config()
-    results: list[FileResult] = []
+    tick = progress or (lambda path: None)
     indexed: list[tuple[SourceFile, ModuleIndex, FileResult]] = []
     context_indexes: list[ModuleIndex] = []
     for source in sources:
         result = source.new_result()
-        results.append(result)
-        if result.error is not None or result.skipped_reason is not None:
-            continue
-        try:
-            ix = index_source(source.text, source.path)
-        except SyntaxError as exc:
-            result.error = f"syntax error: {exc.msg}"
-            result.error_line = exc.lineno
-            continue
-        except ValueError as exc:  # e.g. NUL bytes
-            result.error = f"cannot parse: {exc}"
+        if result.error is None:
+            try:
+                ix = index_source(source.text, source.path)
+            except SyntaxError as exc:
+                result.error = f"syntax error: {exc.msg}"
+                result.error_line = exc.lineno
+            except ValueError as exc:  # e.g. NUL bytes
+                result.error = f"cannot parse: {exc}"
+        if result.error is not None:
+            tick(result.path)
+            yield result
             continue
         indexed.append((source, ix, result))
     for source in context_sources:
@@ -176,20 +191,46 @@ def migrate_sources(sources: Iterable[SourceFile], config: Config | None = None,
         except cst.ParserSyntaxError as exc:
             result.error = f"syntax error: {exc.message}"
             result.error_line = exc.raw_line
+        except Exception as exc:  # noqa: BLE001 - reported as the file's failure
+            _internal_error(result, exc)
+        if result.error is not None:
+            tick(result.path)
+            yield result
             continue
+        tick(result.path)
         io |= {(ix.module, scope) for scope in io_scopes if scope in ix.functions}
         pendings.append((pending, result))
-    async_functions, blocked = plan.colour(io)
+    async_functions = plan.colour(io)
     touched_modules = {module for module, _ in async_functions}
+    in_progress = {id(result) for _, result in pendings}
     for source, ix, result in indexed:
-        if not source.may_need_work and ix.module in touched_modules:
+        if id(result) in in_progress:
+            continue
+        if ix.module in touched_modules:  # no SQLAlchemy marker, but it calls async code now
             pending, _ = _local_pass(source, ix, plan, config)
             pendings.append((pending, result))
+        else:
+            tick(result.path)
+            yield result
     for pending, result in pendings:
-        result.new_source = _colouring_pass(pending, plan, config, async_functions, blocked)
-        result.findings = sorted(pending.findings)
-        _verify(result)
-    return results
+        try:
+            tree = pending.tree
+            if _needs_colouring(pending, plan, async_functions):
+                tree = _colouring_pass(pending, plan, config, async_functions)
+            _finish(pending, tree, result)
+            _verify(result)
+        except Exception as exc:  # noqa: BLE001 - reported as the file's failure
+            _internal_error(result, exc)
+        tick(result.path)
+        yield result
+
+
+def migrate_sources(sources: Iterable[SourceFile], config: Config | None = None,
+                    context_sources: Iterable[SourceFile] = ()) -> list[FileResult]:
+    """Migrate files as one project; results in the order of `sources`."""
+    sources = list(sources)
+    done = {r.path: r for r in iter_migrate(sources, config, context_sources)}
+    return [done[s.path] for s in sources]
 
 
 def migrate_source(source: str, path: str = "<string>", config: Config | None = None

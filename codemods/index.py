@@ -18,6 +18,7 @@ ENTER = "enter"  # with f(...) as x      target: dotted name of f
 ALIAS = "alias"  # x = y                 target: dotted name of y
 PARAM = "param"  # def f(x: T)           target: dotted names in the annotation
 QUERY = "query"  # x.query(E, ...)       target: dotted name of E (evidence that x is a session)
+VALUE = "value"  # x = <anything else>   no target (it still shadows outer names)
 
 
 @dataclass(frozen=True)
@@ -121,12 +122,14 @@ def _annotation_names(node: ast.AST | None) -> tuple[str, ...]:
             node = ast.parse(node.value, mode="eval").body
         except SyntaxError:
             return ()
-    names = []
+    names: list[str] = []
     for sub in ast.walk(node):
         if isinstance(sub, (ast.Name, ast.Attribute)):
             dotted = dotted_name(sub)
             if dotted:
                 names.append(dotted)
+        elif sub is not node and isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            names.extend(_annotation_names(sub))  # Mapped["User"], Optional["Session"]
     return tuple(names)
 
 
@@ -267,8 +270,11 @@ class _Indexer(ast.NodeVisitor):
             callee = dotted_name(value.func)
             if callee:
                 self._bind(target.id, CALL, (callee,))
-        elif (dotted := dotted_name(value)) is not None:
+                return
+        if (dotted := dotted_name(value)) is not None:
             self._bind(target.id, ALIAS, (dotted,))
+        else:
+            self._bind(target.id, VALUE, ())
 
     def _with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:

@@ -14,7 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import api_surface as api
-from .index import ALIAS, CALL, ENTER, PARAM, QUERY, Binding, CallSite, ClassInfo, ModuleIndex
+from .index import (
+    ALIAS,
+    CALL,
+    ENTER,
+    PARAM,
+    QUERY,
+    VALUE,
+    Binding,
+    CallSite,
+    ClassInfo,
+    ModuleIndex,
+)
 
 
 class ObjKind(str, enum.Enum):
@@ -82,34 +93,34 @@ class Plan:
     def _find_mapped(self) -> dict[str, ClassInfo]:
         classes = {self._qualname(ix, c.qualname): (ix, c)
                    for ix in self.modules.values() for c in ix.classes.values()}
-        bases: set[str] = set(api.DECLARATIVE_BASE_CLASSES) | {api.SQLMODEL_BASE}
+        bases: set[str] = set(api.DECLARATIVE_BASE_CLASSES)  # declarative bases and mixins
         for ix in self.modules.values():
             for binding in ix.bindings.get("", []):
                 if binding.origin == CALL and self.qualify(ix, binding.targets[0]) in (
                         api.DECLARATIVE_BASE_FACTORIES):
                     bases.add(self._qualname(ix, binding.name))
+        sqlmodels = {api.SQLMODEL_BASE}  # SQLModel data models (no table)
         mapped: dict[str, ClassInfo] = {}
         changed = True
         while changed:
             changed = False
             for name, (ix, info) in classes.items():
-                if name in bases or name in mapped:
+                if name in bases or name in sqlmodels or name in mapped:
                     continue
-                qualified_bases = [self.qualify(ix, b) for b in info.bases]
-                sqlmodel = any(b == api.SQLMODEL_BASE for b in qualified_bases)
-                if sqlmodel and info.keywords.get("table") != "True":
-                    if not info.relationships:
-                        bases.add(name)  # a SQLModel data model: not a table, but a base
-                        changed = True
-                    continue
-                if any(b in bases for b in qualified_bases) or any(
-                        b in mapped for b in qualified_bases):
-                    if info.abstract or (not sqlmodel and any(
-                            b in api.DECLARATIVE_BASE_CLASSES for b in qualified_bases)):
-                        bases.add(name)  # `class Base(DeclarativeBase)` or an abstract mixin
-                    else:
+                parents = [self.qualify(ix, b) for b in info.bases]
+                if any(p in sqlmodels for p in parents):
+                    if info.keywords.get("table") == "True":
                         mapped[name] = info
-                    changed = True
+                    else:
+                        sqlmodels.add(name)
+                elif any(p in api.DECLARATIVE_BASE_CLASSES for p in parents) or (
+                        info.abstract and any(p in bases for p in parents)):
+                    bases.add(name)  # `class Base(DeclarativeBase)`, an abstract base
+                elif any(p in bases or p in mapped for p in parents):
+                    mapped[name] = info
+                else:
+                    continue
+                changed = True
         return mapped
 
     @staticmethod
@@ -117,7 +128,7 @@ class Plan:
         return f"{ix.module}.{name}" if ix.module else name
 
     def mapped_class(self, ix: ModuleIndex, scope: str, dotted: str) -> str | None:
-        """Qualified name of the mapped class `dotted` denotes (a class or an `aliased()` of one)."""
+        """Qualified name of the mapped class `dotted` names (aliases: see `is_alias`)."""
         for binding in self._bindings(ix, scope, dotted):
             if binding.origin == CALL and self.qualify(ix, binding.targets[0]) in api.ALIASED:
                 continue  # aliases resolved by the caller through `aliased_class`
@@ -155,11 +166,18 @@ class Plan:
 
     # -- what a name holds ----------------------------------------------------------------------
     def _bindings(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:
+        found_in = self.binding_scope(ix, scope, name)
+        if found_in is None:
+            return []
+        return [b for b in ix.bindings.get(found_in, []) if b.name == name]
+
+    @staticmethod
+    def binding_scope(ix: ModuleIndex, scope: str, name: str) -> str | None:
+        """The innermost scope (from `scope` outwards) that binds `name`, if any."""
         for s in _scope_chain(scope):
-            found = [b for b in ix.bindings.get(s, []) if b.name == name]
-            if found:
-                return found
-        return []
+            if any(b.name == name for b in ix.bindings.get(s, [])):
+                return s
+        return None
 
     def kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
         """The kind of SQLAlchemy object a plain name holds in `scope` of module `ix`."""
@@ -192,6 +210,8 @@ class Plan:
         return None
 
     def _binding_kind(self, ix: ModuleIndex, scope: str, binding: Binding) -> ObjKind | None:
+        if binding.origin == VALUE:
+            return None
         if binding.origin == ALIAS:
             return self.kind(ix, scope, binding.targets[0])
         if binding.origin == QUERY:
@@ -299,14 +319,13 @@ class Plan:
                 return f"@{decorator} cannot be async"
         return None
 
-    def colour(self, io_functions: set[FunctionRef]) -> tuple[set[FunctionRef], dict]:
+    def colour(self, io_functions: set[FunctionRef]) -> set[FunctionRef]:
         """Fixed point: functions doing I/O and every function that calls one become async.
 
-        Returns the async set and, for calls that cannot be awaited (the caller must stay
-        sync), a map from (module, line) to the reason.
+        A caller that cannot be async (a property, a special method) stays sync; the rewrite
+        leaves a TODO at its call.
         """
         result: set[FunctionRef] = set()
-        blocked: dict[tuple[str, int], str] = {}
         todo = [ref for ref in io_functions if ref[1] in self.modules[ref[0]].functions]
         while todo:
             ref = todo.pop()
@@ -317,9 +336,6 @@ class Plan:
                 caller = (caller_ix.module, site.scope)
                 if site.scope not in caller_ix.functions:
                     continue  # module or class level: handled by the entry-point rule
-                reason = self.cannot_be_async(caller)
-                if reason:
-                    blocked[(caller_ix.module, site.line)] = reason
-                elif caller not in result:
+                if caller not in result and not self.cannot_be_async(caller):
                     todo.append(caller)
-        return result, blocked
+        return result

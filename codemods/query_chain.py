@@ -29,12 +29,25 @@ class RowShape(str, enum.Enum):
 @dataclass
 class QueryChain:
     session: cst.BaseExpression
-    query_call: cst.Call
+    query_call: cst.Call | None  # `session.query(...)`; None when the chain starts at a variable
     steps: list[tuple[str, cst.Call]]  # method name and its call, innermost first
+    variable: QueryVariable | None = None
 
 
-def unwind(expr: cst.BaseExpression) -> QueryChain | None:
-    """The chain below `expr` if it starts with `<something>.query(...)`."""
+@dataclass
+class QueryVariable:
+    """A local variable holding a query that the rewrite turned into a `select()`."""
+
+    name: str
+    session: cst.BaseExpression
+    elements: list[Element]
+    may_repeat_entities: bool
+    joined: bool
+
+
+def unwind(expr: cst.BaseExpression,
+           variables: dict[str, QueryVariable] | None = None) -> QueryChain | None:
+    """The chain below `expr` if it starts with `<something>.query(...)` or a query variable."""
     steps: list[tuple[str, cst.Call]] = []
     node = expr
     while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
@@ -43,6 +56,9 @@ def unwind(expr: cst.BaseExpression) -> QueryChain | None:
             return QueryChain(node.func.value, node, list(reversed(steps)))
         steps.append((name, node))
         node = node.func.value
+    if variables and isinstance(node, cst.Name) and node.value in variables:
+        variable = variables[node.value]
+        return QueryChain(variable.session, None, list(reversed(steps)), variable)
     return None
 
 
@@ -73,6 +89,7 @@ class Statement:
     expr: cst.BaseExpression
     elements: list[Element]
     may_repeat_entities: bool
+    joined: bool
     where: list[cst.Arg] = field(default_factory=list)  # for delete()/update()
 
     @property
@@ -94,6 +111,14 @@ def _call(func: cst.BaseExpression, args: list[cst.Arg] | tuple[cst.Arg, ...]) -
 
 def _method(expr: cst.BaseExpression, name: str, args=()) -> cst.Call:
     return _call(cst.Attribute(value=expr, attr=cst.Name(name)), args)
+
+
+def _step(call: cst.Call, stmt: cst.BaseExpression, name: str,
+          args: list[cst.Arg] | None = None) -> cst.Call:
+    """`stmt.name(args)` keeping the layout of the legacy step (line breaks before the dot)."""
+    assert isinstance(call.func, cst.Attribute)
+    return call.with_changes(func=call.func.with_changes(value=stmt, attr=cst.Name(name)),
+                             args=call.args if args is None else args)
 
 
 def _comma_args(args: list[cst.Arg]) -> list[cst.Arg]:
@@ -133,8 +158,9 @@ class SelectBuilder:
             qualified = self.ctx.qualify(node.func) or ""
             if qualified in api.ALIASED:
                 return Element(node, None, True, node)
+            method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
             if qualified.startswith("sqlalchemy.") or callee.startswith("func.") or (
-                    callee.rpartition(".")[2] in _COLUMN_METHODS):
+                    method in _COLUMN_METHODS):
                 return Element(node, None, False, None)
         if isinstance(node, (cst.BaseNumber, cst.BaseString)):
             return Element(node, None, False, None)
@@ -144,29 +170,37 @@ class SelectBuilder:
     # -- the statement --------------------------------------------------------------------------
     def build(self, chain: QueryChain, steps: list[tuple[str, cst.Call]],
               for_dml: bool = False) -> Statement:
-        elements = [self.element(a) for a in chain.query_call.args]
-        if not elements:
-            raise Unsupported("query() without arguments")
-        stmt: cst.BaseExpression = _call(cst.Name(self.select_name),
-                                         _comma_args(list(chain.query_call.args)))
-        joined = False
+        stmt: cst.BaseExpression
+        if chain.variable is not None:
+            variable = chain.variable
+            if for_dml:
+                raise Unsupported("bulk update/delete on a query variable")
+            elements, repeats = list(variable.elements), variable.may_repeat_entities
+            stmt, joined = cst.Name(variable.name), variable.joined
+        else:
+            assert chain.query_call is not None
+            elements = [self.element(a) for a in chain.query_call.args]
+            if not elements:
+                raise Unsupported("query() without arguments")
+            stmt = chain.query_call.with_changes(func=cst.Name(self.select_name))
+            repeats = any(e.is_entity and (e.entity is None or self.ctx.plan.joined_collections(
+                e.entity)) for e in elements)
+            joined = False
         joined_to = None  # the entity filter_by() applies to after a join (legacy rule)
-        repeats = any(e.is_entity and (e.entity is None or self.ctx.plan.joined_collections(
-            e.entity)) for e in elements)
         where: list[cst.Arg] = []
         for name, call in steps:
             if for_dml and name not in ("filter", "where", "filter_by"):
                 raise Unsupported(f"bulk update/delete after .{name}() (legacy refuses it too)")
             if name in ("filter", "where"):
                 where.extend(call.args)
-                stmt = _method(stmt, "where", call.args)
+                stmt = _step(call, stmt, "where")
             elif name == "filter_by":
-                if joined and joined_to is None:
+                if joined and (joined_to is None or chain.variable is not None):
                     raise Unsupported("filter_by() after a join whose target entity cannot be "
                                       "resolved (write .where(Entity.column == value))")
                 criteria = self._filter_by(call, joined_to or self._primary(elements))
                 where.extend(criteria)
-                stmt = _method(stmt, "where", criteria)
+                stmt = _step(call, stmt, "where", criteria)
             elif name in _SAME_NAME:
                 if name in _JOINS:
                     joined, joined_to = True, self._join_target(call)
@@ -175,25 +209,25 @@ class SelectBuilder:
                     repeats = True
                 if name == "add_columns":
                     elements.extend(self.element(a) for a in call.args)
-                stmt = _method(stmt, name, call.args)
+                stmt = _step(call, stmt, name)
             elif name in ("add_column", "add_entity"):
                 elements.extend(self.element(a) for a in call.args)
-                stmt = _method(stmt, "add_columns", call.args)
+                stmt = _step(call, stmt, "add_columns")
             elif name == "with_entities":
                 elements = [self.element(a) for a in call.args]
                 args = [*_comma_args(list(call.args)), cst.Arg(
                     keyword=cst.Name("maintain_column_froms"), value=cst.Name("True"),
                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                           whitespace_after=cst.SimpleWhitespace("")))]
-                stmt = _method(stmt, "with_only_columns", _comma_args(args))
+                stmt = _step(call, stmt, "with_only_columns", _comma_args(args))
             elif name == "populate_existing":
-                stmt = _method(stmt, "execution_options", [cst.Arg(
+                stmt = _step(call, stmt, "execution_options", [cst.Arg(
                     keyword=cst.Name("populate_existing"), value=cst.Name("True"),
                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                           whitespace_after=cst.SimpleWhitespace("")))])
             else:
                 raise Unsupported(f"Query.{name}() has no faithful select() rewrite yet")
-        return Statement(stmt, elements, repeats, where)
+        return Statement(stmt, elements, repeats, joined, where)
 
     def _primary(self, elements: list[Element]) -> cst.BaseExpression:
         for element in elements:

@@ -51,8 +51,8 @@ class SourceFile:
         has_bom = data.startswith(b"\xef\xbb\xbf")
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        except SyntaxError as exc:
-            return cls(path=name, error=f"cannot decode: {exc.msg}", error_line=exc.lineno)
+        except SyntaxError:
+            encoding = "utf-8"  # no usable cookie: decoding below says where it breaks
         encoding = "utf-8" if encoding == "utf-8-sig" else encoding
         body = data[3:] if has_bom else data
         try:

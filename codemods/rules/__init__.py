@@ -45,7 +45,8 @@ def _discover() -> list[type[Rule]]:
 RULES: list[type[Rule]] = _discover()
 
 
-def select_rules(select: set[str] | None = None, ignore: set[str] | None = None) -> list[type[Rule]]:
+def select_rules(select: set[str] | None = None,
+                 ignore: set[str] | None = None) -> list[type[Rule]]:
     """Rules enabled by `--select` / `--ignore` (prefixes allowed: `SQA1` selects SQA1xx)."""
 
     def matches(code: str, patterns: set[str]) -> bool:

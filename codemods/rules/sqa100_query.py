@@ -9,6 +9,7 @@ from ..context import dotted, parenthesize
 from ..plan import ObjKind
 from ..query_chain import (
     QueryChain,
+    QueryVariable,
     RowShape,
     SelectBuilder,
     Statement,
@@ -55,6 +56,56 @@ class QueryToSelect(Rule):
     code = "SQA100"
     summary = "session.query(...) → select() executed with await session.scalars/execute"
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        # Per function: the query variables it may convert, and their state once converted.
+        self.variables: list[tuple[set[str], dict[str, QueryVariable]]] = []
+        self.saw_query = False  # the current simple statement calls some `.query(`
+        self.query_scopes: set[str] | None = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.variables.append((_QueryVariableScan.convertible(node, self)
+                               if self._has_query(node) else set(), {}))
+
+    def _has_query(self, function: cst.FunctionDef) -> bool:
+        """Cheap check (from the index) that the function calls some `.query(...)`."""
+        if self.query_scopes is None:
+            self.query_scopes = {site.scope for site in self.ctx.ix.calls
+                                 if site.callee.endswith(".query")}
+        return self.ctx.scope in self.query_scopes
+
+    def leave_FunctionDef(self, original: cst.FunctionDef,
+                          updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.variables.pop()
+        return updated
+
+    @property
+    def _converted(self) -> dict[str, QueryVariable]:
+        return self.variables[-1][1] if self.variables and self.ctx.function else {}
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        """`q = session.query(X)...` / `q = q.filter(...)` for a variable that never escapes."""
+        if not self.variables or self.ctx.function is None or len(updated.targets) != 1:
+            return updated
+        target = updated.targets[0].target
+        allowed, converted = self.variables[-1]
+        if not isinstance(target, cst.Name) or target.value not in allowed:
+            return updated
+        chain = self._chain(updated.value)
+        if chain is None:
+            return updated
+        try:
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported as exc:
+            self.ctx.todo(self.code, f"query variable `{target.value}` not converted: {exc}",
+                          original)
+            return updated
+        converted[target.value] = QueryVariable(
+            target.value, chain.session, statement.elements, statement.needs_unique,
+            statement.joined)
+        self.ctx.change(self.code, f"query variable `{target.value}` → select()", original)
+        return updated.with_changes(value=self._finish(statement))
+
     # -- entry points ---------------------------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call):
@@ -76,8 +127,17 @@ class QueryToSelect(Rule):
     def leave_CompFor(self, original: cst.CompFor, updated: cst.CompFor) -> cst.CompFor:
         return self._iterate(original, updated)
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.saw_query = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "query":
+            self.saw_query = True
+
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                   updated: cst.BaseStatement) -> cst.BaseStatement:
+        if not self.saw_query:
+            return updated
         for node in _LegacyQueries.find(updated, self):
             self.ctx.todo(self.code, "query object used as a value (stored, returned or passed "
                                      "on): convert it by hand to select() and execute it on "
@@ -86,7 +146,7 @@ class QueryToSelect(Rule):
 
     # -- helpers --------------------------------------------------------------------------------
     def _chain(self, expr: cst.BaseExpression) -> QueryChain | None:
-        chain = unwind(expr)
+        chain = unwind(expr, self._converted)
         if chain is None or self.ctx.kind(chain.session) is not ObjKind.SESSION:
             return None
         if any(name in TERMINALS for name, _ in chain.steps):
@@ -98,13 +158,14 @@ class QueryToSelect(Rule):
 
     def _finish(self, statement: Statement) -> cst.BaseExpression:
         """Swap the placeholder for the real local name of `select` (imported only now)."""
-        name = self.ctx.import_name("sqlalchemy", "select", SELECT_FUNCTIONS)
-        if name == _PLACEHOLDER:
-            return statement.expr
         innermost = statement.expr
         while isinstance(innermost, cst.Call) and isinstance(innermost.func, cst.Attribute):
             innermost = innermost.func.value
-        assert isinstance(innermost, cst.Call)
+        if not isinstance(innermost, cst.Call):
+            return statement.expr  # the chain starts at a query variable: select() is there
+        name = self.ctx.import_name("sqlalchemy", "select", SELECT_FUNCTIONS)
+        if name == _PLACEHOLDER:
+            return statement.expr
         return statement.expr.deep_replace(innermost.func, cst.Name(name))
 
     def _await(self, call: cst.BaseExpression, original: cst.CSTNode) -> cst.BaseExpression:
@@ -124,6 +185,13 @@ class QueryToSelect(Rule):
     # -- terminals ------------------------------------------------------------------------------
     def _terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                   terminal: str, listed: bool = False) -> cst.BaseExpression:
+        result = self._terminal_expr(original, updated, chain, terminal, listed)
+        if updated.lpar and result is not updated and not getattr(result, "lpar", True):
+            result = result.with_changes(lpar=updated.lpar, rpar=updated.rpar)  # keep layout
+        return result
+
+    def _terminal_expr(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
+                       terminal: str, listed: bool) -> cst.BaseExpression:
         reason = self.ctx.cannot_await()
         if reason:
             self.ctx.todo(self.code, f"legacy query must run on the async session, but {reason}",
@@ -290,3 +358,127 @@ class _LegacyQueries(cst.CSTVisitor):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "query" and (
                 self.rule.ctx.kind(node.func.value) is ObjKind.SESSION):
             self.found.append(node)
+
+
+# What may follow a query variable for the tool to convert it (anything else: it escapes).
+_VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
+                             "limit", "offset", "slice", "join", "outerjoin", "options",
+                             "distinct", "select_from", "with_for_update", "execution_options",
+                             "params", "populate_existing"})
+_VARIABLE_TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count"})
+
+
+class _QueryVariableScan(cst.CSTVisitor):
+    """Finds the variables of one function that hold a legacy query and never escape.
+
+    A variable qualifies when every assignment is `q = session.query(...)...` or
+    `q = q.<step>(...)`, and every read is the start of a chain ending in a terminal
+    (`q.filter(...).all()`), a `for` over it, or `list(q)`. Returned, passed on, stored in an
+    attribute or read in a nested function, it escapes and stays as it is (with a TODO).
+    """
+
+    def __init__(self, rule: QueryToSelect) -> None:
+        self.rule = rule
+        self.candidates: set[str] = set()
+        self.rejected: set[str] = set()
+        self.targets: set[int] = set()
+        self.ok_reads: set[int] = set()
+        self.reads: list[cst.Name] = []
+        self.nested = 0
+
+    @classmethod
+    def convertible(cls, function: cst.FunctionDef, rule: QueryToSelect) -> set[str]:
+        first = cls(rule)
+        function.body.visit(first)  # pass 1: which names are assigned queries
+        if not first.candidates - first.rejected:
+            return set()
+        second = cls(rule)
+        second.candidates = first.candidates - first.rejected
+        second.rejected = set(first.rejected)
+        function.body.visit(second)  # pass 2: is every read of them a convertible use?
+        escaped = {n.value for n in second.reads if id(n) not in second.ok_reads}
+        return second.candidates - second.rejected - escaped
+
+    def _variable_chain(self, expr: cst.BaseExpression) -> cst.Name | None:
+        """The variable a chain of allowed steps starts at, if any."""
+        steps = []
+        node = expr
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            steps.append(node.func.attr.value)
+            node = node.func.value
+        if isinstance(node, cst.Name) and node.value in self.candidates:
+            if all(step in _VARIABLE_STEPS for step in steps):
+                return node
+            self.rejected.add(node.value)
+        return None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.nested -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.nested += 1
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.nested -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        for t in node.targets:
+            if isinstance(t.target, cst.Name):
+                self.targets.add(id(t.target))
+        if not isinstance(target, cst.Name) or self.nested:
+            return
+        chain = unwind(node.value)
+        if chain is not None and chain.query_call is not None and self.rule.ctx.kind(
+                chain.session) is ObjKind.SESSION and all(
+                    step in _VARIABLE_STEPS for step, _ in chain.steps):
+            self.candidates.add(target.value)
+            return
+        root = self._variable_chain(node.value)
+        if root is not None and root.value == target.value:
+            self.ok_reads.add(id(root))
+        else:
+            self.rejected.add(target.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.rejected.add(node.target.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.nested:
+            return
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _VARIABLE_TERMINALS:
+            root = self._variable_chain(node.func.value)
+        elif dotted(node.func) == "list" and len(node.args) == 1:
+            root = self._variable_chain(node.args[0].value)
+        else:
+            return
+        if root is not None:
+            self.ok_reads.add(id(root))
+
+    def visit_For(self, node: cst.For) -> None:
+        if isinstance(node.target, cst.Name):
+            self.rejected.add(node.target.value)
+        self._iterated(node.iter)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._iterated(node.iter)
+
+    def _iterated(self, expr: cst.BaseExpression) -> None:
+        root = None if self.nested else self._variable_chain(expr)
+        if root is not None:
+            self.ok_reads.add(id(root))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.candidates and id(node) not in self.targets:
+            self.reads.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.targets.add(id(node.attr))  # `x.q` is not a read of `q`
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.targets.add(id(node.keyword))

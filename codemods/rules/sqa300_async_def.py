@@ -84,8 +84,7 @@ class AsyncFunctions(Rule):
             return updated
         if self.ctx.function is None and not self.ctx.lambda_depth:
             return updated  # module level: the entry-point rule runs it with asyncio.run()
-        blocked = self.ctx.blocked_calls.get((self.ctx.ix.module, self.ctx.line(original)))
-        reason = self.ctx.cannot_await() or blocked
+        reason = self.ctx.cannot_await()
         if reason:
             self.ctx.todo(self.code, f"{info.qualname}() is async now and must be awaited, but "
                                      f"{reason}", original)

@@ -1,0 +1,1 @@
+"""The `sqla-asyncify` command-line face over the `codemods` library."""

@@ -1,0 +1,161 @@
+"""The `sqla-asyncify` command: arguments, progress, rendering and exit codes."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from codemods import RULES, Config, FileResult, Status
+from codemods.engine import iter_migrate
+from codemods.settings import load_settings
+from codemods.sources import SourceFile, discover, write_atomic
+
+from .render import (
+    Summary,
+    json_report,
+    print_failure,
+    print_file,
+    print_summary,
+    unified_diff,
+)
+
+app = typer.Typer(
+    help="Migrate synchronous SQLAlchemy code to SQLAlchemy 2.x asyncio.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+EXIT_OK, EXIT_WORK_LEFT, EXIT_ERROR = 0, 1, 2
+_PROGRESS_THRESHOLD = 50  # files; below this a run is too short for a progress bar
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+def _codes(values: list[str] | None) -> frozenset[str]:
+    return frozenset(c.strip().upper() for v in values or [] for c in v.split(",") if c.strip())
+
+
+def _check_codes(codes: frozenset[str]) -> None:
+    known = {r.code for r in RULES}
+    unknown = sorted(c for c in codes if not any(k.startswith(c) for k in known))
+    if unknown:
+        raise typer.BadParameter(f"unknown rule code(s): {', '.join(unknown)} "
+                                 "(see `sqla-asyncify rules`)")
+
+
+@app.command()
+def migrate(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to migrate.")],
+    write: Annotated[bool, typer.Option("--write", help="Apply the changes (atomic).")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print only a plain unified diff.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Exit 1 if any file would change or TODO markers remain.")] = False,
+    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
+        Format.text),
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", help="Only these rule codes (or prefixes), comma-separated.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="Skip these rule codes (or prefixes), comma-separated.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="Glob of paths to leave out (repeatable).")] = None,
+) -> None:
+    """Show (default), check or apply the migration of PATHS."""
+    if write and check:
+        raise typer.BadParameter("--write and --check exclude each other")
+    settings = load_settings(paths[0] if paths else Path.cwd())
+    selected = _codes(select) or settings.select
+    ignored = _codes(ignore) or settings.ignore
+    _check_codes(selected | ignored)
+    config = Config(select=selected, ignore=ignored)
+    out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
+    err = Console(stderr=True, highlight=False)
+
+    found = list(discover(paths, [*settings.exclude, *(exclude or [])]))
+    sources = [SourceFile(path=f.split(":", 1)[0], error=f.split(": ", 1)[1])
+               if isinstance(f, str) else SourceFile.read(f) for f in found]
+    results = _run(sources, config, err, out, text=output_format is Format.text and not diff)
+
+    summary = Summary(results)
+    if write:
+        for result in results:
+            if result.changed:
+                try:
+                    write_atomic(result)
+                except OSError as exc:
+                    result.error = f"cannot write: {exc.strerror or exc}"
+                    result.new_source = result.old_source
+    if output_format is Format.json:
+        out.print_json(json_report(Summary(results)))
+    elif diff:
+        for result in results:
+            if result.changed:
+                sys.stdout.write(unified_diff(result))
+        for result in results:
+            if result.status is Status.FAILED:
+                print_failure(err, result)
+    else:
+        print_summary(out, Summary(results), wrote=write, check=check)
+    summary = Summary(results)
+    if summary.failed:
+        raise typer.Exit(EXIT_ERROR)
+    if check and (summary.changed or summary.markers):
+        raise typer.Exit(EXIT_WORK_LEFT)
+    raise typer.Exit(EXIT_OK)
+
+
+def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
+         text: bool) -> list[FileResult]:
+    """Migrate, printing each changed file's report as soon as it is final (text mode)."""
+    results: list[FileResult] = []
+    show_progress = err.is_terminal and len(sources) >= _PROGRESS_THRESHOLD
+    progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), console=err, transient=True,
+                        disable=not show_progress)
+    with progress:
+        # Each file passes two stages (rewrite, then colouring) before it is final.
+        task = progress.add_task("migrating", total=2 * len(sources))
+        for result in iter_migrate(sources, config,
+                                   progress=lambda _path: progress.advance(task)):
+            results.append(result)
+            if text and result.changed:
+                print_file(out, result)
+            elif text and result.status is Status.FAILED:
+                print_failure(out, result)
+    return results
+
+
+@app.command()
+def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full.")] = None
+          ) -> None:
+    """List every rule: code, summary and a before/after example."""
+    out = Console(highlight=False)
+    chosen = [r for r in RULES if code is None or r.code == code.upper()]
+    if not chosen:
+        raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
+    if code is None:
+        table = Table(show_header=True, header_style="bold")
+        table.add_column("code")
+        table.add_column("summary")
+        for rule in chosen:
+            table.add_row(rule.code, rule.summary)
+        out.print(table)
+        out.print("`sqla-asyncify rules CODE` shows a rule's before/after.", style="dim")
+        return
+    rule = chosen[0]
+    out.print(f"[bold]{rule.code}[/bold]  {rule.summary}\n")
+    out.print(rule.example(), markup=False)
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    app()

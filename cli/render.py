@@ -1,0 +1,124 @@
+"""Rendering results: rich report, plain unified diff, JSON."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from codemods import FileResult, Kind, Status
+from codemods.context import TODO_PREFIX
+
+_KIND_STYLE = {Kind.CHANGE: "green", Kind.TODO: "yellow", Kind.RUN_SYNC: "magenta",
+               Kind.SKIP: "dim"}
+
+
+def display_path(path: str) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def unified_diff(result: FileResult) -> str:
+    """A diff `git apply` accepts (`a/` and `b/` prefixes, no-newline markers)."""
+    name = display_path(result.path).replace(os.sep, "/")
+    old = result.old_source.splitlines(keepends=True)
+    new = result.new_source.splitlines(keepends=True)
+    lines = []
+    for line in difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"):
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        lines.append(line)
+    return "".join(lines)
+
+
+def remaining_todos(result: FileResult) -> int:
+    return result.new_source.count(TODO_PREFIX)
+
+
+class Summary:
+    def __init__(self, results: Iterable[FileResult]) -> None:
+        self.results = list(results)
+        self.status = Counter(r.status for r in self.results)
+        self.by_rule = Counter(f.code for r in self.results for f in r.findings
+                               if f.kind is Kind.CHANGE)
+        self.todos = sum(r.count(Kind.TODO) for r in self.results)
+        self.markers = sum(remaining_todos(r) for r in self.results)
+        self.run_sync = sum(r.count(Kind.RUN_SYNC) for r in self.results)
+
+    @property
+    def changed(self) -> int:
+        return self.status[Status.CHANGED]
+
+    @property
+    def failed(self) -> int:
+        return self.status[Status.FAILED]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "files_scanned": len(self.results),
+            "changed": self.changed,
+            "unchanged": self.status[Status.UNCHANGED] + self.status[Status.SKIPPED],
+            "failed": self.failed,
+            "changes_by_rule": dict(sorted(self.by_rule.items())),
+            "todos_added": self.todos,
+            "todo_markers_remaining": self.markers,
+            "run_sync_wraps": self.run_sync,
+        }
+
+
+def print_file(console: Console, result: FileResult) -> None:
+    """One changed file: its diff, then why each change was made."""
+    console.rule(Text(display_path(result.path), style="bold cyan"), align="left")
+    console.print(Syntax(unified_diff(result), "diff", theme="ansi_dark", word_wrap=True))
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("line", justify="right")
+    table.add_column("rule")
+    table.add_column("kind")
+    table.add_column("what and why", overflow="fold")
+    for finding in result.findings:
+        style = _KIND_STYLE[finding.kind]
+        table.add_row(str(finding.line), finding.code, Text(finding.kind.value, style=style),
+                      finding.message)
+    console.print(table)
+    console.print()
+
+
+def print_failure(console: Console, result: FileResult) -> None:
+    where = display_path(result.path) + (f":{result.error_line}" if result.error_line else "")
+    console.print(Text(f"error: {where}: {result.error}", style="bold red"), soft_wrap=True)
+
+
+def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) -> None:
+    data = summary.to_dict()
+    table = Table(title="sqla-asyncify summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    verb = "rewritten" if wrote else "would change"
+    table.add_row("files scanned", str(data["files_scanned"]))
+    table.add_row(f"files {verb}", str(data["changed"]))
+    table.add_row("files unchanged", str(data["unchanged"]))
+    table.add_row("files failed", Text(str(data["failed"]),
+                                       style="red" if summary.failed else ""))
+    for code, count in summary.by_rule.items():
+        table.add_row(f"  changes {code}", str(count))
+    table.add_row("TODOs added", Text(str(summary.todos), style="yellow" if summary.todos else ""))
+    table.add_row("TODO markers in files", str(summary.markers))
+    table.add_row("run_sync wraps", str(summary.run_sync))
+    console.print(table)
+    if not wrote and summary.changed and not check:
+        console.print("Dry run: nothing was written. Apply with --write.", style="dim")
+
+
+def json_report(summary: Summary) -> str:
+    return json.dumps({"summary": summary.to_dict(),
+                       "files": [r.to_dict() for r in summary.results]}, indent=2)

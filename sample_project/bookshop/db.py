@@ -1,0 +1,20 @@
+"""Engine and session factory."""
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from bookshop.models import Base
+
+DATABASE_URL = "sqlite:///bookshop.db"
+
+engine = create_engine(DATABASE_URL)
+SessionLocal = sessionmaker(bind=engine)
+
+
+def make_engine(url: str = "sqlite://") -> Engine:
+    return create_engine(url)
+
+
+def init_db(engine: Engine) -> None:
+    Base.metadata.create_all(engine)

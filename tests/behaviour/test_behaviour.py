@@ -1,0 +1,221 @@
+"""Behaviour tests: a migrated program prints exactly what the original printed.
+
+Every ``programs/*.py`` is a self-contained synchronous SQLAlchemy program. For each one:
+
+1. run the original with ``sys.executable`` and keep its stdout;
+2. migrate the source with ``codemods.migrate_source``;
+3. check the migrated source statically (it parses; no ``.query(...)`` call and no
+   ``create_engine(...)`` call is left);
+4. run it through ``run_guarded.py`` with ``-W error::RuntimeWarning``; the runner fails when a
+   synchronous DBAPI connection was opened (status 3) or a coroutine was never awaited (4);
+5. require exit status 0 and byte-identical stdout.
+
+A failure shows everything at once: the stdout diff, the runner's stderr, the findings and the
+numbered migrated source.
+
+The last tests check the harness itself (the runner), so they pass without the engine.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+RUNNER = HERE / "run_guarded.py"
+PROGRAMS = sorted((HERE / "programs").glob("*.py"))
+TIMEOUT = 60  # seconds, per subprocess
+
+# The runner's exit statuses (see run_guarded.py).
+EXIT_SYNC_CONNECTION = 3
+EXIT_UNRAISABLE = 4
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    env.pop("PYTHONWARNINGS", None)
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+
+        def text(data: bytes | str | None) -> str:
+            return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+
+        return subprocess.CompletedProcess(
+            exc.cmd, -1, text(exc.stdout), text(exc.stderr) + f"\n[timed out after {TIMEOUT} s]"
+        )
+
+
+def _run_original(program: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    workdir = tmp_path / "original"
+    workdir.mkdir()
+    proc = _run([str(program)], cwd=workdir)
+    assert proc.returncode == 0, (
+        f"the original {program.name} itself fails (status {proc.returncode}):\n{proc.stderr}"
+    )
+    return proc
+
+
+def _run_guarded(program: Path) -> subprocess.CompletedProcess[str]:
+    return _run(["-W", "error::RuntimeWarning", str(RUNNER), str(program)], cwd=program.parent)
+
+
+def _migrate_source():
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    try:
+        from codemods import migrate_source
+    except ImportError as exc:
+        pytest.fail(f"cannot import codemods.migrate_source: {exc}")
+    return migrate_source
+
+
+def _leftover_sync_calls(tree: ast.AST) -> list[str]:
+    """Lines of `<anything>.query(...)` and `create_engine(...)` calls left in the tree."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "query":
+            found.append(f"line {node.lineno}: .query(...) call")
+        elif (isinstance(func, ast.Name) and func.id == "create_engine") or (
+            isinstance(func, ast.Attribute) and func.attr == "create_engine"
+        ):
+            found.append(f"line {node.lineno}: create_engine(...) call")
+    return found
+
+
+def _numbered(source: str) -> str:
+    return "\n".join(f"{n:4} | {line}" for n, line in enumerate(source.splitlines(), 1))
+
+
+def _stdout_diff(expected: str, actual: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            expected.splitlines(keepends=True),
+            actual.splitlines(keepends=True),
+            "original stdout",
+            "migrated stdout",
+        )
+    )
+
+
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.stem) for p in PROGRAMS])
+def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> None:
+    original = _run_original(program, tmp_path)
+
+    source = program.read_text(encoding="utf-8")
+    result = _migrate_source()(source, str(program))
+    findings = "\n".join(
+        f"  {f.line}: {f.code} [{getattr(f.kind, 'value', f.kind)}] {f.message}"
+        for f in result.findings
+    )
+    assert result.error is None, f"migration of {program.name} failed: {result.error}\n{findings}"
+    migrated = result.new_source
+
+    problems = []
+    if migrated == source:
+        problems.append("the migrated source is identical to the original")
+    try:
+        problems += _leftover_sync_calls(ast.parse(migrated, filename=program.name))
+    except SyntaxError as exc:
+        problems.append(f"the migrated source does not parse: {exc}")
+
+    migrated_path = tmp_path / "migrated" / program.name
+    migrated_path.parent.mkdir()
+    migrated_path.write_text(migrated, encoding="utf-8")
+    run = _run_guarded(migrated_path)
+    if run.returncode != 0:
+        problems.append(f"the migrated program exited with status {run.returncode}")
+    if run.stdout != original.stdout:
+        problems.append("stdout differs:\n" + _stdout_diff(original.stdout, run.stdout))
+
+    assert not problems, (
+        f"{program.name}: "
+        + "\n".join(problems)
+        + f"\n\n--- stderr of the migrated run ---\n{run.stderr}"
+        + f"\n--- findings ---\n{findings or '  (none)'}"
+        + f"\n--- migrated source ---\n{_numbered(migrated)}"
+    )
+
+
+# --- the harness itself ---------------------------------------------------------------------
+
+ASYNC_PROGRAM = """
+import asyncio
+
+from sqlalchemy import String, select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(20))
+
+
+engine = create_async_engine("sqlite+aiosqlite://")
+
+
+async def main():
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        note = Note(text="hello")
+        session.add(note)
+        await session.commit()
+        await session.delete(note)
+        await session.commit()
+        print("left:", (await session.scalars(select(Note.text))).all())
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_guard_flags_a_sync_connection_and_keeps_stdout(tmp_path: Path) -> None:
+    program = PROGRAMS[0]
+    original = _run_original(program, tmp_path)
+    run = _run_guarded(program)
+    assert run.returncode == EXIT_SYNC_CONNECTION, run.stderr
+    assert "sqlite3.Connection" in run.stderr
+    assert run.stdout == original.stdout
+
+
+def test_guard_passes_async_code_and_flags_a_forgotten_await(tmp_path: Path) -> None:
+    good = tmp_path / "good.py"
+    good.write_text(ASYNC_PROGRAM, encoding="utf-8")
+    run = _run_guarded(good)
+    assert (run.returncode, run.stdout) == (0, "left: []\n"), run.stderr
+
+    forgetful = tmp_path / "forgetful.py"
+    forgetful.write_text(
+        ASYNC_PROGRAM.replace("await session.delete(note)", "session.delete(note)"),
+        encoding="utf-8",
+    )
+    run = _run_guarded(forgetful)
+    assert run.returncode == EXIT_UNRAISABLE, run.stderr
+    assert "AsyncSession.delete' was never awaited" in run.stderr

@@ -1,0 +1,189 @@
+"""The command line: flags, formats and exit codes (typer's CliRunner, in-process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+SYNC = '''\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+engine = create_engine("sqlite://")
+
+
+def first_user(session: Session):
+    return session.query(User).order_by(User.id).first()
+
+
+def main():
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        print(first_user(session))
+
+
+if __name__ == "__main__":
+    main()
+'''
+PLAIN = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(SYNC)
+    (tmp_path / "util.py").write_text(PLAIN)
+    return tmp_path
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_dry_run_writes_nothing_and_shows_diff_and_summary(project: Path) -> None:
+    result = run("migrate", str(project))
+    assert result.exit_code == 0, result.output
+    assert (project / "app.py").read_text() == SYNC
+    assert "create_async_engine" in result.output
+    assert "files scanned" in result.output and "SQA100" in result.output
+    assert "Dry run" in result.output
+
+
+def test_write_applies_atomically_and_second_run_is_clean(project: Path) -> None:
+    mode = 0o640
+    os.chmod(project / "app.py", mode)
+    assert run("migrate", str(project), "--write").exit_code == 0
+    text = (project / "app.py").read_text()
+    assert "async def main()" in text and "asyncio.run(main())" in text
+    assert (project / "app.py").stat().st_mode & 0o777 == mode
+    assert (project / "util.py").read_text() == PLAIN
+    assert not list(project.glob(".*.tmp"))
+    check = run("migrate", str(project), "--check")
+    assert check.exit_code == 0, check.output
+
+
+def test_check_exits_1_when_work_is_left(project: Path) -> None:
+    result = run("migrate", str(project), "--check")
+    assert result.exit_code == 1
+    assert (project / "app.py").read_text() == SYNC
+
+
+def test_check_exits_1_while_todo_markers_remain(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(
+        "# TODO(sqla-asyncify SQA100): convert this by hand\nx = 1\n")
+    assert run("migrate", str(tmp_path), "--check").exit_code == 1
+
+
+def test_diff_output_is_accepted_by_git_apply(project: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        out = run("migrate", "app.py", "--diff")
+    finally:
+        os.chdir(cwd)
+    assert out.exit_code == 0
+    assert out.output.startswith("--- a/app.py\n+++ b/app.py\n")
+    patch = project / "change.patch"
+    patch.write_text(out.output)
+    applied = subprocess.run(["git", "apply", "change.patch"], cwd=project,
+                             capture_output=True, text=True)
+    assert applied.returncode == 0, applied.stderr
+    assert "create_async_engine" in (project / "app.py").read_text()
+
+
+def test_json_report(project: Path) -> None:
+    result = run("migrate", str(project), "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["summary"]["files_scanned"] == 2
+    assert data["summary"]["changed"] == 1
+    app_report = next(f for f in data["files"] if f["path"].endswith("app.py"))
+    assert app_report["status"] == "changed"
+    codes = {c["code"] for c in app_report["changes"]}
+    assert {"SQA001", "SQA003", "SQA100", "SQA300", "SQA301"} <= codes
+    assert all(isinstance(c["line"], int) and c["line"] > 0 for c in app_report["changes"])
+
+
+def test_select_and_ignore(project: Path) -> None:
+    data = json.loads(run("migrate", str(project), "--format", "json",
+                          "--select", "SQA001").output)
+    codes = {c["code"] for f in data["files"] for c in f["changes"]}
+    assert codes == {"SQA001"}
+    data = json.loads(run("migrate", str(project), "--format", "json",
+                          "--ignore", "SQA1,SQA3").output)
+    codes = {c["code"] for f in data["files"] for c in f["changes"]}
+    assert codes and not any(c.startswith(("SQA1", "SQA3")) for c in codes)
+
+
+def test_unknown_rule_code_is_a_usage_error(project: Path) -> None:
+    result = run("migrate", str(project), "--select", "XYZ9")
+    assert result.exit_code == 2
+    assert "unknown rule code" in result.output
+
+
+def test_bad_files_fail_alone_with_path_and_line(tmp_path: Path) -> None:
+    (tmp_path / "good.py").write_text(SYNC)
+    (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
+    (tmp_path / "latin.py").write_bytes(b"x = '\xff\xfe'\n")
+    result = run("migrate", str(tmp_path), str(tmp_path / "missing.py"), "--write")
+    assert result.exit_code == 2
+    out = result.output
+    assert "broken.py:1" in out and "syntax error" in out
+    assert "latin.py:1" in out and "cannot decode" in out
+    assert "missing.py" in out and "no such file" in out
+    assert "Traceback" not in out
+    assert "create_async_engine" in (tmp_path / "good.py").read_text()
+    assert (tmp_path / "broken.py").read_text() == "def f(:\n    pass\n"
+
+
+def test_exclude_and_skipped_directories(project: Path) -> None:
+    venv = project / ".venv" / "lib"
+    venv.mkdir(parents=True)
+    (venv / "dep.py").write_text(SYNC)
+    (project / "build").mkdir()
+    (project / "build" / "gen.py").write_text(SYNC)
+    data = json.loads(run("migrate", str(project), "--format", "json",
+                          "--exclude", "app.py").output)
+    assert [Path(f["path"]).name for f in data["files"]] == ["util.py"]
+
+
+def test_settings_from_pyproject(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.sqla-asyncify]\nignore = ["SQA001"]\n')
+    data = json.loads(run("migrate", str(project), "--format", "json").output)
+    codes = {c["code"] for f in data["files"] for c in f["changes"]}
+    assert "SQA001" not in codes and "SQA100" in codes
+
+
+def test_rules_lists_every_rule_and_shows_one() -> None:
+    listing = run("rules")
+    assert listing.exit_code == 0
+    from codemods import RULES
+    for rule in RULES:
+        assert rule.code in listing.output
+    one = run("rules", "SQA100")
+    assert one.exit_code == 0 and "Before:" in one.output and "After:" in one.output
+    assert run("rules", "SQA999").exit_code == 2
+
+
+def test_write_and_check_together_is_a_usage_error(project: Path) -> None:
+    assert run("migrate", str(project), "--write", "--check").exit_code == 2

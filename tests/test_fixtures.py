@@ -1,0 +1,77 @@
+"""Before/after fixtures, discovered automatically.
+
+Single-module cases: `tests/fixtures/<topic>/<case>.input.py` next to `<case>.expected.py`.
+Multi-module cases: `tests/fixtures/<topic>/<case>/input/...` next to `<case>/expected/...`.
+Every case is checked three ways: the output equals the expected text, a second run changes
+nothing (idempotence), and every output file compiles.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from codemods import migrate_sources
+from codemods.sources import SourceFile, discover
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _cases() -> list[pytest.param]:
+    cases = []
+    for path in sorted(FIXTURES.rglob("*.input.py")):
+        case_id = path.relative_to(FIXTURES).as_posix().removesuffix(".input.py")
+        cases.append(pytest.param(path, id=case_id))
+    for folder in sorted(FIXTURES.rglob("input")):
+        if folder.is_dir():
+            cases.append(pytest.param(folder, id=folder.parent.relative_to(FIXTURES).as_posix()))
+    return cases
+
+
+def _migrate_tree(root: Path) -> dict[str, str]:
+    sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
+    results = migrate_sources(sources)
+    for result in results:
+        assert result.error is None, f"{result.path}:{result.error_line}: {result.error}"
+    return {Path(r.path).relative_to(root).as_posix(): r.new_source for r in results}
+
+
+def _run(case: Path, tmp_path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Migrate the case in a temporary folder; returns (outputs, expected)."""
+    work = tmp_path / "case"
+    if case.is_dir():
+        shutil.copytree(case, work)
+        expected_root = case.parent / "expected"
+        expected = {p.relative_to(expected_root).as_posix(): p.read_text(encoding="utf-8")
+                    for p in expected_root.rglob("*.py")}
+    else:
+        work.mkdir()
+        name = case.name.removesuffix(".input.py") + ".py"
+        (work / name).write_bytes(case.read_bytes())
+        expected = {name: case.with_name(name.removesuffix(".py") + ".expected.py").read_text(
+            encoding="utf-8")}
+    return _migrate_tree(work), expected
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_fixture(case: Path, tmp_path: Path) -> None:
+    outputs, expected = _run(case, tmp_path)
+    assert outputs == expected
+
+    for name, text in outputs.items():
+        compile(text, name, "exec", dont_inherit=True)
+
+    # Idempotence: migrating the output again changes nothing.
+    again = tmp_path / "again"
+    again.mkdir()
+    for name, text in outputs.items():
+        target = again / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    assert _migrate_tree(again) == outputs
+
+
+def test_fixtures_exist() -> None:
+    assert len(_cases()) >= 20

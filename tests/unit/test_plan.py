@@ -1,0 +1,162 @@
+"""The plan's decisions over small in-memory indexes (no files, no libcst)."""
+
+from __future__ import annotations
+
+from codemods.index import index_source
+from codemods.plan import ObjKind, Plan
+
+
+def plan_of(**modules: str) -> Plan:
+    return Plan.build(index_source(text, f"<{name}>", module=name.replace("__", "."))
+                      for name, text in modules.items())
+
+
+MODELS = '''
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+class Base(DeclarativeBase):
+    pass
+
+class Mixin:
+    pass
+
+class User(Mixin, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    addresses: Mapped[list["Address"]] = relationship(back_populates="user", lazy="joined")
+
+class Address(Base):
+    __tablename__ = "addresses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user: Mapped["User"] = relationship(back_populates="addresses")
+
+class Admin(User):
+    pass
+
+class NotMapped:
+    pass
+'''
+
+DB = '''
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+engine = create_engine("sqlite://")
+SessionLocal = sessionmaker(bind=engine)
+'''
+
+REPO = '''
+from app.models import User
+
+def first(session):
+    return session.query(User).first()
+
+def named(s, name):
+    return s.scalars(name)
+'''
+
+SERVICE = '''
+from app import repo
+from app.db import SessionLocal, engine
+
+def run():
+    with SessionLocal() as session:
+        return repo.first(session)
+
+def also():
+    db = SessionLocal()
+    conn = engine.connect()
+    return repo.named(db, "x"), conn
+
+class Service:
+    def __init__(self, session):
+        self.session = session
+
+    def load(self):
+        return self.helper()
+
+    def helper(self):
+        return run()
+
+    @property
+    def value(self):
+        return run()
+'''
+
+
+def test_mapped_classes_follow_bases_and_mixins() -> None:
+    plan = plan_of(app__models=MODELS)
+    assert set(plan.mapped_classes) == {"app.models.User", "app.models.Address",
+                                        "app.models.Admin"}
+    assert plan.joined_collections("app.models.User")
+    assert not plan.joined_collections("app.models.Address")
+    assert plan.relationship_target("app.models.Address", "user") == "app.models.User"
+    assert plan.relationship_target("app.models.User", "addresses") == "app.models.Address"
+
+
+def test_declarative_base_factory_and_sqlmodel_table() -> None:
+    plan = plan_of(m='''
+from sqlalchemy.orm import declarative_base
+from sqlmodel import SQLModel, Field
+Base = declarative_base()
+class A(Base):
+    __tablename__ = "a"
+class HeroBase(SQLModel):
+    name: str
+class Hero(HeroBase, table=True):
+    id: int = Field(primary_key=True)
+class HeroRead(HeroBase):
+    pass
+''')
+    assert set(plan.mapped_classes) == {"m.A", "m.Hero"}
+
+
+def test_object_kinds_across_modules() -> None:
+    plan = plan_of(app__models=MODELS, app__db=DB, app__repo=REPO, app__service=SERVICE)
+    service, repo, db = (plan.modules[m] for m in ("app.service", "app.repo", "app.db"))
+    assert plan.kind(db, "", "engine") is ObjKind.ENGINE
+    assert plan.kind(db, "", "SessionLocal") is ObjKind.FACTORY
+    assert plan.kind(service, "run", "session") is ObjKind.SESSION  # with SessionLocal() as s
+    assert plan.kind(service, "also", "db") is ObjKind.SESSION  # db = SessionLocal()
+    assert plan.kind(service, "also", "conn") is ObjKind.CONNECTION
+    # A parameter is a session because of what it is called with, two modules away.
+    assert plan.kind(repo, "first", "session") is ObjKind.SESSION
+    assert plan.kind(repo, "named", "s") is ObjKind.SESSION
+    assert plan.kind(repo, "named", "name") is None
+
+
+def test_query_evidence_needs_a_mapped_class() -> None:
+    plan = plan_of(app__models=MODELS, m='''
+from app.models import User
+def a(db):
+    return db.query(User)
+def b(index):
+    return index.query("text")
+''')
+    ix = plan.modules["m"]
+    assert plan.kind(ix, "a", "db") is ObjKind.SESSION
+    assert plan.kind(ix, "b", "index") is None
+
+
+def test_colouring_reaches_callers_but_not_properties() -> None:
+    plan = plan_of(app__models=MODELS, app__db=DB, app__repo=REPO, app__service=SERVICE)
+    coloured = plan.colour({("app.repo", "first")})
+    assert ("app.service", "run") in coloured
+    assert ("app.service", "Service.helper") in coloured
+    assert ("app.service", "Service.load") in coloured  # via self.helper()
+    assert ("app.service", "Service.value") not in coloured  # @property stays sync
+    assert plan.cannot_be_async(("app.service", "Service.__init__"))
+
+
+def test_local_variable_shadows_function_name() -> None:
+    plan = plan_of(m='''
+def helper():
+    pass
+def caller():
+    helper = object()
+    helper()
+def other():
+    helper()
+''')
+    ix = plan.modules["m"]
+    assert plan.resolve_function(ix, "caller", "helper") is None
+    assert plan.resolve_function(ix, "other", "helper") == ("m", "helper")
