@@ -79,7 +79,7 @@ class Summary:
 def print_file(console: Console, result: FileResult) -> None:
     """One changed file: its diff, then why each change was made."""
     console.rule(Text(display_path(result.path), style="bold cyan"), align="left")
-    console.print(Syntax(unified_diff(result), "diff", theme="ansi_dark", word_wrap=True))
+    console.print(Syntax(unified_diff(result), "diff", theme="ansi_dark"), soft_wrap=True)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("line", justify="right")
     table.add_column("rule")

@@ -38,10 +38,11 @@ class Config:
 class _RulePass(cst.CSTTransformer):
     """One traversal that gives every node to each rule in order (Fixit-style dispatch)."""
 
-    def __init__(self, ctx: Context, rules: list[type[Rule]],
+    def __init__(self, ctx: Context, rules: list[type[Rule]], relevant: set[str],
                  origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        self.relevant = relevant  # function/class scopes worth entering (see Plan)
         self.origins = origins
         self.visits: dict[str, list[tuple[str, Callable]]] = {}
         self.leaves: dict[str, list[tuple[str, Callable]]] = {}
@@ -57,6 +58,9 @@ class _RulePass(cst.CSTTransformer):
         for code, visit in self.visits.get(type(node).__name__, ()):
             if not self.ctx.is_suppressed(code):
                 visit(node)
+        kind = type(node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            return self.ctx.scope in self.relevant
         return True
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[override]
@@ -90,7 +94,8 @@ def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config
     imports = ImportChanges()
     ctx = Context(plan, ix, lambda node: node, imports, async_target=config.target == "async")
     pending = _Pending(source, ix, module, module, imports, ctx.findings)
-    pending.tree = module.visit(_RulePass(ctx, config.rules(LOCAL), pending.origins))
+    rule_pass = _RulePass(ctx, config.rules(LOCAL), plan.relevant_scopes(ix), pending.origins)
+    pending.tree = module.visit(rule_pass)
     return pending, ctx.io_scopes
 
 
@@ -110,7 +115,8 @@ def _colouring_pass(pending: _Pending, plan: Plan, config: Config,
     ctx = Context(plan, pending.ix, origin, pending.imports,
                   async_target=config.target == "async")
     ctx.async_functions = async_functions
-    tree = pending.tree.visit(_RulePass(ctx, config.rules(COLOURING)))
+    relevant = plan.relevant_scopes(pending.ix, async_functions)
+    tree = pending.tree.visit(_RulePass(ctx, config.rules(COLOURING), relevant))
     pending.findings.extend(ctx.findings)
     return tree
 

@@ -46,6 +46,7 @@ class FunctionInfo:
     decorators: tuple[str, ...]
     is_generator: bool
     owner_class: str | None
+    returns: tuple[str, ...] = ()  # dotted names in the return annotation
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class ModuleIndex:
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     calls: list[CallSite] = field(default_factory=list)
     module_names: set[str] = field(default_factory=set)
+    names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
     has_bulk_listeners: bool = False
 
     def qualify(self, dotted: str) -> str:
@@ -197,6 +199,7 @@ class _Indexer(ast.NodeVisitor):
             is_generator=is_generator,
             owner_class=".".join(self.scopes) if self.classes and self.classes[-1] == ".".join(
                 self.scopes) else None,
+            returns=_annotation_names(node.returns),
         )
         for d in node.decorator_list:
             self.visit(d)
@@ -313,6 +316,9 @@ class _Indexer(ast.NodeVisitor):
             ))
         self.generic_visit(node)
 
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.index.names_read.setdefault(self.scope, set()).add(node.id)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         args = node.args

@@ -217,16 +217,21 @@ class Plan:
         if binding.origin == QUERY:
             return ObjKind.SESSION if self.mapped_class(ix, scope, binding.targets[0]) else None
         if binding.origin == PARAM:
-            for target in binding.targets:
-                qualified = self.qualify(ix, target)
-                if qualified in api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES:
-                    return ObjKind.SESSION
-                if qualified in api.ENGINE_CLASSES:
-                    return ObjKind.ENGINE
-                if qualified in api.CONNECTION_CLASSES:
-                    return ObjKind.CONNECTION
-            return self._param_kind_from_callers(ix, scope, binding.name)
+            return self.annotation_kind(ix, binding.targets) or self._param_kind_from_callers(
+                ix, scope, binding.name)
         return self.call_result_kind(ix, scope, binding.targets[0], entered=binding.origin == ENTER)
+
+    def annotation_kind(self, ix: ModuleIndex, names: Iterable[str]) -> ObjKind | None:
+        """The kind an annotation (`Session`, `Optional[Engine]`, …) declares."""
+        for name in names:
+            qualified = self.qualify(ix, name)
+            if qualified in api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES:
+                return ObjKind.SESSION
+            if qualified in api.ENGINE_CLASSES:
+                return ObjKind.ENGINE
+            if qualified in api.CONNECTION_CLASSES:
+                return ObjKind.CONNECTION
+        return None
 
     def call_result_kind(self, ix: ModuleIndex, scope: str, callee: str,
                          entered: bool = False) -> ObjKind | None:
@@ -240,6 +245,10 @@ class Plan:
             return ObjKind.ENGINE
         if qualified in api.ALIASED:
             return ObjKind.ENTITY
+        function = self.resolve_function(ix, scope, callee)
+        if function is not None:  # a project function: what its return annotation says
+            target = self.modules[function[0]]
+            return self.annotation_kind(target, target.functions[function[1]].returns)
         receiver, _, method = callee.rpartition(".")
         if not receiver:
             return ObjKind.SESSION if self.kind(ix, scope, callee) is ObjKind.FACTORY else None
@@ -306,6 +315,36 @@ class Plan:
                     if target is not None:
                         self._callers.setdefault(target, []).append((ix, site))
         return self._callers.get(ref, [])
+
+    def relevant_scopes(self, ix: ModuleIndex,
+                        async_functions: set[FunctionRef] | None = None) -> set[str]:
+        """Scopes (functions, classes) a rewrite pass must enter; the rest are skipped.
+
+        Without `async_functions` (the local pass): a scope reading a SQLAlchemy/SQLModel
+        name or a name that holds a session, sessionmaker, engine or connection. With it (the
+        colouring pass): a scope that becomes async or calls a function that did.
+        """
+        relevant: set[str] = set()
+        if async_functions is None:
+            for scope, names in ix.names_read.items():
+                if any(self._sqlalchemy_related(ix, scope, n) for n in names):
+                    relevant.add(scope)
+        else:
+            relevant |= {q for m, q in async_functions if m == ix.module}
+            relevant |= {site.scope for site in ix.calls
+                         if self.resolve_function(ix, site.scope, site.callee) in async_functions}
+        for scope in list(relevant):  # a nested scope is reached through its parents
+            parts = scope.split(".")
+            relevant.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        return relevant
+
+    def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+        qualified = self.qualify(ix, name)
+        if qualified.startswith(("sqlalchemy.", "sqlmodel.")) or qualified in (
+                "sqlalchemy", "sqlmodel"):
+            return True
+        return self.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.FACTORY, ObjKind.ENGINE,
+                                              ObjKind.CONNECTION)
 
     def cannot_be_async(self, ref: FunctionRef) -> str | None:
         """Why a function must stay synchronous, or None when it can become `async def`."""
