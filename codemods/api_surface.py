@@ -80,7 +80,10 @@ CONNECTION_COROUTINES = frozenset({
     "invalidate", "run_sync", "stream", "stream_scalars", "execution_options",
     "get_raw_connection",
 })
-ENGINE_COROUTINES = frozenset({"dispose", "raw_connection"})
+# `engine.connect()` outside `async with` must be awaited (it starts the connection);
+# `engine.begin()` can only be entered (`await engine.begin()` is a TypeError, §4.2).
+ENGINE_COROUTINES = frozenset({"dispose", "raw_connection", "connect"})
+TRANSACTION_COROUTINES = frozenset({"commit", "rollback", "close", "start"})
 ENGINE_CONTEXTS = frozenset({"connect", "begin"})
 
 # `async_sessionmaker(...)` keyword that keeps attributes readable after commit (§3.3).

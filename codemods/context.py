@@ -99,6 +99,7 @@ class Context:
         self.statement_values: set[int] = set()  # ids of expressions that are whole statements
         self.not_references: set[int] = set()  # ids of Names that are not variable references
         self.import_depth = 0
+        self.class_bases: set[int] = set()  # ids of expressions naming a class's bases
         self.with_items: set[int] = set()  # ids of expressions entered by `with`
         self.iterated: set[int] = set()  # ids of expressions iterated by `for`
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
@@ -111,6 +112,8 @@ class Context:
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.append((node.name.value, node))
             self.not_references.add(id(node.name))
+            if kind is cst.ClassDef:
+                self.class_bases.update(id(arg.value) for arg in node.bases)
         elif kind is cst.Lambda:
             self.lambda_depth += 1
         elif kind is cst.Await:

@@ -99,8 +99,8 @@ def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config
     return pending, ctx.io_scopes
 
 
-def _needs_colouring(pending: _Pending, plan: Plan, async_functions: set[FunctionRef]) -> bool:
-    ix = pending.ix
+def _needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: set[FunctionRef]) -> bool:
+    """The module defines a function that became async, or calls one."""
     return any(module == ix.module for module, _ in async_functions) or any(
         plan.resolve_function(ix, site.scope, site.callee) in async_functions
         for site in ix.calls)
@@ -207,12 +207,11 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
         io |= {(ix.module, scope) for scope in io_scopes if scope in ix.functions}
         pendings.append((pending, result))
     async_functions = plan.colour(io)
-    touched_modules = {module for module, _ in async_functions}
     in_progress = {id(result) for _, result in pendings}
     for source, ix, result in indexed:
         if id(result) in in_progress:
             continue
-        if ix.module in touched_modules:  # no SQLAlchemy marker, but it calls async code now
+        if _needs_colouring(ix, plan, async_functions):  # no SQLAlchemy in it, but async calls
             pending, _ = _local_pass(source, ix, plan, config)
             pendings.append((pending, result))
         else:
@@ -221,7 +220,7 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     for pending, result in pendings:
         try:
             tree = pending.tree
-            if _needs_colouring(pending, plan, async_functions):
+            if _needs_colouring(pending.ix, plan, async_functions):
                 tree = _colouring_pass(pending, plan, config, async_functions)
             _finish(pending, tree, result)
             _verify(result)

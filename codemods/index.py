@@ -65,6 +65,7 @@ class ClassInfo:
     keywords: dict[str, str]
     relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
     abstract: bool = False
+    unhashable: set[str] = field(default_factory=set)  # JSON/ARRAY/Pickle columns
 
 
 @dataclass
@@ -79,6 +80,8 @@ class ModuleIndex:
     calls: list[CallSite] = field(default_factory=list)
     module_names: set[str] = field(default_factory=set)
     names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
+    # `self.x = ...` in methods: class qualname -> (method scope, binding of x)
+    attribute_bindings: dict[str, list[tuple[str, Binding]]] = field(default_factory=dict)
     has_bulk_listeners: bool = False
 
     def qualify(self, dotted: str) -> str:
@@ -247,9 +250,12 @@ class _Indexer(ast.NodeVisitor):
         if not isinstance(value, ast.Call):
             return
         func = dotted_name(value.func)
-        if func is None or func.split(".")[-1] not in {"relationship", "relation", "Relationship"}:
+        if func is None:
             return
-        info.relationships[target.id] = _relationship(target.id, value, annotation)
+        if func.split(".")[-1] in {"relationship", "relation", "Relationship"}:
+            info.relationships[target.id] = _relationship(target.id, value, annotation)
+        elif _is_unhashable_column(value, annotation):
+            info.unhashable.add(target.id)
 
     # -- bindings and calls ---------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -265,19 +271,20 @@ class _Indexer(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
-        if not isinstance(target, ast.Name):
-            return
-        if not self.scopes:
-            self.index.module_names.add(target.id)
-        if isinstance(value, ast.Call):
-            callee = dotted_name(value.func)
-            if callee:
-                self._bind(target.id, CALL, (callee,))
-                return
-        if (dotted := dotted_name(value)) is not None:
-            self._bind(target.id, ALIAS, (dotted,))
+        if isinstance(value, ast.Call) and (callee := dotted_name(value.func)):
+            origin, targets = CALL, (callee,)
+        elif (dotted := dotted_name(value)) is not None:
+            origin, targets = ALIAS, (dotted,)
         else:
-            self._bind(target.id, VALUE, ())
+            origin, targets = VALUE, ()
+        if isinstance(target, ast.Name):
+            if not self.scopes:
+                self.index.module_names.add(target.id)
+            self._bind(target.id, origin, targets)
+        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+              and target.value.id == "self" and self.classes):
+            self.index.attribute_bindings.setdefault(self.classes[-1], []).append(
+                (self.scope, Binding(target.attr, origin, targets)))
 
     def _with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
@@ -320,6 +327,11 @@ class _Indexer(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         self.index.names_read.setdefault(self.scope, set()).add(node.id)
 
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            self.index.names_read.setdefault(self.scope, set()).add(f"self.{node.attr}")
+        self.generic_visit(node)
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
         args = node.args
         self.lambda_params.append({a.arg for a in [*args.posonlyargs, *args.args,
@@ -337,6 +349,18 @@ def _own_nodes(func: ast.AST):
             continue
         yield node
         stack.extend(ast.iter_child_nodes(node))
+
+
+_UNHASHABLE_TYPES = frozenset({"JSON", "JSONB", "ARRAY", "PickleType", "HSTORE", "dict", "list"})
+
+
+def _is_unhashable_column(call: ast.Call, annotation: ast.expr | None) -> bool:
+    """A column whose Python values (dict, list) cannot be put in a set (reference §2 row 16)."""
+    names = [n.rpartition(".")[2] for a in call.args for n in _annotation_names(a)]
+    if annotation is not None:
+        inner = annotation.slice if isinstance(annotation, ast.Subscript) else None
+        names += [n.rpartition(".")[2] for n in _annotation_names(inner)][:1]
+    return any(n in _UNHASHABLE_TYPES for n in names)
 
 
 def _relationship(attr: str, call: ast.Call, annotation: ast.expr | None) -> RelationshipInfo:

@@ -34,6 +34,7 @@ class ObjKind(str, enum.Enum):
     ENGINE = "engine"
     CONNECTION = "connection"
     ENTITY = "entity"  # a mapped class or an aliased() of one
+    TRANSACTION = "transaction"  # from session.begin() / connection.begin()
 
 
 FunctionRef = tuple[str, str]  # (module, qualname)
@@ -180,7 +181,10 @@ class Plan:
         return None
 
     def kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
-        """The kind of SQLAlchemy object a plain name holds in `scope` of module `ix`."""
+        """The kind of SQLAlchemy object a name (or `self.attr`) holds in `scope` of `ix`."""
+        head, _, attr = dotted.partition(".")
+        if head == "self" and attr and "." not in attr:
+            return self._attribute_kind(ix, scope, attr)
         if "." in dotted:
             found = self.lookup(self.qualify(ix, dotted))
             if found and "." not in found[1]:
@@ -194,8 +198,40 @@ class Plan:
         self._kinds[key] = result
         return result
 
+    def _attribute_kind(self, ix: ModuleIndex, scope: str, attr: str) -> ObjKind | None:
+        """`self.attr` in a method: what the class's methods assign to it (or declare)."""
+        owner = self.owner_class(ix, scope)
+        if owner is None:
+            return None
+        key = (ix.module, f"{owner}#", attr)
+        if key in self._kinds:
+            return self._kinds[key]
+        self._kinds[key] = None
+        result = None
+        for method_scope, binding in ix.attribute_bindings.get(owner, []):
+            if binding.name == attr:
+                result = self._binding_kind(ix, method_scope, binding)
+                if result is not None:
+                    break
+        if result is None:
+            declared = [b for b in ix.bindings.get(owner, []) if b.name == attr]
+            result = self.annotation_kind(ix, [t for b in declared for t in b.targets])
+        self._kinds[key] = result
+        return result
+
+    @staticmethod
+    def owner_class(ix: ModuleIndex, scope: str) -> str | None:
+        for s in _scope_chain(scope):
+            info = ix.functions.get(s)
+            if info and info.owner_class:
+                return info.owner_class
+        return None
+
     def _kind_uncached(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
         bindings = self._bindings(ix, scope, name)
+        annotated = [t for b in bindings if b.origin == PARAM for t in b.targets]
+        if annotated:  # a declared type wins over any guess
+            return self.annotation_kind(ix, annotated)
         for binding in bindings:
             kind = self._binding_kind(ix, scope, binding)
             if kind is not None:
@@ -257,9 +293,10 @@ class Plan:
             return ObjKind.SESSION
         if receiver_kind is ObjKind.ENGINE and method in api.ENGINE_CONTEXTS:
             return ObjKind.CONNECTION
-        if receiver_kind is None and "." not in receiver:
-            # `maker()` / `maker.begin()` where `maker` is a module attribute elsewhere
-            return None
+        if receiver_kind is ObjKind.SESSION and method == "connection":
+            return ObjKind.CONNECTION
+        if receiver_kind in (ObjKind.SESSION, ObjKind.CONNECTION) and method in api.STARTABLES:
+            return ObjKind.TRANSACTION
         return None
 
     def _param_kind_from_callers(self, ix: ModuleIndex, scope: str,
@@ -268,11 +305,12 @@ class Plan:
         if func is None or name not in func.params:
             return None
         position = func.params.index(name)
-        offset = 1 if func.owner_class and func.params[:1] in (("self",), ("cls",)) else 0
+        bound = func.owner_class is not None and func.params[:1] in (("self",), ("cls",))
         for caller_ix, site in self.callers((ix.module, scope)):
             arg: str | None = dict(site.kwargs).get(name)
-            via_attribute = "." in site.callee
-            index = position - (offset if via_attribute else 0)
+            # `obj.method(x)` and `Cls(x)` pass self implicitly
+            implicit_self = bound and ("." in site.callee or scope.endswith(".__init__"))
+            index = position - (1 if implicit_self else 0)
             if arg is None and 0 <= index < len(site.args):
                 arg = site.args[index]
             if arg is not None:
@@ -292,18 +330,43 @@ class Plan:
                     candidate = f"{info.owner_class}.{rest}"
                     return (ix.module, candidate) if candidate in ix.functions else None
             return None
+        if rest and "." not in rest:  # `repo.load()` where `repo = UserRepo(...)`
+            for binding in self._bindings(ix, scope, head):
+                if binding.origin == CALL:
+                    cls = self.resolve_class(ix, scope, binding.targets[0])
+                    if cls and f"{cls[1]}.{rest}" in cls[0].functions:
+                        return cls[0].module, f"{cls[1]}.{rest}"
+            if self._bindings(ix, scope, head):
+                return None
         for s in _scope_chain(scope):
             candidate = f"{s}.{callee}" if s else callee
             if candidate in ix.functions:
                 return ix.module, candidate
             if any(b.name == head for b in ix.bindings.get(s, [])) and s:
                 return None  # shadowed by a local variable
+        cls = self.resolve_class(ix, scope, callee)
+        if cls is not None:  # a constructor call: its __init__
+            init = f"{cls[1]}.__init__"
+            return (cls[0].module, init) if init in cls[0].functions else None
         qualified = ix.qualify(callee)
         if qualified == callee:
             return None
         found = self.lookup(qualified)
         if found and found[1] in found[0].functions:
             return found[0].module, found[1]
+        return None
+
+    def resolve_class(self, ix: ModuleIndex, scope: str,
+                      dotted: str) -> tuple[ModuleIndex, str] | None:
+        """The project class a name refers to (local or imported)."""
+        if dotted in ix.classes and "." not in dotted:
+            return ix, dotted
+        qualified = ix.qualify(dotted)
+        if qualified == dotted:
+            return None
+        found = self.lookup(qualified)
+        if found and found[1] in found[0].classes:
+            return found
         return None
 
     def callers(self, ref: FunctionRef) -> list[tuple[ModuleIndex, CallSite]]:

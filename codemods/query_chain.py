@@ -80,6 +80,7 @@ class Element:
     entity: str | None  # qualified mapped class for entities (None = column or unknown class)
     is_entity: bool
     source: cst.BaseExpression | None  # the entity expression a column belongs to
+    unhashable: bool = False  # a JSON/ARRAY column: legacy never de-duplicated such rows
 
 
 @dataclass
@@ -101,8 +102,13 @@ class Statement:
 
     @property
     def needs_unique(self) -> bool:
-        """Legacy Query de-duplicated rows holding entities; `select()` must say `.unique()`."""
-        return self.shape is not RowShape.COLUMNS and self.may_repeat_entities
+        """Legacy Query de-duplicated rows holding entities; `select()` must say `.unique()`.
+
+        Rows carrying an unhashable value (JSON, ARRAY) were never de-duplicated by legacy
+        Query, and `.unique()` would raise on them (checked: reference §2 row 16).
+        """
+        return (self.shape is not RowShape.COLUMNS and self.may_repeat_entities
+                and not any(e.unhashable for e in self.elements))
 
 
 def _call(func: cst.BaseExpression, args: list[cst.Arg] | tuple[cst.Arg, ...]) -> cst.Call:
@@ -150,9 +156,11 @@ class SelectBuilder:
                 return Element(node, None, True, node)
             if isinstance(node, cst.Attribute):
                 owner = dotted(node.value)
-                if owner and (plan.mapped_class(ix, scope, owner) or plan.is_alias(
-                        ix, scope, owner)):
-                    return Element(node, None, False, node.value)
+                owner_class = owner and plan.mapped_class(ix, scope, owner)
+                if owner_class or (owner and plan.is_alias(ix, scope, owner)):
+                    info = plan.mapped_classes.get(owner_class or "")
+                    return Element(node, None, False, node.value,
+                                   unhashable=bool(info and node.attr.value in info.unhashable))
         if isinstance(node, cst.Call):
             callee = dotted(node.func) or ""
             qualified = self.ctx.qualify(node.func) or ""

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..api_surface import EXPIRE_ON_COMMIT, SESSIONMAKERS
+from ..api_surface import (
+    ASYNC_SESSION_CLASSES,
+    EXPIRE_ON_COMMIT,
+    SESSION_CLASSES,
+    SESSIONMAKERS,
+)
 from ..context import with_keyword_default
 from .base import RenameReferences
 
@@ -32,4 +37,15 @@ class AsyncSessionmaker(RenameReferences):
         changed = with_keyword_default(updated, EXPIRE_ON_COMMIT, "False")
         self.ctx.change(self.code, "sessionmaker() → async_sessionmaker()"
                         + (", expire_on_commit=False" if changed else ""), original)
-        return changed or updated
+        return self._custom_session_class(original, changed or updated)
+
+    def _custom_session_class(self, original: cst.Call, call: cst.Call) -> cst.Call:
+        """`class_=MySession` (a sync Session subclass) → `sync_session_class=MySession`."""
+        args = list(call.args)
+        for i, arg in enumerate(args):
+            if arg.keyword is not None and arg.keyword.value == "class_" and (
+                    self.ctx.qualify(arg.value) not in SESSION_CLASSES | ASYNC_SESSION_CLASSES):
+                args[i] = arg.with_changes(keyword=cst.Name("sync_session_class"))
+                self.ctx.change(self.code, "class_= → sync_session_class= (a custom sync "
+                                           "Session class)", original)
+        return call.with_changes(args=args)

@@ -21,6 +21,11 @@ from ..query_chain import (
 from ..results import Kind
 from .base import Rule
 
+# Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.
+_REMOVED = {
+    "from_self": "rewrite it as sq = stmt.subquery(); aliased(Entity, sq) (reference §2 row 31)",
+    "select_entity_from": "select from an aliased() subquery instead (reference §2 row 31)",
+}
 _RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
 TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "get", "delete", "update"})
 _PLACEHOLDER = "select"
@@ -62,6 +67,7 @@ class QueryToSelect(Rule):
         self.variables: list[tuple[set[str], dict[str, QueryVariable]]] = []
         self.saw_query = False  # the current simple statement calls some `.query(`
         self.query_scopes: set[str] | None = None
+        self.reported: set[int] = set()  # `.query()` calls a TODO already speaks about
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.variables.append((_QueryVariableScan.convertible(node, self)
@@ -194,8 +200,15 @@ class QueryToSelect(Rule):
                        terminal: str, listed: bool) -> cst.BaseExpression:
         reason = self.ctx.cannot_await()
         if reason:
+            self.reported.add(id(chain.query_call))
             self.ctx.todo(self.code, f"legacy query must run on the async session, but {reason}",
                           original)
+            return updated
+        removed = next((name for name, _ in chain.steps if name in _REMOVED), None)
+        if removed:
+            self.reported.add(id(chain.query_call))
+            self.ctx.todo(self.code, f"Query.{removed}() was removed in SQLAlchemy 2.0: "
+                                     + _REMOVED[removed], original)
             return updated
         try:
             if terminal == "get":
@@ -356,6 +369,7 @@ class _LegacyQueries(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "query" and (
+                id(node) not in self.rule.reported) and (
                 self.rule.ctx.kind(node.func.value) is ObjKind.SESSION):
             self.found.append(node)
 
