@@ -269,8 +269,8 @@ class Context:
         self.imports.add[(module, None, None)] = None
         return module
 
-    def drop_import(self, module: str, name: str, asname: str | None = None) -> None:
-        """Remove `from module import name` if nothing uses it any more."""
+    def drop_import(self, module: str, name: str | None, asname: str | None = None) -> None:
+        """Remove `from module import name` (`import module` for no name) once unused."""
         self.imports.remove[(module, name, asname)] = None
 
 

@@ -2,24 +2,32 @@
 
 libcst's AddImportsVisitor/RemoveImportsVisitor do the same job but re-resolve scope metadata
 over the whole module (they were two thirds of the run time on a 200-module tree); a rewrite
-only ever adds `from x import y` / `import x` and drops imports that became unused, so
-this module does exactly that on the module's top level.
+only ever adds `from x import y` / `import x` and drops imports that became unused, so this
+module does exactly that on the module's top level:
+- a name joins an existing one-line `from module import ...`; otherwise the new statement goes
+  after the last import of the same top-level package, standard-library imports after the
+  last standard-library import (or first), anything else after the last import;
+- an import is dropped only when its name is read nowhere else (strings count, for
+  `"Session"` annotations and `__all__`), keeping the comments and blank lines around it.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 
 import libcst as cst
 
+ImportKey = tuple[str, str | None, str | None]  # (module, name or None for `import module`, asname)
+
 
 @dataclass
 class ImportChanges:
-    """Imports a rewrite needs (module, name or None for `import module`, asname)."""
+    """Imports a rewrite needs and imports it made unused (if nothing else reads them)."""
 
-    add: dict[tuple[str, str | None, str | None], None] = field(default_factory=dict)
-    remove: dict[tuple[str, str, str | None], None] = field(default_factory=dict)
+    add: dict[ImportKey, None] = field(default_factory=dict)
+    remove: dict[ImportKey, None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.add or self.remove)
@@ -40,12 +48,26 @@ def _alias_names(alias: cst.ImportAlias) -> tuple[str, str | None]:
     return _module_name(alias.name), asname
 
 
-def _used_names(code: str) -> tuple[set[str], str]:
-    """Names read anywhere outside import statements, and all string constants joined."""
-    tree = ast.parse(code)
+def _import_keys(stmt: cst.CSTNode) -> list[tuple[ImportKey, cst.ImportAlias]] | None:
+    """The imports a top-level statement makes, or None if it is not a plain import."""
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        return None
+    node = stmt.body[0]
+    if isinstance(node, cst.Import):
+        return [((name, None, asname), alias)
+                for alias in node.names for name, asname in [_alias_names(alias)]]
+    if isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar):
+        module = "." * len(node.relative) + _module_name(node.module)
+        return [((module, name, asname), alias)
+                for alias in node.names for name, asname in [_alias_names(alias)]]
+    return None
+
+
+def _read_names(code: str) -> tuple[set[str], str]:
+    """Names read anywhere, and all string constants joined (both outside imports)."""
     names: set[str] = set()
     strings: list[str] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.Name):
             names.add(node.id)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -53,112 +75,154 @@ def _used_names(code: str) -> tuple[set[str], str]:
     return names, "\n".join(strings)
 
 
-def _is_still_used(local: str, names: set[str], strings: str) -> bool:
-    return local in names or local in strings  # strings: `"Session"` annotations, __all__
-
-
 def apply(module: cst.Module, changes: ImportChanges) -> cst.Module:
     if not changes:
         return module
     body = list(module.body)
+    if changes.add:  # first, so new imports take the place of the ones they replace
+        body = _add(body, changes)
     if changes.remove:
-        names, strings = _used_names(module.code)
+        names, strings = _read_names(module.code)
         body = _remove(body, changes, names, strings)
-    body = _add(body, changes)
     return module.with_changes(body=body)
+
+
+def _local(key: ImportKey) -> str:
+    module, name, asname = key
+    return asname or name or module.split(".")[0]
 
 
 def _remove(body: list[cst.CSTNode], changes: ImportChanges, names: set[str],
             strings: str) -> list[cst.CSTNode]:
     result: list[cst.CSTNode] = []
-    orphaned_lines: list[cst.EmptyLine] = []  # comments above a removed import move down
+    carried: list[cst.EmptyLine] | None = None  # leading lines of a removed statement
     for stmt in body:
-        if orphaned_lines and hasattr(stmt, "leading_lines"):
-            stmt = stmt.with_changes(leading_lines=[*orphaned_lines, *stmt.leading_lines])
-            orphaned_lines = []
-        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
-                stmt.body[0], cst.ImportFrom) and not isinstance(stmt.body[0].names,
-                                                                 cst.ImportStar)):
-            result.append(stmt)
+        keys = _import_keys(stmt)
+        dropped = {id(alias) for key, alias in keys or ()
+                   if key in changes.remove and _local(key) not in names
+                   and _local(key) not in strings}
+        if keys is not None and len(dropped) == len(keys):
+            if carried is None:
+                carried = list(stmt.leading_lines)
             continue
-        node = stmt.body[0]
-        module = "." * len(node.relative) + _module_name(node.module)
-        kept = []
-        for alias in node.names:
-            name, asname = _alias_names(alias)
-            local = asname or name
-            if (module, name, asname) in changes.remove and not _is_still_used(
-                    local, names, strings):
-                continue
-            kept.append(alias)
-        if len(kept) == len(node.names):
-            result.append(stmt)
-        elif kept:
-            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            new = node.with_changes(names=kept)
-            if node.rpar is not None and len(kept) == 1:
-                new = new.with_changes(lpar=None, rpar=None)
-            result.append(stmt.with_changes(body=[new]))
-        else:
-            orphaned_lines = list(stmt.leading_lines)
+        if dropped:
+            stmt = _without_aliases(stmt, dropped)
+        if carried is not None:
+            own = list(stmt.leading_lines)
+            if not result:  # the module's first statement went: no blank first line
+                while own and own[0].comment is None:
+                    own.pop(0)
+            stmt = stmt.with_changes(leading_lines=[*carried, *own])
+            carried = None
+        result.append(stmt)
     return result
 
 
+def _without_aliases(stmt: cst.SimpleStatementLine, dropped: set[int]) -> cst.SimpleStatementLine:
+    node = stmt.body[0]
+    assert isinstance(node, (cst.Import, cst.ImportFrom))
+    kept = [a for a in node.names if id(a) not in dropped]
+    # the last kept alias takes the comma (and any newline before `)`) of the old last one
+    kept[-1] = kept[-1].with_changes(comma=node.names[-1].comma)
+    return stmt.with_changes(body=[node.with_changes(names=kept)])
+
+
+def _package(module: str) -> str:
+    return module.lstrip(".").split(".")[0]
+
+
+def _is_stdlib(module: str) -> bool:
+    return _package(module) in sys.stdlib_module_names
+
+
 def _add(body: list[cst.CSTNode], changes: ImportChanges) -> list[cst.CSTNode]:
-    present: set[tuple[str, str | None, str | None]] = set()
-    last_import = -1
-    insert_at = 0
+    present: set[ImportKey] = set()
+    imports: list[tuple[int, str]] = []  # (index in body, module) of top-level imports
+    start = 0  # where an import block starts: after the docstring and __future__ imports
     for i, stmt in enumerate(body):
-        if not isinstance(stmt, cst.SimpleStatementLine):
+        keys = _import_keys(stmt)
+        if keys is None:
+            first = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
+            if i == 0 and isinstance(first, cst.Expr) and isinstance(first.value,
+                                                                      cst.BaseString):
+                start = 1
+                continue
             break
-        first = stmt.body[0]
-        if isinstance(first, cst.Expr) and isinstance(first.value, cst.BaseString) and i == 0:
-            insert_at = 1  # after the module docstring
+        present.update(key for key, _ in keys)
+        module = keys[0][0][0]
+        if module == "__future__":
+            start = i + 1
+        imports.append((i, module))
+    inserts: dict[int, list[cst.SimpleStatementLine]] = {}
+    new_from: dict[str, cst.SimpleStatementLine] = {}  # statements created here, by module
+    for key in changes.add:
+        if key in present:
             continue
-        if isinstance(first, cst.ImportFrom) and not first.relative and not isinstance(
-                first.names, cst.ImportStar):
-            module = _module_name(first.module)
-            for alias in first.names:
-                present.add((module, *_alias_names(alias)))
-            last_import = i
-        elif isinstance(first, cst.Import):
-            for alias in first.names:
-                name, asname = _alias_names(alias)
-                present.add((name, None, asname))
-            last_import = i
-        elif isinstance(first, cst.ImportFrom):
-            last_import = i
+        present.add(key)
+        module, name, asname = key
+        alias = cst.ImportAlias(name=cst.parse_expression(name or module),
+                                asname=cst.AsName(name=cst.Name(asname)) if asname else None)
+        target = next((i for i, m in imports if m == module and name and _mergeable(body[i])),
+                      None)
+        if target is not None:
+            body[target] = _merged(body[target], alias)
+            continue
+        if name and module in new_from:
+            created = new_from[module]
+            merged = _merged(created, alias)
+            for group in inserts.values():
+                group[:] = [merged if s is created else s for s in group]
+            new_from[module] = merged
+            continue
+        statement = cst.SimpleStatementLine(body=[
+            cst.ImportFrom(module=cst.parse_expression(module), names=[alias]) if name
+            else cst.Import(names=[alias])])
+        if name:
+            new_from[module] = statement
+        same_package = [i for i, m in imports if _package(m) == _package(module)]
+        if same_package:
+            position = same_package[-1] + 1
+        elif _is_stdlib(module):
+            stdlib = [i for i, m in imports if _is_stdlib(m) and m != "__future__"]
+            position = stdlib[-1] + 1 if stdlib else start
         else:
-            break
-    position = last_import + 1 if last_import >= 0 else insert_at
-    new_statements: list[cst.SimpleStatementLine] = []
-    wanted = [key for key in changes.add if key not in present]
-    for module in dict.fromkeys(m for m, n, _ in wanted if n is None):
-        new_statements.append(cst.SimpleStatementLine(body=[cst.Import(
-            names=[cst.ImportAlias(name=cst.parse_expression(module))])]))
-    by_module: dict[str, list[tuple[str, str | None]]] = {}
-    for module, name, asname in wanted:
-        if name is not None:
-            by_module.setdefault(module, []).append((name, asname))
-    for module, names in by_module.items():
-        # Merge into a one-line `from module import ...` if there is one.
-        existing = next((i for i, stmt in enumerate(body[:last_import + 1]) if isinstance(
-            stmt.body[0], cst.ImportFrom) and not stmt.body[0].relative and _module_name(
-                stmt.body[0].module) == module and not isinstance(stmt.body[0].names,
-                                                                  cst.ImportStar)
-            and stmt.body[0].rpar is None), None)
-        aliases = [cst.ImportAlias(name=cst.Name(n), asname=cst.AsName(name=cst.Name(a))
-                                   if a else None) for n, a in sorted(names)]
-        if existing is not None:
-            stmt = body[existing]
-            node = stmt.body[0]
-            old = list(node.names)
-            old[-1] = old[-1].with_changes(comma=cst.Comma(
-                whitespace_after=cst.SimpleWhitespace(" ")))
-            merged = old + [a.with_changes(comma=cst.Comma(
-                whitespace_after=cst.SimpleWhitespace(" "))) for a in aliases[:-1]] + aliases[-1:]
-            body[existing] = stmt.with_changes(body=[node.with_changes(names=merged)])
-        else:
-            new_statements.append(cst.SimpleStatementLine(body=[cst.ImportFrom(
-                module=cst.parse_expression(module), names=aliases)]))
-    return body[:position] + new_statements + body[position:]
+            position = imports[-1][0] + 1 if imports else start
+        inserts.setdefault(position, []).append(statement)
+    created = {id(stmt) for stmt in new_from.values()}
+    for group in inserts.values():  # names of a statement made here are sorted (isort-like)
+        group[:] = [_sorted(s) if id(s) in created else s for s in group]
+    result: list[cst.CSTNode] = []
+    for i, stmt in enumerate(body):
+        new = inserts.pop(i, [])
+        if new and i == start and imports and i == imports[0][0]:
+            # above the first import: take over the blank lines/comments that led to it
+            new[0] = new[0].with_changes(leading_lines=stmt.leading_lines)
+            stmt = stmt.with_changes(leading_lines=[])
+        elif new and i == start and start:
+            new[0] = new[0].with_changes(leading_lines=[cst.EmptyLine()])  # after a docstring
+        result.extend(new)
+        result.append(stmt)
+    for new in inserts.values():  # past the end: a module of nothing but imports
+        result.extend(new)
+    return result
+
+
+def _sorted(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    node = stmt.body[0]
+    names = sorted(node.names, key=lambda a: _module_name(a.name))
+    names = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+             for a in names[:-1]] + [names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    return stmt.with_changes(body=[node.with_changes(names=names)])
+
+
+def _mergeable(stmt: cst.CSTNode) -> bool:
+    """A one-line `from module import a, b` (no parentheses, no star)."""
+    node = stmt.body[0]
+    return isinstance(node, cst.ImportFrom) and node.rpar is None and not node.relative
+
+
+def _merged(stmt: cst.SimpleStatementLine, alias: cst.ImportAlias) -> cst.SimpleStatementLine:
+    node = stmt.body[0]
+    names = list(node.names)
+    names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return stmt.with_changes(body=[node.with_changes(names=[*names, alias])])

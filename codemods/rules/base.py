@@ -63,12 +63,20 @@ class RenameReferences(Rule):
         return cst.Name(self.ctx.import_name(*target))
 
     def _drop_old_import(self, original: cst.Name | cst.Attribute) -> None:
-        if not isinstance(original, cst.Name):
-            return  # `sa.orm.Session`: the module import stays
-        qualified = self.ctx.ix.imports.get(original.value)
-        if qualified:
-            module, _, name = qualified.rpartition(".")
-            self.ctx.drop_import(module, name, None if name == original.value else original.value)
+        """Schedule removal of the import the reference used (kept if still read elsewhere)."""
+        node: cst.BaseExpression = original
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        assert isinstance(node, cst.Name)
+        local = node.value
+        qualified = self.ctx.ix.imports.get(local)
+        if not qualified:
+            return
+        if isinstance(original, cst.Attribute):  # `sa.create_engine`: `import sqlalchemy as sa`
+            self.ctx.drop_import(qualified, None, None if qualified == local else local)
+            return
+        module, _, name = qualified.rpartition(".")
+        self.ctx.drop_import(module, name, None if name == local else local)
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
         return self._rename(original, updated)

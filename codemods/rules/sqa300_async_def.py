@@ -65,6 +65,7 @@ class AsyncFunctions(Rule):
             if self.ctx.qualify(decorator.decorator) == _CONTEXTMANAGER:
                 name = self.ctx.import_name("contextlib", "asynccontextmanager")
                 decorator = decorator.with_changes(decorator=cst.Name(name))
+                self.ctx.drop_import("contextlib", "contextmanager")
             decorators.append(decorator)
         return updated.with_changes(asynchronous=cst.Asynchronous(), decorators=decorators)
 
