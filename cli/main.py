@@ -42,6 +42,11 @@ class Format(str, enum.Enum):
     json = "json"
 
 
+class Target(str, enum.Enum):
+    async_ = "async"
+    sync = "sync"
+
+
 def _codes(values: list[str] | None) -> frozenset[str]:
     return frozenset(c.strip().upper() for v in values or [] for c in v.split(",") if c.strip())
 
@@ -69,6 +74,9 @@ def migrate(
         "--ignore", help="Skip these rule codes (or prefixes), comma-separated.")] = None,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", help="Glob of paths to leave out (repeatable).")] = None,
+    target: Annotated[Target | None, typer.Option(
+        "--target", help="async: AsyncSession + await (default); sync: 2.0-style select() "
+                         "on the same synchronous sessions.")] = None,
 ) -> None:
     """Show (default), check or apply the migration of PATHS."""
     if write and check:
@@ -77,7 +85,8 @@ def migrate(
     selected = _codes(select) or settings.select
     ignored = _codes(ignore) or settings.ignore
     _check_codes(selected | ignored)
-    config = Config(select=selected, ignore=ignored)
+    config = Config(select=selected, ignore=ignored,
+                    target=(target.value if target else settings.target))
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
     err = Console(stderr=True, highlight=False)
 

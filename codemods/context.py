@@ -245,9 +245,9 @@ class Context:
         return f"{reason} (load the data before, or use run_sync)" if reason else None
 
     # -- imports --------------------------------------------------------------------------------
-    def import_name(self, module: str, name: str,
-                    equivalents: frozenset[str] = frozenset()) -> str:
-        """The local name to use for `module.name`, adding `from module import name` if needed.
+    def local_name(self, module: str, name: str, equivalents: frozenset[str] = frozenset()
+                   ) -> tuple[str, tuple[str, str, str | None] | None]:
+        """The local name for `module.name`, and the import to add for it (None if present).
 
         An existing import of the same object (or of one of `equivalents`) is reused; a
         clash with another object of that name imports it as `sa_<name>` instead.
@@ -255,12 +255,17 @@ class Context:
         wanted = {f"{module}.{name}", *equivalents}
         for local, qualified in self.ix.imports.items():
             if qualified in wanted:
-                return local
-        asname = None
-        if name in self.ix.imports or name in self.ix.module_names:
-            asname = f"sa_{name}"
-        self.imports.add[(module, name, asname)] = None
-        return asname or name
+                return local, None
+        asname = f"sa_{name}" if name in self.ix.imports or name in self.ix.module_names else None
+        return asname or name, (module, name, asname)
+
+    def import_name(self, module: str, name: str,
+                    equivalents: frozenset[str] = frozenset()) -> str:
+        """`local_name`, adding the import right away."""
+        local, key = self.local_name(module, name, equivalents)
+        if key is not None:
+            self.imports.add[key] = None
+        return local
 
     def import_module(self, module: str) -> str:
         for local, qualified in self.ix.imports.items():

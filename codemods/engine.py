@@ -25,14 +25,23 @@ from .sources import SourceFile
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
 
 
+TARGETS = ("async", "sync")
+
+
 @dataclass(frozen=True)
 class Config:
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
+    # "async": AsyncSession + await; "sync": 2.0-style select() on the same sync sessions
     target: str = "async"
 
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r} (one of {', '.join(TARGETS)})")
+
     def rules(self, phase: int) -> list[type[Rule]]:
-        return [r for r in select_rules(set(self.select), set(self.ignore)) if r.phase == phase]
+        return [r for r in select_rules(set(self.select), set(self.ignore))
+                if r.phase == phase and self.target in r.targets]
 
 
 class _RulePass(cst.CSTTransformer):

@@ -69,9 +69,13 @@ _SAME_NAME = frozenset({
     "correlate", "add_columns",
 })
 _JOINS = frozenset({"join", "outerjoin"})
+# Query methods that are execution options on a select() (reference §2 rows 24, 25, 34).
+_EXECUTION_OPTIONS = {"populate_existing": "populate_existing", "autoflush": "autoflush",
+                      "yield_per": "yield_per"}
 # Functions/methods producing column expressions rather than entities.
 _COLUMN_METHODS = frozenset({"label", "desc", "asc", "distinct", "cast", "op", "collate",
-                             "is_", "isnot", "in_", "like", "ilike", "concat"})
+                             "is_", "isnot", "in_", "like", "ilike", "concat", "exists",
+                             "scalar_subquery"})
 
 
 @dataclass
@@ -92,6 +96,8 @@ class Statement:
     may_repeat_entities: bool
     joined: bool
     where: list[cst.Arg] = field(default_factory=list)  # for delete()/update()
+    streaming: cst.BaseExpression | None = None  # yield_per(n): the n
+    imports: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def shape(self) -> RowShape:
@@ -127,6 +133,21 @@ def _step(call: cst.Call, stmt: cst.BaseExpression, name: str,
                              args=call.args if args is None else args)
 
 
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(keyword=cst.Name(name), value=value,
+                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                         whitespace_after=cst.SimpleWhitespace("")))
+
+
+def _single_argument(call: cst.Call, name: str,
+                     default: cst.BaseExpression | None = None) -> cst.BaseExpression:
+    if not call.args and default is not None:
+        return default
+    if len(call.args) != 1 or call.args[0].keyword is not None:
+        raise Unsupported(f"Query.{name}() with arguments the tool cannot map")
+    return call.args[0].value
+
+
 def _comma_args(args: list[cst.Arg]) -> list[cst.Arg]:
     """Arguments separated by `, ` (the last one without a trailing comma)."""
     return [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
@@ -137,9 +158,9 @@ def _comma_args(args: list[cst.Arg]) -> list[cst.Arg]:
 class SelectBuilder:
     """Builds the `select()` for a chain's non-terminal steps."""
 
-    def __init__(self, ctx: Context, select_name: str) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.select_name = select_name
+        self.imports: list[tuple[str, str, str | None]] = []  # added once the rewrite is kept
 
     # -- elements -------------------------------------------------------------------------------
     def element(self, arg: cst.Arg) -> Element:
@@ -154,6 +175,8 @@ class SelectBuilder:
                 return Element(node, mapped, True, node)
             if "." not in name and plan.is_alias(ix, scope, name):
                 return Element(node, None, True, node)
+            if ".c." in f".{name}":  # `table.c.col`, `subquery.c.col`
+                return Element(node, None, False, None)
             if isinstance(node, cst.Attribute):
                 owner = dotted(node.value)
                 owner_class = owner and plan.mapped_class(ix, scope, owner)
@@ -176,6 +199,14 @@ class SelectBuilder:
         raise Unsupported(f"cannot tell whether `{shown}` is a mapped class or a column")
 
     # -- the statement --------------------------------------------------------------------------
+    def name(self, module: str, name: str,
+             equivalents: frozenset[str] = frozenset()) -> cst.Name:
+        """A name for the generated code; its import is added only if the rewrite happens."""
+        local, key = self.ctx.local_name(module, name, equivalents)
+        if key is not None:
+            self.imports.append(key)
+        return cst.Name(local)
+
     def build(self, chain: QueryChain, steps: list[tuple[str, cst.Call]],
               for_dml: bool = False) -> Statement:
         stmt: cst.BaseExpression
@@ -190,12 +221,16 @@ class SelectBuilder:
             elements = [self.element(a) for a in chain.query_call.args]
             if not elements:
                 raise Unsupported("query() without arguments")
-            stmt = chain.query_call.with_changes(func=cst.Name(self.select_name))
+            stmt = chain.query_call.with_changes(
+                func=self.name("sqlalchemy", "select", api.SELECT_FUNCTIONS),
+                args=[a.with_changes(value=e.node) for a, e in zip(
+                    chain.query_call.args, elements, strict=True)])
             repeats = any(e.is_entity and (e.entity is None or self.ctx.plan.joined_collections(
                 e.entity)) for e in elements)
             joined = False
         joined_to = None  # the entity filter_by() applies to after a join (legacy rule)
         where: list[cst.Arg] = []
+        streaming = None
         for name, call in steps:
             if for_dml and name not in ("filter", "where", "filter_by"):
                 raise Unsupported(f"bulk update/delete after .{name}() (legacy refuses it too)")
@@ -212,7 +247,7 @@ class SelectBuilder:
             elif name in _SAME_NAME:
                 if name in _JOINS:
                     joined, joined_to = True, self._join_target(call)
-                    repeats = True
+                    repeats = repeats or self._join_repeats(call)
                 if name == "options" and self._joins_eagerly(call):
                     repeats = True
                 if name == "add_columns":
@@ -223,19 +258,45 @@ class SelectBuilder:
                 stmt = _step(call, stmt, "add_columns")
             elif name == "with_entities":
                 elements = [self.element(a) for a in call.args]
-                args = [*_comma_args(list(call.args)), cst.Arg(
-                    keyword=cst.Name("maintain_column_froms"), value=cst.Name("True"),
-                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                          whitespace_after=cst.SimpleWhitespace("")))]
+                args = [*call.args, _keyword("maintain_column_froms", cst.Name("True"))]
                 stmt = _step(call, stmt, "with_only_columns", _comma_args(args))
-            elif name == "populate_existing":
-                stmt = _step(call, stmt, "execution_options", [cst.Arg(
-                    keyword=cst.Name("populate_existing"), value=cst.Name("True"),
-                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                          whitespace_after=cst.SimpleWhitespace("")))])
+            elif name in _EXECUTION_OPTIONS:
+                option = _EXECUTION_OPTIONS[name]
+                value = _single_argument(call, name, cst.Name("True") if (
+                    name == "populate_existing") else None)
+                if name == "yield_per":
+                    streaming = value
+                stmt = _step(call, stmt, "execution_options", [_keyword(option, value)])
+            elif name == "with_parent":
+                if len(call.args) != 2 or any(a.keyword for a in call.args):
+                    raise Unsupported("with_parent() without an explicit relationship")
+                criterion = cst.Call(func=self.name("sqlalchemy.orm", "with_parent"),
+                                     args=_comma_args(list(call.args)))
+                where.append(cst.Arg(criterion))
+                stmt = _step(call, stmt, "where", [cst.Arg(criterion)])
+            elif name == "enable_eagerloads":
+                if _single_argument(call, name, cst.Name("True")).deep_equals(cst.Name("True")):
+                    continue  # the default: nothing to say
+                lazyload = cst.Call(func=self.name("sqlalchemy.orm", "lazyload"),
+                                    args=[cst.Arg(cst.SimpleString('"*"'))])
+                stmt = _step(call, stmt, "options", [cst.Arg(lazyload)])
+            elif name in ("with_labels", "apply_labels"):
+                style = self.name("sqlalchemy", "LABEL_STYLE_TABLENAME_PLUS_COL")
+                stmt = _step(call, stmt, "set_label_style", [cst.Arg(style)])
+            elif name == "reset_joinpoint":
+                continue  # no joinpoint in 2.0: nothing to reset
             else:
                 raise Unsupported(f"Query.{name}() has no faithful select() rewrite yet")
-        return Statement(stmt, elements, repeats, joined, where)
+        return Statement(stmt, elements, repeats, joined, where, streaming, list(self.imports))
+
+    def _join_repeats(self, call: cst.Call) -> bool:
+        """Can this join repeat rows of the entities already selected? Not for many-to-one."""
+        name = dotted(call.args[0].value) if call.args else None
+        owner, _, attr = (name or "").rpartition(".")
+        owner_class = owner and self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, owner)
+        info = self.ctx.plan.mapped_classes.get(owner_class or "")
+        relationship = info.relationships.get(attr) if info else None
+        return relationship is None or relationship.uselist is not False
 
     def _primary(self, elements: list[Element]) -> cst.BaseExpression:
         for element in elements:

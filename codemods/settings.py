@@ -17,6 +17,7 @@ class Settings:
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
+    target: str = "async"
 
 
 def _strings(value: object) -> list[str]:
@@ -42,5 +43,6 @@ def load_settings(start: Path) -> Settings:
                 select=frozenset(c.upper() for c in _strings(table.get("select"))),
                 ignore=frozenset(c.upper() for c in _strings(table.get("ignore"))),
                 exclude=tuple(_strings(table.get("exclude"))),
+                target=str(table.get("target", "async")),
             )
     return Settings()

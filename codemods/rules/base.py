@@ -24,6 +24,7 @@ class Rule:
     summary: ClassVar[str]
     phase: ClassVar[int] = LOCAL
     after: ClassVar[tuple[str, ...]] = ()  # codes of rules that must run earlier in the pass
+    targets: ClassVar[frozenset[str]] = frozenset({"async"})  # `--target` values it serves
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

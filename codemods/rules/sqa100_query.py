@@ -27,8 +27,15 @@ _REMOVED = {
     "select_entity_from": "select from an aliased() subquery instead (reference §2 row 31)",
 }
 _RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
-TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "get", "delete", "update"})
-_PLACEHOLDER = "select"
+TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "get", "delete", "update", "value",
+                       "values"})
+# Query methods that make a SQL construct of the query without running it (no session needed).
+_STATEMENT_TERMINALS = {"subquery": "subquery", "exists": "exists", "cte": "cte",
+                        "scalar_subquery": "scalar_subquery", "as_scalar": "scalar_subquery",
+                        "label": "label"}
+# Builtins that consume an iterable: a query passed to them is run first.
+_CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "sum",
+                        "enumerate", "reversed", "dict"})
 
 
 def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
@@ -60,6 +67,7 @@ class QueryToSelect(Rule):
 
     code = "SQA100"
     summary = "session.query(...) → select() executed with await session.scalars/execute"
+    targets = frozenset({"async", "sync"})
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -116,16 +124,97 @@ class QueryToSelect(Rule):
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call):
             return updated
-        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value in TERMINALS:
-            chain = self._chain(updated.func.value)
-            if chain is not None:
-                return self._terminal(original, updated, chain, updated.func.attr.value)
-        elif dotted(updated.func) == "list" and "list" not in self.ctx.ix.module_names and len(
-                updated.args) == 1:
+        if isinstance(updated.func, cst.Attribute):
+            method = updated.func.attr.value
+            chain = self._chain(updated.func.value) if (
+                method in TERMINALS or method in _STATEMENT_TERMINALS) else None
+            if chain is None:
+                return updated
+            if method in TERMINALS:
+                return self._terminal(original, updated, chain, method)
+            return self._statement_terminal(original, updated, chain, method)
+        builtin = self._builtin(updated.func)
+        if builtin == "list" and len(updated.args) == 1:
             chain = self._chain(updated.args[0].value)
             if chain is not None:
                 return self._terminal(original, updated, chain, "all", listed=True)
+        elif builtin in _CONSUMERS:
+            args = [self._consumed(original, arg) for arg in updated.args]
+            if any(new is not old for new, old in zip(args, updated.args, strict=True)):
+                return updated.with_changes(args=args)
         return updated
+
+    def _builtin(self, func: cst.BaseExpression) -> str | None:
+        """The builtin a call's name refers to, unless the module or function shadows it."""
+        if not isinstance(func, cst.Name):
+            return None
+        name = func.value
+        shadowed = name in self.ctx.ix.imports or self.ctx.plan.binding_scope(
+            self.ctx.ix, self.ctx.scope, name) is not None or name in self.ctx.ix.module_names
+        return None if shadowed else name
+
+    def _consumed(self, original: cst.Call, arg: cst.Arg) -> cst.Arg:
+        """`sorted(session.query(X))`: the argument becomes the executed rows."""
+        chain = self._chain(arg.value) if arg.keyword is None and not arg.star else None
+        if chain is None:
+            return arg
+        rows = self._terminal(original, _method(arg.value, "all"), chain, "all")
+        return arg.with_changes(value=rows)
+
+    def _statement_terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
+                            method: str) -> cst.BaseExpression:
+        """`q.subquery()`, `q.exists()`, `q.label(...)`: the select() itself, not run."""
+        try:
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported:
+            return updated  # reported as a query used as a value
+        self.ctx.change(self.code, f"query.{method}() → select().{_STATEMENT_TERMINALS[method]}()",
+                        original)
+        return updated.with_changes(func=updated.func.with_changes(
+            value=self._finish(statement), attr=cst.Name(_STATEMENT_TERMINALS[method])))
+
+    def leave_Attribute(self, original: cst.Attribute,
+                        updated: cst.BaseExpression) -> cst.BaseExpression:
+        """`q.statement` is the select() itself."""
+        if not isinstance(updated, cst.Attribute) or updated.attr.value != "statement":
+            return updated
+        chain = self._chain(updated.value)
+        if chain is None:
+            return updated
+        try:
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported:
+            return updated
+        self.ctx.change(self.code, "query.statement → the select() itself", original)
+        return self._finish(statement)
+
+    def leave_Subscript(self, original: cst.Subscript,
+                        updated: cst.BaseExpression) -> cst.BaseExpression:
+        """`q[i]` (IndexError kept) and `q[a:b]` run the query with OFFSET/LIMIT."""
+        if not isinstance(updated, cst.Subscript) or len(updated.slice) != 1:
+            return updated
+        chain = self._chain(updated.value)
+        if chain is None:
+            return updated
+        if self._blocked():
+            return self._terminal(original, updated, chain, "all")  # leaves the TODO
+        index = updated.slice[0].slice
+        try:
+            bounds = _slice_bounds(index)
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported as exc:
+            return self._run_sync(original, updated, chain, str(exc))
+        start, stop = bounds
+        stmt = _method(self._finish(statement), "slice", _comma_args([cst.Arg(start),
+                                                                       cst.Arg(stop)]))
+        rows = _method(self._rows(chain, statement, stmt, original), "all")
+        if isinstance(index, cst.Index):
+            self.ctx.change(self.code, "query[i] → slice(i, i + 1) of the executed select(); "
+                                       "[0] keeps the IndexError", original)
+            return cst.Subscript(value=rows, slice=[cst.SubscriptElement(
+                cst.Index(cst.Integer("0")))])
+        self.ctx.change(self.code, "query[a:b] → .slice(a, b) of the executed select()", original)
+        return rows
 
     def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
         return self._iterate(original, updated)
@@ -160,22 +249,22 @@ class QueryToSelect(Rule):
         return chain
 
     def _builder(self) -> SelectBuilder:
-        return SelectBuilder(self.ctx, _PLACEHOLDER)
+        return SelectBuilder(self.ctx)
 
     def _finish(self, statement: Statement) -> cst.BaseExpression:
-        """Swap the placeholder for the real local name of `select` (imported only now)."""
-        innermost = statement.expr
-        while isinstance(innermost, cst.Call) and isinstance(innermost.func, cst.Attribute):
-            innermost = innermost.func.value
-        if not isinstance(innermost, cst.Call):
-            return statement.expr  # the chain starts at a query variable: select() is there
-        name = self.ctx.import_name("sqlalchemy", "select", SELECT_FUNCTIONS)
-        if name == _PLACEHOLDER:
-            return statement.expr
-        return statement.expr.deep_replace(innermost.func, cst.Name(name))
+        """The statement, now that the rewrite is kept: add the imports it needs."""
+        for key in statement.imports:
+            self.ctx.imports.add[key] = None
+        return statement.expr
 
     def _await(self, call: cst.BaseExpression, original: cst.CSTNode) -> cst.BaseExpression:
+        if not self.ctx.async_target:
+            return call  # --target sync: 2.0-style select() on the same sync session
         return self.ctx.await_(self.code, call, original, "the query")
+
+    def _blocked(self) -> str | None:
+        """Why the rewrite cannot await here (never, for the sync target)."""
+        return self.ctx.cannot_await() if self.ctx.async_target else None
 
     def _execute(self, chain: QueryChain, method: str, stmt: cst.BaseExpression,
                  original: cst.CSTNode, *extra: cst.Arg) -> cst.BaseExpression:
@@ -198,7 +287,7 @@ class QueryToSelect(Rule):
 
     def _terminal_expr(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                        terminal: str, listed: bool) -> cst.BaseExpression:
-        reason = self.ctx.cannot_await()
+        reason = self._blocked()
         if reason:
             self.reported.add(id(chain.query_call))
             self.ctx.todo(self.code, f"legacy query must run on the async session, but {reason}",
@@ -215,12 +304,17 @@ class QueryToSelect(Rule):
                 return self._get(original, updated, chain)
             if terminal in ("delete", "update"):
                 return self._bulk(original, updated, chain, terminal)
-            if updated.args and not listed:
+            if updated.args and not listed and terminal not in ("value", "values"):
                 raise Unsupported(f".{terminal}() with arguments")
             statement = self._builder().build(chain, chain.steps)
         except Unsupported as exc:
             return self._run_sync(original, updated, chain, str(exc))
+        if statement.streaming is not None and self.ctx.async_target:
+            return self._run_sync(original, updated, chain, "yield_per() outside a for loop "
+                                  "(AsyncSession.execute refuses server-side cursors)")
         stmt = self._finish(statement)
+        if terminal in ("value", "values"):
+            return self._values(original, updated, chain, stmt, terminal)
         if terminal == "count":
             func = self.ctx.import_name("sqlalchemy", "func")
             select = cst.Name(self.ctx.import_name("sqlalchemy", "select", SELECT_FUNCTIONS))
@@ -239,6 +333,24 @@ class QueryToSelect(Rule):
             method = _RESULT_METHODS[terminal]
         self.ctx.change(self.code, self._describe(terminal, statement, listed), original)
         return _method(self._rows(chain, statement, stmt, original), method)
+
+    def _values(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
+                stmt: cst.BaseExpression, terminal: str) -> cst.BaseExpression:
+        """`q.value(c)` → first row's value or None; `q.values(*c)` → an iterator of Rows."""
+        if not updated.args or any(a.keyword or a.star for a in updated.args):
+            raise Unsupported(f"Query.{terminal}() without columns")
+        columns = _comma_args([*updated.args, cst.Arg(
+            keyword=cst.Name("maintain_column_froms"), value=cst.Name("True"),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")))])
+        stmt = _method(stmt, "with_only_columns", columns)
+        self.ctx.change(self.code, f"query.{terminal}() → select().with_only_columns() executed",
+                        original)
+        if terminal == "value":
+            return self._await(_method(chain.session, "scalar", [cst.Arg(stmt)]), original)
+        rows = self._execute(chain, "execute", stmt, original)
+        return cst.Call(func=cst.Name("iter"), args=[cst.Arg(rows.with_changes(
+            lpar=[], rpar=[]) if isinstance(rows, cst.Await) else rows)])
 
     @staticmethod
     def _describe(terminal: str, statement: Statement, listed: bool) -> str:
@@ -315,35 +427,73 @@ class QueryToSelect(Rule):
 
     def _run_sync(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                   reason: str) -> cst.BaseExpression:
+        if not self.ctx.async_target:  # the legacy Query still works on a sync 2.x session
+            self.reported.add(id(chain.query_call))
+            self.ctx.record(self.code, Kind.SKIP, f"kept the legacy query: {reason}", original)
+            return updated
         param = cst.Name("sync_session")
         body = updated.deep_replace(chain.session, param)
         assert isinstance(body, cst.BaseExpression)
+        lazy = isinstance(updated, cst.Call) and isinstance(updated.func, cst.Attribute) and (
+            updated.func.attr.value == "values")
+        if lazy:  # an iterator would run outside the greenlet: materialise it inside
+            body = cst.Call(func=cst.Name("list"), args=[cst.Arg(body)])
         fn = cst.Lambda(params=cst.Parameters(params=[cst.Param(param)]), body=body)
         self.ctx.record(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
                                                   f"{reason}", original)
-        return self._await(_method(chain.session, "run_sync", [cst.Arg(fn)]), original)
+        result = self._await(_method(chain.session, "run_sync", [cst.Arg(fn)]), original)
+        return cst.Call(func=cst.Name("iter"), args=[cst.Arg(result)]) if lazy else result
 
     # -- iteration ------------------------------------------------------------------------------
     def _iterate(self, original, updated):
         chain = self._chain(updated.iter)
         if chain is None:
             return updated
-        if self.ctx.cannot_await():
-            self.ctx.todo(self.code, "iterating a legacy query needs await, but "
-                          + str(self.ctx.cannot_await()), original)
+        reason = self._blocked()
+        if reason:
+            self.reported.add(id(chain.query_call))
+            self.ctx.todo(self.code, f"iterating a legacy query needs await, but {reason}",
+                          original)
             return updated
         try:
             statement = self._builder().build(chain, chain.steps)
         except Unsupported as exc:
-            fn_body = _method(updated.iter, "all")
-            result = self._run_sync(original, fn_body, chain, str(exc))
+            if not self.ctx.async_target:
+                return self._run_sync(original, updated, chain, str(exc))
+            result = self._run_sync(original, _method(updated.iter, "all"), chain, str(exc))
             return updated.with_changes(iter=result)
+        if statement.streaming is not None and self.ctx.async_target:
+            executor = "stream_scalars" if statement.shape is RowShape.ENTITY else "stream"
+            stream = self._execute(chain, executor, self._finish(statement), original)
+            self.ctx.change(self.code, "iterating a yield_per() query → async for over "
+                                       f"await session.{executor}(...)", original)
+            return updated.with_changes(asynchronous=cst.Asynchronous(), iter=stream.with_changes(
+                lpar=[], rpar=[]))
         self.ctx.change(self.code, "iterating a query → iterating the executed select(): "
                         + self._describe("all", statement, False).split(": ", 1)[1], original)
         rows = self._rows(chain, statement, self._finish(statement), original)
         if isinstance(rows, cst.Await):
             rows = rows.with_changes(lpar=[], rpar=[])  # `for x in await s.scalars(...)`
         return updated.with_changes(iter=rows)
+
+
+def _slice_bounds(index: cst.BaseSlice) -> tuple[cst.BaseExpression, cst.BaseExpression]:
+    """(start, stop) for `q[i]` / `q[a:b]` when they are plain non-negative values."""
+
+    def plain(node: cst.BaseExpression | None) -> cst.BaseExpression:
+        if isinstance(node, cst.Integer) or dotted(node) is not None:
+            return node
+        raise Unsupported("an index or slice bound the tool cannot prove non-negative")
+
+    if isinstance(index, cst.Index):
+        start = plain(index.value)
+        stop = (cst.Integer(str(int(start.value) + 1)) if isinstance(start, cst.Integer)
+                else cst.BinaryOperation(start, cst.Add(), cst.Integer("1")))
+        return start, stop
+    assert isinstance(index, cst.Slice)
+    if index.step is not None or index.upper is None:
+        raise Unsupported("a slice with a step or without an end")
+    return (cst.Integer("0") if index.lower is None else plain(index.lower)), plain(index.upper)
 
 
 def _comma_elements(elements: list[cst.Element]) -> list[cst.Element]:
@@ -378,8 +528,11 @@ class _LegacyQueries(cst.CSTVisitor):
 _VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
                              "limit", "offset", "slice", "join", "outerjoin", "options",
                              "distinct", "select_from", "with_for_update", "execution_options",
-                             "params", "populate_existing"})
-_VARIABLE_TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count"})
+                             "params", "populate_existing", "autoflush", "with_parent",
+                             "enable_eagerloads", "with_labels", "apply_labels",
+                             "reset_joinpoint"})
+_VARIABLE_TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "value", "values",
+                                 *_STATEMENT_TERMINALS})
 
 
 class _QueryVariableScan(cst.CSTVisitor):
@@ -466,10 +619,19 @@ class _QueryVariableScan(cst.CSTVisitor):
             return
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _VARIABLE_TERMINALS:
             root = self._variable_chain(node.func.value)
-        elif dotted(node.func) == "list" and len(node.args) == 1:
-            root = self._variable_chain(node.args[0].value)
+        elif dotted(node.func) in _CONSUMERS | {"list"}:
+            for arg in node.args:
+                root = self._variable_chain(arg.value)
+                if root is not None:
+                    self.ok_reads.add(id(root))
+            return
         else:
             return
+        if root is not None:
+            self.ok_reads.add(id(root))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        root = None if self.nested else self._variable_chain(node.value)
         if root is not None:
             self.ok_reads.add(id(root))
 
@@ -492,6 +654,10 @@ class _QueryVariableScan(cst.CSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.targets.add(id(node.attr))  # `x.q` is not a read of `q`
+        if node.attr.value == "statement" and not self.nested:
+            root = self._variable_chain(node.value)
+            if root is not None:
+                self.ok_reads.add(id(root))
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
