@@ -77,6 +77,9 @@ def migrate(
     target: Annotated[Target | None, typer.Option(
         "--target", help="async: AsyncSession + await (default); sync: 2.0-style select() "
                          "on the same synchronous sessions.")] = None,
+    pytest_plugin: Annotated[str | None, typer.Option(
+        "--pytest-plugin", help="How async tests are marked: asyncio (pytest-asyncio, "
+                                "default) or anyio.")] = None,
 ) -> None:
     """Show (default), check or apply the migration of PATHS."""
     if write and check:
@@ -85,8 +88,12 @@ def migrate(
     selected = _codes(select) or settings.select
     ignored = _codes(ignore) or settings.ignore
     _check_codes(selected | ignored)
-    config = Config(select=selected, ignore=ignored,
-                    target=(target.value if target else settings.target))
+    try:
+        config = Config(select=selected, ignore=ignored,
+                        target=target.value if target else settings.target,
+                        pytest_plugin=pytest_plugin or settings.pytest_plugin)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
     err = Console(stderr=True, highlight=False)
 

@@ -3,7 +3,8 @@
 It never imports typer or rich; `cli/` is the face.
 """
 
-from .engine import Config, migrate_source, migrate_sources
+from .config import Config
+from .engine import migrate_source, migrate_sources
 from .results import FileResult, Finding, Kind, Status
 from .rules import RULES
 

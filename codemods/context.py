@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from .config import Config
 from .imports import ImportChanges
 from .index import ModuleIndex
 from .plan import ObjKind, Plan
@@ -82,10 +83,11 @@ def suppressed_codes(stmt: cst.CSTNode) -> set[str]:
 class Context:
     def __init__(self, plan: Plan, ix: ModuleIndex,
                  origin: Callable[[cst.CSTNode], cst.CSTNode | None],
-                 imports: ImportChanges, async_target: bool = True) -> None:
+                 imports: ImportChanges, config: Config | None = None) -> None:
         self.plan = plan
         self.ix = ix
-        self.async_target = async_target
+        self.config = config or Config()
+        self.async_target = self.config.target == "async"
         self.imports = imports
         # The node of the file as read that a node of this pass stands for (for line numbers).
         self._origin = origin

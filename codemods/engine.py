@@ -12,36 +12,18 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from . import imports
+from .config import Config
 from .context import STATEMENT_TYPES, Context, PendingFinding
 from .imports import ImportChanges
 from .index import ModuleIndex, index_source
 from .plan import FunctionRef, Plan
 from .results import FileResult, Finding
-from .rules import Rule, select_rules
+from .rules import Rule
 from .rules.base import COLOURING, LOCAL
 from .sources import SourceFile
 
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
-
-
-TARGETS = ("async", "sync")
-
-
-@dataclass(frozen=True)
-class Config:
-    select: frozenset[str] = frozenset()
-    ignore: frozenset[str] = frozenset()
-    # "async": AsyncSession + await; "sync": 2.0-style select() on the same sync sessions
-    target: str = "async"
-
-    def __post_init__(self) -> None:
-        if self.target not in TARGETS:
-            raise ValueError(f"unknown target {self.target!r} (one of {', '.join(TARGETS)})")
-
-    def rules(self, phase: int) -> list[type[Rule]]:
-        return [r for r in select_rules(set(self.select), set(self.ignore))
-                if r.phase == phase and self.target in r.targets]
 
 
 class _RulePass(cst.CSTTransformer):
@@ -101,7 +83,7 @@ def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config
                 ) -> tuple[_Pending, set[str]]:
     module = cst.parse_module(source.text)
     imports = ImportChanges()
-    ctx = Context(plan, ix, lambda node: node, imports, async_target=config.target == "async")
+    ctx = Context(plan, ix, lambda node: node, imports, config)
     pending = _Pending(source, ix, module, module, imports, ctx.findings)
     rule_pass = _RulePass(ctx, config.rules(LOCAL), plan.relevant_scopes(ix), pending.origins)
     pending.tree = module.visit(rule_pass)
@@ -122,7 +104,7 @@ def _colouring_pass(pending: _Pending, plan: Plan, config: Config,
         return carried[0] if carried else None
 
     ctx = Context(plan, pending.ix, origin, pending.imports,
-                  async_target=config.target == "async")
+                  config)
     ctx.async_functions = async_functions
     relevant = plan.relevant_scopes(pending.ix, async_functions)
     tree = pending.tree.visit(_RulePass(ctx, config.rules(COLOURING), relevant))

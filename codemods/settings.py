@@ -18,6 +18,7 @@ class Settings:
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
     target: str = "async"
+    pytest_plugin: str = "asyncio"
 
 
 def _strings(value: object) -> list[str]:
@@ -44,5 +45,6 @@ def load_settings(start: Path) -> Settings:
                 ignore=frozenset(c.upper() for c in _strings(table.get("ignore"))),
                 exclude=tuple(_strings(table.get("exclude"))),
                 target=str(table.get("target", "async")),
+                pytest_plugin=str(table.get("pytest-plugin", "asyncio")),
             )
     return Settings()

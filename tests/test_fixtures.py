@@ -2,6 +2,7 @@
 
 Single-module cases: `tests/fixtures/<topic>/<case>.input.py` next to `<case>.expected.py`.
 Multi-module cases: `tests/fixtures/<topic>/<case>/input/...` next to `<case>/expected/...`.
+Cases under a `target-sync/` folder run with `--target sync`.
 Every case is checked three ways: the output equals the expected text, a second run changes
 nothing (idempotence), and every output file compiles.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from codemods import migrate_sources
+from codemods import Config, migrate_sources
 from codemods.sources import SourceFile, discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -30,9 +31,9 @@ def _cases() -> list[pytest.param]:
     return cases
 
 
-def _migrate_tree(root: Path) -> dict[str, str]:
+def _migrate_tree(root: Path, config: Config) -> dict[str, str]:
     sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
-    results = migrate_sources(sources)
+    results = migrate_sources(sources, config)
     for result in results:
         assert result.error is None, f"{result.path}:{result.error_line}: {result.error}"
     return {Path(r.path).relative_to(root).as_posix(): r.new_source for r in results}
@@ -52,7 +53,12 @@ def _run(case: Path, tmp_path: Path) -> tuple[dict[str, str], dict[str, str]]:
         (work / name).write_bytes(case.read_bytes())
         expected = {name: case.with_name(name.removesuffix(".py") + ".expected.py").read_text(
             encoding="utf-8")}
-    return _migrate_tree(work), expected
+    return _migrate_tree(work, _config(case)), expected
+
+
+def _config(case: Path) -> Config:
+    """Cases under a `target-sync/` folder run with `--target sync`."""
+    return Config(target="sync") if "target-sync" in case.parts else Config()
 
 
 @pytest.mark.parametrize("case", _cases())
@@ -70,7 +76,7 @@ def test_fixture(case: Path, tmp_path: Path) -> None:
         target = again / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    assert _migrate_tree(again) == outputs
+    assert _migrate_tree(again, _config(case)) == outputs
 
 
 def test_fixtures_exist() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from codemods import migrate_source  # noqa: E402
+from codemods import Config, migrate_source  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -27,8 +27,9 @@ def main(argv: list[str]) -> int:
             expected = case.with_name(case.name.replace(".input.py", ".expected.py"))
             if expected.exists() and not force:
                 continue
+            config = Config(target="sync") if "target-sync" in case.parts else Config()
             result = migrate_source(case.read_text(encoding="utf-8"),
-                                    case.name.replace(".input.py", ".py"))
+                                    case.name.replace(".input.py", ".py"), config)
             if result.error:
                 print(f"{case}: {result.error}", file=sys.stderr)
                 continue

@@ -1,0 +1,31 @@
+"""What a run is asked to do: which rules, which target, which test plugin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TARGETS = ("async", "sync")
+PYTEST_PLUGINS = ("asyncio", "anyio")
+
+
+@dataclass(frozen=True)
+class Config:
+    select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    # "async": AsyncSession + await; "sync": 2.0-style select() on the same sync sessions
+    target: str = "async"
+    # how tests and fixtures that became async are marked: pytest-asyncio or anyio
+    pytest_plugin: str = "asyncio"
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r} (one of {', '.join(TARGETS)})")
+        if self.pytest_plugin not in PYTEST_PLUGINS:
+            raise ValueError(f"unknown pytest plugin {self.pytest_plugin!r} "
+                             f"(one of {', '.join(PYTEST_PLUGINS)})")
+
+    def rules(self, phase: int) -> list:
+        from .rules import select_rules  # the registry imports the rules, which import this
+
+        return [r for r in select_rules(set(self.select), set(self.ignore))
+                if r.phase == phase and self.target in r.targets]

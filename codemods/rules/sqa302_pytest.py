@@ -1,0 +1,98 @@
+"""SQA302: tests and fixtures that became async are marked for the project's async plugin."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+import libcst as cst
+
+from ..context import dotted
+from .base import COLOURING, Rule
+
+_FIXTURE = "pytest.fixture"
+
+
+class AsyncTests(Rule):
+    """Tests and fixtures that now await are marked for pytest-asyncio (or anyio).
+
+    Before:
+        @pytest.fixture
+        def session(engine):
+            with Session(engine) as session:
+                yield session
+
+        def test_first_user(session):
+            assert first_user(session).name == "ann"
+    After:
+        @pytest_asyncio.fixture
+        async def session(engine):
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                yield session
+
+        @pytest.mark.asyncio
+        async def test_first_user(session):
+            assert (await first_user(session)).name == "ann"
+
+    With `pytest-plugin = "anyio"` tests get `@pytest.mark.anyio` and fixtures keep
+    `@pytest.fixture`. Async fixtures scoped wider than a function get a TODO: their event
+    loop scope must match (`loop_scope=`).
+    """
+
+    code = "SQA302"
+    summary = "async tests get @pytest.mark.asyncio, async fixtures @pytest_asyncio.fixture"
+    phase = COLOURING
+    after = ("SQA300",)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef,
+                          updated: cst.FunctionDef) -> cst.FunctionDef:
+        ref = (self.ctx.ix.module, self.ctx.scope)
+        if original.asynchronous is not None or ref not in self.ctx.async_functions:
+            return updated
+        fixture = next((d for d in updated.decorators if self._is_fixture(d)), None)
+        if fixture is not None:
+            return self._fixture(original, updated, fixture)
+        if self._is_test(original):
+            return self._test(original, updated)
+        return updated
+
+    def _is_fixture(self, decorator: cst.Decorator) -> bool:
+        target = decorator.decorator
+        if isinstance(target, cst.Call):
+            target = target.func
+        return self.ctx.qualify(target) == _FIXTURE
+
+    def _is_test(self, function: cst.FunctionDef) -> bool:
+        name = PurePath(self.ctx.ix.path).name
+        in_test_file = name.startswith("test_") or name.endswith("_test.py")
+        in_test_classes = all(isinstance(node, cst.ClassDef) and n.startswith("Test")
+                              for n, node in self.ctx.scopes[:-1])
+        return in_test_file and function.name.value.startswith("test") and in_test_classes
+
+    def _test(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        plugin = self.ctx.config.pytest_plugin
+        if any(dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+               in (f"pytest.mark.{plugin}",) for d in updated.decorators):
+            return updated
+        pytest = self.ctx.import_module("pytest")
+        marker = cst.Decorator(decorator=cst.parse_expression(f"{pytest}.mark.{plugin}"))
+        self.ctx.change(self.code, f"async test → @pytest.mark.{plugin}", original)
+        return updated.with_changes(decorators=[*updated.decorators, marker])
+
+    def _fixture(self, original: cst.FunctionDef, updated: cst.FunctionDef,
+                 fixture: cst.Decorator) -> cst.FunctionDef:
+        call = fixture.decorator if isinstance(fixture.decorator, cst.Call) else None
+        scope = next((a.value for a in call.args if a.keyword and a.keyword.value == "scope"),
+                     None) if call else None
+        if scope is not None and not (isinstance(scope, cst.SimpleString)
+                                      and scope.evaluated_value == "function"):
+            self.ctx.todo(self.code, "an async fixture with a wider scope needs a matching event "
+                                     "loop: add loop_scope= to it and to the tests using it",
+                          original)
+        if self.ctx.config.pytest_plugin == "anyio":
+            return updated
+        module = self.ctx.import_module("pytest_asyncio")
+        name = cst.Attribute(value=cst.Name(module), attr=cst.Name("fixture"))
+        new = call.with_changes(func=name) if call else name
+        self.ctx.change(self.code, "async fixture → @pytest_asyncio.fixture", original)
+        return updated.with_changes(decorators=[
+            d.with_changes(decorator=new) if d is fixture else d for d in updated.decorators])
