@@ -55,6 +55,15 @@ def dotted(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def callee(func: cst.BaseExpression) -> str | None:
+    """What a call calls: `a.b.c`, or `Cls().method` (as the index names it)."""
+    name = dotted(func)
+    if name is None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+        owner = dotted(func.value.func)
+        return f"{owner}().{func.attr.value}" if owner else None
+    return name
+
+
 def parse_expr(code: str) -> cst.BaseExpression:
     return cst.parse_expression(code)
 

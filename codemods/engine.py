@@ -5,6 +5,7 @@ Every file's outcome is a `FileResult` value; one bad file never stops the other
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -79,13 +80,16 @@ class _Pending:
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
 
 
-def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config
-                ) -> tuple[_Pending, set[str]]:
+def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config,
+                rewrite: bool = True) -> tuple[_Pending, set[str]]:
+    """Parse and apply the local rules (none with `rewrite=False`: a file outside the
+    selection only gets the colouring pass, but needs the same bookkeeping)."""
     module = cst.parse_module(source.text)
     imports = ImportChanges()
     ctx = Context(plan, ix, lambda node: node, imports, config)
     pending = _Pending(source, ix, module, module, imports, ctx.findings)
-    rule_pass = _RulePass(ctx, config.rules(LOCAL), plan.relevant_scopes(ix), pending.origins)
+    rule_pass = _RulePass(ctx, config.rules(LOCAL) if rewrite else [],
+                          plan.relevant_scopes(ix) if rewrite else set(), pending.origins)
     pending.tree = module.visit(rule_pass)
     return pending, ctx.io_scopes
 
@@ -106,6 +110,8 @@ def _colouring_pass(pending: _Pending, plan: Plan, config: Config,
     ctx = Context(plan, pending.ix, origin, pending.imports,
                   config)
     ctx.async_functions = async_functions
+    if not _needs_colouring(pending.ix, plan, async_functions):
+        return pending.tree
     relevant = plan.relevant_scopes(pending.ix, async_functions)
     tree = pending.tree.visit(_RulePass(ctx, config.rules(COLOURING), relevant))
     pending.findings.extend(ctx.findings)
@@ -144,43 +150,56 @@ def _internal_error(result: FileResult, exc: Exception) -> None:
     result.new_source = result.old_source
 
 
+def _index(source: SourceFile, result: FileResult) -> ModuleIndex | None:
+    if result.error is None:
+        try:
+            return index_source(source.text, source.path)
+        except SyntaxError as exc:
+            result.error = f"syntax error: {exc.msg}"
+            result.error_line = exc.lineno
+        except ValueError as exc:  # e.g. NUL bytes
+            result.error = f"cannot parse: {exc}"
+    return None
+
+
 def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
                  context_sources: Iterable[SourceFile] = (),
                  progress: Callable[[str], None] | None = None) -> Iterator[FileResult]:
     """Migrate files as one project, yielding each file's result as soon as it is final.
 
-    `context_sources` are indexed (imports, mapped classes, call sites) but not rewritten.
-    `progress` is called with a file's path each time a stage finishes with it.
+    `context_sources` are the rest of the project (an incremental run): they are indexed,
+    their own database code stays as it is (legacy, called through `run_sync` from migrated
+    code), and they change only where they call functions that became async. A context file
+    is yielded only when it changes. `progress` is called with a path each time a stage
+    finishes with a file.
     """
     config = config or Config()
     tick = progress or (lambda path: None)
-    indexed: list[tuple[SourceFile, ModuleIndex, FileResult]] = []
-    context_indexes: list[ModuleIndex] = []
+    selected: list[tuple[SourceFile, ModuleIndex, FileResult]] = []
     for source in sources:
         result = source.new_result()
-        if result.error is None:
-            try:
-                ix = index_source(source.text, source.path)
-            except SyntaxError as exc:
-                result.error = f"syntax error: {exc.msg}"
-                result.error_line = exc.lineno
-            except ValueError as exc:  # e.g. NUL bytes
-                result.error = f"cannot parse: {exc}"
-        if result.error is not None:
+        ix = _index(source, result)
+        if ix is None:
             tick(result.path)
             yield result
-            continue
-        indexed.append((source, ix, result))
-    for source in context_sources:
-        try:
-            context_indexes.append(index_source(source.text, source.path))
-        except (SyntaxError, ValueError):
-            continue
-    plan = Plan.build([ix for _, ix, _ in indexed] + context_indexes)
+        else:
+            selected.append((source, ix, result))
+    context = [(source, ix, result) for source in context_sources
+               for result in [source.new_result()] for ix in [_index(source, result)] if ix]
+    plan = Plan.build(ix for _, ix, _ in [*selected, *context])
+
+    # What the rest of the project does with its own (sync) sessions: legacy functions.
+    legacy_io: set[FunctionRef] = set()
+    for source, ix, _ in context:
+        if source.may_need_work:
+            with contextlib.suppress(Exception):  # only a hint; the file is not rewritten
+                legacy_io |= {(ix.module, s) for s in _local_pass(source, ix, plan, config)[1]
+                              if s in ix.functions}
+    plan.legacy = plan.colour(legacy_io, within={ix.module for _, ix, _ in context})
 
     pendings: list[tuple[_Pending, FileResult]] = []
     io: set[FunctionRef] = set()
-    for source, ix, result in indexed:
+    for source, ix, result in selected:
         if not source.may_need_work:
             continue
         try:
@@ -198,21 +217,21 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
         io |= {(ix.module, scope) for scope in io_scopes if scope in ix.functions}
         pendings.append((pending, result))
     async_functions = plan.colour(io)
+
     in_progress = {id(result) for _, result in pendings}
-    for source, ix, result in indexed:
-        if id(result) in in_progress:
-            continue
-        if _needs_colouring(ix, plan, async_functions):  # no SQLAlchemy in it, but async calls
-            pending, _ = _local_pass(source, ix, plan, config)
-            pendings.append((pending, result))
-        else:
-            tick(result.path)
-            yield result
+    for files, rewrite in ((selected, True), (context, False)):
+        for source, ix, result in files:
+            if id(result) in in_progress:
+                continue
+            if _needs_colouring(ix, plan, async_functions):  # calls code that became async
+                pending, _ = _local_pass(source, ix, plan, config, rewrite=rewrite)
+                pendings.append((pending, result))
+            elif rewrite:
+                tick(result.path)
+                yield result
     for pending, result in pendings:
         try:
-            tree = pending.tree
-            if _needs_colouring(pending.ix, plan, async_functions):
-                tree = _colouring_pass(pending, plan, config, async_functions)
+            tree = _colouring_pass(pending, plan, config, async_functions)
             _finish(pending, tree, result)
             _verify(result)
         except Exception as exc:  # noqa: BLE001 - reported as the file's failure

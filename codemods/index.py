@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .urls import looks_like_url
+
 # Binding origins: how a name got its value.
 CALL = "call"  # x = f(...)            target: dotted name of f
 ENTER = "enter"  # with f(...) as x      target: dotted name of f
@@ -47,6 +49,7 @@ class FunctionInfo:
     is_generator: bool
     owner_class: str | None
     returns: tuple[str, ...] = ()  # dotted names in the return annotation
+    produces: tuple[str, ...] = ()  # names it returns or yields (what a fixture provides)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class ModuleIndex:
     calls: list[CallSite] = field(default_factory=list)
     module_names: set[str] = field(default_factory=set)
     names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
+    url_scopes: set[str] = field(default_factory=set)  # scopes holding database URL literals
     # `self.x = ...` in methods: class qualname -> (method scope, binding of x)
     attribute_bindings: dict[str, list[tuple[str, Binding]]] = field(default_factory=dict)
     has_bulk_listeners: bool = False
@@ -106,6 +110,15 @@ def dotted_name(node: ast.AST) -> str | None:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
+
+
+def callee_name(func: ast.AST) -> str | None:
+    """What a call calls: `a.b.c`, or `Cls().method` for a method of a fresh instance."""
+    dotted = dotted_name(func)
+    if dotted is None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        owner = dotted_name(func.value.func)
+        return f"{owner}().{func.attr}" if owner else None
+    return dotted
 
 
 def module_name_for(path: Path) -> str:
@@ -189,9 +202,10 @@ class _Indexer(ast.NodeVisitor):
         qualname = ".".join([*self.scopes, node.name])
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-        is_generator = any(
-            isinstance(sub, (ast.Yield, ast.YieldFrom)) for sub in _own_nodes(node)
-        )
+        own = list(_own_nodes(node))
+        is_generator = any(isinstance(sub, (ast.Yield, ast.YieldFrom)) for sub in own)
+        produces = tuple(filter(None, (dotted_name(sub.value) for sub in own if isinstance(
+            sub, (ast.Yield, ast.Return)) and sub.value is not None)))
         self.index.functions[qualname] = FunctionInfo(
             qualname=qualname,
             line=node.lineno,
@@ -203,6 +217,7 @@ class _Indexer(ast.NodeVisitor):
             owner_class=".".join(self.scopes) if self.classes and self.classes[-1] == ".".join(
                 self.scopes) else None,
             returns=_annotation_names(node.returns),
+            produces=produces,
         )
         for d in node.decorator_list:
             self.visit(d)
@@ -299,7 +314,7 @@ class _Indexer(ast.NodeVisitor):
     visit_AsyncWith = _with
 
     def visit_Call(self, node: ast.Call) -> None:
-        callee = dotted_name(node.func)
+        callee = callee_name(node.func)
         if callee:
             receiver, _, method = callee.rpartition(".")
             in_lambda = any(receiver in params for params in self.lambda_params)
@@ -323,6 +338,10 @@ class _Indexer(ast.NodeVisitor):
             ))
         self.generic_visit(node)
 
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and "://" in node.value and looks_like_url(node.value):
+            self.index.url_scopes.add(self.scope)
 
     def visit_Name(self, node: ast.Name) -> None:
         self.index.names_read.setdefault(self.scope, set()).add(node.id)

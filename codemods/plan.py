@@ -55,6 +55,9 @@ class Plan:
     _kinds: dict[tuple[str, str, str], ObjKind | None] = field(default_factory=dict)
     _callers: dict[FunctionRef, list[tuple[ModuleIndex, CallSite]]] | None = None
     _mapped: dict[str, ClassInfo] | None = None
+    # Functions outside an incremental run's selection that do sync session I/O (or call such
+    # functions): migrated code calls them through `session.run_sync`.
+    legacy: set[FunctionRef] = field(default_factory=set)
 
     @classmethod
     def build(cls, indexes: Iterable[ModuleIndex]) -> Plan:
@@ -253,8 +256,9 @@ class Plan:
         if binding.origin == QUERY:
             return ObjKind.SESSION if self.mapped_class(ix, scope, binding.targets[0]) else None
         if binding.origin == PARAM:
-            return self.annotation_kind(ix, binding.targets) or self._param_kind_from_callers(
-                ix, scope, binding.name)
+            return (self.annotation_kind(ix, binding.targets)
+                    or self._param_kind_from_callers(ix, scope, binding.name)
+                    or self._fixture_kind(ix, scope, binding.name))
         return self.call_result_kind(ix, scope, binding.targets[0], entered=binding.origin == ENTER)
 
     def annotation_kind(self, ix: ModuleIndex, names: Iterable[str]) -> ObjKind | None:
@@ -319,9 +323,35 @@ class Plan:
                     return kind
         return None
 
+    def is_fixture(self, ix: ModuleIndex, function: str) -> bool:
+        info = ix.functions.get(function)
+        return info is not None and any(
+            self.qualify(ix, d) == "pytest.fixture" for d in info.decorators)
+
+    def _fixture_kind(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
+        """A test's or fixture's parameter holds what the fixture of that name provides."""
+        function = ix.functions.get(scope)
+        if function is None or name not in function.params or not (
+                scope.rpartition(".")[2].startswith("test") or self.is_fixture(ix, scope)):
+            return None
+        candidates = [ix, *(m for m in self.modules.values()
+                            if m.path.endswith("conftest.py") and m is not ix)]
+        for module in candidates:
+            if self.is_fixture(module, name):
+                for produced in module.functions[name].produces:
+                    kind = self.kind(module, name, produced)
+                    if kind is not None:
+                        return kind
+        return None
+
     # -- functions and calls --------------------------------------------------------------------
     def resolve_function(self, ix: ModuleIndex, scope: str, callee: str) -> FunctionRef | None:
         """Which project function a call `callee(...)` made in `scope` refers to."""
+        if "()." in callee:  # `Repo(session).load()`: a method of a fresh instance
+            owner, _, method = callee.partition("().")
+            cls = self.resolve_class(ix, scope, owner)
+            found = cls and f"{cls[1]}.{method}" in cls[0].functions
+            return (cls[0].module, f"{cls[1]}.{method}") if found else None
         head, _, rest = callee.partition(".")
         if head in ("self", "cls") and rest and "." not in rest:
             for s in _scope_chain(scope):
@@ -389,6 +419,7 @@ class Plan:
         """
         relevant: set[str] = set()
         if async_functions is None:
+            relevant |= ix.url_scopes
             for scope, names in ix.names_read.items():
                 if any(self._sqlalchemy_related(ix, scope, n) for n in names):
                     relevant.add(scope)
@@ -421,11 +452,12 @@ class Plan:
                 return f"@{decorator} cannot be async"
         return None
 
-    def colour(self, io_functions: set[FunctionRef]) -> set[FunctionRef]:
+    def colour(self, io_functions: set[FunctionRef],
+               within: set[str] | None = None) -> set[FunctionRef]:
         """Fixed point: functions doing I/O and every function that calls one become async.
 
         A caller that cannot be async (a property, a special method) stays sync; the rewrite
-        leaves a TODO at its call.
+        leaves a TODO at its call. `within` limits the callers followed to those modules.
         """
         result: set[FunctionRef] = set()
         todo = [ref for ref in io_functions if ref[1] in self.modules[ref[0]].functions]
@@ -436,8 +468,9 @@ class Plan:
             result.add(ref)
             for caller_ix, site in self.callers(ref):
                 caller = (caller_ix.module, site.scope)
-                if site.scope not in caller_ix.functions:
-                    continue  # module or class level: handled by the entry-point rule
+                if site.scope not in caller_ix.functions or (
+                        within is not None and caller_ix.module not in within):
+                    continue  # module/class level: handled by the entry-point rule
                 if caller not in result and not self.cannot_be_async(caller):
                     todo.append(caller)
         return result

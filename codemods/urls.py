@@ -34,13 +34,17 @@ MAPPING_HINT = ("sqlite → sqlite+aiosqlite, postgresql/psycopg2 → postgresql
                 "mysql/pymysql → mysql+aiomysql, mssql+pyodbc → mssql+aioodbc")
 
 
+def looks_like_url(text: str) -> bool:
+    """`dialect[+driver]://…` with a dialect this table knows."""
+    scheme, sep, _ = text.partition("://")
+    return bool(sep) and scheme.lower() in _ASYNC_DRIVERS
+
+
 def async_url(url: str) -> str | None:
     """The URL with an async driver, the URL itself if already async, None if unknown."""
-    scheme, sep, rest = url.partition("://")
+    scheme, sep, _ = url.partition("://")
     if not sep:
-        scheme, sep, rest = url.partition(":")
-        if not sep:
-            return None
+        return None
     key = scheme.lower()
     if key not in _ASYNC_DRIVERS:
         return None

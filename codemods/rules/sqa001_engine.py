@@ -42,69 +42,65 @@ class AsyncEngine(RenameReferences):
 
     def visit_Module(self, node: cst.Module) -> None:
         """Module-level `URL = "sqlite://..."` constants passed to create_engine(URL)."""
-        constants: dict[str, int] = {}
-        for stmt in node.body:
-            if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(
-                    targets=[m.AssignTarget(target=m.Name())], value=m.SimpleString())])):
-                name = stmt.body[0].targets[0].target.value
-                constants[name] = constants.get(name, 0) + 1
-        if not constants:
-            return
-        used = set()
-        for call in m.findall(node, m.Call(args=[m.Arg(value=m.Name()), m.ZeroOrMore()])):
-            if self.ctx.qualify(call.func) in ENGINE_FACTORIES:
-                used.add(call.args[0].value.value)
-        self.url_constants = {n for n in used if constants.get(n) == 1}
+        constants = [stmt.body[0].targets[0].target.value for stmt in node.body
+                     if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(
+                         targets=[m.AssignTarget(target=m.Name())], value=_URL_LITERAL)]))]
+        self.url_constants = {name for name in constants if constants.count(name) == 1}
 
-    def _url_position(self, call: cst.Call) -> int | None:
-        return next((i for i, a in enumerate(call.args)
-                     if a.keyword is None or a.keyword.value == "url"), None)
+    def _async_url(self, text: str, node: cst.CSTNode) -> str | None:
+        """The URL text with an async driver (None: leave it; a TODO if the dialect is unknown
+        and the literal is given to create_engine)."""
+        new_url = urls.async_url(text)
+        if new_url is None or new_url == text:
+            return None
+        self.ctx.change(self.code, f"database URL → async driver {new_url.split(':')[0]!r}",
+                        node)
+        return new_url
 
-    def _async_literal(self, literal: cst.SimpleString, node: cst.CSTNode
-                       ) -> cst.SimpleString | None:
-        """The literal with an async driver URL (None: unchanged, with a TODO if unknown)."""
-        url = literal.evaluated_value
-        new_url = urls.async_url(url if isinstance(url, str) else "")
+    def leave_SimpleString(self, original: cst.SimpleString,
+                           updated: cst.SimpleString) -> cst.BaseExpression:
+        """Every sync database URL literal: the async engine would refuse it at runtime."""
+        value = original.evaluated_value
+        if not isinstance(value, str) or not urls.looks_like_url(value):
+            return updated
+        new_url = self._async_url(value, original)
         if new_url is None:
-            self.ctx.todo(self.code, f"no known async driver for {url!r}: put one in the URL "
-                                     "(see `sqla-asyncify rules SQA001`)", node)
-            return None
-        if new_url == url:
-            return None
-        self.ctx.change(self.code, f"async driver URL {new_url!r}", node)
-        return literal.with_changes(value=f"{literal.prefix}{literal.quote}{new_url}"
-                                          f"{literal.quote}")
+            return updated
+        return updated.with_changes(value=f"{updated.prefix}{updated.quote}{new_url}"
+                                          f"{updated.quote}")
 
-    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
-        if self.ctx.scopes or not self.url_constants or not m.matches(
-                updated, m.Assign(targets=[m.AssignTarget(target=m.Name())],
-                                  value=m.SimpleString())):
+    def leave_FormattedString(self, original: cst.FormattedString,
+                              updated: cst.FormattedString) -> cst.BaseExpression:
+        """`f"sqlite:///{path}"`: the scheme is in the literal head."""
+        head = updated.parts[0] if updated.parts else None
+        if not isinstance(head, cst.FormattedStringText) or not urls.looks_like_url(head.value):
             return updated
-        if updated.targets[0].target.value not in self.url_constants:
+        new_head = self._async_url(head.value, original)
+        if new_head is None:
             return updated
-        literal = self._async_literal(updated.value, original)
-        return updated.with_changes(value=literal) if literal else updated
+        return updated.with_changes(parts=[head.with_changes(value=new_head),
+                                           *updated.parts[1:]])
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call) or self.ctx.qualify(original.func) not in (
                 ENGINE_FACTORIES):
             return updated
         self.ctx.change(self.code, "create_engine() → create_async_engine()", original)
-        position = self._url_position(updated)
-        if position is None:
+        url = next((a.value for a in original.args
+                    if a.keyword is None or a.keyword.value == "url"), None)
+        if url is None or m.matches(url, _URL_LITERAL):
+            if isinstance(url, cst.SimpleString) and urls.async_url(
+                    str(url.evaluated_value)) is None:
+                self.ctx.todo(self.code, f"no known async driver for {url.evaluated_value!r}: "
+                                         "put one in the URL (see `sqla-asyncify rules SQA001`)",
+                              original)
             return updated
-        url_arg = updated.args[position]
-        value = url_arg.value
-        if isinstance(value, cst.SimpleString):
-            literal = self._async_literal(value, original)
-            if literal is None:
-                return updated
-            args = list(updated.args)
-            args[position] = url_arg.with_changes(value=literal)
-            return updated.with_changes(args=args)
-        if isinstance(value, cst.Name) and value.value in self.url_constants and (
-                self.ctx.plan.binding_scope(self.ctx.ix, self.ctx.scope, value.value) == ""):
+        if isinstance(url, cst.Name) and url.value in self.url_constants and (
+                self.ctx.plan.binding_scope(self.ctx.ix, self.ctx.scope, url.value) == ""):
             return updated
         self.ctx.todo(self.code, "the engine URL is not a literal; make sure it names an async "
                                  "driver: " + urls.MAPPING_HINT, original)
         return updated
+
+
+_URL_LITERAL = m.SimpleString() | m.FormattedString()

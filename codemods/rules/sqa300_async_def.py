@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted
+from ..context import callee
 from ..plan import FunctionRef
 from .base import COLOURING, Rule
 
 _CONTEXTMANAGER = "contextlib.contextmanager"
+_ASYNC_ITERATORS = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable",
+                    "Generator": "AsyncGenerator"}
 
 
 class AsyncFunctions(Rule):
@@ -39,7 +41,7 @@ class AsyncFunctions(Rule):
     def _target(self, call: cst.BaseExpression) -> FunctionRef | None:
         if not isinstance(call, cst.Call):
             return None
-        name = dotted(call.func)
+        name = callee(call.func)
         if name is None:
             return None
         ref = self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
@@ -67,7 +69,26 @@ class AsyncFunctions(Rule):
                 decorator = decorator.with_changes(decorator=cst.Name(name))
                 self.ctx.drop_import("contextlib", "contextmanager")
             decorators.append(decorator)
-        return updated.with_changes(asynchronous=cst.Asynchronous(), decorators=decorators)
+        returns = updated.returns
+        if returns is not None and self._info(ref).is_generator:
+            returns = returns.with_changes(annotation=self._async_iterator(returns.annotation))
+        return updated.with_changes(asynchronous=cst.Asynchronous(), decorators=decorators,
+                                    returns=returns)
+
+    def _async_iterator(self, annotation: cst.BaseExpression) -> cst.BaseExpression:
+        """`Iterator[X]` → `AsyncIterator[X]`, `Generator[X, S, R]` → `AsyncGenerator[X, S]`."""
+        target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+        qualified = self.ctx.qualify(target) or ""
+        module, _, name = qualified.rpartition(".")
+        if module not in ("typing", "collections.abc") or name not in _ASYNC_ITERATORS:
+            return annotation
+        new_name = cst.Name(self.ctx.import_name(module, _ASYNC_ITERATORS[name]))
+        self.ctx.drop_import(module, name)
+        if not isinstance(annotation, cst.Subscript):
+            return new_name
+        elements = annotation.slice[:2] if name == "Generator" else annotation.slice
+        elements = [*elements[:-1], elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+        return annotation.with_changes(value=new_name, slice=elements)
 
     # -- uses -----------------------------------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, dotted
+from ..context import Context, callee
 from .base import COLOURING, Rule
 
 
@@ -34,7 +34,7 @@ class AsyncEntryPoint(Rule):
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if self.ctx.scopes or self.ctx.lambda_depth or id(original) in self.ctx.awaited:
             return updated
-        name = dotted(original.func)
+        name = callee(original.func)
         ref = name and self.ctx.plan.resolve_function(self.ctx.ix, "", name)
         if not ref or ref not in self.ctx.async_functions:
             return updated
