@@ -15,7 +15,7 @@ from rich.table import Table
 from codemods import RULES, Config, FileResult, Status
 from codemods.engine import iter_migrate
 from codemods.settings import load_settings
-from codemods.sources import SourceFile, discover, write_atomic
+from codemods.sources import SourceFile, discover, find_project_root, write_atomic
 
 from .render import (
     Summary,
@@ -80,6 +80,10 @@ def migrate(
     pytest_plugin: Annotated[str | None, typer.Option(
         "--pytest-plugin", help="How async tests are marked: asyncio (pytest-asyncio, "
                                 "default) or anyio.")] = None,
+    project_root: Annotated[Path | None, typer.Option(
+        "--project-root", help="The whole project, indexed for an incremental run (default: "
+                               "the nearest folder above PATHS with pyproject.toml or .git).")
+    ] = None,
 ) -> None:
     """Show (default), check or apply the migration of PATHS."""
     if write and check:
@@ -97,10 +101,10 @@ def migrate(
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
     err = Console(stderr=True, highlight=False)
 
-    found = list(discover(paths, [*settings.exclude, *(exclude or [])]))
-    sources = [SourceFile(path=f.split(":", 1)[0], error=f.split(": ", 1)[1])
-               if isinstance(f, str) else SourceFile.read(f) for f in found]
-    results = _run(sources, config, err, out, text=output_format is Format.text and not diff)
+    excludes = [*settings.exclude, *(exclude or [])]
+    sources, context = _sources(paths, excludes, project_root)
+    results = _run(sources, config, err, out, text=output_format is Format.text and not diff,
+                   context=context)
 
     summary = Summary(results)
     if write:
@@ -130,8 +134,23 @@ def migrate(
     raise typer.Exit(EXIT_OK)
 
 
+def _sources(paths: list[Path], excludes: list[str], project_root: Path | None
+             ) -> tuple[list[SourceFile], list[SourceFile]]:
+    """The files to migrate, and the rest of their project (context for an incremental run)."""
+    found = list(discover(paths, excludes))
+    sources = [SourceFile(path=f.split(":", 1)[0], error=f.split(": ", 1)[1])
+               if isinstance(f, str) else SourceFile.read(f) for f in found]
+    root = project_root or find_project_root([p for p in paths if p.exists()])
+    if root is None:
+        return sources, []
+    selected = {Path(s.path).resolve() for s in sources}
+    context = [SourceFile.read(p) for p in discover([root], excludes)
+               if isinstance(p, Path) and p.resolve() not in selected]
+    return sources, context
+
+
 def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
-         text: bool) -> list[FileResult]:
+         text: bool, context: list[SourceFile] | None = None) -> list[FileResult]:
     """Migrate, printing each changed file's report as soon as it is final (text mode)."""
     results: list[FileResult] = []
     show_progress = err.is_terminal and len(sources) >= _PROGRESS_THRESHOLD
@@ -141,7 +160,7 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
     with progress:
         # Each file passes two stages (rewrite, then colouring) before it is final.
         task = progress.add_task("migrating", total=2 * len(sources))
-        for result in iter_migrate(sources, config,
+        for result in iter_migrate(sources, config, context or [],
                                    progress=lambda _path: progress.advance(task)):
             results.append(result)
             if text and result.changed:

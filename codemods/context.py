@@ -38,6 +38,9 @@ def todo_comment(code: str, message: str) -> str:
     return f"{TODO_PREFIX} {code}): {message}"
 
 
+_EVENT_FUNCTIONS = frozenset({"sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
+                              "sqlalchemy.event.remove", "sqlalchemy.event.contains",
+                              "sqlalchemy.event.api.listen", "sqlalchemy.event.api.listens_for"})
 _COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar,
                        cst.FunctionDef, cst.ClassDef, cst.Match})
 STATEMENT_TYPES = _COMPOUND | {cst.SimpleStatementLine}
@@ -102,7 +105,10 @@ class Context:
         self._origin = origin
         self.findings: list[PendingFinding] = []
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
-        self.lambda_depth = 0
+        self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
+        self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
+        # ids of event.listen()/listens_for() targets: listeners stay on the sync classes (§7)
+        self.event_targets: set[int] = set()
         self.statements: list[cst.CSTNode] = []
         self._pending_todos: dict[int, list[str]] = {}
         self._suppressed: list[set[str]] = []
@@ -126,7 +132,7 @@ class Context:
             if kind is cst.ClassDef:
                 self.class_bases.update(id(arg.value) for arg in node.bases)
         elif kind is cst.Lambda:
-            self.lambda_depth += 1
+            self.lambdas.append(node)
         elif kind is cst.Await:
             self.awaited.add(id(node.expression))
         elif kind is cst.Expr:
@@ -138,6 +144,12 @@ class Context:
         elif kind is cst.Arg:
             if node.keyword is not None:
                 self.not_references.add(id(node.keyword))
+        elif kind is cst.Call:
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "run_sync" and (
+                    node.args and isinstance(node.args[0].value, cst.Lambda)):
+                self.run_sync_lambdas.add(id(node.args[0].value))
+            elif node.args and self.qualify(node.func) in _EVENT_FUNCTIONS:
+                self.event_targets.add(id(node.args[0].value))
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth += 1
         elif kind is cst.WithItem:
@@ -153,7 +165,7 @@ class Context:
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.pop()
         elif kind is cst.Lambda:
-            self.lambda_depth -= 1
+            self.lambdas.pop()
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth -= 1
         new_kind = type(updated)
@@ -187,6 +199,14 @@ class Context:
         return any(ALL_CODES in s or code in s for s in self._suppressed)
 
     # -- scope ----------------------------------------------------------------------------------
+    @property
+    def lambda_depth(self) -> int:
+        return len(self.lambdas)
+
+    @property
+    def in_run_sync_lambda(self) -> bool:
+        return bool(self.lambdas) and id(self.lambdas[-1]) in self.run_sync_lambdas
+
     @property
     def scope(self) -> str:
         return ".".join(name for name, _ in self.scopes)
@@ -246,7 +266,7 @@ class Context:
         return cst.Await(expression=expr)
 
     def cannot_await(self) -> str | None:
-        if self.lambda_depth:
+        if self.lambdas:
             return "it is inside a lambda (rewrite it as an async def)"
         function = self.function
         if function is None:

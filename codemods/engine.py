@@ -97,8 +97,7 @@ def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config,
 def _needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: set[FunctionRef]) -> bool:
     """The module defines a function that became async, or calls one."""
     return any(module == ix.module for module, _ in async_functions) or any(
-        plan.resolve_function(ix, site.scope, site.callee) in async_functions
-        for site in ix.calls)
+        plan.calls_into(ix, site, async_functions) for site in ix.calls)
 
 
 def _colouring_pass(pending: _Pending, plan: Plan, config: Config,
@@ -162,6 +161,32 @@ def _index(source: SourceFile, result: FileResult) -> ModuleIndex | None:
     return None
 
 
+def _reached_modules(plan: Plan, selected: list[ModuleIndex],
+                     context: list[ModuleIndex]) -> set[str]:
+    """Context modules holding functions that selected code calls, directly or through
+    other context functions."""
+    context_modules = {ix.module: ix for ix in context}
+    calls_by_scope: dict[FunctionRef, list] = {}
+    for ix in context:
+        for site in ix.calls:
+            calls_by_scope.setdefault((ix.module, site.scope), []).append(site)
+    todo = [ref for ix in selected for site in ix.calls
+            if (ref := plan.resolve_function(ix, site.scope, site.callee))
+            and ref[0] in context_modules]
+    seen: set[FunctionRef] = set()
+    while todo:
+        ref = todo.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        ix = context_modules[ref[0]]
+        for site in calls_by_scope.get(ref, []):
+            target = plan.resolve_function(ix, site.scope, site.callee)
+            if target and target[0] in context_modules:
+                todo.append(target)
+    return {module for module, _ in seen}
+
+
 def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
                  context_sources: Iterable[SourceFile] = (),
                  progress: Callable[[str], None] | None = None) -> Iterator[FileResult]:
@@ -188,10 +213,12 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
                for result in [source.new_result()] for ix in [_index(source, result)] if ix]
     plan = Plan.build(ix for _, ix, _ in [*selected, *context])
 
-    # What the rest of the project does with its own (sync) sessions: legacy functions.
+    # What the rest of the project does with its own (sync) sessions: legacy functions. Only
+    # the modules the selection reaches through calls are parsed to find out.
+    reached = _reached_modules(plan, [ix for _, ix, _ in selected], [ix for _, ix, _ in context])
     legacy_io: set[FunctionRef] = set()
     for source, ix, _ in context:
-        if source.may_need_work:
+        if source.may_need_work and ix.module in reached:
             with contextlib.suppress(Exception):  # only a hint; the file is not rewritten
                 legacy_io |= {(ix.module, s) for s in _local_pass(source, ix, plan, config)[1]
                               if s in ix.functions}

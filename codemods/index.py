@@ -28,6 +28,7 @@ class Binding:
     name: str
     origin: str
     targets: tuple[str, ...]
+    call_args: tuple[str | None, ...] = ()  # CALL: the dotted names passed (an instance's session)
 
 
 @dataclass(frozen=True)
@@ -286,8 +287,11 @@ class _Indexer(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
+        call_args: tuple[str | None, ...] = ()
         if isinstance(value, ast.Call) and (callee := dotted_name(value.func)):
             origin, targets = CALL, (callee,)
+            call_args = tuple(dotted_name(a) for a in [*value.args,
+                                                       *(k.value for k in value.keywords)])
         elif (dotted := dotted_name(value)) is not None:
             origin, targets = ALIAS, (dotted,)
         else:
@@ -295,11 +299,12 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(target, ast.Name):
             if not self.scopes:
                 self.index.module_names.add(target.id)
-            self._bind(target.id, origin, targets)
+            self.index.bindings.setdefault(self.scope, []).append(
+                Binding(target.id, origin, targets, call_args))
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
               and target.value.id == "self" and self.classes):
             self.index.attribute_bindings.setdefault(self.classes[-1], []).append(
-                (self.scope, Binding(target.attr, origin, targets)))
+                (self.scope, Binding(target.attr, origin, targets, call_args)))
 
     def _with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:

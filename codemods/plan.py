@@ -399,6 +399,29 @@ class Plan:
             return found
         return None
 
+    def legacy_class(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
+        """A class (named in this scope) with methods an incremental run leaves sync."""
+        cls = self.resolve_class(ix, scope, dotted)
+        prefix = f"{cls[1]}." if cls else ""
+        return cls is not None and any(m == cls[0].module and q.startswith(prefix)
+                                       for m, q in self.legacy)
+
+    def instance_session(self, ix: ModuleIndex, scope: str, name: str) -> str | None:
+        """For `name = LegacyRepo(session)`: the session the instance was built with."""
+        for binding in self._bindings(ix, scope, name):
+            if binding.origin == CALL and self.legacy_class(ix, scope, binding.targets[0]):
+                for arg in binding.call_args:
+                    if arg and self.kind(ix, scope, arg) is ObjKind.SESSION:
+                        return arg
+        return None
+
+    def calls_into(self, ix: ModuleIndex, site: CallSite, functions: set[FunctionRef]) -> bool:
+        """The call reaches one of `functions`: directly, or as `session.run_sync(fn, ...)`."""
+        if self.resolve_function(ix, site.scope, site.callee) in functions:
+            return True
+        return site.callee.endswith(".run_sync") and bool(site.args) and site.args[0] is not None \
+            and self.resolve_function(ix, site.scope, site.args[0]) in functions
+
     def callers(self, ref: FunctionRef) -> list[tuple[ModuleIndex, CallSite]]:
         if self._callers is None:
             self._callers = {}
@@ -426,7 +449,7 @@ class Plan:
         else:
             relevant |= {q for m, q in async_functions if m == ix.module}
             relevant |= {site.scope for site in ix.calls
-                         if self.resolve_function(ix, site.scope, site.callee) in async_functions}
+                         if self.calls_into(ix, site, async_functions)}
         for scope in list(relevant):  # a nested scope is reached through its parents
             parts = scope.split(".")
             relevant.update(".".join(parts[:i]) for i in range(1, len(parts)))

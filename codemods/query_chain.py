@@ -98,6 +98,7 @@ class Statement:
     where: list[cst.Arg] = field(default_factory=list)  # for delete()/update()
     streaming: cst.BaseExpression | None = None  # yield_per(n): the n
     imports: list[tuple[str, str, str | None]] = field(default_factory=list)
+    execution_options: list[cst.Arg] = field(default_factory=list)
 
     @property
     def shape(self) -> RowShape:
@@ -231,6 +232,7 @@ class SelectBuilder:
         joined_to = None  # the entity filter_by() applies to after a join (legacy rule)
         where: list[cst.Arg] = []
         streaming = None
+        options: list[cst.Arg] = []  # execution options, which count() must carry outside
         for name, call in steps:
             if for_dml and name not in ("filter", "where", "filter_by"):
                 raise Unsupported(f"bulk update/delete after .{name}() (legacy refuses it too)")
@@ -245,6 +247,8 @@ class SelectBuilder:
                 where.extend(criteria)
                 stmt = _step(call, stmt, "where", criteria)
             elif name in _SAME_NAME:
+                if name == "execution_options":
+                    options.extend(call.args)
                 if name in _JOINS:
                     joined, joined_to = True, self._join_target(call)
                     repeats = repeats or self._join_repeats(call)
@@ -257,15 +261,17 @@ class SelectBuilder:
                 elements.extend(self.element(a) for a in call.args)
                 stmt = _step(call, stmt, "add_columns")
             elif name == "with_entities":
+                # Legacy with_entities() derives the FROM list from the new columns, exactly
+                # like with_only_columns() without maintain_column_froms (measured).
                 elements = [self.element(a) for a in call.args]
-                args = [*call.args, _keyword("maintain_column_froms", cst.Name("True"))]
-                stmt = _step(call, stmt, "with_only_columns", _comma_args(args))
+                stmt = _step(call, stmt, "with_only_columns")
             elif name in _EXECUTION_OPTIONS:
                 option = _EXECUTION_OPTIONS[name]
                 value = _single_argument(call, name, cst.Name("True") if (
                     name == "populate_existing") else None)
                 if name == "yield_per":
                     streaming = value
+                options.append(_keyword(option, value))
                 stmt = _step(call, stmt, "execution_options", [_keyword(option, value)])
             elif name == "with_parent":
                 if len(call.args) != 2 or any(a.keyword for a in call.args):
@@ -287,7 +293,8 @@ class SelectBuilder:
                 continue  # no joinpoint in 2.0: nothing to reset
             else:
                 raise Unsupported(f"Query.{name}() has no faithful select() rewrite yet")
-        return Statement(stmt, elements, repeats, joined, where, streaming, list(self.imports))
+        return Statement(stmt, elements, repeats, joined, where, streaming, list(self.imports),
+                         options)
 
     def _join_repeats(self, call: cst.Call) -> bool:
         """Can this join repeat rows of the entities already selected? Not for many-to-one."""

@@ -114,6 +114,18 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[Pa
                 yield path
 
 
+def find_project_root(paths: list[Path]) -> Path | None:
+    """The nearest folder at or above the paths holding pyproject.toml or .git."""
+    if not paths:
+        return None
+    start = paths[0].resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
+            return candidate
+    return None
+
+
 def write_atomic(result: FileResult) -> None:
     """Replace the file with the new text, keeping encoding, BOM, newlines and mode."""
     path = Path(result.path)

@@ -55,6 +55,8 @@ class RenameReferences(Rule):
         target = self.renames.get(qualified or "")
         if target is None:
             return updated
+        if id(original) in self.ctx.event_targets:
+            return updated  # event listeners stay on the sync class: it fires for async too
         if id(original) in self.ctx.class_bases:
             if self.subclass_todo:
                 self.ctx.todo(self.code, self.subclass_todo.format(

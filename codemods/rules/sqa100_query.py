@@ -233,10 +233,10 @@ class QueryToSelect(Rule):
                                   updated: cst.BaseStatement) -> cst.BaseStatement:
         if not self.saw_query:
             return updated
-        for node in _LegacyQueries.find(updated, self):
-            self.ctx.todo(self.code, "query object used as a value (stored, returned or passed "
-                                     "on): convert it by hand to select() and execute it on "
-                                     "the session", node)
+        for _ in _LegacyQueries.find(updated, self):
+            self.ctx.todo(self.code, "a legacy query the tool cannot follow here (stored, "
+                                     "returned, passed on, or used with a method it cannot "
+                                     "map): convert it to select() by hand", original)
         return updated
 
     # -- helpers --------------------------------------------------------------------------------
@@ -321,6 +321,9 @@ class QueryToSelect(Rule):
             counted = _method(cst.Call(func=select, args=[cst.Arg(_method(cst.Name(func),
                                                                           "count"))]),
                               "select_from", [cst.Arg(_method(stmt, "subquery"))])
+            if statement.execution_options:  # autoflush=False & co. apply to the count itself
+                counted = _method(counted, "execution_options",
+                                  _comma_args(statement.execution_options))
             self.ctx.change(self.code, "count() → select(func.count()) over the same subquery",
                             original)
             return self._await(_method(chain.session, "scalar", [cst.Arg(counted)]), original)
@@ -339,11 +342,7 @@ class QueryToSelect(Rule):
         """`q.value(c)` → first row's value or None; `q.values(*c)` → an iterator of Rows."""
         if not updated.args or any(a.keyword or a.star for a in updated.args):
             raise Unsupported(f"Query.{terminal}() without columns")
-        columns = _comma_args([*updated.args, cst.Arg(
-            keyword=cst.Name("maintain_column_froms"), value=cst.Name("True"),
-            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                  whitespace_after=cst.SimpleWhitespace("")))])
-        stmt = _method(stmt, "with_only_columns", columns)
+        stmt = _method(stmt, "with_only_columns", _comma_args(list(updated.args)))
         self.ctx.change(self.code, f"query.{terminal}() → select().with_only_columns() executed",
                         original)
         if terminal == "value":
@@ -414,6 +413,12 @@ class QueryToSelect(Rule):
             extra.append(_kw("execution_options", cst.Dict([cst.DictElement(
                 cst.SimpleString('"synchronize_session"'), sync)])))
         result = self._execute(chain, "execute", dml, original, *extra)
+        if values is not None and self.ctx.async_target and _has_sql_expression(values.value) \
+                and not (sync is not None and sync.deep_equals(cst.Name("False"))):
+            self.ctx.todo(self.code, "objects already loaded that this update matches get the "
+                                     "SQL-computed attributes expired: reading them afterwards "
+                                     "needs `await session.refresh(obj)` (reference §6.2 #12)",
+                          original)
         if any(ix.has_bulk_listeners for ix in self.ctx.plan.modules.values()):
             self.ctx.todo(self.code, f"after_bulk_{terminal} listeners do not fire for "
                                      f"{terminal}() statements: port them to do_orm_execute",
@@ -432,8 +437,7 @@ class QueryToSelect(Rule):
             self.ctx.record(self.code, Kind.SKIP, f"kept the legacy query: {reason}", original)
             return updated
         param = cst.Name("sync_session")
-        body = updated.deep_replace(chain.session, param)
-        assert isinstance(body, cst.BaseExpression)
+        body = _ReplaceExpression(chain.session, param).transform(updated)
         lazy = isinstance(updated, cst.Call) and isinstance(updated.func, cst.Attribute) and (
             updated.func.attr.value == "values")
         if lazy:  # an iterator would run outside the greenlet: materialise it inside
@@ -477,6 +481,28 @@ class QueryToSelect(Rule):
         return updated.with_changes(iter=rows)
 
 
+def _is_plain_value(node: cst.BaseExpression) -> bool:
+    """A Python value (literal, variable, container of those), not a SQL expression."""
+    if isinstance(node, (cst.BaseNumber, cst.BaseString, cst.Name)):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return _is_plain_value(node.expression)
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return all(isinstance(e, cst.Element) and _is_plain_value(e.value) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and _is_plain_value(e.key)
+                   and _is_plain_value(e.value) for e in node.elements)
+    return False
+
+
+def _has_sql_expression(values: cst.BaseExpression) -> bool:
+    """An update value computed by SQL (`func.upper(User.name)`, `User.n + 1`)."""
+    if isinstance(values, cst.Dict):
+        return any(isinstance(e, cst.DictElement) and not _is_plain_value(e.value)
+                   for e in values.elements)
+    return True  # not a literal dict: cannot tell
+
+
 def _slice_bounds(index: cst.BaseSlice) -> tuple[cst.BaseExpression, cst.BaseExpression]:
     """(start, stop) for `q[i]` / `q[a:b]` when they are plain non-negative values."""
 
@@ -499,6 +525,27 @@ def _slice_bounds(index: cst.BaseSlice) -> tuple[cst.BaseExpression, cst.BaseExp
 def _comma_elements(elements: list[cst.Element]) -> list[cst.Element]:
     return [e.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
             if i < len(elements) - 1 else e for i, e in enumerate(elements)]
+
+
+class _ReplaceExpression(cst.CSTTransformer):
+    """Every occurrence of an expression (a session) → another (the run_sync parameter)."""
+
+    def __init__(self, old: cst.BaseExpression, new: cst.BaseExpression) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+        self.attributes: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes.add(id(node.attr))  # `x.session` is not the session
+
+    def on_leave(self, original, updated):  # type: ignore[override]
+        if isinstance(updated, cst.BaseExpression) and id(original) not in self.attributes and (
+                updated.deep_equals(self.old)):
+            return self.new
+        return super().on_leave(original, updated)
+
+    def transform(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        return node.visit(self)
 
 
 class _LegacyQueries(cst.CSTVisitor):

@@ -106,6 +106,8 @@ class AsyncFunctions(Rule):
             return updated
         if self.ctx.function is None and not self.ctx.lambda_depth:
             return updated  # module level: the entry-point rule runs it with asyncio.run()
+        if self.ctx.in_run_sync_lambda:
+            return updated  # `session.run_sync(lambda s: fn(s))`: unwrapped by SQA304
         reason = self.ctx.cannot_await()
         if reason:
             self.ctx.todo(self.code, f"{info.qualname}() is async now and must be awaited, but "

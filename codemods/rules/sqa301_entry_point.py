@@ -30,9 +30,15 @@ class AsyncEntryPoint(Rule):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.runs: list[cst.Call] = []
+        self.already_run: set[int] = set()  # calls that are asyncio.run()'s argument already
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.qualify(node.func) == "asyncio.run" and node.args:
+            self.already_run.add(id(node.args[0].value))
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
-        if self.ctx.scopes or self.ctx.lambda_depth or id(original) in self.ctx.awaited:
+        if self.ctx.scopes or self.ctx.lambda_depth or id(original) in self.ctx.awaited or (
+                id(original) in self.already_run):
             return updated
         name = callee(original.func)
         ref = name and self.ctx.plan.resolve_function(self.ctx.ix, "", name)

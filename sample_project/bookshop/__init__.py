@@ -1,3 +1,3 @@
-"""Bookshop: a small synchronous SQLAlchemy application (catalogue, reviews, orders)."""
+"""Bookshop: a small synchronous SQLAlchemy application (catalogue, reviews, orders, HTTP API)."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bookshop import services
 from bookshop.db import SessionLocal, init_db, make_engine
-from bookshop.repository import NotFound
+from bookshop.errors import NotFound, OutOfStock
+from bookshop.services import catalogue, ordering
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     order = sub.add_parser("order", help="place an order: EMAIL ISBN:QTY ...")
     order.add_argument("email")
     order.add_argument("items", nargs="+")
+    cancel = sub.add_parser("cancel", help="cancel an order and restock its books")
+    cancel.add_argument("order_id", type=int)
     history = sub.add_parser("history", help="show a customer's orders")
     history.add_argument("email")
     top = sub.add_parser("top-authors", help="authors with the most reviews")
@@ -42,27 +44,29 @@ def parse_items(raw_items: list[str]) -> dict[str, int]:
 
 def run_command(args: argparse.Namespace) -> int:
     if args.command == "seed":
-        counts = services.seed_demo_data()
+        counts = catalogue.seed_demo_data()
         print(f"Seeded {counts['books']} books, {counts['reviews']} reviews, "
               f"{counts['customers']} customers")
     elif args.command == "report":
-        print(services.sales_report())
+        print(catalogue.sales_report())
     elif args.command == "search":
-        results = services.catalogue_search(args.term, page=args.page)
+        results = catalogue.catalogue_search(args.term, page=args.page)
         if not results:
             print("No matches.")
         for row in results:
             print(f"{row['isbn']}  {row['title']} by {row['author']}  {row['price']}")
     elif args.command == "order":
-        summary = services.place_order(args.email, parse_items(args.items))
+        summary = ordering.place_order(args.email, parse_items(args.items))
         print(f"Order {summary['order_id']} for {summary['customer']}: {summary['total']}")
+    elif args.command == "cancel":
+        print(ordering.cancel_order(args.order_id))
     elif args.command == "history":
-        for entry in services.customer_order_history(args.email):
+        for entry in ordering.customer_order_history(args.email):
             print(f"#{entry['order_id']} [{entry['status']}] {entry['total']}")
             for line in entry["lines"]:
                 print(f"    {line}")
     elif args.command == "top-authors":
-        for name, count in services.top_authors(min_reviews=args.min_reviews):
+        for name, count in catalogue.top_authors(min_reviews=args.min_reviews):
             print(f"{name}: {count}")
     return 0
 
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             print("Database initialised.")
             return 0
         return run_command(args)
-    except (NotFound, services.OutOfStock, ValueError) as exc:
+    except (NotFound, OutOfStock, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -1,8 +1,10 @@
-"""Engine and session factory."""
+"""Engine, session factory and the FastAPI session dependency."""
+
+from collections.abc import Iterator
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bookshop.models import Base
 
@@ -18,3 +20,12 @@ def make_engine(url: str = "sqlite://") -> Engine:
 
 def init_db(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+
+
+def get_db() -> Iterator[Session]:
+    """FastAPI dependency: one session per request, closed when the response is sent."""
+    db = SessionLocal()
+    try:
+        yield db
+    finally:
+        db.close()

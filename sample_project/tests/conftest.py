@@ -1,15 +1,22 @@
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
-from bookshop import repository as repo
-from bookshop.db import SessionLocal
+from bookshop.api.app import app
+from bookshop.db import SessionLocal, get_db
 from bookshop.models import Base
+from bookshop.repositories import books, customers
+from bookshop.services.catalogue import seed_demo_data
 
 
 @pytest.fixture
 def engine():
-    engine = create_engine("sqlite://")
+    # One shared in-memory connection, usable from the TestClient's threads too.
+    engine = create_engine(
+        "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+    )
     Base.metadata.create_all(engine)
     yield engine
     engine.dispose()
@@ -29,20 +36,41 @@ def bound_db(engine):
 
 
 @pytest.fixture
+def shop(bound_db):
+    """The demo catalogue and customers, loaded through the services."""
+    seed_demo_data()
+    return bound_db
+
+
+@pytest.fixture
+def client(engine):
+    """A TestClient whose requests get sessions on the test engine."""
+
+    def override_get_db():
+        with Session(engine) as db:
+            yield db
+
+    app.dependency_overrides[get_db] = override_get_db
+    with TestClient(app) as test_client:
+        yield test_client
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture
 def catalogue(session):
     """A small catalogue built through the repository layer."""
-    le_guin = repo.get_or_create_author(session, "Ursula K. Le Guin", "USA")
-    lem = repo.get_or_create_author(session, "Stanisław Lem", "Poland")
-    calvino = repo.get_or_create_author(session, "Italo Calvino", "Italy")
-    earthsea = repo.add_book(session, le_guin, "A Wizard of Earthsea", "111", 1099, 5, 1968)
-    darkness = repo.add_book(session, le_guin, "The Left Hand of Darkness", "222", 1299, 2, 1969)
-    solaris = repo.add_book(session, lem, "Solaris", "333", 1450, 1, 1961)
-    cities = repo.add_book(session, calvino, "Invisible Cities", "444", 1250, 0, 1972)
-    repo.add_review(session, earthsea, "ana", 5, "A classic.")
-    repo.add_review(session, earthsea, "ben", 4)
-    repo.add_review(session, darkness, "ana", 5)
-    repo.add_review(session, solaris, "carl", 3)
-    customer = repo.create_customer(session, "ana@example.com", "Ana Lima")
+    le_guin = books.get_or_create_author(session, "Ursula K. Le Guin", "USA")
+    lem = books.get_or_create_author(session, "Stanisław Lem", "Poland")
+    calvino = books.get_or_create_author(session, "Italo Calvino", "Italy")
+    earthsea = books.add_book(session, le_guin, "A Wizard of Earthsea", "111", 1099, 5, 1968)
+    darkness = books.add_book(session, le_guin, "The Left Hand of Darkness", "222", 1299, 2, 1969)
+    solaris = books.add_book(session, lem, "Solaris", "333", 1450, 1, 1961)
+    cities = books.add_book(session, calvino, "Invisible Cities", "444", 1250, 0, 1972)
+    books.add_review(session, earthsea, "ana", 5, "A classic.")
+    books.add_review(session, earthsea, "ben", 4)
+    books.add_review(session, darkness, "ana", 5)
+    books.add_review(session, solaris, "carl", 3)
+    customer = customers.create_customer(session, "ana@example.com", "Ana Lima")
     ids = {
         "earthsea": earthsea.id,
         "darkness": darkness.id,

@@ -62,6 +62,21 @@ def test_order_errors_exit_with_status_1(db_url, capsys):
     assert "bad item" in capsys.readouterr().err
 
 
+def test_cancel_command_restocks(db_url, capsys):
+    assert main(["--db", db_url, "order", "ben@example.com", "978-0156027601:1"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db_url, "cancel", "1"]) == 0
+    assert main(["--db", db_url, "cancel", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "order 1 for ben@example.com: cancelled",
+        "already cancelled",
+    ]
+    assert main(["--db", db_url, "history", "ben@example.com"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "#1 [cancelled] $14.50"
+    assert main(["--db", db_url, "cancel", "7"]) == 1
+    assert "order 7 does not exist" in capsys.readouterr().err
+
+
 def test_top_authors_command(db_url, capsys):
     capsys.readouterr()
     assert main(["--db", db_url, "top-authors", "--min-reviews", "2"]) == 0

@@ -1,17 +1,14 @@
-"""Data-access helpers. Every function takes the caller's Session."""
+"""Authors, books and reviews (legacy Query API)."""
 
 from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import desc, distinct, func, or_, select
+from sqlalchemy import desc, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from bookshop.models import Author, Book, Customer, Order, OrderLine, Review
-
-
-class NotFound(Exception):
-    pass
+from bookshop.errors import NotFound
+from bookshop.models import Author, Book, Review
 
 
 def get_author_by_name(session: Session, name: str) -> Optional[Author]:
@@ -66,10 +63,23 @@ def get_book_by_isbn(session: Session, isbn: str) -> Book:
     return book
 
 
+def isbn_taken(session: Session, isbn: str) -> bool:
+    return session.query(Book.id).filter_by(isbn=isbn).first() is not None
+
+
 def get_book_with_author(session: Session, book_id: int) -> Optional[Book]:
     return (
         session.query(Book)
         .options(joinedload(Book.author))
+        .filter(Book.id == book_id)
+        .one_or_none()
+    )
+
+
+def get_book_with_reviews(session: Session, book_id: int) -> Optional[Book]:
+    return (
+        session.query(Book)
+        .options(joinedload(Book.author), selectinload(Book.reviews))
         .filter(Book.id == book_id)
         .one_or_none()
     )
@@ -103,6 +113,16 @@ def low_stock_books(session: Session, threshold: int = 3) -> list[Book]:
     return list(session.execute(stmt).scalars().all())
 
 
+def restock_book(session: Session, book_id: int, quantity: int) -> bool:
+    """Add ``quantity`` copies with one UPDATE; False when the book does not exist."""
+    updated = (
+        session.query(Book)
+        .filter(Book.id == book_id)
+        .update({Book.stock: Book.stock + quantity}, synchronize_session="fetch")
+    )
+    return updated == 1
+
+
 def add_review(session: Session, book: Book, reviewer: str, rating: int, body: str = "") -> Review:
     if not 1 <= rating <= 5:
         raise ValueError("rating must be between 1 and 5")
@@ -128,80 +148,3 @@ def delete_review(session: Session, review_id: int) -> bool:
     session.delete(review)
     session.commit()
     return True
-
-
-def get_customer_by_email(session: Session, email: str) -> Optional[Customer]:
-    return session.query(Customer).filter_by(email=email).first()
-
-
-def create_customer(session: Session, email: str, name: str) -> Customer:
-    customer = Customer(email=email, name=name)
-    session.add(customer)
-    session.flush()
-    return customer
-
-
-def create_order(session: Session, customer: Customer, items: list[tuple[Book, int]]) -> Order:
-    order = Order(customer=customer, status="placed")
-    total = 0
-    for book, quantity in items:
-        if quantity <= 0:
-            raise ValueError("quantity must be positive")
-        line = OrderLine(book=book, quantity=quantity, unit_price_cents=book.price_cents)
-        order.lines.append(line)
-        book.stock -= quantity
-        total += quantity * book.price_cents
-    order.total_cents = total
-    session.add(order)
-    session.flush()
-    return order
-
-
-def get_order_with_lines(session: Session, order_id: int) -> Order:
-    order = (
-        session.query(Order)
-        .options(joinedload(Order.customer), selectinload(Order.lines).joinedload(OrderLine.book))
-        .filter(Order.id == order_id)
-        .one_or_none()
-    )
-    if order is None:
-        raise NotFound(f"order {order_id} does not exist")
-    return order
-
-
-def orders_for_customer(session: Session, customer_id: int) -> list[Order]:
-    return (
-        session.query(Order)
-        .options(selectinload(Order.lines).selectinload(OrderLine.book))
-        .filter(Order.customer_id == customer_id)
-        .order_by(Order.id)
-        .all()
-    )
-
-
-def order_status(session: Session, order_id: int) -> str:
-    return session.query(Order.status).filter(Order.id == order_id).one()[0]
-
-
-def count_active_customers(session: Session) -> int:
-    query = session.query(func.count(distinct(Order.customer_id)))
-    return query.filter(Order.status != "cancelled").scalar()
-
-
-def bestsellers(session: Session, limit: int = 3) -> list[tuple[str, int]]:
-    rows = (
-        session.query(Book.title, func.sum(OrderLine.quantity).label("sold"))
-        .join(OrderLine, OrderLine.book_id == Book.id)
-        .join(Order, Order.id == OrderLine.order_id)
-        .filter(Order.status != "cancelled")
-        .group_by(Book.id, Book.title)
-        .order_by(desc("sold"), Book.title)
-        .limit(limit)
-        .all()
-    )
-    return [(title, int(total)) for title, total in rows]
-
-
-def revenue_cents(session: Session) -> int:
-    query = session.query(func.coalesce(func.sum(Order.total_cents), 0))
-    return int(query.filter(Order.status != "cancelled").scalar())

@@ -1,0 +1,162 @@
+"""SQA303: migrated code calls legacy (not yet migrated) functions through run_sync."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import callee
+from ..plan import ObjKind
+from ..results import Kind
+from .base import Rule
+
+
+class _SessionNames(cst.CSTVisitor):
+    """Names in an expression that hold a session."""
+
+    def __init__(self, rule: RunSyncLegacy) -> None:
+        self.rule = rule
+        self.found: dict[str, cst.Name] = {}
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.rule.ctx.is_reference(node) and self.rule.ctx.kind(node) is ObjKind.SESSION:
+            self.found.setdefault(node.value, node)
+
+
+class RunSyncLegacy(Rule):
+    """Calls into functions an incremental run leaves synchronous go through run_sync.
+
+    Before (`bookshop/services` migrated, `bookshop/repositories` not yet):
+        book = books.get_book(session, book_id)
+        order = OrderRepository(session).require(order_id)
+    After:
+        book = await session.run_sync(books.get_book, book_id)
+        order = await session.run_sync(
+            lambda sync_session: OrderRepository(sync_session).require(order_id))
+
+    `run_sync` hands the legacy function the AsyncSession's own sync Session, so it keeps
+    working unchanged. A later run that migrates the function unwraps the call (SQA304).
+    """
+
+    code = "SQA303"
+    summary = "calls to not-yet-migrated session functions → await session.run_sync(fn, ...)"
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.inline_receivers: set[int] = set()  # `Repo(session)` in `Repo(session).load()`
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
+            self.inline_receivers.add(id(node.func.value))
+
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if not isinstance(updated, cst.Call) or not self.ctx.plan.legacy or (
+                self.ctx.in_run_sync_lambda):
+            return updated
+        name = callee(original.func)
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        if name and plan.legacy_class(ix, scope, name):
+            if id(original) in self.inline_receivers:
+                return updated  # the method call around it goes through run_sync whole
+            return self._legacy_instance(original, updated)
+        ref = name and plan.resolve_function(ix, scope, name)
+        if not ref or ref not in plan.legacy:
+            return updated
+        finder = _SessionNames(self)
+        original.visit(finder)
+        held = None if finder.found else plan.instance_session(ix, scope, name.split(".")[0])
+        if held:  # `repo.recent()` on `repo = LegacyRepo(session)`: it holds session.sync_session
+            call = cst.Call(func=cst.Attribute(value=cst.Name(held), attr=cst.Name("run_sync")),
+                            args=[cst.Arg(cst.Lambda(params=cst.Parameters(
+                                params=[cst.Param(cst.Name("_sync_session"))]), body=updated))])
+            return self._awaited(call, original, ref)
+        if len(finder.found) != 1:
+            self.ctx.todo(self.code, f"{ref[1]}() is not migrated in this run and no single "
+                                     "session is passed to it: migrate its module too", original)
+            return updated
+        session = next(iter(finder.found.values()))
+        positional = [a for a in updated.args if a.keyword is None and not a.star]
+        if updated.args and updated.args[0] in positional and isinstance(
+                updated.args[0].value, cst.Name) and updated.args[0].value.value == session.value \
+                and not self._mentions(updated.args[1:], session.value) and dotted_ok(updated):
+            call = cst.Call(func=cst.Attribute(value=cst.Name(session.value),
+                                               attr=cst.Name("run_sync")),
+                            args=[cst.Arg(updated.func), *updated.args[1:]])
+        else:
+            param = cst.Name("sync_session")
+            body = _Replace(session.value, param).transform(updated)
+            call = cst.Call(func=cst.Attribute(value=cst.Name(session.value),
+                                               attr=cst.Name("run_sync")),
+                            args=[cst.Arg(cst.Lambda(params=cst.Parameters(
+                                params=[cst.Param(param)]), body=body))])
+        return self._awaited(call, original, ref) or updated
+
+    def _awaited(self, call: cst.Call, original: cst.Call, ref: tuple[str, str]
+                 ) -> cst.BaseExpression | None:
+        awaited = self.ctx.await_(self.code, call, original, f"{ref[1]}()")
+        if awaited is call:
+            return None
+        self.ctx.record(self.code, Kind.RUN_SYNC, f"{ref[1]}() is not migrated in this run "
+                                                  f"({ref[0]}): called through run_sync",
+                        original)
+        return awaited
+
+    def _legacy_instance(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """`LegacyRepo(session)` → `LegacyRepo(session.sync_session)`: its methods run sync,
+        inside run_sync."""
+        args = []
+        for arg in updated.args:
+            if isinstance(arg.value, cst.Name) and self.ctx.kind(arg.value) is ObjKind.SESSION:
+                arg = arg.with_changes(value=cst.Attribute(value=arg.value,
+                                                           attr=cst.Name("sync_session")))
+                self.ctx.change(self.code, "a class this run leaves sync gets the session's "
+                                           "sync_session", original)
+            args.append(arg)
+        return updated.with_changes(args=args)
+
+    @staticmethod
+    def _mentions(args: list[cst.Arg] | tuple[cst.Arg, ...], name: str) -> bool:
+        finder = _Mentions(name)
+        for arg in args:
+            arg.visit(finder)
+        return finder.found
+
+
+def dotted_ok(call: cst.Call) -> bool:
+    """`fn(...)` / `module.fn(...)`: the function can be handed to run_sync as it is."""
+    node = call.func
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+class _Mentions(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found = self.found or node.value == self.name
+
+
+class _Replace(cst.CSTTransformer):
+    """Renames references to one variable (not attributes or keywords of that name)."""
+
+    def __init__(self, old: str, new: cst.BaseExpression) -> None:
+        super().__init__()
+        self.old, self.new = old, new
+        self.skip: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.skip.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        if updated.value == self.old and id(original) not in self.skip:
+            return self.new
+        return updated
+
+    def transform(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        return node.visit(self)

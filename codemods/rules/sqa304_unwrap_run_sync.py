@@ -1,0 +1,79 @@
+"""SQA304: run_sync wraps around functions that are now migrated are unwrapped."""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from ..context import callee, dotted
+from .base import COLOURING, Rule
+from .sqa303_run_sync_legacy import _Replace
+
+
+class UnwrapRunSync(Rule):
+    """`await session.run_sync(fn, ...)` becomes `await fn(session, ...)` once fn is async.
+
+    Before (left by an earlier incremental run, SQA303):
+        book = await session.run_sync(books.get_book, book_id)
+        order = await session.run_sync(
+            lambda sync_session: OrderRepository(sync_session).require(order_id))
+    After (this run migrated `books` and `OrderRepository`):
+        book = await books.get_book(session, book_id)
+        order = await OrderRepository(session).require(order_id)
+    """
+
+    code = "SQA304"
+    summary = "await session.run_sync(fn, ...) → await fn(session, ...) once fn became async"
+    phase = COLOURING
+    after = ("SQA300",)
+
+    def leave_Await(self, original: cst.Await, updated: cst.Await) -> cst.BaseExpression:
+        call = updated.expression
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "run_sync" and call.args
+                and call.args[0].keyword is None):
+            return updated
+        session, target = call.func.value, call.args[0].value
+        if isinstance(target, cst.Lambda):
+            params = target.params.params
+            if not isinstance(target.body, cst.Call) or not self._is_async(target.body):
+                return updated
+            if len(params) != 1 or call.args[1:]:
+                self.ctx.todo(self.code, "run_sync is given a lambda calling a function that is "
+                                         "async now: call it with await instead", original)
+                return updated
+            inner = _Replace(params[0].name.value, session).transform(target.body)
+        else:
+            name = dotted(target)
+            ref = name and self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
+            if not ref or ref not in self.ctx.async_functions:
+                return updated
+            first = cst.Arg(session, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            inner = cst.Call(func=target, args=[first, *call.args[1:]] if call.args[1:] else [
+                first.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        self.ctx.change(self.code, "run_sync wrap removed: the function is async now", original)
+        return updated.with_changes(expression=inner)
+
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        """`Repo(session.sync_session)` (SQA303) → `Repo(session)` once Repo's methods are async."""
+        if not isinstance(updated, cst.Call) or not any(
+                m.matches(a.value, _SYNC_SESSION) for a in updated.args):
+            return updated
+        name = callee(original.func)
+        cls = name and self.ctx.plan.resolve_class(self.ctx.ix, self.ctx.scope, name)
+        if not cls or not any(module == cls[0].module and q.startswith(f"{cls[1]}.")
+                              for module, q in self.ctx.async_functions):
+            return updated
+        self.ctx.change(self.code, f"{name}() gets the AsyncSession again: its methods are async",
+                        original)
+        return updated.with_changes(args=[
+            a.with_changes(value=a.value.value) if m.matches(a.value, _SYNC_SESSION) else a
+            for a in updated.args])
+
+    def _is_async(self, call: cst.Call) -> bool:
+        name = callee(call.func)
+        ref = name and self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
+        return bool(ref) and ref in self.ctx.async_functions
+
+
+_SYNC_SESSION = m.Attribute(value=m.Name(), attr=m.Name("sync_session"))

@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI). ``bookshop.api.app:app`` is the ASGI application."""
