@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,14 +15,17 @@ from rich.table import Table
 
 from codemods import RULES, Config, FileResult, Status
 from codemods.engine import iter_migrate
+from codemods.parallel import default_jobs
 from codemods.settings import load_settings
 from codemods.sources import SourceFile, discover, find_project_root, write_atomic
+from codemods.status import project_status
 
 from .render import (
     Summary,
     json_report,
     print_failure,
     print_file,
+    print_status,
     print_summary,
     unified_diff,
 )
@@ -80,6 +84,9 @@ def migrate(
     pytest_plugin: Annotated[str | None, typer.Option(
         "--pytest-plugin", help="How async tests are marked: asyncio (pytest-asyncio, "
                                 "default) or anyio.")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes (default: the CPU count; small runs use "
+                                    "one).")] = None,
     project_root: Annotated[Path | None, typer.Option(
         "--project-root", help="The whole project, indexed for an incremental run (default: "
                                "the nearest folder above PATHS with pyproject.toml or .git).")
@@ -95,7 +102,8 @@ def migrate(
     try:
         config = Config(select=selected, ignore=ignored,
                         target=target.value if target else settings.target,
-                        pytest_plugin=pytest_plugin or settings.pytest_plugin)
+                        pytest_plugin=pytest_plugin or settings.pytest_plugin,
+                        jobs=jobs or default_jobs())
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
@@ -116,7 +124,7 @@ def migrate(
                     result.error = f"cannot write: {exc.strerror or exc}"
                     result.new_source = result.old_source
     if output_format is Format.json:
-        out.print_json(json_report(Summary(results)))
+        sys.stdout.write(json_report(Summary(results)) + "\n")  # plain: rich would re-parse it
     elif diff:
         for result in results:
             if result.changed:
@@ -194,3 +202,30 @@ def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full
 
 def main() -> None:  # pragma: no cover - console-script shim
     app()
+
+
+@app.command()
+def status(
+    path: Annotated[Path, typer.Argument(
+        help="The project (or package) to report on.", metavar="PATH")] = (
+        Path(".")),
+    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
+        Format.text),
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="Glob of paths to leave out (repeatable).")] = None,
+) -> None:
+    """How far the migration is, per module: migrated, to do, blocked (dry run)."""
+    if not path.exists():
+        raise typer.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
+    settings = load_settings(path)
+    try:
+        config = Config(select=settings.select, ignore=settings.ignore, target=settings.target,
+                        pytest_plugin=settings.pytest_plugin)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    report = project_status(path, [*settings.exclude, *(exclude or [])], config)
+    if output_format is Format.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        print_status(Console(highlight=False), report)
+    raise typer.Exit(EXIT_OK)

@@ -7,6 +7,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 from rich.console import Console
 from rich.syntax import Syntax
@@ -15,6 +16,7 @@ from rich.text import Text
 
 from codemods import FileResult, Kind, Status
 from codemods.context import TODO_PREFIX
+from codemods.status import ModuleState, ProjectStatus
 
 _KIND_STYLE = {Kind.CHANGE: "green", Kind.TODO: "yellow", Kind.RUN_SYNC: "magenta",
                Kind.SKIP: "dim"}
@@ -122,3 +124,71 @@ def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) 
 def json_report(summary: Summary) -> str:
     return json.dumps({"summary": summary.to_dict(),
                        "files": [r.to_dict() for r in summary.results]}, indent=2)
+
+
+_STATE_STYLE = {"migrated": "green", "blocked": "yellow", "to do": "cyan", "failed": "bold red",
+                "no database code": "dim"}
+
+
+def _count(value: int, added: int = 0) -> Text:
+    text = Text(str(value), style="" if value else "dim")
+    if added:
+        text.append(f" +{added}", style="yellow")
+    return text
+
+
+def print_status(console: Console, project: ProjectStatus) -> None:
+    """`sqla-asyncify status`: one row per module, what blocks each, then the progress."""
+    root = display_path(project.root)
+    table = Table(show_header=True, header_style="bold", title_justify="left",
+                  title=f"sqla-asyncify status of {root}", box=None, pad_edge=False,
+                  padding=(0, 1, 0, 0))
+    names = [_relative(m.path, project.root) for m in project.modules]
+    table.add_column("module", overflow="fold",
+                     min_width=min(24, max((len(n) for n in names), default=6)))
+    table.add_column("state", no_wrap=True)
+    # 80 columns hold a 24-character module and every column
+    for name in ("queries", "sessions", "async\ndefs", "run_sync", "TODOs"):
+        table.add_column(name, justify="right")
+    for module, name in zip(project.modules, names, strict=True):
+        state = module.state.value
+        table.add_row(name, Text(state, style=_STATE_STYLE[state]),
+                      _count(module.legacy_queries), _count(module.sync_sessions),
+                      _count(module.functions_to_async), _count(module.run_sync_wraps_left),
+                      _count(module.todo_markers, module.todos_to_add))
+    console.print(table)
+    blocked = [m for m in project.modules if m.blockers or m.error is not None]
+    if blocked:
+        console.print(Text("What blocks it", style="bold"))
+    for module in blocked:
+        where = display_path(module.path)
+        if module.error is not None:
+            line = f":{module.error_line}" if module.error_line else ""
+            console.print(Text(f"{where}{line}: error: {module.error}", style="red"),
+                          soft_wrap=True)
+        for blocker in module.blockers:
+            code = f"{blocker.code}: " if blocker.code else ""
+            console.print(f"{where}:{blocker.line}: {code}{blocker.message}", markup=False,
+                          soft_wrap=True)
+    console.print(status_line(project), markup=False, soft_wrap=True)
+
+
+def _relative(path: str, root: str) -> str:
+    """A module's path under the project root (the table's title names the root)."""
+    try:
+        relative = Path(path).relative_to(root)
+    except ValueError:
+        return display_path(path)
+    return relative.as_posix() if relative.parts else Path(path).name
+
+
+def status_line(project: ProjectStatus) -> str:
+    states = project.states
+    total = project.with_database_code
+    if not total:
+        return f"No module with database code ({len(project.modules)} modules scanned)."
+    percent = int(100 * project.migrated / total)  # floor: 99% until the last one is done
+    rest = ", ".join(f"{states[s]} {s.value}" for s in (ModuleState.TO_DO, ModuleState.BLOCKED,
+                                                         ModuleState.FAILED) if states[s])
+    return (f"{project.migrated} of {total} modules with database code migrated ({percent}%)"
+            + (f"; {rest}" if rest else ""))

@@ -88,3 +88,8 @@ ENGINE_CONTEXTS = frozenset({"connect", "begin"})
 
 # `async_sessionmaker(...)` keyword that keeps attributes readable after commit (§3.3).
 EXPIRE_ON_COMMIT = "expire_on_commit"
+
+# Names whose mere mention means a rewrite may act there (the classes and factories the rules
+# rename); other SQLAlchemy names (select, func, mapped_column) need a session nearby to matter.
+REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | ENGINE_FACTORIES | frozenset({
+    "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine"}))

@@ -16,6 +16,8 @@ class Config:
     target: str = "async"
     # how tests and fixtures that became async are marked: pytest-asyncio or anyio
     pytest_plugin: str = "asyncio"
+    # worker processes for the per-file passes (1: all in this process)
+    jobs: int = 1
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:

@@ -232,14 +232,16 @@ class Context:
         return not self.import_depth and id(node) not in self.not_references
 
     def anchor(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        """The original node whose line a finding about `node` reports."""
-        found = self._origin(node)
-        if found is None:
-            for stmt in reversed(self.statements):
-                found = self._origin(stmt)
-                if found is not None:
-                    break
-        return found
+        """The original statement whose line a finding about `node` reports."""
+        if type(node) in STATEMENT_TYPES:
+            found = self._origin(node)
+            if found is not None:
+                return found
+        for stmt in reversed(self.statements):
+            found = self._origin(stmt)
+            if found is not None:
+                return found
+        return None
 
     # -- findings -------------------------------------------------------------------------------
     def record(self, code: str, kind: Kind, message: str, node: cst.CSTNode) -> None:

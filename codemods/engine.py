@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from . import imports
+from . import imports, parallel
 from .config import Config
 from .context import STATEMENT_TYPES, Context, PendingFinding
 from .imports import ImportChanges
-from .index import ModuleIndex, index_source
+from .index import ModuleIndex
+from .lines import statement_lines
 from .plan import FunctionRef, Plan
 from .results import FileResult, Finding
 from .rules import Rule
@@ -96,7 +96,7 @@ def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config,
 
 def _needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: set[FunctionRef]) -> bool:
     """The module defines a function that became async, or calls one."""
-    return any(module == ix.module for module, _ in async_functions) or any(
+    return plan.defines_any(ix, async_functions) or any(
         plan.calls_into(ix, site, async_functions) for site in ix.calls)
 
 
@@ -119,14 +119,14 @@ def _colouring_pass(pending: _Pending, plan: Plan, config: Config,
 
 def _finish(pending: _Pending, tree: cst.Module, result: FileResult) -> None:
     """Imports, line numbers of the findings, and the new text."""
+    if not pending.findings and not pending.imports:
+        return  # no rule acted: the text is the text as read (no code generation)
     tree = imports.apply(tree, pending.imports)
     result.new_source = tree.code
     if pending.findings:
-        positions = MetadataWrapper(pending.original, unsafe_skip_copy=True).resolve(
-            PositionProvider)
-        result.findings = sorted(Finding(
-            positions[f.anchor].start.line if f.anchor in positions else 0, f.code, f.kind,
-            f.message) for f in pending.findings)
+        lines = statement_lines(pending.original, pending.source.text)
+        result.findings = sorted(Finding(lines.get(id(f.anchor), 0), f.code, f.kind, f.message)
+                                 for f in pending.findings)
 
 
 def _verify(result: FileResult) -> None:
@@ -147,18 +147,6 @@ def _internal_error(result: FileResult, exc: Exception) -> None:
     result.error = (f"internal error ({type(exc).__name__}: {exc}); the file was left "
                     "unchanged — please report it")
     result.new_source = result.old_source
-
-
-def _index(source: SourceFile, result: FileResult) -> ModuleIndex | None:
-    if result.error is None:
-        try:
-            return index_source(source.text, source.path)
-        except SyntaxError as exc:
-            result.error = f"syntax error: {exc.msg}"
-            result.error_line = exc.lineno
-        except ValueError as exc:  # e.g. NUL bytes
-            result.error = f"cannot parse: {exc}"
-    return None
 
 
 def _reached_modules(plan: Plan, selected: list[ModuleIndex],
@@ -187,6 +175,61 @@ def _reached_modules(plan: Plan, selected: list[ModuleIndex],
     return {module for module, _ in seen}
 
 
+@dataclass
+class _Job:
+    """One file for the per-file passes; `rewrite=False`: outside the selection."""
+
+    source: SourceFile
+    ix: ModuleIndex
+    result: FileResult
+    rewrite: bool = True
+
+
+class _Rewriter:
+    """Runs the per-file passes for a share of the files, keeping each file's tree between
+    the local pass and the colouring pass (in this process or in a worker)."""
+
+    def __init__(self, plan: Plan, config: Config) -> None:
+        self.plan, self.config = plan, config
+        self.pendings: list[tuple[_Pending, FileResult]] = []
+
+    def local(self, jobs: Iterable[_Job]) -> Iterator[tuple[FileResult | None, set, str]]:
+        """Per file: (its result if it failed, else None; functions it made await; path)."""
+        for job in jobs:
+            result = job.result
+            try:
+                pending, io_scopes = _local_pass(job.source, job.ix, self.plan, self.config,
+                                                 job.rewrite)
+            except cst.ParserSyntaxError as exc:
+                result.error = f"syntax error: {exc.message}"
+                result.error_line = exc.raw_line
+            except Exception as exc:  # noqa: BLE001 - reported as the file's failure
+                _internal_error(result, exc)
+            if result.error is not None:
+                yield result, set(), result.path
+                continue
+            self.pendings.append((pending, result))
+            yield None, {(job.ix.module, s) for s in io_scopes if s in job.ix.functions}, \
+                result.path
+
+    def colour(self, async_functions: set[FunctionRef],
+               late: Iterable[_Job]) -> Iterator[FileResult]:
+        """The colouring pass and the final text, also for `late` files (which only call
+        code that became async)."""
+        for failed, _, _ in self.local(late):
+            if failed is not None:
+                yield failed
+        for pending, result in self.pendings:
+            try:
+                tree = _colouring_pass(pending, self.plan, self.config, async_functions)
+                _finish(pending, tree, result)
+                _verify(result)
+            except Exception as exc:  # noqa: BLE001 - reported as the file's failure
+                _internal_error(result, exc)
+            yield result
+        self.pendings = []
+
+
 def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
                  context_sources: Iterable[SourceFile] = (),
                  progress: Callable[[str], None] | None = None) -> Iterator[FileResult]:
@@ -196,75 +239,68 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     their own database code stays as it is (legacy, called through `run_sync` from migrated
     code), and they change only where they call functions that became async. A context file
     is yielded only when it changes. `progress` is called with a path each time a stage
-    finishes with a file.
+    finishes with a file. With `config.jobs > 1` the per-file passes run in that many
+    worker processes.
     """
     config = config or Config()
     tick = progress or (lambda path: None)
-    selected: list[tuple[SourceFile, ModuleIndex, FileResult]] = []
+    sources, context_sources = list(sources), list(context_sources)
+    selected: list[_Job] = []
+    indexes = parallel.index_all([s for s in [*sources, *context_sources] if s.error is None],
+                                 config.jobs)
     for source in sources:
         result = source.new_result()
-        ix = _index(source, result)
+        ix = _indexed(source, result, indexes)
         if ix is None:
             tick(result.path)
             yield result
         else:
-            selected.append((source, ix, result))
-    context = [(source, ix, result) for source in context_sources
-               for result in [source.new_result()] for ix in [_index(source, result)] if ix]
-    plan = Plan.build(ix for _, ix, _ in [*selected, *context])
+            selected.append(_Job(source, ix, result))
+    context = [_Job(source, ix, result, rewrite=False) for source in context_sources
+               for result in [source.new_result()]
+               for ix in [_indexed(source, result, indexes)] if ix]
+    plan = Plan.build(job.ix for job in [*selected, *context])
 
     # What the rest of the project does with its own (sync) sessions: legacy functions. Only
     # the modules the selection reaches through calls are parsed to find out.
-    reached = _reached_modules(plan, [ix for _, ix, _ in selected], [ix for _, ix, _ in context])
+    reached = _reached_modules(plan, [j.ix for j in selected], [j.ix for j in context])
     legacy_io: set[FunctionRef] = set()
-    for source, ix, _ in context:
-        if source.may_need_work and ix.module in reached:
+    for job in context:
+        if job.source.may_need_work and job.ix.module in reached:
             with contextlib.suppress(Exception):  # only a hint; the file is not rewritten
-                legacy_io |= {(ix.module, s) for s in _local_pass(source, ix, plan, config)[1]
-                              if s in ix.functions}
-    plan.legacy = plan.colour(legacy_io, within={ix.module for _, ix, _ in context})
+                legacy_io |= {(job.ix.module, s) for s in _local_pass(
+                    job.source, job.ix, plan, config)[1] if s in job.ix.functions}
+    plan.legacy = plan.colour(legacy_io, within={j.ix.module for j in context})
 
-    pendings: list[tuple[_Pending, FileResult]] = []
-    io: set[FunctionRef] = set()
-    for source, ix, result in selected:
-        if not source.may_need_work:
-            continue
-        try:
-            pending, io_scopes = _local_pass(source, ix, plan, config)
-        except cst.ParserSyntaxError as exc:
-            result.error = f"syntax error: {exc.message}"
-            result.error_line = exc.raw_line
-        except Exception as exc:  # noqa: BLE001 - reported as the file's failure
-            _internal_error(result, exc)
-        if result.error is not None:
-            tick(result.path)
+    first = [job for job in selected if job.source.may_need_work]
+    rest = [job for job in [*selected, *context] if not job.source.may_need_work or
+            not job.rewrite]
+
+    def late(async_functions: set[FunctionRef]) -> list[_Job]:
+        """Files not rewritten locally that call code which became async."""
+        return [job for job in rest if _needs_colouring(job.ix, plan, async_functions)]
+
+    selected_paths = {job.result.path for job in selected}
+    done: set[str] = set()
+    for result in parallel.rewrite(_Rewriter, plan, config, first, late, tick):
+        done.add(result.path)
+        if result.path in selected_paths or result.error is not None or result.changed:
             yield result
-            continue
-        tick(result.path)
-        io |= {(ix.module, scope) for scope in io_scopes if scope in ix.functions}
-        pendings.append((pending, result))
-    async_functions = plan.colour(io)
+    for job in selected:
+        if job.result.path not in done:  # nothing to do in it
+            tick(job.result.path)
+            yield job.result
 
-    in_progress = {id(result) for _, result in pendings}
-    for files, rewrite in ((selected, True), (context, False)):
-        for source, ix, result in files:
-            if id(result) in in_progress:
-                continue
-            if _needs_colouring(ix, plan, async_functions):  # calls code that became async
-                pending, _ = _local_pass(source, ix, plan, config, rewrite=rewrite)
-                pendings.append((pending, result))
-            elif rewrite:
-                tick(result.path)
-                yield result
-    for pending, result in pendings:
-        try:
-            tree = _colouring_pass(pending, plan, config, async_functions)
-            _finish(pending, tree, result)
-            _verify(result)
-        except Exception as exc:  # noqa: BLE001 - reported as the file's failure
-            _internal_error(result, exc)
-        tick(result.path)
-        yield result
+
+def _indexed(source: SourceFile, result: FileResult,
+             indexes: dict[str, ModuleIndex | tuple[str, int | None]]) -> ModuleIndex | None:
+    if result.error is not None:
+        return None
+    found = indexes.get(source.path)
+    if isinstance(found, tuple):
+        result.error, result.error_line = found
+        return None
+    return found
 
 
 def migrate_sources(sources: Iterable[SourceFile], config: Config | None = None,

@@ -415,6 +415,10 @@ class Plan:
                         return arg
         return None
 
+    def defines_any(self, ix: ModuleIndex, functions: set[FunctionRef]) -> bool:
+        """Whether the module defines one of `functions` (without scanning the set)."""
+        return any((ix.module, qualname) in functions for qualname in ix.functions)
+
     def calls_into(self, ix: ModuleIndex, site: CallSite, functions: set[FunctionRef]) -> bool:
         """The call reaches one of `functions`: directly, or as `session.run_sync(fn, ...)`."""
         if self.resolve_function(ix, site.scope, site.callee) in functions:
@@ -447,7 +451,7 @@ class Plan:
                 if any(self._sqlalchemy_related(ix, scope, n) for n in names):
                     relevant.add(scope)
         else:
-            relevant |= {q for m, q in async_functions if m == ix.module}
+            relevant |= {q for q in ix.functions if (ix.module, q) in async_functions}
             relevant |= {site.scope for site in ix.calls
                          if self.calls_into(ix, site, async_functions)}
         for scope in list(relevant):  # a nested scope is reached through its parents
@@ -456,10 +460,11 @@ class Plan:
         return relevant
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+        head = name.split(".")[0]
         qualified = self.qualify(ix, name)
-        if qualified.startswith(("sqlalchemy.", "sqlmodel.")) or qualified in (
-                "sqlalchemy", "sqlmodel"):
-            return True
+        if qualified in api.REWRITTEN_NAMES or self.qualify(ix, head) in ("sqlalchemy",
+                                                                          "sqlmodel"):
+            return True  # a renamed class, or `sa.` (whose attribute the index does not see)
         return self.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.FACTORY, ObjKind.ENGINE,
                                               ObjKind.CONNECTION)
 

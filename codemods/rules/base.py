@@ -63,7 +63,9 @@ class RenameReferences(Rule):
                     name=self.ctx.scopes[-1][0] if self.ctx.scopes else "the class"), original)
             return updated
         self._drop_old_import(original)
-        return cst.Name(self.ctx.import_name(*target))
+        new = self.ctx.import_name(*target)
+        self.ctx.change(self.code, f"{qualified.rpartition('.')[2]} → {new}", original)
+        return cst.Name(new)
 
     def _drop_old_import(self, original: cst.Name | cst.Attribute) -> None:
         """Schedule removal of the import the reference used (kept if still read elsewhere)."""

@@ -1,0 +1,158 @@
+"""Running the per-file work in worker processes, or in this process for small runs.
+
+Workers are forked after the project index and plan exist, so they share them without
+copying; each keeps its files' trees between the local pass and the colouring pass, and only
+the set of functions that became async travels between the two rounds.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from .index import ModuleIndex, index_source
+from .results import FileResult
+from .sources import SourceFile
+
+# Below this many files a worker's start-up costs more than it saves.
+MIN_FILES_PER_WORKER = 40
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _fork_context():
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: run in this process
+        return None
+
+
+def _workers(jobs: int, files: int) -> int:
+    return max(1, min(jobs, files // MIN_FILES_PER_WORKER)) if _fork_context() else 1
+
+
+def _index_one(source: SourceFile) -> tuple[str, ModuleIndex | tuple[str, int | None]]:
+    try:
+        return source.path, index_source(source.text, source.path)
+    except SyntaxError as exc:
+        return source.path, (f"syntax error: {exc.msg}", exc.lineno)
+    except ValueError as exc:  # e.g. NUL bytes
+        return source.path, (f"cannot parse: {exc}", None)
+
+
+def index_all(sources: list[SourceFile], jobs: int
+              ) -> dict[str, ModuleIndex | tuple[str, int | None]]:
+    """Path → its index, or (error, line) for text that does not parse."""
+    workers = _workers(jobs, len(sources))
+    if workers == 1:
+        return dict(map(_index_one, sources))
+    with _fork_context().Pool(workers) as pool:
+        return dict(pool.imap_unordered(_index_one, sources, chunksize=32))
+
+
+def rewrite(rewriter_factory: Callable[..., Any], plan: Any, config: Any, jobs: list,
+            late: Callable[[set], list], tick: Callable[[str], None]) -> Iterator[FileResult]:
+    """Local pass over `jobs`, colouring over the whole project, then the colouring pass over
+    `jobs` and over `late(async_functions)`; yields each file's result as it is final."""
+    workers = _workers(config.jobs, len(jobs))
+    if workers == 1:
+        rewriter = rewriter_factory(plan, config)
+        io: set = set()
+        for failed, made_async, path in rewriter.local(jobs):
+            tick(path)
+            io |= made_async
+            if failed is not None:
+                yield failed
+        async_functions = plan.colour(io)
+        for result in rewriter.colour(async_functions, late(async_functions)):
+            tick(result.path)
+            yield result
+        return
+    yield from _rewrite_in_workers(rewriter_factory, plan, config, jobs, late, tick, workers)
+
+
+def _worker(rewriter_factory: Callable[..., Any], plan: Any, config: Any, share: list,
+            conn: Connection) -> None:
+    rewriter = rewriter_factory(plan, config)
+    for item in rewriter.local(share):
+        conn.send(("local", item))
+    conn.send(("local-done", None))
+    async_functions, late = conn.recv()
+    for result in rewriter.colour(async_functions, late):
+        conn.send(("result", result))
+    conn.send(("done", None))
+    conn.close()
+
+
+def _rewrite_in_workers(rewriter_factory: Callable[..., Any], plan: Any, config: Any,
+                        jobs: list, late: Callable[[set], list], tick: Callable[[str], None],
+                        workers: int) -> Iterator[FileResult]:
+    context = _fork_context()
+    shares = [jobs[i::workers] for i in range(workers)]
+    connections: dict[Connection, tuple[Any, list]] = {}
+    for share in shares:
+        parent, child = context.Pipe()
+        process = context.Process(target=_worker, daemon=True,
+                                  args=(rewriter_factory, plan, config, share, child))
+        process.start()
+        child.close()
+        connections[parent] = (process, share)
+    io: set = set()
+    for kind, payload, share in _receive(connections, "local-done"):
+        if kind == "local":
+            failed, made_async, path = payload
+            tick(path)
+            io |= made_async
+            if failed is not None:
+                yield failed
+        else:  # the worker died: its files fail, the run goes on
+            yield from _lost(share, payload)
+    async_functions = plan.colour(io)
+    extra = late(async_functions)
+    for i, conn in enumerate(connections):
+        conn.send((async_functions, extra[i::workers]))
+        process, share = connections[conn]
+        connections[conn] = (process, [*share, *extra[i::workers]])
+    for kind, payload, share in _receive(connections, "done"):
+        if kind == "result":
+            tick(payload.path)
+            yield payload
+        else:
+            yield from _lost(share, payload)
+    for process, _ in connections.values():
+        process.join()
+
+
+def _receive(connections: dict[Connection, tuple[Any, list]],
+             end: str) -> Iterator[tuple[str, Any, list]]:
+    """Messages from every worker until each says `end`; ("lost", reported paths, share) for a
+    worker that died."""
+    open_connections = set(connections)
+    reported: dict[Connection, set[str]] = {conn: set() for conn in connections}
+    while open_connections:
+        for conn in wait(list(open_connections)):
+            try:
+                kind, payload = conn.recv()
+            except (EOFError, OSError):
+                open_connections.discard(conn)
+                yield "lost", reported[conn], connections[conn][1]
+                continue
+            if kind == end:
+                open_connections.discard(conn)
+                continue
+            reported[conn].add(payload[2] if kind == "local" else payload.path)
+            yield kind, payload, connections[conn][1]
+
+
+def _lost(share: Iterable, reported: set[str]) -> Iterator[FileResult]:
+    for job in share:
+        if job.result.path not in reported:
+            result = job.result
+            result.error = "internal error: a worker process died; the file was left unchanged"
+            result.new_source = result.old_source
+            yield result
