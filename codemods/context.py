@@ -119,6 +119,8 @@ class Context:
         self.class_bases: set[int] = set()  # ids of expressions naming a class's bases
         self.with_items: set[int] = set()  # ids of expressions entered by `with`
         self.iterated: set[int] = set()  # ids of expressions iterated by `for`
+        # loader options (SQA400) for the query or session.get() call with this node id
+        self.loader_options: dict[int, list[cst.BaseExpression]] = {}
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
         # Set for the colouring pass: the project-wide set of functions that are async now.
         self.async_functions: set[tuple[str, str]] = set()
@@ -250,12 +252,14 @@ class Context:
     def change(self, code: str, message: str, node: cst.CSTNode) -> None:
         self.record(code, Kind.CHANGE, message, node)
 
-    def todo(self, code: str, message: str, node: cst.CSTNode) -> None:
-        """Record a TODO and leave a marker comment above the enclosing statement."""
-        self.record(code, Kind.TODO, message, node)
-        if self.statements:
-            self._pending_todos.setdefault(id(self.statements[-1]), []).append(
-                todo_comment(code, message))
+    def todo(self, code: str, message: str, node: cst.CSTNode,
+             at: cst.CSTNode | None = None) -> None:
+        """Record a TODO and leave a marker comment above the enclosing statement (or `at`,
+        a statement of the file as read that the traversal has not left yet)."""
+        self.record(code, Kind.TODO, message, at or node)
+        statement = at or (self.statements[-1] if self.statements else None)
+        if statement is not None:
+            self._pending_todos.setdefault(id(statement), []).append(todo_comment(code, message))
 
     def await_(self, code: str, expr: cst.BaseExpression, node: cst.CSTNode,
                what: str) -> cst.BaseExpression:

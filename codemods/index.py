@@ -85,6 +85,11 @@ class ModuleIndex:
     module_names: set[str] = field(default_factory=set)
     names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
     url_scopes: set[str] = field(default_factory=set)  # scopes holding database URL literals
+    # scope -> variable -> attribute chains read on it ("customer.email", "lines.book"),
+    # following `y = x.rel`, `for y in x.rel` and comprehension targets back to `x`
+    attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # scope -> variable -> (root variable, chain) it aliases (`for line in order.lines`)
+    aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     # `self.x = ...` in methods: class qualname -> (method scope, binding of x)
     attribute_bindings: dict[str, list[tuple[str, Binding]]] = field(default_factory=dict)
     has_bulk_listeners: bool = False
@@ -286,7 +291,58 @@ class _Indexer(ast.NodeVisitor):
             self._bind(node.target.id, PARAM, _annotation_names(node.annotation))
         self.generic_visit(node)
 
+    # -- attribute chains read on variables (for relationship loading) --------------------------
+    def _alias_root(self, name: str) -> tuple[str, str]:
+        """The variable and chain a name stands for (itself and "" if it aliases nothing)."""
+        return self.index.aliases.get(self.scope, {}).get(name, (name, ""))
+
+    def _alias(self, target: ast.expr, value: ast.expr) -> None:
+        if not self.scopes or not isinstance(target, ast.Name):
+            return
+        aliases = self.index.aliases.setdefault(self.scope, {})
+        if isinstance(value, ast.Call) and (name := callee_name(value.func)):
+            aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result
+            return
+        dotted = dotted_name(value)
+        if dotted is None:
+            aliases.pop(target.id, None)
+            return
+        head, _, chain = dotted.partition(".")
+        root, prefix = self._alias_root(head)
+        if root != target.id:
+            aliases[target.id] = (root, ".".join(filter(None, (prefix, chain))))
+
+    def visit_For(self, node: ast.For) -> None:
+        self._alias(node.target, node.iter)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._alias(node.target, node.iter)
+        self.generic_visit(node)
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+                       ) -> None:
+        for generator in node.generators:  # targets first: `[l.x for l in y.rel]`
+            self.visit(generator)
+        for field_name in ("elt", "key", "value"):
+            if (child := getattr(node, field_name, None)) is not None:
+                self.visit(child)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def _read_chain(self, node: ast.Attribute) -> None:
+        dotted = dotted_name(node)
+        if dotted is None or not self.scopes:
+            return
+        head, _, chain = dotted.partition(".")
+        root, prefix = self._alias_root(head)
+        self.index.attribute_reads.setdefault(self.scope, {}).setdefault(root, set()).add(
+            ".".join(filter(None, (prefix, chain))))
+
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
+        self._alias(target, value)
         call_args: tuple[str | None, ...] = ()
         if isinstance(value, ast.Call) and (callee := dotted_name(value.func)):
             origin, targets = CALL, (callee,)
@@ -354,6 +410,7 @@ class _Indexer(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if isinstance(node.value, ast.Name) and node.value.id == "self":
             self.index.names_read.setdefault(self.scope, set()).add(f"self.{node.attr}")
+        self._read_chain(node)
         self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:

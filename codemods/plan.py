@@ -9,6 +9,7 @@ Nothing here reads files. A `Plan` answers the questions the rewrite rules ask:
 
 from __future__ import annotations
 
+import builtins
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +40,12 @@ class ObjKind(str, enum.Enum):
 
 FunctionRef = tuple[str, str]  # (module, qualname)
 
+# Builtins read no relationship of their arguments (printing reads what __repr__ reads, which
+# SQA401 reports on the model); container methods only store objects.
+_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+_STORING = frozenset({"append", "extend", "add", "insert", "appendleft", "put", "setdefault",
+                      "update", "remove", "discard"})
+
 # Functions Python cannot make `async def` without changing how they are called.
 _SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property",
                                    "validates", "hybrid_property", "setter", "getter"})
@@ -58,6 +65,7 @@ class Plan:
     # Functions outside an incremental run's selection that do sync session I/O (or call such
     # functions): migrated code calls them through `session.run_sync`.
     legacy: set[FunctionRef] = field(default_factory=set)
+    _calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
 
     @classmethod
     def build(cls, indexes: Iterable[ModuleIndex]) -> Plan:
@@ -167,6 +175,92 @@ class Plan:
         info = self.mapped_classes.get(class_qualname)
         return info is not None and any(
             r.lazy == "joined" and r.uselist is not False for r in info.relationships.values())
+
+    # -- relationship loading -------------------------------------------------------------------
+    def relationship_paths(self, class_qualname: str, chain: str) -> list[tuple[str, ...]]:
+        """The relationship hops an attribute chain walks from a class: "lines.book.title" on
+        Order → [(Order, lines), (OrderLine, book)] as qualified "Class.attr" names."""
+        hops: list[tuple[str, ...]] = []
+        current = class_qualname
+        for attr in chain.split("."):
+            info = self.mapped_classes.get(current)
+            if info is None or attr not in info.relationships:
+                break
+            hops.append((current, attr))
+            target = self.relationship_target(current, attr)
+            if target is None:
+                break
+            current = target
+        return hops
+
+    def reads_on(self, ix: ModuleIndex, scope: str, variable: str, depth: int = 0
+                 ) -> tuple[set[str], list[tuple[str, str]]]:
+        """Attribute chains read on `variable` in `scope`, including in the project functions
+        it is passed to (a few calls deep); and the calls it goes to that cannot be followed,
+        as (callee, chain of what is passed: "" for the variable itself)."""
+        chains = set(ix.attribute_reads.get(scope, {}).get(variable, ()))
+        opaque: list[tuple[str, str]] = []
+        aliases = ix.aliases.get(scope, {})
+        for site in self._calls_in(ix, scope):
+            for position, arg in enumerate(site.args):
+                if arg is None:
+                    continue
+                head, _, chain = arg.partition(".")
+                root, prefix = aliases.get(head, (head, ""))
+                if root != variable:
+                    continue
+                prefix = ".".join(filter(None, (prefix, chain)))
+                target = self.resolve_function(ix, site.scope, site.callee)
+                if target is None:
+                    if not self._reads_nothing(ix, site.scope, site.callee):
+                        opaque.append((site.callee, prefix))
+                    continue
+                target_ix = self.modules[target[0]]
+                info = target_ix.functions[target[1]]
+                bound = info.owner_class is not None and info.params[:1] in (("self",),
+                                                                             ("cls",))
+                index = position + (1 if bound and "." in site.callee else 0)
+                if depth >= 3 or index >= len(info.params):
+                    continue
+                inner, inner_opaque = self.reads_on(target_ix, target[1], info.params[index],
+                                                    depth + 1)
+                chains |= {".".join(filter(None, (prefix, c))) for c in inner}
+                opaque += [(name, ".".join(filter(None, (prefix, c)))) for name, c in inner_opaque]
+        return chains, opaque
+
+    def _reads_nothing(self, ix: ModuleIndex, scope: str, callee: str) -> bool:
+        """Calls that read no relationship of what they get: builtins, container methods,
+        SQLAlchemy's own API (a session loads what it needs inside its awaited calls)."""
+        head = callee.split(".")[0]
+        if (head in _BUILTINS and head not in ix.imports) or "()." in callee or (
+                callee.rpartition(".")[2] in _STORING):
+            return True
+        qualified = self.qualify(ix, callee)
+        return qualified.startswith(("sqlalchemy.", "sqlmodel.")) or self.kind(
+            ix, scope, head) in (ObjKind.SESSION, ObjKind.CONNECTION, ObjKind.ENGINE,
+                                 ObjKind.FACTORY)
+
+    def reads_on_result(self, ref: FunctionRef) -> tuple[set[str], list[tuple[str, str]]]:
+        """Attribute chains callers read on what a function returns (`order = get(s, 1)`
+        then `order.customer`, or `for o in orders(s): o.lines`)."""
+        chains: set[str] = set()
+        opaque: list[tuple[str, str]] = []
+        for caller_ix, site in self.callers(ref):
+            names = {b.name for b in caller_ix.bindings.get(site.scope, [])
+                     if b.origin == CALL and b.targets[0] == site.callee}
+            for name in [*names, f"{site.callee}()"]:
+                found, unseen = self.reads_on(caller_ix, site.scope, name)
+                chains |= found
+                opaque += unseen
+        return chains, opaque
+
+    def _calls_in(self, ix: ModuleIndex, scope: str) -> list[CallSite]:
+        if self._calls_by_scope is None:
+            self._calls_by_scope = {}
+            for module in self.modules.values():
+                for site in module.calls:
+                    self._calls_by_scope.setdefault((module.module, site.scope), []).append(site)
+        return self._calls_by_scope.get((ix.module, scope), [])
 
     # -- what a name holds ----------------------------------------------------------------------
     def _bindings(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:

@@ -257,6 +257,13 @@ class QueryToSelect(Rule):
             self.ctx.imports.add[key] = None
         return statement.expr
 
+    def _with_loaders(self, original: cst.CSTNode, stmt: cst.BaseExpression
+                      ) -> cst.BaseExpression:
+        """The loader options SQA400 decided for this query, appended."""
+        options = self.ctx.loader_options.get(id(original))
+        return _method(stmt, "options", _comma_args([cst.Arg(o) for o in options])) if (
+            options) else stmt
+
     def _await(self, call: cst.BaseExpression, original: cst.CSTNode) -> cst.BaseExpression:
         if not self.ctx.async_target:
             return call  # --target sync: 2.0-style select() on the same sync session
@@ -312,7 +319,7 @@ class QueryToSelect(Rule):
         if statement.streaming is not None and self.ctx.async_target:
             return self._run_sync(original, updated, chain, "yield_per() outside a for loop "
                                   "(AsyncSession.execute refuses server-side cursors)")
-        stmt = self._finish(statement)
+        stmt = self._with_loaders(original, self._finish(statement))
         if terminal in ("value", "values"):
             return self._values(original, updated, chain, stmt, terminal)
         if terminal == "count":
@@ -375,7 +382,8 @@ class QueryToSelect(Rule):
         if statement.shape is not RowShape.ENTITY:
             raise Unsupported("Query.get() on a query that does not select one entity")
         args = [cst.Arg(statement.elements[0].node), updated.args[0]]
-        options = [a for _, call in chain.steps for a in call.args]
+        options = [a for _, call in chain.steps for a in call.args] + [
+            cst.Arg(o) for o in self.ctx.loader_options.get(id(original), [])]
         message = "query(E).get(pk) → await session.get(E, pk)"
         if options:
             elements = [cst.Element(a.value) for a in options]
@@ -475,7 +483,8 @@ class QueryToSelect(Rule):
                 lpar=[], rpar=[]))
         self.ctx.change(self.code, "iterating a query → iterating the executed select(): "
                         + self._describe("all", statement, False).split(": ", 1)[1], original)
-        rows = self._rows(chain, statement, self._finish(statement), original)
+        rows = self._rows(chain, statement, self._with_loaders(
+            original.iter, self._finish(statement)), original)
         if isinstance(rows, cst.Await):
             rows = rows.with_changes(lpar=[], rpar=[])  # `for x in await s.scalars(...)`
         return updated.with_changes(iter=rows)

@@ -41,6 +41,7 @@ class AwaitCoroutines(Rule):
 
     code = "SQA200"
     summary = "await session/connection/engine coroutine methods (commit, execute, get, …)"
+    after = ("SQA400",)  # session.get() gets its loader options before it is awaited
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call) or not isinstance(updated.func, cst.Attribute):

@@ -1,0 +1,239 @@
+"""SQA400: relationships read after a query get a loader option on that query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ..context import dotted
+from ..plan import ObjKind
+from ..query_chain import unwind
+from .base import Rule
+
+# Terminals that hand back objects of the query's one entity.
+_OBJECT_TERMINALS = frozenset({"first", "one", "one_or_none", "all", "get"})
+_EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
+@dataclass
+class LoadSite:
+    """A statement that loads objects of one mapped class into a variable."""
+
+    key: int  # id of the node the rewrite looks the options up by
+    variable: str | None  # None: the objects are returned to the callers
+    entity: str  # qualified mapped class
+    existing: set[tuple[str, ...]]  # attribute paths already loaded by options in the query
+    node: cst.CSTNode
+
+
+class LoaderOptions(Rule):
+    """Relationships read later are loaded by the query: no implicit lazy load under asyncio.
+
+    Before:
+        order = session.query(Order).filter(Order.id == order_id).one()
+        print(order.customer.email)
+        for line in order.lines:
+            print(line.book.title)
+    After:
+        order = (await session.scalars(select(Order).where(Order.id == order_id).options(
+            joinedload(Order.customer),
+            selectinload(Order.lines).joinedload(OrderLine.book)))).one()
+        print(order.customer.email)
+        for line in order.lines:
+            print(line.book.title)
+
+    Reads are followed through loops, comprehensions, `y = x.rel`, and into the project
+    functions the object is passed to (a few calls deep). Collections get `selectinload`,
+    many-to-one `joinedload` (reference §6.3); relationships the mapper already loads eagerly
+    need nothing. Objects handed to code the tool cannot see get a TODO at the query; so do
+    `lazy="dynamic"` relationships.
+    """
+
+    code = "SQA400"
+    summary = "relationships read after a query → selectinload/joinedload options on it"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for site in _LoadSites.find(node, self):
+            self._plan(site)
+
+    # -- deciding ---------------------------------------------------------------------------
+    def _plan(self, site: LoadSite) -> None:
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        if site.variable is None:
+            chains, opaque = plan.reads_on_result((ix.module, scope))
+        else:  # `for x in session.query(...)`: reads are filed under what x iterates
+            root, prefix = ix.aliases.get(scope, {}).get(site.variable, (site.variable, ""))
+            chains, opaque = plan.reads_on(ix, scope, root if not prefix else site.variable)
+        paths: list[list[tuple[str, str]]] = []
+        for chain in sorted(chains):
+            hops = plan.relationship_paths(site.entity, chain)
+            if not hops or self._dynamic(hops, site.node):
+                continue
+            attrs = tuple(attr for _, attr in hops)
+            if attrs in site.existing or all(self._eager(h) for h in hops):
+                continue
+            paths.append(hops)
+        longest = [p for p in paths if not any(
+            len(q) > len(p) and q[:len(p)] == p for q in paths)]
+        unique = list({tuple(p): p for p in longest}.values())
+        if unique:
+            self.ctx.loader_options[site.key] = [self._option(hops) for hops in unique]
+            shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [a for _, a in hops])
+                              for hops in unique)
+            self.ctx.change(self.code, f"eager-load {shown} (read after the query)", site.node)
+        unseen = sorted({name for name, chain in opaque
+                         if self._passes_objects(site.entity, chain)})
+        if unseen:
+            self.ctx.todo(self.code, f"objects loaded here are passed to {', '.join(unseen)}(), "
+                                     "which the tool cannot see into: if it reads "
+                                     "relationships, add loader options to this query",
+                          site.node, at=site.node)
+
+    def _passes_objects(self, entity: str, chain: str) -> bool:
+        """`f(order)` / `f(order.lines)` hand over objects; `f(order.total)` a plain value."""
+        parts = [p for p in chain.split(".") if p]
+        return len(self.ctx.plan.relationship_paths(entity, chain)) == len(parts) if parts \
+            else True
+
+    def _eager(self, hop: tuple[str, str]) -> bool:
+        info = self.ctx.plan.mapped_classes.get(hop[0])
+        relationship = info.relationships.get(hop[1]) if info else None
+        return relationship is not None and relationship.lazy in _EAGER
+
+    def _dynamic(self, hops: list[tuple[str, str]], node: cst.CSTNode) -> bool:
+        for owner, attr in hops:
+            info = self.ctx.plan.mapped_classes.get(owner)
+            relationship = info.relationships.get(attr) if info else None
+            if relationship is not None and relationship.lazy in ("dynamic", "write_only"):
+                self.ctx.todo(self.code, f"{owner.rpartition('.')[2]}.{attr} is "
+                                         f"lazy={relationship.lazy!r}: read it with "
+                                         f"`await session.scalars(obj.{attr}.statement)` or "
+                                         "move it to WriteOnlyMapped", node, at=node)
+                return True
+        return False
+
+    def _option(self, hops: list[tuple[str, str]]) -> cst.BaseExpression:
+        expr: cst.BaseExpression | None = None
+        for owner, attr in hops:
+            info = self.ctx.plan.mapped_classes[owner]
+            loader = "joinedload" if info.relationships[attr].uselist is False else (
+                "selectinload")
+            target = cst.Attribute(value=cst.Name(self._class_name(owner)), attr=cst.Name(attr))
+            if expr is None:
+                expr = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy.orm", loader)),
+                                args=[cst.Arg(target)])
+            else:
+                expr = cst.Call(func=cst.Attribute(value=expr, attr=cst.Name(loader)),
+                                args=[cst.Arg(target)])
+        assert expr is not None
+        return expr
+
+    def _class_name(self, qualified: str) -> str:
+        """The class's name in this module, imported from its module if needed."""
+        plan, ix = self.ctx.plan, self.ctx.ix
+        module, _, name = qualified.rpartition(".")
+        if module == ix.module and name in ix.module_names:
+            return name
+        for local in ix.imports:
+            if plan.qualify(ix, local) == qualified:
+                return local
+        return self.ctx.import_name(module, name)
+
+    # -- session.get(E, pk): the rewrite adds the options itself ----------------------------
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        options = self.ctx.loader_options.get(id(original))
+        if not options or not isinstance(updated, cst.Call) or not isinstance(
+                updated.func, cst.Attribute) or updated.func.attr.value != "get":
+            return updated
+        elements = [cst.Element(o, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                    for o in options[:-1]] + [cst.Element(options[-1])]
+        args = list(updated.args)
+        args[-1] = args[-1].with_changes(comma=cst.Comma(
+            whitespace_after=cst.SimpleWhitespace(" ")))
+        for keyword, value in (("options", cst.List(elements)),
+                               ("populate_existing", cst.Name("True"))):
+            args.append(cst.Arg(keyword=cst.Name(keyword), value=value, equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace("")), comma=cst.Comma(
+                whitespace_after=cst.SimpleWhitespace(" ")) if keyword == "options" else
+                cst.MaybeSentinel.DEFAULT))
+        return updated.with_changes(args=args)
+
+
+class _LoadSites(cst.CSTVisitor):
+    """Statements of one function (not nested ones) that load objects into a variable."""
+
+    def __init__(self, rule: LoaderOptions) -> None:
+        self.rule = rule
+        self.sites: list[LoadSite] = []
+        self.statement: cst.CSTNode | None = None  # findings are reported on the statement
+
+    @classmethod
+    def find(cls, function: cst.FunctionDef, rule: LoaderOptions) -> list[LoadSite]:
+        visitor = cls(rule)
+        function.body.visit(visitor)
+        return visitor.sites
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statement = node
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self._load(node.value, node.targets[0].target.value, self.statement or node)
+
+    def visit_For(self, node: cst.For) -> None:
+        if isinstance(node.target, cst.Name):
+            self._load(node.iter, node.target.value, node, iterated=True)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and self.statement is not None:
+            self._load(node.value, None, self.statement)
+
+    def _load(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
+              iterated: bool = False) -> None:
+        ctx = self.rule.ctx
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            terminal = value.func.attr.value
+            if terminal == "get" and ctx.kind(value.func.value) is ObjKind.SESSION and (
+                    value.args):  # session.get(E, pk)
+                entity = dotted(value.args[0].value)
+                mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
+                if mapped:
+                    self.sites.append(LoadSite(id(value), variable, mapped, set(), node))
+                return
+            chain = unwind(value.func.value) if terminal in _OBJECT_TERMINALS and not (
+                iterated) else None
+            key = id(value)
+        else:
+            chain, key = None, id(value)
+        if iterated and chain is None:
+            chain = unwind(value)
+        if chain is None or chain.query_call is None or len(chain.query_call.args) != 1 or (
+                ctx.kind(chain.session) is not ObjKind.SESSION):
+            return
+        entity = dotted(chain.query_call.args[0].value)
+        mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
+        if mapped:
+            existing = {path for name, call in chain.steps if name == "options"
+                        for arg in call.args for path in _option_paths(arg.value)}
+            self.sites.append(LoadSite(key, variable, mapped, existing, node))
+
+
+def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
+    """`selectinload(A.b).joinedload(B.c)` → [("b",), ("b", "c")]."""
+    attrs: list[str] = []
+    node = option
+    while isinstance(node, cst.Call):
+        if node.args and isinstance(node.args[0].value, cst.Attribute):
+            attrs.append(node.args[0].value.attr.value)
+        func = node.func
+        node = func.value if isinstance(func, cst.Attribute) and isinstance(
+            func.value, cst.Call) else None
+    attrs.reverse()
+    return [tuple(attrs[:i]) for i in range(1, len(attrs) + 1)]
+
