@@ -84,6 +84,9 @@ def migrate(
     pytest_plugin: Annotated[str | None, typer.Option(
         "--pytest-plugin", help="How async tests are marked: asyncio (pytest-asyncio, "
                                 "default) or anyio.")] = None,
+    strict_loading: Annotated[bool, typer.Option(
+        "--strict-loading", help='Add lazy="raise" to relationships without a loading '
+                                 "strategy, so unproven loads fail loudly in tests.")] = False,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Worker processes (default: the CPU count; small runs use "
                                     "one).")] = None,
@@ -103,7 +106,8 @@ def migrate(
         config = Config(select=selected, ignore=ignored,
                         target=target.value if target else settings.target,
                         pytest_plugin=pytest_plugin or settings.pytest_plugin,
-                        jobs=jobs or default_jobs())
+                        jobs=jobs or default_jobs(),
+                        strict_loading=strict_loading or settings.strict_loading)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)

@@ -18,6 +18,8 @@ class Config:
     pytest_plugin: str = "asyncio"
     # worker processes for the per-file passes (1: all in this process)
     jobs: int = 1
+    # SQA402: relationships without lazy= get lazy="raise" (implicit loads fail in tests)
+    strict_loading: bool = False
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:

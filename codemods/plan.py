@@ -541,6 +541,8 @@ class Plan:
         relevant: set[str] = set()
         if async_functions is None:
             relevant |= ix.url_scopes
+            mapped = {q for q in ix.classes if self._qualname(ix, q) in self.mapped_classes}
+            relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
             for scope, names in ix.names_read.items():
                 if any(self._sqlalchemy_related(ix, scope, n) for n in names):
                     relevant.add(scope)

@@ -19,6 +19,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     target: str = "async"
     pytest_plugin: str = "asyncio"
+    strict_loading: bool = False
 
 
 def _strings(value: object) -> list[str]:
@@ -46,5 +47,6 @@ def load_settings(start: Path) -> Settings:
                 exclude=tuple(_strings(table.get("exclude"))),
                 target=str(table.get("target", "async")),
                 pytest_plugin=str(table.get("pytest-plugin", "asyncio")),
+                strict_loading=bool(table.get("strict-loading", False)),
             )
     return Settings()

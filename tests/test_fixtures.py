@@ -2,7 +2,8 @@
 
 Single-module cases: `tests/fixtures/<topic>/<case>.input.py` next to `<case>.expected.py`.
 Multi-module cases: `tests/fixtures/<topic>/<case>/input/...` next to `<case>/expected/...`.
-Cases under a `target-sync/` folder run with `--target sync`.
+Cases under a `target-sync/` folder run with `--target sync`, under `strict-loading/` with
+`--strict-loading`.
 Every case is checked three ways: the output equals the expected text, a second run changes
 nothing (idempotence), and every output file compiles.
 """
@@ -57,8 +58,10 @@ def _run(case: Path, tmp_path: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _config(case: Path) -> Config:
-    """Cases under a `target-sync/` folder run with `--target sync`."""
-    return Config(target="sync") if "target-sync" in case.parts else Config()
+    """Cases under `target-sync/` run with `--target sync`, under `strict-loading/` with
+    `--strict-loading`."""
+    return Config(target="sync" if "target-sync" in case.parts else "async",
+                  strict_loading="strict-loading" in case.parts)
 
 
 @pytest.mark.parametrize("case", _cases())

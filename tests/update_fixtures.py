@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
             expected = case.with_name(case.name.replace(".input.py", ".expected.py"))
             if expected.exists() and not force:
                 continue
-            config = Config(target="sync") if "target-sync" in case.parts else Config()
+            config = Config(target="sync" if "target-sync" in case.parts else "async",
+                            strict_loading="strict-loading" in case.parts)
             result = migrate_source(case.read_text(encoding="utf-8"),
                                     case.name.replace(".input.py", ".py"), config)
             if result.error:
