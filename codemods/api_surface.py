@@ -93,3 +93,8 @@ EXPIRE_ON_COMMIT = "expire_on_commit"
 # rename); other SQLAlchemy names (select, func, mapped_column) need a session nearby to matter.
 REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | ENGINE_FACTORIES | frozenset({
     "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine"}))
+
+# Flask-SQLAlchemy: `db = SQLAlchemy(app)`; `db.session` is a sync scoped_session, `db.Model`
+# the declarative base, `Model.query` a legacy Query bound to `db.session` (reference §2 row 47).
+FLASK_SQLALCHEMY = frozenset({"flask_sqlalchemy.SQLAlchemy",
+                              "flask_sqlalchemy.extension.SQLAlchemy"})

@@ -36,6 +36,8 @@ class ObjKind(str, enum.Enum):
     CONNECTION = "connection"
     ENTITY = "entity"  # a mapped class or an aliased() of one
     TRANSACTION = "transaction"  # from session.begin() / connection.begin()
+    FLASK_DB = "flask_sqlalchemy"  # `db = SQLAlchemy(app)`
+    FLASK_SESSION = "flask_session"  # `db.session`: sync, no async counterpart
 
 
 FunctionRef = tuple[str, str]  # (module, qualname)
@@ -111,6 +113,9 @@ class Plan:
                 if binding.origin == CALL and self.qualify(ix, binding.targets[0]) in (
                         api.DECLARATIVE_BASE_FACTORIES):
                     bases.add(self._qualname(ix, binding.name))
+                elif binding.origin == CALL and self.qualify(ix, binding.targets[0]) in (
+                        api.FLASK_SQLALCHEMY):
+                    bases.add(f"{self._qualname(ix, binding.name)}.Model")  # class X(db.Model)
         sqlmodels = {api.SQLMODEL_BASE}  # SQLModel data models (no table)
         mapped: dict[str, ClassInfo] = {}
         changed = True
@@ -153,6 +158,23 @@ class Plan:
     def is_alias(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         return any(b.origin == CALL and self.qualify(ix, b.targets[0]) in api.ALIASED
                    for b in self._bindings(ix, scope, name))
+
+    def flask_db(self, class_qualname: str) -> str | None:
+        """For a `db.Model` class: the qualified name of its `db = SQLAlchemy()` object."""
+        info = self.mapped_classes.get(class_qualname)
+        module = self.modules.get(class_qualname.rpartition(".")[0])
+        if info is None or module is None:
+            return None
+        for base in info.bases:
+            qualified = self.qualify(module, base)
+            owner, _, attr = qualified.rpartition(".")
+            if attr == "Model":
+                found = self.lookup(owner)
+                if found and self.kind(found[0], "", found[1]) is ObjKind.FLASK_DB:
+                    return f"{found[0].module}.{found[1]}" if found[0].module else found[1]
+            if qualified in self.mapped_classes:  # a subclass of another db.Model class
+                return self.flask_db(qualified)
+        return None
 
     def relationship_target(self, class_qualname: str, attr: str) -> str | None:
         """Qualified mapped class a relationship points to, if it can be resolved."""
@@ -283,6 +305,8 @@ class Plan:
         if head == "self" and attr and "." not in attr:
             return self._attribute_kind(ix, scope, attr)
         if "." in dotted:
+            if attr == "session" and self.kind(ix, scope, head) is ObjKind.FLASK_DB:
+                return ObjKind.FLASK_SESSION
             found = self.lookup(self.qualify(ix, dotted))
             if found and "." not in found[1]:
                 return self.kind(found[0], "", found[1])
@@ -379,6 +403,8 @@ class Plan:
             return ObjKind.ENGINE
         if qualified in api.ALIASED:
             return ObjKind.ENTITY
+        if qualified in api.FLASK_SQLALCHEMY:
+            return ObjKind.FLASK_DB
         function = self.resolve_function(ix, scope, callee)
         if function is not None:  # a project function: what its return annotation says
             target = self.modules[function[0]]
@@ -561,8 +587,11 @@ class Plan:
         if qualified in api.REWRITTEN_NAMES or self.qualify(ix, head) in ("sqlalchemy",
                                                                           "sqlmodel"):
             return True  # a renamed class, or `sa.` (whose attribute the index does not see)
-        return self.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.FACTORY, ObjKind.ENGINE,
-                                              ObjKind.CONNECTION)
+        if self.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.FACTORY, ObjKind.ENGINE,
+                                          ObjKind.CONNECTION, ObjKind.FLASK_DB):
+            return True
+        mapped = self.mapped_class(ix, scope, name)  # `User.query` on a Flask-SQLAlchemy model
+        return mapped is not None and self.flask_db(mapped) is not None
 
     def cannot_be_async(self, ref: FunctionRef) -> str | None:
         """Why a function must stay synchronous, or None when it can become `async def`."""

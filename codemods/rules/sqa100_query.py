@@ -29,6 +29,8 @@ _REMOVED = {
 _RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
 TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "get", "delete", "update", "value",
                        "values"})
+# Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
+_FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 # Query methods that make a SQL construct of the query without running it (no session needed).
 _STATEMENT_TERMINALS = {"subquery": "subquery", "exists": "exists", "cte": "cte",
                         "scalar_subquery": "scalar_subquery", "as_scalar": "scalar_subquery",
@@ -127,9 +129,14 @@ class QueryToSelect(Rule):
         if isinstance(updated.func, cst.Attribute):
             method = updated.func.attr.value
             chain = self._chain(updated.func.value) if (
-                method in TERMINALS or method in _STATEMENT_TERMINALS) else None
+                method in TERMINALS or method in _STATEMENT_TERMINALS
+                or method in _FLASK_TERMINALS) else None
             if chain is None:
                 return updated
+            if self._flask_in_async(chain, original):
+                return updated
+            if method in _FLASK_TERMINALS:
+                return self._flask_terminal(original, updated, chain, method)
             if method in TERMINALS:
                 return self._terminal(original, updated, chain, method)
             return self._statement_terminal(original, updated, chain, method)
@@ -143,6 +150,45 @@ class QueryToSelect(Rule):
             if any(new is not old for new, old in zip(args, updated.args, strict=True)):
                 return updated.with_changes(args=args)
         return updated
+
+    def _flask_in_async(self, chain: QueryChain, original: cst.CSTNode) -> bool:
+        """Flask-SQLAlchemy has no async support: its queries get a TODO in the async target."""
+        if not self.ctx.async_target or self.ctx.kind(chain.session) is not (
+                ObjKind.FLASK_SESSION):
+            return False
+        self.reported.add(id(chain.query_call))
+        self.ctx.todo(self.code, "Flask-SQLAlchemy has no async support: Model.query and "
+                                 "db.session stay synchronous; run this on an AsyncSession "
+                                 "you own, or migrate with --target sync first (reference "
+                                 "§2 row 47)", original)
+        return True
+
+    def _flask_terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
+                        method: str) -> cst.BaseExpression:
+        """`Model.query...first_or_404()` → `db.first_or_404(select(...).limit(1))` & co."""
+        db = chain.session.value if isinstance(chain.session, cst.Attribute) else None
+        try:
+            if db is None:
+                raise Unsupported("the Flask-SQLAlchemy `db` object is not in reach")
+            if method == "get_or_404":
+                if chain.steps or len(chain.query_call.args) != 1:
+                    raise Unsupported("get_or_404() after other query methods")
+                args = [cst.Arg(chain.query_call.args[0].value), *updated.args]
+                return self._flask_call(original, db, method, args)
+            statement = self._builder().build(chain, chain.steps)
+            if statement.shape is not RowShape.ENTITY or statement.needs_unique:
+                raise Unsupported(f"{method}() on rows that legacy Query de-duplicated")
+        except Unsupported as exc:
+            return self._run_sync(original, updated, chain, str(exc))
+        stmt = self._finish(statement)
+        if method == "first_or_404":
+            stmt = _method(stmt, "limit", [cst.Arg(cst.Integer("1"))])
+        return self._flask_call(original, db, method, [cst.Arg(stmt), *updated.args])
+
+    def _flask_call(self, original: cst.CSTNode, db: cst.BaseExpression, method: str,
+                    args: list[cst.Arg]) -> cst.Call:
+        self.ctx.change(self.code, f"query.{method}() → db.{method}(select(...))", original)
+        return _method(db, method, _comma_args(args))
 
     def _builtin(self, func: cst.BaseExpression) -> str | None:
         """The builtin a call's name refers to, unless the module or function shadows it."""
@@ -241,12 +287,38 @@ class QueryToSelect(Rule):
 
     # -- helpers --------------------------------------------------------------------------------
     def _chain(self, expr: cst.BaseExpression) -> QueryChain | None:
-        chain = unwind(expr, self._converted)
-        if chain is None or self.ctx.kind(chain.session) is not ObjKind.SESSION:
+        chain = unwind(expr, self._converted) or self._model_query(expr)
+        if chain is None or self.ctx.kind(chain.session) not in (ObjKind.SESSION,
+                                                                 ObjKind.FLASK_SESSION):
             return None
-        if any(name in TERMINALS for name, _ in chain.steps):
+        if any(name in TERMINALS or name in _FLASK_TERMINALS for name, _ in chain.steps):
             return None
         return chain
+
+    def _model_query(self, expr: cst.BaseExpression) -> QueryChain | None:
+        """Flask-SQLAlchemy's `User.query.filter(...)`: a query on `db.session`."""
+        steps: list[tuple[str, cst.Call]] = []
+        node = expr
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            steps.append((node.func.attr.value, node))
+            node = node.func.value
+        if not (isinstance(node, cst.Attribute) and node.attr.value == "query"):
+            return None
+        model = dotted(node.value)
+        plan, ix = self.ctx.plan, self.ctx.ix
+        mapped = model and plan.mapped_class(ix, self.ctx.scope, model)
+        db = mapped and plan.flask_db(mapped)
+        if not db:
+            return None
+        module, _, name = db.rpartition(".")
+        local = next((n for n in ix.imports if plan.qualify(ix, n) == db), None) or (
+            name if module == ix.module else None)
+        if local is None:
+            local = self.ctx.import_name(module, name)
+        session = cst.Attribute(value=cst.Name(local), attr=cst.Name("session"))
+        query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
+                         args=[cst.Arg(node.value)])
+        return QueryChain(session, query, list(reversed(steps)))
 
     def _builder(self) -> SelectBuilder:
         return SelectBuilder(self.ctx)
