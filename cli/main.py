@@ -204,10 +204,6 @@ def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full
     out.print(rule.example(), markup=False)
 
 
-def main() -> None:  # pragma: no cover - console-script shim
-    app()
-
-
 @app.command()
 def status(
     path: Annotated[Path, typer.Argument(

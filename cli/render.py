@@ -69,7 +69,7 @@ class Summary:
         return {
             "files_scanned": len(self.results),
             "changed": self.changed,
-            "unchanged": self.status[Status.UNCHANGED] + self.status[Status.SKIPPED],
+            "unchanged": self.status[Status.UNCHANGED],
             "failed": self.failed,
             "changes_by_rule": dict(sorted(self.by_rule.items())),
             "todos_added": self.todos,

@@ -44,7 +44,6 @@ class CallSite:
 class FunctionInfo:
     qualname: str
     line: int
-    is_async: bool
     params: tuple[str, ...]
     decorators: tuple[str, ...]
     is_generator: bool
@@ -215,7 +214,6 @@ class _Indexer(ast.NodeVisitor):
         self.index.functions[qualname] = FunctionInfo(
             qualname=qualname,
             line=node.lineno,
-            is_async=isinstance(node, ast.AsyncFunctionDef),
             params=tuple(a.arg for a in params),
             decorators=tuple(filter(None, (dotted_name(d.func if isinstance(d, ast.Call) else d)
                                            for d in node.decorator_list))),

@@ -53,6 +53,23 @@ _SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cac
                                    "validates", "hybrid_property", "setter", "getter"})
 
 
+# What an annotation naming one of these classes declares.
+_DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES, ObjKind.SESSION),
+                   (api.ENGINE_CLASSES, ObjKind.ENGINE),
+                   (api.CONNECTION_CLASSES, ObjKind.CONNECTION))
+# What calling one of these returns.
+_CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES, ObjKind.SESSION),
+                      (api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS, ObjKind.FACTORY),
+                      (api.ENGINE_FACTORIES | api.ASYNC_ENGINE_FACTORIES, ObjKind.ENGINE),
+                      (api.ALIASED, ObjKind.ENTITY),
+                      (api.FLASK_SQLALCHEMY, ObjKind.FLASK_DB))
+
+
+def _kind_of(qualified: str, table: tuple[tuple[frozenset[str], ObjKind], ...]
+             ) -> ObjKind | None:
+    return next((kind for names, kind in table if qualified in names), None)
+
+
 def _scope_chain(scope: str) -> list[str]:
     parts = scope.split(".") if scope else []
     return [".".join(parts[:i]) for i in range(len(parts), -1, -1)]
@@ -382,29 +399,17 @@ class Plan:
     def annotation_kind(self, ix: ModuleIndex, names: Iterable[str]) -> ObjKind | None:
         """The kind an annotation (`Session`, `Optional[Engine]`, …) declares."""
         for name in names:
-            qualified = self.qualify(ix, name)
-            if qualified in api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES:
-                return ObjKind.SESSION
-            if qualified in api.ENGINE_CLASSES:
-                return ObjKind.ENGINE
-            if qualified in api.CONNECTION_CLASSES:
-                return ObjKind.CONNECTION
+            kind = _kind_of(self.qualify(ix, name), _DECLARED_KINDS)
+            if kind is not None:
+                return kind
         return None
 
     def call_result_kind(self, ix: ModuleIndex, scope: str, callee: str,
                          entered: bool = False) -> ObjKind | None:
         """What `callee(...)` returns (or, with `entered`, what `with callee(...) as x` binds)."""
-        qualified = self.qualify(ix, callee)
-        if qualified in api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES:
-            return ObjKind.SESSION
-        if qualified in api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS:
-            return ObjKind.FACTORY
-        if qualified in api.ENGINE_FACTORIES | api.ASYNC_ENGINE_FACTORIES:
-            return ObjKind.ENGINE
-        if qualified in api.ALIASED:
-            return ObjKind.ENTITY
-        if qualified in api.FLASK_SQLALCHEMY:
-            return ObjKind.FLASK_DB
+        kind = _kind_of(self.qualify(ix, callee), _CALL_RESULT_KINDS)
+        if kind is not None:
+            return kind
         function = self.resolve_function(ix, scope, callee)
         if function is not None:  # a project function: what its return annotation says
             target = self.modules[function[0]]

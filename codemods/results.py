@@ -30,7 +30,6 @@ class Finding:
 class Status(str, enum.Enum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
-    SKIPPED = "skipped"  # nothing SQLAlchemy-related in it (never parsed by libcst)
     FAILED = "failed"
 
 
@@ -44,7 +43,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
     error_line: int | None = None
-    skipped_reason: str | None = None
     # Bytes-level details needed to write the file back exactly as it was encoded.
     encoding: str = "utf-8"
     newline: str = "\n"
@@ -54,8 +52,6 @@ class FileResult:
     def status(self) -> Status:
         if self.error is not None:
             return Status.FAILED
-        if self.skipped_reason is not None:
-            return Status.SKIPPED
         return Status.CHANGED if self.new_source != self.old_source else Status.UNCHANGED
 
     @property
