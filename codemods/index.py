@@ -38,6 +38,18 @@ class CallSite:
     args: tuple[str | None, ...]
     kwargs: tuple[tuple[str, str | None], ...]
     line: int
+    # What happens to the result: the methods chained on it, then "for" (iterated) or
+    # "value" (used otherwise): "filter.order_by.all|value", "|for"; "" when unknown.
+    usage: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnedQuery:
+    """A function whose every return is a legacy query on one of its parameters, not run."""
+
+    session_param: str
+    args: tuple[str | None, ...]  # what the query selects, as dotted names
+    steps: tuple[str, ...]  # the methods chained on it
 
 
 @dataclass
@@ -50,6 +62,7 @@ class FunctionInfo:
     owner_class: str | None
     returns: tuple[str, ...] = ()  # dotted names in the return annotation
     produces: tuple[str, ...] = ()  # names it returns or yields (what a fixture provides)
+    returned_query: ReturnedQuery | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +185,8 @@ class _Indexer(ast.NodeVisitor):
         self.scopes: list[str] = []
         self.classes: list[str] = []
         self.lambda_params: list[set[str]] = []
+        self.chained_by: dict[int, ast.Call] = {}  # id(call) -> the call made on its result
+        self.iterated: set[int] = set()  # ids of expressions a for loop iterates
 
     # -- scopes -------------------------------------------------------------------------------
     @property
@@ -211,6 +226,11 @@ class _Indexer(ast.NodeVisitor):
         is_generator = any(isinstance(sub, (ast.Yield, ast.YieldFrom)) for sub in own)
         produces = tuple(filter(None, (dotted_name(sub.value) for sub in own if isinstance(
             sub, (ast.Yield, ast.Return)) and sub.value is not None)))
+        returns = [sub.value for sub in own if isinstance(sub, ast.Return)]
+        params_set = {a.arg for a in params}
+        queries = {_returned_query(value, params_set) for value in returns}
+        returned_query = queries.pop() if len(queries) == 1 and returns else None
+        self._note_usages(own)
         self.index.functions[qualname] = FunctionInfo(
             qualname=qualname,
             line=node.lineno,
@@ -222,6 +242,7 @@ class _Indexer(ast.NodeVisitor):
                 self.scopes) else None,
             returns=_annotation_names(node.returns),
             produces=produces,
+            returned_query=returned_query,
         )
         for d in node.decorator_list:
             self.visit(d)
@@ -320,6 +341,25 @@ class _Indexer(ast.NodeVisitor):
         self._alias(node.target, node.iter)
         self.generic_visit(node)
 
+    def _note_usages(self, nodes: list[ast.AST]) -> None:
+        """Which call results are chained on (`f().x()`) or iterated (`for _ in f()`)."""
+        for node in nodes:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                    isinstance(node.func.value, ast.Call)):
+                self.chained_by[id(node.func.value)] = node
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                self.iterated.add(id(node.iter))
+
+    def _usage(self, call: ast.Call) -> str:
+        if not self.scopes:
+            return ""
+        methods = []
+        node = call
+        while id(node) in self.chained_by:
+            node = self.chained_by[id(node)]
+            methods.append(node.func.attr)
+        return ".".join(methods) + ("|for" if id(node) in self.iterated else "|value")
+
     def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
                        ) -> None:
         for generator in node.generators:  # targets first: `[l.x for l in y.rel]`
@@ -394,6 +434,7 @@ class _Indexer(ast.NodeVisitor):
                 args=tuple(dotted_name(a) for a in node.args),
                 kwargs=tuple((kw.arg, dotted_name(kw.value)) for kw in node.keywords if kw.arg),
                 line=node.lineno,
+                usage=self._usage(node),
             ))
         self.generic_visit(node)
 
@@ -417,6 +458,20 @@ class _Indexer(ast.NodeVisitor):
                                                    *args.kwonlyargs]})
         self.generic_visit(node)
         self.lambda_params.pop()
+
+
+def _returned_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | None:
+    """`session.query(X).filter(...)` on a parameter, with no terminal."""
+    steps: list[str] = []
+    node = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "query" and isinstance(node.func.value, ast.Name) and (
+                node.func.value.id in params):
+            return ReturnedQuery(node.func.value.id, tuple(dotted_name(a) for a in node.args),
+                                 tuple(reversed(steps)))
+        steps.append(node.func.attr)
+        node = node.func.value
+    return None
 
 
 def _own_nodes(func: ast.AST):

@@ -36,9 +36,10 @@ class QueryChain:
 
 @dataclass
 class QueryVariable:
-    """A local variable holding a query that the rewrite turned into a `select()`."""
+    """Where a chain starts from a `select()` the rewrite made elsewhere: a local variable
+    holding a converted query, or a call of a helper function that now returns one."""
 
-    name: str
+    expr: cst.BaseExpression  # `q`, or `active_users(session)`
     session: cst.BaseExpression
     elements: list[Element]
     may_repeat_entities: bool
@@ -216,7 +217,7 @@ class SelectBuilder:
             if for_dml:
                 raise Unsupported("bulk update/delete on a query variable")
             elements, repeats = list(variable.elements), variable.may_repeat_entities
-            stmt, joined = cst.Name(variable.name), variable.joined
+            stmt, joined = variable.expr, variable.joined
         else:
             assert chain.query_call is not None
             elements = [self.element(a) for a in chain.query_call.args]

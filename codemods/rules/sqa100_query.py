@@ -5,9 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from ..api_surface import SELECT_FUNCTIONS
-from ..context import dotted, parenthesize
+from ..context import callee, dotted, parenthesize
 from ..plan import ObjKind
 from ..query_chain import (
+    Element,
     QueryChain,
     QueryVariable,
     RowShape,
@@ -117,7 +118,7 @@ class QueryToSelect(Rule):
                           original)
             return updated
         converted[target.value] = QueryVariable(
-            target.value, chain.session, statement.elements, statement.needs_unique,
+            cst.Name(target.value), chain.session, statement.elements, statement.needs_unique,
             statement.joined)
         self.ctx.change(self.code, f"query variable `{target.value}` → select()", original)
         return updated.with_changes(value=self._finish(statement))
@@ -287,13 +288,56 @@ class QueryToSelect(Rule):
 
     # -- helpers --------------------------------------------------------------------------------
     def _chain(self, expr: cst.BaseExpression) -> QueryChain | None:
-        chain = unwind(expr, self._converted) or self._model_query(expr)
+        chain = unwind(expr, self._converted) or self._model_query(expr) or self._helper_query(
+            expr)
         if chain is None or self.ctx.kind(chain.session) not in (ObjKind.SESSION,
                                                                  ObjKind.FLASK_SESSION):
             return None
         if any(name in TERMINALS or name in _FLASK_TERMINALS for name, _ in chain.steps):
             return None
         return chain
+
+    def _helper_query(self, expr: cst.BaseExpression) -> QueryChain | None:
+        """`active_users(session).order_by(...).all()` where the helper returns a select()."""
+        steps: list[tuple[str, cst.Call]] = []
+        node = expr
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            steps.append((node.func.attr.value, node))
+            node = node.func.value
+        name = callee(node.func) if isinstance(node, cst.Call) else None
+        plan, ix = self.ctx.plan, self.ctx.ix
+        ref = name and plan.resolve_function(ix, self.ctx.scope, name)
+        shape = plan.query_helpers.get(ref) if ref else None
+        if shape is None:
+            return None
+        params = plan.modules[ref[0]].functions[ref[1]].params
+        position = params.index(shape.session_param)
+        session = next((a.value for a in node.args if a.keyword is not None
+                        and a.keyword.value == shape.session_param), None)
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        if session is None and position < len(positional):
+            session = positional[position].value
+        if session is None:
+            return None
+        elements = [Element(cst.Name("_"), entity, flag, None)
+                    for entity, flag in zip(shape.entities, shape.is_entity, strict=True)]
+        start = QueryVariable(node, session, elements, shape.may_repeat_entities, shape.joined)
+        return QueryChain(session, None, list(reversed(steps)), start)
+
+    def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
+        """A query helper (see Plan.query_helpers) returns the select() itself."""
+        if updated.value is None or (self.ctx.ix.module, self.ctx.scope) not in (
+                self.ctx.plan.query_helpers):
+            return updated
+        chain = self._chain(updated.value)
+        if chain is None:
+            return updated
+        try:
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported:
+            return updated
+        self.ctx.change(self.code, "returns a select() now; its callers run it", original)
+        return updated.with_changes(value=self._finish(statement))
 
     def _model_query(self, expr: cst.BaseExpression) -> QueryChain | None:
         """Flask-SQLAlchemy's `User.query.filter(...)`: a query on `db.session`."""
