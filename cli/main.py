@@ -107,7 +107,8 @@ def migrate(
                         target=target.value if target else settings.target,
                         pytest_plugin=pytest_plugin or settings.pytest_plugin,
                         jobs=jobs or default_jobs(),
-                        strict_loading=strict_loading or settings.strict_loading)
+                        strict_loading=strict_loading or settings.strict_loading,
+                        console_scripts=settings.console_scripts)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)

@@ -20,6 +20,8 @@ class Config:
     jobs: int = 1
     # SQA402: relationships without lazy= get lazy="raise" (implicit loads fail in tests)
     strict_loading: bool = False
+    # "pkg.module:function" entry points called synchronously (SQA305 keeps sync wrappers)
+    console_scripts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:

@@ -261,6 +261,8 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
                for ix in [_indexed(source, result, indexes)] if ix]
     plan = Plan.build(job.ix for job in [*selected, *context])
     plan.context = {job.ix.module for job in context}
+    plan.console_scripts = {(module, function) for module, _, function in (
+        script.partition(":") for script in config.console_scripts)}
 
     # What the rest of the project does with its own (sync) sessions: legacy functions. Only
     # the modules the selection reaches through calls are parsed to find out.

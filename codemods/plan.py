@@ -82,6 +82,12 @@ class HelperShape:
     session_param: str
 
 
+# Frameworks that call a function synchronously (SQA305 keeps a sync wrapper for them).
+_SYNC_FRAMEWORKS = frozenset({"click.command", "click.group", "celery.shared_task",
+                              "dramatiq.actor", "rq.job"})
+_FRAMEWORK_FACTORIES = frozenset({"click.Group", "click.group", "typer.Typer", "celery.Celery"})
+_FRAMEWORK_METHODS = frozenset({"command", "group", "task", "callback"})
+
 # Steps a caller may chain on a helper's query, and the terminals that run it.
 _HELPER_STEPS = frozenset({"filter", "where", "order_by", "limit", "offset", "slice", "options",
                            "distinct", "join", "outerjoin", "group_by", "having"})
@@ -115,6 +121,7 @@ class Plan:
     legacy: set[FunctionRef] = field(default_factory=set)
     _calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
     context: set[str] = field(default_factory=set)  # modules outside an incremental selection
+    console_scripts: set[FunctionRef] = field(default_factory=set)  # [project.scripts] targets
     _helpers: dict[FunctionRef, HelperShape] | None = None
 
     @classmethod
@@ -691,6 +698,32 @@ class Plan:
                 return f"@{decorator} cannot be async"
         return None
 
+    def sync_boundary(self, ref: FunctionRef) -> str | None:
+        """What calls this function synchronously — a CLI framework, a task queue, a console
+        script — or None. Such a function keeps a sync wrapper running its async body."""
+        if ref in self.console_scripts:
+            return "a console script"
+        ix = self.modules[ref[0]]
+        for decorator in ix.functions[ref[1]].decorators:
+            qualified = self.qualify(ix, decorator)
+            if qualified in _SYNC_FRAMEWORKS:
+                return f"@{decorator}"
+            owner, _, method = decorator.rpartition(".")
+            if method in _FRAMEWORK_METHODS and owner and self._framework_object(ix, owner):
+                return f"@{decorator}"
+        return None
+
+    def _framework_object(self, ix: ModuleIndex, name: str) -> bool:
+        """`cli` in `@cli.command()`: a click group, a Typer app, a Celery app."""
+        for binding in self._bindings(ix, "", name):
+            if binding.origin == CALL and self.qualify(ix, binding.targets[0]) in (
+                    _FRAMEWORK_FACTORIES):
+                return True
+        function = self.resolve_function(ix, "", name)
+        return function is not None and any(
+            self.qualify(self.modules[function[0]], d) in _SYNC_FRAMEWORKS
+            for d in self.modules[function[0]].functions[function[1]].decorators)
+
     def colour(self, io_functions: set[FunctionRef],
                within: set[str] | None = None) -> set[FunctionRef]:
         """Fixed point: functions doing I/O and every function that calls one become async.
@@ -705,6 +738,8 @@ class Plan:
             if ref in result:
                 continue
             result.add(ref)
+            if self.sync_boundary(ref):
+                continue  # its callers keep calling a sync wrapper
             for caller_ix, site in self.callers(ref):
                 caller = (caller_ix.module, site.scope)
                 if site.scope not in caller_ix.functions or (

@@ -20,6 +20,7 @@ class Settings:
     target: str = "async"
     pytest_plugin: str = "asyncio"
     strict_loading: bool = False
+    console_scripts: frozenset[str] = frozenset()  # "pkg.module:function" from [project.scripts]
 
 
 def _strings(value: object) -> list[str]:
@@ -48,5 +49,7 @@ def load_settings(start: Path) -> Settings:
                 target=str(table.get("target", "async")),
                 pytest_plugin=str(table.get("pytest-plugin", "asyncio")),
                 strict_loading=bool(table.get("strict-loading", False)),
+                console_scripts=frozenset(str(v) for v in data.get("project", {}).get(
+                    "scripts", {}).values()),
             )
     return Settings()

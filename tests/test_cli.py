@@ -187,3 +187,15 @@ def test_rules_lists_every_rule_and_shows_one() -> None:
 
 def test_write_and_check_together_is_a_usage_error(project: Path) -> None:
     assert run("migrate", str(project), "--write", "--check").exit_code == 2
+
+
+def test_console_script_keeps_a_sync_entry_point(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n'
+                                             '[project.scripts]\napp = "app:main"\n')
+    (tmp_path / "app.py").write_text(SYNC)
+    assert run("migrate", str(tmp_path), "--write").exit_code == 0
+    text = (tmp_path / "app.py").read_text()
+    # the console script still calls a plain `main()`; the work runs in `_main_async()`
+    assert "def main():\n    return asyncio.run(_main_async())" in text
+    assert "async def _main_async():" in text
+    assert "if __name__ == \"__main__\":\n    main()" in text

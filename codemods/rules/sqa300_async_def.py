@@ -93,8 +93,8 @@ class AsyncFunctions(Rule):
     # -- uses -----------------------------------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         ref = self._target(original)
-        if ref is None or id(original) in self.ctx.awaited:
-            return updated
+        if ref is None or id(original) in self.ctx.awaited or self.ctx.plan.sync_boundary(ref):
+            return updated  # (a sync boundary keeps a sync wrapper: SQA305)
         info = self._info(ref)
         if id(original) in self.ctx.with_items and self._is_context_manager(ref):
             return updated  # `async with` (leave_With)

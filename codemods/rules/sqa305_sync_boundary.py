@@ -1,0 +1,78 @@
+"""SQA305: functions a framework calls synchronously keep a sync wrapper around the async body."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .base import COLOURING, Rule
+
+
+class SyncBoundary(Rule):
+    """A click/typer command, a Celery task or a console script stays callable synchronously.
+
+    Before:
+        @cli.command()
+        @click.argument("email")
+        def orders(email):
+            with SessionLocal() as session:
+                print(history(session, email))
+    After:
+        @cli.command()
+        @click.argument("email")
+        def orders(email):
+            return asyncio.run(_orders_async(email))
+
+
+        async def _orders_async(email):
+            async with SessionLocal() as session:
+                print(await history(session, email))
+
+    The framework keeps calling the same name with the same signature; the work runs in one
+    event loop per call. Its callers stay synchronous.
+    """
+
+    code = "SQA305"
+    summary = "click/typer commands, Celery tasks, console scripts → sync wrapper + async body"
+    phase = COLOURING
+    after = ("SQA300", "SQA302")
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef
+                          ) -> cst.BaseStatement | cst.FlattenSentinel:
+        ref = (self.ctx.ix.module, self.ctx.scope)
+        if updated.asynchronous is None or original.asynchronous is not None or (
+                ref not in self.ctx.async_functions):
+            return updated
+        caller = self.ctx.plan.sync_boundary(ref)
+        if caller is None:
+            return updated
+        impl_name = f"_{original.name.value}_async"
+        asyncio = self.ctx.import_module("asyncio")
+        call = cst.Call(func=cst.Name(impl_name), args=_forwarded(original.params))
+        run = cst.Call(func=cst.Attribute(value=cst.Name(asyncio), attr=cst.Name("run")),
+                       args=[cst.Arg(call)])
+        wrapper = updated.with_changes(
+            asynchronous=None,
+            body=cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Return(run)])]))
+        impl = updated.with_changes(
+            name=cst.Name(impl_name), decorators=[],
+            leading_lines=[cst.EmptyLine(), cst.EmptyLine()] if not self.ctx.scopes[:-1]
+            else [cst.EmptyLine()])
+        self.ctx.change(self.code, f"{original.name.value}() is called synchronously by "
+                                   f"{caller}: a sync wrapper runs {impl_name}() with "
+                                   "asyncio.run()", original)
+        return cst.FlattenSentinel([wrapper, impl])
+
+
+def _forwarded(params: cst.Parameters) -> list[cst.Arg]:
+    """The arguments that pass a signature's parameters on unchanged."""
+    args = [cst.Arg(cst.Name(p.name.value)) for p in [*params.posonly_params, *params.params]]
+    if isinstance(params.star_arg, cst.Param):
+        args.append(cst.Arg(cst.Name(params.star_arg.name.value), star="*"))
+    args += [cst.Arg(cst.Name(p.name.value), keyword=cst.Name(p.name.value),
+                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                           whitespace_after=cst.SimpleWhitespace("")))
+             for p in params.kwonly_params]
+    if params.star_kwarg is not None:
+        args.append(cst.Arg(cst.Name(params.star_kwarg.name.value), star="**"))
+    return [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            if i < len(args) - 1 else a for i, a in enumerate(args)]
