@@ -19,6 +19,8 @@ ASYNC_SESSION_CLASSES = frozenset({
 })
 SQLMODEL_SESSION_CLASSES = frozenset({"sqlmodel.Session", "sqlmodel.orm.session.Session"})
 
+SCOPED_SESSIONS = frozenset({"sqlalchemy.orm.scoped_session",
+                             "sqlalchemy.orm.scoping.scoped_session"})
 SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
 ASYNC_SESSIONMAKERS = frozenset({
     "sqlalchemy.ext.asyncio.async_sessionmaker",
@@ -73,6 +75,7 @@ SESSION_COROUTINES = frozenset({
     "execute", "scalar", "scalars", "stream", "stream_scalars", "get", "get_one", "refresh",
     "delete", "delete_all", "merge", "merge_all", "flush", "commit", "rollback", "close",
     "reset", "invalidate", "connection", "run_sync", "exec",
+    "remove",  # async_scoped_session's registry method (§3.4)
 })
 STARTABLES = frozenset({"begin", "begin_nested"})
 CONNECTION_COROUTINES = frozenset({
@@ -91,8 +94,9 @@ EXPIRE_ON_COMMIT = "expire_on_commit"
 
 # Names whose mere mention means a rewrite may act there (the classes and factories the rules
 # rename); other SQLAlchemy names (select, func, mapped_column) need a session nearby to matter.
-REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | ENGINE_FACTORIES | frozenset({
-    "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine"}))
+REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | SCOPED_SESSIONS | ENGINE_FACTORIES
+                   | frozenset({"sqlalchemy.Engine", "sqlalchemy.engine.Engine",
+                                "sqlalchemy.engine.base.Engine"}))
 
 # Flask-SQLAlchemy: `db = SQLAlchemy(app)`; `db.session` is a sync scoped_session, `db.Model`
 # the declarative base, `Model.query` a legacy Query bound to `db.session` (reference §2 row 47).

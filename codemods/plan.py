@@ -59,7 +59,8 @@ _DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES, ObjKind.SES
                    (api.ENGINE_CLASSES, ObjKind.ENGINE),
                    (api.CONNECTION_CLASSES, ObjKind.CONNECTION))
 # What calling one of these returns.
-_CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES, ObjKind.SESSION),
+_CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS,
+                       ObjKind.SESSION),  # a scoped_session registry proxies its session
                       (api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS, ObjKind.FACTORY),
                       (api.ENGINE_FACTORIES | api.ASYNC_ENGINE_FACTORIES, ObjKind.ENGINE),
                       (api.ALIASED, ObjKind.ENTITY),
@@ -503,8 +504,9 @@ class Plan:
             target = self.modules[function[0]]
             return self.annotation_kind(target, target.functions[function[1]].returns)
         receiver, _, method = callee.rpartition(".")
-        if not receiver:
-            return ObjKind.SESSION if self.kind(ix, scope, callee) is ObjKind.FACTORY else None
+        if not receiver:  # `SessionLocal()`, or `Scoped()` on a scoped_session registry
+            return ObjKind.SESSION if self.kind(ix, scope, callee) in (
+                ObjKind.FACTORY, ObjKind.SESSION) else None
         receiver_kind = self.kind(ix, scope, receiver)
         if receiver_kind is ObjKind.FACTORY and method == "begin" and entered:
             return ObjKind.SESSION

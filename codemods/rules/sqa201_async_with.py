@@ -36,7 +36,7 @@ class AsyncWith(Rule):
         if self.ctx.qualify(expr.func) in SESSION_CLASSES | ASYNC_SESSION_CLASSES:
             return True
         kind = self.ctx.kind(expr.func)
-        if kind is ObjKind.FACTORY:
+        if kind in (ObjKind.FACTORY, ObjKind.SESSION):  # `maker()`, `Scoped()`
             return True
         if not isinstance(expr.func, cst.Attribute):
             return False

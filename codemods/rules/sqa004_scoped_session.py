@@ -1,0 +1,42 @@
+"""SQA004: scoped_session becomes async_scoped_session, one session per asyncio task."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..api_surface import SCOPED_SESSIONS
+from ..context import with_keyword_default
+from .base import RenameReferences
+
+
+class AsyncScopedSession(RenameReferences):
+    """scoped_session(factory) becomes async_scoped_session(factory, scopefunc=current_task).
+
+    Before:
+        Session = scoped_session(sessionmaker(bind=engine))
+    After:
+        Session = async_scoped_session(async_sessionmaker(bind=engine, expire_on_commit=False),
+                                       scopefunc=asyncio.current_task)
+
+    `scopefunc` is required (there is no thread-local default); with `asyncio.current_task`
+    each task gets its own session, which must be released with `await Session.remove()` at
+    the end of the task or request — the tool leaves a TODO to place it (reference §3.4).
+    `Session.remove()` calls already in the code are awaited.
+    """
+
+    code = "SQA004"
+    summary = "scoped_session → async_scoped_session(..., scopefunc=asyncio.current_task)"
+    renames = dict.fromkeys(SCOPED_SESSIONS, ("sqlalchemy.ext.asyncio", "async_scoped_session"))
+
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if not isinstance(updated, cst.Call) or self.ctx.qualify(original.func) not in (
+                SCOPED_SESSIONS):
+            return updated
+        asyncio = self.ctx.import_module("asyncio")
+        changed = with_keyword_default(updated, "scopefunc", f"{asyncio}.current_task")
+        self.ctx.change(self.code, "scoped_session → async_scoped_session, one session per "
+                                   "task", original)
+        self.ctx.todo(self.code, "await <registry>.remove() at the end of every task or request "
+                                 "that used it, or its sessions stay open (reference §3.4)",
+                      original)
+        return changed or updated
