@@ -127,6 +127,10 @@ class QueryToSelect(Rule):
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call):
             return updated
+        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "first":
+            limited = self._exec_first(original, updated)
+            if limited is not updated:
+                return limited
         if isinstance(updated.func, cst.Attribute):
             method = updated.func.attr.value
             chain = self._chain(updated.func.value) if (
@@ -190,6 +194,33 @@ class QueryToSelect(Rule):
                     args: list[cst.Arg]) -> cst.Call:
         self.ctx.change(self.code, f"query.{method}() → db.{method}(select(...))", original)
         return _method(db, method, _comma_args(args))
+
+    def _exec_first(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """SQLModel `session.exec(select(X)...).first()` gets LIMIT 1 like Query.first() did
+        (reference §5): without it the async driver buffers every row."""
+        target = updated.func.value
+        awaited = isinstance(target, cst.Await)
+        call = target.expression if awaited else target
+        exec_call = original.func.value  # as read: `session.exec(stmt)`
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "exec" and call.args
+                and isinstance(exec_call, cst.Call) and isinstance(exec_call.func, cst.Attribute)
+                and self.ctx.kind(exec_call.func.value) is ObjKind.SESSION):
+            return updated
+        statement = call.args[0].value
+        root = statement
+        while isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute):
+            root = root.func.value
+        if not isinstance(root, cst.Call) or self.ctx.qualify(root.func) not in (
+                SELECT_FUNCTIONS):
+            return updated
+        limited = _method(statement, "limit", [cst.Arg(cst.Integer("1"))])
+        call = call.with_changes(args=[call.args[0].with_changes(value=limited),
+                                       *call.args[1:]])
+        self.ctx.change(self.code, "exec(select(...)).first() → LIMIT 1, as Query.first() had",
+                        original)
+        return updated.with_changes(func=updated.func.with_changes(
+            value=target.with_changes(expression=call) if awaited else call))
 
     def _builtin(self, func: cst.BaseExpression) -> str | None:
         """The builtin a call's name refers to, unless the module or function shadows it."""
