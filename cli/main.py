@@ -90,6 +90,9 @@ def migrate(
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Worker processes (default: the CPU count; small runs use "
                                     "one).")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Do not read or write the index cache (.sqla-asyncify-cache/ in "
+                           "the project root).")] = False,
     project_root: Annotated[Path | None, typer.Option(
         "--project-root", help="The whole project, indexed for an incremental run (default: "
                                "the nearest folder above PATHS with pyproject.toml or .git).")
@@ -108,7 +111,8 @@ def migrate(
                         pytest_plugin=pytest_plugin or settings.pytest_plugin,
                         jobs=jobs or default_jobs(),
                         strict_loading=strict_loading or settings.strict_loading,
-                        console_scripts=settings.console_scripts)
+                        console_scripts=settings.console_scripts,
+                        cache_dir=None if no_cache else _cache_dir(paths, project_root))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
@@ -147,6 +151,11 @@ def migrate(
     raise typer.Exit(EXIT_OK)
 
 
+def _cache_dir(paths: list[Path], project_root: Path | None) -> str | None:
+    root = project_root or find_project_root([p for p in paths if p.exists()])
+    return str(root / ".sqla-asyncify-cache") if root else None
+
+
 def _sources(paths: list[Path], excludes: list[str], project_root: Path | None
              ) -> tuple[list[SourceFile], list[SourceFile]]:
     """The files to migrate, and the rest of their project (context for an incremental run)."""
@@ -180,7 +189,8 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
                 print_file(out, result)
             elif text and result.status is Status.FAILED:
                 print_failure(out, result)
-    return results
+    order = {source.path: i for i, source in enumerate(sources)}
+    return sorted(results, key=lambda r: (order.get(r.path, len(order)), r.path))
 
 
 @app.command()

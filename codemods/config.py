@@ -22,6 +22,8 @@ class Config:
     strict_loading: bool = False
     # "pkg.module:function" entry points called synchronously (SQA305 keeps sync wrappers)
     console_scripts: frozenset[str] = frozenset()
+    # where the project index is cached by content hash (None: no cache)
+    cache_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:

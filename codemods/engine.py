@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 
@@ -247,7 +248,7 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     sources, context_sources = list(sources), list(context_sources)
     selected: list[_Job] = []
     indexes = parallel.index_all([s for s in [*sources, *context_sources] if s.error is None],
-                                 config.jobs)
+                                 config.jobs, Path(config.cache_dir) if config.cache_dir else None)
     for source in sources:
         result = source.new_result()
         ix = _indexed(source, result, indexes)
