@@ -82,6 +82,7 @@ class ClassInfo:
     relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
     abstract: bool = False
     unhashable: set[str] = field(default_factory=set)  # JSON/ARRAY/Pickle columns
+    deferred: set[str] = field(default_factory=set)  # columns loaded only when read
 
 
 @dataclass
@@ -294,8 +295,11 @@ class _Indexer(ast.NodeVisitor):
             return
         if func.split(".")[-1] in {"relationship", "relation", "Relationship"}:
             info.relationships[target.id] = _relationship(target.id, value, annotation)
-        elif _is_unhashable_column(value, annotation):
-            info.unhashable.add(target.id)
+        else:
+            if _is_unhashable_column(value, annotation):
+                info.unhashable.add(target.id)
+            if func.split(".")[-1] == "deferred" or _keyword_text(value, "deferred") == "True":
+                info.deferred.add(target.id)
 
     # -- bindings and calls ---------------------------------------------------------------------
     def visit_Assign(self, node: ast.Assign) -> None:

@@ -41,7 +41,8 @@ class LoaderOptions(Rule):
         for line in order.lines:
             print(line.book.title)
 
-    Reads are followed through loops, comprehensions, `y = x.rel`, and into the project
+    A deferred column read afterwards gets `undefer(...)` the same way. Reads are followed
+    through loops, comprehensions, `y = x.rel`, and into the project
     functions the object is passed to (a few calls deep). Collections get `selectinload`,
     many-to-one `joinedload` (reference §6.3); relationships the mapper already loads eagerly
     need nothing. Objects handed to code the tool cannot see get a TODO at the query; so do
@@ -66,10 +67,15 @@ class LoaderOptions(Rule):
         paths: list[list[tuple[str, str]]] = []
         for chain in sorted(chains):
             hops = plan.relationship_paths(site.entity, chain)
-            if not hops or self._dynamic(hops, site.node):
+            if self._dynamic(hops, site.node):
+                continue
+            column = self._deferred_column(site.entity, hops, chain)
+            if column:  # a deferred column read at the end of the path: undefer() it
+                if (*(attr for _, attr in hops), column[1]) not in site.existing:
+                    paths.append([*hops, column])
                 continue
             attrs = tuple(attr for _, attr in hops)
-            if attrs in site.existing or all(self._eager(h) for h in hops):
+            if not hops or attrs in site.existing or all(self._eager(h) for h in hops):
                 continue
             paths.append(hops)
         longest = [p for p in paths if not any(
@@ -94,6 +100,17 @@ class LoaderOptions(Rule):
         return len(self.ctx.plan.relationship_paths(entity, chain)) == len(parts) if parts \
             else True
 
+    def _deferred_column(self, entity: str, hops: list[tuple[str, str]],
+                         chain: str) -> tuple[str, str] | None:
+        """(class, column) when the chain reads a deferred column after its relationships."""
+        parts = chain.split(".")
+        if len(parts) <= len(hops):
+            return None
+        owner = self.ctx.plan.relationship_target(*hops[-1]) if hops else entity
+        info = self.ctx.plan.mapped_classes.get(owner or "")
+        column = parts[len(hops)]
+        return (owner, column) if info and column in info.deferred else None
+
     def _eager(self, hop: tuple[str, str]) -> bool:
         info = self.ctx.plan.mapped_classes.get(hop[0])
         relationship = info.relationships.get(hop[1]) if info else None
@@ -115,8 +132,11 @@ class LoaderOptions(Rule):
         expr: cst.BaseExpression | None = None
         for owner, attr in hops:
             info = self.ctx.plan.mapped_classes[owner]
-            loader = "joinedload" if info.relationships[attr].uselist is False else (
-                "selectinload")
+            if attr not in info.relationships:
+                loader = "undefer"  # a deferred column ends the path
+            else:
+                loader = "joinedload" if info.relationships[attr].uselist is False else (
+                    "selectinload")
             target = cst.Attribute(value=cst.Name(self._class_name(owner)), attr=cst.Name(attr))
             if expr is None:
                 expr = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy.orm", loader)),
@@ -189,6 +209,10 @@ class _LoadSites(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> None:
         if isinstance(node.target, cst.Name):
             self._load(node.iter, node.target.value, node, iterated=True)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if isinstance(node.target, cst.Name) and self.statement is not None:
+            self._load(node.iter, node.target.value, self.statement, iterated=True)
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is not None and self.statement is not None:
