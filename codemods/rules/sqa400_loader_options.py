@@ -9,6 +9,7 @@ import libcst as cst
 from ..context import dotted
 from ..plan import ObjKind
 from ..query_chain import unwind
+from ..results import Kind
 from .base import Rule
 
 # Terminals that hand back objects of the query's one entity.
@@ -23,6 +24,7 @@ class LoadSite:
     entity: str  # qualified mapped class
     existing: set[tuple[str, ...]]  # attribute paths already loaded by options in the query
     node: cst.CSTNode
+    session: cst.BaseExpression | None = None  # the session that loaded them
 
 
 class LoaderOptions(Rule):
@@ -52,9 +54,19 @@ class LoaderOptions(Rule):
     code = "SQA400"
     summary = "relationships read after a query → selectinload/joinedload options on it"
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        # (scope, variable, relationship) of lazy="dynamic" reads → the session to run them on
+        self.dynamic_reads: dict[tuple[str, str, str], cst.BaseExpression] = {}
+        self.inner_calls: set[int] = set()  # calls whose result another call is made on
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for site in _LoadSites.find(node, self):
             self._plan(site)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
+            self.inner_calls.add(id(node.func.value))
 
     # -- deciding ---------------------------------------------------------------------------
     def _plan(self, site: LoadSite) -> None:
@@ -67,7 +79,7 @@ class LoaderOptions(Rule):
         paths: list[list[tuple[str, str]]] = []
         for chain in sorted(chains):
             hops = plan.relationship_paths(site.entity, chain)
-            if self._dynamic(hops, site.node):
+            if self._dynamic_read(site, hops) or self._dynamic(hops, site.node):
                 continue
             column = self._deferred_column(site.entity, hops, chain)
             if column:  # a deferred column read at the end of the path: undefer() it
@@ -116,6 +128,51 @@ class LoaderOptions(Rule):
         relationship = info.relationships.get(hop[1]) if info else None
         return relationship is not None and relationship.lazy in _EAGER
 
+    def _dynamic_read(self, site: LoadSite, hops: list[tuple[str, str]]) -> bool:
+        """`customer.notes.count()` on a lazy="dynamic" relationship of a loaded object:
+        it runs inside `session.run_sync` (the AppenderQuery needs a sync session)."""
+        if not hops or site.variable is None or site.session is None:
+            return False
+        info = self.ctx.plan.mapped_classes.get(hops[0][0])
+        relationship = info.relationships.get(hops[0][1]) if info else None
+        if relationship is None or relationship.lazy != "dynamic":
+            return False
+        self.dynamic_reads[(self.ctx.scope, site.variable, hops[0][1])] = site.session
+        return True
+
+    def _dynamic_session(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The session for a dynamic relationship read at the root of `expr`, if any."""
+        node = expr
+        while isinstance(node, cst.Call | cst.Attribute):
+            if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+                found = self.dynamic_reads.get((self.ctx.scope, node.value.value,
+                                                node.attr.value))
+                if found is not None:
+                    return found
+            node = node.func if isinstance(node, cst.Call) else node.value
+        return None
+
+    def _run_sync(self, original: cst.CSTNode, expr: cst.BaseExpression,
+                  session: cst.BaseExpression) -> cst.BaseExpression:
+        fn = cst.Lambda(params=cst.Parameters(params=[cst.Param(cst.Name("_sync_session"))]),
+                        body=expr)
+        call = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("run_sync")),
+                        args=[cst.Arg(fn)])
+        awaited = self.ctx.await_(self.code, call, original, "a lazy=\"dynamic\" read")
+        if awaited is not call:
+            self.ctx.record(self.code, Kind.RUN_SYNC, "lazy=\"dynamic\" relationship read "
+                                                      "runs inside run_sync", original)
+            return awaited
+        return expr
+
+    def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
+        session = self._dynamic_session(original.iter) if isinstance(
+            original.iter, cst.Attribute) else None
+        if session is None:
+            return updated
+        listed = cst.Call(func=cst.Name("list"), args=[cst.Arg(updated.iter)])
+        return updated.with_changes(iter=self._run_sync(original, listed, session))
+
     def _dynamic(self, hops: list[tuple[str, str]], node: cst.CSTNode) -> bool:
         for owner, attr in hops:
             info = self.ctx.plan.mapped_classes.get(owner)
@@ -160,6 +217,13 @@ class LoaderOptions(Rule):
 
     # -- session.get(E, pk): the rewrite adds the options itself ----------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        if self.dynamic_reads and isinstance(updated, cst.Call) and (
+                id(original) not in self.inner_calls):
+            session = self._dynamic_session(original) or next(
+                (found for arg in original.args if isinstance(arg.value, cst.Attribute)
+                 and (found := self._dynamic_session(arg.value)) is not None), None)
+            if session is not None:
+                return self._run_sync(original, updated, session)
         options = self.ctx.loader_options.get(id(original))
         if not options or not isinstance(updated, cst.Call) or not isinstance(
                 updated.func, cst.Attribute) or updated.func.attr.value != "get":
@@ -228,7 +292,8 @@ class _LoadSites(cst.CSTVisitor):
                 entity = dotted(value.args[0].value)
                 mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
                 if mapped:
-                    self.sites.append(LoadSite(id(value), variable, mapped, set(), node))
+                    self.sites.append(LoadSite(id(value), variable, mapped, set(), node,
+                                               value.func.value))
                 return
             chain = unwind(value.func.value) if terminal in _OBJECT_TERMINALS and not (
                 iterated) else None
@@ -245,7 +310,7 @@ class _LoadSites(cst.CSTVisitor):
         if mapped:
             existing = {path for name, call in chain.steps if name == "options"
                         for arg in call.args for path in _option_paths(arg.value)}
-            self.sites.append(LoadSite(key, variable, mapped, existing, node))
+            self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session))
 
 
 def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
