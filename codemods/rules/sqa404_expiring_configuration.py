@@ -1,0 +1,70 @@
+"""SQA404: configuration that makes attributes expire (and reload implicitly) gets a TODO."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..api_surface import EXPIRE_ON_COMMIT, SESSION_CLASSES, SESSIONMAKERS
+from .base import Rule
+
+_COLUMN_FUNCTIONS = frozenset({"mapped_column", "Column", "column_property"})
+
+
+class ExpiringConfiguration(Rule):
+    """`expire_on_commit=True` kept explicitly, and columns refreshed by the database on UPDATE.
+
+    Before / after (unchanged code, TODOs above it):
+        # TODO(sqla-asyncify SQA404): expire_on_commit=True: every attribute read after
+        # commit() reloads implicitly (MissingGreenlet) …
+        SessionLocal = sessionmaker(bind=engine, expire_on_commit=True)
+
+        class Post(Base):
+            # TODO(sqla-asyncify SQA404): Post.updated is computed by the database on UPDATE …
+            updated: Mapped[datetime] = mapped_column(server_default=func.now(),
+                                                      onupdate=func.now())
+
+    The tool adds `expire_on_commit=False` only where the code did not choose; a column with
+    `onupdate=`/`server_onupdate=` is expired after an UPDATE flush unless the mapper sets
+    `eager_defaults=True` (reference §6.2 #5, #10).
+    """
+
+    code = "SQA404"
+    summary = "explicit expire_on_commit=True, onupdate columns → TODO about implicit reloads"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.ctx.qualify(node.func) or ""
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        if qualified in SESSIONMAKERS | SESSION_CLASSES:
+            value = keywords.get(EXPIRE_ON_COMMIT)
+            if isinstance(value, cst.Name) and value.value == "True":
+                self.ctx.todo(self.code, "expire_on_commit=True: every attribute read after "
+                                         "commit() reloads implicitly (MissingGreenlet under "
+                                         "asyncio): set it to False or `await "
+                                         "session.refresh(obj)` after each commit", node)
+        elif qualified.rpartition(".")[2] in _COLUMN_FUNCTIONS and (
+                "onupdate" in keywords or "server_onupdate" in keywords) and (
+                self._in_mapped_class()):
+            attribute = self._attribute_name()
+            self.ctx.todo(self.code, f"{attribute} is computed by the database on UPDATE: it is "
+                                     "expired after the flush and reading it reloads implicitly; "
+                                     'add __mapper_args__ = {"eager_defaults": True} or refresh',
+                          node)
+
+    def _in_mapped_class(self) -> bool:
+        if not self.ctx.scopes or not isinstance(self.ctx.scopes[-1][1], cst.ClassDef):
+            return False
+        qualified = f"{self.ctx.ix.module}.{self.ctx.scope}" if self.ctx.ix.module else (
+            self.ctx.scope)
+        return qualified in self.ctx.plan.mapped_classes
+
+    def _attribute_name(self) -> str:
+        statement = self.ctx.statements[-1] if self.ctx.statements else None
+        target = None
+        if isinstance(statement, cst.SimpleStatementLine) and statement.body:
+            small = statement.body[0]
+            if isinstance(small, cst.AnnAssign):
+                target = small.target
+            elif isinstance(small, cst.Assign) and small.targets:
+                target = small.targets[0].target
+        name = target.value if isinstance(target, cst.Name) else "this column"
+        return f"{self.ctx.scope}.{name}"
