@@ -121,6 +121,8 @@ class Context:
         self.iterated: set[int] = set()  # ids of expressions iterated by `for`
         # loader options (SQA400) for the query or session.get() call with this node id
         self.loader_options: dict[int, list[cst.BaseExpression]] = {}
+        # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
+        self.unconverted_scopes: set[str] = set()
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
         # Set for the colouring pass: the project-wide set of functions that are async now.
         self.async_functions: set[tuple[str, str]] = set()

@@ -82,7 +82,7 @@ class _Pending:
 
 
 def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config,
-                rewrite: bool = True) -> tuple[_Pending, set[str]]:
+                rewrite: bool = True) -> tuple[_Pending, set[str], set[str]]:
     """Parse and apply the local rules (none with `rewrite=False`: a file outside the
     selection only gets the colouring pass, but needs the same bookkeeping)."""
     module = cst.parse_module(source.text)
@@ -92,7 +92,7 @@ def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config,
     rule_pass = _RulePass(ctx, config.rules(LOCAL) if rewrite else [],
                           plan.relevant_scopes(ix) if rewrite else set(), pending.origins)
     pending.tree = module.visit(rule_pass)
-    return pending, ctx.io_scopes
+    return pending, ctx.io_scopes, ctx.unconverted_scopes
 
 
 def _needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: set[FunctionRef]) -> bool:
@@ -192,35 +192,49 @@ class _Rewriter:
 
     def __init__(self, plan: Plan, config: Config) -> None:
         self.plan, self.config = plan, config
-        self.pendings: list[tuple[_Pending, FileResult]] = []
+        self.pendings: dict[str, tuple[_Pending, FileResult]] = {}
+        self.jobs: dict[str, _Job] = {}
 
-    def local(self, jobs: Iterable[_Job]) -> Iterator[tuple[FileResult | None, set, str]]:
-        """Per file: (its result if it failed, else None; functions it made await; path)."""
+    def local(self, jobs: Iterable[_Job]) -> Iterator[tuple[FileResult | None, set, set, str]]:
+        """Per file: (its result if it failed, else None; functions it made await; functions
+        where it left legacy code; path)."""
         for job in jobs:
             result = job.result
+            self.jobs[result.path] = job
             try:
-                pending, io_scopes = _local_pass(job.source, job.ix, self.plan, self.config,
-                                                 job.rewrite)
+                pending, io_scopes, unconverted = _local_pass(job.source, job.ix, self.plan,
+                                                              self.config, job.rewrite)
             except cst.ParserSyntaxError as exc:
                 result.error = f"syntax error: {exc.message}"
                 result.error_line = exc.raw_line
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure
                 _internal_error(result, exc)
             if result.error is not None:
-                yield result, set(), result.path
+                yield result, set(), set(), result.path
                 continue
-            self.pendings.append((pending, result))
-            yield None, {(job.ix.module, s) for s in io_scopes if s in job.ix.functions}, \
-                result.path
+            self.pendings[result.path] = (pending, result)
+            refs = {(job.ix.module, s) for s in io_scopes if s in job.ix.functions}
+            yield None, refs, {(job.ix.module, s) for s in unconverted}, result.path
+
+    def redo(self, keep_sync: set[FunctionRef], paths: set[str]
+             ) -> Iterator[tuple[FileResult | None, set, set, str]]:
+        """The local pass again for `paths`, now that `keep_sync` functions stay sync."""
+        self.plan.keep_sync |= keep_sync
+        self.plan.legacy |= keep_sync
+        jobs = [self.jobs[p] for p in paths if p in self.pendings]
+        for job in jobs:
+            self.pendings.pop(job.result.path)
+            job.result.findings = []
+        yield from self.local(jobs)
 
     def colour(self, async_functions: set[FunctionRef],
                late: Iterable[_Job]) -> Iterator[FileResult]:
         """The colouring pass and the final text, also for `late` files (which only call
         code that became async)."""
-        for failed, _, _ in self.local(late):
+        for failed, *_ in self.local(late):
             if failed is not None:
                 yield failed
-        for pending, result in self.pendings:
+        for pending, result in self.pendings.values():
             try:
                 tree = _colouring_pass(pending, self.plan, self.config, async_functions)
                 _finish(pending, tree, result)
@@ -228,7 +242,7 @@ class _Rewriter:
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure
                 _internal_error(result, exc)
             yield result
-        self.pendings = []
+        self.pendings = {}
 
 
 def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,

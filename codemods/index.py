@@ -63,6 +63,7 @@ class FunctionInfo:
     returns: tuple[str, ...] = ()  # dotted names in the return annotation
     produces: tuple[str, ...] = ()  # names it returns or yields (what a fixture provides)
     returned_query: ReturnedQuery | None = None
+    returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,7 @@ class _Indexer(ast.NodeVisitor):
         params_set = {a.arg for a in params}
         queries = {_returned_query(value, params_set) for value in returns}
         returned_query = queries.pop() if len(queries) == 1 and returns else None
+        returns_query_object = _returns_query_object(own, returns)
         self._note_usages(own)
         self.index.functions[qualname] = FunctionInfo(
             qualname=qualname,
@@ -244,6 +246,7 @@ class _Indexer(ast.NodeVisitor):
             returns=_annotation_names(node.returns),
             produces=produces,
             returned_query=returned_query,
+            returns_query_object=returns_query_object,
         )
         for d in node.decorator_list:
             self.visit(d)
@@ -462,6 +465,32 @@ class _Indexer(ast.NodeVisitor):
                                                    *args.kwonlyargs]})
         self.generic_visit(node)
         self.lambda_params.pop()
+
+
+_RUN = frozenset({"all", "first", "one", "one_or_none", "scalar", "count", "get", "value",
+                  "delete", "update"})
+
+
+def _builds_query(node: ast.AST, query_names: set[str]) -> bool:
+    return any((isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                and sub.func.attr == "query") or (isinstance(sub, ast.Name)
+                                                  and sub.id in query_names)
+               for sub in ast.walk(node))
+
+
+def _returns_query_object(own: list[ast.AST], returns: list[ast.expr | None]) -> bool:
+    """Whether a return value may be a legacy Query not run yet (`return q`, `return s.query(X)`)
+    rather than rows (`return q.all()`)."""
+    query_names = {t.id for node in own if isinstance(node, ast.Assign) and _builds_query(
+        node.value, set()) for t in node.targets if isinstance(t, ast.Name)}
+    for value in returns:
+        if value is None:
+            continue
+        run = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
+            value.func.attr in _RUN)
+        if not run and _builds_query(value, query_names):
+            return True
+    return False
 
 
 def _returned_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | None:

@@ -108,23 +108,58 @@ class _IndexCache:
 
 def rewrite(rewriter_factory: Callable[..., Any], plan: Any, config: Any, jobs: list,
             late: Callable[[set], list], tick: Callable[[str], None]) -> Iterator[FileResult]:
-    """Local pass over `jobs`, colouring over the whole project, then the colouring pass over
-    `jobs` and over `late(async_functions)`; yields each file's result as it is final."""
+    """Local pass over `jobs` (again for the files concerned when some functions must stay
+    sync), colouring over the whole project, then the colouring pass over `jobs` and over
+    `late(async_functions)`; yields each file's result as it is final."""
     workers = _workers(config.jobs, len(jobs))
     if workers == 1:
-        rewriter = rewriter_factory(plan, config)
-        io: set = set()
-        for failed, made_async, path in rewriter.local(jobs):
-            tick(path)
-            io |= made_async
+        yield from _rewrite_here(rewriter_factory(plan, config), plan, jobs, late, tick)
+    else:
+        yield from _rewrite_in_workers(rewriter_factory, plan, config, jobs, late, tick,
+                                       workers)
+
+
+class _Progress:
+    """What the local pass found, per file (a redone file replaces its earlier answer)."""
+
+    def __init__(self) -> None:
+        self.io: dict[str, set] = {}
+        self.unconverted: dict[str, set] = {}
+
+    def add(self, made_async: set, unconverted: set, path: str) -> None:
+        self.io[path], self.unconverted[path] = made_async, unconverted
+
+    def all_io(self) -> set:
+        return set().union(*self.io.values())
+
+    def keep_sync(self, plan: Any, jobs: list) -> tuple[set, set[str]]:
+        """Functions to keep sync behind run_sync, and the files to redo for that."""
+        keep = plan.keepable_sync(set().union(*self.unconverted.values()), self.all_io())
+        if not keep:
+            return set(), set()
+        modules = {module for module, _ in keep} | {
+            caller.module for ref in keep for caller, _ in plan.callers(ref)}
+        return keep, {job.result.path for job in jobs if job.ix.module in modules}
+
+
+def _rewrite_here(rewriter: Any, plan: Any, jobs: list, late: Callable[[set], list],
+                  tick: Callable[[str], None]) -> Iterator[FileResult]:
+    progress = _Progress()
+    for failed, made_async, unconverted, path in rewriter.local(jobs):
+        tick(path)
+        progress.add(made_async, unconverted, path)
+        if failed is not None:
+            yield failed
+    keep, paths = progress.keep_sync(plan, jobs)
+    if keep:
+        for failed, made_async, unconverted, path in rewriter.redo(keep, paths):
+            progress.add(made_async, unconverted, path)
             if failed is not None:
                 yield failed
-        async_functions = plan.colour(io)
-        for result in rewriter.colour(async_functions, late(async_functions)):
-            tick(result.path)
-            yield result
-        return
-    yield from _rewrite_in_workers(rewriter_factory, plan, config, jobs, late, tick, workers)
+    async_functions = plan.colour(progress.all_io())
+    for result in rewriter.colour(async_functions, late(async_functions)):
+        tick(result.path)
+        yield result
 
 
 def _worker(rewriter_factory: Callable[..., Any], plan: Any, config: Any, share: list,
@@ -133,7 +168,13 @@ def _worker(rewriter_factory: Callable[..., Any], plan: Any, config: Any, share:
     for item in rewriter.local(share):
         conn.send(("local", item))
     conn.send(("local-done", None))
-    async_functions, late = conn.recv()
+    command, *payload = conn.recv()
+    if command == "redo":
+        for item in rewriter.redo(*payload):
+            conn.send(("local", item))
+        conn.send(("local-done", None))
+        command, *payload = conn.recv()
+    async_functions, late = payload
     for result in rewriter.colour(async_functions, late):
         conn.send(("result", result))
     conn.send(("done", None))
@@ -153,20 +194,32 @@ def _rewrite_in_workers(rewriter_factory: Callable[..., Any], plan: Any, config:
         process.start()
         child.close()
         connections[parent] = (process, share)
-    io: set = set()
-    for kind, payload, share in _receive(connections, "local-done"):
-        if kind == "local":
-            failed, made_async, path = payload
-            tick(path)
-            io |= made_async
-            if failed is not None:
-                yield failed
-        else:  # the worker died: its files fail, the run goes on
-            yield from _lost(share, payload)
-    async_functions = plan.colour(io)
+    progress = _Progress()
+
+    def local_round(first: bool) -> Iterator[FileResult]:
+        for kind, payload, share in _receive(connections, "local-done"):
+            if kind == "local":
+                failed, made_async, unconverted, path = payload
+                if first:
+                    tick(path)
+                progress.add(made_async, unconverted, path)
+                if failed is not None:
+                    yield failed
+            else:  # the worker died: its files fail, the run goes on
+                yield from _lost(share, payload)
+
+    yield from local_round(True)
+    keep, paths = progress.keep_sync(plan, jobs)
+    if keep:
+        plan.keep_sync |= keep
+        plan.legacy |= keep
+        for conn in connections:
+            conn.send(("redo", keep, paths))
+        yield from local_round(False)
+    async_functions = plan.colour(progress.all_io())
     extra = late(async_functions)
     for i, conn in enumerate(connections):
-        conn.send((async_functions, extra[i::workers]))
+        conn.send(("colour", async_functions, extra[i::workers]))
         process, share = connections[conn]
         connections[conn] = (process, [*share, *extra[i::workers]])
     for kind, payload, share in _receive(connections, "done"):
@@ -196,7 +249,7 @@ def _receive(connections: dict[Connection, tuple[Any, list]],
             if kind == end:
                 open_connections.discard(conn)
                 continue
-            reported[conn].add(payload[2] if kind == "local" else payload.path)
+            reported[conn].add(payload[-1] if kind == "local" else payload.path)
             yield kind, payload, connections[conn][1]
 
 

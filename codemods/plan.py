@@ -123,6 +123,8 @@ class Plan:
     _calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
     context: set[str] = field(default_factory=set)  # modules outside an incremental selection
     console_scripts: set[FunctionRef] = field(default_factory=set)  # [project.scripts] targets
+    # functions left synchronous because they keep legacy code (callers use run_sync)
+    keep_sync: set[FunctionRef] = field(default_factory=set)
     _helpers: dict[FunctionRef, HelperShape] | None = None
 
     @classmethod
@@ -661,6 +663,7 @@ class Plan:
         """
         relevant: set[str] = set()
         if async_functions is None:
+            kept = {q for m, q in self.keep_sync if m == ix.module}
             relevant |= ix.url_scopes
             mapped = {q for q in ix.classes if self._qualname(ix, q) in self.mapped_classes}
             relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
@@ -674,6 +677,9 @@ class Plan:
         for scope in list(relevant):  # a nested scope is reached through its parents
             parts = scope.split(".")
             relevant.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        if async_functions is None:
+            relevant -= {s for s in relevant if any(s == k or s.startswith(f"{k}.")
+                                                    for k in kept)}
         return relevant
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
@@ -699,6 +705,28 @@ class Plan:
                     _SYNC_ONLY_DECORATORS):
                 return f"@{decorator} cannot be async"
         return None
+
+    def keepable_sync(self, unconverted: set[FunctionRef],
+                      io: set[FunctionRef]) -> set[FunctionRef]:
+        """Functions holding legacy code the rewrite cannot convert that can stay synchronous:
+        they take a session (run_sync hands them its sync one), call no function that becomes
+        async, and are called only from functions (which will wrap the calls)."""
+        kept = set()
+        for ref in unconverted:
+            ix = self.modules[ref[0]]
+            info = ix.functions.get(ref[1])
+            if info is None or self.is_fixture(ix, ref[1]) or self.sync_boundary(ref) or (
+                    ref[1].rpartition(".")[2].startswith("test")) or info.returns_query_object:
+                continue  # a Query handed back would run outside run_sync
+            takes_session = any(self.kind(ix, ref[1], p) is ObjKind.SESSION
+                                for p in info.params)
+            calls_async = any(self.resolve_function(ix, site.scope, site.callee) in io - {ref}
+                              for site in self._calls_in(ix, ref[1]))
+            callers = self.callers(ref)
+            if takes_session and not calls_async and callers and all(
+                    site.scope in caller_ix.functions for caller_ix, site in callers):
+                kept.add(ref)
+        return kept
 
     def sync_boundary(self, ref: FunctionRef) -> str | None:
         """What calls this function synchronously — a CLI framework, a task queue, a console

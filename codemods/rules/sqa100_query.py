@@ -116,6 +116,7 @@ class QueryToSelect(Rule):
         except Unsupported as exc:
             self.ctx.todo(self.code, f"query variable `{target.value}` not converted: {exc}",
                           original)
+            self._left_legacy()
             return updated
         converted[target.value] = QueryVariable(
             cst.Name(target.value), chain.session, statement.elements, statement.needs_unique,
@@ -315,6 +316,7 @@ class QueryToSelect(Rule):
             self.ctx.todo(self.code, "a legacy query the tool cannot follow here (stored, "
                                      "returned, passed on, or used with a method it cannot "
                                      "map): convert it to select() by hand", original)
+            self._left_legacy()
         return updated
 
     # -- helpers --------------------------------------------------------------------------------
@@ -416,6 +418,11 @@ class QueryToSelect(Rule):
             return call  # --target sync: 2.0-style select() on the same sync session
         return self.ctx.await_(self.code, call, original, "the query")
 
+    def _left_legacy(self) -> None:
+        """A legacy query stays in this function: it may be kept sync behind run_sync."""
+        if self.ctx.async_target and self.ctx.function is not None:
+            self.ctx.unconverted_scopes.add(self.ctx.scope)
+
     def _blocked(self) -> str | None:
         """Why the rewrite cannot await here (never, for the sync target)."""
         return self.ctx.cannot_await() if self.ctx.async_target else None
@@ -452,6 +459,7 @@ class QueryToSelect(Rule):
             self.reported.add(id(chain.query_call))
             self.ctx.todo(self.code, f"Query.{removed}() was removed in SQLAlchemy 2.0: "
                                      + _REMOVED[removed], original)
+            self._left_legacy()
             return updated
         try:
             if terminal == "get":
