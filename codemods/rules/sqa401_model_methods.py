@@ -25,13 +25,31 @@ class ImplicitRelationshipReads(Rule):
                 return f"User({self.name}, {len(self.addresses)})"
 
     Logging, f-strings and serializers call these without a query in sight, so the tool cannot
-    prove the relationship is loaded (reference §6.2 #14).
+    prove the relationship is loaded (reference §6.2 #14). For the same reason a FastAPI route
+    with `response_model=` that returns objects gets a TODO: the schema decides what is read.
     """
 
     code = "SQA401"
     summary = "__repr__/properties/validators of models reading relationships → TODO"
 
+    def _serialized_response(self, node: cst.FunctionDef) -> None:
+        """A FastAPI route with `response_model=` returning objects: the serializer reads them
+        after the route returns, where nothing can load a relationship."""
+        routed = any(isinstance(d.decorator, cst.Call) and any(
+            a.keyword is not None and a.keyword.value == "response_model"
+            for a in d.decorator.args) for d in node.decorators)
+        if not routed:
+            return
+        returns = _Returns()
+        node.body.visit(returns)
+        if any(not isinstance(value, _PLAIN) for value in returns.values):
+            self.ctx.todo(self.code, f"{node.name.value}() returns objects that response_model "
+                                     "serializes after the route returns: eager-load every "
+                                     "relationship the schema includes (or build plain data "
+                                     "here)", node, at=node)
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._serialized_response(node)
         plan, ix = self.ctx.plan, self.ctx.ix
         owner = plan.owner_class(ix, self.ctx.scope)
         qualified = f"{ix.module}.{owner}" if owner and ix.module else owner
@@ -57,3 +75,20 @@ class ImplicitRelationshipReads(Rule):
                                      "wherever these objects are loaded, set lazy=\"selectin\" "
                                      "on the relationship, or read "
                                      f"`await self.awaitable_attrs.{first}`", node, at=node)
+
+
+class _Returns(cst.CSTVisitor):
+    """Return values of one function (not of nested ones)."""
+
+    def __init__(self) -> None:
+        self.values: list[cst.BaseExpression] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.values.append(node.value)
+
+
+_PLAIN = (cst.Dict, cst.DictComp, cst.BaseString, cst.BaseNumber)
