@@ -8,6 +8,9 @@ from ..api_surface import SELECT_FUNCTIONS
 from ..context import callee, dotted, parenthesize
 from ..plan import ObjKind
 from ..query_chain import (
+    CONSUMERS,
+    RESULT_METHODS,
+    STATEMENT_TERMINALS,
     Element,
     QueryChain,
     QueryVariable,
@@ -19,6 +22,7 @@ from ..query_chain import (
     _method,
     unwind,
 )
+from ..query_variables import QueryVariableScan
 from ..results import Kind
 from .base import Rule
 
@@ -27,18 +31,10 @@ _REMOVED = {
     "from_self": "rewrite it as sq = stmt.subquery(); aliased(Entity, sq) (reference §2 row 31)",
     "select_entity_from": "select from an aliased() subquery instead (reference §2 row 31)",
 }
-_RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
-TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "get", "delete", "update", "value",
+TERMINALS = frozenset({*RESULT_METHODS, "scalar", "count", "get", "delete", "update", "value",
                        "values"})
 # Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
-# Query methods that make a SQL construct of the query without running it (no session needed).
-_STATEMENT_TERMINALS = {"subquery": "subquery", "exists": "exists", "cte": "cte",
-                        "scalar_subquery": "scalar_subquery", "as_scalar": "scalar_subquery",
-                        "label": "label"}
-# Builtins that consume an iterable: a query passed to them is run first.
-_CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "sum",
-                        "enumerate", "reversed", "dict"})
 
 
 def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
@@ -81,7 +77,7 @@ class QueryToSelect(Rule):
         self.reported: set[int] = set()  # `.query()` calls a TODO already speaks about
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.variables.append((_QueryVariableScan.convertible(node, self)
+        self.variables.append((QueryVariableScan.convertible(node, self.ctx)
                                if self._has_query(node) else set(), {}))
 
     def _has_query(self, function: cst.FunctionDef) -> bool:
@@ -135,7 +131,7 @@ class QueryToSelect(Rule):
         if isinstance(updated.func, cst.Attribute):
             method = updated.func.attr.value
             chain = self._chain(updated.func.value) if (
-                method in TERMINALS or method in _STATEMENT_TERMINALS
+                method in TERMINALS or method in STATEMENT_TERMINALS
                 or method in _FLASK_TERMINALS) else None
             if chain is None:
                 return updated
@@ -151,7 +147,7 @@ class QueryToSelect(Rule):
             chain = self._chain(updated.args[0].value)
             if chain is not None:
                 return self._terminal(original, updated, chain, "all", listed=True)
-        elif builtin in _CONSUMERS:
+        elif builtin in CONSUMERS:
             args = [self._consumed(original, arg) for arg in updated.args]
             if any(new is not old for new, old in zip(args, updated.args, strict=True)):
                 return updated.with_changes(args=args)
@@ -247,10 +243,10 @@ class QueryToSelect(Rule):
             statement = self._builder().build(chain, chain.steps)
         except Unsupported:
             return updated  # reported as a query used as a value
-        self.ctx.change(self.code, f"query.{method}() → select().{_STATEMENT_TERMINALS[method]}()",
+        self.ctx.change(self.code, f"query.{method}() → select().{STATEMENT_TERMINALS[method]}()",
                         original)
         return updated.with_changes(func=updated.func.with_changes(
-            value=self._finish(statement), attr=cst.Name(_STATEMENT_TERMINALS[method])))
+            value=self._finish(statement), attr=cst.Name(STATEMENT_TERMINALS[method])))
 
     def leave_Attribute(self, original: cst.Attribute,
                         updated: cst.BaseExpression) -> cst.BaseExpression:
@@ -495,7 +491,7 @@ class QueryToSelect(Rule):
             method = "one_or_none" if statement.shape is RowShape.ENTITY else (
                 "scalar_one_or_none")
         else:
-            method = _RESULT_METHODS[terminal]
+            method = RESULT_METHODS[terminal]
         self.ctx.change(self.code, self._describe(terminal, statement, listed), original)
         return _method(self._rows(chain, statement, stmt, original), method)
 
@@ -733,143 +729,3 @@ class _LegacyQueries(cst.CSTVisitor):
                 id(node) not in self.rule.reported) and (
                 self.rule.ctx.kind(node.func.value) is ObjKind.SESSION):
             self.found.append(node)
-
-
-# What may follow a query variable for the tool to convert it (anything else: it escapes).
-_VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
-                             "limit", "offset", "slice", "join", "outerjoin", "options",
-                             "distinct", "select_from", "with_for_update", "execution_options",
-                             "params", "populate_existing", "autoflush", "with_parent",
-                             "enable_eagerloads", "with_labels", "apply_labels",
-                             "reset_joinpoint"})
-_VARIABLE_TERMINALS = frozenset({*_RESULT_METHODS, "scalar", "count", "value", "values",
-                                 *_STATEMENT_TERMINALS})
-
-
-class _QueryVariableScan(cst.CSTVisitor):
-    """Finds the variables of one function that hold a legacy query and never escape.
-
-    A variable qualifies when every assignment is `q = session.query(...)...` or
-    `q = q.<step>(...)`, and every read is the start of a chain ending in a terminal
-    (`q.filter(...).all()`), a `for` over it, or `list(q)`. Returned, passed on, stored in an
-    attribute or read in a nested function, it escapes and stays as it is (with a TODO).
-    """
-
-    def __init__(self, rule: QueryToSelect) -> None:
-        self.rule = rule
-        self.candidates: set[str] = set()
-        self.rejected: set[str] = set()
-        self.targets: set[int] = set()
-        self.ok_reads: set[int] = set()
-        self.reads: list[cst.Name] = []
-        self.nested = 0
-
-    @classmethod
-    def convertible(cls, function: cst.FunctionDef, rule: QueryToSelect) -> set[str]:
-        first = cls(rule)
-        function.body.visit(first)  # pass 1: which names are assigned queries
-        if not first.candidates - first.rejected:
-            return set()
-        second = cls(rule)
-        second.candidates = first.candidates - first.rejected
-        second.rejected = set(first.rejected)
-        function.body.visit(second)  # pass 2: is every read of them a convertible use?
-        escaped = {n.value for n in second.reads if id(n) not in second.ok_reads}
-        return second.candidates - second.rejected - escaped
-
-    def _variable_chain(self, expr: cst.BaseExpression) -> cst.Name | None:
-        """The variable a chain of allowed steps starts at, if any."""
-        steps = []
-        node = expr
-        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            steps.append(node.func.attr.value)
-            node = node.func.value
-        if isinstance(node, cst.Name) and node.value in self.candidates:
-            if all(step in _VARIABLE_STEPS for step in steps):
-                return node
-            self.rejected.add(node.value)
-        return None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.nested += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.nested -= 1
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.nested += 1
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.nested -= 1
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        target = node.targets[0].target if len(node.targets) == 1 else None
-        for t in node.targets:
-            if isinstance(t.target, cst.Name):
-                self.targets.add(id(t.target))
-        if not isinstance(target, cst.Name) or self.nested:
-            return
-        chain = unwind(node.value)
-        if chain is not None and chain.query_call is not None and self.rule.ctx.kind(
-                chain.session) is ObjKind.SESSION and all(
-                    step in _VARIABLE_STEPS for step, _ in chain.steps):
-            self.candidates.add(target.value)
-            return
-        root = self._variable_chain(node.value)
-        if root is not None and root.value == target.value:
-            self.ok_reads.add(id(root))
-        else:
-            self.rejected.add(target.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name):
-            self.rejected.add(node.target.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.nested:
-            return
-        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _VARIABLE_TERMINALS:
-            root = self._variable_chain(node.func.value)
-        elif dotted(node.func) in _CONSUMERS | {"list"}:
-            for arg in node.args:
-                root = self._variable_chain(arg.value)
-                if root is not None:
-                    self.ok_reads.add(id(root))
-            return
-        else:
-            return
-        if root is not None:
-            self.ok_reads.add(id(root))
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        root = None if self.nested else self._variable_chain(node.value)
-        if root is not None:
-            self.ok_reads.add(id(root))
-
-    def visit_For(self, node: cst.For) -> None:
-        if isinstance(node.target, cst.Name):
-            self.rejected.add(node.target.value)
-        self._iterated(node.iter)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._iterated(node.iter)
-
-    def _iterated(self, expr: cst.BaseExpression) -> None:
-        root = None if self.nested else self._variable_chain(expr)
-        if root is not None:
-            self.ok_reads.add(id(root))
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.candidates and id(node) not in self.targets:
-            self.reads.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.targets.add(id(node.attr))  # `x.q` is not a read of `q`
-        if node.attr.value == "statement" and not self.nested:
-            root = self._variable_chain(node.value)
-            if root is not None:
-                self.ok_reads.add(id(root))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.targets.add(id(node.keyword))

@@ -1,0 +1,148 @@
+"""Which local variables holding a legacy query a function can convert to `select()`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .context import Context, dotted
+from .plan import ObjKind
+from .query_chain import CONSUMERS, RESULT_METHODS, STATEMENT_TERMINALS, unwind
+
+# What may follow a query variable for the tool to convert it (anything else: it escapes).
+_VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
+                             "limit", "offset", "slice", "join", "outerjoin", "options",
+                             "distinct", "select_from", "with_for_update", "execution_options",
+                             "params", "populate_existing", "autoflush", "with_parent",
+                             "enable_eagerloads", "with_labels", "apply_labels",
+                             "reset_joinpoint"})
+_VARIABLE_TERMINALS = frozenset({*RESULT_METHODS, "scalar", "count", "value", "values",
+                                 *STATEMENT_TERMINALS})
+
+
+class QueryVariableScan(cst.CSTVisitor):
+    """Finds the variables of one function that hold a legacy query and never escape.
+
+    A variable qualifies when every assignment is `q = session.query(...)...` or
+    `q = q.<step>(...)`, and every read is the start of a chain ending in a terminal
+    (`q.filter(...).all()`), a `for` over it, or `list(q)`. Returned, passed on, stored in an
+    attribute or read in a nested function, it escapes and stays as it is (with a TODO).
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.candidates: set[str] = set()
+        self.rejected: set[str] = set()
+        self.targets: set[int] = set()
+        self.ok_reads: set[int] = set()
+        self.reads: list[cst.Name] = []
+        self.nested = 0
+
+    @classmethod
+    def convertible(cls, function: cst.FunctionDef, ctx: Context) -> set[str]:
+        first = cls(ctx)
+        function.body.visit(first)  # pass 1: which names are assigned queries
+        if not first.candidates - first.rejected:
+            return set()
+        second = cls(ctx)
+        second.candidates = first.candidates - first.rejected
+        second.rejected = set(first.rejected)
+        function.body.visit(second)  # pass 2: is every read of them a convertible use?
+        escaped = {n.value for n in second.reads if id(n) not in second.ok_reads}
+        return second.candidates - second.rejected - escaped
+
+    def _variable_chain(self, expr: cst.BaseExpression) -> cst.Name | None:
+        """The variable a chain of allowed steps starts at, if any."""
+        steps = []
+        node = expr
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            steps.append(node.func.attr.value)
+            node = node.func.value
+        if isinstance(node, cst.Name) and node.value in self.candidates:
+            if all(step in _VARIABLE_STEPS for step in steps):
+                return node
+            self.rejected.add(node.value)
+        return None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.nested -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.nested += 1
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.nested -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        for t in node.targets:
+            if isinstance(t.target, cst.Name):
+                self.targets.add(id(t.target))
+        if not isinstance(target, cst.Name) or self.nested:
+            return
+        chain = unwind(node.value)
+        if chain is not None and chain.query_call is not None and self.ctx.kind(
+                chain.session) is ObjKind.SESSION and all(
+                    step in _VARIABLE_STEPS for step, _ in chain.steps):
+            self.candidates.add(target.value)
+            return
+        root = self._variable_chain(node.value)
+        if root is not None and root.value == target.value:
+            self.ok_reads.add(id(root))
+        else:
+            self.rejected.add(target.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self.rejected.add(node.target.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.nested:
+            return
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _VARIABLE_TERMINALS:
+            root = self._variable_chain(node.func.value)
+        elif dotted(node.func) in CONSUMERS | {"list"}:
+            for arg in node.args:
+                root = self._variable_chain(arg.value)
+                if root is not None:
+                    self.ok_reads.add(id(root))
+            return
+        else:
+            return
+        if root is not None:
+            self.ok_reads.add(id(root))
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        root = None if self.nested else self._variable_chain(node.value)
+        if root is not None:
+            self.ok_reads.add(id(root))
+
+    def visit_For(self, node: cst.For) -> None:
+        if isinstance(node.target, cst.Name):
+            self.rejected.add(node.target.value)
+        self._iterated(node.iter)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._iterated(node.iter)
+
+    def _iterated(self, expr: cst.BaseExpression) -> None:
+        root = None if self.nested else self._variable_chain(expr)
+        if root is not None:
+            self.ok_reads.add(id(root))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.candidates and id(node) not in self.targets:
+            self.reads.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.targets.add(id(node.attr))  # `x.q` is not a read of `q`
+        if node.attr.value == "statement" and not self.nested:
+            root = self._variable_chain(node.value)
+            if root is not None:
+                self.ok_reads.add(id(root))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.targets.add(id(node.keyword))
