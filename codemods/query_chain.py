@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from . import api_surface as api
-from .context import Context, dotted
+from .context import Context, callee, dotted
 
 
 class Unsupported(Exception):
@@ -368,3 +368,59 @@ class SelectBuilder:
 
         call.visit(_Find())
         return bool(found)
+
+
+def _peel(expr: cst.BaseExpression) -> tuple[list[tuple[str, cst.Call]], cst.BaseExpression]:
+    """`root.a(...).b(...)` → ([("b", …), ("a", …)], root): method calls, outermost first."""
+    steps: list[tuple[str, cst.Call]] = []
+    node = expr
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        steps.append((node.func.attr.value, node))
+        node = node.func.value
+    return steps, node
+
+
+def model_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | None:
+    """Flask-SQLAlchemy's `User.query.filter(...)`: a query on `db.session`."""
+    steps, node = _peel(expr)
+    if not (isinstance(node, cst.Attribute) and node.attr.value == "query"):
+        return None
+    model = dotted(node.value)
+    plan, ix = ctx.plan, ctx.ix
+    mapped = model and plan.mapped_class(ix, ctx.scope, model)
+    db = mapped and plan.flask_db(mapped)
+    if not db:
+        return None
+    module, _, name = db.rpartition(".")
+    local = next((n for n in ix.imports if plan.qualify(ix, n) == db), None) or (
+        name if module == ix.module else None)
+    if local is None:
+        local = ctx.import_name(module, name)
+    session = cst.Attribute(value=cst.Name(local), attr=cst.Name("session"))
+    query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
+                     args=[cst.Arg(node.value)])
+    return QueryChain(session, query, list(reversed(steps)))
+
+
+def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | None:
+    """`active_users(session).order_by(...).all()` where the helper returns a select()."""
+    steps, node = _peel(expr)
+    name = callee(node.func) if isinstance(node, cst.Call) else None
+    plan, ix = ctx.plan, ctx.ix
+    ref = name and plan.resolve_function(ix, ctx.scope, name)
+    shape = plan.query_helpers.get(ref) if ref else None
+    if shape is None:
+        return None
+    params = plan.modules[ref[0]].functions[ref[1]].params
+    position = params.index(shape.session_param)
+    session = next((a.value for a in node.args if a.keyword is not None
+                    and a.keyword.value == shape.session_param), None)
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    if session is None and position < len(positional):
+        session = positional[position].value
+    if session is None:
+        return None
+    elements = [Element(cst.Name("_"), entity, flag, None)
+                for entity, flag in zip(shape.entities, shape.is_entity, strict=True)]
+    start = QueryVariable(node, session, elements, shape.may_repeat_entities, shape.joined)
+    return QueryChain(session, None, list(reversed(steps)), start)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from ..api_surface import SELECT_FUNCTIONS
-from ..context import callee, dotted, parenthesize
+from ..context import dotted, parenthesize
 from ..plan import ObjKind
 from ..query_chain import (
     CONSUMERS,
     RESULT_METHODS,
     STATEMENT_TERMINALS,
-    Element,
     QueryChain,
     QueryVariable,
     RowShape,
@@ -20,6 +19,8 @@ from ..query_chain import (
     Unsupported,
     _comma_args,
     _method,
+    helper_query_chain,
+    model_query_chain,
     unwind,
 )
 from ..query_variables import QueryVariableScan
@@ -317,41 +318,14 @@ class QueryToSelect(Rule):
 
     # -- helpers --------------------------------------------------------------------------------
     def _chain(self, expr: cst.BaseExpression) -> QueryChain | None:
-        chain = unwind(expr, self._converted) or self._model_query(expr) or self._helper_query(
-            expr)
+        chain = unwind(expr, self._converted) or model_query_chain(expr, self.ctx) or (
+            helper_query_chain(expr, self.ctx))
         if chain is None or self.ctx.kind(chain.session) not in (ObjKind.SESSION,
                                                                  ObjKind.FLASK_SESSION):
             return None
         if any(name in TERMINALS or name in _FLASK_TERMINALS for name, _ in chain.steps):
             return None
         return chain
-
-    def _helper_query(self, expr: cst.BaseExpression) -> QueryChain | None:
-        """`active_users(session).order_by(...).all()` where the helper returns a select()."""
-        steps: list[tuple[str, cst.Call]] = []
-        node = expr
-        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            steps.append((node.func.attr.value, node))
-            node = node.func.value
-        name = callee(node.func) if isinstance(node, cst.Call) else None
-        plan, ix = self.ctx.plan, self.ctx.ix
-        ref = name and plan.resolve_function(ix, self.ctx.scope, name)
-        shape = plan.query_helpers.get(ref) if ref else None
-        if shape is None:
-            return None
-        params = plan.modules[ref[0]].functions[ref[1]].params
-        position = params.index(shape.session_param)
-        session = next((a.value for a in node.args if a.keyword is not None
-                        and a.keyword.value == shape.session_param), None)
-        positional = [a for a in node.args if a.keyword is None and not a.star]
-        if session is None and position < len(positional):
-            session = positional[position].value
-        if session is None:
-            return None
-        elements = [Element(cst.Name("_"), entity, flag, None)
-                    for entity, flag in zip(shape.entities, shape.is_entity, strict=True)]
-        start = QueryVariable(node, session, elements, shape.may_repeat_entities, shape.joined)
-        return QueryChain(session, None, list(reversed(steps)), start)
 
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
         """A query helper (see Plan.query_helpers) returns the select() itself."""
@@ -367,31 +341,6 @@ class QueryToSelect(Rule):
             return updated
         self.ctx.change(self.code, "returns a select() now; its callers run it", original)
         return updated.with_changes(value=self._finish(statement))
-
-    def _model_query(self, expr: cst.BaseExpression) -> QueryChain | None:
-        """Flask-SQLAlchemy's `User.query.filter(...)`: a query on `db.session`."""
-        steps: list[tuple[str, cst.Call]] = []
-        node = expr
-        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            steps.append((node.func.attr.value, node))
-            node = node.func.value
-        if not (isinstance(node, cst.Attribute) and node.attr.value == "query"):
-            return None
-        model = dotted(node.value)
-        plan, ix = self.ctx.plan, self.ctx.ix
-        mapped = model and plan.mapped_class(ix, self.ctx.scope, model)
-        db = mapped and plan.flask_db(mapped)
-        if not db:
-            return None
-        module, _, name = db.rpartition(".")
-        local = next((n for n in ix.imports if plan.qualify(ix, n) == db), None) or (
-            name if module == ix.module else None)
-        if local is None:
-            local = self.ctx.import_name(module, name)
-        session = cst.Attribute(value=cst.Name(local), attr=cst.Name("session"))
-        query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
-                         args=[cst.Arg(node.value)])
-        return QueryChain(session, query, list(reversed(steps)))
 
     def _builder(self) -> SelectBuilder:
         return SelectBuilder(self.ctx)
