@@ -59,10 +59,19 @@ class LoaderOptions(Rule):
         # (scope, variable, relationship) of lazy="dynamic" reads → the session to run them on
         self.dynamic_reads: dict[tuple[str, str, str], cst.BaseExpression] = {}
         self.inner_calls: set[int] = set()  # calls whose result another call is made on
+        self.loading_scopes: set[str] | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        for site in _LoadSites.find(node, self):
-            self._plan(site)
+        if self.ctx.scope in self._loading_scopes():
+            for site in _LoadSites.find(node, self):
+                self._plan(site)
+
+    def _loading_scopes(self) -> set[str]:
+        """Functions that call `.query(...)` or `.get(...)` (cheap, from the index)."""
+        if self.loading_scopes is None:
+            self.loading_scopes = {site.scope for site in self.ctx.ix.calls
+                                   if site.callee.endswith((".query", ".get"))}
+        return self.loading_scopes
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):

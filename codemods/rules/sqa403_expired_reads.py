@@ -32,7 +32,15 @@ class ExpiredReads(Rule):
     code = "SQA403"
     summary = "reads after rollback()/expire() → TODO: await session.refresh(obj) first"
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        # functions calling rollback()/expire() (cheap, from the index)
+        self.expiring_scopes = {site.scope for site in ctx.ix.calls
+                                if site.callee.rpartition(".")[2] in _EXPIRING}
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.ctx.scope not in self.expiring_scopes:
+            return
         statements = _Statements.collect(node)
         assigned: list[set[str]] = []
         names: set[str] = set()
