@@ -111,7 +111,7 @@ def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) 
     table.add_row("files unchanged", str(data["unchanged"]))
     table.add_row("files failed", Text(str(data["failed"]),
                                        style="red" if summary.failed else ""))
-    for code, count in summary.by_rule.items():
+    for code, count in sorted(summary.by_rule.items()):
         table.add_row(f"  changes {code}", str(count))
     table.add_row("TODOs added", Text(str(summary.todos), style="yellow" if summary.todos else ""))
     table.add_row("TODO markers in files", str(summary.markers))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..context import dotted
 from .base import Rule
 
 # Methods Python or a framework calls implicitly: nobody can eager-load at a call site.
@@ -40,13 +41,32 @@ class ImplicitRelationshipReads(Rule):
             for a in d.decorator.args) for d in node.decorators)
         if not routed:
             return
+        if node.returns is not None:  # the route says what it returns: objects or plain data
+            if not self._names_mapped_class(node.returns.annotation):
+                return
         returns = _Returns()
         node.body.visit(returns)
-        if any(not isinstance(value, _PLAIN) for value in returns.values):
+        if any(not isinstance(value, _PLAIN) and not self._plain_call(value)
+               for value in returns.values):
             self.ctx.todo(self.code, f"{node.name.value}() returns objects that response_model "
                                      "serializes after the route returns: eager-load every "
                                      "relationship the schema includes (or build plain data "
                                      "here)", node, at=node)
+
+    def _names_mapped_class(self, annotation: cst.BaseExpression) -> bool:
+        names = _Names()
+        annotation.visit(names)
+        return any(self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, n) for n in names.found)
+
+    def _plain_call(self, value: cst.BaseExpression) -> bool:
+        """A call of a project function annotated to return plain data (no mapped class)."""
+        name = dotted(value.func) if isinstance(value, cst.Call) else None
+        ref = name and self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
+        if not ref:
+            return False
+        ix = self.ctx.plan.modules[ref[0]]
+        returns = ix.functions[ref[1]].returns
+        return bool(returns) and not any(self.ctx.plan.mapped_class(ix, "", r) for r in returns)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._serialized_response(node)
@@ -92,3 +112,16 @@ class _Returns(cst.CSTVisitor):
 
 
 _PLAIN = (cst.Dict, cst.DictComp, cst.BaseString, cst.BaseNumber)
+
+
+class _Names(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.add(node.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if isinstance(value, str) and value.isidentifier():
+            self.found.add(value)  # "User" in a string annotation
