@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -91,8 +93,8 @@ def migrate(
         "--jobs", "-j", min=1, help="Worker processes (default: the CPU count; small runs use "
                                     "one).")] = None,
     no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Do not read or write the index cache (.sqla-asyncify-cache/ in "
-                           "the project root).")] = False,
+        "--no-cache", help="Do not read or write the index cache (in "
+                           "~/.cache/sqla-asyncify, or $XDG_CACHE_HOME).")] = False,
     project_root: Annotated[Path | None, typer.Option(
         "--project-root", help="The whole project, indexed for an incremental run (default: "
                                "the nearest folder above PATHS with pyproject.toml or .git).")
@@ -152,8 +154,13 @@ def migrate(
 
 
 def _cache_dir(paths: list[Path], project_root: Path | None) -> str | None:
+    """Outside the project (a dry run writes nothing there): the user's cache folder."""
     root = project_root or find_project_root([p for p in paths if p.exists()])
-    return str(root / ".sqla-asyncify-cache") if root else None
+    if root is None:
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+    return str(base / "sqla-asyncify" / key)
 
 
 def _sources(paths: list[Path], excludes: list[str], project_root: Path | None
