@@ -240,9 +240,8 @@ class QueryToSelect(Rule):
     def _statement_terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                             method: str) -> cst.BaseExpression:
         """`q.subquery()`, `q.exists()`, `q.label(...)`: the select() itself, not run."""
-        try:
-            statement = self._builder().build(chain, chain.steps)
-        except Unsupported:
+        statement = self._select_for(chain)
+        if statement is None:
             return updated  # reported as a query used as a value
         self.ctx.change(self.code, f"query.{method}() → select().{STATEMENT_TERMINALS[method]}()",
                         original)
@@ -255,11 +254,8 @@ class QueryToSelect(Rule):
         if not isinstance(updated, cst.Attribute) or updated.attr.value != "statement":
             return updated
         chain = self._chain(updated.value)
-        if chain is None:
-            return updated
-        try:
-            statement = self._builder().build(chain, chain.steps)
-        except Unsupported:
+        statement = self._select_for(chain) if chain else None
+        if statement is None:
             return updated
         self.ctx.change(self.code, "query.statement → the select() itself", original)
         return self._finish(statement)
@@ -333,17 +329,21 @@ class QueryToSelect(Rule):
                 self.ctx.plan.query_helpers):
             return updated
         chain = self._chain(updated.value)
-        if chain is None:
-            return updated
-        try:
-            statement = self._builder().build(chain, chain.steps)
-        except Unsupported:
+        statement = self._select_for(chain) if chain else None
+        if statement is None:
             return updated
         self.ctx.change(self.code, "returns a select() now; its callers run it", original)
         return updated.with_changes(value=self._finish(statement))
 
     def _builder(self) -> SelectBuilder:
         return SelectBuilder(self.ctx)
+
+    def _select_for(self, chain: QueryChain) -> Statement | None:
+        """The select() for a chain that is not run here, or None if it has no faithful form."""
+        try:
+            return self._builder().build(chain, chain.steps)
+        except Unsupported:
+            return None
 
     def _finish(self, statement: Statement) -> cst.BaseExpression:
         """The statement, now that the rewrite is kept: add the imports it needs."""
