@@ -616,12 +616,18 @@ class Plan:
             return found
         return None
 
+    def class_with_method_in(self, ix: ModuleIndex, scope: str, dotted: str,
+                             functions: set[FunctionRef]) -> bool:
+        """The class `dotted` names (in this scope) has a method among `functions`."""
+        cls = self.resolve_class(ix, scope, dotted)
+        if cls is None:
+            return False
+        module, prefix = cls[0].module, f"{cls[1]}."
+        return any((module, q) in functions for q in cls[0].functions if q.startswith(prefix))
+
     def legacy_class(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
         """A class (named in this scope) with methods an incremental run leaves sync."""
-        cls = self.resolve_class(ix, scope, dotted)
-        prefix = f"{cls[1]}." if cls else ""
-        return cls is not None and any(m == cls[0].module and q.startswith(prefix)
-                                       for m, q in self.legacy)
+        return self.class_with_method_in(ix, scope, dotted, self.legacy)
 
     def instance_session(self, ix: ModuleIndex, scope: str, name: str) -> str | None:
         """For `name = LegacyRepo(session)`: the session the instance was built with."""

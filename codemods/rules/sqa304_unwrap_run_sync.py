@@ -60,9 +60,8 @@ class UnwrapRunSync(Rule):
                 m.matches(a.value, _SYNC_SESSION) for a in updated.args):
             return updated
         name = callee(original.func)
-        cls = name and self.ctx.plan.resolve_class(self.ctx.ix, self.ctx.scope, name)
-        if not cls or not any(module == cls[0].module and q.startswith(f"{cls[1]}.")
-                              for module, q in self.ctx.async_functions):
+        if not name or not self.ctx.plan.class_with_method_in(
+                self.ctx.ix, self.ctx.scope, name, self.ctx.async_functions):
             return updated
         self.ctx.change(self.code, f"{name}() gets the AsyncSession again: its methods are async",
                         original)
