@@ -61,7 +61,7 @@ class FunctionInfo:
     is_generator: bool
     owner_class: str | None
     returns: tuple[str, ...] = ()  # dotted names in the return annotation
-    produces: tuple[str, ...] = ()  # names it returns or yields (what a fixture provides)
+    produces: tuple[str, ...] = ()  # names it returns or yields, `f()` for a call's result
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
 
@@ -104,6 +104,9 @@ class ModuleIndex:
     attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # scope -> variable -> (root variable, chain) it aliases (`for line in order.lines`)
     aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # scope -> names bound from a `session.query(...)` chain or `session.get(E, pk)` (objects
+    # loaded there); "return" when the function returns such a chain directly
+    loads: dict[str, set[str]] = field(default_factory=dict)
     # `self.x = ...` in methods: class qualname -> (method scope, binding of x)
     attribute_bindings: dict[str, list[tuple[str, Binding]]] = field(default_factory=dict)
     has_bulk_listeners: bool = False
@@ -130,6 +133,26 @@ def dotted_name(node: ast.AST) -> str | None:
         parts.append(node.id)
         return ".".join(reversed(parts))
     return None
+
+
+def _produced(value: ast.expr) -> str | None:
+    """What a `return`/`yield` hands out: a dotted name, or `f()` for a call's result."""
+    if isinstance(value, ast.Call):
+        callee = callee_name(value.func)
+        return f"{callee}()" if callee else None
+    return dotted_name(value)
+
+
+def _runs_query(value: ast.expr) -> bool:
+    """`session.query(E)...` (any chain on it) or `session.get(E, pk)`."""
+    node = value
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                (node.func.attr == "query" and node.args)
+                or (node.func.attr == "get" and len(node.args) >= 2)):
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
 
 
 def callee_name(func: ast.AST) -> str | None:
@@ -226,7 +249,7 @@ class _Indexer(ast.NodeVisitor):
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         own = list(_own_nodes(node))
         is_generator = any(isinstance(sub, (ast.Yield, ast.YieldFrom)) for sub in own)
-        produces = tuple(filter(None, (dotted_name(sub.value) for sub in own if isinstance(
+        produces = tuple(filter(None, (_produced(sub.value) for sub in own if isinstance(
             sub, (ast.Yield, ast.Return)) and sub.value is not None)))
         returns = [sub.value for sub in own if isinstance(sub, ast.Return)]
         params_set = {a.arg for a in params}
@@ -329,6 +352,8 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(value, ast.Call) and (name := callee_name(value.func)):
             aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result
             return
+        if isinstance(value, ast.Subscript) and not isinstance(value.slice, ast.Slice):
+            value = value.value  # `first = books[0]`: an element, like a loop variable
         dotted = dotted_name(value)
         if dotted is None:
             aliases.pop(target.id, None)
@@ -338,14 +363,29 @@ class _Indexer(ast.NodeVisitor):
         if root != target.id:
             aliases[target.id] = (root, ".".join(filter(None, (prefix, chain))))
 
+    def _load(self, target: ast.expr | str, value: ast.expr) -> None:
+        """Note `target` as loaded from the database when `value` runs a query."""
+        if self.scopes and _runs_query(value):
+            name = target if isinstance(target, str) else (
+                target.id if isinstance(target, ast.Name) else None)
+            if name:
+                self.index.loads.setdefault(self.scope, set()).add(name)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            self._load("return", node.value)
+        self.generic_visit(node)
+
     def visit_For(self, node: ast.For) -> None:
         self._alias(node.target, node.iter)
+        self._load(node.target, node.iter)
         self.generic_visit(node)
 
     visit_AsyncFor = visit_For
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
         self._alias(node.target, node.iter)
+        self._load(node.target, node.iter)
         self.generic_visit(node)
 
     def _note_usages(self, nodes: list[ast.AST]) -> None:
@@ -377,17 +417,18 @@ class _Indexer(ast.NodeVisitor):
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
-    def _read_chain(self, node: ast.Attribute) -> None:
+    def _read_chain(self, node: ast.expr, suffix: str = "") -> None:
         dotted = dotted_name(node)
         if dotted is None or not self.scopes:
             return
-        head, _, chain = dotted.partition(".")
+        head, _, chain = f"{dotted}.{suffix}".rstrip(".").partition(".")
         root, prefix = self._alias_root(head)
         self.index.attribute_reads.setdefault(self.scope, {}).setdefault(root, set()).add(
             ".".join(filter(None, (prefix, chain))))
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
         self._alias(target, value)
+        self._load(target, value)
         call_args: tuple[str | None, ...] = ()
         if isinstance(value, ast.Call) and (callee := dotted_name(value.func)):
             origin, targets = CALL, (callee,)
@@ -457,6 +498,12 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(node.value, ast.Name) and node.value.id == "self":
             self.index.names_read.setdefault(self.scope, set()).add(f"self.{node.attr}")
         self._read_chain(node)
+        self.generic_visit(node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        """`f"{order}"` converts the object to a string: its `__str__`/`__repr__` runs."""
+        self._read_chain(node.value, "__repr__" if node.conversion in (ord("r"), ord("a"))
+                         else "__str__")
         self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:

@@ -46,6 +46,13 @@ FunctionRef = tuple[str, str]  # (module, qualname)
 # Builtins read no relationship of their arguments (printing reads what __repr__ reads, which
 # SQA401 reports on the model); container methods only store objects.
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+# Calls that convert their arguments to text, and the method that conversion runs.
+_CONVERTING_BUILTINS = {"print": "__str__", "str": "__str__", "format": "__str__",
+                        "repr": "__repr__"}
+_LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception",
+                              "critical", "log"})
+# Decorators that make reading an attribute run the method's body.
+_PROPERTIES = frozenset({"property", "cached_property", "hybrid_property"})
 _STORING = frozenset({"append", "extend", "add", "insert", "appendleft", "put", "setdefault",
                       "update", "remove", "discard"})
 
@@ -323,6 +330,51 @@ class Plan:
             current = target
         return hops
 
+    def implicit_reads(self, class_qualname: str, chains: Iterable[str], depth: int = 0
+                       ) -> set[str]:
+        """`chains` plus what they run implicitly: `order.total` where `total` is a property
+        reading `self.lines.quantity` adds "lines.quantity"; `print(order)` (chain
+        "__str__") adds what `__str__`, else `__repr__`, reads on self. Followed along
+        relationship hops, so "customer.__repr__" expands on the customer's class."""
+        expanded = set(chains)
+        for chain in chains:
+            hops = self.relationship_paths(class_qualname, chain)
+            parts = chain.split(".")
+            if len(parts) <= len(hops) or depth > 3:
+                continue
+            owner = self.relationship_target(*hops[-1]) if hops else class_qualname
+            member = parts[len(hops)]
+            reads = self._member_reads(owner, member) if owner else None
+            if reads:
+                prefix = ".".join(parts[:len(hops)])
+                inner = self.implicit_reads(owner, reads, depth + 1)
+                expanded |= {".".join(filter(None, (prefix, c))) for c in inner}
+        return expanded
+
+    def _member_reads(self, class_qualname: str, member: str) -> set[str] | None:
+        """Chains on `self` that reading `member` of an instance runs: a property's body,
+        or `__str__`/`__repr__` for string conversion; None for plain attributes. Methods
+        inherited from project base classes count."""
+        names = ("__str__", "__repr__") if member == "__str__" else (member,)
+        pending, seen = [class_qualname], set()
+        while pending:
+            qualified = pending.pop(0)
+            found = self.lookup(qualified)
+            if found is None or qualified in seen or found[1] not in found[0].classes:
+                continue
+            seen.add(qualified)
+            ix, cls = found
+            for name in names:
+                function = ix.functions.get(f"{cls}.{name}")
+                if function is None:
+                    continue
+                if not name.startswith("__") and not any(
+                        d.rpartition(".")[2] in _PROPERTIES for d in function.decorators):
+                    return None  # a method or plain attribute: reading it runs nothing
+                return ix.attribute_reads.get(function.qualname, {}).get("self", set())
+            pending += [self.qualify(ix, base) for base in ix.classes[cls].bases]
+        return None
+
     def reads_on(self, ix: ModuleIndex, scope: str, variable: str, depth: int = 0
                  ) -> tuple[set[str], list[tuple[str, str]]]:
         """Attribute chains read on `variable` in `scope`, including in the project functions
@@ -332,7 +384,7 @@ class Plan:
         opaque: list[tuple[str, str]] = []
         aliases = ix.aliases.get(scope, {})
         for site in self._calls_in(ix, scope):
-            for position, arg in enumerate(site.args):
+            for arg in (*site.args, *(value for _, value in site.kwargs)):
                 if arg is None:
                     continue
                 head, _, chain = arg.partition(".")
@@ -342,37 +394,60 @@ class Plan:
                 prefix = ".".join(filter(None, (prefix, chain)))
                 target = self.resolve_function(ix, site.scope, site.callee)
                 if target is None:
-                    if not self._reads_nothing(ix, site.scope, site.callee):
+                    conversion = self._string_conversion(ix, site.callee)
+                    if conversion:
+                        chains.add(".".join(filter(None, (prefix, conversion))))
+                    elif not self._reads_nothing(ix, site.scope, site.callee):
                         opaque.append((site.callee, prefix))
                     continue
-                target_ix = self.modules[target[0]]
-                info = target_ix.functions[target[1]]
-                bound = info.owner_class is not None and info.params[:1] in (("self",),
-                                                                             ("cls",))
-                index = position + (1 if bound and "." in site.callee else 0)
-                if depth >= 3 or index >= len(info.params):
+                if depth >= 3:
                     continue
-                inner, inner_opaque = self.reads_on(target_ix, target[1], info.params[index],
-                                                    depth + 1)
-                chains |= {".".join(filter(None, (prefix, c))) for c in inner}
-                opaque += [(name, ".".join(filter(None, (prefix, c)))) for name, c in inner_opaque]
+                target_ix = self.modules[target[0]]
+                for param in self.parameters_given(site, target, arg):
+                    inner, inner_opaque = self.reads_on(target_ix, target[1], param, depth + 1)
+                    chains |= {".".join(filter(None, (prefix, c))) for c in inner}
+                    opaque += [(name, ".".join(filter(None, (prefix, c))))
+                               for name, c in inner_opaque]
         return chains, opaque
+
+    def parameters_given(self, site: CallSite, target: FunctionRef, arg: str) -> list[str]:
+        """The parameters of `target` that a call hands the dotted name `arg` to."""
+        info = self.modules[target[0]].functions[target[1]]
+        bound = info.owner_class is not None and info.params[:1] in (("self",), ("cls",))
+        shift = 1 if bound and ("." in site.callee or target[1].endswith(".__init__")) else 0
+        params = [info.params[i + shift] for i, passed in enumerate(site.args)
+                  if passed == arg and i + shift < len(info.params)]
+        return params + [k for k, passed in site.kwargs if passed == arg and k in info.params]
+
+    def _string_conversion(self, ix: ModuleIndex, callee: str) -> str | None:
+        """"__str__"/"__repr__" for calls that turn what they get into text: print(),
+        str(), repr(), format() and logging calls."""
+        head, _, method = callee.rpartition(".")
+        if not head:
+            return _CONVERTING_BUILTINS.get(callee) if callee not in ix.imports else None
+        qualified = self.qualify(ix, callee)
+        logs = qualified.startswith("logging.") or "log" in head.lower()
+        return "__str__" if logs and method in _LOGGING_METHODS else None
 
     def _reads_nothing(self, ix: ModuleIndex, scope: str, callee: str) -> bool:
         """Calls that read no relationship of what they get: builtins, container methods,
-        SQLAlchemy's own API (a session loads what it needs inside its awaited calls)."""
+        SQLAlchemy's own API (a session loads what it needs inside its awaited calls), and
+        model constructors (`Review(book=book)` sets attributes; a backref append to an
+        unloaded collection is queued without loading it)."""
         head = callee.split(".")[0]
         if (head in _BUILTINS and head not in ix.imports) or "()." in callee or (
-                callee.rpartition(".")[2] in _STORING):
+                callee.rpartition(".")[2] in _STORING) or self.mapped_class(ix, scope, callee):
             return True
         qualified = self.qualify(ix, callee)
         return qualified.startswith(("sqlalchemy.", "sqlmodel.")) or self.kind(
             ix, scope, head) in (ObjKind.SESSION, ObjKind.CONNECTION, ObjKind.ENGINE,
                                  ObjKind.FACTORY)
 
-    def reads_on_result(self, ref: FunctionRef) -> tuple[set[str], list[tuple[str, str]]]:
+    def reads_on_result(self, ref: FunctionRef, seen: frozenset[FunctionRef] = frozenset()
+                        ) -> tuple[set[str], list[tuple[str, str]]]:
         """Attribute chains callers read on what a function returns (`order = get(s, 1)`
-        then `order.customer`, or `for o in orders(s): o.lines`)."""
+        then `order.customer`, or `for o in orders(s): o.lines`), also through callers that
+        hand the result on (`def require(s, i): order = get(s, i); ...; return order`)."""
         chains: set[str] = set()
         opaque: list[tuple[str, str]] = []
         for caller_ix, site in self.callers(ref):
@@ -380,6 +455,14 @@ class Plan:
                      if b.origin == CALL and b.targets[0] == site.callee}
             for name in [*names, f"{site.callee}()"]:
                 found, unseen = self.reads_on(caller_ix, site.scope, name)
+                chains |= found
+                opaque += unseen
+            caller = caller_ix.functions.get(site.scope)
+            passer = (caller_ix.module, site.scope)
+            if caller is not None and passer not in seen and len(seen) < 3 and any(
+                    produced in names or produced == f"{site.callee}()"
+                    for produced in caller.produces):
+                found, unseen = self.reads_on_result(passer, seen | {ref})
                 chains |= found
                 opaque += unseen
         return chains, opaque

@@ -86,7 +86,7 @@ class LoaderOptions(Rule):
             root, prefix = ix.aliases.get(scope, {}).get(site.variable, (site.variable, ""))
             chains, opaque = plan.reads_on(ix, scope, root if not prefix else site.variable)
         paths: list[list[tuple[str, str]]] = []
-        for chain in sorted(chains):
+        for chain in sorted(plan.implicit_reads(site.entity, chains)):
             hops = plan.relationship_paths(site.entity, chain)
             if self._dynamic_read(site, hops) or self._dynamic(hops, site.node):
                 continue
