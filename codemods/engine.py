@@ -290,9 +290,11 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
                     job.source, job.ix, plan, config)[1] if s in job.ix.functions}
     plan.legacy = plan.colour(legacy_io, within={j.ix.module for j in context})
 
-    first = [job for job in selected if job.source.may_need_work]
-    rest = [job for job in [*selected, *context] if not job.source.may_need_work or
-            not job.rewrite]
+    first = [job for job in selected
+             if job.source.may_need_work or plan.model_parameter_scopes(job.ix)]
+    rewritten = {job.result.path for job in first}
+    rest = [job for job in [*selected, *context]
+            if job.result.path not in rewritten or not job.rewrite]
 
     def late(async_functions: set[FunctionRef]) -> list[_Job]:
         """Files not rewritten locally that call code which became async."""

@@ -144,15 +144,29 @@ def _produced(value: ast.expr) -> str | None:
 
 
 def _runs_query(value: ast.expr) -> bool:
-    """`session.query(E)...` (any chain on it) or `session.get(E, pk)`."""
+    """`session.query(E)...` (any chain on it), `session.get(E, pk)`, or (awaited)
+    `session.scalars(select(E)...)` and the other ways to run a `select()`."""
     node = value
-    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
-                (node.func.attr == "query" and node.args)
-                or (node.func.attr == "get" and len(node.args) >= 2)):
+                (node.func.attr == "query" and len(node.args) == 1)
+                or (node.func.attr == "get" and len(node.args) >= 2)
+                or (node.func.attr in _RUNS_SELECT and node.args
+                    and _is_select(node.args[0]))):
             return True
         node = node.func if isinstance(node, ast.Call) else node.value
     return False
+
+
+_RUNS_SELECT = frozenset({"scalars", "execute", "exec", "scalar", "stream", "stream_scalars"})
+
+
+def _is_select(node: ast.expr) -> bool:
+    """A `select(...)` statement, with any chain of methods on it."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in (
+        "select", "Select")
 
 
 def callee_name(func: ast.AST) -> str | None:
@@ -349,6 +363,8 @@ class _Indexer(ast.NodeVisitor):
         if not self.scopes or not isinstance(target, ast.Name):
             return
         aliases = self.index.aliases.setdefault(self.scope, {})
+        if isinstance(value, ast.Await):  # `for x in await session.scalars(...)`
+            value = value.value
         if isinstance(value, ast.Call) and (name := callee_name(value.func)):
             aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result
             return
@@ -427,6 +443,8 @@ class _Indexer(ast.NodeVisitor):
             ".".join(filter(None, (prefix, chain))))
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(value, ast.Await):  # already-async code: `x = await f()` holds f's result
+            value = value.value
         self._alias(target, value)
         self._load(target, value)
         call_args: tuple[str | None, ...] = ()

@@ -257,6 +257,20 @@ class Plan:
         same_name = [q for q in self.mapped_classes if q.rpartition(".")[2] == simple]
         return same_name[0] if len(same_name) == 1 else None
 
+    def loader(self, class_qualname: str, attr: str) -> str:
+        """The loader option for one hop: `selectinload` for collections, `joinedload` for
+        many-to-one (reference §6.3), `undefer` for a deferred column."""
+        relationship = self.mapped_classes[class_qualname].relationships.get(attr)
+        if relationship is None:
+            return "undefer"
+        return "joinedload" if relationship.uselist is False else "selectinload"
+
+    def loads_implicitly(self, class_qualname: str, attr: str) -> bool:
+        """Reading the relationship may emit a lazy load: not eager, dynamic or raising."""
+        info = self.mapped_classes.get(class_qualname)
+        relationship = info.relationships.get(attr) if info else None
+        return relationship is not None and relationship.lazy in (None, "select", "True")
+
     def joined_collections(self, class_qualname: str) -> bool:
         """True when the mapper eagerly joins a collection (rows repeat: `.unique()` required)."""
         info = self.mapped_classes.get(class_qualname)
@@ -467,6 +481,67 @@ class Plan:
                 opaque += unseen
         return chains, opaque
 
+    def untraced_sources(self, ref: FunctionRef, param: str, depth: int = 0) -> list[str]:
+        """Where a parameter's objects come from when the tool cannot trace them to a query
+        it adds loader options to (the SQA400 analysis): such callers as "module.function()"
+        (no line: TODO texts must not change when lines move), or "no caller" when nothing
+        in the project calls the function. [] means every caller hands over objects loaded
+        a few calls up."""
+        callers = self.callers(ref)
+        if not callers:
+            return ["no caller"]
+        untraced = []
+        for caller_ix, site in callers:
+            passed = [arg for arg in (*site.args, *(v for _, v in site.kwargs))
+                      if arg is not None and param in self.parameters_given(site, ref, arg)]
+            if not passed or not all(self._traced(caller_ix, site.scope, arg, depth)
+                                     for arg in passed):
+                name = f"{caller_ix.module}.{site.scope}" if caller_ix.module != ref[0] else (
+                    site.scope or "<module>")
+                if f"{name}()" not in untraced:
+                    untraced.append(f"{name}()")
+        return untraced
+
+    def _traced(self, ix: ModuleIndex, scope: str, arg: str, depth: int) -> bool:
+        """`arg` (a dotted name in `scope`) holds objects a query the tool sees loaded."""
+        head = arg.partition(".")[0]
+        root = ix.aliases.get(scope, {}).get(head, (head, ""))[0]
+        if head in ix.loads.get(scope, ()) or root in ix.loads.get(scope, ()):
+            return True
+        if root.endswith("()"):  # `for x in repo.orders(s)`
+            target = self.resolve_function(ix, scope, root[:-2])
+            return target is not None and self.returns_loaded(target, depth + 1)
+        function = ix.functions.get(scope)
+        if function is not None and root in function.params:
+            # the SQA400 analysis follows objects three calls into the functions they go to
+            return depth < 2 and not self.untraced_sources((ix.module, scope), root, depth + 1)
+        return self._bound_by_loading_call(ix, scope, root, depth + 1)
+
+    def _bound_by_loading_call(self, ix: ModuleIndex, scope: str, name: str, depth: int
+                               ) -> bool:
+        """`name = repo.get(i)`: bound by a call of a function returning loaded objects."""
+        return any(b.origin == CALL and (target := self.resolve_function(
+            ix, scope, b.targets[0])) is not None and self.returns_loaded(target, depth)
+            for b in ix.bindings.get(scope, []) if b.name == name)
+
+    def returns_loaded(self, ref: FunctionRef, depth: int = 0) -> bool:
+        """The function returns objects a query in it (or in what it calls) loaded."""
+        ix = self.modules[ref[0]]
+        loads = ix.loads.get(ref[1], set())
+        if "return" in loads:
+            return True
+        if depth > 3:
+            return False
+        for produced in ix.functions[ref[1]].produces:
+            if produced.endswith("()"):
+                target = self.resolve_function(ix, ref[1], produced[:-2])
+                if target is not None and self.returns_loaded(target, depth + 1):
+                    return True
+            elif produced in loads or self._bound_by_loading_call(ix, ref[1], produced,
+                                                                  depth + 1):
+                return True
+        return False
+
     def _calls_in(self, ix: ModuleIndex, scope: str) -> list[CallSite]:
         if self._calls_by_scope is None:
             self._calls_by_scope = {}
@@ -669,6 +744,8 @@ class Plan:
             if self._bindings(ix, scope, head):
                 return None
         for s in _scope_chain(scope):
+            if s in ix.classes and s != scope:
+                continue  # a class body is no enclosing scope for its methods' names
             candidate = f"{s}.{callee}" if s else callee
             if candidate in ix.functions:
                 return ix.module, candidate
@@ -756,6 +833,7 @@ class Plan:
             relevant |= ix.url_scopes
             mapped = {q for q in ix.classes if self._qualname(ix, q) in self.mapped_classes}
             relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
+            relevant |= self.model_parameter_scopes(ix)
             for scope, names in ix.names_read.items():
                 if any(self._sqlalchemy_related(ix, scope, n) for n in names):
                     relevant.add(scope)
@@ -770,6 +848,14 @@ class Plan:
             relevant -= {s for s in relevant if any(s == k or s.startswith(f"{k}.")
                                                     for k in kept)}
         return relevant
+
+    def model_parameter_scopes(self, ix: ModuleIndex) -> set[str]:
+        """Functions with a parameter typed as a mapped class (`def f(o: Order)`): reading
+        its relationships may load lazily even where no SQLAlchemy name is in sight."""
+        return {scope for scope, bindings in ix.bindings.items()
+                if scope in ix.functions and any(
+                    b.origin == PARAM and any(self.mapped_class(ix, scope, t) for t in b.targets)
+                    for b in bindings)}
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         head = name.split(".")[0]

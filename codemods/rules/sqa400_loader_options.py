@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import dotted
+from ..context import callee, dotted
 from ..plan import ObjKind
 from ..query_chain import unwind
 from ..results import Kind
@@ -25,6 +25,8 @@ class LoadSite:
     existing: set[tuple[str, ...]]  # attribute paths already loaded by options in the query
     node: cst.CSTNode
     session: cst.BaseExpression | None = None  # the session that loaded them
+    # the name the index files reads under: `x = s.query(E).first()` → "s.query().first()"
+    root: str | None = None
 
 
 class LoaderOptions(Rule):
@@ -59,6 +61,7 @@ class LoaderOptions(Rule):
         # (scope, variable, relationship) of lazy="dynamic" reads → the session to run them on
         self.dynamic_reads: dict[tuple[str, str, str], cst.BaseExpression] = {}
         self.inner_calls: set[int] = set()  # calls whose result another call is made on
+        self.select_statements: set[int] = set()  # 2.0-style `select(E)...` that load objects
         self.loading_scopes: set[str] | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -67,10 +70,11 @@ class LoaderOptions(Rule):
                 self._plan(site)
 
     def _loading_scopes(self) -> set[str]:
-        """Functions that call `.query(...)` or `.get(...)` (cheap, from the index)."""
+        """Functions that call `.query(...)`, `.get(...)` or run a select (cheap, from the
+        index)."""
         if self.loading_scopes is None:
-            self.loading_scopes = {site.scope for site in self.ctx.ix.calls
-                                   if site.callee.endswith((".query", ".get"))}
+            self.loading_scopes = {site.scope for site in self.ctx.ix.calls if site.callee.endswith(
+                (".query", ".get", *(f".{m}" for m in _RUNS_SELECT)))}
         return self.loading_scopes
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -83,8 +87,11 @@ class LoaderOptions(Rule):
         if site.variable is None:
             chains, opaque = plan.reads_on_result((ix.module, scope))
         else:  # `for x in session.query(...)`: reads are filed under what x iterates
-            root, prefix = ix.aliases.get(scope, {}).get(site.variable, (site.variable, ""))
-            chains, opaque = plan.reads_on(ix, scope, root if not prefix else site.variable)
+            chains, opaque = plan.reads_on(ix, scope, site.variable)
+            if site.root:
+                chains_of_root, opaque_of_root = plan.reads_on(ix, scope, site.root)
+                chains |= chains_of_root
+                opaque += opaque_of_root
         paths: list[list[tuple[str, str]]] = []
         for chain in sorted(plan.implicit_reads(site.entity, chains)):
             hops = plan.relationship_paths(site.entity, chain)
@@ -176,7 +183,7 @@ class LoaderOptions(Rule):
 
     def leave_For(self, original: cst.For, updated: cst.For) -> cst.For:
         session = self._dynamic_session(original.iter) if isinstance(
-            original.iter, cst.Attribute) else None
+            original.iter, cst.Attribute) and not self.ctx.in_run_sync_lambda else None
         if session is None:
             return updated
         listed = cst.Call(func=cst.Name("list"), args=[cst.Arg(updated.iter)])
@@ -197,12 +204,7 @@ class LoaderOptions(Rule):
     def _option(self, hops: list[tuple[str, str]]) -> cst.BaseExpression:
         expr: cst.BaseExpression | None = None
         for owner, attr in hops:
-            info = self.ctx.plan.mapped_classes[owner]
-            if attr not in info.relationships:
-                loader = "undefer"  # a deferred column ends the path
-            else:
-                loader = "joinedload" if info.relationships[attr].uselist is False else (
-                    "selectinload")
+            loader = self.ctx.plan.loader(owner, attr)
             target = cst.Attribute(value=cst.Name(self._class_name(owner)), attr=cst.Name(attr))
             if expr is None:
                 expr = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy.orm", loader)),
@@ -227,13 +229,16 @@ class LoaderOptions(Rule):
     # -- session.get(E, pk): the rewrite adds the options itself ----------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if self.dynamic_reads and isinstance(updated, cst.Call) and (
-                id(original) not in self.inner_calls):
+                id(original) not in self.inner_calls) and not self.ctx.in_run_sync_lambda:
             session = self._dynamic_session(original) or next(
                 (found for arg in original.args if isinstance(arg.value, cst.Attribute)
                  and (found := self._dynamic_session(arg.value)) is not None), None)
             if session is not None:
                 return self._run_sync(original, updated, session)
         options = self.ctx.loader_options.get(id(original))
+        if options and id(original) in self.select_statements:
+            return cst.Call(func=cst.Attribute(value=updated, attr=cst.Name("options")),
+                            args=_arguments(options))
         if not options or not isinstance(updated, cst.Call) or not isinstance(
                 updated.func, cst.Attribute) or updated.func.attr.value != "get":
             return updated
@@ -293,7 +298,18 @@ class _LoadSites(cst.CSTVisitor):
 
     def _load(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
               iterated: bool = False) -> None:
+        found = len(self.sites)
+        self._find(value, variable, node, iterated)
+        called = value.expression if isinstance(value, cst.Await) else value
+        name = callee(called.func) if isinstance(called, cst.Call) else None
+        for site in self.sites[found:]:
+            site.root = f"{name}()" if name else None
+
+    def _find(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
+              iterated: bool) -> None:
         ctx = self.rule.ctx
+        if self._select_load(value, variable, node, iterated):
+            return
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
             terminal = value.func.attr.value
             if terminal == "get" and ctx.kind(value.func.value) is ObjKind.SESSION and (
@@ -322,6 +338,55 @@ class _LoadSites(cst.CSTVisitor):
             self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session))
 
 
+    def _select_load(self, value: cst.BaseExpression, variable: str | None,
+                     node: cst.CSTNode, iterated: bool) -> bool:
+        """`session.scalars(select(E)...)` and the other ways 2.0-style code runs a select
+        of one entity (awaited or not, with result methods after it): objects of E."""
+        ctx = self.rule.ctx
+        expr, scalars, ended = value, False, iterated
+        while not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
+                expr.func.attr.value in _RUNS_SELECT) and expr.args and (
+                ctx.kind(expr.func.value) is ObjKind.SESSION)):
+            if isinstance(expr, cst.Await):
+                expr = expr.expression
+                continue
+            if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)) or (
+                    expr.func.attr.value not in _RESULT_STEPS):
+                return False
+            scalars |= expr.func.attr.value.startswith("scalar")
+            ended |= expr.func.attr.value in _OBJECT_TERMINALS | {"scalar_one",
+                                                                  "scalar_one_or_none"}
+            expr = expr.func.value
+        method = expr.func.attr.value
+        scalars |= method != "execute"
+        statement = expr.args[0].value
+        steps: list[cst.Call] = []
+        bottom = statement
+        while isinstance(bottom, cst.Call) and isinstance(bottom.func, cst.Attribute):
+            steps.append(bottom)
+            bottom = bottom.func.value
+        if not (scalars and (ended or method == "scalar") and isinstance(bottom, cst.Call)
+                and len(bottom.args) == 1 and (ctx.qualify(bottom.func) or "").endswith(
+                    ".select")):
+            return False
+        entity = dotted(bottom.args[0].value)
+        mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
+        if not mapped:
+            return False
+        existing = {path for call in steps if call.func.attr.value == "options"
+                    for arg in call.args for path in _option_paths(arg.value)}
+        self.rule.select_statements.add(id(statement))
+        self.sites.append(LoadSite(id(statement), variable, mapped, existing, node,
+                                   expr.func.value))
+        return True
+
+
+# How 2.0-style code runs a select, and the result methods it chains after that.
+_RUNS_SELECT = frozenset({"scalars", "execute", "exec", "scalar"})
+_RESULT_STEPS = frozenset({"scalars", "unique", "first", "one", "one_or_none", "all",
+                           "scalar_one", "scalar_one_or_none"})
+
+
 def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
     """`selectinload(A.b).joinedload(B.c)` → [("b",), ("b", "c")]."""
     attrs: list[str] = []
@@ -335,3 +400,7 @@ def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
     attrs.reverse()
     return [tuple(attrs[:i]) for i in range(1, len(attrs) + 1)]
 
+
+def _arguments(values: list[cst.BaseExpression]) -> list[cst.Arg]:
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return [cst.Arg(v, comma=space) for v in values[:-1]] + [cst.Arg(values[-1])]
