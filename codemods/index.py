@@ -107,6 +107,8 @@ class ModuleIndex:
     # scope -> names bound from a `session.query(...)` chain or `session.get(E, pk)` (objects
     # loaded there); "return" when the function returns such a chain directly
     loads: dict[str, set[str]] = field(default_factory=dict)
+    # scope -> relationship paths its `.options(...)` calls load ("lines", "lines.book")
+    loaded_paths: dict[str, set[str]] = field(default_factory=dict)
     # `self.x = ...` in methods: class qualname -> (method scope, binding of x)
     attribute_bindings: dict[str, list[tuple[str, Binding]]] = field(default_factory=dict)
     has_bulk_listeners: bool = False
@@ -167,6 +169,27 @@ def _is_select(node: ast.expr) -> bool:
         node = node.func.value
     return isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in (
         "select", "Select")
+
+
+def _run_sync_target(call: ast.Call) -> str | None:
+    """What `session.run_sync(f, ...)` or `session.run_sync(lambda s: f(...))` calls."""
+    handed = call.args[0] if call.args else None
+    if isinstance(handed, ast.Lambda) and isinstance(handed.body, ast.Call):
+        return callee_name(handed.body.func)
+    return dotted_name(handed) if handed is not None else None
+
+
+def _option_paths(option: ast.expr) -> list[str]:
+    """`selectinload(A.lines).joinedload(L.book)` → ["lines", "lines.book"]."""
+    attrs: list[str] = []
+    node: ast.expr | None = option
+    while isinstance(node, ast.Call):
+        if node.args and isinstance(node.args[0], ast.Attribute):
+            attrs.append(node.args[0].attr)
+        func = node.func
+        node = func.value if isinstance(func, ast.Attribute) else None
+    attrs.reverse()
+    return [".".join(attrs[:i]) for i in range(1, len(attrs) + 1)]
 
 
 def callee_name(func: ast.AST) -> str | None:
@@ -366,6 +389,8 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(value, ast.Await):  # `for x in await session.scalars(...)`
             value = value.value
         if isinstance(value, ast.Call) and (name := callee_name(value.func)):
+            if name.endswith(".run_sync"):  # the result of the function it runs
+                name = _run_sync_target(value) or name
             aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result
             return
         if isinstance(value, ast.Subscript) and not isinstance(value.slice, ast.Slice):
@@ -448,7 +473,7 @@ class _Indexer(ast.NodeVisitor):
         self._alias(target, value)
         self._load(target, value)
         call_args: tuple[str | None, ...] = ()
-        if isinstance(value, ast.Call) and (callee := dotted_name(value.func)):
+        if isinstance(value, ast.Call) and (callee := callee_name(value.func)):
             origin, targets = CALL, (callee,)
             call_args = tuple(dotted_name(a) for a in [*value.args,
                                                        *(k.value for k in value.keywords)])
@@ -479,6 +504,9 @@ class _Indexer(ast.NodeVisitor):
     visit_AsyncWith = _with
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "options" and self.scopes:
+            self.index.loaded_paths.setdefault(self.scope, set()).update(
+                path for arg in node.args for path in _option_paths(arg))
         callee = callee_name(node.func)
         if callee:
             receiver, _, method = callee.rpartition(".")

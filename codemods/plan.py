@@ -123,6 +123,7 @@ class Plan:
     modules: dict[str, ModuleIndex]
     _kinds: dict[tuple[str, str, str], ObjKind | None] = field(default_factory=dict)
     _callers: dict[FunctionRef, list[tuple[ModuleIndex, CallSite]]] | None = None
+    _run_sync_callers: dict[FunctionRef, list[tuple[ModuleIndex, CallSite]]] | None = None
     _mapped: dict[str, ClassInfo] | None = None
     # Functions outside an incremental run's selection that do sync session I/O (or call such
     # functions): migrated code calls them through `session.run_sync`.
@@ -397,7 +398,7 @@ class Plan:
         chains = set(ix.attribute_reads.get(scope, {}).get(variable, ()))
         opaque: list[tuple[str, str]] = []
         aliases = ix.aliases.get(scope, {})
-        for site in self._calls_in(ix, scope):
+        for site in map(self._through_run_sync, self.calls_in(ix, scope)):
             for arg in (*site.args, *(value for _, value in site.kwargs)):
                 if arg is None:
                     continue
@@ -423,6 +424,15 @@ class Plan:
                     opaque += [(name, ".".join(filter(None, (prefix, c))))
                                for name, c in inner_opaque]
         return chains, opaque
+
+    @staticmethod
+    def _through_run_sync(site: CallSite) -> CallSite:
+        """`session.run_sync(f, a, b)` as the call `f(a, b)` it makes (with the sync
+        session first, like the `self` of a bound method: `parameters_given` skips it)."""
+        if not site.callee.endswith(".run_sync") or not site.args or site.args[0] is None:
+            return site
+        return CallSite(site.scope, site.args[0], ("<sync session>", *site.args[1:]),
+                        site.kwargs, site.line)
 
     def parameters_given(self, site: CallSite, target: FunctionRef, arg: str) -> list[str]:
         """The parameters of `target` that a call hands the dotted name `arg` to."""
@@ -450,7 +460,8 @@ class Plan:
         unloaded collection is queued without loading it)."""
         head = callee.split(".")[0]
         if (head in _BUILTINS and head not in ix.imports) or "()." in callee or (
-                callee.rpartition(".")[2] in _STORING) or self.mapped_class(ix, scope, callee):
+                callee.rpartition(".")[2] in _STORING) or self.mapped_class(ix, scope, callee) or (
+                callee.endswith(".run_sync")):  # its lambda's calls are call sites of their own
             return True
         qualified = self.qualify(ix, callee)
         return qualified.startswith(("sqlalchemy.", "sqlmodel.")) or self.kind(
@@ -464,10 +475,14 @@ class Plan:
         hand the result on (`def require(s, i): order = get(s, i); ...; return order`)."""
         chains: set[str] = set()
         opaque: list[tuple[str, str]] = []
-        for caller_ix, site in self.callers(ref):
+        for caller_ix, site in [*self.callers(ref), *self.run_sync_callers(ref)]:
+            # `x = f(...)`; where an earlier run left f synchronous, `x = session.run_sync(f,
+            # ...)` (that call is the site) or `session.run_sync(lambda s: f(...))`
+            # (the index files results of run_sync calls under the function they run)
+            handed = site.args[0] if site.callee.endswith(".run_sync") else site.callee
             names = {b.name for b in caller_ix.bindings.get(site.scope, [])
-                     if b.origin == CALL and b.targets[0] == site.callee}
-            for name in [*names, f"{site.callee}()"]:
+                     if b.origin == CALL and b.targets[0] == handed}
+            for name in [*names, f"{handed}()"]:
                 found, unseen = self.reads_on(caller_ix, site.scope, name)
                 chains |= found
                 opaque += unseen
@@ -525,7 +540,10 @@ class Plan:
             for b in ix.bindings.get(scope, []) if b.name == name)
 
     def returns_loaded(self, ref: FunctionRef, depth: int = 0) -> bool:
-        """The function returns objects a query in it (or in what it calls) loaded."""
+        """The function returns objects a query in it (or in what it calls) loaded, and
+        this run migrates it (a legacy function's queries get no loader options)."""
+        if ref in self.legacy:
+            return False
         ix = self.modules[ref[0]]
         loads = ix.loads.get(ref[1], set())
         if "return" in loads:
@@ -542,7 +560,22 @@ class Plan:
                 return True
         return False
 
-    def _calls_in(self, ix: ModuleIndex, scope: str) -> list[CallSite]:
+    def paths_loaded_by(self, ref: FunctionRef, depth: int = 0) -> set[str]:
+        """Relationship paths the loader options in a function (and in the functions whose
+        results it returns) load: what callers may read on its result without I/O."""
+        ix = self.modules[ref[0]]
+        paths = set(ix.loaded_paths.get(ref[1], ()))
+        for produced in ix.functions[ref[1]].produces if depth < 3 else ():
+            callees = [produced[:-2]] if produced.endswith("()") else [
+                b.targets[0] for b in ix.bindings.get(ref[1], [])
+                if b.name == produced and b.origin == CALL]
+            for name in callees:
+                target = self.resolve_function(ix, ref[1], name)
+                if target is not None and target != ref:
+                    paths |= self.paths_loaded_by(target, depth + 1)
+        return paths
+
+    def calls_in(self, ix: ModuleIndex, scope: str) -> list[CallSite]:
         if self._calls_by_scope is None:
             self._calls_by_scope = {}
             for module in self.modules.values():
@@ -809,6 +842,17 @@ class Plan:
         return site.callee.endswith(".run_sync") and bool(site.args) and site.args[0] is not None \
             and self.resolve_function(ix, site.scope, site.args[0]) in functions
 
+    def run_sync_callers(self, ref: FunctionRef) -> list[tuple[ModuleIndex, CallSite]]:
+        """`session.run_sync(f, ...)` calls handing over the function."""
+        if self._run_sync_callers is None:
+            self._run_sync_callers = {}
+            for ix in self.modules.values():
+                for site in ix.calls:
+                    if site.callee.endswith(".run_sync") and site.args and site.args[0] and (
+                            target := self.resolve_function(ix, site.scope, site.args[0])):
+                        self._run_sync_callers.setdefault(target, []).append((ix, site))
+        return self._run_sync_callers.get(ref, [])
+
     def callers(self, ref: FunctionRef) -> list[tuple[ModuleIndex, CallSite]]:
         if self._callers is None:
             self._callers = {}
@@ -896,7 +940,7 @@ class Plan:
             takes_session = any(self.kind(ix, ref[1], p) is ObjKind.SESSION
                                 for p in info.params)
             calls_async = any(self.resolve_function(ix, site.scope, site.callee) in io - {ref}
-                              for site in self._calls_in(ix, ref[1]))
+                              for site in self.calls_in(ix, ref[1]))
             callers = self.callers(ref)
             if takes_session and not calls_async and callers and all(
                     site.scope in caller_ix.functions for caller_ix, site in callers):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import dotted
-from ..index import PARAM
+from ..index import PARAM, ModuleIndex
 from .base import Rule
 
 _CONVERSIONS = {"print": "__str__", "str": "__str__", "format": "__str__", "repr": "__repr__"}
@@ -39,51 +39,85 @@ class UntracedReads(Rule):
         typed = {b.name: mapped for b in ix.bindings.get(scope, [])
                  if b.origin == PARAM and b.name in function.params
                  and b.name not in ("self", "cls")
-                 and (mapped := next(filter(None, (plan.mapped_class(ix, scope, t)
-                                                   for t in b.targets)), None))}
+                 and (mapped := self._mapped(ix, scope, b.targets))}
+        # results of functions this run leaves synchronous (they run in session.run_sync),
+        # filed under the call (`found = f(...)`, `for x in f(...)`): their queries get no
+        # loader options, so only what their own options load is safe to read
+        legacy: dict[str, tuple[str, str, set[str]]] = {}  # root -> (class, function, paths)
+        for site in plan.calls_in(ix, scope):
+            ref = plan.resolve_function(ix, scope, site.callee)
+            if ref in plan.legacy:
+                target_ix = plan.modules[ref[0]]
+                mapped = self._mapped(target_ix, "", target_ix.functions[ref[1]].returns)
+                if mapped:
+                    legacy[f"{site.callee}()"] = (mapped, f"{ref[0]}.{ref[1]}",
+                                                  plan.paths_loaded_by(ref))
         reported: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         sources: dict[str, list[str]] = {}
         for statement, chain in _ChainsRead.collect(node):
             head, _, rest = chain.partition(".")
             root, prefix = ix.aliases.get(scope, {}).get(head, (head, ""))
-            entity = typed.get(root)
-            if entity is None:
+            if root in typed:
+                entity, loaded = typed[root], set()
+            elif root in legacy:
+                entity, function, loaded = legacy[root]
+            else:
                 continue
+            skipped = len(prefix.split(".")) if prefix else 0  # hops `head` stands after
+            # only loads this read triggers: `x` of `for x in order.lines` was loaded by the
+            # read of `order.lines`
             lazy = sorted({hops for read in plan.implicit_reads(
                 entity, {".".join(filter(None, (prefix, rest)))})
-                if (hops := self._lazy_hops(entity, read))} - {
+                if len(hops := self._lazy_hops(entity, read, loaded)) > skipped} - {
                 key[1] for key in reported if key[0] == root})
             if not lazy:
                 continue
-            if root not in sources:
-                sources[root] = plan.untraced_sources((ix.module, scope), root)
-            if not sources[root]:
-                continue
+            if root in legacy:
+                why = (f"these objects come from {function}(), which this run leaves "
+                       "synchronous: migrate its module in this run (the tool then adds the "
+                       "loader options), or load them in its query with")
+            else:
+                if root not in sources:
+                    sources[root] = plan.untraced_sources((ix.module, scope), root)
+                if not sources[root]:
+                    continue
+                why = self._untraced(sources[root])
             reported |= {(root, hops) for hops in lazy}
-            self.ctx.todo(self.code, self._message(root, lazy, sources[root]), statement,
+            self.ctx.todo(self.code, self._message(head, skipped, lazy, why), statement,
                           at=statement)
 
-    def _lazy_hops(self, entity: str, chain: str) -> tuple[tuple[str, str], ...]:
-        """The relationship hops of `chain` up to the last one that may load lazily."""
+    def _mapped(self, ix: ModuleIndex, scope: str, names: tuple[str, ...]) -> str | None:
+        return next(filter(None, (self.ctx.plan.mapped_class(ix, scope, n) for n in names)),
+                    None)
+
+    def _lazy_hops(self, entity: str, chain: str, loaded: set[str]
+                   ) -> tuple[tuple[str, str], ...]:
+        """The relationship hops of `chain` up to the last one that may load lazily (not
+        eager in the mapper, not among the `loaded` paths)."""
         hops = [tuple(hop) for hop in self.ctx.plan.relationship_paths(entity, chain)]
-        while hops and not self.ctx.plan.loads_implicitly(*hops[-1]):
+        while hops and (not self.ctx.plan.loads_implicitly(*hops[-1]) or ".".join(
+                attr for _, attr in hops) in loaded):
             hops.pop()
         return tuple(hops)  # type: ignore[return-value]
 
-    def _message(self, root: str, lazy: list[tuple[tuple[str, str], ...]],
-                 sources: list[str]) -> str:
-        plan = self.ctx.plan
-        reads = ", ".join(".".join([root, *(attr for _, attr in hops)]) for hops in lazy)
-        options = ", ".join(".".join(f"{plan.loader(owner, attr)}({owner.rpartition('.')[2]}"
-                                     f".{attr})" for owner, attr in hops) for hops in lazy)
+    def _untraced(self, sources: list[str]) -> str:
         if sources == ["no caller"]:
-            why = f"nothing in the project calls {self.ctx.scope.rpartition('.')[2]}()"
+            who = f"nothing in the project calls {self.ctx.scope.rpartition('.')[2]}()"
         else:
             more = f" (and {len(sources) - 1} more)" if len(sources) > 1 else ""
-            why = f"its caller {sources[0]}{more} passes objects it did not query"
-        return (f"{reads} may load lazily (MissingGreenlet): {why}, so the tool cannot see the "
-                f"query these objects come from; load them with {options} there, or read "
-                f"`await {root}.awaitable_attrs.{lazy[0][0][1]}` (AsyncAttrs mixin)")
+            who = f"its caller {sources[0]}{more} passes objects it did not query"
+        return f"{who}, so the tool cannot see their query: load them there with"
+
+    def _message(self, shown: str, skipped: int, lazy: list[tuple[tuple[str, str], ...]],
+                 why: str) -> str:
+        plan = self.ctx.plan
+        reads = ", ".join(" → ".join(f"{owner.rpartition('.')[2]}.{attr}" for owner, attr in hops)
+                          for hops in lazy)
+        options = ", ".join(".".join(f"{plan.loader(owner, attr)}({owner.rpartition('.')[2]}"
+                                     f".{attr})" for owner, attr in hops) for hops in lazy)
+        return (f"{reads} may load lazily here (MissingGreenlet): {why} {options}, or read "
+                f"`await {shown}.awaitable_attrs.{lazy[0][skipped][1]}` "
+                "(AsyncAttrs mixin)")
 
 
 class _ChainsRead(cst.CSTVisitor):

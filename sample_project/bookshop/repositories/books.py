@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from sqlalchemy import desc, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from bookshop.errors import NotFound
 from bookshop.models import Author, Book, Review
@@ -79,7 +79,7 @@ def get_book_with_author(session: Session, book_id: int) -> Optional[Book]:
 def get_book_with_reviews(session: Session, book_id: int) -> Optional[Book]:
     return (
         session.query(Book)
-        .options(joinedload(Book.author), selectinload(Book.reviews))
+        .options(joinedload(Book.author))
         .filter(Book.id == book_id)
         .one_or_none()
     )
@@ -94,7 +94,6 @@ def search_books(session: Session, term: str, limit: int = 10, offset: int = 0) 
     return (
         session.query(Book)
         .join(Book.author)
-        .options(selectinload(Book.author))
         .filter(or_(Book.title.ilike(pattern), Author.name.ilike(pattern)))
         .order_by(Book.title, Book.id)
         .limit(limit)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 from sqlalchemy import desc, distinct, func
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from bookshop.errors import NotFound
 from bookshop.models import Book, Customer, Order, OrderLine
 
 
 class OrderRepository:
-    """Order queries bound to one session; every relationship it returns is eagerly loaded."""
+    """Order queries bound to one session (relationships load lazily, as they always did)."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -20,10 +20,7 @@ class OrderRepository:
     def get(self, order_id: int) -> Optional[Order]:
         return (
             self.session.query(Order)
-            .options(
-                joinedload(Order.customer),
-                selectinload(Order.lines).joinedload(OrderLine.book),
-            )
+            .options(joinedload(Order.customer))
             .filter(Order.id == order_id)
             .one_or_none()
         )
@@ -37,7 +34,6 @@ class OrderRepository:
     def for_customer(self, customer_id: int) -> list[Order]:
         return (
             self.session.query(Order)
-            .options(selectinload(Order.lines).selectinload(OrderLine.book))
             .filter(Order.customer_id == customer_id)
             .order_by(Order.id)
             .all()
@@ -46,7 +42,6 @@ class OrderRepository:
     def recent(self, limit: int = 5) -> list[Order]:
         return (
             self.session.query(Order)
-            .options(joinedload(Order.customer))
             .order_by(Order.id.desc())
             .limit(limit)
             .all()
