@@ -273,6 +273,14 @@ class Context:
         self.io_scopes.add(self.scope)
         return cst.Await(expression=expr)
 
+    def assigned_name(self) -> str | None:
+        """The name the current statement assigns (`x = ...`, `x: T = ...`), if any."""
+        statement = self.statements[-1] if self.statements else None
+        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+        target = small.target if isinstance(small, cst.AnnAssign) else (
+            small.targets[0].target if isinstance(small, cst.Assign) and small.targets else None)
+        return target.value if isinstance(target, cst.Name) else None
+
     def cannot_await(self) -> str | None:
         if self.lambdas:
             return "it is inside a lambda (rewrite it as an async def)"

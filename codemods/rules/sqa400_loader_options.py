@@ -61,6 +61,7 @@ class LoaderOptions(Rule):
         # (scope, variable, relationship) of lazy="dynamic" reads → the session to run them on
         self.dynamic_reads: dict[tuple[str, str, str], cst.BaseExpression] = {}
         self.inner_calls: set[int] = set()  # calls whose result another call is made on
+        self.iterated: set[int] = set()  # expressions a loop or comprehension iterates
         self.select_statements: set[int] = set()  # 2.0-style `select(E)...` that load objects
         self.loading_scopes: set[str] | None = None
 
@@ -80,6 +81,12 @@ class LoaderOptions(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
             self.inner_calls.add(id(node.func.value))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.iterated.add(id(node.iter))
+
+    def visit_For(self, node: cst.For) -> None:
+        self.iterated.add(id(node.iter))
 
     # -- deciding ---------------------------------------------------------------------------
     def _plan(self, site: LoadSite) -> None:
@@ -186,8 +193,8 @@ class LoaderOptions(Rule):
             original.iter, cst.Attribute) and not self.ctx.in_run_sync_lambda else None
         if session is None:
             return updated
-        listed = cst.Call(func=cst.Name("list"), args=[cst.Arg(updated.iter)])
-        return updated.with_changes(iter=self._run_sync(original, listed, session))
+        return updated.with_changes(iter=self._run_sync(original, _listed(updated.iter),
+                                                        session))
 
     def _dynamic(self, hops: list[tuple[str, str]], node: cst.CSTNode) -> bool:
         for owner, attr in hops:
@@ -233,8 +240,9 @@ class LoaderOptions(Rule):
             session = self._dynamic_session(original) or next(
                 (found for arg in original.args if isinstance(arg.value, cst.Attribute)
                  and (found := self._dynamic_session(arg.value)) is not None), None)
-            if session is not None:
-                return self._run_sync(original, updated, session)
+            if session is not None:  # a query iterated outside would run there: list it
+                return self._run_sync(original, _listed(updated) if id(original) in (
+                    self.iterated) else updated, session)
         options = self.ctx.loader_options.get(id(original))
         if options and id(original) in self.select_statements:
             return cst.Call(func=cst.Attribute(value=updated, attr=cst.Name("options")),
@@ -404,3 +412,7 @@ def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
 def _arguments(values: list[cst.BaseExpression]) -> list[cst.Arg]:
     space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     return [cst.Arg(v, comma=space) for v in values[:-1]] + [cst.Arg(values[-1])]
+
+
+def _listed(expr: cst.BaseExpression) -> cst.Call:
+    return cst.Call(func=cst.Name("list"), args=[cst.Arg(expr)])

@@ -58,13 +58,4 @@ class ExpiringConfiguration(Rule):
         return qualified in self.ctx.plan.mapped_classes
 
     def _attribute_name(self) -> str:
-        statement = self.ctx.statements[-1] if self.ctx.statements else None
-        target = None
-        if isinstance(statement, cst.SimpleStatementLine) and statement.body:
-            small = statement.body[0]
-            if isinstance(small, cst.AnnAssign):
-                target = small.target
-            elif isinstance(small, cst.Assign) and small.targets:
-                target = small.targets[0].target
-        name = target.value if isinstance(target, cst.Name) else "this column"
-        return f"{self.ctx.scope}.{name}"
+        return f"{self.ctx.scope}.{self.ctx.assigned_name() or 'this column'}"

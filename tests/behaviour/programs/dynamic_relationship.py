@@ -27,6 +27,8 @@ def report(session):
     customer = session.query(Customer).first()
     print("count", customer.notes.count())
     print("filtered", [n.text for n in customer.notes.filter(Note.text != "b").all()])
+    print("iterated", [n.text for n in customer.notes.filter(Note.text != "a")])
+    print("summed", sum(len(n.text) for n in customer.notes.order_by(Note.id.desc())))
     for note in customer.notes:
         print("note", note.text)
 

@@ -1,0 +1,41 @@
+"""SQA406: `lazy="dynamic"` relationships: a TODO at the declaration to move to WriteOnlyMapped."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..api_surface import RELATIONSHIP_FUNCTIONS
+from .base import Rule
+
+
+class DynamicRelationships(Rule):
+    """A `lazy="dynamic"` relationship has no asyncio form: reads of it run in `run_sync`
+    (SQA400) until the model moves to `WriteOnlyMapped`, which the tool leaves to you.
+
+    Before / after (unchanged code, a TODO above it):
+        class Customer(Base):
+            # TODO(sqla-asyncify SQA406): Customer.notes is lazy="dynamic", which has no
+            # asyncio form: ...
+            notes: Mapped[list["Note"]] = relationship(lazy="dynamic")
+
+    `WriteOnlyMapped["Note"]` with `relationship()` (lazy="write_only") is the 2.0 form: read it
+    with `await session.scalars(customer.notes.select())`, add with `customer.notes.add(n)`;
+    iterating it raises `TypeError` (reference §6.2 #13). Every reader changes with it, so the
+    tool does not rewrite the model.
+    """
+
+    code = "SQA406"
+    summary = 'lazy="dynamic" relationships → TODO: move them to WriteOnlyMapped'
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.qualify(node.func) not in RELATIONSHIP_FUNCTIONS:
+            return
+        lazy = next((a.value for a in node.args if a.keyword is not None
+                     and a.keyword.value == "lazy"), None)
+        if not (isinstance(lazy, cst.SimpleString) and lazy.evaluated_value == "dynamic"):
+            return
+        attr = self.ctx.assigned_name() or "<name>"
+        self.ctx.todo(self.code, f'{self.ctx.scope}.{attr} is lazy="dynamic", which has no asyncio '
+                                 "form: its reads run in session.run_sync (SQA400); move it to "
+                                 'WriteOnlyMapped[...] (lazy="write_only") and read it with '
+                                 f"`await session.scalars(obj.{attr}.select())`", node)
