@@ -443,6 +443,25 @@ class Plan:
                   if passed == arg and i + shift < len(info.params)]
         return params + [k for k, passed in site.kwargs if passed == arg and k in info.params]
 
+    def reads_on_attribute(self, ix: ModuleIndex, scope: str, attr: str
+                           ) -> tuple[set[str], list[tuple[str, str]]]:
+        """`reads_on` for objects kept in `self.<attr>`: what every method of the class (of
+        the method `scope`) reads on them, and where they go that cannot be followed."""
+        owner = self.owner_class(ix, scope)
+        chains: set[str] = set()
+        opaque: list[tuple[str, str]] = []
+        for name, info in ix.functions.items():
+            if owner is None or info.owner_class != owner:
+                continue
+            found, unseen = self.reads_on(ix, name, "self")
+            for chain in found:
+                head, _, rest = chain.partition(".")
+                if head == attr and rest:
+                    chains.add(rest)
+            opaque += [(callee, chain.partition(".")[2]) for callee, chain in unseen
+                       if chain.partition(".")[0] == attr]
+        return chains, opaque
+
     def _string_conversion(self, ix: ModuleIndex, callee: str) -> str | None:
         """"__str__"/"__repr__" for calls that turn what they get into text: print(),
         str(), repr(), format() and logging calls."""

@@ -20,7 +20,7 @@ class LoadSite:
     """A statement that loads objects of one mapped class into a variable."""
 
     key: int  # id of the node the rewrite looks the options up by
-    variable: str | None  # None: the objects are returned to the callers
+    variable: str | None  # None: the objects are returned to the callers; "self.x": kept
     entity: str  # qualified mapped class
     existing: set[tuple[str, ...]]  # attribute paths already loaded by options in the query
     node: cst.CSTNode
@@ -93,6 +93,8 @@ class LoaderOptions(Rule):
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         if site.variable is None:
             chains, opaque = plan.reads_on_result((ix.module, scope))
+        elif site.variable.startswith("self."):  # kept on the instance, read by its methods
+            chains, opaque = plan.reads_on_attribute(ix, scope, site.variable[5:])
         else:  # `for x in session.query(...)`: reads are filed under what x iterates
             chains, opaque = plan.reads_on(ix, scope, site.variable)
             if site.root:
@@ -289,8 +291,11 @@ class _LoadSites(cst.CSTVisitor):
         self.statement = node
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self._load(node.value, node.targets[0].target.value, self.statement or node)
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if isinstance(target, cst.Name):
+            self._load(node.value, target.value, self.statement or node)
+        elif isinstance(target, cst.Attribute) and dotted(target.value) == "self":
+            self._load(node.value, f"self.{target.attr.value}", self.statement or node)
 
     def visit_For(self, node: cst.For) -> None:
         if isinstance(node.target, cst.Name):
