@@ -99,6 +99,7 @@ class ModuleIndex:
     module_names: set[str] = field(default_factory=set)
     names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
     url_scopes: set[str] = field(default_factory=set)  # scopes holding database URL literals
+    url_dialects: set[str] = field(default_factory=set)  # their dialects: "postgresql", …
     # scope -> variable -> attribute chains read on it ("customer.email", "lines.book"),
     # following `y = x.rel`, `for y in x.rel` and comprehension targets back to `x`
     attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)
@@ -536,6 +537,7 @@ class _Indexer(ast.NodeVisitor):
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and "://" in node.value and looks_like_url(node.value):
             self.index.url_scopes.add(self.scope)
+            self.index.url_dialects.add(node.value.partition("://")[0].partition("+")[0])
 
     def visit_Name(self, node: ast.Name) -> None:
         self.index.names_read.setdefault(self.scope, set()).add(node.id)

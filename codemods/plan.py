@@ -258,6 +258,12 @@ class Plan:
         same_name = [q for q in self.mapped_classes if q.rpartition(".")[2] == simple]
         return same_name[0] if len(same_name) == 1 else None
 
+    @property
+    def dialects_without_returning(self) -> set[str]:
+        """Dialects of the project's URL literals that have no INSERT ... RETURNING, so server
+        defaults are expired after a flush (reference §6.2 #9a; MariaDB has it from 10.5)."""
+        return {d for ix in self.modules.values() for d in ix.url_dialects if d == "mysql"}
+
     def loader(self, class_qualname: str, attr: str) -> str:
         """The loader option for one hop: `selectinload` for collections, `joinedload` for
         many-to-one (reference §6.3), `undefer` for a deferred column."""

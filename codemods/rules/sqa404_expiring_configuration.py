@@ -25,11 +25,14 @@ class ExpiringConfiguration(Rule):
 
     The tool adds `expire_on_commit=False` only where the code did not choose; a column with
     `onupdate=`/`server_onupdate=` is expired after an UPDATE flush unless the mapper sets
-    `eager_defaults=True` (reference §6.2 #5, #10).
+    `eager_defaults=True`; so is a `server_default=` column after an INSERT when the project's
+    database (from its URL literals) is MySQL, which has no RETURNING (reference §6.2
+    #5, #9a, #10).
     """
 
     code = "SQA404"
-    summary = "explicit expire_on_commit=True, onupdate columns → TODO about implicit reloads"
+    summary = ("explicit expire_on_commit=True, onupdate columns, server defaults without "
+               "RETURNING → TODO about implicit reloads")
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.ctx.qualify(node.func) or ""
@@ -41,14 +44,36 @@ class ExpiringConfiguration(Rule):
                                          "commit() reloads implicitly (MissingGreenlet under "
                                          "asyncio): set it to False or `await "
                                          "session.refresh(obj)` after each commit", node)
-        elif qualified.rpartition(".")[2] in _COLUMN_FUNCTIONS and (
-                "onupdate" in keywords or "server_onupdate" in keywords) and (
-                self._in_mapped_class()):
-            attribute = self._attribute_name()
-            self.ctx.todo(self.code, f"{attribute} is computed by the database on UPDATE: it is "
-                                     "expired after the flush and reading it reloads implicitly; "
-                                     'add __mapper_args__ = {"eager_defaults": True} or refresh',
-                          node)
+        elif qualified.rpartition(".")[2] not in _COLUMN_FUNCTIONS or not (
+                self._in_mapped_class()) or self._eager_defaults():
+            return
+        elif "onupdate" in keywords or "server_onupdate" in keywords:
+            self.ctx.todo(self.code, f"{self._attribute_name()} is computed by the database on "
+                                     "UPDATE: it is expired after the flush and reading it "
+                                     "reloads implicitly; add __mapper_args__ = "
+                                     '{"eager_defaults": True} or refresh', node)
+        elif "server_default" in keywords and (
+                dialects := self.ctx.plan.dialects_without_returning):
+            self.ctx.todo(self.code, f"{self._attribute_name()} has a server default and "
+                                     f"{'/'.join(sorted(dialects))} has no INSERT … RETURNING: it "
+                                     "is expired after the INSERT and reading it reloads "
+                                     "implicitly; add __mapper_args__ = "
+                                     '{"eager_defaults": True} or refresh', node)
+
+    def _eager_defaults(self) -> bool:
+        """The class sets `__mapper_args__ = {"eager_defaults": True}`."""
+        cls = self.ctx.scopes[-1][1]
+        assert isinstance(cls, cst.ClassDef)
+        for statement in cls.body.body:
+            small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+            if isinstance(small, cst.Assign) and isinstance(small.value, cst.Dict) and any(
+                    isinstance(t.target, cst.Name) and t.target.value == "__mapper_args__"
+                    for t in small.targets):
+                return any(isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
+                           and e.key.evaluated_value == "eager_defaults"
+                           and isinstance(e.value, cst.Name) and e.value.value == "True"
+                           for e in small.value.elements)
+        return False
 
     def _in_mapped_class(self) -> bool:
         if not self.ctx.scopes or not isinstance(self.ctx.scopes[-1][1], cst.ClassDef):
