@@ -47,7 +47,7 @@ FunctionRef = tuple[str, str]  # (module, qualname)
 # SQA401 reports on the model); container methods only store objects.
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 # Calls that convert their arguments to text, and the method that conversion runs.
-_CONVERTING_BUILTINS = {"print": "__str__", "str": "__str__", "format": "__str__",
+CONVERTING_BUILTINS = {"print": "__str__", "str": "__str__", "format": "__str__",
                         "repr": "__repr__"}
 _LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception",
                               "critical", "log"})
@@ -473,7 +473,7 @@ class Plan:
         str(), repr(), format() and logging calls."""
         head, _, method = callee.rpartition(".")
         if not head:
-            return _CONVERTING_BUILTINS.get(callee) if callee not in ix.imports else None
+            return CONVERTING_BUILTINS.get(callee) if callee not in ix.imports else None
         qualified = self.qualify(ix, callee)
         logs = qualified.startswith("logging.") or "log" in head.lower()
         return "__str__" if logs and method in _LOGGING_METHODS else None

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted
 from ..index import PARAM, ModuleIndex
+from ..reads import statement_reads
 from .base import Rule
-
-_CONVERSIONS = {"print": "__str__", "str": "__str__", "format": "__str__", "repr": "__repr__"}
 
 
 class UntracedReads(Rule):
@@ -54,7 +52,7 @@ class UntracedReads(Rule):
                                                   plan.paths_loaded_by(ref))
         reported: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         sources: dict[str, list[str]] = {}
-        for statement, chain in _ChainsRead.collect(node):
+        for statement, chain in statement_reads(node):
             head, _, rest = chain.partition(".")
             root, prefix = ix.aliases.get(scope, {}).get(head, (head, ""))
             if root in typed:
@@ -118,46 +116,3 @@ class UntracedReads(Rule):
         return (f"{reads} may load lazily here (MissingGreenlet): {why} {options}, or read "
                 f"`await {shown}.awaitable_attrs.{lazy[0][skipped][1]}` "
                 "(AsyncAttrs mixin)")
-
-
-class _ChainsRead(cst.CSTVisitor):
-    """(statement, dotted chain) for every attribute chain a function's own statements read;
-    string conversions (`print(x)`, `f"{x}"`) read "x.__str__"."""
-
-    def __init__(self) -> None:
-        self.found: list[tuple[cst.CSTNode, str]] = []
-        self.statement: cst.CSTNode | None = None
-
-    @classmethod
-    def collect(cls, function: cst.FunctionDef) -> list[tuple[cst.CSTNode, str]]:
-        visitor = cls()
-        function.body.visit(visitor)
-        return visitor.found
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            return False
-        if isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement):
-            self.statement = node
-        return super().on_visit(node)
-
-    def _add(self, expr: cst.BaseExpression, suffix: str = "") -> bool:
-        name = dotted(expr)
-        if name is None or self.statement is None:
-            return True
-        self.found.append((self.statement, ".".join(filter(None, (name, suffix)))))
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        return self._add(node)
-
-    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
-        self._add(node.expression, "__repr__" if node.conversion in ("r", "a") else "__str__")
-
-    def visit_Call(self, node: cst.Call) -> None:
-        conversion = _CONVERSIONS.get(node.func.value) if isinstance(node.func, cst.Name) \
-            else None
-        if conversion:
-            for arg in node.args:
-                if isinstance(arg.value, cst.Name):
-                    self._add(arg.value, conversion)

@@ -1,0 +1,112 @@
+"""SQA407: a collection of a new object, first read after flush()/commit(), loads lazily."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import callee
+from ..plan import ObjKind
+from ..reads import statement_reads
+from .base import Rule
+
+_FLUSHING = frozenset({"flush", "commit"})
+
+
+class NewObjectCollections(Rule):
+    """A model built in the function without a collection, flushed, then read there.
+
+    Before / after (unchanged code, a TODO above the read):
+        user = User(name="ana")
+        session.add(user)
+        session.commit()
+        # TODO(sqla-asyncify SQA407): user.addresses is first read after commit() on a new
+        # User built without it: that read loads it lazily (MissingGreenlet) …
+        print(len(user.addresses))
+
+    Before the flush the collection of a pending object starts empty without SQL; after it
+    the object is persistent and the collection unloaded (reference §6.2 #11). Building it
+    with `addresses=[]` avoids the load, but then rows attached later by foreign key only
+    are not seen, so the tool leaves the choice (or `await session.refresh(user,
+    ["addresses"])`) to you.
+    """
+
+    code = "SQA407"
+    summary = "collections of new objects first read after flush()/commit() → TODO"
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.flushing_scopes = {site.scope for site in ctx.ix.calls
+                                if site.callee.rpartition(".")[2] in _FLUSHING}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.ctx.scope not in self.flushing_scopes:
+            return
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        built = _Constructions.collect(node)
+        new: dict[str, tuple[str, set[str]]] = {}  # variable -> (class, collections given)
+        for name, call in built.items():
+            mapped = plan.mapped_class(ix, scope, callee(call.func) or "")
+            if mapped:
+                new[name] = (mapped, {a.keyword.value for a in call.args if a.keyword})
+        if not new:
+            return
+        touched: set[tuple[str, str]] = set()  # (variable, collection) read before a flush
+        flushed, seen = False, set()
+        for statement, chain in statement_reads(node):
+            if id(statement) not in seen:
+                seen.add(id(statement))
+                flushed |= self._flushes(statement)
+            head, _, rest = chain.partition(".")
+            attr = rest.partition(".")[0]
+            if head not in new or not attr or (head, attr) in touched:
+                continue
+            touched.add((head, attr))
+            entity, given = new[head]
+            relationship = plan.mapped_classes[entity].relationships.get(attr)
+            if not flushed or attr in given or relationship is None or (
+                    relationship.uselist is False) or not plan.loads_implicitly(entity, attr):
+                continue
+            cls = entity.rpartition(".")[2]
+            self.ctx.todo(self.code, f"{head}.{attr} is first read after flush()/commit() on a "
+                                     f"new {cls} built without it: that read loads it lazily "
+                                     f"(MissingGreenlet); build it with {cls}(..., {attr}=[]) "
+                                     f"if no rows are attached to it by foreign key alone, or "
+                                     f'`await session.refresh({head}, ["{attr}"])` first',
+                          statement, at=statement)
+
+    def _flushes(self, statement: cst.CSTNode) -> bool:
+        header = statement if isinstance(statement, cst.SimpleStatementLine) else None
+        calls = _Calls()
+        if header is not None:
+            header.visit(calls)
+        return any(isinstance(c.func, cst.Attribute) and c.func.attr.value in _FLUSHING
+                   and self.ctx.kind(c.func.value) is ObjKind.SESSION for c in calls.found)
+
+
+class _Constructions(cst.CSTVisitor):
+    """`x = SomeClass(...)` assignments of a function (not of nested ones), by variable."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, cst.Call] = {}
+
+    @classmethod
+    def collect(cls, function: cst.FunctionDef) -> dict[str, cst.Call]:
+        visitor = cls()
+        function.body.visit(visitor)
+        return visitor.found
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if isinstance(target, cst.Name) and isinstance(node.value, cst.Call):
+            self.found[target.value] = node.value
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.found.append(node)
