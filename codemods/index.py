@@ -72,6 +72,9 @@ class RelationshipInfo:
     target: str | None
     uselist: bool | None
     lazy: str | None
+    backref: str | None = None  # `backref="user"` / `backref=backref("user", ...)`
+    backref_lazy: str | None = None
+    secondary: bool = False  # many-to-many
 
 
 @dataclass
@@ -656,8 +659,17 @@ def _relationship(attr: str, call: ast.Call, annotation: ast.expr | None) -> Rel
             if isinstance(key, ast.Constant) and key.value == "lazy" and isinstance(
                     value, ast.Constant):
                 lazy = repr(value.value)
+    backref = next((kw.value for kw in call.keywords if kw.arg == "backref"), None)
+    backref_name = backref_lazy = None
+    if isinstance(backref, ast.Call) and backref.args:  # backref("user", lazy="joined")
+        backref_lazy = _keyword_text(backref, "lazy")
+        backref = backref.args[0]
+    if isinstance(backref, ast.Constant) and isinstance(backref.value, str):
+        backref_name = backref.value
     return RelationshipInfo(attr=attr, target=target, uselist=uselist,
-                            lazy=lazy.strip("'\"") if lazy else None)
+                            lazy=lazy.strip("'\"") if lazy else None, backref=backref_name,
+                            backref_lazy=backref_lazy.strip("'\"") if backref_lazy else None,
+                            secondary=any(kw.arg == "secondary" for kw in call.keywords))
 
 
 def index_source(source: str, path: str, module: str | None = None) -> ModuleIndex:

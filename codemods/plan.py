@@ -26,6 +26,7 @@ from .index import (
     CallSite,
     ClassInfo,
     ModuleIndex,
+    RelationshipInfo,
     ReturnedQuery,
 )
 
@@ -204,7 +205,21 @@ class Plan:
                 else:
                     continue
                 changed = True
+        self._add_backrefs(mapped)
         return mapped
+
+    def _add_backrefs(self, mapped: dict[str, ClassInfo]) -> None:
+        """`relationship("Address", backref="user")` also maps `Address.user`."""
+        self._mapped = mapped  # relationship_target looks the classes up
+        for name, info in mapped.items():
+            for rel in list(info.relationships.values()):
+                target = self.relationship_target(name, rel.attr) if rel.backref else None
+                if target is None or rel.backref in mapped[target].relationships:
+                    continue
+                uselist = True if rel.secondary else (
+                    None if rel.uselist is None else not rel.uselist)
+                mapped[target].relationships[rel.backref] = RelationshipInfo(
+                    rel.backref, name, uselist, rel.backref_lazy)
 
     @staticmethod
     def _qualname(ix: ModuleIndex, name: str) -> str:
