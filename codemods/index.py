@@ -175,6 +175,40 @@ def _is_select(node: ast.expr) -> bool:
         "select", "Select")
 
 
+# Builtins whose result holds the objects of their first argument.
+PASSING_ON = frozenset({"list", "sorted", "reversed", "tuple", "set", "frozenset", "iter", "next"})
+
+
+def _holding(value: ast.expr) -> ast.expr:
+    """The expression whose objects `value` holds or is one of: `await x`, `xs[0]`,
+    `sorted(xs, ...)`, `[o for o in xs if ...]`, `{o.id: o for o in xs}` → the `x`/`xs`."""
+    while True:
+        if isinstance(value, ast.Await):
+            value = value.value
+        elif isinstance(value, ast.Subscript):
+            value = value.value
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
+                value.func.id in PASSING_ON) and value.args:
+            value = value.args[0]
+        elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) and (
+                len(value.generators) == 1) and isinstance(
+                    element := value.value if isinstance(value, ast.DictComp) else value.elt,
+                    ast.Name) and isinstance(value.generators[0].target, ast.Name) and (
+                element.id == value.generators[0].target.id):
+            value = value.generators[0].iter
+        else:
+            return value
+
+
+def _without_subscripts(node: ast.expr) -> ast.expr:
+    """`by_id[k].customer.email` → `by_id.customer.email`: an element's reads filed under the
+    container, like a loop variable's."""
+    if isinstance(node, ast.Attribute):
+        inner = _without_subscripts(node.value)
+        return node if inner is node.value else ast.Attribute(value=inner, attr=node.attr)
+    return _without_subscripts(node.value) if isinstance(node, ast.Subscript) else node
+
+
 def _run_sync_target(call: ast.Call) -> str | None:
     """What `session.run_sync(f, ...)` or `session.run_sync(lambda s: f(...))` calls."""
     handed = call.args[0] if call.args else None
@@ -390,15 +424,12 @@ class _Indexer(ast.NodeVisitor):
         if not self.scopes or not isinstance(target, ast.Name):
             return
         aliases = self.index.aliases.setdefault(self.scope, {})
-        if isinstance(value, ast.Await):  # `for x in await session.scalars(...)`
-            value = value.value
+        value = _holding(value)
         if isinstance(value, ast.Call) and (name := callee_name(value.func)):
             if name.endswith(".run_sync"):  # the result of the function it runs
                 name = _run_sync_target(value) or name
             aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result
             return
-        if isinstance(value, ast.Subscript) and not isinstance(value.slice, ast.Slice):
-            value = value.value  # `first = books[0]`: an element, like a loop variable
         dotted = dotted_name(value)
         if dotted is None:
             aliases.pop(target.id, None)
@@ -463,7 +494,7 @@ class _Indexer(ast.NodeVisitor):
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
     def _read_chain(self, node: ast.expr, suffix: str = "") -> None:
-        dotted = dotted_name(node)
+        dotted = dotted_name(_without_subscripts(node))
         if dotted is None or not self.scopes:
             return
         head, _, chain = f"{dotted}.{suffix}".rstrip(".").partition(".")

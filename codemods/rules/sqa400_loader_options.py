@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ..context import callee, dotted
+from ..index import PASSING_ON
 from ..plan import ObjKind
 from ..query_chain import unwind
 from ..results import Kind
@@ -312,6 +313,9 @@ class _LoadSites(cst.CSTVisitor):
     def _load(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
               iterated: bool = False) -> None:
         found = len(self.sites)
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and (
+                value.func.value in PASSING_ON) and value.args:
+            value = value.args[0].value  # `sorted(session.query(E).all(), key=...)`
         self._find(value, variable, node, iterated)
         called = value.expression if isinstance(value, cst.Await) else value
         name = callee(called.func) if isinstance(called, cst.Call) else None
