@@ -8,7 +8,7 @@ statement; suppression comments are honoured per statement), and the awaits alre
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -272,6 +272,12 @@ class Context:
             return expr
         self.io_scopes.add(self.scope)
         return cst.Await(expression=expr)
+
+    def scopes_calling(self, methods: Iterable[str]) -> set[str]:
+        """Scopes of this module that call a function or method of one of these names (from
+        the index: a rule skips the other functions cheaply)."""
+        names = set(methods)
+        return {site.scope for site in self.ix.calls if site.callee.rpartition(".")[2] in names}
 
     def assigned_name(self) -> str | None:
         """The name the current statement assigns (`x = ...`, `x: T = ...`), if any."""

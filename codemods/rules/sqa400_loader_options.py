@@ -75,8 +75,7 @@ class LoaderOptions(Rule):
         """Functions that call `.query(...)`, `.get(...)` or run a select (cheap, from the
         index)."""
         if self.loading_scopes is None:
-            self.loading_scopes = {site.scope for site in self.ctx.ix.calls if site.callee.endswith(
-                (".query", ".get", *(f".{m}" for m in _RUNS_SELECT)))}
+            self.loading_scopes = self.ctx.scopes_calling({"query", "get", *_RUNS_SELECT})
         return self.loading_scopes
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -34,9 +34,7 @@ class ExpiredReads(Rule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        # functions calling rollback()/expire() (cheap, from the index)
-        self.expiring_scopes = {site.scope for site in ctx.ix.calls
-                                if site.callee.rpartition(".")[2] in _EXPIRING}
+        self.expiring_scopes = ctx.scopes_calling(_EXPIRING)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.ctx.scope not in self.expiring_scopes:

@@ -35,8 +35,7 @@ class NewObjectCollections(Rule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.flushing_scopes = {site.scope for site in ctx.ix.calls
-                                if site.callee.rpartition(".")[2] in _FLUSHING}
+        self.flushing_scopes = ctx.scopes_calling(_FLUSHING)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.ctx.scope not in self.flushing_scopes:
