@@ -108,8 +108,8 @@ class ModuleIndex:
     attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # scope -> variable -> (root variable, chain) it aliases (`for line in order.lines`)
     aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    # scope -> names bound from a `session.query(...)` chain or `session.get(E, pk)` (objects
-    # loaded there); "return" when the function returns such a chain directly
+    # scope -> names (or `self.x`) bound from a `session.query(...)` chain, `session.get(E, pk)`
+    # or a run select (objects loaded there); "return" when the function returns one directly
     loads: dict[str, set[str]] = field(default_factory=dict)
     # scope -> relationship paths its `.options(...)` calls load ("lines", "lines.book")
     loaded_paths: dict[str, set[str]] = field(default_factory=dict)
@@ -441,9 +441,9 @@ class _Indexer(ast.NodeVisitor):
 
     def _load(self, target: ast.expr | str, value: ast.expr) -> None:
         """Note `target` as loaded from the database when `value` runs a query."""
-        if self.scopes and _runs_query(value):
+        if self.scopes and _runs_query(_holding(value)):
             name = target if isinstance(target, str) else (
-                target.id if isinstance(target, ast.Name) else None)
+                dotted_name(target) if isinstance(target, (ast.Name, ast.Attribute)) else None)
             if name:
                 self.index.loads.setdefault(self.scope, set()).add(name)
 

@@ -934,12 +934,21 @@ class Plan:
         return relevant
 
     def model_parameter_scopes(self, ix: ModuleIndex) -> set[str]:
-        """Functions with a parameter typed as a mapped class (`def f(o: Order)`): reading
-        its relationships may load lazily even where no SQLAlchemy name is in sight."""
-        return {scope for scope, bindings in ix.bindings.items()
-                if scope in ix.functions and any(
-                    b.origin == PARAM and any(self.mapped_class(ix, scope, t) for t in b.targets)
-                    for b in bindings)}
+        """Functions with a parameter typed as a mapped class (`def f(o: Order)`) that read a
+        relationship of it which may load lazily, even where no SQLAlchemy name is in sight."""
+        found = set()
+        for scope, reads in ix.attribute_reads.items():
+            if scope not in ix.functions:
+                continue
+            for binding in ix.bindings.get(scope, []):
+                chains = reads.get(binding.name) if binding.origin == PARAM else None
+                mapped = chains and next(filter(None, (
+                    self.mapped_class(ix, scope, t) for t in binding.targets)), None)
+                if mapped and any(self.loads_implicitly(*hop) for chain in self.implicit_reads(
+                        mapped, chains) for hop in self.relationship_paths(mapped, chain)):
+                    found.add(scope)
+                    break
+        return found
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         head = name.split(".")[0]

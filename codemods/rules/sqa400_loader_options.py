@@ -72,10 +72,9 @@ class LoaderOptions(Rule):
                 self._plan(site)
 
     def _loading_scopes(self) -> set[str]:
-        """Functions that call `.query(...)`, `.get(...)` or run a select (cheap, from the
-        index)."""
+        """Functions with a statement that loads objects (cheap, from the index)."""
         if self.loading_scopes is None:
-            self.loading_scopes = self.ctx.scopes_calling({"query", "get", *_RUNS_SELECT})
+            self.loading_scopes = set(self.ctx.ix.loads)
         return self.loading_scopes
 
     def visit_Call(self, node: cst.Call) -> None:

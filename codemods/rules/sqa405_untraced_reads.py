@@ -42,7 +42,7 @@ class UntracedReads(Rule):
         # filed under the call (`found = f(...)`, `for x in f(...)`): their queries get no
         # loader options, so only what their own options load is safe to read
         legacy: dict[str, tuple[str, str, set[str]]] = {}  # root -> (class, function, paths)
-        for site in plan.calls_in(ix, scope):
+        for site in plan.calls_in(ix, scope) if plan.legacy else ():
             ref = plan.resolve_function(ix, scope, site.callee)
             if ref in plan.legacy:
                 target_ix = plan.modules[ref[0]]
@@ -50,6 +50,8 @@ class UntracedReads(Rule):
                 if mapped:
                     legacy[f"{site.callee}()"] = (mapped, f"{ref[0]}.{ref[1]}",
                                                   plan.paths_loaded_by(ref))
+        if not typed and not legacy:
+            return  # the statement scan below is the costly part
         reported: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         sources: dict[str, list[str]] = {}
         for statement, chain in statement_reads(node):
