@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..api_surface import EXPIRE_ON_COMMIT, SESSION_CLASSES, SESSIONMAKERS
+from ..api_surface import (
+    ASYNC_SESSION_CLASSES,
+    ASYNC_SESSIONMAKERS,
+    EXPIRE_ON_COMMIT,
+    SESSION_CLASSES,
+    SESSIONMAKERS,
+)
+from ..context import with_keyword_default
 from .base import Rule
 
 _COLUMN_FUNCTIONS = frozenset({"mapped_column", "Column", "column_property"})
@@ -23,7 +30,8 @@ class ExpiringConfiguration(Rule):
             updated: Mapped[datetime] = mapped_column(server_default=func.now(),
                                                       onupdate=func.now())
 
-    The tool adds `expire_on_commit=False` only where the code did not choose; a column with
+    The tool adds `expire_on_commit=False` only where the code did not choose (also to an
+    `AsyncSession(engine)`/`async_sessionmaker(engine)` already in the code); a column with
     `onupdate=`/`server_onupdate=` is expired after an UPDATE flush unless the mapper sets
     `eager_defaults=True`; so is a `server_default=` column after an INSERT when the project's
     database (from its URL literals) is MySQL, which has no RETURNING (reference §6.2
@@ -31,8 +39,22 @@ class ExpiringConfiguration(Rule):
     """
 
     code = "SQA404"
-    summary = ("explicit expire_on_commit=True, onupdate columns, server defaults without "
-               "RETURNING → TODO about implicit reloads")
+    summary = ("expire_on_commit=False on bare AsyncSession/async_sessionmaker; explicit "
+               "expire_on_commit=True, onupdate columns, server defaults without RETURNING → "
+               "TODO")
+
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        """Code already on AsyncSession that left the default: `expire_on_commit=False`, as the
+        sessions the migration creates have (a read after commit() would reload)."""
+        if not isinstance(updated, cst.Call) or (
+                self.ctx.qualify(original.func) not in ASYNC_SESSION_CLASSES | ASYNC_SESSIONMAKERS):
+            return updated
+        changed = with_keyword_default(updated, EXPIRE_ON_COMMIT, "False")
+        if changed is None:
+            return updated
+        self.ctx.change(self.code, "expire_on_commit=False: attributes read after commit() "
+                                   "would reload implicitly (MissingGreenlet)", original)
+        return changed
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.ctx.qualify(node.func) or ""
