@@ -15,6 +15,8 @@ from ..context import with_keyword_default
 from .base import Rule
 
 _COLUMN_FUNCTIONS = frozenset({"mapped_column", "Column", "column_property"})
+_SESSION_FACTORIES = (SESSIONMAKERS | SESSION_CLASSES | ASYNC_SESSIONMAKERS
+                      | ASYNC_SESSION_CLASSES)
 
 
 class ExpiringConfiguration(Rule):
@@ -59,7 +61,7 @@ class ExpiringConfiguration(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.ctx.qualify(node.func) or ""
         keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
-        if qualified in SESSIONMAKERS | SESSION_CLASSES:
+        if qualified in _SESSION_FACTORIES:
             value = keywords.get(EXPIRE_ON_COMMIT)
             if isinstance(value, cst.Name) and value.value == "True":
                 self.ctx.todo(self.code, "expire_on_commit=True: every attribute read after "
