@@ -539,6 +539,10 @@ class _Indexer(ast.NodeVisitor):
     visit_AsyncWith = _with
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
+            name = node.args[1]  # a computed name reads anything: "*"
+            self._read_chain(node.args[0], name.value if isinstance(name, ast.Constant) and (
+                isinstance(name.value, str)) else "*")
         if isinstance(node.func, ast.Attribute) and node.func.attr == "options" and self.scopes:
             self.index.loaded_paths.setdefault(self.scope, set()).update(
                 path for arg in node.args for path in _option_paths(arg))

@@ -122,6 +122,15 @@ class LoaderOptions(Rule):
             shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [a for _, a in hops])
                               for hops in unique)
             self.ctx.change(self.code, f"eager-load {shown} (read after the query)", site.node)
+        computed = sorted({chain.rpartition(".*")[0] or chain[:-1] for chain in chains
+                           if chain == "*" or chain.endswith(".*")})
+        if computed:
+            where = ", ".join(f"{site.entity.rpartition('.')[2]}.{c}" if c else "the objects"
+                              for c in computed)
+            self.ctx.todo(self.code, f"getattr() reads attributes of {where} by a computed "
+                                     "name: the tool cannot tell which relationships that "
+                                     "loads; add loader options for them to this query",
+                          site.node, at=site.node)
         unseen = sorted({name for name, chain in opaque
                          if self._passes_objects(site.entity, chain)})
         if unseen:
