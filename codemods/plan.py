@@ -419,6 +419,12 @@ class Plan:
         chains = set(ix.attribute_reads.get(scope, {}).get(variable, ()))
         opaque: list[tuple[str, str]] = []
         aliases = ix.aliases.get(scope, {})
+        owner = self.owner_class(ix, scope)
+        for method, binding in ix.attribute_bindings.get(owner or "", []) if depth < 3 else ():
+            if method == scope and binding.origin == ALIAS and binding.targets[0] == variable:
+                kept, unseen = self.reads_on_attribute(ix, scope, binding.name, depth + 1)
+                chains |= kept  # `self.order = order`: what the class's methods read on it
+                opaque += unseen
         for site in map(self._through_run_sync, self.calls_in(ix, scope)):
             for arg in (*site.args, *(value for _, value in site.kwargs)):
                 if arg is None:
@@ -464,7 +470,7 @@ class Plan:
                   if passed == arg and i + shift < len(info.params)]
         return params + [k for k, passed in site.kwargs if passed == arg and k in info.params]
 
-    def reads_on_attribute(self, ix: ModuleIndex, scope: str, attr: str
+    def reads_on_attribute(self, ix: ModuleIndex, scope: str, attr: str, depth: int = 0
                            ) -> tuple[set[str], list[tuple[str, str]]]:
         """`reads_on` for objects kept in `self.<attr>`: what every method of the class (of
         the method `scope`) reads on them, and where they go that cannot be followed."""
@@ -474,7 +480,7 @@ class Plan:
         for name, info in ix.functions.items():
             if owner is None or info.owner_class != owner:
                 continue
-            found, unseen = self.reads_on(ix, name, "self")
+            found, unseen = self.reads_on(ix, name, "self", depth)
             for chain in found:
                 head, _, rest = chain.partition(".")
                 if head == attr and rest:
