@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..context import dotted
 from ..index import PARAM, ModuleIndex
 from ..reads import statement_reads
 from .base import Rule
+
+# Mapper and session events fired inside an awaited flush, commit or query.
+_FLUSH_AND_LOAD_EVENTS = frozenset({
+    "before_insert", "after_insert", "before_update", "after_update", "before_delete",
+    "after_delete", "before_flush", "after_flush", "after_flush_postexec", "before_commit",
+    "load", "refresh", "refresh_flush"})
 
 
 class UntracedReads(Rule):
@@ -32,7 +39,7 @@ class UntracedReads(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         function = ix.functions.get(scope)
-        if function is None:
+        if function is None or self._flush_listener(node):
             return
         typed = {b.name: mapped for b in ix.bindings.get(scope, [])
                  if b.origin == PARAM and b.name in function.params
@@ -85,6 +92,19 @@ class UntracedReads(Rule):
             reported |= {(root, hops) for hops in lazy}
             self.ctx.todo(self.code, self._message(head, skipped, lazy, why), statement,
                           at=statement)
+
+    def _flush_listener(self, node: cst.FunctionDef) -> bool:
+        """A listener of a flush or load event runs inside the awaited flush/query, in the
+        sync world of its greenlet, where a lazy load still works (attribute events and
+        validators run in the caller's code: they are checked like any function)."""
+        name = node.name.value
+        events = [d.decorator.args[1].value for d in node.decorators
+                  if isinstance(d.decorator, cst.Call) and len(d.decorator.args) >= 2
+                  and (dotted(d.decorator.func) or "").endswith("listens_for")]
+        listened = any(site.callee.rpartition(".")[2] == "listen" and name in site.args
+                       for site in self.ctx.ix.calls)
+        return listened or any(isinstance(e, cst.SimpleString) and e.evaluated_value in (
+            _FLUSH_AND_LOAD_EVENTS) for e in events)
 
     def _mapped(self, ix: ModuleIndex, scope: str, names: tuple[str, ...]) -> str | None:
         return next(filter(None, (self.ctx.plan.mapped_class(ix, scope, n) for n in names)),
