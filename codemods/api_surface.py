@@ -64,6 +64,12 @@ DECLARATIVE_BASE_FACTORIES = frozenset({
     "sqlalchemy.orm.decl_api.declarative_base",
 })
 SQLMODEL_BASE = "sqlmodel.SQLModel"
+PYDANTIC_BASE = "pydantic.BaseModel"
+# Class methods that build a schema from an object's attributes (pydantic v2 and v1).
+SCHEMA_FROM_OBJECT = frozenset({"model_validate", "from_orm", "validate", "parse_obj"})
+# Route decorators: `@app.get(...)`, `@router.post(...)`, …
+ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options",
+                           "api_route"})
 RELATIONSHIP_FUNCTIONS = frozenset({
     "sqlalchemy.orm.relationship", "sqlalchemy.orm.relation", "sqlmodel.Relationship",
 })

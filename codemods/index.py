@@ -64,6 +64,7 @@ class FunctionInfo:
     produces: tuple[str, ...] = ()  # names it returns or yields, `f()` for a call's result
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
+    response_model: tuple[str, ...] = ()  # names in a route decorator's `response_model=`
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,9 @@ class _Indexer(ast.NodeVisitor):
             produces=produces,
             returned_query=returned_query,
             returns_query_object=returns_query_object,
+            response_model=tuple(name for d in node.decorator_list if isinstance(d, ast.Call)
+                                 for kw in d.keywords if kw.arg == "response_model"
+                                 for name in _annotation_names(kw.value)),
         )
         for d in node.decorator_list:
             self.visit(d)

@@ -126,6 +126,7 @@ class Plan:
     _callers: dict[FunctionRef, list[tuple[ModuleIndex, CallSite]]] | None = None
     _run_sync_callers: dict[FunctionRef, list[tuple[ModuleIndex, CallSite]]] | None = None
     _mapped: dict[str, ClassInfo] | None = None
+    _schemas: set[str] | None = None
     # Functions outside an incremental run's selection that do sync session I/O (or call such
     # functions): migrated code calls them through `session.run_sync`.
     legacy: set[FunctionRef] = field(default_factory=set)
@@ -207,6 +208,55 @@ class Plan:
                 changed = True
         self._add_backrefs(mapped)
         return mapped
+
+    @property
+    def schema_classes(self) -> set[str]:
+        """Project pydantic models (and SQLModel models without a table) by qualified name."""
+        if self._schemas is None:
+            classes = {self._qualname(ix, c.qualname): (ix, c)
+                       for ix in self.modules.values() for c in ix.classes.values()}
+            found = {api.PYDANTIC_BASE, api.SQLMODEL_BASE}
+            changed = True
+            while changed:
+                changed = False
+                for name, (ix, info) in classes.items():
+                    if name not in found and name not in self.mapped_classes and any(
+                            self.qualify(ix, base) in found for base in info.bases):
+                        found.add(name)
+                        changed = True
+            self._schemas = found - {api.PYDANTIC_BASE, api.SQLMODEL_BASE}
+        return self._schemas
+
+    def schema_reads(self, class_qualname: str, depth: int = 0) -> set[str]:
+        """What building the schema from an object reads on it (`from_attributes`): its
+        fields, the fields of nested schemas below them, inherited fields."""
+        found = self.lookup(class_qualname)
+        if class_qualname not in self.schema_classes or found is None or depth > 4:
+            return set()
+        ix, cls = found
+        chains: set[str] = set()
+        for binding in ix.bindings.get(cls, []):
+            if binding.origin != PARAM or binding.name.startswith("_") or (
+                    binding.name == "model_config"):
+                continue
+            chains.add(binding.name)
+            for nested in {self.qualify(ix, t) for t in binding.targets} - {class_qualname}:
+                chains |= {f"{binding.name}.{c}" for c in self.schema_reads(nested, depth + 1)}
+        for base in ix.classes[cls].bases:
+            chains |= self.schema_reads(self.qualify(ix, base), depth + 1)
+        return chains
+
+    def response_schema_reads(self, ref: FunctionRef) -> set[str]:
+        """What FastAPI reads on a route's return value to build its response: the fields
+        of its `response_model=` (or of the return annotation) when that is a project
+        schema."""
+        ix = self.modules[ref[0]]
+        info = ix.functions[ref[1]]
+        if not any(d.rpartition(".")[2] in api.ROUTE_METHODS and "." in d
+                   for d in info.decorators):
+            return set()
+        return {c for name in info.response_model or info.returns
+                for c in self.schema_reads(self.qualify(ix, name))}
 
     def _add_backrefs(self, mapped: dict[str, ClassInfo]) -> None:
         """`relationship("Address", backref="user")` also maps `Address.user`."""
@@ -437,7 +487,12 @@ class Plan:
                 target = self.resolve_function(ix, site.scope, site.callee)
                 if target is None:
                     conversion = self._string_conversion(ix, site.callee)
-                    if conversion:
+                    schema, _, method = site.callee.rpartition(".")
+                    schema = self.qualify(ix, schema) if method in api.SCHEMA_FROM_OBJECT else ""
+                    if schema in self.schema_classes:  # `OrderOut.model_validate(order)`
+                        chains |= {".".join(filter(None, (prefix, c)))
+                                   for c in self.schema_reads(schema)}
+                    elif conversion:
                         chains.add(".".join(filter(None, (prefix, conversion))))
                     elif not self._reads_nothing(ix, site.scope, site.callee):
                         opaque.append((site.callee, prefix))
@@ -519,7 +574,7 @@ class Plan:
         """Attribute chains callers read on what a function returns (`order = get(s, 1)`
         then `order.customer`, or `for o in orders(s): o.lines`), also through callers that
         hand the result on (`def require(s, i): order = get(s, i); ...; return order`)."""
-        chains: set[str] = set()
+        chains = self.response_schema_reads(ref)
         opaque: list[tuple[str, str]] = []
         for caller_ix, site in [*self.callers(ref), *self.run_sync_callers(ref)]:
             # `x = f(...)`; where an earlier run left f synchronous, `x = session.run_sync(f,

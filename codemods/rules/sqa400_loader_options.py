@@ -96,6 +96,9 @@ class LoaderOptions(Rule):
             chains, opaque = plan.reads_on_attribute(ix, scope, site.variable[5:])
         else:  # `for x in session.query(...)`: reads are filed under what x iterates
             chains, opaque = plan.reads_on(ix, scope, site.variable)
+            function = ix.functions.get(scope)
+            if function is not None and site.variable in function.produces:
+                chains |= plan.response_schema_reads((ix.module, scope))  # a route returns it
             if site.root:
                 chains_of_root, opaque_of_root = plan.reads_on(ix, scope, site.root)
                 chains |= chains_of_root

@@ -44,6 +44,9 @@ class ImplicitRelationshipReads(Rule):
         if node.returns is not None:  # the route says what it returns: objects or plain data
             if not self._names_mapped_class(node.returns.annotation):
                 return
+        ref = (self.ctx.ix.module, self.ctx.scope)
+        if self.ctx.plan.response_schema_reads(ref) and self.ctx.plan.returns_loaded(ref):
+            return  # the schema's relationships are loaded at the query (SQA400)
         returns = _Returns()
         node.body.visit(returns)
         if any(not isinstance(value, _PLAIN) and not self._plain_call(value)
