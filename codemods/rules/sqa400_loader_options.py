@@ -46,12 +46,15 @@ class LoaderOptions(Rule):
         for line in order.lines:
             print(line.book.title)
 
-    A deferred column read afterwards gets `undefer(...)` the same way. Reads are followed
-    through loops, comprehensions, `y = x.rel`, and into the project
-    functions the object is passed to (a few calls deep). Collections get `selectinload`,
-    many-to-one `joinedload` (reference §6.3); relationships the mapper already loads eagerly
-    need nothing. Objects handed to code the tool cannot see get a TODO at the query; so do
-    `lazy="dynamic"` relationships.
+    A deferred column read afterwards gets `undefer(...)` the same way. Loads are legacy
+    queries, `session.get` and 2.0-style `session.scalars/execute/scalar(select(E))`. Reads
+    are followed through loops, comprehensions, containers, `y = x.rel`, `self.<attr>`, into
+    the project functions the object is passed to (a few calls deep), back through callers of
+    functions returning it, and into properties, `__str__`/`__repr__` (print, f-strings,
+    logging) and pydantic schemas built from it. Collections get `selectinload`, many-to-one
+    `joinedload` (reference §6.3); relationships the mapper already loads eagerly need
+    nothing. Objects handed to code the tool cannot see, or read with a computed `getattr`,
+    get a TODO at the query; `lazy="dynamic"` reads run in `session.run_sync`.
     """
 
     code = "SQA400"
