@@ -48,6 +48,8 @@ def _index_one(source: SourceFile) -> tuple[str, ModuleIndex | tuple[str, int | 
         return source.path, (f"syntax error: {exc.msg}", exc.lineno)
     except ValueError as exc:  # e.g. NUL bytes
         return source.path, (f"cannot parse: {exc}", None)
+    except RecursionError:  # an expression nested deeper than Python's recursion limit
+        return source.path, ("too deeply nested to analyse (Python's recursion limit)", None)
 
 
 def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = None

@@ -145,12 +145,14 @@ def test_bad_files_fail_alone_with_path_and_line(tmp_path: Path) -> None:
     (tmp_path / "good.py").write_text(SYNC)
     (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
     (tmp_path / "latin.py").write_bytes(b"x = '\xff\xfe'\n")
+    (tmp_path / "deep.py").write_text("x = " + " + ".join(["a"] * 3000) + "\n")
     result = run("migrate", str(tmp_path), str(tmp_path / "missing.py"), "--write")
     assert result.exit_code == 2
     out = result.output
     assert "broken.py:1" in out and "syntax error" in out
     assert "latin.py:1" in out and "cannot decode" in out
     assert "missing.py" in out and "no such file" in out
+    assert "deep.py" in out and "too deeply nested" in out
     assert "Traceback" not in out
     assert "create_async_engine" in (tmp_path / "good.py").read_text()
     assert (tmp_path / "broken.py").read_text() == "def f(:\n    pass\n"
