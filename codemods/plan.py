@@ -275,13 +275,18 @@ class Plan:
     def _qualname(ix: ModuleIndex, name: str) -> str:
         return f"{ix.module}.{name}" if ix.module else name
 
-    def mapped_class(self, ix: ModuleIndex, scope: str, dotted: str) -> str | None:
+    def mapped_class(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0
+                     ) -> str | None:
         """Qualified name of the mapped class `dotted` names (aliases: see `is_alias`)."""
         for binding in self._bindings(ix, scope, dotted):
             if binding.origin == CALL and self.qualify(ix, binding.targets[0]) in api.ALIASED:
                 continue  # aliases resolved by the caller through `aliased_class`
-            if binding.origin == ALIAS:
-                return self.mapped_class(ix, scope, binding.targets[0])
+            if binding.origin == ALIAS and depth < 8:
+                if binding.targets[0] == dotted:  # `X = X` in a class body: the outer X
+                    found_in = self.binding_scope(ix, scope, dotted) or ""
+                    return self.mapped_class(ix, found_in.rpartition(".")[0], dotted,
+                                             depth + 1) if found_in else None
+                return self.mapped_class(ix, scope, binding.targets[0], depth + 1)
             return None
         qualified = self.qualify(ix, dotted)
         return qualified if qualified in self.mapped_classes else None

@@ -160,3 +160,54 @@ def other():
     ix = plan.modules["m"]
     assert plan.resolve_function(ix, "caller", "helper") is None
     assert plan.resolve_function(ix, "other", "helper") == ("m", "helper")
+
+
+def test_class_attribute_aliasing_its_own_name_resolves_outside() -> None:
+    plan = plan_of(app__models=MODELS, m='''
+from app.models import User
+
+class Holder:
+    User = User
+    Other = Missing
+    Missing = Other
+
+    def load(self):
+        return describe(self)
+
+def describe(holder):
+    return holder
+''')
+    ix = plan.modules["m"]
+    assert plan.mapped_class(ix, "Holder", "User") == "app.models.User"
+    assert plan.mapped_class(ix, "Holder", "Other") is None  # a cycle ends
+    # a bare name in a method is the module's function, not the class attribute
+    assert plan.resolve_function(ix, "Holder.load", "describe") == ("m", "describe")
+
+
+def test_relationship_reads_follow_pass_through_returns_and_backrefs() -> None:
+    plan = plan_of(m='''
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+
+class User(Base):
+    __tablename__ = "users"
+    posts = relationship("Post", backref="author")
+
+class Post(Base):
+    __tablename__ = "posts"
+
+def get(session, i):
+    return session.query(Post).get(i)
+
+def require(session, i):
+    post = get(session, i)
+    return post
+
+def show(session):
+    post = require(session, 1)
+    print(post.author.name)
+''')
+    assert "author" in plan.mapped_classes["m.Post"].relationships
+    chains, _ = plan.reads_on_result(("m", "get"))
+    assert "author.name" in chains
+    assert plan.returns_loaded(("m", "require"))
