@@ -35,7 +35,7 @@ class Binding:
 class CallSite:
     scope: str
     callee: str
-    args: tuple[str | None, ...]
+    args: tuple[str | None, ...]  # dotted names passed, `f()` for a call's result, else None
     kwargs: tuple[tuple[str, str | None], ...]
     line: int
     # What happens to the result: the methods chained on it, then "for" (iterated) or
@@ -144,6 +144,8 @@ def dotted_name(node: ast.AST) -> str | None:
 
 def _produced(value: ast.expr) -> str | None:
     """What a `return`/`yield` hands out: a dotted name, or `f()` for a call's result."""
+    if isinstance(value, ast.Await):
+        value = value.value
     if isinstance(value, ast.Call):
         callee = callee_name(value.func)
         return f"{callee}()" if callee else None
@@ -568,7 +570,7 @@ class _Indexer(ast.NodeVisitor):
             self.index.calls.append(CallSite(
                 scope=self.scope,
                 callee=callee,
-                args=tuple(dotted_name(a) for a in node.args),
+                args=tuple(_produced(a) for a in node.args),
                 kwargs=tuple((kw.arg, dotted_name(kw.value)) for kw in node.keywords if kw.arg),
                 line=node.lineno,
                 usage=self._usage(node),

@@ -595,7 +595,7 @@ class Plan:
             caller = caller_ix.functions.get(site.scope)
             passer = (caller_ix.module, site.scope)
             if caller is not None and passer not in seen and len(seen) < 3 and any(
-                    produced in names or produced == f"{site.callee}()"
+                    produced in names or produced == f"{handed}()"
                     for produced in caller.produces):
                 found, unseen = self.reads_on_result(passer, seen | {ref})
                 chains |= found
