@@ -158,7 +158,7 @@ def _runs_query(value: ast.expr) -> bool:
     node = value
     while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
-                (node.func.attr == "query" and len(node.args) == 1)
+                (node.func.attr == "query" and node.args)
                 or (node.func.attr == "get" and len(node.args) >= 2)
                 or (node.func.attr in _RUNS_SELECT and node.args
                     and _is_select(node.args[0]))):
@@ -448,10 +448,9 @@ class _Indexer(ast.NodeVisitor):
     def _load(self, target: ast.expr | str, value: ast.expr) -> None:
         """Note `target` as loaded from the database when `value` runs a query."""
         if self.scopes and _runs_query(_holding(value)):
-            name = target if isinstance(target, str) else (
-                dotted_name(target) if isinstance(target, (ast.Name, ast.Attribute)) else None)
-            if name:
-                self.index.loads.setdefault(self.scope, set()).add(name)
+            targets = target.elts if isinstance(target, ast.Tuple) else [target]  # rows
+            names = {t if isinstance(t, str) else dotted_name(t) for t in targets}
+            self.index.loads.setdefault(self.scope, set()).update(filter(None, names))
 
     def visit_Return(self, node: ast.Return) -> None:
         if node.value is not None:

@@ -124,7 +124,8 @@ class LoaderOptions(Rule):
             len(q) > len(p) and q[:len(p)] == p for q in paths)]
         unique = list({tuple(p): p for p in longest}.values())
         if unique:
-            self.ctx.loader_options[site.key] = [self._option(hops) for hops in unique]
+            self.ctx.loader_options.setdefault(site.key, []).extend(  # rows: one per entity
+                self._option(hops) for hops in unique)
             shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [a for _, a in hops])
                               for hops in unique)
             self.ctx.change(self.code, f"eager-load {shown} (read after the query)", site.node)
@@ -314,6 +315,11 @@ class _LoadSites(cst.CSTVisitor):
     def visit_For(self, node: cst.For) -> None:
         if isinstance(node.target, cst.Name):
             self._load(node.iter, node.target.value, node, iterated=True)
+        elif isinstance(node.target, cst.Tuple):  # `for order, customer in s.query(O, C)`
+            for position, element in enumerate(node.target.elements):
+                if isinstance(element.value, cst.Name):
+                    self._load(node.iter, element.value.value, node, iterated=True,
+                               position=position)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if isinstance(node.target, cst.Name) and self.statement is not None:
@@ -324,21 +330,23 @@ class _LoadSites(cst.CSTVisitor):
             self._load(node.value, None, self.statement)
 
     def _load(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
-              iterated: bool = False) -> None:
+              iterated: bool = False, position: int | None = None) -> None:
+        """Sites for `variable = value` (`position`: the variable is that element of each
+        row of a query selecting several entities)."""
         found = len(self.sites)
         while isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and (
                 value.func.value in PASSING_ON) and value.args:
             value = value.args[0].value  # `sorted(session.query(E).all(), key=...)`
-        self._find(value, variable, node, iterated)
+        self._find(value, variable, node, iterated, position)
         called = value.expression if isinstance(value, cst.Await) else value
         name = callee(called.func) if isinstance(called, cst.Call) else None
         for site in self.sites[found:]:
             site.root = f"{name}()" if name else None
 
     def _find(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
-              iterated: bool) -> None:
+              iterated: bool, position: int | None) -> None:
         ctx = self.rule.ctx
-        if self._select_load(value, variable, node, iterated):
+        if position is None and self._select_load(value, variable, node, iterated):
             return
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
             terminal = value.func.attr.value
@@ -357,10 +365,11 @@ class _LoadSites(cst.CSTVisitor):
             chain, key = None, id(value)
         if iterated and chain is None:
             chain = unwind(value)
-        if chain is None or chain.query_call is None or len(chain.query_call.args) != 1 or (
+        selected = chain.query_call.args if chain and chain.query_call else ()
+        if len(selected) != 1 and (position is None or position >= len(selected)) or (
                 ctx.kind(chain.session) is not ObjKind.SESSION):
             return
-        entity = dotted(chain.query_call.args[0].value)
+        entity = dotted(selected[position or 0].value)
         mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
         if mapped:
             existing = {path for name, call in chain.steps if name == "options"
