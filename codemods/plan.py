@@ -1014,7 +1014,16 @@ class Plan:
                         mapped, chains) for hop in self.relationship_paths(mapped, chain)):
                     found.add(scope)
                     break
+        for owner, kept in ix.attribute_bindings.items():  # `self.order = order` → its methods
+            if any(b.origin == ALIAS and scope in found | self._typed_parameter_scopes(ix)
+                   for scope, b in kept):
+                found |= {q for q, f in ix.functions.items() if f.owner_class == owner}
         return found
+
+    def _typed_parameter_scopes(self, ix: ModuleIndex) -> set[str]:
+        return {scope for scope, bindings in ix.bindings.items() if scope in ix.functions
+                and any(b.origin == PARAM and any(self.mapped_class(ix, scope, t)
+                                                  for t in b.targets) for b in bindings)}
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         head = name.split(".")[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import dotted
-from ..index import PARAM, ModuleIndex
+from ..index import ALIAS, PARAM, ModuleIndex
 from ..reads import statement_reads
 from .base import Rule
 
@@ -57,17 +57,29 @@ class UntracedReads(Rule):
                 if mapped:
                     legacy[f"{site.callee}()"] = (mapped, f"{ref[0]}.{ref[1]}",
                                                   plan.paths_loaded_by(ref))
-        if not typed and not legacy:
+        kept = self._kept_objects(function.owner_class)
+        if not typed and not legacy and not kept:
             return  # the statement scan below is the costly part
         reported: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         sources: dict[str, list[str]] = {}
         for statement, chain in statement_reads(node):
             head, _, rest = chain.partition(".")
             root, prefix = ix.aliases.get(scope, {}).get(head, (head, ""))
-            if root in typed:
+            if root == "self":  # `self.order.customer`, `for line in self.order.lines`
+                if prefix:
+                    attr, _, prefix = prefix.partition(".")
+                else:
+                    attr, _, rest = rest.partition(".")
+                root = f"self.{attr}"
+            if root in kept:
+                entity, method, param = kept[root]
+                loaded = set()
+                if root not in sources:
+                    sources[root] = plan.untraced_sources((ix.module, method), param)
+            elif root in typed:
                 entity, loaded = typed[root], set()
             elif root in legacy:
-                entity, function, loaded = legacy[root]
+                entity, origin, loaded = legacy[root]
             else:
                 continue
             skipped = len(prefix.split(".")) if prefix else 0  # hops `head` stands after
@@ -80,7 +92,7 @@ class UntracedReads(Rule):
             if not lazy:
                 continue
             if root in legacy:
-                why = (f"these objects come from {function}(), which this run leaves "
+                why = (f"these objects come from {origin}(), which this run leaves "
                        "synchronous: migrate its module in this run (the tool then adds the "
                        "loader options), or load them in its query with")
             else:
@@ -88,9 +100,15 @@ class UntracedReads(Rule):
                     sources[root] = plan.untraced_sources((ix.module, scope), root)
                 if not sources[root]:
                     continue
-                why = self._untraced(sources[root])
+                if root in kept:
+                    method, param = kept[root][1:]
+                    why = (f"{root} is set from {param} of {method}(); "
+                           f"{self._untraced(sources[root], method)}")
+                else:
+                    why = self._untraced(sources[root])
             reported |= {(root, hops) for hops in lazy}
-            self.ctx.todo(self.code, self._message(head, skipped, lazy, why), statement,
+            shown = root if head == "self" else head  # the object the statement reads
+            self.ctx.todo(self.code, self._message(shown, skipped, lazy, why), statement,
                           at=statement)
 
     def _flush_listener(self, node: cst.FunctionDef) -> bool:
@@ -120,13 +138,34 @@ class UntracedReads(Rule):
             hops.pop()
         return tuple(hops)  # type: ignore[return-value]
 
-    def _untraced(self, sources: list[str]) -> str:
+    def _kept_objects(self, owner: str | None) -> dict[str, tuple[str, str, str]]:
+        """Objects a method keeps from its typed parameter (`self.order = order`):
+        "self.order" → (class, method, parameter), when that is the attribute's only source."""
+        ix = self.ctx.ix
+        kept: dict[str, tuple[str, str, str]] = {}
+        unknown: set[str] = set()
+        for method, binding in ix.attribute_bindings.get(owner or "", []):
+            key = f"self.{binding.name}"
+            param = binding.targets[0] if binding.origin == ALIAS else None
+            entity = param and next((self._mapped(ix, method, b.targets)
+                                     for b in ix.bindings.get(method, [])
+                                     if b.origin == PARAM and b.name == param), None)
+            if entity and param in ix.functions[method].params:
+                kept[key] = (entity, method, param)
+            else:
+                unknown.add(key)
+        return {key: value for key, value in kept.items() if key not in unknown}
+
+    def _untraced(self, sources: list[str], function: str | None = None) -> str:
+        """Why the objects are untraced: no caller of `function` (this one by default), or
+        callers handing over objects of unknown origin."""
         if sources == ["no caller"]:
-            who = f"nothing in the project calls {self.ctx.scope.rpartition('.')[2]}()"
-        else:
-            more = f" (and {len(sources) - 1} more)" if len(sources) > 1 else ""
-            who = f"its caller {sources[0]}{more} passes objects it did not query"
-        return f"{who}, so the tool cannot see their query: load them there with"
+            name = (function or self.ctx.scope).removesuffix(".__init__").rpartition(".")[2]
+            return (f"nothing in the project calls {name}(), so the tool cannot see the query "
+                    "these objects come from: load them there with")
+        more = f" (and {len(sources) - 1} more)" if len(sources) > 1 else ""
+        return (f"its caller {sources[0]}{more} passes objects the tool cannot trace to a "
+                "query: load them where they are queried with")
 
     def _message(self, shown: str, skipped: int, lazy: list[tuple[tuple[str, str], ...]],
                  why: str) -> str:

@@ -101,7 +101,7 @@ def test_incremental_runs_reach_the_same_result(migrated_once: tuple[Path, dict]
     messages = [todo["message"] for f in step1["files"] for todo in f["todos"]
                 if todo["code"] == "SQA405"]
     # reads of results of the legacy functions, and a helper whose callers pass them on
-    assert all("which this run leaves synchronous" in m or "passes objects it did not query"
+    assert all("which this run leaves synchronous" in m or "cannot trace to a query"
                in m for m in messages), messages
 
     step2 = _migrate(project, "bookshop/repositories")
