@@ -1014,16 +1014,13 @@ class Plan:
                         mapped, chains) for hop in self.relationship_paths(mapped, chain)):
                     found.add(scope)
                     break
-        for owner, kept in ix.attribute_bindings.items():  # `self.order = order` → its methods
-            if any(b.origin == ALIAS and scope in found | self._typed_parameter_scopes(ix)
-                   for scope, b in kept):
-                found |= {q for q, f in ix.functions.items() if f.owner_class == owner}
-        return found
-
-    def _typed_parameter_scopes(self, ix: ModuleIndex) -> set[str]:
-        return {scope for scope, bindings in ix.bindings.items() if scope in ix.functions
-                and any(b.origin == PARAM and any(self.mapped_class(ix, scope, t)
-                                                  for t in b.targets) for b in bindings)}
+        keeping = {scope for scope, b in (kept for pairs in ix.attribute_bindings.values()
+                                          for kept in pairs) if b.origin == ALIAS}
+        typed = {scope for scope in keeping if any(  # `self.order = order`, `order: Order`
+            b.origin == PARAM and any(self.mapped_class(ix, scope, t) for t in b.targets)
+            for b in ix.bindings.get(scope, []))}
+        owners = {ix.functions[scope].owner_class for scope in typed if scope in ix.functions}
+        return found | {q for q, f in ix.functions.items() if f.owner_class in owners - {None}}
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         head = name.split(".")[0]
