@@ -552,6 +552,9 @@ class _Indexer(ast.NodeVisitor):
             self.index.loaded_paths.setdefault(self.scope, set()).update(
                 path for arg in node.args for path in _option_paths(arg))
         callee = callee_name(node.func)
+        for arg in node.args if callee else ():  # `render(session.get(Order, 1))`
+            if (passed := _produced(arg)) and passed.endswith("()"):
+                self._load(passed, arg)
         if callee:
             receiver, _, method = callee.rpartition(".")
             in_lambda = any(receiver in params for params in self.lambda_params)

@@ -627,7 +627,8 @@ class Plan:
         """`arg` (a dotted name in `scope`) holds objects a query the tool sees loaded."""
         head = arg.partition(".")[0]
         root = ix.aliases.get(scope, {}).get(head, (head, ""))[0]
-        if head in ix.loads.get(scope, ()) or root in ix.loads.get(scope, ()):
+        loads = ix.loads.get(scope, ())
+        if arg in loads or head in loads or root in loads:  # arg: also `session.get()`
             return True
         if root.endswith("()"):  # `for x in repo.orders(s)`
             target = self.resolve_function(ix, scope, root[:-2])

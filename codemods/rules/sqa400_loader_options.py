@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ..context import callee, dotted
-from ..index import PASSING_ON
+from ..index import PASSING_ON, CallSite
 from ..plan import ObjKind
 from ..query_chain import unwind
 from ..results import Kind
@@ -28,6 +28,8 @@ class LoadSite:
     session: cst.BaseExpression | None = None  # the session that loaded them
     # the name the index files reads under: `x = s.query(E).first()` → "s.query().first()"
     root: str | None = None
+    # `render(session.get(Order, 1))`: the project function and parameter that receive them
+    handed_to: tuple[tuple[str, str], str] | None = None
 
 
 class LoaderOptions(Rule):
@@ -93,7 +95,10 @@ class LoaderOptions(Rule):
     # -- deciding ---------------------------------------------------------------------------
     def _plan(self, site: LoadSite) -> None:
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
-        if site.variable is None:
+        if site.handed_to is not None:
+            (module, function), param = site.handed_to
+            chains, opaque = plan.reads_on(plan.modules[module], function, param, depth=1)
+        elif site.variable is None:
             chains, opaque = plan.reads_on_result((ix.module, scope))
         elif site.variable.startswith("self."):  # kept on the instance, read by its methods
             chains, opaque = plan.reads_on_attribute(ix, scope, site.variable[5:])
@@ -321,6 +326,27 @@ class _LoadSites(cst.CSTVisitor):
                     self._load(node.iter, element.value.value, node, iterated=True,
                                position=position)
 
+    def visit_Call(self, node: cst.Call) -> None:
+        """`render(session.get(Order, 1))`: objects loaded right into a project function."""
+        ctx = self.rule.ctx
+        name = callee(node.func)
+        target = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
+        if not target or self.statement is None:
+            return
+        site = CallSite(ctx.scope, name, tuple(_passed(a.value) for a in node.args
+                                               if a.keyword is None),
+                        tuple((a.keyword.value, _passed(a.value)) for a in node.args
+                              if a.keyword is not None), 0)
+        for arg in node.args:
+            passed = _passed(arg.value)
+            if not passed or not passed.endswith("()"):
+                continue
+            for param in ctx.plan.parameters_given(site, target, passed):
+                found = len(self.sites)
+                self._load(arg.value, None, self.statement)
+                for load in self.sites[found:]:
+                    load.handed_to = (target, param)
+
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if isinstance(node.target, cst.Name) and self.statement is not None:
             self._load(node.iter, node.target.value, self.statement, iterated=True)
@@ -447,3 +473,13 @@ def _arguments(values: list[cst.BaseExpression]) -> list[cst.Arg]:
 
 def _listed(expr: cst.BaseExpression) -> cst.Call:
     return cst.Call(func=cst.Name("list"), args=[cst.Arg(expr)])
+
+
+def _passed(value: cst.BaseExpression) -> str | None:
+    """An argument as the index names it: a dotted name, or `f()` for a call's result."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if isinstance(value, cst.Call):
+        name = callee(value.func)
+        return f"{name}()" if name else None
+    return dotted(value)
