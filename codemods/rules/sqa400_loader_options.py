@@ -294,6 +294,7 @@ class _LoadSites(cst.CSTVisitor):
         self.rule = rule
         self.sites: list[LoadSite] = []
         self.statement: cst.CSTNode | None = None  # findings are reported on the statement
+        self.assigned: dict[str, cst.BaseExpression] = {}  # variable → its latest value
 
     @classmethod
     def find(cls, function: cst.FunctionDef, rule: LoaderOptions) -> list[LoadSite]:
@@ -313,6 +314,7 @@ class _LoadSites(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         target = node.targets[0].target if len(node.targets) == 1 else None
         if isinstance(target, cst.Name):
+            self.assigned[target.value] = node.value
             self._load(node.value, target.value, self.statement or node)
         elif isinstance(target, cst.Attribute) and dotted(target.value) == "self":
             self._load(node.value, f"self.{target.attr.value}", self.statement or node)
@@ -321,9 +323,11 @@ class _LoadSites(cst.CSTVisitor):
         if isinstance(node.target, cst.Name):
             self._load(node.iter, node.target.value, node, iterated=True)
         elif isinstance(node.target, cst.Tuple):  # `for order, customer in s.query(O, C)`
+            rows = self.assigned.get(node.iter.value, node.iter) if isinstance(
+                node.iter, cst.Name) else node.iter  # `rows = s.execute(...)`; `for … in rows`
             for position, element in enumerate(node.target.elements):
                 if isinstance(element.value, cst.Name):
-                    self._load(node.iter, element.value.value, node, iterated=True,
+                    self._load(rows, element.value.value, node, iterated=True,
                                position=position)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -372,7 +376,7 @@ class _LoadSites(cst.CSTVisitor):
     def _find(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
               iterated: bool, position: int | None) -> None:
         ctx = self.rule.ctx
-        if position is None and self._select_load(value, variable, node, iterated):
+        if self._select_load(value, variable, node, iterated, position):
             return
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
             terminal = value.func.attr.value
@@ -404,9 +408,10 @@ class _LoadSites(cst.CSTVisitor):
 
 
     def _select_load(self, value: cst.BaseExpression, variable: str | None,
-                     node: cst.CSTNode, iterated: bool) -> bool:
+                     node: cst.CSTNode, iterated: bool, position: int | None) -> bool:
         """`session.scalars(select(E)...)` and the other ways 2.0-style code runs a select
-        of one entity (awaited or not, with result methods after it): objects of E."""
+        of one entity (awaited or not, with result methods after it): objects of E; or
+        element `position` of the rows `for a, b in session.execute(select(A, B))`."""
         ctx = self.rule.ctx
         expr, scalars, ended = value, False, iterated
         while not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
@@ -430,11 +435,16 @@ class _LoadSites(cst.CSTVisitor):
         while isinstance(bottom, cst.Call) and isinstance(bottom.func, cst.Attribute):
             steps.append(bottom)
             bottom = bottom.func.value
-        if not (scalars and (ended or method == "scalar") and isinstance(bottom, cst.Call)
-                and len(bottom.args) == 1 and (ctx.qualify(bottom.func) or "").endswith(
-                    ".select")):
+        if not (isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
+                ".select")):
             return False
-        entity = dotted(bottom.args[0].value)
+        if position is None and scalars and (ended or method == "scalar") and (
+                len(bottom.args) == 1):
+            entity = dotted(bottom.args[0].value)
+        elif position is not None and iterated and not scalars and position < len(bottom.args):
+            entity = dotted(bottom.args[position].value)
+        else:
+            return False
         mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
         if not mapped:
             return False

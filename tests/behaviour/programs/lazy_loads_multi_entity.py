@@ -1,5 +1,5 @@
 """Rows of several entities: relationships read on each element of the row."""
-from sqlalchemy import ForeignKey, create_engine
+from sqlalchemy import select, ForeignKey, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
@@ -42,6 +42,14 @@ def report(session: Session) -> list[str]:
     return out
 
 
+def report_2(session: Session) -> list[str]:
+    out = []
+    rows = session.execute(select(Order, Customer).join(Order.customer).order_by(Order.id))
+    for order, customer in rows:
+        out.append(f"{order.id} {len(order.lines)} {customer.country.name}")
+    return out
+
+
 engine = create_engine("sqlite://")
 
 
@@ -55,6 +63,8 @@ def main():
         session.commit()
     with Session(engine) as session:
         print(report(session))
+    with Session(engine) as session:
+        print(report_2(session))
 
 
 if __name__ == "__main__":
