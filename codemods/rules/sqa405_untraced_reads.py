@@ -17,24 +17,26 @@ _FLUSH_AND_LOAD_EVENTS = frozenset({
 
 
 class UntracedReads(Rule):
-    """A parameter typed as a model whose relationships are read, where the tool cannot trace
-    every caller's objects to a query it eager-loads them in (SQA400).
+    """Relationship reads on objects whose query the tool cannot see get a TODO at the read.
 
     Before / after (unchanged code, a TODO above the read):
         def label(order: Order) -> str:
-            # TODO(sqla-asyncify SQA405): order.customer may load lazily (MissingGreenlet):
-            # nothing in the project calls label(), so the tool cannot see the query these
-            # objects come from; load them with joinedload(Order.customer) there, or read
-            # `await order.awaitable_attrs.customer` (AsyncAttrs mixin)
+            # TODO(sqla-asyncify SQA405): Order.customer may load lazily here
+            # (MissingGreenlet): nothing in the project calls label(), so the tool cannot see
+            # the query these objects come from: load them there with
+            # joinedload(Order.customer), or read `await order.awaitable_attrs.customer`
+            # (AsyncAttrs mixin)
             return order.customer.email
 
-    Objects from callers the tool follows get their loader options at the query instead;
-    this TODO marks what is left: public functions, callbacks, objects from attributes,
-    containers or code outside the project, and chains deeper than the analysis follows.
+    The objects are parameters typed as a model (or kept from one: `self.order = order`)
+    whose callers are not all traced to a query SQA400 adds loader options to — public
+    functions, callbacks, objects from attributes, containers or outside code, chains deeper
+    than the analysis follows — or results of functions an incremental run leaves
+    synchronous. Listeners of flush and load events run inside the greenlet and are exempt.
     """
 
     code = "SQA405"
-    summary = "relationship reads on parameters no traced query loads → TODO at the read"
+    summary = "relationship reads on objects no traced query loads → TODO at the read"
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope

@@ -9,8 +9,7 @@ from .base import Rule
 
 
 class DynamicRelationships(Rule):
-    """A `lazy="dynamic"` relationship has no asyncio form: reads of it run in `run_sync`
-    (SQA400) until the model moves to `WriteOnlyMapped`, which the tool leaves to you.
+    """A `lazy="dynamic"` relationship gets a TODO to move it to `WriteOnlyMapped`.
 
     Before / after (unchanged code, a TODO above it):
         class Customer(Base):
@@ -18,7 +17,8 @@ class DynamicRelationships(Rule):
             # asyncio form: ...
             notes: Mapped[list["Note"]] = relationship(lazy="dynamic")
 
-    `WriteOnlyMapped["Note"]` with `relationship()` (lazy="write_only") is the 2.0 form: read it
+    It has no asyncio form: its reads run in `run_sync` (SQA400) until the model moves to
+    `WriteOnlyMapped["Note"]` with `relationship()` (lazy="write_only"), the 2.0 form: read it
     with `await session.scalars(customer.notes.select())`, add with `customer.notes.add(n)`;
     iterating it raises `TypeError` (reference §6.2 #13). Every reader changes with it, so the
     tool does not rewrite the model.
