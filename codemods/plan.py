@@ -127,6 +127,7 @@ class Plan:
     _run_sync_callers: dict[FunctionRef, list[tuple[ModuleIndex, CallSite]]] | None = None
     _mapped: dict[str, ClassInfo] | None = None
     _schemas: set[str] | None = None
+    _model_parameter_scopes: dict[str, set[str]] = field(default_factory=dict)
     # Functions outside an incremental run's selection that do sync session I/O (or call such
     # functions): migrated code calls them through `session.run_sync`.
     legacy: set[FunctionRef] = field(default_factory=set)
@@ -1000,17 +1001,23 @@ class Plan:
                                                     for k in kept)}
         return relevant
 
+    def annotated_class(self, ix: ModuleIndex, scope: str, names: Iterable[str]) -> str | None:
+        """The mapped class among the names of an annotation (`Optional[Order]` → Order)."""
+        return next(filter(None, (self.mapped_class(ix, scope, n) for n in names)), None)
+
     def model_parameter_scopes(self, ix: ModuleIndex) -> set[str]:
         """Functions with a parameter typed as a mapped class (`def f(o: Order)`) that read a
-        relationship of it which may load lazily, even where no SQLAlchemy name is in sight."""
+        relationship of it which may load lazily, even where no SQLAlchemy name is in sight,
+        and the methods of classes keeping such a parameter (`self.order = order`)."""
+        if ix.module in self._model_parameter_scopes:
+            return self._model_parameter_scopes[ix.module]
         found = set()
         for scope, reads in ix.attribute_reads.items():
             if scope not in ix.functions:
                 continue
             for binding in ix.bindings.get(scope, []):
                 chains = reads.get(binding.name) if binding.origin == PARAM else None
-                mapped = chains and next(filter(None, (
-                    self.mapped_class(ix, scope, t) for t in binding.targets)), None)
+                mapped = chains and self.annotated_class(ix, scope, binding.targets)
                 if mapped and any(self.loads_implicitly(*hop) for chain in self.implicit_reads(
                         mapped, chains) for hop in self.relationship_paths(mapped, chain)):
                     found.add(scope)
@@ -1018,10 +1025,12 @@ class Plan:
         keeping = {scope for scope, b in (kept for pairs in ix.attribute_bindings.values()
                                           for kept in pairs) if b.origin == ALIAS}
         typed = {scope for scope in keeping if any(  # `self.order = order`, `order: Order`
-            b.origin == PARAM and any(self.mapped_class(ix, scope, t) for t in b.targets)
+            b.origin == PARAM and self.annotated_class(ix, scope, b.targets)
             for b in ix.bindings.get(scope, []))}
         owners = {ix.functions[scope].owner_class for scope in typed if scope in ix.functions}
-        return found | {q for q, f in ix.functions.items() if f.owner_class in owners - {None}}
+        found |= {q for q, f in ix.functions.items() if f.owner_class in owners - {None}}
+        self._model_parameter_scopes[ix.module] = found
+        return found
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         head = name.split(".")[0]

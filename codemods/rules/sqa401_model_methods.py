@@ -59,7 +59,7 @@ class ImplicitRelationshipReads(Rule):
     def _names_mapped_class(self, annotation: cst.BaseExpression) -> bool:
         names = _Names()
         annotation.visit(names)
-        return any(self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, n) for n in names.found)
+        return bool(self.ctx.plan.annotated_class(self.ctx.ix, self.ctx.scope, names.found))
 
     def _plain_call(self, value: cst.BaseExpression) -> bool:
         """A call of a project function annotated to return plain data (no mapped class)."""
@@ -69,7 +69,7 @@ class ImplicitRelationshipReads(Rule):
             return False
         ix = self.ctx.plan.modules[ref[0]]
         returns = ix.functions[ref[1]].returns
-        return bool(returns) and not any(self.ctx.plan.mapped_class(ix, "", r) for r in returns)
+        return bool(returns) and not self.ctx.plan.annotated_class(ix, "", returns)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._serialized_response(node)

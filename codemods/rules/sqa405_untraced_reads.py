@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import dotted
-from ..index import ALIAS, PARAM, ModuleIndex
+from ..index import ALIAS, PARAM
 from ..reads import statement_reads
 from .base import Rule
 
@@ -41,12 +41,12 @@ class UntracedReads(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         function = ix.functions.get(scope)
-        if function is None or self._flush_listener(node):
+        if function is None:
             return
         typed = {b.name: mapped for b in ix.bindings.get(scope, [])
                  if b.origin == PARAM and b.name in function.params
                  and b.name not in ("self", "cls")
-                 and (mapped := self._mapped(ix, scope, b.targets))}
+                 and (mapped := plan.annotated_class(ix, scope, b.targets))}
         # results of functions this run leaves synchronous (they run in session.run_sync),
         # filed under the call (`found = f(...)`, `for x in f(...)`): their queries get no
         # loader options, so only what their own options load is safe to read
@@ -55,12 +55,13 @@ class UntracedReads(Rule):
             ref = plan.resolve_function(ix, scope, site.callee)
             if ref in plan.legacy:
                 target_ix = plan.modules[ref[0]]
-                mapped = self._mapped(target_ix, "", target_ix.functions[ref[1]].returns)
+                mapped = plan.annotated_class(target_ix, "",
+                                              target_ix.functions[ref[1]].returns)
                 if mapped:
                     legacy[f"{site.callee}()"] = (mapped, f"{ref[0]}.{ref[1]}",
                                                   plan.paths_loaded_by(ref))
         kept = self._kept_objects(function.owner_class)
-        if not typed and not legacy and not kept:
+        if not typed and not legacy and not kept or self._flush_listener(node):
             return  # the statement scan below is the costly part
         reported: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         sources: dict[str, list[str]] = {}
@@ -126,10 +127,6 @@ class UntracedReads(Rule):
         return listened or any(isinstance(e, cst.SimpleString) and e.evaluated_value in (
             _FLUSH_AND_LOAD_EVENTS) for e in events)
 
-    def _mapped(self, ix: ModuleIndex, scope: str, names: tuple[str, ...]) -> str | None:
-        return next(filter(None, (self.ctx.plan.mapped_class(ix, scope, n) for n in names)),
-                    None)
-
     def _lazy_hops(self, entity: str, chain: str, loaded: set[str]
                    ) -> tuple[tuple[str, str], ...]:
         """The relationship hops of `chain` up to the last one that may load lazily (not
@@ -149,7 +146,7 @@ class UntracedReads(Rule):
         for method, binding in ix.attribute_bindings.get(owner or "", []):
             key = f"self.{binding.name}"
             param = binding.targets[0] if binding.origin == ALIAS else None
-            entity = param and next((self._mapped(ix, method, b.targets)
+            entity = param and next((self.ctx.plan.annotated_class(ix, method, b.targets)
                                      for b in ix.bindings.get(method, [])
                                      if b.origin == PARAM and b.name == param), None)
             if entity and param in ix.functions[method].params:
