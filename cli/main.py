@@ -17,10 +17,10 @@ from rich.table import Table
 
 from codemods import RULES, Config, FileResult, Status
 from codemods.engine import iter_migrate
-from codemods.parallel import default_jobs
 from codemods.settings import load_settings
 from codemods.sources import SourceFile, discover, find_project_root, write_atomic
 from codemods.status import project_status
+from codemods.workers import default_jobs
 
 from .render import (
     Summary,

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from codemods import FileResult, Kind, Status
-from codemods.context import TODO_PREFIX
+from codemods.rewrite.context import TODO_PREFIX
 from codemods.status import ModuleState, ProjectStatus
 
 _KIND_STYLE = {Kind.CHANGE: "green", Kind.TODO: "yellow", Kind.RUN_SYNC: "magenta",

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import libcst as cst
 
-from . import imports, parallel
+from . import workers
+from .analysis import FunctionRef, Plan
 from .config import Config
-from .context import STATEMENT_TYPES, Context, PendingFinding
-from .imports import ImportChanges
 from .index import ModuleIndex
-from .lines import statement_lines
-from .plan import FunctionRef, Plan
 from .results import FileResult, Finding
+from .rewrite import imports
+from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
+from .rewrite.imports import ImportChanges
+from .rewrite.lines import statement_lines
 from .rules import Rule
 from .rules.base import COLOURING, LOCAL
 from .sources import SourceFile
@@ -261,7 +262,7 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     tick = progress or (lambda path: None)
     sources, context_sources = list(sources), list(context_sources)
     selected: list[_Job] = []
-    indexes = parallel.index_all([s for s in [*sources, *context_sources] if s.error is None],
+    indexes = workers.index_all([s for s in [*sources, *context_sources] if s.error is None],
                                  config.jobs, Path(config.cache_dir) if config.cache_dir else None)
     for source in sources:
         result = source.new_result()
@@ -302,7 +303,7 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
 
     selected_paths = {job.result.path for job in selected}
     done: set[str] = set()
-    for result in parallel.rewrite(_Rewriter, plan, config, first, late, tick):
+    for result in workers.rewrite(_Rewriter, plan, config, first, late, tick):
         done.add(result.path)
         if result.path in selected_paths or result.error is not None or result.changed:
             yield result

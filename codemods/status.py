@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config
-from .context import TODO_PREFIX
 from .engine import iter_migrate
 from .results import FileResult, Finding, Kind
+from .rewrite.context import TODO_PREFIX
 from .sources import SourceFile, discover
 
 # Findings counted as "sessions and engines still sync".

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from ..context import Context
+from ..rewrite.context import Context
 
 LOCAL = 1  # rewrites decided by looking at one expression or statement
 COLOURING = 2  # `async def` and awaiting calls, decided after every file's local pass

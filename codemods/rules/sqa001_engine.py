@@ -7,7 +7,7 @@ import libcst.matchers as m
 
 from .. import urls
 from ..api_surface import ENGINE_FACTORIES
-from ..context import Context
+from ..rewrite.context import Context
 from .base import RenameReferences
 
 _ASYNC_ENGINE = ("sqlalchemy.ext.asyncio", "create_async_engine")

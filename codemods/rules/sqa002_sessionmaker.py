@@ -10,7 +10,7 @@ from ..api_surface import (
     SESSION_CLASSES,
     SESSIONMAKERS,
 )
-from ..context import with_keyword_default
+from ..rewrite.context import with_keyword_default
 from .base import RenameReferences
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted, parse_expr
-from ..plan import ObjKind
+from ..analysis import ObjKind
+from ..rewrite.context import dotted, parse_expr
 from .base import Rule
 
 _DDL_METHODS = frozenset({"create_all", "drop_all"})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis import ObjKind
 from ..api_surface import SELECT_FUNCTIONS
-from ..context import dotted, parenthesize
-from ..plan import ObjKind
-from ..query_chain import (
+from ..results import Kind
+from ..rewrite.context import dotted, parenthesize
+from ..rewrite.query_chain import (
     CONSUMERS,
     RESULT_METHODS,
     STATEMENT_TERMINALS,
@@ -23,8 +24,7 @@ from ..query_chain import (
     model_query_chain,
     unwind,
 )
-from ..query_variables import QueryVariableScan
-from ..results import Kind
+from ..rewrite.query_variables import QueryVariableScan
 from .base import Rule
 
 # Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis import ObjKind
 from ..api_surface import (
     CONNECTION_COROUTINES,
     ENGINE_COROUTINES,
@@ -11,7 +12,6 @@ from ..api_surface import (
     STARTABLES,
     TRANSACTION_COROUTINES,
 )
-from ..plan import ObjKind
 from .base import Rule
 
 _COROUTINES = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis import ObjKind
 from ..api_surface import ASYNC_SESSION_CLASSES, ENGINE_CONTEXTS, SESSION_CLASSES, STARTABLES
-from ..context import dotted
-from ..plan import ObjKind
+from ..rewrite.context import dotted
 from .base import Rule
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import callee
-from ..plan import FunctionRef
+from ..analysis import FunctionRef
+from ..rewrite.context import callee
 from .base import COLOURING, Rule
 
 _CONTEXTMANAGER = "contextlib.contextmanager"

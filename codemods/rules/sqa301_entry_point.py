@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, callee
+from ..rewrite.context import Context, callee
 from .base import COLOURING, Rule
 
 

@@ -6,7 +6,7 @@ from pathlib import PurePath
 
 import libcst as cst
 
-from ..context import dotted
+from ..rewrite.context import dotted
 from .base import COLOURING, Rule
 
 _FIXTURE = "pytest.fixture"

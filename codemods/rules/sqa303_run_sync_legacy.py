@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import callee
-from ..plan import ObjKind
+from ..analysis import ObjKind
 from ..results import Kind
+from ..rewrite.context import callee
 from .base import Rule
 
 

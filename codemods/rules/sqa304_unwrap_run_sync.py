@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from ..context import callee, dotted
+from ..rewrite.context import callee, dotted
 from .base import COLOURING, Rule
 from .sqa303_run_sync_legacy import _Replace
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import callee, dotted
+from ..analysis import ObjKind
 from ..index import PASSING_ON, CallSite
-from ..plan import ObjKind
-from ..query_chain import unwind
 from ..results import Kind
+from ..rewrite.context import callee, dotted
+from ..rewrite.query_chain import unwind
 from .base import Rule
 
 # Terminals that hand back objects of the query's one entity.

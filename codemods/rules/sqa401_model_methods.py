@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted
+from ..rewrite.context import dotted
 from .base import Rule
 
 # Methods Python or a framework calls implicitly: nobody can eager-load at a call site.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted
-from ..plan import ObjKind
+from ..analysis import ObjKind
+from ..rewrite.context import dotted
 from .base import Rule
 
 _EXPIRING = frozenset({"rollback", "expire", "expire_all"})

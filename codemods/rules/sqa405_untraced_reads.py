@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import dotted
 from ..index import ALIAS, PARAM
-from ..reads import statement_reads
+from ..rewrite.context import dotted
+from ..rewrite.reads import statement_reads
 from .base import Rule
 
 # Mapper and session events fired inside an awaited flush, commit or query.

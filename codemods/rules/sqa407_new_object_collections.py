@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import callee
-from ..plan import ObjKind
-from ..reads import statement_reads
+from ..analysis import ObjKind
+from ..rewrite.context import callee
+from ..rewrite.reads import statement_reads
 from .base import Rule
 
 _FLUSHING = frozenset({"flush", "commit"})

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from codemods.analysis import ObjKind, Plan
 from codemods.index import index_source
-from codemods.plan import ObjKind, Plan
 
 
 def plan_of(**modules: str) -> Plan:

@@ -17,8 +17,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from . import index as index_module
 from .index import ModuleIndex, index_source
+from .index import indexer as index_module
 from .results import FileResult
 from .sources import SourceFile
 

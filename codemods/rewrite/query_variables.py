@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis import ObjKind
 from .context import Context, dotted
-from .plan import ObjKind
 from .query_chain import CONSUMERS, RESULT_METHODS, STATEMENT_TERMINALS, unwind
 
 # What may follow a query variable for the tool to convert it (anything else: it escapes).

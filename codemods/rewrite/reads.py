@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..analysis import CONVERTING_BUILTINS
 from .context import dotted
-from .plan import CONVERTING_BUILTINS
 
 
 def statement_reads(function: cst.FunctionDef) -> list[tuple[cst.CSTNode, str]]:

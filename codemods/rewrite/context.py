@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from .config import Config
+from ..analysis import ObjKind, Plan
+from ..config import Config
+from ..index import ModuleIndex
+from ..results import Kind
 from .imports import ImportChanges
-from .index import ModuleIndex
-from .plan import ObjKind, Plan
-from .results import Kind
 
 TODO_PREFIX = "# TODO(sqla-asyncify"
 _SUPPRESS = re.compile(r"#\s*sqla-asyncify:\s*ignore(?:\[(?P<codes>[A-Z0-9, ]+)\])?")

@@ -14,8 +14,8 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import api_surface as api
-from .index import (
+from .. import api_surface as api
+from ..index import (
     ALIAS,
     CALL,
     ENTER,

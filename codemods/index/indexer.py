@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .urls import looks_like_url
+from ..urls import looks_like_url
 
 # Binding origins: how a name got its value.
 CALL = "call"  # x = f(...)            target: dotted name of f

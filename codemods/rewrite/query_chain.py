@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from . import api_surface as api
+from .. import api_surface as api
 from .context import Context, callee, dotted
 
 
