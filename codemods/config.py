@@ -31,9 +31,3 @@ class Config:
         if self.pytest_plugin not in PYTEST_PLUGINS:
             raise ValueError(f"unknown pytest plugin {self.pytest_plugin!r} "
                              f"(one of {', '.join(PYTEST_PLUGINS)})")
-
-    def rules(self, phase: int) -> list:
-        from .rules import select_rules  # the registry imports the rules, which import this
-
-        return [r for r in select_rules(set(self.select), set(self.ignore))
-                if r.phase == phase and self.target in r.targets]

@@ -16,12 +16,12 @@ from . import workers
 from .analysis import FunctionRef, Plan
 from .config import Config
 from .index import ModuleIndex
-from .results import FileResult, Finding
+from .results import FileResult
 from .rewrite import imports
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
 from .rewrite.lines import statement_lines
-from .rules import Rule
+from .rules import Rule, select_rules
 from .rules.base import COLOURING, LOCAL
 from .sources import SourceFile
 
@@ -90,7 +90,7 @@ def _local_pass(source: SourceFile, ix: ModuleIndex, plan: Plan, config: Config,
     imports = ImportChanges()
     ctx = Context(plan, ix, lambda node: node, imports, config)
     pending = _Pending(source, ix, module, module, imports, ctx.findings)
-    rule_pass = _RulePass(ctx, config.rules(LOCAL) if rewrite else [],
+    rule_pass = _RulePass(ctx, select_rules(config, LOCAL) if rewrite else [],
                           plan.relevant_scopes(ix) if rewrite else set(), pending.origins)
     pending.tree = module.visit(rule_pass)
     return pending, ctx.io_scopes, ctx.unconverted_scopes
@@ -114,7 +114,7 @@ def _colouring_pass(pending: _Pending, plan: Plan, config: Config,
     if not _needs_colouring(pending.ix, plan, async_functions):
         return pending.tree
     relevant = plan.relevant_scopes(pending.ix, async_functions)
-    tree = pending.tree.visit(_RulePass(ctx, config.rules(COLOURING), relevant))
+    tree = pending.tree.visit(_RulePass(ctx, select_rules(config, COLOURING), relevant))
     pending.findings.extend(ctx.findings)
     return tree
 
@@ -127,7 +127,7 @@ def _finish(pending: _Pending, tree: cst.Module, result: FileResult) -> None:
     result.new_source = tree.code
     if pending.findings:
         lines = statement_lines(pending.original, pending.source.text)
-        result.findings = sorted(Finding(lines.get(id(f.anchor), 0), f.code, f.kind, f.message)
+        result.findings = sorted(f.at(lines.get(id(f.anchor), 0))
                                  for f in pending.findings)
 
 

@@ -16,7 +16,7 @@ import libcst as cst
 from ..analysis import ObjKind, Plan
 from ..config import Config
 from ..index import ModuleIndex
-from ..results import Kind
+from ..results import Finding, Kind
 from .imports import ImportChanges
 
 TODO_PREFIX = "# TODO(sqla-asyncify"
@@ -32,6 +32,10 @@ class PendingFinding:
     code: str
     kind: Kind
     message: str
+
+    def at(self, line: int) -> Finding:
+        """The finding, reported at `line` of the file as read."""
+        return Finding(line, self.code, self.kind, self.message)
 
 
 def todo_comment(code: str, message: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from ..config import Config
 from .base import Rule
 
 
@@ -45,15 +46,16 @@ def _discover() -> list[type[Rule]]:
 RULES: list[type[Rule]] = _discover()
 
 
-def select_rules(select: set[str] | None = None,
-                 ignore: set[str] | None = None) -> list[type[Rule]]:
-    """Rules enabled by `--select` / `--ignore` (prefixes allowed: `SQA1` selects SQA1xx)."""
+def select_rules(config: Config, phase: int) -> list[type[Rule]]:
+    """The rules of one phase that `config` enables for its target (`--select` / `--ignore`
+    take prefixes: `SQA1` selects SQA1xx)."""
 
-    def matches(code: str, patterns: set[str]) -> bool:
+    def matches(code: str, patterns: frozenset[str]) -> bool:
         return any(code.startswith(p) for p in patterns)
 
-    return [r for r in RULES
-            if (not select or matches(r.code, select)) and not matches(r.code, ignore or set())]
+    return [r for r in RULES if r.phase == phase and config.target in r.targets
+            and (not config.select or matches(r.code, config.select))
+            and not matches(r.code, config.ignore)]
 
 
 __all__ = ["RULES", "Rule", "select_rules"]
