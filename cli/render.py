@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from codemods import FileResult, Kind, Status
-from codemods.rewrite.context import TODO_PREFIX
 from codemods.status import ModuleState, ProjectStatus
+from codemods.todo import TODO_PREFIX
 
 _KIND_STYLE = {Kind.CHANGE: "green", Kind.TODO: "yellow", Kind.RUN_SYNC: "magenta",
                Kind.SKIP: "dim"}

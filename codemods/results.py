@@ -15,16 +15,26 @@ class Kind(str, enum.Enum):
     SKIP = "skip"  # the rule saw work but held back, with the reason
 
 
+class Tag(str, enum.Enum):
+    """What a finding is about, for tools that count findings (`status`) without reading
+    their messages."""
+
+    NONE = ""
+    ASYNC_DEF = "async-def"  # a function became `async def`
+    QUERY_VARIABLE = "query-variable"  # a stored query, converted where it runs
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
     line: int
     code: str
     kind: Kind
     message: str
+    tag: Tag = Tag.NONE
 
     def to_dict(self) -> dict[str, object]:
         return {"line": self.line, "code": self.code, "kind": self.kind.value,
-                "message": self.message}
+                "message": self.message, "tag": self.tag.value or None}
 
 
 class Status(str, enum.Enum):

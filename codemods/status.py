@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import enum
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,9 +32,9 @@ from pathlib import Path
 
 from .config import Config
 from .engine import iter_migrate
-from .results import FileResult, Finding, Kind
-from .rewrite.context import TODO_PREFIX
+from .results import FileResult, Finding, Kind, Tag
 from .sources import SourceFile, discover
+from .todo import TODO_PREFIX, Marker, find_markers
 
 # Findings counted as "sessions and engines still sync".
 SESSION_CODES = frozenset({"SQA001", "SQA002", "SQA003", "SQA010", "SQA200", "SQA201"})
@@ -45,7 +44,6 @@ FOLLOW_UP_CODES = frozenset({"SQA304"})
 _DDL_CALLABLES = frozenset({"create_all", "drop_all", "reflect"})
 # A name containing one of these (lower-cased) means the module may hold database code.
 _DB_WORDS = ("sqlalchemy", "sqlmodel", "session", "engine")
-_MARKER = re.compile(re.escape(TODO_PREFIX) + r"\s*(?P<code>[A-Z]+[0-9]*)?\)?:?\s*(?P<msg>.*)")
 
 
 class ModuleState(str, enum.Enum):
@@ -54,18 +52,6 @@ class ModuleState(str, enum.Enum):
     TO_DO = "to do"
     FAILED = "failed"
     NO_DATABASE_CODE = "no database code"
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A `# TODO(sqla-asyncify CODE): message` marker in the module's current text."""
-
-    line: int
-    code: str
-    message: str
-
-    def to_dict(self) -> dict[str, object]:
-        return {"line": self.line, "code": self.code, "message": self.message}
 
 
 @dataclass
@@ -83,7 +69,7 @@ class ModuleStatus:
     # What is in the file as it is now:
     run_sync_wraps_left: int = 0  # `.run_sync(...)` calls other than DDL (create_all, …)
     todo_markers: int = 0
-    blockers: list[Blocker] = field(default_factory=list)
+    blockers: list[Marker] = field(default_factory=list)
 
     @property
     def has_database_code(self) -> bool:
@@ -172,19 +158,6 @@ def count_run_sync_wraps(text: str) -> int:
     return count
 
 
-def todo_markers(text: str) -> list[Blocker]:
-    """Every `# TODO(sqla-asyncify CODE): message` line in `text`."""
-    found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        start = line.find(TODO_PREFIX)
-        if start < 0:
-            continue
-        match = _MARKER.match(line, start)
-        assert match is not None  # everything after the prefix is optional in _MARKER
-        found.append(Blocker(number, match.group("code") or "", match.group("msg").strip()))
-    return found
-
-
 def mentions_database(text: str) -> bool:
     """Whether a name in the code (not a docstring or comment) looks like database code."""
     lowered = text.lower()
@@ -218,7 +191,7 @@ def _is_legacy_query(finding: Finding) -> bool:
     # One site per executed query: `q = session.query(X)` … `q.all()` reports the variable
     # and the terminal; the terminal is the site.
     return (finding.code == "SQA100" and finding.kind in (Kind.CHANGE, Kind.RUN_SYNC)
-            and not finding.message.startswith("query variable"))
+            and finding.tag is not Tag.QUERY_VARIABLE)
 
 
 def module_status(source: SourceFile, result: FileResult) -> ModuleStatus:
@@ -234,11 +207,11 @@ def module_status(source: SourceFile, result: FileResult) -> ModuleStatus:
     status.legacy_queries = sum(1 for f in findings if _is_legacy_query(f))
     status.sync_sessions = sum(1 for f in changes if f.code in SESSION_CODES)
     status.functions_to_async = sum(1 for f in changes
-                                    if f.code == "SQA300" and f.message.startswith("def "))
+                                    if f.tag is Tag.ASYNC_DEF)
     status.todos_to_add = result.count(Kind.TODO)
     status.unwraps_pending = sum(1 for f in changes if f.code in FOLLOW_UP_CODES)
     status.run_sync_wraps_left = count_run_sync_wraps(text)
-    status.blockers = todo_markers(text)
+    status.blockers = find_markers(text)
     status.todo_markers = text.count(TODO_PREFIX)
 
     own_work = result.changed and not (

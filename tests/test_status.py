@@ -14,8 +14,8 @@ from codemods.status import (
     count_run_sync_wraps,
     mentions_database,
     project_status,
-    todo_markers,
 )
+from codemods.todo import find_markers
 
 runner = CliRunner()
 
@@ -227,8 +227,8 @@ def test_helpers() -> None:
         "    await s.run_sync(lambda ss: ss.query(X).all())\n"
         "    await s.run_sync(legacy.get_book, 1)\n") == 2
     assert count_run_sync_wraps("x = 1\n") == 0
-    assert todo_markers("x = 1\n") == []
-    [marker] = todo_markers("x = 1\n    # TODO(sqla-asyncify SQA001): the URL is not a literal\n")
+    assert find_markers("x = 1\n") == []
+    [marker] = find_markers("x = 1\n    # TODO(sqla-asyncify SQA001): the URL is not a literal\n")
     assert (marker.line, marker.code, marker.message) == (2, "SQA001", "the URL is not a literal")
     assert not mentions_database('"""A Session, an engine: only words."""\n# session\nx = 1\n')
     assert mentions_database("def f(session):\n    return 1\n")

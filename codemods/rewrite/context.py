@@ -7,7 +7,6 @@ statement; suppression comments are honoured per statement), and the awaits alre
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -16,12 +15,9 @@ import libcst as cst
 from ..analysis import ObjKind, Plan
 from ..config import Config
 from ..index import ModuleIndex
-from ..results import Finding, Kind
+from ..results import Finding, Kind, Tag
+from ..todo import is_suppressed, suppressed_codes, todo_comment
 from .imports import ImportChanges
-
-TODO_PREFIX = "# TODO(sqla-asyncify"
-_SUPPRESS = re.compile(r"#\s*sqla-asyncify:\s*ignore(?:\[(?P<codes>[A-Z0-9, ]+)\])?")
-ALL_CODES = "*"
 
 
 @dataclass(frozen=True)
@@ -32,14 +28,11 @@ class PendingFinding:
     code: str
     kind: Kind
     message: str
+    tag: Tag = Tag.NONE
 
     def at(self, line: int) -> Finding:
         """The finding, reported at `line` of the file as read."""
-        return Finding(line, self.code, self.kind, self.message)
-
-
-def todo_comment(code: str, message: str) -> str:
-    return f"{TODO_PREFIX} {code}): {message}"
+        return Finding(line, self.code, self.kind, self.message, self.tag)
 
 
 _EVENT_FUNCTIONS = frozenset({"sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
@@ -86,14 +79,29 @@ def _statement_comments(stmt: cst.CSTNode) -> list[str]:
     return comments
 
 
-def suppressed_codes(stmt: cst.CSTNode) -> set[str]:
-    codes: set[str] = set()
-    for comment in _statement_comments(stmt):
-        match = _SUPPRESS.search(comment)
-        if match:
-            listed = match.group("codes")
-            codes |= {c.strip() for c in listed.split(",")} if listed else {ALL_CODES}
-    return codes
+def statement_suppressions(stmt: cst.CSTNode) -> set[str]:
+    """The rule codes a statement's own comments suppress."""
+    return suppressed_codes(_statement_comments(stmt))
+
+
+class _Suppressions(cst.CSTVisitor):
+    """Per statement below a root: the codes suppressed on it or on a statement between it
+    and the root (a finding anchored there honours them all)."""
+
+    def __init__(self) -> None:
+        self.found: dict[int, set[str]] = {}
+        self.stack: list[set[str]] = [set()]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if type(node) in STATEMENT_TYPES:
+            codes = self.stack[-1] | statement_suppressions(node)
+            self.found[id(node)] = codes
+            self.stack.append(codes)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if type(original_node) in STATEMENT_TYPES:
+            self.stack.pop()
 
 
 class Context:
@@ -116,6 +124,7 @@ class Context:
         self.statements: list[cst.CSTNode] = []
         self._pending_todos: dict[int, list[str]] = {}
         self._suppressed: list[set[str]] = []
+        self._suppressed_below: dict[int, dict[int, set[str]]] = {}  # see `_anchor_suppresses`
         self.awaited: set[int] = set()  # ids of expressions already under `await`
         self.statement_values: set[int] = set()  # ids of expressions that are whole statements
         self.not_references: set[int] = set()  # ids of Names that are not variable references
@@ -166,7 +175,7 @@ class Context:
             self.iterated.add(id(node.iter))
         if kind in STATEMENT_TYPES:
             self.statements.append(node)
-            self._suppressed.append(suppressed_codes(node))
+            self._suppressed.append(statement_suppressions(node))
 
     def leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
         kind = type(original)
@@ -204,7 +213,22 @@ class Context:
         return stmt.with_changes(leading_lines=[*stmt.leading_lines, *new_lines])
 
     def is_suppressed(self, code: str) -> bool:
-        return any(ALL_CODES in s or code in s for s in self._suppressed)
+        """`code` is suppressed on the statement being visited or one around it."""
+        return any(is_suppressed(code, s) for s in self._suppressed)
+
+    def _anchor_suppresses(self, code: str, statement: cst.CSTNode) -> bool:
+        """A suppression on `statement` (one the traversal has not entered yet, e.g. a read
+        inside the function a rule is visiting) or between it and the current statement."""
+        if not self.statements or statement is self.statements[-1]:
+            return is_suppressed(code, statement_suppressions(statement))
+        root = self.statements[-1]
+        below = self._suppressed_below.get(id(root))
+        if below is None:
+            visitor = _Suppressions()
+            root.visit(visitor)
+            below = self._suppressed_below[id(root)] = visitor.found
+        codes = below.get(id(statement))
+        return is_suppressed(code, statement_suppressions(statement) if codes is None else codes)
 
     # -- scope ----------------------------------------------------------------------------------
     @property
@@ -252,20 +276,27 @@ class Context:
         return None
 
     # -- findings -------------------------------------------------------------------------------
-    def record(self, code: str, kind: Kind, message: str, node: cst.CSTNode) -> None:
-        self.findings.append(PendingFinding(self.anchor(node), code, kind, message))
+    def report(self, code: str, kind: Kind, message: str, node: cst.CSTNode,
+               at: cst.CSTNode | None = None, tag: Tag = Tag.NONE) -> bool:
+        """The one way rules report. The finding is anchored to the statement around `node`
+        (or `at`, a statement of the file as read that the traversal has not left yet); a
+        TODO also leaves its marker comment above that statement. Nothing is reported where
+        a suppression comment on that statement (or around it) names `code`: returns False."""
+        statement = at or (self.statements[-1] if self.statements else None)
+        if self.is_suppressed(code) or (
+                statement is not None and self._anchor_suppresses(code, statement)):
+            return False
+        self.findings.append(PendingFinding(self.anchor(at or node), code, kind, message, tag))
+        if kind is Kind.TODO and statement is not None:
+            self._pending_todos.setdefault(id(statement), []).append(todo_comment(code, message))
+        return True
 
-    def change(self, code: str, message: str, node: cst.CSTNode) -> None:
-        self.record(code, Kind.CHANGE, message, node)
+    def change(self, code: str, message: str, node: cst.CSTNode, tag: Tag = Tag.NONE) -> None:
+        self.report(code, Kind.CHANGE, message, node, tag=tag)
 
     def todo(self, code: str, message: str, node: cst.CSTNode,
              at: cst.CSTNode | None = None) -> None:
-        """Record a TODO and leave a marker comment above the enclosing statement (or `at`,
-        a statement of the file as read that the traversal has not left yet)."""
-        self.record(code, Kind.TODO, message, at or node)
-        statement = at or (self.statements[-1] if self.statements else None)
-        if statement is not None:
-            self._pending_todos.setdefault(id(statement), []).append(todo_comment(code, message))
+        self.report(code, Kind.TODO, message, node, at)
 
     def await_(self, code: str, expr: cst.BaseExpression, node: cst.CSTNode,
                what: str) -> cst.BaseExpression:

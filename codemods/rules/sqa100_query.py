@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..api_surface import SELECT_FUNCTIONS
-from ..results import Kind
+from ..results import Kind, Tag
 from ..rewrite.context import dotted, parenthesize
 from ..rewrite.query_chain import (
     CONSUMERS,
@@ -118,7 +118,8 @@ class QueryToSelect(Rule):
         converted[target.value] = QueryVariable(
             cst.Name(target.value), chain.session, statement.elements, statement.needs_unique,
             statement.joined)
-        self.ctx.change(self.code, f"query variable `{target.value}` → select()", original)
+        self.ctx.change(self.code, f"query variable `{target.value}` → select()", original,
+                        Tag.QUERY_VARIABLE)
         return updated.with_changes(value=self._finish(statement))
 
     # -- entry points ---------------------------------------------------------------------------
@@ -542,7 +543,7 @@ class QueryToSelect(Rule):
                   reason: str) -> cst.BaseExpression:
         if not self.ctx.async_target:  # the legacy Query still works on a sync 2.x session
             self.reported.add(id(chain.query_call))
-            self.ctx.record(self.code, Kind.SKIP, f"kept the legacy query: {reason}", original)
+            self.ctx.report(self.code, Kind.SKIP, f"kept the legacy query: {reason}", original)
             return updated
         param = cst.Name("sync_session")
         body = _ReplaceExpression(chain.session, param).transform(updated)
@@ -551,7 +552,7 @@ class QueryToSelect(Rule):
         if lazy:  # an iterator would run outside the greenlet: materialise it inside
             body = cst.Call(func=cst.Name("list"), args=[cst.Arg(body)])
         fn = cst.Lambda(params=cst.Parameters(params=[cst.Param(param)]), body=body)
-        self.ctx.record(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
+        self.ctx.report(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
                                                   f"{reason}", original)
         result = self._await(_method(chain.session, "run_sync", [cst.Arg(fn)]), original)
         return cst.Call(func=cst.Name("iter"), args=[cst.Arg(result)]) if lazy else result

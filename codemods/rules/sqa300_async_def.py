@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import FunctionRef
+from ..results import Tag
 from ..rewrite.context import callee
 from .base import COLOURING, Rule
 
@@ -61,7 +62,7 @@ class AsyncFunctions(Rule):
         if ref not in self.ctx.async_functions or updated.asynchronous is not None:
             return updated
         self.ctx.change(self.code, f"def {original.name.value}() → async def (it awaits "
-                                   "database I/O)", original)
+                                   "database I/O)", original, Tag.ASYNC_DEF)
         decorators = []
         for decorator in updated.decorators:
             if self.ctx.qualify(decorator.decorator) == _CONTEXTMANAGER:

@@ -106,7 +106,7 @@ class RunSyncLegacy(Rule):
             return None
         why = ("keeps legacy code the tool cannot convert" if ref in self.ctx.plan.keep_sync
                else f"is not migrated in this run ({ref[0]})")
-        self.ctx.record(self.code, Kind.RUN_SYNC, f"{ref[1]}() {why}: called through run_sync",
+        self.ctx.report(self.code, Kind.RUN_SYNC, f"{ref[1]}() {why}: called through run_sync",
                         original)
         return awaited
 

@@ -205,7 +205,7 @@ class LoaderOptions(Rule):
                         args=[cst.Arg(fn)])
         awaited = self.ctx.await_(self.code, call, original, "a lazy=\"dynamic\" read")
         if awaited is not call:
-            self.ctx.record(self.code, Kind.RUN_SYNC, "lazy=\"dynamic\" relationship read "
+            self.ctx.report(self.code, Kind.RUN_SYNC, "lazy=\"dynamic\" relationship read "
                                                       "runs inside run_sync", original)
             return awaited
         return expr
