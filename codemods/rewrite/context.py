@@ -8,7 +8,7 @@ statement; suppression comments are honoured per statement), and the awaits alre
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -104,6 +104,15 @@ class _Suppressions(cst.CSTVisitor):
             self.stack.pop()
 
 
+@dataclass
+class RuleOutputs:
+    """What one rule produces for another in the same pass (declared by `Rule.provides` and
+    `Rule.reads`)."""
+
+    # loader options (SQA400) for the query or session.get() call with this node id
+    loader_options: dict[int, list[cst.BaseExpression]] = field(default_factory=dict)
+
+
 class Context:
     def __init__(self, plan: Plan, ix: ModuleIndex,
                  origin: Callable[[cst.CSTNode], cst.CSTNode | None],
@@ -132,8 +141,7 @@ class Context:
         self.class_bases: set[int] = set()  # ids of expressions naming a class's bases
         self.with_items: set[int] = set()  # ids of expressions entered by `with`
         self.iterated: set[int] = set()  # ids of expressions iterated by `for`
-        # loader options (SQA400) for the query or session.get() call with this node id
-        self.loader_options: dict[int, list[cst.BaseExpression]] = {}
+        self.outputs = RuleOutputs()
         # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
         self.unconverted_scopes: set[str] = set()
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted

@@ -25,6 +25,11 @@ def _discover() -> list[type[Rule]]:
                 if value.code in found:
                     raise RuntimeError(f"duplicate rule code {value.code}")
                 found[value.code] = value
+    for rule in found.values():
+        provided = set().union(*(found[code].provides for code in rule.after))
+        if rule.reads - provided:
+            raise RuntimeError(f"{rule.code} reads {sorted(rule.reads - provided)}, which no "
+                               "rule in its `after` provides")
     ordered: list[type[Rule]] = []
     placed: set[str] = set()
 

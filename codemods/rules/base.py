@@ -24,6 +24,10 @@ class Rule:
     summary: ClassVar[str]
     phase: ClassVar[int] = LOCAL
     after: ClassVar[tuple[str, ...]] = ()  # codes of rules that must run earlier in the pass
+    # Data handed between rules: the `RuleOutputs` fields a rule writes, and those it reads
+    # (each written by a rule it declares in `after`).
+    provides: ClassVar[frozenset[str]] = frozenset()
+    reads: ClassVar[frozenset[str]] = frozenset()
     targets: ClassVar[frozenset[str]] = frozenset({"async"})  # `--target` values it serves
 
     def __init__(self, ctx: Context) -> None:

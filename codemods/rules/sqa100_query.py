@@ -68,6 +68,8 @@ class QueryToSelect(Rule):
     code = "SQA100"
     summary = "session.query(...) → select() executed with await session.scalars/execute"
     targets = frozenset({"async", "sync"})
+    after = ("SQA400",)  # the loader options it adds to the queries this rule converts
+    reads = frozenset({"loader_options"})
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -355,7 +357,7 @@ class QueryToSelect(Rule):
     def _with_loaders(self, original: cst.CSTNode, stmt: cst.BaseExpression
                       ) -> cst.BaseExpression:
         """The loader options SQA400 decided for this query, appended."""
-        options = self.ctx.loader_options.get(id(original))
+        options = self.ctx.outputs.loader_options.get(id(original))
         return _method(stmt, "options", _comma_args([cst.Arg(o) for o in options])) if (
             options) else stmt
 
@@ -484,7 +486,7 @@ class QueryToSelect(Rule):
             raise Unsupported("Query.get() on a query that does not select one entity")
         args = [cst.Arg(statement.elements[0].node), updated.args[0]]
         options = [a for _, call in chain.steps for a in call.args] + [
-            cst.Arg(o) for o in self.ctx.loader_options.get(id(original), [])]
+            cst.Arg(o) for o in self.ctx.outputs.loader_options.get(id(original), [])]
         message = "query(E).get(pk) → await session.get(E, pk)"
         if options:
             elements = [cst.Element(a.value) for a in options]

@@ -61,6 +61,7 @@ class LoaderOptions(Rule):
 
     code = "SQA400"
     summary = "relationships read after a query → selectinload/joinedload options on it"
+    provides = frozenset({"loader_options"})
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -129,7 +130,7 @@ class LoaderOptions(Rule):
             len(q) > len(p) and q[:len(p)] == p for q in paths)]
         unique = list({tuple(p): p for p in longest}.values())
         if unique:
-            self.ctx.loader_options.setdefault(site.key, []).extend(  # rows: one per entity
+            self.ctx.outputs.loader_options.setdefault(site.key, []).extend(  # rows: one per entity
                 self._option(hops) for hops in unique)
             shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [a for _, a in hops])
                               for hops in unique)
@@ -265,7 +266,7 @@ class LoaderOptions(Rule):
             if session is not None:  # a query iterated outside would run there: list it
                 return self._run_sync(original, _listed(updated) if id(original) in (
                     self.iterated) else updated, session)
-        options = self.ctx.loader_options.get(id(original))
+        options = self.ctx.outputs.loader_options.get(id(original))
         if options and id(original) in self.select_statements:
             return cst.Call(func=cst.Attribute(value=updated, attr=cst.Name("options")),
                             args=_arguments(options))
