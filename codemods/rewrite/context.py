@@ -17,6 +17,7 @@ from ..config import Config
 from ..index import ModuleIndex
 from ..results import Finding, Kind, Tag
 from ..todo import is_suppressed, suppressed_codes, todo_comment
+from .build import parenthesize
 from .imports import ImportChanges
 
 
@@ -63,9 +64,6 @@ def callee(func: cst.BaseExpression) -> str | None:
         return f"{owner}().{func.attr.value}" if owner else None
     return name
 
-
-def parse_expr(code: str) -> cst.BaseExpression:
-    return cst.parse_expression(code)
 
 
 def _statement_comments(stmt: cst.CSTNode) -> list[str]:
@@ -374,24 +372,3 @@ class Context:
         """Remove `from module import name` (`import module` for no name) once unused."""
         self.imports.remove[(module, name, asname)] = None
 
-
-def parenthesize(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """Parentheses an `await` needs when it is the target of `.attr`, `[i]` or a call."""
-    if isinstance(expr, cst.Await) and not expr.lpar:
-        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return expr
-
-
-def with_keyword_default(call: cst.Call, keyword: str, value: str) -> cst.Call | None:
-    """The call with `keyword=value` appended, or None when the keyword is already given."""
-    if any(a.keyword is not None and a.keyword.value == keyword for a in call.args) or any(
-            a.star == "**" for a in call.args):
-        return None
-    args = list(call.args)
-    if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-        args[-1] = args[-1].with_changes(
-            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    args.append(cst.Arg(keyword=cst.Name(keyword), value=parse_expr(value),
-                        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                              whitespace_after=cst.SimpleWhitespace(""))))
-    return call.with_changes(args=args)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from .build import comma, comma_separated
+
 ImportKey = tuple[str, str | None, str | None]  # (module, name or None for `import module`, asname)
 
 
@@ -210,8 +212,7 @@ def _add(body: list[cst.CSTNode], changes: ImportChanges) -> list[cst.CSTNode]:
 def _sorted(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
     node = stmt.body[0]
     names = sorted(node.names, key=lambda a: _module_name(a.name))
-    names = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-             for a in names[:-1]] + [names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    names = comma_separated(names)
     return stmt.with_changes(body=[node.with_changes(names=names)])
 
 
@@ -224,5 +225,5 @@ def _mergeable(stmt: cst.CSTNode) -> bool:
 def _merged(stmt: cst.SimpleStatementLine, alias: cst.ImportAlias) -> cst.SimpleStatementLine:
     node = stmt.body[0]
     names = list(node.names)
-    names[-1] = names[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    names[-1] = names[-1].with_changes(comma=comma())
     return stmt.with_changes(body=[node.with_changes(names=[*names, alias])])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from .. import api_surface as api
+from .build import comma_separated
 from .context import Context, callee, dotted
 
 
@@ -129,14 +130,6 @@ class Statement:
                 and not any(e.unhashable for e in self.elements))
 
 
-def _call(func: cst.BaseExpression, args: list[cst.Arg] | tuple[cst.Arg, ...]) -> cst.Call:
-    return cst.Call(func=func, args=list(args))
-
-
-def _method(expr: cst.BaseExpression, name: str, args=()) -> cst.Call:
-    return _call(cst.Attribute(value=expr, attr=cst.Name(name)), args)
-
-
 def _step(call: cst.Call, stmt: cst.BaseExpression, name: str,
           args: list[cst.Arg] | None = None) -> cst.Call:
     """`stmt.name(args)` keeping the layout of the legacy step (line breaks before the dot)."""
@@ -158,13 +151,6 @@ def _single_argument(call: cst.Call, name: str,
     if len(call.args) != 1 or call.args[0].keyword is not None:
         raise Unsupported(f"Query.{name}() with arguments the tool cannot map")
     return call.args[0].value
-
-
-def _comma_args(args: list[cst.Arg]) -> list[cst.Arg]:
-    """Arguments separated by `, ` (the last one without a trailing comma)."""
-    return [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            if i < len(args) - 1 else a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            for i, a in enumerate(args)]
 
 
 class SelectBuilder:
@@ -288,7 +274,7 @@ class SelectBuilder:
                 if len(call.args) != 2 or any(a.keyword for a in call.args):
                     raise Unsupported("with_parent() without an explicit relationship")
                 criterion = cst.Call(func=self.name("sqlalchemy.orm", "with_parent"),
-                                     args=_comma_args(list(call.args)))
+                                     args=comma_separated(list(call.args)))
                 where.append(cst.Arg(criterion))
                 stmt = _step(call, stmt, "where", [cst.Arg(criterion)])
             elif name == "enable_eagerloads":
@@ -330,7 +316,7 @@ class SelectBuilder:
             criteria.append(cst.Arg(value=cst.Comparison(
                 left=cst.Attribute(value=entity, attr=cst.Name(arg.keyword.value)),
                 comparisons=[cst.ComparisonTarget(cst.Equal(), arg.value)])))
-        return _comma_args(criteria)
+        return comma_separated(criteria)
 
     def _join_target(self, call: cst.Call) -> cst.BaseExpression | None:
         """The entity a join makes current for filter_by(); None if it cannot be known."""

@@ -10,7 +10,7 @@ from ..api_surface import (
     SESSION_CLASSES,
     SESSIONMAKERS,
 )
-from ..rewrite.context import with_keyword_default
+from ..rewrite.build import with_keyword_default
 from .base import RenameReferences
 
 

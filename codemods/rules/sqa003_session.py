@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..api_surface import EXPIRE_ON_COMMIT, SESSION_CLASSES, SQLMODEL_SESSION_CLASSES
-from ..rewrite.context import with_keyword_default
+from ..rewrite.build import with_keyword_default
 from .base import RenameReferences
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import ObjKind
-from ..rewrite.context import dotted, parse_expr
+from ..rewrite.build import comma_separated, method_call, parse_expr
+from ..rewrite.context import dotted
 from .base import Rule
 
 _DDL_METHODS = frozenset({"create_all", "drop_all"})
@@ -51,14 +52,7 @@ class AsyncDDL(Rule):
             return updated
         rest = [a for i, a in enumerate(call.args) if i != bind_index]
         conn = cst.Name("conn") if kind is ObjKind.ENGINE else bind
-        run_sync = cst.Call(
-            func=cst.Attribute(value=conn, attr=cst.Name("run_sync")),
-            args=[cst.Arg(value=call.func), *[a.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-                                               for a in rest]],
-        )
-        run_sync = run_sync.with_changes(args=[
-            a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            if i < len(run_sync.args) - 1 else a for i, a in enumerate(run_sync.args)])
+        run_sync = method_call(conn, "run_sync", comma_separated([cst.Arg(call.func), *rest]))
         self.ctx.io_scopes.add(self.ctx.scope)
         awaited = updated.with_changes(body=[cst.Expr(cst.Await(run_sync))])
         self.ctx.change(self.code, f"{method}() through run_sync on an async connection",

@@ -7,7 +7,15 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..api_surface import SELECT_FUNCTIONS
 from ..results import Kind, Tag
-from ..rewrite.context import dotted, parenthesize
+from ..rewrite.build import (
+    ReplaceExpression,
+    comma_separated,
+    keyword,
+    method_call,
+    parenthesize,
+    run_sync_lambda,
+)
+from ..rewrite.context import dotted
 from ..rewrite.query_chain import (
     CONSUMERS,
     RESULT_METHODS,
@@ -18,8 +26,6 @@ from ..rewrite.query_chain import (
     SelectBuilder,
     Statement,
     Unsupported,
-    _comma_args,
-    _method,
     helper_query_chain,
     model_query_chain,
     unwind,
@@ -37,11 +43,6 @@ TERMINALS = frozenset({*RESULT_METHODS, "scalar", "count", "get", "delete", "upd
 # Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 
-
-def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(keyword=cst.Name(name), value=value,
-                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                         whitespace_after=cst.SimpleWhitespace("")))
 
 
 class QueryToSelect(Rule):
@@ -188,13 +189,13 @@ class QueryToSelect(Rule):
             return self._run_sync(original, updated, chain, str(exc))
         stmt = self._finish(statement)
         if method == "first_or_404":
-            stmt = _method(stmt, "limit", [cst.Arg(cst.Integer("1"))])
+            stmt = method_call(stmt, "limit", [cst.Arg(cst.Integer("1"))])
         return self._flask_call(original, db, method, [cst.Arg(stmt), *updated.args])
 
     def _flask_call(self, original: cst.CSTNode, db: cst.BaseExpression, method: str,
                     args: list[cst.Arg]) -> cst.Call:
         self.ctx.change(self.code, f"query.{method}() → db.{method}(select(...))", original)
-        return _method(db, method, _comma_args(args))
+        return method_call(db, method, comma_separated(args))
 
     def _exec_first(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         """SQLModel `session.exec(select(X)...).first()` gets LIMIT 1 like Query.first() did
@@ -215,7 +216,7 @@ class QueryToSelect(Rule):
         if not isinstance(root, cst.Call) or self.ctx.qualify(root.func) not in (
                 SELECT_FUNCTIONS):
             return updated
-        limited = _method(statement, "limit", [cst.Arg(cst.Integer("1"))])
+        limited = method_call(statement, "limit", [cst.Arg(cst.Integer("1"))])
         call = call.with_changes(args=[call.args[0].with_changes(value=limited),
                                        *call.args[1:]])
         self.ctx.change(self.code, "exec(select(...)).first() → LIMIT 1, as Query.first() had",
@@ -237,7 +238,7 @@ class QueryToSelect(Rule):
         chain = self._chain(arg.value) if arg.keyword is None and not arg.star else None
         if chain is None:
             return arg
-        rows = self._terminal(original, _method(arg.value, "all"), chain, "all")
+        rows = self._terminal(original, method_call(arg.value, "all"), chain, "all")
         return arg.with_changes(value=rows)
 
     def _statement_terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
@@ -280,9 +281,9 @@ class QueryToSelect(Rule):
         except Unsupported as exc:
             return self._run_sync(original, updated, chain, str(exc))
         start, stop = bounds
-        stmt = _method(self._finish(statement), "slice", _comma_args([cst.Arg(start),
+        stmt = method_call(self._finish(statement), "slice", comma_separated([cst.Arg(start),
                                                                        cst.Arg(stop)]))
-        rows = _method(self._rows(chain, statement, stmt, original), "all")
+        rows = method_call(self._rows(chain, statement, stmt, original), "all")
         if isinstance(index, cst.Index):
             self.ctx.change(self.code, "query[i] → slice(i, i + 1) of the executed select(); "
                                        "[0] keeps the IndexError", original)
@@ -358,7 +359,7 @@ class QueryToSelect(Rule):
                       ) -> cst.BaseExpression:
         """The loader options SQA400 decided for this query, appended."""
         options = self.ctx.outputs.loader_options.get(id(original))
-        return _method(stmt, "options", _comma_args([cst.Arg(o) for o in options])) if (
+        return method_call(stmt, "options", comma_separated([cst.Arg(o) for o in options])) if (
             options) else stmt
 
     def _await(self, call: cst.BaseExpression, original: cst.CSTNode) -> cst.BaseExpression:
@@ -377,14 +378,14 @@ class QueryToSelect(Rule):
 
     def _execute(self, chain: QueryChain, method: str, stmt: cst.BaseExpression,
                  original: cst.CSTNode, *extra: cst.Arg) -> cst.BaseExpression:
-        call = _method(chain.session, method, _comma_args([cst.Arg(stmt), *extra]))
+        call = method_call(chain.session, method, comma_separated([cst.Arg(stmt), *extra]))
         return parenthesize(self._await(call, original))
 
     def _rows(self, chain: QueryChain, statement: Statement, stmt: cst.BaseExpression,
               original: cst.CSTNode) -> cst.BaseExpression:
         executor = "scalars" if statement.shape is RowShape.ENTITY else "execute"
         result = self._execute(chain, executor, stmt, original)
-        return _method(result, "unique") if statement.needs_unique else result
+        return method_call(result, "unique") if statement.needs_unique else result
 
     # -- terminals ------------------------------------------------------------------------------
     def _terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
@@ -428,35 +429,35 @@ class QueryToSelect(Rule):
         if terminal == "count":
             func = self.ctx.import_name("sqlalchemy", "func")
             select = cst.Name(self.ctx.import_name("sqlalchemy", "select", SELECT_FUNCTIONS))
-            counted = _method(cst.Call(func=select, args=[cst.Arg(_method(cst.Name(func),
+            counted = method_call(cst.Call(func=select, args=[cst.Arg(method_call(cst.Name(func),
                                                                           "count"))]),
-                              "select_from", [cst.Arg(_method(stmt, "subquery"))])
+                              "select_from", [cst.Arg(method_call(stmt, "subquery"))])
             if statement.execution_options:  # autoflush=False & co. apply to the count itself
-                counted = _method(counted, "execution_options",
-                                  _comma_args(statement.execution_options))
+                counted = method_call(counted, "execution_options",
+                                  comma_separated(statement.execution_options))
             self.ctx.change(self.code, "count() → select(func.count()) over the same subquery",
                             original)
-            return self._await(_method(chain.session, "scalar", [cst.Arg(counted)]), original)
+            return self._await(method_call(chain.session, "scalar", [cst.Arg(counted)]), original)
         if terminal == "first":
-            stmt = _method(stmt, "limit", [cst.Arg(cst.Integer("1"))])
+            stmt = method_call(stmt, "limit", [cst.Arg(cst.Integer("1"))])
         if terminal == "scalar":
             method = "one_or_none" if statement.shape is RowShape.ENTITY else (
                 "scalar_one_or_none")
         else:
             method = RESULT_METHODS[terminal]
         self.ctx.change(self.code, self._describe(terminal, statement, listed), original)
-        return _method(self._rows(chain, statement, stmt, original), method)
+        return method_call(self._rows(chain, statement, stmt, original), method)
 
     def _values(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                 stmt: cst.BaseExpression, terminal: str) -> cst.BaseExpression:
         """`q.value(c)` → first row's value or None; `q.values(*c)` → an iterator of Rows."""
         if not updated.args or any(a.keyword or a.star for a in updated.args):
             raise Unsupported(f"Query.{terminal}() without columns")
-        stmt = _method(stmt, "with_only_columns", _comma_args(list(updated.args)))
+        stmt = method_call(stmt, "with_only_columns", comma_separated(list(updated.args)))
         self.ctx.change(self.code, f"query.{terminal}() → select().with_only_columns() executed",
                         original)
         if terminal == "value":
-            return self._await(_method(chain.session, "scalar", [cst.Arg(stmt)]), original)
+            return self._await(method_call(chain.session, "scalar", [cst.Arg(stmt)]), original)
         rows = self._execute(chain, "execute", stmt, original)
         return cst.Call(func=cst.Name("iter"), args=[cst.Arg(rows.with_changes(
             lpar=[], rpar=[]) if isinstance(rows, cst.Await) else rows)])
@@ -490,12 +491,12 @@ class QueryToSelect(Rule):
         message = "query(E).get(pk) → await session.get(E, pk)"
         if options:
             elements = [cst.Element(a.value) for a in options]
-            args += [_kw("options", cst.List(_comma_elements(elements))),
-                     _kw("populate_existing", cst.Name("True"))]
+            args += [keyword("options", cst.List(comma_separated(elements))),
+                     keyword("populate_existing", cst.Name("True"))]
             message += (" with options=[...] and populate_existing=True (options are ignored "
                         "on an identity-map hit otherwise)")
         self.ctx.change(self.code, message, original)
-        return self._await(_method(chain.session, "get", _comma_args(args)), original)
+        return self._await(method_call(chain.session, "get", comma_separated(args)), original)
 
     def _bulk(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
               terminal: str) -> cst.BaseExpression:
@@ -516,12 +517,12 @@ class QueryToSelect(Rule):
         dml = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy", terminal)),
                        args=[cst.Arg(statement.elements[0].node)])
         if statement.where:
-            dml = _method(dml, "where", _comma_args(statement.where))
+            dml = method_call(dml, "where", comma_separated(statement.where))
         if values is not None:
-            dml = _method(dml, "values", [values.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+            dml = method_call(dml, "values", [values.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
         extra = []
         if sync is not None:
-            extra.append(_kw("execution_options", cst.Dict([cst.DictElement(
+            extra.append(keyword("execution_options", cst.Dict([cst.DictElement(
                 cst.SimpleString('"synchronize_session"'), sync)])))
         result = self._execute(chain, "execute", dml, original, *extra)
         if values is not None and self.ctx.async_target and _has_sql_expression(values.value) \
@@ -548,15 +549,14 @@ class QueryToSelect(Rule):
             self.ctx.report(self.code, Kind.SKIP, f"kept the legacy query: {reason}", original)
             return updated
         param = cst.Name("sync_session")
-        body = _ReplaceExpression(chain.session, param).transform(updated)
+        body = ReplaceExpression(chain.session, param).transform(updated)
         lazy = isinstance(updated, cst.Call) and isinstance(updated.func, cst.Attribute) and (
             updated.func.attr.value == "values")
         if lazy:  # an iterator would run outside the greenlet: materialise it inside
             body = cst.Call(func=cst.Name("list"), args=[cst.Arg(body)])
-        fn = cst.Lambda(params=cst.Parameters(params=[cst.Param(param)]), body=body)
         self.ctx.report(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
                                                   f"{reason}", original)
-        result = self._await(_method(chain.session, "run_sync", [cst.Arg(fn)]), original)
+        result = self._await(run_sync_lambda(chain.session, param, body), original)
         return cst.Call(func=cst.Name("iter"), args=[cst.Arg(result)]) if lazy else result
 
     # -- iteration ------------------------------------------------------------------------------
@@ -575,7 +575,7 @@ class QueryToSelect(Rule):
         except Unsupported as exc:
             if not self.ctx.async_target:
                 return self._run_sync(original, updated, chain, str(exc))
-            result = self._run_sync(original, _method(updated.iter, "all"), chain, str(exc))
+            result = self._run_sync(original, method_call(updated.iter, "all"), chain, str(exc))
             return updated.with_changes(iter=result)
         if statement.streaming is not None and self.ctx.async_target:
             executor = "stream_scalars" if statement.shape is RowShape.ENTITY else "stream"
@@ -632,32 +632,6 @@ def _slice_bounds(index: cst.BaseSlice) -> tuple[cst.BaseExpression, cst.BaseExp
     if index.step is not None or index.upper is None:
         raise Unsupported("a slice with a step or without an end")
     return (cst.Integer("0") if index.lower is None else plain(index.lower)), plain(index.upper)
-
-
-def _comma_elements(elements: list[cst.Element]) -> list[cst.Element]:
-    return [e.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            if i < len(elements) - 1 else e for i, e in enumerate(elements)]
-
-
-class _ReplaceExpression(cst.CSTTransformer):
-    """Every occurrence of an expression (a session) → another (the run_sync parameter)."""
-
-    def __init__(self, old: cst.BaseExpression, new: cst.BaseExpression) -> None:
-        super().__init__()
-        self.old, self.new = old, new
-        self.attributes: set[int] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.add(id(node.attr))  # `x.session` is not the session
-
-    def on_leave(self, original, updated):  # type: ignore[override]
-        if isinstance(updated, cst.BaseExpression) and id(original) not in self.attributes and (
-                updated.deep_equals(self.old)):
-            return self.new
-        return super().on_leave(original, updated)
-
-    def transform(self, node: cst.BaseExpression) -> cst.BaseExpression:
-        return node.visit(self)
 
 
 class _LegacyQueries(cst.CSTVisitor):

@@ -6,6 +6,7 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..results import Kind
+from ..rewrite.build import ReplaceExpression, run_sync_lambda
 from ..rewrite.context import callee
 from .base import Rule
 
@@ -74,9 +75,7 @@ class RunSyncLegacy(Rule):
         original.visit(finder)
         held = None if finder.found else plan.instance_session(ix, scope, name.split(".")[0])
         if held:  # `repo.recent()` on `repo = LegacyRepo(session)`: it holds session.sync_session
-            call = cst.Call(func=cst.Attribute(value=cst.Name(held), attr=cst.Name("run_sync")),
-                            args=[cst.Arg(cst.Lambda(params=cst.Parameters(
-                                params=[cst.Param(cst.Name("_sync_session"))]), body=updated))])
+            call = run_sync_lambda(cst.Name(held), cst.Name("_sync_session"), updated)
             return self._awaited(call, original, ref)
         if len(finder.found) != 1:
             self.ctx.todo(self.code, f"{ref[1]}() is not migrated in this run and no single "
@@ -92,11 +91,8 @@ class RunSyncLegacy(Rule):
                             args=[cst.Arg(updated.func), *updated.args[1:]])
         else:
             param = cst.Name("sync_session")
-            body = _Replace(session.value, param).transform(updated)
-            call = cst.Call(func=cst.Attribute(value=cst.Name(session.value),
-                                               attr=cst.Name("run_sync")),
-                            args=[cst.Arg(cst.Lambda(params=cst.Parameters(
-                                params=[cst.Param(param)]), body=body))])
+            body = ReplaceExpression(cst.Name(session.value), param).transform(updated)
+            call = run_sync_lambda(cst.Name(session.value), param, body)
         return self._awaited(call, original, ref) or updated
 
     def _awaited(self, call: cst.Call, original: cst.Call, ref: tuple[str, str]
@@ -147,26 +143,3 @@ class _Mentions(cst.CSTVisitor):
     def visit_Name(self, node: cst.Name) -> None:
         self.found = self.found or node.value == self.name
 
-
-class _Replace(cst.CSTTransformer):
-    """Renames references to one variable (not attributes or keywords of that name)."""
-
-    def __init__(self, old: str, new: cst.BaseExpression) -> None:
-        super().__init__()
-        self.old, self.new = old, new
-        self.skip: set[int] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.skip.add(id(node.attr))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.skip.add(id(node.keyword))
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
-        if updated.value == self.old and id(original) not in self.skip:
-            return self.new
-        return updated
-
-    def transform(self, node: cst.BaseExpression) -> cst.BaseExpression:
-        return node.visit(self)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from ..rewrite.build import ReplaceExpression, comma
 from ..rewrite.context import callee, dotted
 from .base import COLOURING, Rule
-from .sqa303_run_sync_legacy import _Replace
 
 
 class UnwrapRunSync(Rule):
@@ -42,13 +42,14 @@ class UnwrapRunSync(Rule):
                 self.ctx.todo(self.code, "run_sync is given a lambda calling a function that is "
                                          "async now: call it with await instead", original)
                 return updated
-            inner = _Replace(params[0].name.value, session).transform(target.body)
+            parameter = cst.Name(params[0].name.value)
+            inner = ReplaceExpression(parameter, session).transform(target.body)
         else:
             name = dotted(target)
             ref = name and self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
             if not ref or ref not in self.ctx.async_functions:
                 return updated
-            first = cst.Arg(session, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            first = cst.Arg(session, comma=comma())
             inner = cst.Call(func=target, args=[first, *call.args[1:]] if call.args[1:] else [
                 first.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
         self.ctx.change(self.code, "run_sync wrap removed: the function is async now", original)

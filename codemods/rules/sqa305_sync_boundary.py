@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..rewrite.build import comma_separated, keyword
 from .base import COLOURING, Rule
 
 
@@ -68,11 +69,7 @@ def _forwarded(params: cst.Parameters) -> list[cst.Arg]:
     args = [cst.Arg(cst.Name(p.name.value)) for p in [*params.posonly_params, *params.params]]
     if isinstance(params.star_arg, cst.Param):
         args.append(cst.Arg(cst.Name(params.star_arg.name.value), star="*"))
-    args += [cst.Arg(cst.Name(p.name.value), keyword=cst.Name(p.name.value),
-                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                           whitespace_after=cst.SimpleWhitespace("")))
-             for p in params.kwonly_params]
+    args += [keyword(p.name.value, cst.Name(p.name.value)) for p in params.kwonly_params]
     if params.star_kwarg is not None:
         args.append(cst.Arg(cst.Name(params.star_kwarg.name.value), star="**"))
-    return [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            if i < len(args) - 1 else a for i, a in enumerate(args)]
+    return comma_separated(args)

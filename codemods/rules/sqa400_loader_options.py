@@ -9,6 +9,7 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..index import PASSING_ON, CallSite
 from ..results import Kind
+from ..rewrite.build import arguments, comma, comma_separated, run_sync_lambda
 from ..rewrite.context import callee, dotted
 from ..rewrite.query_chain import unwind
 from .base import Rule
@@ -200,10 +201,7 @@ class LoaderOptions(Rule):
 
     def _run_sync(self, original: cst.CSTNode, expr: cst.BaseExpression,
                   session: cst.BaseExpression) -> cst.BaseExpression:
-        fn = cst.Lambda(params=cst.Parameters(params=[cst.Param(cst.Name("_sync_session"))]),
-                        body=expr)
-        call = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("run_sync")),
-                        args=[cst.Arg(fn)])
+        call = run_sync_lambda(session, cst.Name("_sync_session"), expr)
         awaited = self.ctx.await_(self.code, call, original, "a lazy=\"dynamic\" read")
         if awaited is not call:
             self.ctx.report(self.code, Kind.RUN_SYNC, "lazy=\"dynamic\" relationship read "
@@ -269,15 +267,13 @@ class LoaderOptions(Rule):
         options = self.ctx.outputs.loader_options.get(id(original))
         if options and id(original) in self.select_statements:
             return cst.Call(func=cst.Attribute(value=updated, attr=cst.Name("options")),
-                            args=_arguments(options))
+                            args=arguments(options))
         if not options or not isinstance(updated, cst.Call) or not isinstance(
                 updated.func, cst.Attribute) or updated.func.attr.value != "get":
             return updated
-        elements = [cst.Element(o, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                    for o in options[:-1]] + [cst.Element(options[-1])]
+        elements = comma_separated([cst.Element(o) for o in options])
         args = list(updated.args)
-        args[-1] = args[-1].with_changes(comma=cst.Comma(
-            whitespace_after=cst.SimpleWhitespace(" ")))
+        args[-1] = args[-1].with_changes(comma=comma())
         for keyword, value in (("options", cst.List(elements)),
                                ("populate_existing", cst.Name("True"))):
             args.append(cst.Arg(keyword=cst.Name(keyword), value=value, equal=cst.AssignEqual(
@@ -475,11 +471,6 @@ def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
             func.value, cst.Call) else None
     attrs.reverse()
     return [tuple(attrs[:i]) for i in range(1, len(attrs) + 1)]
-
-
-def _arguments(values: list[cst.BaseExpression]) -> list[cst.Arg]:
-    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return [cst.Arg(v, comma=space) for v in values[:-1]] + [cst.Arg(values[-1])]
 
 
 def _listed(expr: cst.BaseExpression) -> cst.Call:

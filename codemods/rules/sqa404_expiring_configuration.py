@@ -11,7 +11,7 @@ from ..api_surface import (
     SESSION_CLASSES,
     SESSIONMAKERS,
 )
-from ..rewrite.context import with_keyword_default
+from ..rewrite.build import with_keyword_default
 from .base import Rule
 
 _COLUMN_FUNCTIONS = frozenset({"mapped_column", "Column", "column_property"})
