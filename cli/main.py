@@ -16,8 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from codemods import RULES, Config, FileResult, Status
+from codemods.config import Settings, load_settings
 from codemods.engine import iter_migrate
-from codemods.settings import load_settings
 from codemods.sources import SourceFile, discover, find_project_root, write_atomic
 from codemods.status import project_status
 from codemods.workers import default_jobs
@@ -107,16 +107,10 @@ def migrate(
     selected = _codes(select) or settings.select
     ignored = _codes(ignore) or settings.ignore
     _check_codes(selected | ignored)
-    try:
-        config = Config(select=selected, ignore=ignored,
-                        target=target.value if target else settings.target,
-                        pytest_plugin=pytest_plugin or settings.pytest_plugin,
-                        jobs=jobs or default_jobs(),
-                        strict_loading=strict_loading or settings.strict_loading,
-                        console_scripts=settings.console_scripts,
-                        cache_dir=None if no_cache else _cache_dir(paths, project_root))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    config = _config(settings, select=selected, ignore=ignored,
+                     target=target.value if target else None, pytest_plugin=pytest_plugin,
+                     jobs=jobs or default_jobs(), strict_loading=strict_loading,
+                     cache_dir=None if no_cache else _cache_dir(paths, project_root))
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
     err = Console(stderr=True, highlight=False)
 
@@ -125,7 +119,6 @@ def migrate(
     results = _run(sources, config, err, out, text=output_format is Format.text and not diff,
                    context=context)
 
-    summary = Summary(results)
     if write:
         for result in results:
             if result.changed:
@@ -134,8 +127,9 @@ def migrate(
                 except OSError as exc:
                     result.error = f"cannot write: {exc.strerror or exc}"
                     result.new_source = result.old_source
+    summary = Summary(results)  # after writing: a write that failed fails its file
     if output_format is Format.json:
-        sys.stdout.write(json_report(Summary(results)) + "\n")  # plain: rich would re-parse it
+        sys.stdout.write(json_report(summary) + "\n")  # plain: rich would re-parse it
     elif diff:
         for result in results:
             if result.changed:
@@ -144,13 +138,20 @@ def migrate(
             if result.status is Status.FAILED:
                 print_failure(err, result)
     else:
-        print_summary(out, Summary(results), wrote=write, check=check)
-    summary = Summary(results)
+        print_summary(out, summary, wrote=write, check=check)
     if summary.failed:
         raise typer.Exit(EXIT_ERROR)
     if check and (summary.changed or summary.markers):
         raise typer.Exit(EXIT_WORK_LEFT)
     raise typer.Exit(EXIT_OK)
+
+
+def _config(settings: Settings, **overrides: object) -> Config:
+    """The run's Config: the project's settings, overridden by the command line."""
+    try:
+        return Config.from_settings(settings, **overrides)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _cache_dir(paths: list[Path], project_root: Path | None) -> str | None:
@@ -236,11 +237,7 @@ def status(
     if not path.exists():
         raise typer.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
     settings = load_settings(path)
-    try:
-        config = Config(select=settings.select, ignore=settings.ignore, target=settings.target,
-                        pytest_plugin=settings.pytest_plugin)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    config = _config(settings)
     report = project_status(path, [*settings.exclude, *(exclude or [])], config)
     if output_format is Format.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
