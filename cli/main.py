@@ -206,7 +206,8 @@ def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full
           ) -> None:
     """List every rule: code, summary and a before/after example."""
     out = Console(highlight=False)
-    chosen = [r for r in RULES if code is None or r.code == code.upper()]
+    chosen = [r for r in sorted(RULES, key=lambda r: r.code)
+              if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
     if code is None:

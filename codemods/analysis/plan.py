@@ -1072,7 +1072,8 @@ class Plan:
                                 for p in info.params)
             calls_async = any(self.resolve_function(ix, site.scope, site.callee) in io - {ref}
                               for site in self.calls_in(ix, ref[1]))
-            callers = self.callers(ref)
+            # callers through run_sync: an earlier run kept it sync (idempotence)
+            callers = [*self.callers(ref), *self.run_sync_callers(ref)]
             if takes_session and not calls_async and callers and all(
                     site.scope in caller_ix.functions for caller_ix, site in callers):
                 kept.add(ref)

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 
 from ..config import Config
-from .base import Rule
+from .base import Case, Rule
 
 
 def _discover() -> list[type[Rule]]:
@@ -63,4 +63,10 @@ def select_rules(config: Config, phase: int) -> list[type[Rule]]:
             and not matches(r.code, config.ignore)]
 
 
-__all__ = ["RULES", "Rule", "select_rules"]
+def rules_table() -> str:
+    """The README's rule table (a test keeps the README in step with it)."""
+    rows = [f"| `{r.code}` | {r.summary} |" for r in sorted(RULES, key=lambda r: r.code)]
+    return "\n".join(["| code | what it does |", "|---|---|", *rows]) + "\n"
+
+
+__all__ = ["RULES", "Case", "Rule", "rules_table", "select_rules"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
@@ -11,6 +13,25 @@ from ..rewrite.context import Context
 
 LOCAL = 1  # rewrites decided by looking at one expression or statement
 COLOURING = 2  # `async def` and awaiting calls, decided after every file's local pass
+
+
+@dataclass(frozen=True)
+class Case:
+    """An executable example of a rule: the module `before`, migrated as a whole, gives
+    `after` (None: the rule leaves it as it is). Text is dedented."""
+
+    before: str
+    after: str | None = None
+    target: str = "async"
+    strict_loading: bool = False
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.before).lstrip("\n")
+
+    @property
+    def expected(self) -> str:
+        return self.source if self.after is None else textwrap.dedent(self.after).lstrip("\n")
 
 
 class Rule:
@@ -30,14 +51,27 @@ class Rule:
     reads: ClassVar[frozenset[str]] = frozenset()
     targets: ClassVar[frozenset[str]] = frozenset({"async"})  # `--target` values it serves
 
+    # Executable examples (see `Case`); the first that changes code is the documented one.
+    cases: ClassVar[tuple[Case, ...]] = ()
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     @classmethod
+    def description(cls) -> str:
+        """The docstring below its first line."""
+        return inspect.cleandoc(cls.__doc__ or "").partition("\n")[2].strip("\n")
+
+    @classmethod
     def example(cls) -> str:
-        """The before/after text from the docstring (everything after the first line)."""
-        doc = textwrap.dedent(cls.__doc__ or "")
-        return doc.strip().partition("\n")[2].strip("\n")
+        """The rule's description and its first changing case as before/after text."""
+        shown = next((c for c in cls.cases if c.after is not None), None)
+        parts = [cls.description()]
+        if shown is not None:
+            target = "" if shown.target == "async" else f" (--target {shown.target})"
+            parts += [f"Before{target}:\n" + textwrap.indent(shown.source, "    "),
+                      "After:\n" + textwrap.indent(shown.expected, "    ")]
+        return "\n\n".join(p.rstrip("\n") for p in parts if p)
 
 
 class RenameReferences(Rule):

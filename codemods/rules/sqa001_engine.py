@@ -8,18 +8,13 @@ import libcst.matchers as m
 from .. import urls
 from ..api_surface import ENGINE_FACTORIES
 from ..rewrite.context import Context
-from .base import RenameReferences
+from .base import Case, RenameReferences
 
 _ASYNC_ENGINE = ("sqlalchemy.ext.asyncio", "create_async_engine")
 
 
 class AsyncEngine(RenameReferences):
     """create_engine() becomes create_async_engine() with the async driver in the URL.
-
-    Before:
-        engine = create_engine("postgresql+psycopg2://app@db/shop", echo=True)
-    After:
-        engine = create_async_engine("postgresql+asyncpg://app@db/shop", echo=True)
 
     sqlite → sqlite+aiosqlite, postgresql/psycopg2 → postgresql+asyncpg, mysql/pymysql →
     mysql+aiomysql, mssql+pyodbc → mssql+aioodbc. A URL the tool cannot see (a variable, a
@@ -29,6 +24,17 @@ class AsyncEngine(RenameReferences):
 
     code = "SQA001"
     summary = "create_engine() → create_async_engine() with an async driver URL"
+    cases = (
+        Case("""
+            from sqlalchemy import create_engine
+
+            engine = create_engine("postgresql://app@localhost/shop")
+        """, """
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            engine = create_async_engine("postgresql+asyncpg://app@localhost/shop")
+        """),
+    )
     renames = {
         **dict.fromkeys(ENGINE_FACTORIES, _ASYNC_ENGINE),
         **dict.fromkeys(("sqlalchemy.Engine", "sqlalchemy.engine.Engine",

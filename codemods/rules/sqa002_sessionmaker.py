@@ -11,16 +11,11 @@ from ..api_surface import (
     SESSIONMAKERS,
 )
 from ..rewrite.build import with_keyword_default
-from .base import RenameReferences
+from .base import Case, RenameReferences
 
 
 class AsyncSessionmaker(RenameReferences):
     """sessionmaker() becomes async_sessionmaker(), keeping attributes readable after commit.
-
-    Before:
-        SessionLocal = sessionmaker(bind=engine)
-    After:
-        SessionLocal = async_sessionmaker(bind=engine, expire_on_commit=False)
 
     `expire_on_commit=False` is added unless the code sets it: under asyncio an attribute
     expired by `commit()` cannot reload itself (reference §3.3, §6 row 5).
@@ -28,6 +23,20 @@ class AsyncSessionmaker(RenameReferences):
 
     code = "SQA002"
     summary = "sessionmaker() → async_sessionmaker(..., expire_on_commit=False)"
+    cases = (
+        Case("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+
+            engine = create_engine("sqlite:///shop.db")
+            SessionLocal = sessionmaker(bind=engine)
+        """, """
+            from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+            engine = create_async_engine("sqlite+aiosqlite:///shop.db")
+            SessionLocal = async_sessionmaker(bind=engine, expire_on_commit=False)
+        """),
+    )
     renames = dict.fromkeys(SESSIONMAKERS, ("sqlalchemy.ext.asyncio", "async_sessionmaker"))
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:

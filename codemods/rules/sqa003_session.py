@@ -6,18 +6,11 @@ import libcst as cst
 
 from ..api_surface import EXPIRE_ON_COMMIT, SESSION_CLASSES, SQLMODEL_SESSION_CLASSES
 from ..rewrite.build import with_keyword_default
-from .base import RenameReferences
+from .base import Case, RenameReferences
 
 
 class AsyncSessionClass(RenameReferences):
     """Session becomes AsyncSession in constructors, annotations and isinstance checks.
-
-    Before:
-        def save(session: Session, user: User) -> None: ...
-        with Session(engine) as session: ...
-    After:
-        def save(session: AsyncSession, user: User) -> None: ...
-        async with AsyncSession(engine, expire_on_commit=False) as session: ...
 
     SQLModel's `Session` becomes `sqlmodel.ext.asyncio.session.AsyncSession`. Constructors get
     `expire_on_commit=False` unless the code sets it (attributes stay readable after commit).
@@ -25,6 +18,23 @@ class AsyncSessionClass(RenameReferences):
 
     code = "SQA003"
     summary = "Session → AsyncSession (SQLAlchemy or SQLModel), expire_on_commit=False"
+    cases = (
+        Case("""
+            from sqlalchemy.orm import Session
+
+
+            def save(session: Session, user) -> None:
+                session.add(user)
+                session.commit()
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            async def save(session: AsyncSession, user) -> None:
+                session.add(user)
+                await session.commit()
+        """),
+    )
     renames = {
         **dict.fromkeys(SESSION_CLASSES - SQLMODEL_SESSION_CLASSES,
                         ("sqlalchemy.ext.asyncio", "AsyncSession")),

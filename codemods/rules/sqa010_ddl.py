@@ -7,7 +7,7 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..rewrite.build import comma_separated, method_call, parse_expr
 from ..rewrite.context import dotted
-from .base import Rule
+from .base import Case, Rule
 
 _DDL_METHODS = frozenset({"create_all", "drop_all"})
 
@@ -15,18 +15,41 @@ _DDL_METHODS = frozenset({"create_all", "drop_all"})
 class AsyncDDL(Rule):
     """metadata.create_all/drop_all(engine) runs inside `async with engine.begin()`.
 
-    Before:
-        Base.metadata.create_all(engine)
-    After:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-
     With a connection instead of an engine: `await conn.run_sync(Base.metadata.create_all)`.
     Extra arguments (`tables=[...]`, `checkfirst=`) are passed through `run_sync`.
     """
 
     code = "SQA010"
     summary = "metadata.create_all(engine) → async with engine.begin(): await conn.run_sync(...)"
+    cases = (
+        Case("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import DeclarativeBase
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            def create_tables(url: str) -> None:
+                engine = create_engine(url)
+                Base.metadata.create_all(engine)
+        """, """
+            from sqlalchemy.orm import DeclarativeBase
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            async def create_tables(url: str) -> None:
+                # TODO(sqla-asyncify SQA001): the engine URL is not a literal; make sure it names an async driver: sqlite → sqlite+aiosqlite, postgresql/psycopg2 → postgresql+asyncpg, mysql/pymysql → mysql+aiomysql, mssql+pyodbc → mssql+aioodbc
+                engine = create_async_engine(url)
+                async with engine.begin() as conn:
+                    await conn.run_sync(Base.metadata.create_all)
+        """),  # noqa: E501
+    )
 
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                   updated: cst.SimpleStatementLine) -> cst.BaseStatement:

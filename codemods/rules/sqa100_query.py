@@ -31,7 +31,7 @@ from ..rewrite.query_chain import (
     unwind,
 )
 from ..rewrite.query_variables import QueryVariableScan
-from .base import Rule
+from .base import Case, Rule
 
 # Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.
 _REMOVED = {
@@ -48,18 +48,6 @@ _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "pagin
 class QueryToSelect(Rule):
     """Legacy Query chains become select() run through `await session.scalars/execute`.
 
-    Before:
-        user = session.query(User).filter(User.name == name).first()
-        n = session.query(User).join(User.addresses).count()
-        names = session.query(User.name).order_by(User.name).all()
-        u = session.query(User).get(5)
-    After:
-        user = (await session.scalars(select(User).where(User.name == name).limit(1))).first()
-        n = await session.scalar(select(func.count()).select_from(
-            select(User).join(User.addresses).subquery()))
-        names = (await session.execute(select(User.name).order_by(User.name))).all()
-        u = await session.get(User, 5)
-
     Semantics kept (reference §2.1): `first()` keeps LIMIT 1; `scalar()` still refuses two
     rows; `count()` counts the same subquery; rows holding entities are de-duplicated with
     `.unique()` where legacy did it (joins, joined eager loads); single-column queries still
@@ -68,6 +56,127 @@ class QueryToSelect(Rule):
 
     code = "SQA100"
     summary = "session.query(...) → select() executed with await session.scalars/execute"
+    cases = (
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def first_named(session: Session, name: str) -> User | None:
+                return session.query(User).filter(User.name == name).order_by(User.id).first()
+
+
+            def names(session: Session) -> list[str]:
+                return session.query(User.name).order_by(User.name).all()
+
+
+            def by_id(session: Session, user_id: int) -> User | None:
+                return session.query(User).get(user_id)
+        """, """
+            from sqlalchemy import ForeignKey, select
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            async def first_named(session: AsyncSession, name: str) -> User | None:
+                return (await session.scalars(select(User).where(User.name == name).order_by(User.id).limit(1))).first()
+
+
+            async def names(session: AsyncSession) -> list[str]:
+                return (await session.execute(select(User.name).order_by(User.name))).all()
+
+
+            async def by_id(session: AsyncSession, user_id: int) -> User | None:
+                return await session.get(User, user_id)
+        """),  # noqa: E501
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def count_named(session: Session, name: str) -> int:
+                return session.query(User).filter_by(name=name).count()
+        """, """
+            from sqlalchemy import ForeignKey, select, func
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def count_named(session: Session, name: str) -> int:
+                return session.scalar(select(func.count()).select_from(select(User).where(User.name == name).subquery()))
+        """, target="sync"),  # noqa: E501
+    )
     targets = frozenset({"async", "sync"})
     after = ("SQA400",)  # the loader options it adds to the queries this rule converts
     reads = frozenset({"loader_options"})

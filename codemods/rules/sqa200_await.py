@@ -12,7 +12,7 @@ from ..api_surface import (
     STARTABLES,
     TRANSACTION_COROUTINES,
 )
-from .base import Rule
+from .base import Case, Rule
 
 _COROUTINES = {
     ObjKind.SESSION: SESSION_COROUTINES | STARTABLES,
@@ -25,15 +25,6 @@ _COROUTINES = {
 class AwaitCoroutines(Rule):
     """Every AsyncSession / AsyncConnection / AsyncEngine coroutine method is awaited.
 
-    Before:
-        session.add(user)
-        session.commit()
-        rows = session.execute(stmt).scalars().all()
-    After:
-        session.add(user)
-        await session.commit()
-        rows = (await session.execute(stmt)).scalars().all()
-
     Only the coroutines of reference §3.1/§4.2 are awaited: `add`, `add_all`, `expunge`,
     `expire`, `in_transaction` … stay plain (awaiting them is a TypeError), and a forgotten
     await on `delete`/`merge`/`flush` would fail silently.
@@ -41,6 +32,25 @@ class AwaitCoroutines(Rule):
 
     code = "SQA200"
     summary = "await session/connection/engine coroutine methods (commit, execute, get, …)"
+    cases = (
+        Case("""
+            from sqlalchemy.orm import Session
+
+
+            def rename(session: Session, user, name: str) -> None:
+                user.name = name
+                session.flush()
+                session.commit()
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            async def rename(session: AsyncSession, user, name: str) -> None:
+                user.name = name
+                await session.flush()
+                await session.commit()
+        """),
+    )
     after = ("SQA400",)  # session.get() gets its loader options before it is awaited
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:

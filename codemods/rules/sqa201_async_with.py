@@ -7,28 +7,41 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..api_surface import ASYNC_SESSION_CLASSES, ENGINE_CONTEXTS, SESSION_CLASSES, STARTABLES
 from ..rewrite.context import dotted
-from .base import Rule
+from .base import Case, Rule
 
 
 class AsyncWith(Rule):
     """`with` blocks over sessions, transactions and connections become `async with`.
-
-    Before:
-        with SessionLocal() as session, session.begin():
-            ...
-        with engine.connect() as conn:
-            ...
-    After:
-        async with SessionLocal() as session, session.begin():
-            ...
-        async with engine.connect() as conn:
-            ...
 
     `with session.no_autoflush:` stays a plain `with` (it is a sync context manager).
     """
 
     code = "SQA201"
     summary = "with Session()/maker()/maker.begin()/s.begin()/engine.connect() → async with"
+    cases = (
+        Case("""
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+
+            engine = create_engine("sqlite:///shop.db")
+            SessionLocal = sessionmaker(bind=engine)
+
+
+            def add(user) -> None:
+                with SessionLocal.begin() as session:
+                    session.add(user)
+        """, """
+            from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+            engine = create_async_engine("sqlite+aiosqlite:///shop.db")
+            SessionLocal = async_sessionmaker(bind=engine, expire_on_commit=False)
+
+
+            async def add(user) -> None:
+                async with SessionLocal.begin() as session:
+                    session.add(user)
+        """),
+    )
 
     def _is_async_context(self, expr: cst.BaseExpression) -> bool:
         if not isinstance(expr, cst.Call):

@@ -7,7 +7,7 @@ import libcst as cst
 from ..analysis import FunctionRef
 from ..results import Tag
 from ..rewrite.context import callee
-from .base import COLOURING, Rule
+from .base import COLOURING, Case, Rule
 
 _CONTEXTMANAGER = "contextlib.contextmanager"
 _ASYNC_ITERATORS = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable",
@@ -17,15 +17,8 @@ _ASYNC_ITERATORS = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable",
 class AsyncFunctions(Rule):
     """A function that awaits becomes `async def`; every call to it is awaited, transitively.
 
-    Before:
-        def get_user(session, user_id):
-            return session.get(User, user_id)
-
         def greet(session, user_id):
             return "hi " + get_user(session, user_id).name
-    After:
-        async def get_user(session, user_id):
-            return await session.get(User, user_id)
 
         async def greet(session, user_id):
             return "hi " + (await get_user(session, user_id)).name
@@ -37,6 +30,31 @@ class AsyncFunctions(Rule):
 
     code = "SQA300"
     summary = "def → async def for functions that await; their calls are awaited"
+    cases = (
+        Case("""
+            from sqlalchemy.orm import Session
+
+
+            def save(session: Session, user) -> None:
+                session.add(user)
+                session.commit()
+
+
+            def register(session: Session, user) -> None:
+                save(session, user)
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            async def save(session: AsyncSession, user) -> None:
+                session.add(user)
+                await session.commit()
+
+
+            async def register(session: AsyncSession, user) -> None:
+                await save(session, user)
+        """),
+    )
     phase = COLOURING
 
     def _target(self, call: cst.BaseExpression) -> FunctionRef | None:

@@ -5,18 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from ..rewrite.context import Context, callee
-from .base import COLOURING, Rule
+from .base import COLOURING, Case, Rule
 
 
 class AsyncEntryPoint(Rule):
     """Module-level calls to functions that became async run them with `asyncio.run()`.
-
-    Before:
-        if __name__ == "__main__":
-            main()
-    After:
-        if __name__ == "__main__":
-            asyncio.run(main())
 
     Several such calls would each start their own event loop, which pooled async connections
     do not survive: the tool then leaves a TODO to call them from one `async def main()`.
@@ -24,6 +17,35 @@ class AsyncEntryPoint(Rule):
 
     code = "SQA301"
     summary = "if __name__ == '__main__': main() → asyncio.run(main())"
+    cases = (
+        Case("""
+            from sqlalchemy import create_engine, text
+
+
+            def main() -> None:
+                engine = create_engine("sqlite:///shop.db")
+                with engine.connect() as conn:
+                    print(conn.execute(text("select 1")).scalar())
+
+
+            if __name__ == "__main__":
+                main()
+        """, """
+            import asyncio
+            from sqlalchemy import text
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+
+            async def main() -> None:
+                engine = create_async_engine("sqlite+aiosqlite:///shop.db")
+                async with engine.connect() as conn:
+                    print((await conn.execute(text("select 1"))).scalar())
+
+
+            if __name__ == "__main__":
+                asyncio.run(main())
+        """),
+    )
     phase = COLOURING
     after = ("SQA300",)
 

@@ -7,7 +7,7 @@ from pathlib import PurePath
 import libcst as cst
 
 from ..rewrite.context import dotted
-from .base import COLOURING, Rule
+from .base import COLOURING, Case, Rule
 
 _FIXTURE = "pytest.fixture"
 
@@ -15,19 +15,8 @@ _FIXTURE = "pytest.fixture"
 class AsyncTests(Rule):
     """Tests and fixtures that now await are marked for pytest-asyncio (or anyio).
 
-    Before:
-        @pytest.fixture
-        def session(engine):
-            with Session(engine) as session:
-                yield session
-
         def test_first_user(session):
             assert first_user(session).name == "ann"
-    After:
-        @pytest_asyncio.fixture
-        async def session(engine):
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                yield session
 
         @pytest.mark.asyncio
         async def test_first_user(session):
@@ -40,6 +29,37 @@ class AsyncTests(Rule):
 
     code = "SQA302"
     summary = "async tests get @pytest.mark.asyncio, async fixtures @pytest_asyncio.fixture"
+    cases = (
+        Case("""
+            import pytest
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session
+
+
+            @pytest.fixture
+            def session():
+                with Session(create_engine("sqlite://")) as session:
+                    yield session
+
+
+            def test_commit(session: Session) -> None:
+                session.commit()
+        """, """
+            import pytest
+            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+            import pytest_asyncio
+
+
+            @pytest_asyncio.fixture
+            async def session():
+                async with AsyncSession(create_async_engine("sqlite+aiosqlite://"), expire_on_commit=False) as session:
+                    yield session
+
+
+            async def test_commit(session: AsyncSession) -> None:
+                await session.commit()
+        """),  # noqa: E501
+    )
     phase = COLOURING
     after = ("SQA300",)
 

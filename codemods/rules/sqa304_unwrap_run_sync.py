@@ -7,23 +7,41 @@ import libcst.matchers as m
 
 from ..rewrite.build import ReplaceExpression, comma
 from ..rewrite.context import callee, dotted
-from .base import COLOURING, Rule
+from .base import COLOURING, Case, Rule
 
 
 class UnwrapRunSync(Rule):
     """`await session.run_sync(fn, ...)` becomes `await fn(session, ...)` once fn is async.
-
-    Before (left by an earlier incremental run, SQA303):
-        book = await session.run_sync(books.get_book, book_id)
-        order = await session.run_sync(
-            lambda sync_session: OrderRepository(sync_session).require(order_id))
-    After (this run migrated `books` and `OrderRepository`):
-        book = await books.get_book(session, book_id)
-        order = await OrderRepository(session).require(order_id)
     """
 
     code = "SQA304"
     summary = "await session.run_sync(fn, ...) → await fn(session, ...) once fn became async"
+    cases = (
+        Case("""
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import Session
+
+
+            def count_users(session: Session) -> int:
+                session.flush()
+                return 0
+
+
+            async def report(session: AsyncSession) -> int:
+                return await session.run_sync(count_users)
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            async def count_users(session: AsyncSession) -> int:
+                await session.flush()
+                return 0
+
+
+            async def report(session: AsyncSession) -> int:
+                return await count_users(session)
+        """),
+    )
     phase = COLOURING
     after = ("SQA300",)
 

@@ -5,24 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from ..rewrite.build import comma_separated, keyword
-from .base import COLOURING, Rule
+from .base import COLOURING, Case, Rule
 
 
 class SyncBoundary(Rule):
     """A click/typer command, a Celery task or a console script stays callable synchronously.
-
-    Before:
-        @cli.command()
-        @click.argument("email")
-        def orders(email):
-            with SessionLocal() as session:
-                print(history(session, email))
-    After:
-        @cli.command()
-        @click.argument("email")
-        def orders(email):
-            return asyncio.run(_orders_async(email))
-
 
         async def _orders_async(email):
             async with SessionLocal() as session:
@@ -34,6 +21,35 @@ class SyncBoundary(Rule):
 
     code = "SQA305"
     summary = "click/typer commands, Celery tasks, console scripts → sync wrapper + async body"
+    cases = (
+        Case("""
+            import click
+            from sqlalchemy import create_engine, text
+
+
+            @click.command()
+            def ping() -> None:
+                engine = create_engine("sqlite:///shop.db")
+                with engine.connect() as conn:
+                    click.echo(conn.execute(text("select 1")).scalar())
+        """, """
+            import asyncio
+            import click
+            from sqlalchemy import text
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+
+            @click.command()
+            def ping() -> None:
+                return asyncio.run(_ping_async())
+
+
+            async def _ping_async() -> None:
+                engine = create_async_engine("sqlite+aiosqlite:///shop.db")
+                async with engine.connect() as conn:
+                    click.echo((await conn.execute(text("select 1"))).scalar())
+        """),
+    )
     phase = COLOURING
     after = ("SQA300", "SQA302")
 

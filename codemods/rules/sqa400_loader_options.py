@@ -12,7 +12,7 @@ from ..results import Kind
 from ..rewrite.build import arguments, comma, comma_separated, run_sync_lambda
 from ..rewrite.context import callee, dotted
 from ..rewrite.query_chain import unwind
-from .base import Rule
+from .base import Case, Rule
 
 # Terminals that hand back objects of the query's one entity.
 _OBJECT_TERMINALS = frozenset({"first", "one", "one_or_none", "all", "get"})
@@ -36,19 +36,6 @@ class LoadSite:
 class LoaderOptions(Rule):
     """Relationships read later are loaded by the query: no implicit lazy load under asyncio.
 
-    Before:
-        order = session.query(Order).filter(Order.id == order_id).one()
-        print(order.customer.email)
-        for line in order.lines:
-            print(line.book.title)
-    After:
-        order = (await session.scalars(select(Order).where(Order.id == order_id).options(
-            joinedload(Order.customer),
-            selectinload(Order.lines).joinedload(OrderLine.book)))).one()
-        print(order.customer.email)
-        for line in order.lines:
-            print(line.book.title)
-
     A deferred column read afterwards gets `undefer(...)` the same way. Loads are legacy
     queries, `session.get` and 2.0-style `session.scalars/execute/scalar(select(E))`. Reads
     are followed through loops, comprehensions, containers, `y = x.rel`, `self.<attr>`, into
@@ -62,6 +49,60 @@ class LoaderOptions(Rule):
 
     code = "SQA400"
     summary = "relationships read after a query → selectinload/joinedload options on it"
+    cases = (
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def user_emails(session: Session) -> list[str]:
+                return [f"{u.name}: {len(u.addresses)}" for u in session.query(User).all()]
+        """, """
+            from sqlalchemy import ForeignKey, select
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            async def user_emails(session: AsyncSession) -> list[str]:
+                return [f"{u.name}: {len(u.addresses)}" for u in (await session.scalars(select(User).options(selectinload(User.addresses)))).all()]
+        """),  # noqa: E501
+    )
     provides = frozenset({"loader_options"})
 
     def __init__(self, ctx) -> None:

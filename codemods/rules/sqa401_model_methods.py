@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..rewrite.context import dotted
-from .base import Rule
+from .base import Case, Rule
 
 # Methods Python or a framework calls implicitly: nobody can eager-load at a call site.
 _IMPLICIT = frozenset({"__repr__", "__str__", "__format__", "__eq__", "__hash__", "__bool__",
@@ -17,14 +17,6 @@ _DECORATED = frozenset({"property", "cached_property", "hybrid_property", "valid
 class ImplicitRelationshipReads(Rule):
     """A `__repr__`, property or validator of a mapped class that reads a relationship.
 
-    Before / after (unchanged code, a TODO above it):
-        class User(Base):
-            # TODO(sqla-asyncify SQA401): __repr__() reads User.addresses, which loads
-            # implicitly under asyncio: eager-load it wherever users are loaded, set
-            # lazy="selectin" on the relationship, or read `await self.awaitable_attrs.addresses`
-            def __repr__(self):
-                return f"User({self.name}, {len(self.addresses)})"
-
     Logging, f-strings and serializers call these without a query in sight, so the tool cannot
     prove the relationship is loaded (reference §6.2 #14). For the same reason a FastAPI route
     with `response_model=` that returns objects gets a TODO: the schema decides what is read.
@@ -32,6 +24,58 @@ class ImplicitRelationshipReads(Rule):
 
     code = "SQA401"
     summary = "__repr__/properties/validators of models reading relationships → TODO"
+    cases = (
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+                def __repr__(self) -> str:
+                    return f"Address of {self.user.name}"
+        """, """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+                # TODO(sqla-asyncify SQA401): __repr__ reads Address.user, which loads implicitly under asyncio: eager-load it wherever these objects are loaded, set lazy="selectin" on the relationship, or read `await self.awaitable_attrs.user`
+                def __repr__(self) -> str:
+                    return f"Address of {self.user.name}"
+        """),  # noqa: E501
+    )
 
     def _serialized_response(self, node: cst.FunctionDef) -> None:
         """A FastAPI route with `response_model=` returning objects: the serializer reads them

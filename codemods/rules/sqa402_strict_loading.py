@@ -6,16 +6,11 @@ import libcst as cst
 
 from ..api_surface import RELATIONSHIP_FUNCTIONS
 from ..rewrite.build import with_keyword_default
-from .base import Rule
+from .base import Case, Rule
 
 
 class StrictLoading(Rule):
     """With `--strict-loading`, relationships without a `lazy=` get `lazy="raise"`.
-
-    Before:
-        addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-    After:
-        addresses: Mapped[list["Address"]] = relationship(back_populates="user", lazy="raise")
 
     A load the migration could not prove then fails loudly in the tests
     (`InvalidRequestError: 'User.addresses' is not available due to lazy='raise'`) instead of
@@ -25,6 +20,47 @@ class StrictLoading(Rule):
 
     code = "SQA402"
     summary = "--strict-loading: relationship(...) → relationship(..., lazy=\"raise\")"
+    cases = (
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                addresses: Mapped[list["Address"]] = relationship()
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        """, """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                addresses: Mapped[list["Address"]] = relationship(lazy="raise")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        """, strict_loading=True),
+    )
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not self.ctx.config.strict_loading or not isinstance(updated, cst.Call):

@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..rewrite.context import dotted
-from .base import Rule
+from .base import Case, Rule
 
 _EXPIRING = frozenset({"rollback", "expire", "expire_all"})
 
@@ -14,23 +14,73 @@ _EXPIRING = frozenset({"rollback", "expire", "expire_all"})
 class ExpiredReads(Rule):
     """Objects read after `session.rollback()` / `expire()` need `await session.refresh(obj)`.
 
-    Before / after (unchanged code, a TODO at the rollback):
-        user = session.get(User, 1)
-        try:
-            session.commit()
-        except IntegrityError:
-            # TODO(sqla-asyncify SQA403): rollback() expires every loaded object: user.name
-            # is read afterwards and would reload implicitly (MissingGreenlet): await
-            # session.refresh(user) after it
-            session.rollback()
-        print(user.name)
-
     `rollback()` expires everything even with `expire_on_commit=False`, and `expire()` does
     what it says; the next plain attribute read then needs I/O (reference §6.2 #7, #8).
     """
 
     code = "SQA403"
     summary = "reads after rollback()/expire() → TODO: await session.refresh(obj) first"
+    cases = (
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def rename(session: Session, user_id: int, name: str) -> str:
+                user = session.get(User, user_id)
+                user.name = name
+                session.rollback()
+                return user.name
+        """, """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            async def rename(session: AsyncSession, user_id: int, name: str) -> str:
+                user = await session.get(User, user_id)
+                user.name = name
+                # TODO(sqla-asyncify SQA403): rollback() expires every loaded object: user.name is read afterwards and would reload implicitly (MissingGreenlet): await session.refresh(user) after it
+                await session.rollback()
+                return user.name
+        """),  # noqa: E501
+    )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)

@@ -12,7 +12,7 @@ from ..api_surface import (
     SESSIONMAKERS,
 )
 from ..rewrite.build import with_keyword_default
-from .base import Rule
+from .base import Case, Rule
 
 _COLUMN_FUNCTIONS = frozenset({"mapped_column", "Column", "column_property"})
 _SESSION_FACTORIES = (SESSIONMAKERS | SESSION_CLASSES | ASYNC_SESSIONMAKERS
@@ -21,11 +21,6 @@ _SESSION_FACTORIES = (SESSIONMAKERS | SESSION_CLASSES | ASYNC_SESSIONMAKERS
 
 class ExpiringConfiguration(Rule):
     """`expire_on_commit=True` kept explicitly, and columns refreshed by the database on UPDATE.
-
-    Before / after (unchanged code, TODOs above it):
-        # TODO(sqla-asyncify SQA404): expire_on_commit=True: every attribute read after
-        # commit() reloads implicitly (MissingGreenlet) …
-        SessionLocal = sessionmaker(bind=engine, expire_on_commit=True)
 
         class Post(Base):
             # TODO(sqla-asyncify SQA404): Post.updated is computed by the database on UPDATE …
@@ -44,6 +39,29 @@ class ExpiringConfiguration(Rule):
     summary = ("expire_on_commit=False on bare AsyncSession/async_sessionmaker; explicit "
                "expire_on_commit=True, onupdate columns, server defaults without RETURNING → "
                "TODO")
+    cases = (
+        Case("""
+            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+            engine = create_async_engine("sqlite+aiosqlite:///shop.db")
+
+
+            async def save(user) -> None:
+                async with AsyncSession(engine) as session:
+                    session.add(user)
+                    await session.commit()
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+            engine = create_async_engine("sqlite+aiosqlite:///shop.db")
+
+
+            async def save(user) -> None:
+                async with AsyncSession(engine, expire_on_commit=False) as session:
+                    session.add(user)
+                    await session.commit()
+        """),
+    )
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         """Code already on AsyncSession that left the default: `expire_on_commit=False`, as the

@@ -7,7 +7,7 @@ import libcst as cst
 from ..index import ALIAS, PARAM
 from ..rewrite.context import dotted
 from ..rewrite.reads import statement_reads
-from .base import Rule
+from .base import Case, Rule
 
 # Mapper and session events fired inside an awaited flush, commit or query.
 _FLUSH_AND_LOAD_EVENTS = frozenset({
@@ -19,15 +19,6 @@ _FLUSH_AND_LOAD_EVENTS = frozenset({
 class UntracedReads(Rule):
     """Relationship reads on objects whose query the tool cannot see get a TODO at the read.
 
-    Before / after (unchanged code, a TODO above the read):
-        def label(order: Order) -> str:
-            # TODO(sqla-asyncify SQA405): Order.customer may load lazily here
-            # (MissingGreenlet): nothing in the project calls label(), so the tool cannot see
-            # the query these objects come from: load them there with
-            # joinedload(Order.customer), or read `await order.awaitable_attrs.customer`
-            # (AsyncAttrs mixin)
-            return order.customer.email
-
     The objects are parameters typed as a model (or kept from one: `self.order = order`)
     whose callers are not all traced to a query SQA400 adds loader options to — public
     functions, callbacks, objects from attributes, containers or outside code, chains deeper
@@ -37,6 +28,60 @@ class UntracedReads(Rule):
 
     code = "SQA405"
     summary = "relationship reads on objects no traced query loads → TODO at the read"
+    cases = (
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def label(address: Address) -> str:
+                return address.user.name
+        """, """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def label(address: Address) -> str:
+                # TODO(sqla-asyncify SQA405): Address.user may load lazily here (MissingGreenlet): nothing in the project calls label(), so the tool cannot see the query these objects come from: load them there with joinedload(Address.user), or read `await address.awaitable_attrs.user` (AsyncAttrs mixin)
+                return address.user.name
+        """),  # noqa: E501
+    )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope

@@ -7,21 +7,13 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..rewrite.context import callee
 from ..rewrite.reads import statement_reads
-from .base import Rule
+from .base import Case, Rule
 
 _FLUSHING = frozenset({"flush", "commit"})
 
 
 class NewObjectCollections(Rule):
     """A model built in the function without a collection, flushed, then read there.
-
-    Before / after (unchanged code, a TODO above the read):
-        user = User(name="ana")
-        session.add(user)
-        session.commit()
-        # TODO(sqla-asyncify SQA407): user.addresses is first read after commit() on a new
-        # User built without it: that read loads it lazily (MissingGreenlet) …
-        print(len(user.addresses))
 
     Before the flush the collection of a pending object starts empty without SQL; after it
     the object is persistent and the collection unloaded (reference §6.2 #11). Building it
@@ -32,6 +24,67 @@ class NewObjectCollections(Rule):
 
     code = "SQA407"
     summary = "collections of new objects first read after flush()/commit() → TODO"
+    cases = (
+        Case("""
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            def register(session: Session, name: str) -> int:
+                user = User(name=name)
+                session.add(user)
+                session.flush()
+                return len(user.addresses)
+        """, """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                name: Mapped[str]
+                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+            class Address(Base):
+                __tablename__ = "addresses"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+                user: Mapped[User] = relationship(back_populates="addresses")
+
+
+            async def register(session: AsyncSession, name: str) -> int:
+                user = User(name=name)
+                session.add(user)
+                await session.flush()
+                # TODO(sqla-asyncify SQA407): user.addresses is first read after flush()/commit() on a new User built without it: that read loads it lazily (MissingGreenlet); build it with User(..., addresses=[]) if no rows are attached to it by foreign key alone, or `await session.refresh(user, ["addresses"])` first
+                return len(user.addresses)
+        """),  # noqa: E501
+    )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
