@@ -18,7 +18,7 @@ class AsyncSessionmaker(RenameReferences):
     """sessionmaker() becomes async_sessionmaker(), keeping attributes readable after commit.
 
     `expire_on_commit=False` is added unless the code sets it: under asyncio an attribute
-    expired by `commit()` cannot reload itself (reference §3.3, §6 row 5).
+    expired by `commit()` cannot reload itself.
     """
 
     code = "SQA002"

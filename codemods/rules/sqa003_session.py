@@ -44,7 +44,7 @@ class AsyncSessionClass(RenameReferences):
 
     subclass_todo = ("{name} subclasses the sync Session and stays sync: pass it as "
                      "async_sessionmaker(sync_session_class={name}); a get_bind() override must "
-                     "return engine.sync_engine (reference §3.3)")
+                     "return engine.sync_engine")
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call) or self.ctx.qualify(original.func) not in (

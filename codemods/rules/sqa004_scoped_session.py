@@ -14,7 +14,7 @@ class AsyncScopedSession(RenameReferences):
 
     `scopefunc` is required (there is no thread-local default); with `asyncio.current_task`
     each task gets its own session, which must be released with `await Session.remove()` at
-    the end of the task or request — the tool leaves a TODO to place it (reference §3.4).
+    the end of the task or request — the tool leaves a TODO to place it.
     `Session.remove()` calls already in the code are awaited.
     """
 
@@ -32,7 +32,7 @@ class AsyncScopedSession(RenameReferences):
             from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker, create_async_engine
 
             engine = create_async_engine("sqlite+aiosqlite:///shop.db")
-            # TODO(sqla-asyncify SQA004): await <registry>.remove() at the end of every task or request that used it, or its sessions stay open (reference §3.4)
+            # TODO(sqla-asyncify SQA004): await <registry>.remove() at the end of every task or request that used it, or its sessions stay open
             Session = async_scoped_session(async_sessionmaker(bind=engine, expire_on_commit=False), scopefunc=asyncio.current_task)
         """),  # noqa: E501
     )
@@ -47,6 +47,6 @@ class AsyncScopedSession(RenameReferences):
         self.ctx.change(self.code, "scoped_session → async_scoped_session, one session per "
                                    "task", original)
         self.ctx.todo(self.code, "await <registry>.remove() at the end of every task or request "
-                                 "that used it, or its sessions stay open (reference §3.4)",
+                                 "that used it, or its sessions stay open",
                       original)
         return changed or updated

@@ -35,8 +35,8 @@ from .base import Case, Rule
 
 # Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.
 _REMOVED = {
-    "from_self": "rewrite it as sq = stmt.subquery(); aliased(Entity, sq) (reference §2 row 31)",
-    "select_entity_from": "select from an aliased() subquery instead (reference §2 row 31)",
+    "from_self": "rewrite it as sq = stmt.subquery(); aliased(Entity, sq)",
+    "select_entity_from": "select from an aliased() subquery instead",
 }
 TERMINALS = frozenset({*RESULT_METHODS, "scalar", "count", "get", "delete", "update", "value",
                        "values"})
@@ -48,7 +48,7 @@ _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "pagin
 class QueryToSelect(Rule):
     """Legacy Query chains become select() run through `await session.scalars/execute`.
 
-    Semantics kept (reference §2.1): `first()` keeps LIMIT 1; `scalar()` still refuses two
+    Semantics kept: `first()` keeps LIMIT 1; `scalar()` still refuses two
     rows; `count()` counts the same subquery; rows holding entities are de-duplicated with
     `.unique()` where legacy did it (joins, joined eager loads); single-column queries still
     return Rows. A chain with no faithful form runs unchanged through `session.run_sync`.
@@ -275,8 +275,7 @@ class QueryToSelect(Rule):
         self.reported.add(id(chain.query_call))
         self.ctx.todo(self.code, "Flask-SQLAlchemy has no async support: Model.query and "
                                  "db.session stay synchronous; run this on an AsyncSession "
-                                 "you own, or migrate with --target sync first (reference "
-                                 "§2 row 47)", original)
+                                 "you own, or migrate with --target sync first", original)
         return True
 
     def _flask_terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
@@ -308,7 +307,7 @@ class QueryToSelect(Rule):
 
     def _exec_first(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         """SQLModel `session.exec(select(X)...).first()` gets LIMIT 1 like Query.first() did
-        (reference §5): without it the async driver buffers every row."""
+       : without it the async driver buffers every row."""
         target = updated.func.value
         awaited = isinstance(target, cst.Await)
         call = target.expression if awaited else target
@@ -638,7 +637,7 @@ class QueryToSelect(Rule):
                 and not (sync is not None and sync.deep_equals(cst.Name("False"))):
             self.ctx.todo(self.code, "objects already loaded that this update matches get the "
                                      "SQL-computed attributes expired: reading them afterwards "
-                                     "needs `await session.refresh(obj)` (reference §6.2 #12)",
+                                     "needs `await session.refresh(obj)`",
                           original)
         if any(ix.has_bulk_listeners for ix in self.ctx.plan.modules.values()):
             self.ctx.todo(self.code, f"after_bulk_{terminal} listeners do not fire for "

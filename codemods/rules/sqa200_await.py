@@ -25,7 +25,7 @@ _COROUTINES = {
 class AwaitCoroutines(Rule):
     """Every AsyncSession / AsyncConnection / AsyncEngine coroutine method is awaited.
 
-    Only the coroutines of reference §3.1/§4.2 are awaited: `add`, `add_all`, `expunge`,
+    Only SQLAlchemy's coroutine methods are awaited: `add`, `add_all`, `expunge`,
     `expire`, `in_transaction` … stay plain (awaiting them is a TypeError), and a forgotten
     await on `delete`/`merge`/`flush` would fail silently.
     """

@@ -42,7 +42,7 @@ class LoaderOptions(Rule):
     the project functions the object is passed to (a few calls deep), back through callers of
     functions returning it, and into properties, `__str__`/`__repr__` (print, f-strings,
     logging) and pydantic schemas built from it. Collections get `selectinload`, many-to-one
-    `joinedload` (reference §6.3); relationships the mapper already loads eagerly need
+    `joinedload`; relationships the mapper already loads eagerly need
     nothing. Objects handed to code the tool cannot see, or read with a computed `getattr`,
     get a TODO at the query; `lazy="dynamic"` reads run in `session.run_sync`.
     """

@@ -18,7 +18,7 @@ class ImplicitRelationshipReads(Rule):
     """A `__repr__`, property or validator of a mapped class that reads a relationship.
 
     Logging, f-strings and serializers call these without a query in sight, so the tool cannot
-    prove the relationship is loaded (reference §6.2 #14). For the same reason a FastAPI route
+    prove the relationship is loaded. For the same reason a FastAPI route
     with `response_model=` that returns objects gets a TODO: the schema decides what is read.
     """
 

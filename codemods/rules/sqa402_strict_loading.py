@@ -14,7 +14,7 @@ class StrictLoading(Rule):
 
     A load the migration could not prove then fails loudly in the tests
     (`InvalidRequestError: 'User.addresses' is not available due to lazy='raise'`) instead of
-    as `MissingGreenlet` in production, far from its cause (reference §6.2 #3, §6.3). SQLModel's
+    as `MissingGreenlet` in production, far from its cause. SQLModel's
     `Relationship()` gets `sa_relationship_kwargs={"lazy": "raise"}`.
     """
 

@@ -15,7 +15,7 @@ class ExpiredReads(Rule):
     """Objects read after `session.rollback()` / `expire()` need `await session.refresh(obj)`.
 
     `rollback()` expires everything even with `expire_on_commit=False`, and `expire()` does
-    what it says; the next plain attribute read then needs I/O (reference §6.2 #7, #8).
+    what it says; the next plain attribute read then needs I/O.
     """
 
     code = "SQA403"

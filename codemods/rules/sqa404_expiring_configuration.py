@@ -31,8 +31,7 @@ class ExpiringConfiguration(Rule):
     `AsyncSession(engine)`/`async_sessionmaker(engine)` already in the code); a column with
     `onupdate=`/`server_onupdate=` is expired after an UPDATE flush unless the mapper sets
     `eager_defaults=True`; so is a `server_default=` column after an INSERT when the project's
-    database (from its URL literals) is MySQL, which has no RETURNING (reference §6.2
-    #5, #9a, #10).
+    database (from its URL literals) is MySQL, which has no RETURNING.
     """
 
     code = "SQA404"

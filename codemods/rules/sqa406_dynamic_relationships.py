@@ -14,7 +14,7 @@ class DynamicRelationships(Rule):
     It has no asyncio form: its reads run in `run_sync` (SQA400) until the model moves to
     `WriteOnlyMapped["Note"]` with `relationship()` (lazy="write_only"), the 2.0 form: read it
     with `await session.scalars(customer.notes.select())`, add with `customer.notes.add(n)`;
-    iterating it raises `TypeError` (reference §6.2 #13). Every reader changes with it, so the
+    iterating it raises `TypeError`. Every reader changes with it, so the
     tool does not rewrite the model.
     """
 

@@ -16,7 +16,7 @@ class NewObjectCollections(Rule):
     """A model built in the function without a collection, flushed, then read there.
 
     Before the flush the collection of a pending object starts empty without SQL; after it
-    the object is persistent and the collection unloaded (reference §6.2 #11). Building it
+    the object is persistent and the collection unloaded. Building it
     with `addresses=[]` avoids the load, but then rows attached later by foreign key only
     are not seen, so the tool leaves the choice (or `await session.refresh(user,
     ["addresses"])`) to you.
