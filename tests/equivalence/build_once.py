@@ -96,6 +96,8 @@ class BuildOnce:
 def shared_directory(tmp_path_factory, name: str) -> Path:
     """A directory all xdist workers of this run share (the run's own one without xdist)."""
     base = tmp_path_factory.getbasetemp()
-    if SHARED and os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # pytest-N/ above pytest-N/popen-gwK/
+    if SHARED and os.environ.get("PYTEST_XDIST_WORKER") and base.name.startswith("popen-"):
+        # A local xdist worker's is <the run's basetemp>/popen-gwK/: the run's own, fresh
+        # directory (pytest-N/ or a cleared --basetemp) is its parent.
+        base = base.parent
     return base / name
