@@ -3,6 +3,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -12,3 +14,17 @@ collect_ignore_glob = ["fixtures/*"]
 
 # The index cache goes to the user's cache folder: keep the test runs' out of it.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="sqla-asyncify-test-cache-")
+
+
+# Slow tests in files this conftest marks for want of a marker in the file itself (the file
+# belongs to another area): node id -> why it is slow.
+SLOW_ELSEWHERE = {
+    "tests/test_sample_project_sync.py::test_sample_project_suite_passes_sync":
+        "runs the sample project's own test suite in a subprocess (~10 s)",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.nodeid in SLOW_ELSEWHERE:
+            item.add_marker(pytest.mark.slow)

@@ -33,6 +33,9 @@ RUNNER = HERE / "run_guarded.py"
 PROGRAMS = sorted((HERE / "programs").glob("*.py"))
 TIMEOUT = 60  # seconds, per subprocess
 
+# Every test runs Python subprocesses (the original and the guarded migrated program): 1.5-5 s.
+pytestmark = pytest.mark.slow
+
 # The runner's exit statuses (see run_guarded.py).
 EXIT_SYNC_CONNECTION = 3
 EXIT_UNRAISABLE = 4

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_project"
 GUARD_DIR = Path(__file__).parent
 
+# Each test migrates the sample project through the CLI and runs its suite: 5-15 s apiece.
+pytestmark = pytest.mark.slow
+
 
 def _copy(tmp_path: Path) -> Path:
     target = tmp_path / "sample"

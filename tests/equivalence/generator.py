@@ -87,6 +87,22 @@ class Run:
     stderr: str
 
 
+@dataclass
+class Migrated:
+    """A migrated program and its run (pickled between pytest-xdist workers: plain values)."""
+
+    target: str
+    result: object  # codemods.FileResult
+    run: Run | None
+    functions: dict[str, str]  # top-level function name -> its migrated source text
+    async_functions: frozenset[str]  # top-level functions holding an async construct
+    module_is_async: bool  # any async construct anywhere in the migrated program
+
+    @property
+    def main_is_async(self) -> bool:
+        return "main" in self.async_functions
+
+
 def run_program(source: str, workdir: Path, name: str, timeout: float = 120) -> Run:
     """Run ``source`` as ``workdir/name`` in a fresh interpreter; parse its results line."""
     path = workdir / name

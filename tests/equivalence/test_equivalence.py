@@ -1,40 +1,36 @@
 """Equivalence suite: every legacy ``Query`` case returns the same thing after migration.
 
-All cases of ``cases.py`` go into ONE generated legacy program (``generator.py``). Per pytest
-process it is run once as is, migrated once per target with ``codemods.migrate_source`` and the
-migrated program run once; each test then compares one case:
+All cases of ``cases.py`` go into ONE generated legacy program (``generator.py``). Per test run
+it is run once as is, migrated once per target with ``codemods.migrate_source`` and the
+migrated program run once (``build_once.py``: the first pytest-xdist worker to need an artifact
+builds it, the others load it); each test then compares one case:
 
 * the normalised result (entities as ``("User", id)`` + loaded relationships, Rows, scalars,
   or the exception class name);
 * the SQL the case executed: number of statements, verb of each, and whether it has ``LIMIT``;
 * the driver: the async target must only use the async (aiosqlite) driver, legacy and the
   sync target the sync one;
+* ``--target sync`` leaves no ``async def`` / ``await`` / ``async with`` / ``async for``;
 * no TODO finding or marker for the case (cases where the tool chose ``run_sync`` must simply
   still be equal).
 
 ``UNSUPPORTED`` cases assert that the tool left its TODO, for the targets named in their
 ``todo`` field (their other targets are checked for equivalence like ``CASES``).
-
-``--target sync`` is being implemented: a sync-target case whose migrated code (or ``main``)
-still contains ``await``/``async def`` is marked xfail (non-strict) at run time.
 """
 
 from __future__ import annotations
 
 import ast
-import atexit
 import functools
-import shutil
 import sys
-import tempfile
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from .build_once import BuildOnce, shared_directory
 from .cases import CASES, UNSUPPORTED, Case
-from .generator import Program, Run, build_program, run_program
+from .generator import Migrated, Program, Run, build_program, run_program
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
@@ -42,46 +38,30 @@ if str(REPO_ROOT) not in sys.path:
 
 from codemods import Config, migrate_source  # noqa: E402
 
+# One generated program, migrated and run for each target: ~1 min of CPU in all.
+pytestmark = pytest.mark.slow
+
 TARGETS = ("async", "sync")
-SYNC_PENDING = "--target sync not implemented yet"
 TODO_MARKER = "# TODO(sqla-asyncify"
 
 
-# --- building and running, once per process --------------------------------------------------
-@functools.cache
-def _workdir() -> Path:
-    path = tempfile.mkdtemp(prefix="sqla-equivalence-")
-    atexit.register(shutil.rmtree, path, ignore_errors=True)
-    return Path(path)
-
-
+# --- building and running, once per test run --------------------------------------------------
 @functools.cache
 def _program() -> Program:
     return build_program(CASES + UNSUPPORTED)
 
 
-@functools.cache
-def _legacy() -> Run:
-    return run_program(_program().source, _workdir(), "legacy_program.py")
+def _build_legacy(workdir: Path) -> Run:
+    return run_program(_program().source, workdir, "legacy_program.py")
 
 
-@dataclass
-class Migrated:
-    target: str
-    result: object  # codemods.FileResult
-    run: Run | None
-    functions: dict[str, str]  # function name -> its migrated source text
-    main_is_async: bool
-
-
-@functools.cache
-def _migrated(target: str) -> Migrated:
+def _build_migrated(target: str, workdir: Path) -> Migrated:
     program = _program()
     result = migrate_source(program.source, "legacy_program.py", Config(target=target))
     if result.error is not None:
-        return Migrated(target, result, None, {}, False)
+        return Migrated(target, result, None, {}, frozenset(), False)
     functions: dict[str, str] = {}
-    main_is_async = False
+    async_functions = set()
     tree = ast.parse(result.new_source)
     lines = result.new_source.splitlines()
     for node in tree.body:
@@ -90,10 +70,10 @@ def _migrated(target: str) -> Migrated:
             while start > 0 and lines[start - 1].lstrip().startswith("#"):
                 start -= 1  # comment lines right above the def belong to it
             functions[node.name] = "\n".join(lines[start:node.end_lineno])
-            if node.name == "main":
-                main_is_async = _is_async(node)
-    run = run_program(result.new_source, _workdir(), f"migrated_{target}.py")
-    return Migrated(target, result, run, functions, main_is_async)
+            if _is_async(node):
+                async_functions.add(node.name)
+    run = run_program(result.new_source, workdir, f"migrated_{target}.py")
+    return Migrated(target, result, run, functions, frozenset(async_functions), _is_async(tree))
 
 
 def _is_async(node: ast.AST) -> bool:
@@ -101,8 +81,27 @@ def _is_async(node: ast.AST) -> bool:
                for n in ast.walk(node))
 
 
-def _legacy_results() -> dict[str, dict]:
-    legacy = _legacy()
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> BuildOnce:
+    """The legacy run and the migrated runs, built once for all xdist workers of the run."""
+    directory = shared_directory(tmp_path_factory, "sqla-equivalence")
+    needed = {"legacy"} | {
+        item.callspec.params["target"] for item in request.session.items
+        if getattr(item, "module", None) is sys.modules[__name__]
+        and "target" in getattr(getattr(item, "callspec", None), "params", {})}
+    return BuildOnce(directory, {
+        "async": lambda: _build_migrated("async", directory),
+        "sync": lambda: _build_migrated("sync", directory),
+        "legacy": lambda: _build_legacy(directory),
+    }, needed)
+
+
+def _migrated(built: BuildOnce, target: str) -> Migrated:
+    return built.get(target)
+
+
+def _legacy_results(built: BuildOnce) -> dict[str, dict]:
+    legacy = built.get("legacy")
     assert legacy.results is not None and legacy.returncode == 0, (
         f"the legacy program itself fails (status {legacy.returncode}):\n{legacy.stderr[-4000:]}")
     return legacy.results
@@ -126,14 +125,6 @@ def _describe(migrated: Migrated, case: Case) -> str:
             f"{findings}")
 
 
-def _sync_pending(migrated: Migrated, case: Case) -> bool:
-    if migrated.target != "sync":
-        return False
-    code = migrated.functions.get(case.function, "")
-    return migrated.main_is_async or "await " in code or code.startswith("async def") or (
-        "\nasync def" in code)
-
-
 def _migration_ok(migrated: Migrated) -> None:
     assert migrated.result.error is None, (
         f"migration ({migrated.target}) failed: {migrated.result.error} "
@@ -145,20 +136,24 @@ def _migration_ok(migrated: Migrated) -> None:
 
 
 # --- the program as a whole -------------------------------------------------------------------
-def test_legacy_program_runs() -> None:
-    results = _legacy_results()
+def test_legacy_program_runs(built: BuildOnce) -> None:
+    results = _legacy_results(built)
     assert set(results) == {c.name for c in CASES + UNSUPPORTED}
     drivers = {d for r in results.values() for d in r["drivers"]}
     assert drivers == {False}, "legacy statements must run on the sync pysqlite driver"
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_migration_succeeds(target: str, request) -> None:
-    migrated = _migrated(target)
-    if target == "sync" and migrated.main_is_async:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=SYNC_PENDING))
+def test_migration_succeeds(target: str, built: BuildOnce) -> None:
+    migrated = _migrated(built, target)
     _migration_ok(migrated)
     assert migrated.run.returncode == 0, migrated.run.stderr[-4000:]
+    if target == "sync":
+        assert not migrated.module_is_async, (
+            "--target sync left async code in: "
+            f"{sorted(migrated.async_functions) or 'the module (outside top-level functions)'}")
+    else:
+        assert migrated.main_is_async, "--target async left main() synchronous"
     # No TODO outside the case functions (models, helpers, main) and none at all for CASES.
     spans = _program().spans
     stray = [f for f in migrated.result.findings if _kind(f) == "todo"
@@ -170,9 +165,9 @@ def test_migration_succeeds(target: str, request) -> None:
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_findings_have_lines(target: str) -> None:
+def test_findings_have_lines(target: str, built: BuildOnce) -> None:
     """Every finding points at a line of the original file (1-based)."""
-    migrated = _migrated(target)
+    migrated = _migrated(built, target)
     assert migrated.result.error is None, migrated.result.error
     lines = len(_program().source.splitlines())
     bad = [f for f in migrated.result.findings if not 1 <= f.line <= lines]
@@ -188,11 +183,9 @@ LEAVES_TODO = [pytest.param(t, c, id=f"{t}-{c.name}")
 
 
 @pytest.mark.parametrize(("target", "case"), EQUIVALENT)
-def test_case_equivalent(target: str, case: Case, request) -> None:
-    legacy = _legacy_results()[case.name]
-    migrated = _migrated(target)
-    if _sync_pending(migrated, case):
-        request.applymarker(pytest.mark.xfail(strict=False, reason=SYNC_PENDING))
+def test_case_equivalent(target: str, case: Case, built: BuildOnce) -> None:
+    legacy = _legacy_results(built)[case.name]
+    migrated = _migrated(built, target)
     _migration_ok(migrated)
     new = migrated.run.results.get(case.name)
     assert new is not None, f"{case.name} missing from the migrated output"
@@ -202,6 +195,8 @@ def test_case_equivalent(target: str, case: Case, request) -> None:
     code = migrated.functions.get(case.function, "")
     if todos or TODO_MARKER in code:
         problems.append("the tool left a TODO for a supported case")
+    if target == "sync" and case.function in migrated.async_functions:
+        problems.append("--target sync made the case asynchronous")
     if new["result"] != legacy["result"]:
         problems.append(f"result differs:\n  legacy:   {legacy['result']}"
                         f"{'  (' + legacy['detail'] + ')' if legacy['detail'] else ''}\n"
@@ -218,10 +213,8 @@ def test_case_equivalent(target: str, case: Case, request) -> None:
 
 
 @pytest.mark.parametrize(("target", "case"), LEAVES_TODO)
-def test_unsupported_case_has_todo(target: str, case: Case, request) -> None:
-    migrated = _migrated(target)
-    if target == "sync" and migrated.main_is_async:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=SYNC_PENDING))
+def test_unsupported_case_has_todo(target: str, case: Case, built: BuildOnce) -> None:
+    migrated = _migrated(built, target)
     assert migrated.result.error is None, migrated.result.error
     todos = [f for f in migrated.result.findings if _kind(f) == "todo"]
     code = migrated.functions.get(case.function, "")
@@ -253,9 +246,9 @@ asyncio.run(main())
 """
 
 
-def test_engine_class_listener_fires_for_async_engines() -> None:
+def test_engine_class_listener_fires_for_async_engines(tmp_path: Path) -> None:
     """The SQL capture premise: a class-level Engine listener sees AsyncEngine statements."""
-    run = run_program(ASYNC_CAPTURE, _workdir(), "capture_premise.py")
+    run = run_program(ASYNC_CAPTURE, tmp_path, "capture_premise.py")
     assert run.returncode == 0, run.stderr
     assert "('SELECT 1 LIMIT 1', True)" in run.stdout
 
@@ -288,12 +281,12 @@ if __name__ == "__main__":
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_engine_class_event_target(target: str) -> None:
+def test_engine_class_event_target(target: str, tmp_path: Path) -> None:
     """Reference §7: listeners stay on the `Engine` class (it also fires for async engines);
     `AsyncEngine` takes no events (NotImplementedError)."""
     result = migrate_source(ENGINE_LISTENER, "listener.py", Config(target=target))
     assert result.error is None, result.error
-    run = run_program(result.new_source, _workdir(), f"listener_{target}.py")
+    run = run_program(result.new_source, tmp_path, f"listener_{target}.py")
     assert run.returncode == 0 and "SELECT 42" in run.stdout, (
         f"migrated listener program fails:\n{run.stderr[-1500:]}\n--- migrated ---\n"
         f"{result.new_source}")
