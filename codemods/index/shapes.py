@@ -20,9 +20,6 @@ OBJECT_TERMINALS = frozenset({*RESULT_METHODS, "get"})
 # Every terminal that runs the query.
 QUERY_TERMINALS = frozenset({*OBJECT_TERMINALS, "scalar", "count", "value", "values", "delete",
                              "update"})
-# What the index counts as running a returned query (`return q.all()` returns rows, not a
-# Query): QUERY_TERMINALS without "values", kept as it was so no helper changes kind.
-INDEX_RUN_TERMINALS = QUERY_TERMINALS - {"values"}
 # Methods that make a SQL construct of the query without running it (no session needed), and
 # the Select method that does the same.
 STATEMENT_TERMINALS = {"subquery": "subquery", "exists": "exists", "cte": "cte",
@@ -203,7 +200,7 @@ def returns_query_object(own: list[ast.AST], returns: list[ast.expr | None]) -> 
         if value is None:
             continue
         run = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
-            value.func.attr in INDEX_RUN_TERMINALS)
+            value.func.attr in QUERY_TERMINALS)
         if not run and _builds_query(value, query_names):
             return True
     return False

@@ -16,8 +16,8 @@ _VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_
                              "params", "populate_existing", "autoflush", "with_parent",
                              "enable_eagerloads", "with_labels", "apply_labels",
                              "reset_joinpoint"})
-# The terminals that end a variable's chain: `get`, `delete` and `update` are not among them
-# (a variable ending so stays a Query).
+# Terminals that end a converted variable's chain: not `get`, `delete` or `update`, which have
+# no converted form on a variable yet (such a variable escapes and keeps its TODO).
 _VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"get", "delete", "update"},
                                  *STATEMENT_TERMINALS})
 
