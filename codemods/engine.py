@@ -16,6 +16,7 @@ from . import workers
 from .analysis import FunctionRef, Plan
 from .config import Config
 from .index import ModuleIndex
+from .index.cache import index_all
 from .results import FileResult
 from .rewrite import imports
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
@@ -262,8 +263,8 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     tick = progress or (lambda path: None)
     sources, context_sources = list(sources), list(context_sources)
     selected: list[_Job] = []
-    indexes = workers.index_all([s for s in [*sources, *context_sources] if s.error is None],
-                                 config.jobs, Path(config.cache_dir) if config.cache_dir else None)
+    indexes = index_all([s for s in [*sources, *context_sources] if s.error is None],
+                        config.jobs, Path(config.cache_dir) if config.cache_dir else None)
     for source in sources:
         result = source.new_result()
         ix = _indexed(source, result, indexes)

@@ -7,20 +7,13 @@ the set of functions that became async travels between the two rounds.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
-import pickle
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
-from .index import ModuleIndex, index_source
-from .index import indexer as index_module
 from .results import FileResult
-from .sources import SourceFile
 
 # Below this many files a worker's start-up costs more than it saves.
 MIN_FILES_PER_WORKER = 40
@@ -41,71 +34,14 @@ def _workers(jobs: int, files: int) -> int:
     return max(1, min(jobs, files // MIN_FILES_PER_WORKER)) if _fork_context() else 1
 
 
-def _index_one(source: SourceFile) -> tuple[str, ModuleIndex | tuple[str, int | None]]:
-    try:
-        return source.path, index_source(source.text, source.path)
-    except SyntaxError as exc:
-        return source.path, (f"syntax error: {exc.msg}", exc.lineno)
-    except ValueError as exc:  # e.g. NUL bytes
-        return source.path, (f"cannot parse: {exc}", None)
-    except RecursionError:  # an expression nested deeper than Python's recursion limit
-        return source.path, ("too deeply nested to analyse (Python's recursion limit)", None)
-
-
-def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = None
-              ) -> dict[str, ModuleIndex | tuple[str, int | None]]:
-    """Path → its index, or (error, line) for text that does not parse. With `cache_dir`,
-    indexes are kept by content hash, so a re-run only reads the files that changed."""
-    cache = _IndexCache(cache_dir) if cache_dir else None
-    found = cache.load(sources) if cache else {}
-    missing = [s for s in sources if s.path not in found]
-    workers = _workers(jobs, len(missing))
+def map_in_workers(function: Callable[[Any], Any], items: list, jobs: int) -> list:
+    """`function` over `items`, in up to `jobs` worker processes when there are enough items
+    (results in any order)."""
+    workers = _workers(jobs, len(items))
     if workers == 1:
-        fresh = dict(map(_index_one, missing))
-    else:
-        with _fork_context().Pool(workers) as pool:
-            fresh = dict(pool.imap_unordered(_index_one, missing, chunksize=32))
-    if cache:
-        cache.store(missing, fresh)
-    return {**found, **fresh}
-
-
-class _IndexCache:
-    """Pickled module indexes named by a hash of the indexer's code, the path and the text."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.version = hashlib.blake2b(Path(index_module.__file__).read_bytes(),
-                                       digest_size=8).hexdigest()
-
-    def _file(self, source: SourceFile) -> Path:
-        key = hashlib.blake2b(f"{self.version}\0{source.path}\0".encode() + source.text.encode(
-            "utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        return self.folder / key[:2] / f"{key}.pickle"
-
-    def load(self, sources: list[SourceFile]) -> dict[str, ModuleIndex]:
-        found = {}
-        for source in sources:
-            try:
-                found[source.path] = pickle.loads(self._file(source).read_bytes())
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-                continue  # not cached (or unreadable): index it again
-        return found
-
-    def store(self, sources: list[SourceFile], indexes: dict) -> None:
-        for source in sources:
-            value = indexes.get(source.path)
-            if not isinstance(value, ModuleIndex):
-                continue
-            target = self._file(source)
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-                with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, target)
-            except OSError:
-                return  # a read-only tree: run without the cache
+        return list(map(function, items))
+    with _fork_context().Pool(workers) as pool:
+        return list(pool.imap_unordered(function, items, chunksize=32))
 
 
 def rewrite(rewriter_factory: Callable[..., Any], plan: Any, config: Any, jobs: list,

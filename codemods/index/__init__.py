@@ -1,11 +1,11 @@
 """The project index: raw facts about every module, read with the stdlib `ast` parser."""
 
-from .indexer import (
+from .indexer import index_source
+from .model import (
     ALIAS,
     CALL,
     ENTER,
     PARAM,
-    PASSING_ON,
     QUERY,
     VALUE,
     Binding,
@@ -15,8 +15,8 @@ from .indexer import (
     ModuleIndex,
     RelationshipInfo,
     ReturnedQuery,
-    index_source,
 )
+from .shapes import PASSING_ON
 
 __all__ = ["ALIAS", "CALL", "ENTER", "PARAM", "PASSING_ON", "QUERY", "VALUE", "Binding",
            "CallSite", "ClassInfo", "FunctionInfo", "ModuleIndex", "RelationshipInfo",

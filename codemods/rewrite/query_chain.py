@@ -64,15 +64,7 @@ def unwind(expr: cst.BaseExpression,
     return None
 
 
-# Terminals that run the query and keep their name on the Result.
-RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
-# Query methods that make a SQL construct of the query without running it (no session needed).
-STATEMENT_TERMINALS = {"subquery": "subquery", "exists": "exists", "cte": "cte",
-                       "scalar_subquery": "scalar_subquery", "as_scalar": "scalar_subquery",
-                       "label": "label"}
-# Builtins that consume an iterable: a query passed to them is run first.
-CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "sum",
-                       "enumerate", "reversed", "dict"})
+# The Query terminals and run verbs are in `index/shapes.py`, shared with the index.
 
 # Query methods whose Select counterpart has the same name and meaning (reference §2).
 _SAME_NAME = frozenset({

@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import ObjKind
+from ..index.shapes import CONSUMERS, QUERY_TERMINALS, STATEMENT_TERMINALS
 from .context import Context, dotted
-from .query_chain import CONSUMERS, RESULT_METHODS, STATEMENT_TERMINALS, unwind
+from .query_chain import unwind
 
 # What may follow a query variable for the tool to convert it (anything else: it escapes).
 _VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
@@ -15,7 +16,9 @@ _VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_
                              "params", "populate_existing", "autoflush", "with_parent",
                              "enable_eagerloads", "with_labels", "apply_labels",
                              "reset_joinpoint"})
-_VARIABLE_TERMINALS = frozenset({*RESULT_METHODS, "scalar", "count", "value", "values",
+# Terminals that end a converted variable's chain: not `get`, `delete` or `update`, which have
+# no converted form on a variable yet (such a variable escapes and keeps its TODO).
+_VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"get", "delete", "update"},
                                  *STATEMENT_TERMINALS})
 
 

@@ -6,6 +6,8 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..api_surface import SELECT_FUNCTIONS
+from ..index.shapes import CONSUMERS, RESULT_METHODS, STATEMENT_TERMINALS
+from ..index.shapes import QUERY_TERMINALS as TERMINALS
 from ..results import Kind, Tag
 from ..rewrite.build import (
     ReplaceExpression,
@@ -17,9 +19,6 @@ from ..rewrite.build import (
 )
 from ..rewrite.context import dotted
 from ..rewrite.query_chain import (
-    CONSUMERS,
-    RESULT_METHODS,
-    STATEMENT_TERMINALS,
     QueryChain,
     QueryVariable,
     RowShape,
@@ -38,8 +37,6 @@ _REMOVED = {
     "from_self": "rewrite it as sq = stmt.subquery(); aliased(Entity, sq)",
     "select_entity_from": "select from an aliased() subquery instead",
 }
-TERMINALS = frozenset({*RESULT_METHODS, "scalar", "count", "get", "delete", "update", "value",
-                       "values"})
 # Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 

@@ -8,14 +8,15 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..index import PASSING_ON, CallSite
+from ..index.shapes import OBJECT_TERMINALS as _OBJECT_TERMINALS
+from ..index.shapes import RESULT_STEPS as _RESULT_STEPS
+from ..index.shapes import RUN_VERBS as _RUNS_SELECT
 from ..results import Kind
 from ..rewrite.build import arguments, comma, comma_separated, run_sync_lambda
 from ..rewrite.context import callee, dotted
 from ..rewrite.query_chain import unwind
 from .base import Case, Rule
 
-# Terminals that hand back objects of the query's one entity.
-_OBJECT_TERMINALS = frozenset({"first", "one", "one_or_none", "all", "get"})
 _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
 @dataclass
 class LoadSite:
@@ -492,12 +493,6 @@ class _LoadSites(cst.CSTVisitor):
         self.sites.append(LoadSite(id(statement), variable, mapped, existing, node,
                                    expr.func.value))
         return True
-
-
-# How 2.0-style code runs a select, and the result methods it chains after that.
-_RUNS_SELECT = frozenset({"scalars", "execute", "exec", "scalar"})
-_RESULT_STEPS = frozenset({"scalars", "unique", "first", "one", "one_or_none", "all",
-                           "scalar_one", "scalar_one_or_none"})
 
 
 def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:

@@ -1,0 +1,121 @@
+"""The records of the project index: what `index_source` finds in one module.
+
+Plain data, picklable (the index cache stores them); the facts they hold are described where
+`indexer.py` collects them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Binding origins: how a name got its value.
+CALL = "call"  # x = f(...)            target: dotted name of f
+ENTER = "enter"  # with f(...) as x      target: dotted name of f
+ALIAS = "alias"  # x = y                 target: dotted name of y
+PARAM = "param"  # def f(x: T)           target: dotted names in the annotation
+QUERY = "query"  # x.query(E, ...)       target: dotted name of E (evidence that x is a session)
+VALUE = "value"  # x = <anything else>   no target (it still shadows outer names)
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    origin: str
+    targets: tuple[str, ...]
+    call_args: tuple[str | None, ...] = ()  # CALL: the dotted names passed (an instance's session)
+
+
+@dataclass(frozen=True)
+class CallSite:
+    scope: str
+    callee: str
+    args: tuple[str | None, ...]  # dotted names passed, `f()` for a call's result, else None
+    kwargs: tuple[tuple[str, str | None], ...]
+    line: int
+    # What happens to the result: the methods chained on it, then "for" (iterated) or
+    # "value" (used otherwise): "filter.order_by.all|value", "|for"; "" when unknown.
+    usage: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnedQuery:
+    """A function whose every return is a legacy query on one of its parameters, not run."""
+
+    session_param: str
+    args: tuple[str | None, ...]  # what the query selects, as dotted names
+    steps: tuple[str, ...]  # the methods chained on it
+
+
+@dataclass
+class FunctionInfo:
+    qualname: str
+    params: tuple[str, ...]
+    decorators: tuple[str, ...]
+    is_generator: bool
+    owner_class: str | None
+    returns: tuple[str, ...] = ()  # dotted names in the return annotation
+    produces: tuple[str, ...] = ()  # names it returns or yields, `f()` for a call's result
+    returned_query: ReturnedQuery | None = None
+    returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
+    response_model: tuple[str, ...] = ()  # names in a route decorator's `response_model=`
+
+
+@dataclass(frozen=True)
+class RelationshipInfo:
+    attr: str
+    target: str | None
+    uselist: bool | None
+    lazy: str | None
+    backref: str | None = None  # `backref="user"` / `backref=backref("user", ...)`
+    backref_lazy: str | None = None
+    secondary: bool = False  # many-to-many
+
+
+@dataclass
+class ClassInfo:
+    qualname: str
+    bases: tuple[str, ...]
+    keywords: dict[str, str]
+    relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
+    abstract: bool = False
+    unhashable: set[str] = field(default_factory=set)  # JSON/ARRAY/Pickle columns
+    deferred: set[str] = field(default_factory=set)  # columns loaded only when read
+
+
+@dataclass
+class ModuleIndex:
+    module: str
+    path: str
+    imports: dict[str, str] = field(default_factory=dict)
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    classes: dict[str, ClassInfo] = field(default_factory=dict)
+    calls: list[CallSite] = field(default_factory=list)
+    module_names: set[str] = field(default_factory=set)
+    names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
+    url_scopes: set[str] = field(default_factory=set)  # scopes holding database URL literals
+    url_dialects: set[str] = field(default_factory=set)  # their dialects: "postgresql", …
+    # scope -> variable -> attribute chains read on it ("customer.email", "lines.book"),
+    # following `y = x.rel`, `for y in x.rel` and comprehension targets back to `x`
+    attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # scope -> variable -> (root variable, chain) it aliases (`for line in order.lines`)
+    aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # scope -> names (or `self.x`) bound from a `session.query(...)` chain, `session.get(E, pk)`
+    # or a run select (objects loaded there); "return" when the function returns one directly
+    loads: dict[str, set[str]] = field(default_factory=dict)
+    # scope -> relationship paths its `.options(...)` calls load ("lines", "lines.book")
+    loaded_paths: dict[str, set[str]] = field(default_factory=dict)
+    # `self.x = ...` in methods: class qualname -> (method scope, binding of x)
+    attribute_bindings: dict[str, list[tuple[str, Binding]]] = field(default_factory=dict)
+    has_bulk_listeners: bool = False
+
+    def qualify(self, dotted: str) -> str:
+        """Resolve a dotted name as written in this module to a qualified name."""
+        head, _, rest = dotted.partition(".")
+        if head in self.imports:
+            base = self.imports[head]
+        elif head in self.module_names:
+            base = f"{self.module}.{head}" if self.module else head
+        else:
+            return dotted
+        return f"{base}.{rest}" if rest else base

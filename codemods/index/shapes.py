@@ -1,0 +1,231 @@
+"""Recognising shapes of `ast` expressions, and the one table of Query terminals and run verbs.
+
+The table is shared by the index (stdlib `ast`) and by the rewrite and the rules (libcst), so
+both sides agree on what runs a query. Where two readers need different sets, each set has its
+own name saying why they differ.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from .model import ReturnedQuery
+
+# -- Legacy `Query` methods ------------------------------------------------------------------
+# Terminals that run the query and keep their name on the 2.0 Result (`.all()` → `.all()`).
+RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
+# Terminals that hand back objects of the query's one entity.
+OBJECT_TERMINALS = frozenset({*RESULT_METHODS, "get"})
+# Every terminal that runs the query.
+QUERY_TERMINALS = frozenset({*OBJECT_TERMINALS, "scalar", "count", "value", "values", "delete",
+                             "update"})
+# Methods that make a SQL construct of the query without running it (no session needed), and
+# the Select method that does the same.
+STATEMENT_TERMINALS = {"subquery": "subquery", "exists": "exists", "cte": "cte",
+                       "scalar_subquery": "scalar_subquery", "as_scalar": "scalar_subquery",
+                       "label": "label"}
+
+# -- 2.0-style runs of a statement -------------------------------------------------------------
+# Session methods that run a statement such as `select()` (`exec`: SQLModel's Session).
+RUN_VERBS = frozenset({"scalars", "execute", "exec", "scalar"})
+# AsyncSession methods that stream a statement's rows. Only already-async code has them, so
+# only the index looks for them; SQA400, which rewrites sync code, reads RUN_VERBS alone (it
+# takes every verb but `execute` to hand out objects, which `stream` does not).
+STREAM_VERBS = frozenset({"stream", "stream_scalars"})
+# Methods on the Result of such a run that hand out its objects or rows.
+RESULT_STEPS = frozenset({"scalars", "unique", *RESULT_METHODS, "scalar_one",
+                          "scalar_one_or_none"})
+
+# -- Builtins ----------------------------------------------------------------------------------
+# Builtins whose result holds the objects of their first argument.
+PASSING_ON = frozenset({"list", "sorted", "reversed", "tuple", "set", "frozenset", "iter", "next"})
+# Builtins that consume an iterable: a query passed to them is run first.
+CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "sum",
+                       "enumerate", "reversed", "dict"})
+
+
+def dotted_name(node: ast.AST) -> str | None:
+    """`a.b.c` for Name/Attribute chains, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def produced(value: ast.expr) -> str | None:
+    """What a `return`/`yield` hands out: a dotted name, or `f()` for a call's result."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Call):
+        callee = callee_name(value.func)
+        return f"{callee}()" if callee else None
+    return dotted_name(value)
+
+
+def runs_query(value: ast.expr) -> bool:
+    """`session.query(E)...` (any chain on it), `session.get(E, pk)`, or (awaited)
+    `session.scalars(select(E)...)` and the other ways to run a `select()`."""
+    node = value
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                (node.func.attr == "query" and node.args)
+                or (node.func.attr == "get" and len(node.args) >= 2)
+                or (node.func.attr in RUN_VERBS | STREAM_VERBS and node.args
+                    and is_select(node.args[0]))):
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
+def is_select(node: ast.expr) -> bool:
+    """A `select(...)` statement, with any chain of methods on it."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return isinstance(node, ast.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in (
+        "select", "Select")
+
+
+def holding(value: ast.expr) -> ast.expr:
+    """The expression whose objects `value` holds or is one of: `await x`, `xs[0]`,
+    `sorted(xs, ...)`, `[o for o in xs if ...]`, `{o.id: o for o in xs}` → the `x`/`xs`."""
+    while True:
+        if isinstance(value, ast.Await):
+            value = value.value
+        elif isinstance(value, ast.Subscript):
+            value = value.value
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
+                value.func.id in PASSING_ON) and value.args:
+            value = value.args[0]
+        elif isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) and (
+                len(value.generators) == 1) and isinstance(
+                    element := value.value if isinstance(value, ast.DictComp) else value.elt,
+                    ast.Name) and isinstance(value.generators[0].target, ast.Name) and (
+                element.id == value.generators[0].target.id):
+            value = value.generators[0].iter
+        else:
+            return value
+
+
+def without_subscripts(node: ast.expr) -> ast.expr:
+    """`by_id[k].customer.email` → `by_id.customer.email`: an element's reads filed under the
+    container, like a loop variable's."""
+    if isinstance(node, ast.Attribute):
+        inner = without_subscripts(node.value)
+        return node if inner is node.value else ast.Attribute(value=inner, attr=node.attr)
+    return without_subscripts(node.value) if isinstance(node, ast.Subscript) else node
+
+
+def run_sync_target(call: ast.Call) -> str | None:
+    """What `session.run_sync(f, ...)` or `session.run_sync(lambda s: f(...))` calls."""
+    handed = call.args[0] if call.args else None
+    if isinstance(handed, ast.Lambda) and isinstance(handed.body, ast.Call):
+        return callee_name(handed.body.func)
+    return dotted_name(handed) if handed is not None else None
+
+
+def option_paths(option: ast.expr) -> list[str]:
+    """`selectinload(A.lines).joinedload(L.book)` → ["lines", "lines.book"]."""
+    attrs: list[str] = []
+    node: ast.expr | None = option
+    while isinstance(node, ast.Call):
+        if node.args and isinstance(node.args[0], ast.Attribute):
+            attrs.append(node.args[0].attr)
+        func = node.func
+        node = func.value if isinstance(func, ast.Attribute) else None
+    attrs.reverse()
+    return [".".join(attrs[:i]) for i in range(1, len(attrs) + 1)]
+
+
+def callee_name(func: ast.AST) -> str | None:
+    """What a call calls: `a.b.c`, or `Cls().method` for a method of a fresh instance."""
+    dotted = dotted_name(func)
+    if dotted is None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        owner = dotted_name(func.value.func)
+        return f"{owner}().{func.attr}" if owner else None
+    return dotted
+
+
+
+
+def annotation_names(node: ast.AST | None) -> tuple[str, ...]:
+    """The dotted names in an annotation, also inside string (forward) references."""
+    if node is None:
+        return ()
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return ()
+    names: list[str] = []
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Name, ast.Attribute)):
+            dotted = dotted_name(sub)
+            if dotted:
+                names.append(dotted)
+        elif sub is not node and isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            names.extend(annotation_names(sub))  # Mapped["User"], Optional["Session"]
+    return tuple(names)
+
+
+def keyword_text(call: ast.Call, name: str) -> str | None:
+    """The source of keyword argument `name` (a string constant as its repr), if given."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            if isinstance(kw.value, ast.Constant):
+                return repr(kw.value.value) if isinstance(kw.value.value, str) else str(
+                    kw.value.value)
+            return ast.unparse(kw.value)
+    return None
+
+
+
+def _builds_query(node: ast.AST, query_names: set[str]) -> bool:
+    return any((isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                and sub.func.attr == "query") or (isinstance(sub, ast.Name)
+                                                  and sub.id in query_names)
+               for sub in ast.walk(node))
+
+
+def returns_query_object(own: list[ast.AST], returns: list[ast.expr | None]) -> bool:
+    """Whether a return value may be a legacy Query not run yet (`return q`, `return s.query(X)`)
+    rather than rows (`return q.all()`)."""
+    query_names = {t.id for node in own if isinstance(node, ast.Assign) and _builds_query(
+        node.value, set()) for t in node.targets if isinstance(t, ast.Name)}
+    for value in returns:
+        if value is None:
+            continue
+        run = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
+            value.func.attr in QUERY_TERMINALS)
+        if not run and _builds_query(value, query_names):
+            return True
+    return False
+
+
+def returned_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | None:
+    """`session.query(X).filter(...)` on a parameter, with no terminal."""
+    steps: list[str] = []
+    node = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "query" and isinstance(node.func.value, ast.Name) and (
+                node.func.value.id in params):
+            return ReturnedQuery(node.func.value.id, tuple(dotted_name(a) for a in node.args),
+                                 tuple(reversed(steps)))
+        steps.append(node.func.attr)
+        node = node.func.value
+    return None
+
+
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function body, not descending into nested functions, classes or lambdas."""
+    stack = list(ast.iter_child_nodes(func))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
