@@ -25,6 +25,8 @@ from codemods import migrate_source  # noqa: E402
 
 HEADER = '''"""Generated: one big module of models, repositories and services."""
 
+import logging
+
 from sqlalchemy import ForeignKey, String, create_engine
 from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, mapped_column, relationship,
                             sessionmaker)
@@ -42,6 +44,12 @@ UNIT = '''
 
 PAGE_SIZE{n} = 20
 DEFAULT_TITLE{n} = "item {n}"
+STATUS_NEW{n} = "new"
+STATUS_DONE{n} = "done"
+STATUSES{n} = (STATUS_NEW{n}, STATUS_DONE{n})
+OWNER_COLUMNS{n} = ("id", "name")
+ITEM_COLUMNS{n} = ("id", "title", "owner_id")
+log{n} = logging.getLogger("app.unit{n}")
 
 
 class Owner{n}(Base):
@@ -83,6 +91,7 @@ def add_item{n}(session: Session, owner_id: int, title: str) -> Item{n}:
     item = Item{n}(owner_id=owner_id, title=title)
     session.add(item)
     session.commit()
+    log{n}.info("added %s (%s)", title, STATUS_NEW{n})
     return item
 
 

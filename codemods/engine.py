@@ -53,8 +53,17 @@ class _Progress:
     def __init__(self) -> None:
         self.outcomes: dict[str, LocalOutcome] = {}
 
-    def add(self, outcome: LocalOutcome) -> None:
-        self.outcomes[outcome.path] = outcome
+    def take(self, answers: Iterable[LocalOutcome | workers.Lost],
+             tick: Callable[[str], None]) -> Iterator[FileResult]:
+        """Record a local round's answers; yield the files that failed in it."""
+        for answer in answers:
+            if isinstance(answer, workers.Lost):
+                yield answer.result
+                continue
+            tick(answer.path)
+            self.outcomes[answer.path] = answer
+            if answer.failed is not None:
+                yield answer.failed
 
     def made_async(self) -> set[FunctionRef]:
         return set().union(*(o.made_async for o in self.outcomes.values()))
@@ -70,14 +79,7 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
     sync; colouring over the whole project; then the colouring pass over `jobs` and over
     `late(async_functions)`. Yields each file's result as it is final."""
     progress = _Progress()
-    for item in transport.local():
-        if isinstance(item, workers.Lost):
-            yield item.result
-            continue
-        tick(item.path)
-        progress.add(item)
-        if item.failed is not None:
-            yield item.failed
+    yield from progress.take(transport.local(), tick)
     # Functions to keep sync behind run_sync, and the files to redo for that.
     keep = plan.keepable_sync(progress.unconverted(), progress.made_async())
     if keep:
@@ -86,13 +88,7 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
         plan = plan.with_state(replace(plan.state, keep_sync=plan.keep_sync | keep,
                                        legacy=plan.legacy | keep))
         paths = {job.result.path for job in jobs if job.ix.module in modules}
-        for item in transport.redo(plan.state, paths):
-            if isinstance(item, workers.Lost):
-                yield item.result
-                continue
-            progress.add(item)
-            if item.failed is not None:
-                yield item.failed
+        yield from progress.take(transport.redo(plan.state, paths), lambda path: None)
     async_functions = plan.colour(progress.made_async())
     plan = plan.with_state(replace(plan.state, async_functions=async_functions))
     for answer in transport.colour(plan.state, late(async_functions)):
