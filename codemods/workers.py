@@ -153,6 +153,8 @@ def start(rewriter_factory: Callable[[Plan, Config], Rewriter], plan: Plan, conf
 
 
 class _Here:
+    """The rounds in this process (small runs, or no fork on this platform)."""
+
     def __init__(self, rewriter: Rewriter, jobs: list[Job]) -> None:
         self.rewriter, self.jobs = rewriter, jobs
 
@@ -166,7 +168,7 @@ class _Here:
         yield from self.rewriter.colour(state, late)
 
     def close(self) -> None:
-        return None
+        return None  # no process to wait for
 
 
 def _worker(rewriter_factory: Callable[[Plan, Config], Rewriter], plan: Plan, config: Config,
@@ -192,6 +194,8 @@ _Answer = TypeVar("_Answer", LocalOutcome, FileResult)
 
 
 class _InWorkers:
+    """The rounds in forked workers, each keeping a share of the files."""
+
     def __init__(self, rewriter_factory: Callable[[Plan, Config], Rewriter], plan: Plan,
                  config: Config, jobs: list[Job], workers: int) -> None:
         context = _fork_context()
