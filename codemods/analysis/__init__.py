@@ -1,5 +1,10 @@
 """Pure decisions over the project index; rules read them through the `Plan` facade."""
 
-from .plan import CONVERTING_BUILTINS, FunctionRef, HelperShape, ObjKind, Plan
+from .helpers import HelperShape
+from .kinds import ObjKind
+from .plan import Plan
+from .project import FunctionRef
+from .reads import CONVERTING_BUILTINS
+from .state import RunState
 
-__all__ = ["CONVERTING_BUILTINS", "FunctionRef", "HelperShape", "ObjKind", "Plan"]
+__all__ = ["CONVERTING_BUILTINS", "FunctionRef", "HelperShape", "ObjKind", "Plan", "RunState"]

@@ -143,8 +143,6 @@ class Context:
         # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
         self.unconverted_scopes: set[str] = set()
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
-        # Set for the colouring pass: the project-wide set of functions that are async now.
-        self.async_functions: set[tuple[str, str]] = set()
 
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:

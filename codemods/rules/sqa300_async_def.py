@@ -64,7 +64,7 @@ class AsyncFunctions(Rule):
         if name is None:
             return None
         ref = self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
-        return ref if ref in self.ctx.async_functions else None
+        return ref if ref in self.ctx.plan.async_functions else None
 
     def _info(self, ref: FunctionRef):
         return self.ctx.plan.modules[ref[0]].functions[ref[1]]
@@ -77,7 +77,7 @@ class AsyncFunctions(Rule):
     def leave_FunctionDef(self, original: cst.FunctionDef,
                           updated: cst.FunctionDef) -> cst.FunctionDef:
         ref = (self.ctx.ix.module, self.ctx.scope)
-        if ref not in self.ctx.async_functions or updated.asynchronous is not None:
+        if ref not in self.ctx.plan.async_functions or updated.asynchronous is not None:
             return updated
         self.ctx.change(self.code, f"def {original.name.value}() → async def (it awaits "
                                    "database I/O)", original, Tag.ASYNC_DEF)

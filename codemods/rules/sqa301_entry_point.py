@@ -64,7 +64,7 @@ class AsyncEntryPoint(Rule):
             return updated
         name = callee(original.func)
         ref = name and self.ctx.plan.resolve_function(self.ctx.ix, "", name)
-        if not ref or ref not in self.ctx.async_functions or self.ctx.plan.sync_boundary(ref):
+        if not ref or ref not in self.ctx.plan.async_functions or self.ctx.plan.sync_boundary(ref):
             return updated
         self.runs.append(original)
         if len(self.runs) == 2:

@@ -66,7 +66,7 @@ class AsyncTests(Rule):
     def leave_FunctionDef(self, original: cst.FunctionDef,
                           updated: cst.FunctionDef) -> cst.FunctionDef:
         ref = (self.ctx.ix.module, self.ctx.scope)
-        if original.asynchronous is not None or ref not in self.ctx.async_functions:
+        if original.asynchronous is not None or ref not in self.ctx.plan.async_functions:
             return updated
         fixture = next((d for d in updated.decorators if self._is_fixture(d)), None)
         if fixture is not None:

@@ -65,7 +65,7 @@ class UnwrapRunSync(Rule):
         else:
             name = dotted(target)
             ref = name and self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
-            if not ref or ref not in self.ctx.async_functions:
+            if not ref or ref not in self.ctx.plan.async_functions:
                 return updated
             first = cst.Arg(session, comma=comma())
             inner = cst.Call(func=target, args=[first, *call.args[1:]] if call.args[1:] else [
@@ -80,7 +80,7 @@ class UnwrapRunSync(Rule):
             return updated
         name = callee(original.func)
         if not name or not self.ctx.plan.class_with_method_in(
-                self.ctx.ix, self.ctx.scope, name, self.ctx.async_functions):
+                self.ctx.ix, self.ctx.scope, name, self.ctx.plan.async_functions):
             return updated
         self.ctx.change(self.code, f"{name}() gets the AsyncSession again: its methods are async",
                         original)
@@ -91,7 +91,7 @@ class UnwrapRunSync(Rule):
     def _is_async(self, call: cst.Call) -> bool:
         name = callee(call.func)
         ref = name and self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
-        return bool(ref) and ref in self.ctx.async_functions
+        return bool(ref) and ref in self.ctx.plan.async_functions
 
 
 _SYNC_SESSION = m.Attribute(value=m.Name(), attr=m.Name("sync_session"))

@@ -57,7 +57,7 @@ class SyncBoundary(Rule):
                           ) -> cst.BaseStatement | cst.FlattenSentinel:
         ref = (self.ctx.ix.module, self.ctx.scope)
         if updated.asynchronous is None or original.asynchronous is not None or (
-                ref not in self.ctx.async_functions):
+                ref not in self.ctx.plan.async_functions):
             return updated
         caller = self.ctx.plan.sync_boundary(ref)
         if caller is None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from codemods.analysis import ObjKind, Plan
+import dataclasses
+
+import pytest
+
+from codemods.analysis import ObjKind, Plan, RunState
 from codemods.index import index_source
 
 
@@ -211,3 +215,55 @@ def show(session):
     chains, _ = plan.reads_on_result(("m", "get"))
     assert "author.name" in chains
     assert plan.returns_loaded(("m", "require"))
+
+
+HELPERS = '''
+from app.models import User
+
+def active(session):
+    return session.query(User).filter(User.id > 0)
+
+def caller(session):
+    return active(session).all()
+
+def loaded(session):
+    return session.query(User).all()
+'''
+
+
+def test_run_state_is_an_immutable_value() -> None:
+    state = RunState()
+    assert state.legacy == frozenset() and state.async_functions == frozenset()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.legacy = frozenset({("m", "f")})  # type: ignore[misc]
+
+
+def test_with_state_answers_for_the_new_state_and_leaves_the_original() -> None:
+    plan = plan_of(app__models=MODELS, app__db=DB, app__repo=REPO, app__service=SERVICE,
+                   app__helpers=HELPERS)
+    state = RunState(context=frozenset({"app.helpers"}),
+                     console_scripts=frozenset({("app.service", "run")}),
+                     legacy=frozenset({("app.helpers", "loaded")}),
+                     keep_sync=frozenset({("app.service", "also")}),
+                     async_functions=frozenset({("app.repo", "first")}))
+    other = plan.with_state(state)
+    assert other.state is state and other.legacy == state.legacy
+    assert other.keep_sync == state.keep_sync and other.context == state.context
+    assert other.console_scripts == state.console_scripts
+    assert other.async_functions == state.async_functions
+    # state-dependent answers differ ...
+    assert ("app.helpers", "active") in plan.query_helpers
+    assert other.query_helpers == {}  # context modules are not rewritten
+    assert plan.sync_boundary(("app.service", "run")) is None
+    assert other.sync_boundary(("app.service", "run")) == "a console script"
+    assert ("app.service", "run") in plan.colour({("app.repo", "first")})
+    assert ("app.service", "Service.helper") not in other.colour({("app.repo", "first")})
+    assert plan.returns_loaded(("app.helpers", "loaded"))
+    assert not other.returns_loaded(("app.helpers", "loaded"))  # legacy: no loader options
+    ix = plan.modules["app.service"]
+    assert "also" in plan.relevant_scopes(ix) and "also" not in other.relevant_scopes(ix)
+    # ... the original plan keeps its (empty) state, and the state-free analysis is shared
+    assert plan.state == RunState() and plan.legacy == frozenset()
+    assert ("app.helpers", "active") in plan.query_helpers
+    assert other.mapped_classes is plan.mapped_classes
+    assert other.callers(("app.repo", "first")) is plan.callers(("app.repo", "first"))

@@ -1,0 +1,174 @@
+"""Which functions become `async def`, which stay sync, and which scopes a pass enters."""
+
+from __future__ import annotations
+
+from .. import api_surface as api
+from ..index import CALL, ModuleIndex
+from .kinds import Kinds, ObjKind
+from .models import Models
+from .project import FunctionRef, Project, qualname
+from .reads import Reads
+from .state import RunState
+
+# Functions Python cannot make `async def` without changing how they are called.
+_SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property",
+                                   "validates", "hybrid_property", "setter", "getter"})
+# Frameworks that call a function synchronously (SQA305 keeps a sync wrapper for them).
+_SYNC_FRAMEWORKS = frozenset({"click.command", "click.group", "celery.shared_task",
+                              "dramatiq.actor", "rq.job"})
+_FRAMEWORK_FACTORIES = frozenset({"click.Group", "click.group", "typer.Typer", "celery.Celery"})
+_FRAMEWORK_METHODS = frozenset({"command", "group", "task", "callback"})
+
+
+class Colouring:
+    """The async/sync decisions of one run state (console scripts, kept-sync and legacy
+    functions change the answers)."""
+
+    def __init__(self, project: Project, models: Models, kinds: Kinds, reads: Reads,
+                 state: RunState) -> None:
+        self.project, self.models, self.kinds, self.reads = project, models, kinds, reads
+        self.state = state
+
+    def cannot_be_async(self, ref: FunctionRef) -> str | None:
+        """Why a function must stay synchronous, or None when it can become `async def`."""
+        info = self.project.modules[ref[0]].functions[ref[1]]
+        name = ref[1].rpartition(".")[2]
+        if name.startswith("__") and name.endswith("__"):
+            return f"special method {name}() cannot be async"
+        for decorator in info.decorators:
+            if decorator.rpartition(".")[2] in _SYNC_ONLY_DECORATORS or decorator in (
+                    _SYNC_ONLY_DECORATORS):
+                return f"@{decorator} cannot be async"
+        return None
+
+    def sync_boundary(self, ref: FunctionRef) -> str | None:
+        """What calls this function synchronously — a CLI framework, a task queue, a console
+        script — or None. Such a function keeps a sync wrapper running its async body."""
+        if ref in self.state.console_scripts:
+            return "a console script"
+        ix = self.project.modules[ref[0]]
+        for decorator in ix.functions[ref[1]].decorators:
+            qualified = self.project.qualify(ix, decorator)
+            if qualified in _SYNC_FRAMEWORKS:
+                return f"@{decorator}"
+            owner, _, method = decorator.rpartition(".")
+            if method in _FRAMEWORK_METHODS and owner and self._framework_object(ix, owner):
+                return f"@{decorator}"
+        return None
+
+    def _framework_object(self, ix: ModuleIndex, name: str) -> bool:
+        """`cli` in `@cli.command()`: a click group, a Typer app, a Celery app."""
+        project = self.project
+        for binding in project.bindings(ix, "", name):
+            if binding.origin == CALL and project.qualify(ix, binding.targets[0]) in (
+                    _FRAMEWORK_FACTORIES):
+                return True
+        function = project.resolve_function(ix, "", name)
+        return function is not None and any(
+            project.qualify(project.modules[function[0]], d) in _SYNC_FRAMEWORKS
+            for d in project.modules[function[0]].functions[function[1]].decorators)
+
+    def colour(self, io_functions: set[FunctionRef],
+               within: set[str] | None = None) -> frozenset[FunctionRef]:
+        """Fixed point: functions doing I/O and every function that calls one become async.
+
+        A caller that cannot be async (a property, a special method) stays sync; the rewrite
+        leaves a TODO at its call. `within` limits the callers followed to those modules.
+        """
+        result: set[FunctionRef] = set()
+        todo = [ref for ref in io_functions if ref[1] in self.project.modules[ref[0]].functions]
+        while todo:
+            ref = todo.pop()
+            if ref in result:
+                continue
+            result.add(ref)
+            if self.sync_boundary(ref):
+                continue  # its callers keep calling a sync wrapper
+            for caller_ix, site in self.project.callers(ref):
+                caller = (caller_ix.module, site.scope)
+                if site.scope not in caller_ix.functions or (
+                        within is not None and caller_ix.module not in within):
+                    continue  # module/class level: handled by the entry-point rule
+                if caller not in result and not self.cannot_be_async(caller):
+                    todo.append(caller)
+        return frozenset(result)
+
+    def keepable_sync(self, unconverted: set[FunctionRef],
+                      io: set[FunctionRef]) -> frozenset[FunctionRef]:
+        """Functions holding legacy code the rewrite cannot convert that can stay synchronous:
+        they take a session (run_sync hands them its sync one), call no function that becomes
+        async, and are called only from functions (which will wrap the calls)."""
+        project, kinds = self.project, self.kinds
+        kept = set()
+        for ref in unconverted:
+            ix = project.modules[ref[0]]
+            info = ix.functions.get(ref[1])
+            if info is None or kinds.is_fixture(ix, ref[1]) or self.sync_boundary(ref) or (
+                    ref[1].rpartition(".")[2].startswith("test")) or info.returns_query_object:
+                continue  # a Query handed back would run outside run_sync
+            takes_session = any(kinds.kind(ix, ref[1], p) is ObjKind.SESSION
+                                for p in info.params)
+            calls_async = any(project.resolve_function(ix, site.scope, site.callee) in io - {ref}
+                              for site in project.calls_in(ix, ref[1]))
+            # callers through run_sync: an earlier run kept it sync (idempotence)
+            callers = [*project.callers(ref), *project.run_sync_callers(ref)]
+            if takes_session and not calls_async and callers and all(
+                    site.scope in caller_ix.functions for caller_ix, site in callers):
+                kept.add(ref)
+        return frozenset(kept)
+
+    def legacy_class(self, ix: ModuleIndex, dotted: str) -> bool:
+        """A class with methods an incremental run leaves sync."""
+        return self.project.class_with_method_in(ix, dotted, self.state.legacy)
+
+    def instance_session(self, ix: ModuleIndex, scope: str, name: str) -> str | None:
+        """For `name = LegacyRepo(session)`: the session the instance was built with."""
+        for binding in self.project.bindings(ix, scope, name):
+            if binding.origin == CALL and self.legacy_class(ix, binding.targets[0]):
+                for arg in binding.call_args:
+                    if arg and self.kinds.kind(ix, scope, arg) is ObjKind.SESSION:
+                        return arg
+        return None
+
+    def relevant_scopes(self, ix: ModuleIndex,
+                        async_functions: frozenset[FunctionRef] | None = None) -> set[str]:
+        """Scopes (functions, classes) a rewrite pass must enter; the rest are skipped.
+
+        Without `async_functions` (the local pass): a scope reading a SQLAlchemy/SQLModel
+        name or a name that holds a session, sessionmaker, engine or connection. With it (the
+        colouring pass): a scope that becomes async or calls a function that did.
+        """
+        relevant: set[str] = set()
+        if async_functions is None:
+            kept = {q for m, q in self.state.keep_sync if m == ix.module}
+            relevant |= ix.url_scopes
+            mapped = {q for q in ix.classes if qualname(ix, q) in self.models.mapped_classes}
+            relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
+            relevant |= self.reads.model_parameter_scopes(ix)
+            for scope, names in ix.names_read.items():
+                if any(self._sqlalchemy_related(ix, scope, n) for n in names):
+                    relevant.add(scope)
+        else:
+            relevant |= {q for q in ix.functions if (ix.module, q) in async_functions}
+            relevant |= {site.scope for site in ix.calls
+                         if self.project.calls_into(ix, site, async_functions)}
+        for scope in list(relevant):  # a nested scope is reached through its parents
+            parts = scope.split(".")
+            relevant.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        if async_functions is None:
+            relevant -= {s for s in relevant if any(s == k or s.startswith(f"{k}.")
+                                                    for k in kept)}
+        return relevant
+
+    def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+        head = name.split(".")[0]
+        qualified = self.project.qualify(ix, name)
+        if qualified in api.REWRITTEN_NAMES or self.project.qualify(ix, head) in (
+                "sqlalchemy", "sqlmodel"):
+            return True  # a renamed class, or `sa.` (whose attribute the index does not see)
+        if self.kinds.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.FACTORY,
+                                                ObjKind.ENGINE, ObjKind.CONNECTION,
+                                                ObjKind.FLASK_DB):
+            return True
+        mapped = self.models.mapped_class(ix, scope, name)  # `User.query` on a Flask model
+        return mapped is not None and self.kinds.flask_db(mapped) is not None

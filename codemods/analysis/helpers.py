@@ -1,0 +1,98 @@
+"""Query helpers: functions returning a legacy query that their callers chain on and run.
+
+The rewrite turns each into a function returning a `select()`, executed at its call sites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..index import ModuleIndex, ReturnedQuery
+from .models import Models
+from .project import FunctionRef, Project
+
+# Steps a caller may chain on a helper's query, and the terminals that run it.
+_HELPER_STEPS = frozenset({"filter", "where", "order_by", "limit", "offset", "slice", "options",
+                           "distinct", "join", "outerjoin", "group_by", "having"})
+_HELPER_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "scalar", "count"})
+
+
+@dataclass(frozen=True)
+class HelperShape:
+    """What the select() a query helper returns holds (see `Plan.query_helpers`)."""
+
+    entities: tuple[str | None, ...]  # qualified mapped class per element (None: column/alias)
+    is_entity: tuple[bool, ...]
+    may_repeat_entities: bool
+    joined: bool
+    session_param: str
+
+
+def _usage_followed(usage: str) -> bool:
+    """Chained steps the rewrite knows, ending in a terminal or iterated by a `for`."""
+    methods, _, end = usage.partition("|")
+    steps = methods.split(".") if methods else []
+    if steps and steps[-1] in _HELPER_TERMINALS:
+        steps = steps[:-1]
+    elif end != "for":
+        return False
+    return all(step in _HELPER_STEPS for step in steps)
+
+
+class Helpers:
+    """The query helpers of one run: only functions outside the run's context modules,
+    called only from outside them (context code is not rewritten)."""
+
+    def __init__(self, project: Project, models: Models, context: frozenset[str]) -> None:
+        self.project, self.models, self.context = project, models, context
+        self._helpers: dict[FunctionRef, HelperShape] | None = None
+
+    @property
+    def query_helpers(self) -> dict[FunctionRef, HelperShape]:
+        """Functions returning a legacy query that callers chain on and run: each becomes a
+        function returning a `select()`, executed at its call sites (all rewritten in this
+        run, all using it in a way the rewrite can follow)."""
+        if self._helpers is None:
+            self._helpers = {}
+            for ix in self.project.modules.values():
+                if ix.module in self.context:
+                    continue
+                for qualname, info in ix.functions.items():
+                    if info.returned_query is None:
+                        continue
+                    ref = (ix.module, qualname)
+                    shape = self._helper_shape(ix, qualname, info.returned_query)
+                    callers = self.project.callers(ref)
+                    if shape and callers and all(
+                            caller.module not in self.context and _usage_followed(site.usage)
+                            for caller, site in callers):
+                        self._helpers[ref] = shape
+        return self._helpers
+
+    def _helper_shape(self, ix: ModuleIndex, scope: str,
+                      query: ReturnedQuery) -> HelperShape | None:
+        if any(step not in _HELPER_STEPS for step in query.steps):
+            return None  # it runs the query (`.all()`) or uses a step the rewrite won't follow
+        models = self.models
+        entities: list[str | None] = []
+        is_entity: list[bool] = []
+        for arg in query.args:
+            if arg is None:
+                return None  # an expression the index cannot classify
+            mapped = models.mapped_class(ix, scope, arg)
+            owner = arg.rpartition(".")[0]
+            if mapped or models.is_alias(ix, scope, arg):
+                entities.append(mapped)
+                is_entity.append(True)
+            elif owner and (models.mapped_class(ix, scope, owner) or models.is_alias(ix, scope,
+                                                                                     owner)):
+                entities.append(None)
+                is_entity.append(False)
+            else:
+                return None
+        joined = any(step in ("join", "outerjoin") for step in query.steps)
+        repeats = any(is_entity) and (joined or "options" in query.steps or any(
+            e is None or models.joined_collections(e) for e, flag in zip(
+                entities, is_entity, strict=True) if flag))
+        return HelperShape(tuple(entities), tuple(is_entity), repeats, joined,
+                           query.session_param)

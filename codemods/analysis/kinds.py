@@ -1,0 +1,217 @@
+"""What kind of SQLAlchemy object each name holds: session, factory, engine, connection, …
+
+Followed through assignments, `with` targets, annotations, call sites, pytest fixtures and
+imports across modules.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from .. import api_surface as api
+from ..index import ALIAS, ENTER, PARAM, QUERY, VALUE, Binding, ModuleIndex
+from .models import Models
+from .project import Project
+
+
+class ObjKind(str, enum.Enum):
+    SESSION = "session"
+    FACTORY = "sessionmaker"
+    ENGINE = "engine"
+    CONNECTION = "connection"
+    ENTITY = "entity"  # a mapped class or an aliased() of one
+    TRANSACTION = "transaction"  # from session.begin() / connection.begin()
+    FLASK_DB = "flask_sqlalchemy"  # `db = SQLAlchemy(app)`
+    FLASK_SESSION = "flask_session"  # `db.session`: sync, no async counterpart
+
+
+# What an annotation naming one of these classes declares.
+_DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES, ObjKind.SESSION),
+                   (api.ENGINE_CLASSES, ObjKind.ENGINE),
+                   (api.CONNECTION_CLASSES, ObjKind.CONNECTION))
+# What calling one of these returns.
+_CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS,
+                       ObjKind.SESSION),  # a scoped_session registry proxies its session
+                      (api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS, ObjKind.FACTORY),
+                      (api.ENGINE_FACTORIES | api.ASYNC_ENGINE_FACTORIES, ObjKind.ENGINE),
+                      (api.ALIASED, ObjKind.ENTITY),
+                      (api.FLASK_SQLALCHEMY, ObjKind.FLASK_DB))
+
+
+def _kind_of(qualified: str, table: tuple[tuple[frozenset[str], ObjKind], ...]
+             ) -> ObjKind | None:
+    return next((kind for names, kind in table if qualified in names), None)
+
+
+class Kinds:
+    """`kind(ix, scope, name)` and what it is built from (state-free, cached)."""
+
+    def __init__(self, project: Project, models: Models) -> None:
+        self.project, self.models = project, models
+        self._kinds: dict[tuple[str, str, str], ObjKind | None] = {}
+
+    def kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
+        """The kind of SQLAlchemy object a name (or `self.attr`) holds in `scope` of `ix`."""
+        head, _, attr = dotted.partition(".")
+        if head == "self" and attr and "." not in attr:
+            return self._attribute_kind(ix, scope, attr)
+        if "." in dotted:
+            if attr == "session" and self.kind(ix, scope, head) is ObjKind.FLASK_DB:
+                return ObjKind.FLASK_SESSION
+            found = self.project.lookup(self.project.qualify(ix, dotted))
+            if found and "." not in found[1]:
+                return self.kind(found[0], "", found[1])
+            return None
+        key = (ix.module, scope, dotted)
+        if key in self._kinds:
+            return self._kinds[key]
+        self._kinds[key] = None  # recursion guard: a cycle proves nothing
+        result = self._kind_uncached(ix, scope, dotted)
+        self._kinds[key] = result
+        return result
+
+    def _attribute_kind(self, ix: ModuleIndex, scope: str, attr: str) -> ObjKind | None:
+        """`self.attr` in a method: what the class's methods assign to it (or declare)."""
+        owner = self.project.owner_class(ix, scope)
+        if owner is None:
+            return None
+        key = (ix.module, f"{owner}#", attr)
+        if key in self._kinds:
+            return self._kinds[key]
+        self._kinds[key] = None
+        result = None
+        for method_scope, binding in ix.attribute_bindings.get(owner, []):
+            if binding.name == attr:
+                result = self._binding_kind(ix, method_scope, binding)
+                if result is not None:
+                    break
+        if result is None:
+            declared = self.project.bound_in(ix, owner, attr)
+            result = self.annotation_kind(ix, [t for b in declared for t in b.targets])
+        self._kinds[key] = result
+        return result
+
+    def _kind_uncached(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
+        bindings = self.project.bindings(ix, scope, name)
+        annotated = [t for b in bindings if b.origin == PARAM for t in b.targets]
+        if annotated:  # a declared type wins over any guess
+            return self.annotation_kind(ix, annotated)
+        for binding in bindings:
+            kind = self._binding_kind(ix, scope, binding)
+            if kind is not None:
+                return kind
+        if bindings:
+            return None
+        qualified = ix.qualify(name)
+        if qualified != name:
+            found = self.project.lookup(qualified)
+            if found and "." not in found[1]:
+                return self.kind(found[0], "", found[1])
+        return None
+
+    def _binding_kind(self, ix: ModuleIndex, scope: str, binding: Binding) -> ObjKind | None:
+        if binding.origin == VALUE:
+            return None
+        if binding.origin == ALIAS:
+            return self.kind(ix, scope, binding.targets[0])
+        if binding.origin == QUERY:
+            return ObjKind.SESSION if self.models.mapped_class(
+                ix, scope, binding.targets[0]) else None
+        if binding.origin == PARAM:
+            return (self.annotation_kind(ix, binding.targets)
+                    or self._param_kind_from_callers(ix, scope, binding.name)
+                    or self._fixture_kind(ix, scope, binding.name))
+        return self.call_result_kind(ix, scope, binding.targets[0], entered=binding.origin == ENTER)
+
+    def annotation_kind(self, ix: ModuleIndex, names: Iterable[str]) -> ObjKind | None:
+        """The kind an annotation (`Session`, `Optional[Engine]`, …) declares."""
+        for name in names:
+            kind = _kind_of(self.project.qualify(ix, name), _DECLARED_KINDS)
+            if kind is not None:
+                return kind
+        return None
+
+    def call_result_kind(self, ix: ModuleIndex, scope: str, callee: str,
+                         entered: bool = False) -> ObjKind | None:
+        """What `callee(...)` returns (or, with `entered`, what `with callee(...) as x` binds)."""
+        kind = _kind_of(self.project.qualify(ix, callee), _CALL_RESULT_KINDS)
+        if kind is not None:
+            return kind
+        function = self.project.resolve_function(ix, scope, callee)
+        if function is not None:  # a project function: what its return annotation says
+            target = self.project.modules[function[0]]
+            return self.annotation_kind(target, target.functions[function[1]].returns)
+        receiver, _, method = callee.rpartition(".")
+        if not receiver:  # `SessionLocal()`, or `Scoped()` on a scoped_session registry
+            return ObjKind.SESSION if self.kind(ix, scope, callee) in (
+                ObjKind.FACTORY, ObjKind.SESSION) else None
+        receiver_kind = self.kind(ix, scope, receiver)
+        if receiver_kind is ObjKind.FACTORY and method == "begin" and entered:
+            return ObjKind.SESSION
+        if receiver_kind is ObjKind.ENGINE and method in api.ENGINE_CONTEXTS:
+            return ObjKind.CONNECTION
+        if receiver_kind is ObjKind.SESSION and method == "connection":
+            return ObjKind.CONNECTION
+        if receiver_kind in (ObjKind.SESSION, ObjKind.CONNECTION) and method in api.STARTABLES:
+            return ObjKind.TRANSACTION
+        return None
+
+    def _param_kind_from_callers(self, ix: ModuleIndex, scope: str,
+                                 name: str) -> ObjKind | None:
+        func = ix.functions.get(scope)
+        if func is None or name not in func.params:
+            return None
+        position = func.params.index(name)
+        bound = func.owner_class is not None and func.params[:1] in (("self",), ("cls",))
+        for caller_ix, site in self.project.callers((ix.module, scope)):
+            arg: str | None = dict(site.kwargs).get(name)
+            # `obj.method(x)` and `Cls(x)` pass self implicitly
+            implicit_self = bound and ("." in site.callee or scope.endswith(".__init__"))
+            index = position - (1 if implicit_self else 0)
+            if arg is None and 0 <= index < len(site.args):
+                arg = site.args[index]
+            if arg is not None:
+                kind = self.kind(caller_ix, site.scope, arg)
+                if kind in (ObjKind.SESSION, ObjKind.ENGINE, ObjKind.CONNECTION):
+                    return kind
+        return None
+
+    def is_fixture(self, ix: ModuleIndex, function: str) -> bool:
+        info = ix.functions.get(function)
+        return info is not None and any(
+            self.project.qualify(ix, d) == "pytest.fixture" for d in info.decorators)
+
+    def _fixture_kind(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
+        """A test's or fixture's parameter holds what the fixture of that name provides."""
+        function = ix.functions.get(scope)
+        if function is None or name not in function.params or not (
+                scope.rpartition(".")[2].startswith("test") or self.is_fixture(ix, scope)):
+            return None
+        candidates = [ix, *(m for m in self.project.modules.values()
+                            if m.path.endswith("conftest.py") and m is not ix)]
+        for module in candidates:
+            if self.is_fixture(module, name):
+                for produced in module.functions[name].produces:
+                    kind = self.kind(module, name, produced)
+                    if kind is not None:
+                        return kind
+        return None
+
+    def flask_db(self, class_qualname: str) -> str | None:
+        """For a `db.Model` class: the qualified name of its `db = SQLAlchemy()` object (here,
+        not in models.py, because it asks what kind of object `db` is)."""
+        info = self.models.mapped_classes.get(class_qualname)
+        module = self.project.modules.get(class_qualname.rpartition(".")[0])
+        if info is None or module is None:
+            return None
+        for base in info.bases:
+            qualified = self.project.qualify(module, base)
+            owner, _, attr = qualified.rpartition(".")
+            if attr == "Model":
+                found = self.project.lookup(owner)
+                if found and self.kind(found[0], "", found[1]) is ObjKind.FLASK_DB:
+                    return f"{found[0].module}.{found[1]}" if found[0].module else found[1]
+            if qualified in self.models.mapped_classes:  # a subclass of another db.Model class
+                return self.flask_db(qualified)
+        return None

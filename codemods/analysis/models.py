@@ -1,0 +1,176 @@
+"""Mapped classes and their relationships, and the project's schema (pydantic) classes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .. import api_surface as api
+from ..index import ALIAS, CALL, ClassInfo, ModuleIndex, RelationshipInfo
+from .project import Project, qualname
+
+
+class Models:
+    """Which classes are mapped, and what their relationships point to (state-free, cached)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._mapped: dict[str, ClassInfo] | None = None
+        self._schemas: set[str] | None = None
+
+    @property
+    def mapped_classes(self) -> dict[str, ClassInfo]:
+        """Every mapped class of the project by qualified name."""
+        if self._mapped is None:
+            self._mapped = self._find_mapped()
+        return self._mapped
+
+    def _classes(self) -> dict[str, tuple[ModuleIndex, ClassInfo]]:
+        return {qualname(ix, c.qualname): (ix, c)
+                for ix in self.project.modules.values() for c in ix.classes.values()}
+
+    def _find_mapped(self) -> dict[str, ClassInfo]:
+        qualify = self.project.qualify
+        classes = self._classes()
+        bases: set[str] = set(api.DECLARATIVE_BASE_CLASSES)  # declarative bases and mixins
+        for ix in self.project.modules.values():
+            for binding in ix.bindings.get("", []):
+                if binding.origin == CALL and qualify(ix, binding.targets[0]) in (
+                        api.DECLARATIVE_BASE_FACTORIES):
+                    bases.add(qualname(ix, binding.name))
+                elif binding.origin == CALL and qualify(ix, binding.targets[0]) in (
+                        api.FLASK_SQLALCHEMY):
+                    bases.add(f"{qualname(ix, binding.name)}.Model")  # class X(db.Model)
+        sqlmodels = {api.SQLMODEL_BASE}  # SQLModel data models (no table)
+        mapped: dict[str, ClassInfo] = {}
+        changed = True
+        while changed:
+            changed = False
+            for name, (ix, info) in classes.items():
+                if name in bases or name in sqlmodels or name in mapped:
+                    continue
+                parents = [qualify(ix, b) for b in info.bases]
+                if any(p in sqlmodels for p in parents):
+                    if info.keywords.get("table") == "True":
+                        mapped[name] = info
+                    else:
+                        sqlmodels.add(name)
+                elif any(p in api.DECLARATIVE_BASE_CLASSES for p in parents) or (
+                        info.abstract and any(p in bases for p in parents)):
+                    bases.add(name)  # `class Base(DeclarativeBase)`, an abstract base
+                elif any(p in bases or p in mapped for p in parents):
+                    mapped[name] = info
+                else:
+                    continue
+                changed = True
+        self._add_backrefs(mapped)
+        return mapped
+
+    def _add_backrefs(self, mapped: dict[str, ClassInfo]) -> None:
+        """`relationship("Address", backref="user")` also maps `Address.user`."""
+        self._mapped = mapped  # relationship_target looks the classes up
+        for name, info in mapped.items():
+            for rel in list(info.relationships.values()):
+                target = self.relationship_target(name, rel.attr) if rel.backref else None
+                if target is None or rel.backref in mapped[target].relationships:
+                    continue
+                uselist = True if rel.secondary else (
+                    None if rel.uselist is None else not rel.uselist)
+                mapped[target].relationships[rel.backref] = RelationshipInfo(
+                    rel.backref, name, uselist, rel.backref_lazy)
+
+    @property
+    def schema_classes(self) -> set[str]:
+        """Project pydantic models (and SQLModel models without a table) by qualified name."""
+        if self._schemas is None:
+            classes = self._classes()
+            found = {api.PYDANTIC_BASE, api.SQLMODEL_BASE}
+            changed = True
+            while changed:
+                changed = False
+                for name, (ix, info) in classes.items():
+                    if name not in found and name not in self.mapped_classes and any(
+                            self.project.qualify(ix, base) in found for base in info.bases):
+                        found.add(name)
+                        changed = True
+            self._schemas = found - {api.PYDANTIC_BASE, api.SQLMODEL_BASE}
+        return self._schemas
+
+    # -- relationships --------------------------------------------------------------------------
+    def relationship(self, class_qualname: str, attr: str) -> RelationshipInfo | None:
+        """The relationship `attr` of a mapped class, if it is one."""
+        info = self.mapped_classes.get(class_qualname)
+        return info.relationships.get(attr) if info else None
+
+    def relationship_target(self, class_qualname: str, attr: str) -> str | None:
+        """Qualified mapped class a relationship points to, if it can be resolved."""
+        rel = self.relationship(class_qualname, attr)
+        if rel is None or rel.target is None:
+            return None
+        ix = self.project.modules.get(class_qualname.rpartition(".")[0])
+        if ix is not None:
+            qualified = self.project.qualify(ix, rel.target)
+            if qualified in self.mapped_classes:
+                return qualified
+        simple = rel.target.rpartition(".")[2]
+        same_name = [q for q in self.mapped_classes if q.rpartition(".")[2] == simple]
+        return same_name[0] if len(same_name) == 1 else None
+
+    def relationship_paths(self, class_qualname: str, chain: str) -> list[tuple[str, ...]]:
+        """The relationship hops an attribute chain walks from a class: "lines.book.title" on
+        Order → [(Order, lines), (OrderLine, book)] as qualified "Class.attr" names."""
+        hops: list[tuple[str, ...]] = []
+        current = class_qualname
+        for attr in chain.split("."):
+            if self.relationship(current, attr) is None:
+                break
+            hops.append((current, attr))
+            target = self.relationship_target(current, attr)
+            if target is None:
+                break
+            current = target
+        return hops
+
+    def loader(self, class_qualname: str, attr: str) -> str:
+        """The loader option for one hop: `selectinload` for collections, `joinedload` for
+        many-to-one (reference §6.3), `undefer` for a deferred column."""
+        relationship = self.relationship(class_qualname, attr)
+        if relationship is None:
+            return "undefer"
+        return "joinedload" if relationship.uselist is False else "selectinload"
+
+    def loads_implicitly(self, class_qualname: str, attr: str) -> bool:
+        """Reading the relationship may emit a lazy load: not eager, dynamic or raising."""
+        relationship = self.relationship(class_qualname, attr)
+        return relationship is not None and relationship.lazy in (None, "select", "True")
+
+    def joined_collections(self, class_qualname: str) -> bool:
+        """True when the mapper eagerly joins a collection (rows repeat: `.unique()` required)."""
+        info = self.mapped_classes.get(class_qualname)
+        return info is not None and any(
+            r.lazy == "joined" and r.uselist is not False for r in info.relationships.values())
+
+    # -- names of mapped classes ----------------------------------------------------------------
+    def mapped_class(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0
+                     ) -> str | None:
+        """Qualified name of the mapped class `dotted` names (aliases: see `is_alias`)."""
+        project = self.project
+        for binding in project.bindings(ix, scope, dotted):
+            if binding.origin == CALL and project.qualify(ix, binding.targets[0]) in api.ALIASED:
+                continue  # aliases resolved by the caller through `aliased_class`
+            if binding.origin == ALIAS and depth < 8:
+                if binding.targets[0] == dotted:  # `X = X` in a class body: the outer X
+                    found_in = project.binding_scope(ix, scope, dotted) or ""
+                    return self.mapped_class(ix, found_in.rpartition(".")[0], dotted,
+                                             depth + 1) if found_in else None
+                return self.mapped_class(ix, scope, binding.targets[0], depth + 1)
+            return None
+        qualified = project.qualify(ix, dotted)
+        return qualified if qualified in self.mapped_classes else None
+
+    def is_alias(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+        return any(b.origin == CALL and self.project.qualify(ix, b.targets[0]) in api.ALIASED
+                   for b in self.project.bindings(ix, scope, name))
+
+    def annotated_class(self, ix: ModuleIndex, scope: str, names: Iterable[str]) -> str | None:
+        """The mapped class among the names of an annotation (`Optional[Order]` → Order)."""
+        return next(filter(None, (self.mapped_class(ix, scope, n) for n in names)), None)

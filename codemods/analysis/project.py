@@ -1,0 +1,231 @@
+"""Names across the project's modules: what a qualified name points to, which bindings a
+name has in a scope, which function a call refers to, and who calls whom."""
+
+from __future__ import annotations
+
+from ..index import CALL, Binding, CallSite, ModuleIndex
+
+FunctionRef = tuple[str, str]  # (module, qualname)
+Caller = tuple[ModuleIndex, CallSite]
+# scope → name → the name's bindings in that scope, in the index's order
+ScopeBindings = dict[str, dict[str, list[Binding]]]
+
+
+def scope_chain(scope: str) -> list[str]:
+    """`scope` and its enclosing scopes, innermost first, ending with the module ("")."""
+    parts = scope.split(".") if scope else []
+    return [".".join(parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+def qualname(ix: ModuleIndex, name: str) -> str:
+    return f"{ix.module}.{name}" if ix.module else name
+
+
+def through_run_sync(site: CallSite) -> CallSite:
+    """`session.run_sync(f, a, b)` as the call `f(a, b)` it makes (with the sync session
+    first, like the `self` of a bound method: `parameters_given` skips it)."""
+    if not site.callee.endswith(".run_sync") or not site.args or site.args[0] is None:
+        return site
+    return CallSite(site.scope, site.args[0], ("<sync session>", *site.args[1:]),
+                    site.kwargs, site.line)
+
+
+def _by_name(ix: ModuleIndex) -> ScopeBindings:
+    table: ScopeBindings = {}
+    for scope, bindings in ix.bindings.items():
+        names = table.setdefault(scope, {})
+        for binding in bindings:
+            names.setdefault(binding.name, []).append(binding)
+    return table
+
+
+class Project:
+    """The modules of one run and the call graph between them (state-free, cached)."""
+
+    def __init__(self, modules: dict[str, ModuleIndex]) -> None:
+        self.modules = modules
+        # Keyed by id: a module whose name another file shadows in `modules` is asked about
+        # too; the index is kept alongside so the id stays its own.
+        self._bindings: dict[int, tuple[ModuleIndex, ScopeBindings]] = {}
+        self._callers: dict[FunctionRef, list[Caller]] | None = None
+        self._run_sync_callers: dict[FunctionRef, list[Caller]] | None = None
+        self._calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
+
+    # -- bindings -------------------------------------------------------------------------------
+    def scope_bindings(self, ix: ModuleIndex) -> ScopeBindings:
+        """The module's bindings by scope and name, built on first use (lookups, not scans:
+        a big module has thousands of bindings per scope)."""
+        found = self._bindings.get(id(ix))
+        if found is None:
+            found = self._bindings[id(ix)] = (ix, _by_name(ix))
+        return found[1]
+
+    def bound_in(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:
+        """The bindings of `name` in exactly `scope`."""
+        return self.scope_bindings(ix).get(scope, {}).get(name, [])
+
+    def binding_scope(self, ix: ModuleIndex, scope: str, name: str) -> str | None:
+        """The innermost scope (from `scope` outwards) that binds `name`, if any."""
+        table = self.scope_bindings(ix)
+        return next((s for s in scope_chain(scope) if name in table.get(s, {})), None)
+
+    def bindings(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:
+        """The bindings of `name` in the innermost scope binding it."""
+        found_in = self.binding_scope(ix, scope, name)
+        return [] if found_in is None else self.bound_in(ix, found_in, name)
+
+    # -- qualified names ------------------------------------------------------------------------
+    def lookup(self, qualified: str, depth: int = 0) -> tuple[ModuleIndex, str] | None:
+        """The project module and top-level name a qualified name points to (following imports)."""
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, -1, -1):
+            module = ".".join(parts[:cut])
+            if module in self.modules:
+                ix = self.modules[module]
+                name = ".".join(parts[cut:])
+                head = name.split(".")[0]
+                if head in ix.imports and head not in ix.module_names and depth < 8:
+                    return self.lookup(ix.qualify(name), depth + 1)
+                return ix, name
+        return None
+
+    def qualify(self, ix: ModuleIndex, dotted: str) -> str:
+        """Qualified name, with project re-exports followed to the defining module."""
+        qualified = ix.qualify(dotted)
+        found = self.lookup(qualified)
+        if found and found[0].module:
+            return f"{found[0].module}.{found[1]}"
+        return qualified
+
+    @property
+    def dialects_without_returning(self) -> set[str]:
+        """Dialects of the project's URL literals that have no INSERT ... RETURNING, so server
+        defaults are expired after a flush (reference §6.2 #9a; MariaDB has it from 10.5)."""
+        return {d for ix in self.modules.values() for d in ix.url_dialects if d == "mysql"}
+
+    # -- functions and classes ------------------------------------------------------------------
+    @staticmethod
+    def owner_class(ix: ModuleIndex, scope: str) -> str | None:
+        for s in scope_chain(scope):
+            info = ix.functions.get(s)
+            if info and info.owner_class:
+                return info.owner_class
+        return None
+
+    def resolve_function(self, ix: ModuleIndex, scope: str, callee: str) -> FunctionRef | None:
+        """Which project function a call `callee(...)` made in `scope` refers to."""
+        if "()." in callee:  # `Repo(session).load()`: a method of a fresh instance
+            owner, _, method = callee.partition("().")
+            cls = self.resolve_class(ix, owner)
+            found = cls and f"{cls[1]}.{method}" in cls[0].functions
+            return (cls[0].module, f"{cls[1]}.{method}") if found else None
+        head, _, rest = callee.partition(".")
+        if head in ("self", "cls") and rest and "." not in rest:
+            for s in scope_chain(scope):
+                info = ix.functions.get(s)
+                if info and info.owner_class:
+                    candidate = f"{info.owner_class}.{rest}"
+                    return (ix.module, candidate) if candidate in ix.functions else None
+            return None
+        if rest and "." not in rest:  # `repo.load()` where `repo = UserRepo(...)`
+            bindings = self.bindings(ix, scope, head)
+            for binding in bindings:
+                if binding.origin == CALL:
+                    cls = self.resolve_class(ix, binding.targets[0])
+                    if cls and f"{cls[1]}.{rest}" in cls[0].functions:
+                        return cls[0].module, f"{cls[1]}.{rest}"
+            if bindings:
+                return None
+        table = self.scope_bindings(ix)
+        for s in scope_chain(scope):
+            if s in ix.classes and s != scope:
+                continue  # a class body is no enclosing scope for its methods' names
+            candidate = f"{s}.{callee}" if s else callee
+            if candidate in ix.functions:
+                return ix.module, candidate
+            if s and head in table.get(s, {}):
+                return None  # shadowed by a local variable
+        cls = self.resolve_class(ix, callee)
+        if cls is not None:  # a constructor call: its __init__
+            init = f"{cls[1]}.__init__"
+            return (cls[0].module, init) if init in cls[0].functions else None
+        qualified = ix.qualify(callee)
+        if qualified == callee:
+            return None
+        found = self.lookup(qualified)
+        if found and found[1] in found[0].functions:
+            return found[0].module, found[1]
+        return None
+
+    def resolve_class(self, ix: ModuleIndex, dotted: str) -> tuple[ModuleIndex, str] | None:
+        """The project class a name refers to (local or imported)."""
+        if dotted in ix.classes and "." not in dotted:
+            return ix, dotted
+        qualified = ix.qualify(dotted)
+        if qualified == dotted:
+            return None
+        found = self.lookup(qualified)
+        if found and found[1] in found[0].classes:
+            return found
+        return None
+
+    def class_with_method_in(self, ix: ModuleIndex, dotted: str,
+                             functions: frozenset[FunctionRef]) -> bool:
+        """The class `dotted` names has a method among `functions`."""
+        cls = self.resolve_class(ix, dotted)
+        if cls is None:
+            return False
+        module, prefix = cls[0].module, f"{cls[1]}."
+        return any((module, q) in functions for q in cls[0].functions if q.startswith(prefix))
+
+    @staticmethod
+    def defines_any(ix: ModuleIndex, functions: frozenset[FunctionRef]) -> bool:
+        """Whether the module defines one of `functions` (without scanning the set)."""
+        return any((ix.module, qualname) in functions for qualname in ix.functions)
+
+    def parameters_given(self, site: CallSite, target: FunctionRef, arg: str) -> list[str]:
+        """The parameters of `target` that a call hands the dotted name `arg` to."""
+        info = self.modules[target[0]].functions[target[1]]
+        bound = info.owner_class is not None and info.params[:1] in (("self",), ("cls",))
+        shift = 1 if bound and ("." in site.callee or target[1].endswith(".__init__")) else 0
+        params = [info.params[i + shift] for i, passed in enumerate(site.args)
+                  if passed == arg and i + shift < len(info.params)]
+        return params + [k for k, passed in site.kwargs if passed == arg and k in info.params]
+
+    # -- the call graph -------------------------------------------------------------------------
+    def calls_into(self, ix: ModuleIndex, site: CallSite,
+                   functions: frozenset[FunctionRef]) -> bool:
+        """The call reaches one of `functions`: directly, or as `session.run_sync(fn, ...)`."""
+        if self.resolve_function(ix, site.scope, site.callee) in functions:
+            return True
+        return site.callee.endswith(".run_sync") and bool(site.args) and site.args[0] is not None \
+            and self.resolve_function(ix, site.scope, site.args[0]) in functions
+
+    def run_sync_callers(self, ref: FunctionRef) -> list[Caller]:
+        """`session.run_sync(f, ...)` calls handing over the function."""
+        if self._run_sync_callers is None:
+            self._run_sync_callers = {}
+            for ix in self.modules.values():
+                for site in ix.calls:
+                    if site.callee.endswith(".run_sync") and site.args and site.args[0] and (
+                            target := self.resolve_function(ix, site.scope, site.args[0])):
+                        self._run_sync_callers.setdefault(target, []).append((ix, site))
+        return self._run_sync_callers.get(ref, [])
+
+    def callers(self, ref: FunctionRef) -> list[Caller]:
+        if self._callers is None:
+            self._callers = {}
+            for ix in self.modules.values():
+                for site in ix.calls:
+                    target = self.resolve_function(ix, site.scope, site.callee)
+                    if target is not None:
+                        self._callers.setdefault(target, []).append((ix, site))
+        return self._callers.get(ref, [])
+
+    def calls_in(self, ix: ModuleIndex, scope: str) -> list[CallSite]:
+        if self._calls_by_scope is None:
+            self._calls_by_scope = {}
+            for module in self.modules.values():
+                for site in module.calls:
+                    self._calls_by_scope.setdefault((module.module, site.scope), []).append(site)
+        return self._calls_by_scope.get((ix.module, scope), [])

@@ -1,0 +1,20 @@
+"""What a run has decided so far, as one immutable value the engine replaces each round."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .project import FunctionRef
+
+
+@dataclass(frozen=True)
+class RunState:
+    # modules outside an incremental run's selection (indexed, not rewritten)
+    context: frozenset[str] = frozenset()
+    console_scripts: frozenset[FunctionRef] = frozenset()  # [project.scripts] targets
+    # Functions outside the selection that do sync session I/O (or call such functions), and
+    # functions kept sync: migrated code calls them through `session.run_sync`.
+    legacy: frozenset[FunctionRef] = frozenset()
+    # functions left synchronous because they keep legacy code (callers use run_sync)
+    keep_sync: frozenset[FunctionRef] = frozenset()
+    async_functions: frozenset[FunctionRef] = frozenset()  # what the colouring made async

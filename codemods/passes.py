@@ -1,0 +1,230 @@
+"""The per-file passes: the local pass, the colouring pass, finishing and verifying a file.
+
+`FileRewriter` runs them for a share of the files (in this process or in a worker),
+keeping each file's tree between the local pass and the colouring pass; the run state it
+works under always comes from the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from .analysis import FunctionRef, Plan, RunState
+from .config import Config
+from .index import ModuleIndex
+from .results import FileResult
+from .rewrite import imports
+from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
+from .rewrite.imports import ImportChanges
+from .rewrite.lines import statement_lines
+from .rules import Rule, select_rules
+from .rules.base import COLOURING, LOCAL
+from .sources import SourceFile
+
+# Node types whose original line is carried from the local pass to the colouring pass.
+_LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
+
+
+class RulePass(cst.CSTTransformer):
+    """One traversal that gives every node to each rule in order (Fixit-style dispatch)."""
+
+    def __init__(self, ctx: Context, rules: list[type[Rule]], relevant: set[str],
+                 origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.relevant = relevant  # function/class scopes worth entering (see Plan)
+        self.origins = origins
+        self.visits: dict[str, list[tuple[str, Callable]]] = {}
+        self.leaves: dict[str, list[tuple[str, Callable]]] = {}
+        for rule in (rule_class(ctx) for rule_class in rules):
+            for attr in dir(rule):
+                if attr.startswith("visit_"):
+                    self.visits.setdefault(attr[6:], []).append((rule.code, getattr(rule, attr)))
+                elif attr.startswith("leave_"):
+                    self.leaves.setdefault(attr[6:], []).append((rule.code, getattr(rule, attr)))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.ctx.enter(node)
+        for code, visit in self.visits.get(type(node).__name__, ()):
+            if not self.ctx.is_suppressed(code):
+                visit(node)
+        kind = type(node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            return self.ctx.scope in self.relevant
+        return True
+
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[override]
+        for code, leave in self.leaves.get(type(original).__name__, ()):
+            if not self.ctx.is_suppressed(code):
+                updated = leave(original, updated)
+        updated = self.ctx.leave(original, updated)
+        if self.origins is not None and type(original) in _LINE_CARRIERS and isinstance(
+                updated, cst.CSTNode):
+            # The next pass sees `updated`; remember which original node it stands for.
+            self.origins[id(updated)] = (original, updated)
+        return updated
+
+
+@dataclass
+class Job:
+    """One file for the per-file passes; `rewrite=False`: outside the selection. `parsed`:
+    its tree when the engine already parsed it (a context file it looked for legacy I/O)."""
+
+    source: SourceFile
+    ix: ModuleIndex
+    result: FileResult
+    rewrite: bool = True
+    parsed: cst.Module | None = None
+
+
+@dataclass
+class Pending:
+    """A file between the local pass and the colouring pass."""
+
+    source: SourceFile
+    ix: ModuleIndex
+    original: cst.Module
+    tree: cst.Module
+    imports: ImportChanges
+    findings: list[PendingFinding]
+    io_scopes: set[str]  # scopes where the local pass made I/O awaited
+    unconverted_scopes: set[str]  # scopes where it left legacy code
+    origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LocalOutcome:
+    """What the local pass did with one file: its result when it failed, the functions it
+    made do awaited I/O and the functions where it left legacy code."""
+
+    path: str
+    failed: FileResult | None
+    made_async: frozenset[FunctionRef]
+    unconverted: frozenset[FunctionRef]
+
+
+def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
+    """Parse and apply the local rules (none for a file outside the selection: it only gets
+    the colouring pass, but needs the same bookkeeping)."""
+    module = job.parsed or cst.parse_module(job.source.text)
+    changes = ImportChanges()
+    ctx = Context(plan, job.ix, lambda node: node, changes, config)
+    pending = Pending(job.source, job.ix, module, module, changes, ctx.findings,
+                      ctx.io_scopes, ctx.unconverted_scopes)
+    rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
+                         plan.relevant_scopes(job.ix) if job.rewrite else set(),
+                         pending.origins)
+    pending.tree = module.visit(rule_pass)
+    return pending
+
+
+def needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: frozenset[FunctionRef]
+                    ) -> bool:
+    """The module defines a function that became async, or calls one."""
+    return plan.defines_any(ix, async_functions) or any(
+        plan.calls_into(ix, site, async_functions) for site in ix.calls)
+
+
+def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
+    def origin(node: cst.CSTNode) -> cst.CSTNode | None:
+        carried = pending.origins.get(id(node))
+        return carried[0] if carried else None
+
+    ctx = Context(plan, pending.ix, origin, pending.imports, config)
+    if not needs_colouring(pending.ix, plan, plan.async_functions):
+        return pending.tree
+    relevant = plan.relevant_scopes(pending.ix, plan.async_functions)
+    tree = pending.tree.visit(RulePass(ctx, select_rules(config, COLOURING), relevant))
+    pending.findings.extend(ctx.findings)
+    return tree
+
+
+def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
+    """Imports, line numbers of the findings, and the new text."""
+    if not pending.findings and not pending.imports:
+        return  # no rule acted: the text is the text as read (no code generation)
+    tree = imports.apply(tree, pending.imports)
+    result.new_source = tree.code
+    if pending.findings:
+        lines = statement_lines(pending.original, pending.source.text)
+        result.findings = sorted(f.at(lines.get(id(f.anchor), 0))
+                                 for f in pending.findings)
+
+
+def verify(result: FileResult) -> None:
+    """Only text that parses and compiles may leave the engine."""
+    if not result.changed:
+        return
+    try:
+        compile(result.new_source, result.path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        result.error = (f"internal error: the rewrite produced code that does not compile "
+                        f"({exc.msg}, output line {exc.lineno}); the file was left unchanged")
+        result.error_line = exc.lineno
+        result.new_source = result.old_source
+
+
+def internal_error(result: FileResult, exc: Exception) -> None:
+    """A bug in a rule fails its file, never the run."""
+    result.error = (f"internal error ({type(exc).__name__}: {exc}); the file was left "
+                    "unchanged — please report it")
+    result.new_source = result.old_source
+
+
+class FileRewriter:
+    """The per-file passes for a share of the files (a `workers.Rewriter`)."""
+
+    def __init__(self, plan: Plan, config: Config) -> None:
+        self.plan, self.config = plan, config
+        self.pendings: dict[str, tuple[Pending, FileResult]] = {}
+        self.jobs: dict[str, Job] = {}
+
+    def local(self, jobs: Iterable[Job]) -> Iterator[LocalOutcome]:
+        for job in jobs:
+            result = job.result
+            self.jobs[result.path] = job
+            try:
+                pending = local_pass(job, self.plan, self.config)
+            except cst.ParserSyntaxError as exc:
+                result.error = f"syntax error: {exc.message}"
+                result.error_line = exc.raw_line
+            except Exception as exc:  # noqa: BLE001 - reported as the file's failure
+                internal_error(result, exc)
+            if result.error is not None:
+                yield LocalOutcome(result.path, result, frozenset(), frozenset())
+                continue
+            self.pendings[result.path] = (pending, result)
+            module = job.ix.module
+            yield LocalOutcome(
+                result.path, None,
+                frozenset((module, s) for s in pending.io_scopes if s in job.ix.functions),
+                frozenset((module, s) for s in pending.unconverted_scopes))
+
+    def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome]:
+        """The local pass again for `paths`, under a state keeping more functions sync."""
+        self.plan = self.plan.with_state(state)
+        jobs = [self.jobs[p] for p in paths if p in self.pendings]
+        for job in jobs:
+            self.pendings.pop(job.result.path)
+            job.result.findings = []
+        yield from self.local(jobs)
+
+    def colour(self, state: RunState, late: Iterable[Job]) -> Iterator[FileResult]:
+        """The colouring pass and the final text under `state` (which says what became
+        async), also for `late` files (which only call code that became async)."""
+        self.plan = self.plan.with_state(state)
+        for outcome in self.local(late):
+            if outcome.failed is not None:
+                yield outcome.failed
+        for pending, result in self.pendings.values():
+            try:
+                tree = colouring_pass(pending, self.plan, self.config)
+                finish(pending, tree, result)
+                verify(result)
+            except Exception as exc:  # noqa: BLE001 - reported as the file's failure
+                internal_error(result, exc)
+            yield result
+        self.pendings = {}
