@@ -133,11 +133,11 @@ class Plan:
         return self._helpers.query_helpers
 
     # -- rule call shapes: the scope a name is read in does not change its class ---------------
-    def class_with_method_in(self, ix: ModuleIndex, scope: str, dotted: str,
+    def class_with_method_in(self, ix: ModuleIndex, dotted: str,
                              functions: frozenset[FunctionRef]) -> bool:
-        """The class `dotted` names (read in `scope`) has a method among `functions`."""
+        """The class `dotted` names has a method among `functions`."""
         return self._analysis.project.class_with_method_in(ix, dotted, functions)
 
-    def legacy_class(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
-        """A class (named in `scope`) with methods an incremental run leaves sync."""
+    def legacy_class(self, ix: ModuleIndex, dotted: str) -> bool:
+        """A class with methods an incremental run leaves sync."""
         return self._colouring.legacy_class(ix, dotted)

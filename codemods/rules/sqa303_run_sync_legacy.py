@@ -105,7 +105,7 @@ class RunSyncLegacy(Rule):
             return updated
         name = callee(original.func)
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
-        if name and plan.legacy_class(ix, scope, name):
+        if name and plan.legacy_class(ix, name):
             if id(original) in self.inline_receivers:
                 return updated  # the method call around it goes through run_sync whole
             return self._legacy_instance(original, updated)

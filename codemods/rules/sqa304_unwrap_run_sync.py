@@ -80,7 +80,7 @@ class UnwrapRunSync(Rule):
             return updated
         name = callee(original.func)
         if not name or not self.ctx.plan.class_with_method_in(
-                self.ctx.ix, self.ctx.scope, name, self.ctx.plan.async_functions):
+                self.ctx.ix, name, self.ctx.plan.async_functions):
             return updated
         self.ctx.change(self.code, f"{name}() gets the AsyncSession again: its methods are async",
                         original)
