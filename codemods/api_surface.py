@@ -1,7 +1,7 @@
 """What SQLAlchemy's sync and async APIs look like: the one table every rule reads.
 
 Qualified names are how objects are recognised (never by the spelling of a variable);
-the method sets come from the reference §3.1 / §4.2 (sqla-checks 01, 05, 06, 16).
+the method sets were checked against SQLAlchemy 2.x's sync and asyncio classes.
 """
 
 from __future__ import annotations
@@ -75,13 +75,13 @@ RELATIONSHIP_FUNCTIONS = frozenset({
 })
 EAGER_JOINING_LOADERS = frozenset({"joinedload", "contains_eager"})
 
-# AsyncSession coroutines (§3.1). `begin`/`begin_nested` are awaitable "startables": awaited
+# AsyncSession coroutines. `begin`/`begin_nested` are awaitable "startables": awaited
 # when called as a statement, `async with` when entered.
 SESSION_COROUTINES = frozenset({
     "execute", "scalar", "scalars", "stream", "stream_scalars", "get", "get_one", "refresh",
     "delete", "delete_all", "merge", "merge_all", "flush", "commit", "rollback", "close",
     "reset", "invalidate", "connection", "run_sync", "exec",
-    "remove",  # async_scoped_session's registry method (§3.4)
+    "remove",  # async_scoped_session's registry method
 })
 STARTABLES = frozenset({"begin", "begin_nested"})
 CONNECTION_COROUTINES = frozenset({
@@ -90,12 +90,12 @@ CONNECTION_COROUTINES = frozenset({
     "get_raw_connection",
 })
 # `engine.connect()` outside `async with` must be awaited (it starts the connection);
-# `engine.begin()` can only be entered (`await engine.begin()` is a TypeError, §4.2).
+# `engine.begin()` can only be entered (`await engine.begin()` is a TypeError).
 ENGINE_COROUTINES = frozenset({"dispose", "raw_connection", "connect"})
 TRANSACTION_COROUTINES = frozenset({"commit", "rollback", "close", "start"})
 ENGINE_CONTEXTS = frozenset({"connect", "begin"})
 
-# `async_sessionmaker(...)` keyword that keeps attributes readable after commit (§3.3).
+# `async_sessionmaker(...)` keyword that keeps attributes readable after commit.
 EXPIRE_ON_COMMIT = "expire_on_commit"
 
 # Names whose mere mention means a rewrite may act there (the classes and factories the rules
@@ -105,6 +105,6 @@ REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | SCOPED_SESSIONS | ENGINE_FA
                                 "sqlalchemy.engine.base.Engine"}))
 
 # Flask-SQLAlchemy: `db = SQLAlchemy(app)`; `db.session` is a sync scoped_session, `db.Model`
-# the declarative base, `Model.query` a legacy Query bound to `db.session` (reference §2 row 47).
+# the declarative base, `Model.query` a legacy Query bound to `db.session`.
 FLASK_SQLALCHEMY = frozenset({"flask_sqlalchemy.SQLAlchemy",
                               "flask_sqlalchemy.extension.SQLAlchemy"})

@@ -1,4 +1,4 @@
-"""Sync database URL → async driver URL (reference §4.1, sqla-checks 06)."""
+"""Sync database URL → async driver URL."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ class Models:
 
     def loader(self, class_qualname: str, attr: str) -> str:
         """The loader option for one hop: `selectinload` for collections, `joinedload` for
-        many-to-one (reference §6.3), `undefer` for a deferred column."""
+        many-to-one, `undefer` for a deferred column."""
         relationship = self.relationship(class_qualname, attr)
         if relationship is None:
             return "undefer"

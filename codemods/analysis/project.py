@@ -100,7 +100,7 @@ class Project:
     @property
     def dialects_without_returning(self) -> set[str]:
         """Dialects of the project's URL literals that have no INSERT ... RETURNING, so server
-        defaults are expired after a flush (reference §6.2 #9a; MariaDB has it from 10.5)."""
+        defaults are expired after a flush."""
         return {d for ix in self.modules.values() for d in ix.url_dialects if d == "mysql"}
 
     # -- functions and classes ------------------------------------------------------------------

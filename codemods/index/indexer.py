@@ -368,7 +368,7 @@ _UNHASHABLE_TYPES = frozenset({"JSON", "JSONB", "ARRAY", "PickleType", "HSTORE",
 
 
 def _is_unhashable_column(call: ast.Call, annotation: ast.expr | None) -> bool:
-    """A column whose Python values (dict, list) cannot be put in a set (reference §2 row 16)."""
+    """A column whose Python values (dict, list) cannot be put in a set."""
     names = [n.rpartition(".")[2] for a in call.args for n in annotation_names(a)]
     if annotation is not None:
         inner = annotation.slice if isinstance(annotation, ast.Subscript) else None

@@ -126,7 +126,7 @@ class Context:
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
         self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
         self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
-        # ids of event.listen()/listens_for() targets: listeners stay on the sync classes (§7)
+        # ids of event.listen()/listens_for() targets: listeners stay on the sync classes
         self.event_targets: set[int] = set()
         self.statements: list[cst.CSTNode] = []
         self._pending_todos: dict[int, list[str]] = {}

@@ -2,7 +2,7 @@
 
 `unwind` splits `s.query(A).filter(x).order_by(y).first()` into its parts; `SelectBuilder`
 turns the non-terminal steps into a `select()` statement and says what the rows hold, so the
-terminal can be executed faithfully (reference §2 and the §2.1 decision table).
+terminal can be executed faithfully.
 """
 
 from __future__ import annotations
@@ -66,14 +66,14 @@ def unwind(expr: cst.BaseExpression,
 
 # The Query terminals and run verbs are in `index/shapes.py`, shared with the index.
 
-# Query methods whose Select counterpart has the same name and meaning (reference §2).
+# Query methods whose Select counterpart has the same name and meaning.
 _SAME_NAME = frozenset({
     "where", "order_by", "group_by", "having", "limit", "offset", "slice", "join", "outerjoin",
     "options", "distinct", "select_from", "with_for_update", "execution_options", "params",
     "correlate", "add_columns",
 })
 _JOINS = frozenset({"join", "outerjoin"})
-# Query methods that are execution options on a select() (reference §2 rows 24, 25, 34).
+# Query methods that are execution options on a select().
 _EXECUTION_OPTIONS = {"populate_existing": "populate_existing", "autoflush": "autoflush",
                       "yield_per": "yield_per"}
 # Functions/methods producing column expressions rather than entities.
@@ -116,7 +116,7 @@ class Statement:
         """Legacy Query de-duplicated rows holding entities; `select()` must say `.unique()`.
 
         Rows carrying an unhashable value (JSON, ARRAY) were never de-duplicated by legacy
-        Query, and `.unique()` would raise on them (checked: reference §2 row 16).
+        Query, and `.unique()` would raise on them (checked on SQLAlchemy 2.x).
         """
         return (self.shape is not RowShape.COLUMNS and self.may_repeat_entities
                 and not any(e.unhashable for e in self.elements))
