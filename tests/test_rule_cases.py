@@ -7,22 +7,33 @@ from pathlib import Path
 
 import pytest
 
-from codemods import RULES, Config, migrate_source
+from codemods import RULES, Config, FileResult, migrate_sources
 from codemods.rules import Case, Rule, rules_table
+from codemods.sources import SourceFile
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 CASES = [pytest.param(rule, case, id=f"{rule.code}-{i}")
          for rule in RULES for i, case in enumerate(rule.cases)]
 
 
+def _migrate(text: str, case: Case, config: Config) -> FileResult:
+    """The case's module migrated, with its `models.py` (which must stay as it is)."""
+    sources = [SourceFile.from_text("case.py", text)]
+    if case.models is not None:
+        sources.append(SourceFile.from_text("models.py", case.models))
+    result, *models = migrate_sources(sources, config)
+    assert all(not m.changed and m.error is None for m in models)
+    return result
+
+
 @pytest.mark.parametrize(("rule", "case"), CASES)
 def test_rule_case(rule: type[Rule], case: Case) -> None:
     config = Config(target=case.target, strict_loading=case.strict_loading)
-    result = migrate_source(case.source, "case.py", config)
+    result = _migrate(case.source, case, config)
     assert result.error is None, result.error
     assert result.new_source == case.expected
     compile(result.new_source, "case.py", "exec", dont_inherit=True)
-    assert migrate_source(result.new_source, "case.py", config).new_source == result.new_source
+    assert _migrate(result.new_source, case, config).new_source == result.new_source
     if case.after is not None:
         assert any(f.code == rule.code for f in result.findings), "the rule itself must act"
 

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 
 from ..config import Config
-from .base import Case, Rule
+from .base import USERS_AND_ADDRESSES, Case, Rule
 
 
 def _discover() -> list[type[Rule]]:
@@ -69,4 +69,4 @@ def rules_table() -> str:
     return "\n".join(["| code | what it does |", "|---|---|", *rows]) + "\n"
 
 
-__all__ = ["RULES", "Case", "Rule", "rules_table", "select_rules"]
+__all__ = ["RULES", "USERS_AND_ADDRESSES", "Case", "Rule", "rules_table", "select_rules"]

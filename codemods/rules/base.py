@@ -15,15 +15,42 @@ LOCAL = 1  # rewrites decided by looking at one expression or statement
 COLOURING = 2  # `async def` and awaiting calls, decided after every file's local pass
 
 
+# Mapped classes several cases share, as the module `models.py` beside the case.
+USERS_AND_ADDRESSES = """\
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    addresses: Mapped[list["Address"]] = relationship(back_populates="user")
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user: Mapped[User] = relationship(back_populates="addresses")
+"""
+
+
 @dataclass(frozen=True)
 class Case:
-    """An executable example of a rule: the module `before`, migrated as a whole, gives
-    `after` (None: the rule leaves it as it is). Text is dedented."""
+    """An executable example of a rule: the module `before`, migrated as a whole (with
+    `models` as the module `models.py` beside it, which must stay as it is), gives `after`
+    (None: the rule leaves it as it is). Text is dedented."""
 
     before: str
     after: str | None = None
     target: str = "async"
     strict_loading: bool = False
+    models: str | None = None
 
     @property
     def source(self) -> str:

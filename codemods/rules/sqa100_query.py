@@ -30,7 +30,7 @@ from ..rewrite.query_chain import (
     unwind,
 )
 from ..rewrite.query_variables import QueryVariableScan
-from .base import Case, Rule
+from .base import USERS_AND_ADDRESSES, Case, Rule
 
 # Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.
 _REMOVED = {
@@ -55,26 +55,9 @@ class QueryToSelect(Rule):
     summary = "session.query(...) → select() executed with await session.scalars/execute"
     cases = (
         Case("""
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+            from sqlalchemy.orm import Session
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             def first_named(session: Session, name: str) -> User | None:
@@ -88,27 +71,10 @@ class QueryToSelect(Rule):
             def by_id(session: Session, user_id: int) -> User | None:
                 return session.query(User).get(user_id)
         """, """
-            from sqlalchemy import ForeignKey, select
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy import select
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             async def first_named(session: AsyncSession, name: str) -> User | None:
@@ -121,58 +87,25 @@ class QueryToSelect(Rule):
 
             async def by_id(session: AsyncSession, user_id: int) -> User | None:
                 return await session.get(User, user_id)
-        """),  # noqa: E501
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
         Case("""
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+            from sqlalchemy.orm import Session
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             def count_named(session: Session, name: str) -> int:
                 return session.query(User).filter_by(name=name).count()
         """, """
-            from sqlalchemy import ForeignKey, select, func
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+            from sqlalchemy.orm import Session
+            from sqlalchemy import func, select
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             def count_named(session: Session, name: str) -> int:
                 return session.scalar(select(func.count()).select_from(select(User).where(User.name == name).subquery()))
-        """, target="sync"),  # noqa: E501
+        """, models=USERS_AND_ADDRESSES, target="sync"),  # noqa: E501
     )
     targets = frozenset({"async", "sync"})
     after = ("SQA400",)  # the loader options it adds to the queries this rule converts

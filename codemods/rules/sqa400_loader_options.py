@@ -15,7 +15,7 @@ from ..results import Kind
 from ..rewrite.build import arguments, comma, comma_separated, run_sync_lambda
 from ..rewrite.context import callee, dotted
 from ..rewrite.query_chain import unwind
-from .base import Case, Rule
+from .base import USERS_AND_ADDRESSES, Case, Rule
 
 _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
 @dataclass
@@ -52,57 +52,24 @@ class LoaderOptions(Rule):
     summary = "relationships read after a query → selectinload/joinedload options on it"
     cases = (
         Case("""
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+            from sqlalchemy.orm import Session
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             def user_emails(session: Session) -> list[str]:
                 return [f"{u.name}: {len(u.addresses)}" for u in session.query(User).all()]
         """, """
-            from sqlalchemy import ForeignKey, select
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
+            from sqlalchemy.orm import selectinload
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy import select
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             async def user_emails(session: AsyncSession) -> list[str]:
                 return [f"{u.name}: {len(u.addresses)}" for u in (await session.scalars(select(User).options(selectinload(User.addresses)))).all()]
-        """),  # noqa: E501
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
     )
     provides = frozenset({"loader_options"})
 

@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..rewrite.context import dotted
-from .base import Case, Rule
+from .base import USERS_AND_ADDRESSES, Case, Rule
 
 _EXPIRING = frozenset({"rollback", "expire", "expire_all"})
 
@@ -22,26 +22,9 @@ class ExpiredReads(Rule):
     summary = "reads after rollback()/expire() → TODO: await session.refresh(obj) first"
     cases = (
         Case("""
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+            from sqlalchemy.orm import Session
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             def rename(session: Session, user_id: int, name: str) -> str:
@@ -50,27 +33,9 @@ class ExpiredReads(Rule):
                 session.rollback()
                 return user.name
         """, """
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
             from sqlalchemy.ext.asyncio import AsyncSession
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             async def rename(session: AsyncSession, user_id: int, name: str) -> str:
@@ -79,7 +44,7 @@ class ExpiredReads(Rule):
                 # TODO(sqla-asyncify SQA403): rollback() expires every loaded object: user.name is read afterwards and would reload implicitly (MissingGreenlet): await session.refresh(user) after it
                 await session.rollback()
                 return user.name
-        """),  # noqa: E501
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
     )
 
     def __init__(self, ctx) -> None:

@@ -7,7 +7,7 @@ import libcst as cst
 from ..index import ALIAS, PARAM
 from ..rewrite.context import dotted
 from ..rewrite.reads import statement_reads
-from .base import Case, Rule
+from .base import USERS_AND_ADDRESSES, Case, Rule
 
 # Mapper and session events fired inside an awaited flush, commit or query.
 _FLUSH_AND_LOAD_EVENTS = frozenset({
@@ -30,57 +30,19 @@ class UntracedReads(Rule):
     summary = "relationship reads on objects no traced query loads → TODO at the read"
     cases = (
         Case("""
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
-
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import Address
 
 
             def label(address: Address) -> str:
                 return address.user.name
         """, """
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
-
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import Address
 
 
             def label(address: Address) -> str:
                 # TODO(sqla-asyncify SQA405): Address.user may load lazily here (MissingGreenlet): nothing in the project calls label(), so the tool cannot see the query these objects come from: load them there with joinedload(Address.user), or read `await address.awaitable_attrs.user` (AsyncAttrs mixin)
                 return address.user.name
-        """),  # noqa: E501
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -7,7 +7,7 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..rewrite.context import callee
 from ..rewrite.reads import statement_reads
-from .base import Case, Rule
+from .base import USERS_AND_ADDRESSES, Case, Rule
 
 _FLUSHING = frozenset({"flush", "commit"})
 
@@ -26,26 +26,9 @@ class NewObjectCollections(Rule):
     summary = "collections of new objects first read after flush()/commit() → TODO"
     cases = (
         Case("""
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+            from sqlalchemy.orm import Session
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             def register(session: Session, name: str) -> int:
@@ -54,27 +37,9 @@ class NewObjectCollections(Rule):
                 session.flush()
                 return len(user.addresses)
         """, """
-            from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
             from sqlalchemy.ext.asyncio import AsyncSession
 
-
-            class Base(DeclarativeBase):
-                pass
-
-
-            class User(Base):
-                __tablename__ = "users"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                name: Mapped[str]
-                addresses: Mapped[list["Address"]] = relationship(back_populates="user")
-
-
-            class Address(Base):
-                __tablename__ = "addresses"
-                id: Mapped[int] = mapped_column(primary_key=True)
-                user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-                user: Mapped[User] = relationship(back_populates="addresses")
+            from models import User
 
 
             async def register(session: AsyncSession, name: str) -> int:
@@ -83,7 +48,7 @@ class NewObjectCollections(Rule):
                 await session.flush()
                 # TODO(sqla-asyncify SQA407): user.addresses is first read after flush()/commit() on a new User built without it: that read loads it lazily (MissingGreenlet); build it with User(..., addresses=[]) if no rows are attached to it by foreign key alone, or `await session.refresh(user, ["addresses"])` first
                 return len(user.addresses)
-        """),  # noqa: E501
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
     )
 
     def __init__(self, ctx) -> None:
