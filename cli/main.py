@@ -18,6 +18,7 @@ from rich.table import Table
 from codemods import RULES, Config, FileResult, Status
 from codemods.config import Settings, load_settings
 from codemods.engine import iter_migrate
+from codemods.rules import RULES_BY_CODE
 from codemods.sources import SourceFile, discover, find_project_root, write_atomic
 from codemods.status import project_status
 from codemods.workers import default_jobs
@@ -104,13 +105,11 @@ def migrate(
     if write and check:
         raise typer.BadParameter("--write and --check exclude each other")
     settings = load_settings(paths[0] if paths else Path.cwd())
-    selected = _codes(select) or settings.select
-    ignored = _codes(ignore) or settings.ignore
-    _check_codes(selected | ignored)
-    config = _config(settings, select=selected, ignore=ignored,
+    config = _config(settings, select=_codes(select), ignore=_codes(ignore),
                      target=target.value if target else None, pytest_plugin=pytest_plugin,
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
                      cache_dir=None if no_cache else _cache_dir(paths, project_root))
+    _check_codes(config.select | config.ignore)
     out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
     err = Console(stderr=True, highlight=False)
 
@@ -206,8 +205,7 @@ def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full
           ) -> None:
     """List every rule: code, summary and a before/after example."""
     out = Console(highlight=False)
-    chosen = [r for r in sorted(RULES, key=lambda r: r.code)
-              if code is None or r.code == code.upper()]
+    chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
     if code is None:

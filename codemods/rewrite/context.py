@@ -223,8 +223,10 @@ class Context:
     def _anchor_suppresses(self, code: str, statement: cst.CSTNode) -> bool:
         """A suppression on `statement` (one the traversal has not entered yet, e.g. a read
         inside the function a rule is visiting) or between it and the current statement."""
-        if not self.statements or statement is self.statements[-1]:
+        if not self.statements:
             return is_suppressed(code, statement_suppressions(statement))
+        if statement is self.statements[-1]:
+            return False  # on the stack: `is_suppressed` has answered
         root = self.statements[-1]
         below = self._suppressed_below.get(id(root))
         if below is None:
