@@ -27,10 +27,6 @@ def _reached_modules(plan: Plan, selected: list[ModuleIndex],
     """Context modules holding functions that selected code calls, directly or through
     other context functions."""
     context_modules = {ix.module: ix for ix in context}
-    calls_by_scope: dict[FunctionRef, list] = {}
-    for ix in context:
-        for site in ix.calls:
-            calls_by_scope.setdefault((ix.module, site.scope), []).append(site)
     todo = [ref for ix in selected for site in ix.calls
             if (ref := plan.resolve_function(ix, site.scope, site.callee))
             and ref[0] in context_modules]
@@ -41,7 +37,7 @@ def _reached_modules(plan: Plan, selected: list[ModuleIndex],
             continue
         seen.add(ref)
         ix = context_modules[ref[0]]
-        for site in calls_by_scope.get(ref, []):
+        for site in plan.calls_in(ix, ref[1]):
             target = plan.resolve_function(ix, site.scope, site.callee)
             if target and target[0] in context_modules:
                 todo.append(target)
