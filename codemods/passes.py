@@ -20,15 +20,30 @@ from .rewrite import imports
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
 from .rewrite.lines import statement_lines
+from .rewrite.traversal import Transformer
 from .rules import Rule, select_rules
 from .rules.base import COLOURING, LOCAL
 from .sources import SourceFile
 
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
+# Whitespace and punctuation: no rule and no bookkeeping looks at them or below them, and they
+# are over half of all nodes, so the pass does nothing for them.
+_TRIVIA = frozenset({
+    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
+    cst.EmptyLine, cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar, cst.Ellipsis,
+    cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
+    cst.MatrixMultiply, cst.LeftShift, cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor,
+    cst.Equal, cst.NotEqual, cst.LessThan, cst.LessThanEqual, cst.GreaterThan,
+    cst.GreaterThanEqual, cst.In, cst.NotIn, cst.Is, cst.IsNot, cst.And, cst.Or, cst.Not,
+    cst.Minus, cst.Plus, cst.BitInvert, cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign,
+    cst.DivideAssign, cst.ModuloAssign, cst.BitOrAssign, cst.BitAndAssign,
+})
 
 
-class RulePass(cst.CSTTransformer):
+class RulePass(Transformer):
     """One traversal that gives every node to each rule in order (Fixit-style dispatch)."""
 
     def __init__(self, ctx: Context, rules: list[type[Rule]], relevant: set[str],
@@ -47,16 +62,20 @@ class RulePass(cst.CSTTransformer):
                     self.leaves.setdefault(attr[6:], []).append((rule.code, getattr(rule, attr)))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        kind = type(node)
+        if kind in _TRIVIA:
+            return False
         self.ctx.enter(node)
-        for code, visit in self.visits.get(type(node).__name__, ()):
+        for code, visit in self.visits.get(kind.__name__, ()):
             if not self.ctx.is_suppressed(code):
                 visit(node)
-        kind = type(node)
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             return self.ctx.scope in self.relevant
         return True
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[override]
+        if type(original) in _TRIVIA:
+            return updated
         for code, leave in self.leaves.get(type(original).__name__, ()):
             if not self.ctx.is_suppressed(code):
                 updated = leave(original, updated)

@@ -8,6 +8,8 @@ from typing import TypeVar
 
 import libcst as cst
 
+from .traversal import Transformer
+
 _Listed = TypeVar("_Listed", cst.Arg, cst.Element, cst.ImportAlias)
 
 
@@ -74,7 +76,7 @@ def with_keyword_default(call_node: cst.Call, name: str, value: str) -> cst.Call
     return call_node.with_changes(args=args)
 
 
-class ReplaceExpression(cst.CSTTransformer):
+class ReplaceExpression(Transformer):
     """Every occurrence of an expression (a session variable) → another (a run_sync
     parameter); attribute names and keywords that merely spell it are left alone."""
 

@@ -19,6 +19,7 @@ from ..results import Finding, Kind, Tag
 from ..todo import is_suppressed, suppressed_codes, todo_comment
 from .build import parenthesize
 from .imports import ImportChanges
+from .traversal import Visitor
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ _EVENT_FUNCTIONS = frozenset({"sqlalchemy.event.listen", "sqlalchemy.event.liste
 _COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar,
                        cst.FunctionDef, cst.ClassDef, cst.Match})
 STATEMENT_TYPES = _COMPOUND | {cst.SimpleStatementLine}
+_NOTHING: frozenset[str] = frozenset()
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -82,7 +84,7 @@ def statement_suppressions(stmt: cst.CSTNode) -> set[str]:
     return suppressed_codes(_statement_comments(stmt))
 
 
-class _Suppressions(cst.CSTVisitor):
+class _Suppressions(Visitor):
     """Per statement below a root: the codes suppressed on it or on a statement between it
     and the root (a finding anchored there honours them all)."""
 
@@ -130,7 +132,8 @@ class Context:
         self.event_targets: set[int] = set()
         self.statements: list[cst.CSTNode] = []
         self._pending_todos: dict[int, list[str]] = {}
-        self._suppressed: list[set[str]] = []
+        self._suppressed: list[frozenset[str] | set[str]] = []
+        self._qualified: dict[str, str] = {}
         self._suppressed_below: dict[int, dict[int, set[str]]] = {}  # see `_anchor_suppresses`
         self.awaited: set[int] = set()  # ids of expressions already under `await`
         self.statement_values: set[int] = set()  # ids of expressions that are whole statements
@@ -179,7 +182,10 @@ class Context:
             self.iterated.add(id(node.iter))
         if kind in STATEMENT_TYPES:
             self.statements.append(node)
-            self._suppressed.append(statement_suppressions(node))
+            # each entry: the codes suppressed on this statement or one around it
+            around = self._suppressed[-1] if self._suppressed else _NOTHING
+            own = statement_suppressions(node)
+            self._suppressed.append(around | own if own else around)
 
     def leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
         kind = type(original)
@@ -218,7 +224,7 @@ class Context:
 
     def is_suppressed(self, code: str) -> bool:
         """`code` is suppressed on the statement being visited or one around it."""
-        return any(is_suppressed(code, s) for s in self._suppressed)
+        return bool(self._suppressed) and is_suppressed(code, self._suppressed[-1])
 
     def _anchor_suppresses(self, code: str, statement: cst.CSTNode) -> bool:
         """A suppression on `statement` (one the traversal has not entered yet, e.g. a read
@@ -263,7 +269,12 @@ class Context:
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         name = dotted(expr)
-        return self.plan.qualify(self.ix, name) if name else None
+        if not name:
+            return None
+        qualified = self._qualified.get(name)
+        if qualified is None:  # several rules ask for every name a file reads
+            qualified = self._qualified[name] = self.plan.qualify(self.ix, name)
+        return qualified
 
     def is_reference(self, node: cst.Name | cst.Attribute) -> bool:
         """True for a name or dotted name read as a value (not a def, param, keyword, import)."""

@@ -15,6 +15,7 @@ import libcst as cst
 from .. import api_surface as api
 from .build import comma_separated
 from .context import Context, callee, dotted
+from .traversal import Visitor
 
 
 class Unsupported(Exception):
@@ -339,7 +340,7 @@ class SelectBuilder:
     def _joins_eagerly(call: cst.Call) -> bool:
         found = []
 
-        class _Find(cst.CSTVisitor):
+        class _Find(Visitor):
             def visit_Name(self, node: cst.Name) -> None:
                 if node.value in api.EAGER_JOINING_LOADERS:
                     found.append(node)

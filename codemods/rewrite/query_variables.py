@@ -8,6 +8,7 @@ from ..analysis import ObjKind
 from ..index.shapes import CONSUMERS, QUERY_TERMINALS, STATEMENT_TERMINALS
 from .context import Context, dotted
 from .query_chain import unwind
+from .traversal import Visitor
 
 # What may follow a query variable for the tool to convert it (anything else: it escapes).
 _VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
@@ -22,7 +23,7 @@ _VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"get", "delete", "update"},
                                  *STATEMENT_TERMINALS})
 
 
-class QueryVariableScan(cst.CSTVisitor):
+class QueryVariableScan(Visitor):
     """Finds the variables of one function that hold a legacy query and never escape.
 
     A variable qualifies when every assignment is `q = session.query(...)...` or

@@ -7,6 +7,7 @@ import libcst as cst
 
 from ..analysis import CONVERTING_BUILTINS
 from .context import dotted
+from .traversal import Visitor
 
 
 def statement_reads(function: cst.FunctionDef) -> list[tuple[cst.CSTNode, str]]:
@@ -17,7 +18,7 @@ def statement_reads(function: cst.FunctionDef) -> list[tuple[cst.CSTNode, str]]:
     return visitor.found
 
 
-class _ChainsRead(cst.CSTVisitor):
+class _ChainsRead(Visitor):
     """(statement, dotted chain) for every attribute chain a function's own statements read;
     string conversions (`print(x)`, `f"{x}"`) read "x.__str__"."""
 

@@ -114,6 +114,12 @@ class RenameReferences(Rule):
 
     def _rename(self, original: cst.Name | cst.Attribute,
                 updated: cst.BaseExpression) -> cst.BaseExpression:
+        root: cst.BaseExpression = original
+        while type(root) is cst.Attribute:
+            root = root.value
+        # renamed names are imported ones: skip the lookups for every other name
+        if type(root) is not cst.Name or root.value not in self.ctx.ix.imports:
+            return updated
         if not self.ctx.is_reference(original):
             return updated
         qualified = self.ctx.qualify(original)
@@ -127,21 +133,15 @@ class RenameReferences(Rule):
                 self.ctx.todo(self.code, self.subclass_todo.format(
                     name=self.ctx.scopes[-1][0] if self.ctx.scopes else "the class"), original)
             return updated
-        self._drop_old_import(original)
+        self._drop_old_import(original, root.value)
         new = self.ctx.import_name(*target)
         self.ctx.change(self.code, f"{qualified.rpartition('.')[2]} → {new}", original)
         return cst.Name(new)
 
-    def _drop_old_import(self, original: cst.Name | cst.Attribute) -> None:
-        """Schedule removal of the import the reference used (kept if still read elsewhere)."""
-        node: cst.BaseExpression = original
-        while isinstance(node, cst.Attribute):
-            node = node.value
-        assert isinstance(node, cst.Name)
-        local = node.value
-        qualified = self.ctx.ix.imports.get(local)
-        if not qualified:
-            return
+    def _drop_old_import(self, original: cst.Name | cst.Attribute, local: str) -> None:
+        """Schedule removal of the import (of `local`) the reference used, kept if still read
+        elsewhere."""
+        qualified = self.ctx.ix.imports[local]
         if isinstance(original, cst.Attribute):  # `sa.create_engine`: `import sqlalchemy as sa`
             self.ctx.drop_import(qualified, None, None if qualified == local else local)
             return

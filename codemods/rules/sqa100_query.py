@@ -30,6 +30,7 @@ from ..rewrite.query_chain import (
     unwind,
 )
 from ..rewrite.query_variables import QueryVariableScan
+from ..rewrite.traversal import Visitor
 from .base import USERS_AND_ADDRESSES, Case, Rule
 
 # Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.
@@ -672,7 +673,7 @@ def _slice_bounds(index: cst.BaseSlice) -> tuple[cst.BaseExpression, cst.BaseExp
     return (cst.Integer("0") if index.lower is None else plain(index.lower)), plain(index.upper)
 
 
-class _LegacyQueries(cst.CSTVisitor):
+class _LegacyQueries(Visitor):
     """Legacy `session.query(...)` calls still present in a statement after the rewrite."""
 
     def __init__(self, rule: QueryToSelect) -> None:

@@ -8,10 +8,11 @@ from ..analysis import ObjKind
 from ..results import Kind
 from ..rewrite.build import ReplaceExpression, run_sync_lambda
 from ..rewrite.context import callee
+from ..rewrite.traversal import Visitor
 from .base import Case, Rule
 
 
-class _SessionNames(cst.CSTVisitor):
+class _SessionNames(Visitor):
     """Names in an expression that hold a session."""
 
     def __init__(self, rule: RunSyncLegacy) -> None:
@@ -176,7 +177,7 @@ def dotted_ok(call: cst.Call) -> bool:
     return isinstance(node, cst.Name)
 
 
-class _Mentions(cst.CSTVisitor):
+class _Mentions(Visitor):
     def __init__(self, name: str) -> None:
         self.name = name
         self.found = False

@@ -15,6 +15,7 @@ from ..results import Kind
 from ..rewrite.build import arguments, comma, comma_separated, run_sync_lambda
 from ..rewrite.context import callee, dotted
 from ..rewrite.query_chain import unwind
+from ..rewrite.traversal import Visitor
 from .base import USERS_AND_ADDRESSES, Case, Rule
 
 _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
@@ -293,7 +294,7 @@ class LoaderOptions(Rule):
         return updated.with_changes(args=args)
 
 
-class _LoadSites(cst.CSTVisitor):
+class _LoadSites(Visitor):
     """Statements of one function (not nested ones) that load objects into a variable."""
 
     def __init__(self, rule: LoaderOptions) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..rewrite.context import dotted
+from ..rewrite.traversal import Visitor
 from .base import Case, Rule
 
 # Methods Python or a framework calls implicitly: nobody can eager-load at a call site.
@@ -144,7 +145,7 @@ class ImplicitRelationshipReads(Rule):
                                      f"`await self.awaitable_attrs.{first}`", node, at=node)
 
 
-class _Returns(cst.CSTVisitor):
+class _Returns(Visitor):
     """Return values of one function (not of nested ones)."""
 
     def __init__(self) -> None:
@@ -161,7 +162,7 @@ class _Returns(cst.CSTVisitor):
 _PLAIN = (cst.Dict, cst.DictComp, cst.BaseString, cst.BaseNumber)
 
 
-class _Names(cst.CSTVisitor):
+class _Names(Visitor):
     def __init__(self) -> None:
         self.found: set[str] = set()
 

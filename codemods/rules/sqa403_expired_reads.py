@@ -6,6 +6,7 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..rewrite.context import dotted
+from ..rewrite.traversal import Visitor
 from .base import USERS_AND_ADDRESSES, Case, Rule
 
 _EXPIRING = frozenset({"rollback", "expire", "expire_all"})
@@ -89,7 +90,7 @@ class ExpiredReads(Rule):
         return None
 
 
-class _Statements(cst.CSTVisitor):
+class _Statements(Visitor):
     """The simple statements of a function in source order (not of nested functions)."""
 
     def __init__(self) -> None:
@@ -114,7 +115,7 @@ def _assigned_names(stmt: cst.SimpleStatementLine) -> set[str]:
             for t in small.targets if isinstance(t.target, cst.Name)}
 
 
-class _Chains(cst.CSTVisitor):
+class _Chains(Visitor):
     def __init__(self) -> None:
         self.found: set[str] = set()
 

@@ -7,6 +7,7 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..rewrite.context import callee
 from ..rewrite.reads import statement_reads
+from ..rewrite.traversal import Visitor
 from .base import USERS_AND_ADDRESSES, Case, Rule
 
 _FLUSHING = frozenset({"flush", "commit"})
@@ -100,7 +101,7 @@ class NewObjectCollections(Rule):
                    and self.ctx.kind(c.func.value) is ObjKind.SESSION for c in calls.found)
 
 
-class _Constructions(cst.CSTVisitor):
+class _Constructions(Visitor):
     """`x = SomeClass(...)` assignments of a function (not of nested ones), by variable."""
 
     def __init__(self) -> None:
@@ -121,7 +122,7 @@ class _Constructions(cst.CSTVisitor):
             self.found[target.value] = node.value
 
 
-class _Calls(cst.CSTVisitor):
+class _Calls(Visitor):
     def __init__(self) -> None:
         self.found: list[cst.Call] = []
 
