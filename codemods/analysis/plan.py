@@ -60,8 +60,8 @@ class Plan:
         # mapped classes
         self.mapped_class, self.is_alias = models.mapped_class, models.is_alias
         self.annotated_class, self.loader = models.annotated_class, models.loader
+        self.relationship, self.relationship_paths = models.relationship, models.relationship_paths
         self.relationship_target = models.relationship_target
-        self.relationship_paths = models.relationship_paths
         self.loads_implicitly = models.loads_implicitly
         self.joined_collections = models.joined_collections
         # relationship reads

@@ -291,8 +291,7 @@ class SelectBuilder:
         name = dotted(call.args[0].value) if call.args else None
         owner, _, attr = (name or "").rpartition(".")
         owner_class = owner and self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, owner)
-        info = self.ctx.plan.mapped_classes.get(owner_class or "")
-        relationship = info.relationships.get(attr) if info else None
+        relationship = self.ctx.plan.relationship(owner_class or "", attr)
         return relationship is None or relationship.uselist is not False
 
     def _primary(self, elements: list[Element]) -> cst.BaseExpression:

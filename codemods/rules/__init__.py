@@ -1,6 +1,7 @@
 """The rule registry, derived from the rule modules in this package.
 
-Each module defines one `Rule` subclass with its code and the codes it must run after;
+Each module defines one `Rule` subclass with its code and the codes it must run after (a
+rule too large for one module is a package whose `rule.py` defines it);
 order within a phase follows those declarations, then the code.
 """
 
@@ -21,7 +22,7 @@ def _discover() -> list[type[Rule]]:
         module = importlib.import_module(f"{__name__}.{info.name}")
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and (
-                    value.__module__ == module.__name__):
+                    value.__module__ in (module.__name__, f"{module.__name__}.rule")):
                 if value.code in found:
                     raise RuntimeError(f"duplicate rule code {value.code}")
                 found[value.code] = value

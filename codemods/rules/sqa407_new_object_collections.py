@@ -80,7 +80,7 @@ class NewObjectCollections(Rule):
                 continue
             touched.add((head, attr))
             entity, given = new[head]
-            relationship = plan.mapped_classes[entity].relationships.get(attr)
+            relationship = plan.relationship(entity, attr)
             if not flushed or attr in given or relationship is None or (
                     relationship.uselist is False) or not plan.loads_implicitly(entity, attr):
                 continue

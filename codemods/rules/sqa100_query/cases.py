@@ -1,0 +1,60 @@
+"""SQA100's executable before/after cases."""
+
+from __future__ import annotations
+
+from ..base import USERS_AND_ADDRESSES, Case
+
+CASES = (
+        Case("""
+            from sqlalchemy.orm import Session
+
+            from models import User
+
+
+            def first_named(session: Session, name: str) -> User | None:
+                return session.query(User).filter(User.name == name).order_by(User.id).first()
+
+
+            def names(session: Session) -> list[str]:
+                return session.query(User.name).order_by(User.name).all()
+
+
+            def by_id(session: Session, user_id: int) -> User | None:
+                return session.query(User).get(user_id)
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy import select
+
+            from models import User
+
+
+            async def first_named(session: AsyncSession, name: str) -> User | None:
+                return (await session.scalars(select(User).where(User.name == name).order_by(User.id).limit(1))).first()
+
+
+            async def names(session: AsyncSession) -> list[str]:
+                return (await session.execute(select(User.name).order_by(User.name))).all()
+
+
+            async def by_id(session: AsyncSession, user_id: int) -> User | None:
+                return await session.get(User, user_id)
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
+        Case("""
+            from sqlalchemy.orm import Session
+
+            from models import User
+
+
+            def count_named(session: Session, name: str) -> int:
+                return session.query(User).filter_by(name=name).count()
+        """, """
+            from sqlalchemy.orm import Session
+            from sqlalchemy import func, select
+
+            from models import User
+
+
+            def count_named(session: Session, name: str) -> int:
+                return session.scalar(select(func.count()).select_from(select(User).where(User.name == name).subquery()))
+        """, models=USERS_AND_ADDRESSES, target="sync"),  # noqa: E501
+    )
