@@ -22,7 +22,7 @@ SKIP_DIRS = frozenset({
     "venv", "env", "__pypackages__",
 })
 # A file without any of these bytes cannot hold SQLAlchemy work (it is still indexed).
-_MARKERS = (b"sqlalchemy", b"sqlmodel", b"query(", b"ession", b"engine", b"create_all")
+_MARKERS = (b"sqlalchemy", b"sqlmodel", b"query", b"ession", b"engine", b"create_all")
 
 
 @dataclass

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Iterable
 
 from .. import api_surface as api
-from ..index import ALIAS, ENTER, PARAM, QUERY, VALUE, Binding, ModuleIndex
+from ..index import ALIAS, ENTER, PARAM, QUERY, TYPE, VALUE, Binding, ModuleIndex
 from .models import Models
 from .project import Project
 
@@ -27,7 +27,8 @@ class ObjKind(str, enum.Enum):
 
 
 # What an annotation naming one of these classes declares.
-_DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES, ObjKind.SESSION),
+_DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS,
+                    ObjKind.SESSION),  # a scoped_session registry proxies its session
                    (api.ENGINE_CLASSES, ObjKind.ENGINE),
                    (api.CONNECTION_CLASSES, ObjKind.CONNECTION))
 # What calling one of these returns.
@@ -37,6 +38,10 @@ _CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCO
                       (api.ENGINE_FACTORIES | api.ASYNC_ENGINE_FACTORIES, ObjKind.ENGINE),
                       (api.ALIASED, ObjKind.ENTITY),
                       (api.FLASK_SQLALCHEMY, ObjKind.FLASK_DB))
+
+
+_UNTYPED = frozenset({"typing", "typing_extensions", "object", "None"})
+_PROPERTIES = frozenset({"property", "cached_property", "hybrid_property"})
 
 
 def _kind_of(qualified: str, table: tuple[tuple[frozenset[str], ObjKind], ...]
@@ -72,7 +77,8 @@ class Kinds:
         return result
 
     def _attribute_kind(self, ix: ModuleIndex, scope: str, attr: str) -> ObjKind | None:
-        """`self.attr` in a method: what the class's methods assign to it (or declare)."""
+        """`self.attr` in a method: what the methods of the class (or of a project base)
+        assign to it, what the class declares, or what a property of that name returns."""
         owner = self.project.owner_class(ix, scope)
         if owner is None:
             return None
@@ -81,22 +87,37 @@ class Kinds:
             return self._kinds[key]
         self._kinds[key] = None
         result = None
+        for module, cls in self.project.lineage((ix, owner)):
+            result = self._declared_attribute_kind(module, cls, attr)
+            if result is not None:
+                break
+        self._kinds[key] = result
+        return result
+
+    def _declared_attribute_kind(self, ix: ModuleIndex, owner: str, attr: str
+                                 ) -> ObjKind | None:
         for method_scope, binding in ix.attribute_bindings.get(owner, []):
             if binding.name == attr:
                 result = self._binding_kind(ix, method_scope, binding)
                 if result is not None:
-                    break
-        if result is None:
-            declared = self.project.bound_in(ix, owner, attr)
-            result = self.annotation_kind(ix, [t for b in declared for t in b.targets])
-        self._kinds[key] = result
+                    return result
+        declared = self.project.bound_in(ix, owner, attr)
+        result = self.annotation_kind(ix, [t for b in declared for t in b.targets])
+        prop = ix.functions.get(f"{owner}.{attr}")
+        if result is None and prop is not None and any(
+                d.rpartition(".")[2] in _PROPERTIES for d in prop.decorators):
+            result = self.annotation_kind(ix, prop.returns) or next(filter(None, (
+                self.kind(ix, prop.qualname, p) for p in prop.produces
+                if not p.endswith("()"))), None)
         return result
 
     def _kind_uncached(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
         bindings = self.project.bindings(ix, scope, name)
         annotated = [t for b in bindings if b.origin == PARAM for t in b.targets]
-        if annotated:  # a declared type wins over any guess
-            return self.annotation_kind(ix, annotated)
+        if annotated:
+            declared = self.annotation_kind(ix, annotated)
+            if declared is not None or not self._says_nothing(ix, annotated):
+                return declared  # a declared type wins over any guess
         for binding in bindings:
             kind = self._binding_kind(ix, scope, binding)
             if kind is not None:
@@ -111,7 +132,7 @@ class Kinds:
         return None
 
     def _binding_kind(self, ix: ModuleIndex, scope: str, binding: Binding) -> ObjKind | None:
-        if binding.origin == VALUE:
+        if binding.origin in (VALUE, TYPE):
             return None
         if binding.origin == ALIAS:
             return self.kind(ix, scope, binding.targets[0])
@@ -124,18 +145,46 @@ class Kinds:
                     or self._fixture_kind(ix, scope, binding.name))
         return self.call_result_kind(ix, scope, binding.targets[0], entered=binding.origin == ENTER)
 
-    def annotation_kind(self, ix: ModuleIndex, names: Iterable[str]) -> ObjKind | None:
-        """The kind an annotation (`Session`, `Optional[Engine]`, …) declares."""
+    def annotation_kind(self, ix: ModuleIndex, names: Iterable[str], depth: int = 0
+                        ) -> ObjKind | None:
+        """The kind an annotation (`Session`, `Optional[Engine]`, a subclass of Session, a type
+        alias such as `SessionDep = Annotated[Session, Depends(get_db)]`) declares."""
         for name in names:
-            kind = _kind_of(self.project.qualify(ix, name), _DECLARED_KINDS)
+            kind = _kind_of(self.project.qualify(ix, name), _DECLARED_KINDS) or (
+                self._class_kind(ix, name, _DECLARED_KINDS))
+            if kind is None and depth < 8:
+                alias = self._type_alias(ix, name)
+                kind = alias and self.annotation_kind(alias[0], alias[1], depth + 1)
             if kind is not None:
                 return kind
         return None
 
+    def _says_nothing(self, ix: ModuleIndex, names: Iterable[str]) -> bool:
+        """An annotation of `Any`, `object`, `Optional[Any]`, …: no type to go by."""
+        return all(self.project.qualify(ix, n).partition(".")[0] in _UNTYPED for n in names)
+
+    def _type_alias(self, ix: ModuleIndex, name: str) -> tuple[ModuleIndex, tuple[str, ...]] | None:
+        """The names a module-level type alias stands for, wherever it is defined."""
+        found = self.project.lookup(self.project.qualify(ix, name))
+        if found is None or "." in found[1]:
+            return None
+        module, local = found
+        targets = [t for b in self.project.bound_in(module, "", local) if b.origin in (TYPE, ALIAS)
+                   for t in b.targets]
+        return (module, tuple(targets)) if targets else None
+
+    def _class_kind(self, ix: ModuleIndex, dotted: str,
+                    table: tuple[tuple[frozenset[str], ObjKind], ...]) -> ObjKind | None:
+        """What instances of a project class are, through its bases (`class AppDB(SQLAlchemy)`,
+        `class TenantSession(Session)`)."""
+        return next(filter(None, (_kind_of(a, table) for a in self.project.ancestors(ix, dotted))),
+                    None)
+
     def call_result_kind(self, ix: ModuleIndex, scope: str, callee: str,
                          entered: bool = False) -> ObjKind | None:
         """What `callee(...)` returns (or, with `entered`, what `with callee(...) as x` binds)."""
-        kind = _kind_of(self.project.qualify(ix, callee), _CALL_RESULT_KINDS)
+        kind = _kind_of(self.project.qualify(ix, callee), _CALL_RESULT_KINDS) or (
+            self._class_kind(ix, callee, _CALL_RESULT_KINDS))
         if kind is not None:
             return kind
         function = self.project.resolve_function(ix, scope, callee)
@@ -199,19 +248,16 @@ class Kinds:
         return None
 
     def flask_db(self, class_qualname: str) -> str | None:
-        """For a `db.Model` class: the qualified name of its `db = SQLAlchemy()` object (here,
-        not in models.py, because it asks what kind of object `db` is)."""
-        info = self.models.mapped_classes.get(class_qualname)
-        module = self.project.modules.get(class_qualname.rpartition(".")[0])
-        if info is None or module is None:
+        """For a `db.Model` class (also through abstract bases): the qualified name of its
+        `db = SQLAlchemy()` object (here, not in models.py, because it asks what kind of
+        object `db` is)."""
+        module_name, _, name = class_qualname.rpartition(".")
+        module = self.project.modules.get(module_name)
+        if class_qualname not in self.models.mapped_classes or module is None:
             return None
-        for base in info.bases:
-            qualified = self.project.qualify(module, base)
-            owner, _, attr = qualified.rpartition(".")
-            if attr == "Model":
-                found = self.project.lookup(owner)
-                if found and self.kind(found[0], "", found[1]) is ObjKind.FLASK_DB:
-                    return f"{found[0].module}.{found[1]}" if found[0].module else found[1]
-            if qualified in self.models.mapped_classes:  # a subclass of another db.Model class
-                return self.flask_db(qualified)
+        for ancestor in self.project.ancestors(module, name):
+            owner, _, attr = ancestor.rpartition(".")
+            found = self.project.lookup(owner) if attr == "Model" else None
+            if found and self.kind(found[0], "", found[1]) is ObjKind.FLASK_DB:
+                return f"{found[0].module}.{found[1]}" if found[0].module else found[1]
         return None

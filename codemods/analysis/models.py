@@ -37,8 +37,7 @@ class Models:
                 if binding.origin == CALL and qualify(ix, binding.targets[0]) in (
                         api.DECLARATIVE_BASE_FACTORIES):
                     bases.add(qualname(ix, binding.name))
-                elif binding.origin == CALL and qualify(ix, binding.targets[0]) in (
-                        api.FLASK_SQLALCHEMY):
+                elif binding.origin == CALL and self._is_flask_sqlalchemy(ix, binding.targets[0]):
                     bases.add(f"{qualname(ix, binding.name)}.Model")  # class X(db.Model)
         sqlmodels = {api.SQLMODEL_BASE}  # SQLModel data models (no table)
         mapped: dict[str, ClassInfo] = {}
@@ -64,6 +63,11 @@ class Models:
                 changed = True
         self._add_backrefs(mapped)
         return mapped
+
+    def _is_flask_sqlalchemy(self, ix: ModuleIndex, callee: str) -> bool:
+        """`SQLAlchemy(...)`, or a project subclass of it (`class AppDB(SQLAlchemy)`)."""
+        return self.project.qualify(ix, callee) in api.FLASK_SQLALCHEMY or any(
+            a in api.FLASK_SQLALCHEMY for a in self.project.ancestors(ix, callee))
 
     def _add_backrefs(self, mapped: dict[str, ClassInfo]) -> None:
         """`relationship("Address", backref="user")` also maps `Address.user`."""
@@ -152,8 +156,13 @@ class Models:
     # -- names of mapped classes ----------------------------------------------------------------
     def mapped_class(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0
                      ) -> str | None:
-        """Qualified name of the mapped class `dotted` names (aliases: see `is_alias`)."""
+        """Qualified name of the mapped class `dotted` names (aliases: see `is_alias`); `cls`
+        and `self.__class__` in a method of a mapped class name that class."""
         project = self.project
+        if dotted in ("cls", "self.__class__"):
+            owner = project.owner_class(ix, scope)
+            if owner is not None and qualname(ix, owner) in self.mapped_classes:
+                return qualname(ix, owner)
         for binding in project.bindings(ix, scope, dotted):
             if binding.origin == CALL and project.qualify(ix, binding.targets[0]) in api.ALIASED:
                 continue  # aliases resolved by the caller through `aliased_class`

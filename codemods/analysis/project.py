@@ -3,7 +3,9 @@ name has in a scope, which function a call refers to, and who calls whom."""
 
 from __future__ import annotations
 
-from ..index import CALL, Binding, CallSite, ModuleIndex
+from collections.abc import Iterator
+
+from ..index import ALIAS, CALL, PARAM, Binding, CallSite, ModuleIndex
 
 FunctionRef = tuple[str, str]  # (module, qualname)
 Caller = tuple[ModuleIndex, CallSite]
@@ -113,29 +115,26 @@ class Project:
         return None
 
     def resolve_function(self, ix: ModuleIndex, scope: str, callee: str) -> FunctionRef | None:
-        """Which project function a call `callee(...)` made in `scope` refers to."""
+        """Which project function a call `callee(...)` made in `scope` refers to: a function,
+        a constructor's `__init__`, or a method (inherited ones too) of an instance the
+        receiver holds — `repo.load()` with `repo = UserRepo(...)`, `repo: UserRepo`,
+        `self.repo` set from either, or a module-level instance, imported or re-exported
+        (`crud.user.get()` with `user = CRUDUser(User)` in `crud/crud_user.py`)."""
         if "()." in callee:  # `Repo(session).load()`: a method of a fresh instance
             owner, _, method = callee.partition("().")
             cls = self.resolve_class(ix, owner)
-            found = cls and f"{cls[1]}.{method}" in cls[0].functions
-            return (cls[0].module, f"{cls[1]}.{method}") if found else None
+            return self.method_of(cls, method) if cls else None
         head, _, rest = callee.partition(".")
         if head in ("self", "cls") and rest and "." not in rest:
-            for s in scope_chain(scope):
-                info = ix.functions.get(s)
-                if info and info.owner_class:
-                    candidate = f"{info.owner_class}.{rest}"
-                    return (ix.module, candidate) if candidate in ix.functions else None
-            return None
-        if rest and "." not in rest:  # `repo.load()` where `repo = UserRepo(...)`
-            bindings = self.bindings(ix, scope, head)
-            for binding in bindings:
-                if binding.origin == CALL:
-                    cls = self.resolve_class(ix, binding.targets[0])
-                    if cls and f"{cls[1]}.{rest}" in cls[0].functions:
-                        return cls[0].module, f"{cls[1]}.{rest}"
-            if bindings:
-                return None
+            owner = self.owner_class(ix, scope)
+            return self.method_of((ix, owner), rest) if owner in ix.classes else None
+        receiver, _, method = callee.rpartition(".")
+        if receiver:
+            cls = self.instance_class(ix, scope, receiver)
+            if cls is not None:
+                return self.method_of(cls, method)
+            if "." not in receiver and self.bindings(ix, scope, receiver):
+                return None  # a local variable the tool cannot type
         table = self.scope_bindings(ix)
         for s in scope_chain(scope):
             if s in ix.classes and s != scope:
@@ -157,6 +156,57 @@ class Project:
             return found[0].module, found[1]
         return None
 
+    def instance_class(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0
+                       ) -> tuple[ModuleIndex, str] | None:
+        """The project class of the instance a name (or `self.attr`, or a module attribute)
+        holds, when a binding says so: built by calling the class, or annotated with it."""
+        if depth > 8:
+            return None
+        head, _, attr = dotted.partition(".")
+        if head == "self" and attr and "." not in attr:
+            owner = self.owner_class(ix, scope)
+            if owner is None:
+                return None
+            assigned = [(s, b) for s, b in ix.attribute_bindings.get(owner, []) if b.name == attr]
+            declared = [(owner, b) for b in self.bound_in(ix, owner, attr)]  # `repo: Repo`
+            return next(filter(None, (self._binding_class(ix, s, b, depth)
+                                      for s, b in [*assigned, *declared])), None)
+        bindings = [] if "." in dotted else self.bindings(ix, scope, dotted)
+        if bindings:
+            return next(filter(None, (self._binding_class(ix, scope, b, depth)
+                                      for b in bindings)), None)
+        found = self.lookup(ix.qualify(dotted)) if ix.qualify(dotted) != dotted else None
+        if found and "." not in found[1] and found[1] not in found[0].classes:
+            return self.instance_class(found[0], "", found[1], depth + 1)
+        return None
+
+    def _binding_class(self, ix: ModuleIndex, scope: str, binding: Binding, depth: int
+                       ) -> tuple[ModuleIndex, str] | None:
+        if binding.origin == CALL:
+            return self.resolve_class(ix, binding.targets[0])
+        if binding.origin == PARAM:
+            return next(filter(None, (self.resolve_class(ix, t) for t in binding.targets)), None)
+        if binding.origin == ALIAS:
+            return self.instance_class(ix, scope, binding.targets[0], depth + 1)
+        return None
+
+    def lineage(self, cls: tuple[ModuleIndex, str]) -> Iterator[tuple[ModuleIndex, str]]:
+        """A project class, then its project bases, nearest first, each once."""
+        todo, seen = [cls], set()
+        while todo:
+            module, name = todo.pop(0)
+            if (module.module, name) in seen or name not in module.classes:
+                continue
+            seen.add((module.module, name))
+            yield module, name
+            todo.extend(filter(None, (self.resolve_class(module, b)
+                                      for b in module.classes[name].bases)))
+
+    def method_of(self, cls: tuple[ModuleIndex, str], method: str) -> FunctionRef | None:
+        """`method` as the class defines or inherits it from a project base."""
+        return next(((module.module, f"{name}.{method}") for module, name in self.lineage(cls)
+                     if f"{name}.{method}" in module.functions), None)
+
     def resolve_class(self, ix: ModuleIndex, dotted: str) -> tuple[ModuleIndex, str] | None:
         """The project class a name refers to (local or imported)."""
         if dotted in ix.classes and "." not in dotted:
@@ -168,6 +218,15 @@ class Project:
         if found and found[1] in found[0].classes:
             return found
         return None
+
+    def ancestors(self, ix: ModuleIndex, dotted: str) -> list[str]:
+        """Qualified names of the bases of the project class `dotted` names, and of their
+        bases through project classes (nearest first): `class AppDB(SQLAlchemy)` has
+        `flask_sqlalchemy.SQLAlchemy` among them."""
+        cls = self.resolve_class(ix, dotted)
+        found = [self.qualify(module, base) for module, name in (self.lineage(cls) if cls else ())
+                 for base in module.classes[name].bases]
+        return list(dict.fromkeys(found))
 
     def class_with_method_in(self, ix: ModuleIndex, dotted: str,
                              functions: frozenset[FunctionRef]) -> bool:

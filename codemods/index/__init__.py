@@ -7,6 +7,7 @@ from .model import (
     ENTER,
     PARAM,
     QUERY,
+    TYPE,
     VALUE,
     Binding,
     CallSite,
@@ -18,6 +19,6 @@ from .model import (
 )
 from .shapes import PASSING_ON
 
-__all__ = ["ALIAS", "CALL", "ENTER", "PARAM", "PASSING_ON", "QUERY", "VALUE", "Binding",
+__all__ = ["ALIAS", "CALL", "ENTER", "PARAM", "PASSING_ON", "QUERY", "TYPE", "VALUE", "Binding",
            "CallSite", "ClassInfo", "FunctionInfo", "ModuleIndex", "RelationshipInfo",
            "ReturnedQuery", "index_source"]

@@ -17,6 +17,7 @@ from .model import (
     ENTER,
     PARAM,
     QUERY,
+    TYPE,
     VALUE,
     Binding,
     CallSite,
@@ -127,7 +128,8 @@ class _Indexer(ast.NodeVisitor):
         qualname = ".".join([*self.scopes, node.name])
         info = ClassInfo(
             qualname=qualname,
-            bases=tuple(filter(None, map(dotted_name, node.bases))),
+            bases=tuple(filter(None, (dotted_name(b.value if isinstance(b, ast.Subscript) else b)
+                                      for b in node.bases))),  # `CRUDBase[User]`
             keywords={kw.arg: ast.unparse(kw.value) for kw in node.keywords if kw.arg},
         )
         for stmt in node.body:
@@ -275,6 +277,8 @@ class _Indexer(ast.NodeVisitor):
                                                        *(k.value for k in value.keywords)])
         elif (dotted := dotted_name(value)) is not None:
             origin, targets = ALIAS, (dotted,)
+        elif isinstance(value, ast.Subscript) and dotted_name(value.value) is not None:
+            origin, targets = TYPE, annotation_names(value)  # `Annotated[Session, ...]`
         else:
             origin, targets = VALUE, ()
         if isinstance(target, ast.Name):
@@ -345,8 +349,10 @@ class _Indexer(ast.NodeVisitor):
         self.index.names_read.setdefault(self.scope, set()).add(node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if isinstance(node.value, ast.Name) and node.value.id == "self":
-            self.index.names_read.setdefault(self.scope, set()).add(f"self.{node.attr}")
+        if isinstance(node.value, ast.Name) and (node.value.id == "self" or (
+                node.value.id in self.index.imports)):  # `self.session`, `meta.Session`
+            self.index.names_read.setdefault(self.scope, set()).add(
+                f"{node.value.id}.{node.attr}")
         self._read_chain(node)
         self.generic_visit(node)
 

@@ -14,6 +14,7 @@ ENTER = "enter"  # with f(...) as x      target: dotted name of f
 ALIAS = "alias"  # x = y                 target: dotted name of y
 PARAM = "param"  # def f(x: T)           target: dotted names in the annotation
 QUERY = "query"  # x.query(E, ...)       target: dotted name of E (evidence that x is a session)
+TYPE = "type"  # X = Annotated[T, ...]   targets: dotted names in it (a type alias)
 VALUE = "value"  # x = <anything else>   no target (it still shadows outer names)
 
 

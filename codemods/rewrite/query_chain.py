@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from .. import api_surface as api
+from ..analysis import ObjKind
 from .build import comma_separated
 from .context import Context, callee, dotted
 from .traversal import Visitor
@@ -34,6 +35,13 @@ class QueryChain:
     query_call: cst.Call | None  # `session.query(...)`; None when the chain starts at a variable
     steps: list[tuple[str, cst.Call]]  # method name and its call, innermost first
     variable: QueryVariable | None = None
+    # the import `session` needs (Flask's `db` in a module that only imports the model),
+    # added once a rewrite that names the session is kept
+    session_import: tuple[str, str, str | None] | None = None
+    known_kind: ObjKind | None = None  # what `session` is, when the chain's shape says it
+
+    def session_kind(self, ctx: Context) -> ObjKind | None:
+        return self.known_kind or ctx.kind(self.session)
 
 
 @dataclass
@@ -372,12 +380,14 @@ def model_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | No
     module, _, name = db.rpartition(".")
     local = next((n for n in ix.imports if plan.qualify(ix, n) == db), None) or (
         name if module == ix.module else None)
+    key = None
     if local is None:
-        local = ctx.import_name(module, name)
+        local, key = ctx.local_name(module, name)
     session = cst.Attribute(value=cst.Name(local), attr=cst.Name("session"))
     query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
                      args=[cst.Arg(node.value)])
-    return QueryChain(session, query, list(reversed(steps)))
+    return QueryChain(session, query, list(reversed(steps)), session_import=key,
+                      known_kind=ObjKind.FLASK_SESSION)
 
 
 def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | None:

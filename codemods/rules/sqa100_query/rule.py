@@ -94,8 +94,8 @@ class QueryToSelect(ChainRunner, Rule):
             self._left_legacy()
             return updated
         converted[target.value] = QueryVariable(
-            cst.Name(target.value), chain.session, statement.elements, statement.needs_unique,
-            statement.joined)
+            cst.Name(target.value), self._session(chain), statement.elements,
+            statement.needs_unique, statement.joined)
         self.ctx.change(self.code, f"query variable `{target.value}` → select()", original,
                         Tag.QUERY_VARIABLE)
         return updated.with_changes(value=self._finish(statement))
@@ -135,7 +135,7 @@ class QueryToSelect(ChainRunner, Rule):
 
     def _flask_in_async(self, chain: QueryChain, original: cst.CSTNode) -> bool:
         """Flask-SQLAlchemy has no async support: its queries get a TODO in the async target."""
-        if not self.ctx.async_target or self.ctx.kind(chain.session) is not (
+        if not self.ctx.async_target or chain.session_kind(self.ctx) is not (
                 ObjKind.FLASK_SESSION):
             return False
         self.reported.add(id(chain.query_call))
@@ -155,7 +155,7 @@ class QueryToSelect(ChainRunner, Rule):
                 if chain.steps or len(chain.query_call.args) != 1:
                     raise Unsupported("get_or_404() after other query methods")
                 args = [cst.Arg(chain.query_call.args[0].value), *updated.args]
-                return self._flask_call(original, db, method, args)
+                return self._flask_call(original, chain, db, method, args)
             statement = self._builder().build(chain, chain.steps)
             if statement.shape is not RowShape.ENTITY or statement.needs_unique:
                 raise Unsupported(f"{method}() on rows that legacy Query de-duplicated")
@@ -164,10 +164,11 @@ class QueryToSelect(ChainRunner, Rule):
         stmt = self._finish(statement)
         if method == "first_or_404":
             stmt = method_call(stmt, "limit", [cst.Arg(cst.Integer("1"))])
-        return self._flask_call(original, db, method, [cst.Arg(stmt), *updated.args])
+        return self._flask_call(original, chain, db, method, [cst.Arg(stmt), *updated.args])
 
-    def _flask_call(self, original: cst.CSTNode, db: cst.BaseExpression, method: str,
-                    args: list[cst.Arg]) -> cst.Call:
+    def _flask_call(self, original: cst.CSTNode, chain: QueryChain, db: cst.BaseExpression,
+                    method: str, args: list[cst.Arg]) -> cst.Call:
+        self._session(chain)  # the import of `db`
         self.ctx.change(self.code, f"query.{method}() → db.{method}(select(...))", original)
         return method_call(db, method, comma_separated(args))
 
@@ -294,7 +295,7 @@ class QueryToSelect(ChainRunner, Rule):
     def _chain(self, expr: cst.BaseExpression) -> QueryChain | None:
         chain = unwind(expr, self._converted) or model_query_chain(expr, self.ctx) or (
             helper_query_chain(expr, self.ctx))
-        if chain is None or self.ctx.kind(chain.session) not in (ObjKind.SESSION,
+        if chain is None or chain.session_kind(self.ctx) not in (ObjKind.SESSION,
                                                                  ObjKind.FLASK_SESSION):
             return None
         if any(name in TERMINALS or name in _FLASK_TERMINALS for name, _ in chain.steps):

@@ -33,6 +33,12 @@ class ChainRunner:
     ctx: Context
     reported: set[int]  # `.query()` calls a TODO or skip already speaks about
 
+    def _session(self, chain: QueryChain) -> cst.BaseExpression:
+        """The chain's session, for a rewrite that is kept (with the import it needs)."""
+        if chain.session_import is not None:
+            self.ctx.imports.add[chain.session_import] = None
+        return chain.session
+
     def _builder(self) -> SelectBuilder:
         return SelectBuilder(self.ctx)
 
@@ -72,7 +78,7 @@ class ChainRunner:
 
     def _execute(self, chain: QueryChain, method: str, stmt: cst.BaseExpression,
                  original: cst.CSTNode, *extra: cst.Arg) -> cst.BaseExpression:
-        call = method_call(chain.session, method, comma_separated([cst.Arg(stmt), *extra]))
+        call = method_call(self._session(chain), method, comma_separated([cst.Arg(stmt), *extra]))
         return parenthesize(self._await(call, original))
 
     def _rows(self, chain: QueryChain, statement: Statement, stmt: cst.BaseExpression,
@@ -131,7 +137,8 @@ class ChainRunner:
                                   comma_separated(statement.execution_options))
             self.ctx.change(self.code, "count() → select(func.count()) over the same subquery",
                             original)
-            return self._await(method_call(chain.session, "scalar", [cst.Arg(counted)]), original)
+            return self._await(method_call(self._session(chain), "scalar", [cst.Arg(counted)]),
+                               original)
         if terminal == "first":
             stmt = method_call(stmt, "limit", [cst.Arg(cst.Integer("1"))])
         if terminal == "scalar":
@@ -151,7 +158,8 @@ class ChainRunner:
         self.ctx.change(self.code, f"query.{terminal}() → select().with_only_columns() executed",
                         original)
         if terminal == "value":
-            return self._await(method_call(chain.session, "scalar", [cst.Arg(stmt)]), original)
+            return self._await(method_call(self._session(chain), "scalar", [cst.Arg(stmt)]),
+                               original)
         rows = self._execute(chain, "execute", stmt, original)
         return cst.Call(func=cst.Name("iter"), args=[cst.Arg(rows.with_changes(
             lpar=[], rpar=[]) if isinstance(rows, cst.Await) else rows)])
@@ -190,7 +198,8 @@ class ChainRunner:
             message += (" with options=[...] and populate_existing=True (options are ignored "
                         "on an identity-map hit otherwise)")
         self.ctx.change(self.code, message, original)
-        return self._await(method_call(chain.session, "get", comma_separated(args)), original)
+        return self._await(method_call(self._session(chain), "get", comma_separated(args)),
+                           original)
 
     def _bulk(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
               terminal: str) -> cst.BaseExpression:
@@ -250,7 +259,7 @@ class ChainRunner:
             body = cst.Call(func=cst.Name("list"), args=[cst.Arg(body)])
         self.ctx.report(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
                                                   f"{reason}", original)
-        result = self._await(run_sync_lambda(chain.session, param, body), original)
+        result = self._await(run_sync_lambda(self._session(chain), param, body), original)
         return cst.Call(func=cst.Name("iter"), args=[cst.Arg(result)]) if lazy else result
 
 
