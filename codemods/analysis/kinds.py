@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from .. import api_surface as api
 from ..index import ALIAS, ENTER, PARAM, QUERY, TYPE, VALUE, Binding, ModuleIndex
+from .evidence import Evidence
 from .models import Models
 from .project import Project
 
@@ -54,10 +55,27 @@ class Kinds:
 
     def __init__(self, project: Project, models: Models) -> None:
         self.project, self.models = project, models
+        self.evidence = Evidence(project, models)
         self._kinds: dict[tuple[str, str, str], ObjKind | None] = {}
 
     def kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
-        """The kind of SQLAlchemy object a name (or `self.attr`) holds in `scope` of `ix`."""
+        """The kind of SQLAlchemy object a name (or `self.attr`) holds in `scope` of `ix`:
+        what its bindings say, else what `.query(MappedClass)` calls on it show."""
+        found = self._bound_kind(ix, scope, dotted)
+        if found is None and not self._typed(ix, scope, dotted) and (
+                self.evidence.shows_session(ix, scope, dotted)):
+            return ObjKind.SESSION
+        return found
+
+    def _typed(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
+        """A binding says what the name holds (an annotation, an instance of a project
+        class): `.query(...)` calls on it then prove nothing."""
+        annotated = [t for b in self.project.bindings(ix, scope, dotted) if b.origin == PARAM
+                     for t in b.targets] if "." not in dotted else []
+        return bool(annotated) and not self._says_nothing(ix, annotated) or (
+            self.project.instance_class(ix, scope, dotted) is not None)
+
+    def _bound_kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
         head, _, attr = dotted.partition(".")
         if head == "self" and attr and "." not in attr:
             return self._attribute_kind(ix, scope, attr)
@@ -137,7 +155,7 @@ class Kinds:
         if binding.origin == ALIAS:
             return self.kind(ix, scope, binding.targets[0])
         if binding.origin == QUERY:
-            return ObjKind.SESSION if self.models.mapped_class(
+            return ObjKind.SESSION if self.models.queried_entity(
                 ix, scope, binding.targets[0]) else None
         if binding.origin == PARAM:
             return (self.annotation_kind(ix, binding.targets)

@@ -176,6 +176,11 @@ class Models:
         qualified = project.qualify(ix, dotted)
         return qualified if qualified in self.mapped_classes else None
 
+    def queried_entity(self, ix: ModuleIndex, scope: str, dotted: str) -> str | None:
+        """The mapped class a `query(...)` argument names: `User`, `models.User`, `User.id`."""
+        return self.mapped_class(ix, scope, dotted) or (
+            "." in dotted and self.mapped_class(ix, scope, dotted.rpartition(".")[0])) or None
+
     def is_alias(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         return any(b.origin == CALL and self.project.qualify(ix, b.targets[0]) in api.ALIASED
                    for b in self.project.bindings(ix, scope, name))

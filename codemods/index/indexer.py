@@ -322,7 +322,15 @@ class _Indexer(ast.NodeVisitor):
                     not in_lambda):
                 first = dotted_name(node.args[0])
                 if first:
-                    self._bind(receiver, QUERY, (first.split(".")[0],))
+                    self._bind(receiver, QUERY, (first,))
+            if method == "add_request_method" and node.args:  # Pyramid: `request.<name>`
+                function = dotted_name(node.args[0])
+                name = node.args[1] if len(node.args) > 1 else next(
+                    (k.value for k in node.keywords if k.arg == "name"), None)
+                if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                    self.index.request_attributes.add(name.value)
+                elif name is None and function:  # named after the function
+                    self.index.request_attributes.add(function.rpartition(".")[2])
             if method in {"listen", "listens_for"} and any(
                 isinstance(a, ast.Constant) and a.value in {"after_bulk_update",
                                                              "after_bulk_delete"}

@@ -13,7 +13,7 @@ CALL = "call"  # x = f(...)            target: dotted name of f
 ENTER = "enter"  # with f(...) as x      target: dotted name of f
 ALIAS = "alias"  # x = y                 target: dotted name of y
 PARAM = "param"  # def f(x: T)           target: dotted names in the annotation
-QUERY = "query"  # x.query(E, ...)       target: dotted name of E (evidence that x is a session)
+QUERY = "query"  # x.query(E, ...)       target: E or E.col as written (x is a session)
 TYPE = "type"  # X = Annotated[T, ...]   targets: dotted names in it (a type alias)
 VALUE = "value"  # x = <anything else>   no target (it still shadows outer names)
 
@@ -109,6 +109,8 @@ class ModuleIndex:
     # `self.x = ...` in methods: class qualname -> (method scope, binding of x)
     attribute_bindings: dict[str, list[tuple[str, Binding]]] = field(default_factory=dict)
     has_bulk_listeners: bool = False
+    # Pyramid `config.add_request_method(f, "db", reify=True)` registers `request.db`
+    request_attributes: set[str] = field(default_factory=set)
 
     def qualify(self, dotted: str) -> str:
         """Resolve a dotted name as written in this module to a qualified name."""
