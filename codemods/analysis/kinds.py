@@ -279,3 +279,25 @@ class Kinds:
             if found and self.kind(found[0], "", found[1]) is ObjKind.FLASK_DB:
                 return f"{found[0].module}.{found[1]}" if found[0].module else found[1]
         return None
+
+    def custom_query(self, class_qualname: str) -> tuple[str, frozenset[str]] | None:
+        """A Flask-SQLAlchemy model queried through a project Query subclass (`query_class`
+        on the model or a base, or `SQLAlchemy(query_class=...)`): its name and the methods
+        it defines."""
+        module_name, _, name = class_qualname.rpartition(".")
+        module = self.project.modules.get(module_name)
+        if module is None:
+            return None
+        cls = next(((m, f"{c}.{m.classes[c].query_class}") if (  # a class nested in the model
+            f"{c}.{m.classes[c].query_class}" in m.classes) else self.project.resolve_class(
+            m, m.classes[c].query_class) for m, c in self.project.lineage((module, name))
+            if m.classes[c].query_class), None)
+        db = None if cls else self.flask_db(class_qualname)
+        owner = db and self.project.modules.get(db.rpartition(".")[0])
+        if owner and (chosen := owner.query_classes.get(db.rpartition(".")[2])):
+            cls = self.project.resolve_class(owner, chosen)
+        if not cls:
+            return None
+        methods = {q[len(c) + 1:] for m, c in self.project.lineage(cls) for q in m.functions
+                   if q.startswith(f"{c}.") and "." not in q[len(c) + 1:]}
+        return cls[1].rpartition(".")[2], frozenset(m for m in methods if not m.startswith("__"))

@@ -56,7 +56,7 @@ class Plan:
                                                         project.calls_into)
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
         # what names hold
-        self.kind, self.flask_db = kinds.kind, kinds.flask_db
+        self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
         # mapped classes
         self.mapped_class, self.is_alias = models.mapped_class, models.is_alias
         self.annotated_class, self.loader = models.annotated_class, models.loader

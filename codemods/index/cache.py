@@ -21,14 +21,15 @@ Indexed = ModuleIndex | tuple[str, int | None]  # an index, or (error, line)
 
 
 def module_name_for(path: str) -> str:
-    """Dotted module name, found by walking up through packages (`__init__.py`); "" for a
-    path that names no file (`<string>`)."""
+    """Dotted module name, found by walking up through packages (`__init__.py`, or a folder
+    without one inside a package: a namespace subpackage); "" for a path that names no file
+    (`<string>`)."""
     if not path or path.startswith("<"):
         return ""
     file = Path(path).resolve()
     parts = [] if file.stem == "__init__" else [file.stem]
     folder = file.parent
-    while (folder / "__init__.py").exists():
+    while (folder / "__init__.py").exists() or (folder.parent / "__init__.py").exists():
         parts.append(folder.name)
         folder = folder.parent
     return ".".join(reversed(parts))

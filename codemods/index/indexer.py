@@ -153,6 +153,8 @@ class _Indexer(ast.NodeVisitor):
             return
         if target.id == "__abstract__" and isinstance(value, ast.Constant) and value.value:
             info.abstract = True
+        if target.id == "query_class":
+            info.query_class = dotted_name(value)
         if not isinstance(value, ast.Call):
             return
         func = dotted_name(value.func)
@@ -284,6 +286,10 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(target, ast.Name):
             if not self.scopes:
                 self.index.module_names.add(target.id)
+                query_class = isinstance(value, ast.Call) and next(
+                    (dotted_name(k.value) for k in value.keywords if k.arg == "query_class"), None)
+                if query_class:
+                    self.index.query_classes[target.id] = query_class
             self.index.bindings.setdefault(self.scope, []).append(
                 Binding(target.id, origin, targets, call_args))
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)

@@ -81,6 +81,7 @@ class ClassInfo:
     abstract: bool = False
     unhashable: set[str] = field(default_factory=set)  # JSON/ARRAY/Pickle columns
     deferred: set[str] = field(default_factory=set)  # columns loaded only when read
+    query_class: str | None = None  # Flask-SQLAlchemy `query_class = MyQuery` in the body
 
 
 @dataclass
@@ -111,6 +112,8 @@ class ModuleIndex:
     has_bulk_listeners: bool = False
     # Pyramid `config.add_request_method(f, "db", reify=True)` registers `request.db`
     request_attributes: set[str] = field(default_factory=set)
+    # `db = SQLAlchemy(query_class=MyQuery)` at module level: "db" -> "MyQuery"
+    query_classes: dict[str, str] = field(default_factory=dict)
 
     def qualify(self, dotted: str) -> str:
         """Resolve a dotted name as written in this module to a qualified name."""

@@ -39,6 +39,8 @@ class QueryChain:
     # added once a rewrite that names the session is kept
     session_import: tuple[str, str, str | None] | None = None
     known_kind: ObjKind | None = None  # what `session` is, when the chain's shape says it
+    # `Model.query` through a project Query subclass: its name and the methods it defines
+    query_class: tuple[str, frozenset[str]] | None = None
 
     def session_kind(self, ctx: Context) -> ObjKind | None:
         return self.known_kind or ctx.kind(self.session)
@@ -387,7 +389,7 @@ def model_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | No
     query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
                      args=[cst.Arg(node.value)])
     return QueryChain(session, query, list(reversed(steps)), session_import=key,
-                      known_kind=ObjKind.FLASK_SESSION)
+                      known_kind=ObjKind.FLASK_SESSION, query_class=plan.custom_query(mapped))
 
 
 def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | None:

@@ -110,10 +110,11 @@ class QueryToSelect(ChainRunner, Rule):
                 return limited
         if isinstance(updated.func, cst.Attribute):
             method = updated.func.attr.value
-            chain = self._chain(updated.func.value) if (
-                method in TERMINALS or method in STATEMENT_TERMINALS
-                or method in _FLASK_TERMINALS) else None
-            if chain is None:
+            known = method in TERMINALS or method in STATEMENT_TERMINALS or (
+                method in _FLASK_TERMINALS)
+            chain = self._chain(updated.func.value, method) if known or (
+                model_query_chain(updated.func.value, self.ctx)) else None
+            if chain is None or not known:
                 return updated
             if self._flask_in_async(chain, original):
                 return updated
@@ -292,15 +293,34 @@ class QueryToSelect(ChainRunner, Rule):
         return updated
 
     # -- helpers --------------------------------------------------------------------------------
-    def _chain(self, expr: cst.BaseExpression) -> QueryChain | None:
+    def _chain(self, expr: cst.BaseExpression, method: str | None = None) -> QueryChain | None:
+        """The legacy chain `expr` is (`method`: the call made on it), if it can be run."""
         chain = unwind(expr, self._converted) or model_query_chain(expr, self.ctx) or (
             helper_query_chain(expr, self.ctx))
         if chain is None or chain.session_kind(self.ctx) not in (ObjKind.SESSION,
                                                                  ObjKind.FLASK_SESSION):
             return None
+        if self._custom_methods(chain, method):
+            return None
         if any(name in TERMINALS or name in _FLASK_TERMINALS for name, _ in chain.steps):
             return None
         return chain
+
+    def _custom_methods(self, chain: QueryChain, method: str | None) -> bool:
+        """A model queried through a project query class that defines a method the chain
+        calls: a select() would skip that method, so the query stays (with a TODO)."""
+        if chain.query_class is None:
+            return False
+        name, methods = chain.query_class
+        used = sorted(methods & {*(n for n, _ in chain.steps), *([method] if method else [])})
+        if not used:
+            return False
+        self.ctx.todo(self.code, f"the model's query class {name} defines "
+                                 f"{', '.join(f'{u}()' for u in used)}: a select() would not "
+                                 "apply it; build the select() in a function that does the "
+                                 "same, or keep this query", chain.query_call)
+        self._left_legacy()
+        return True
 
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
         """A query helper (see Plan.query_helpers) returns the select() itself."""
