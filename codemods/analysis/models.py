@@ -47,7 +47,7 @@ class Models:
             for name, (ix, info) in classes.items():
                 if name in bases or name in sqlmodels or name in mapped:
                     continue
-                parents = [qualify(ix, b) for b in info.bases]
+                parents = [self.project.unaliased(qualify(ix, b)) for b in info.bases]
                 if any(p in sqlmodels for p in parents):
                     if info.keywords.get("table") == "True":
                         mapped[name] = info

@@ -99,6 +99,19 @@ class Project:
             return f"{found[0].module}.{found[1]}"
         return qualified
 
+    def unaliased(self, qualified: str) -> str:
+        """A qualified name with module-level aliases followed: `Model` after
+        `Model = db.Model` is `<module>.db.Model`."""
+        for _ in range(8):
+            found = self.lookup(qualified)
+            if found is None or "." in found[1]:
+                return qualified
+            aliases = [b for b in self.bound_in(found[0], "", found[1]) if b.origin == ALIAS]
+            if len(aliases) != 1 or aliases[0].targets[0] == found[1]:
+                return qualified
+            qualified = self.qualify(found[0], aliases[0].targets[0])
+        return qualified
+
     @property
     def dialects_without_returning(self) -> set[str]:
         """Dialects of the project's URL literals that have no INSERT ... RETURNING, so server
@@ -224,7 +237,8 @@ class Project:
         bases through project classes (nearest first): `class AppDB(SQLAlchemy)` has
         `flask_sqlalchemy.SQLAlchemy` among them."""
         cls = self.resolve_class(ix, dotted)
-        found = [self.qualify(module, base) for module, name in (self.lineage(cls) if cls else ())
+        found = [self.unaliased(self.qualify(module, base))
+                 for module, name in (self.lineage(cls) if cls else ())
                  for base in module.classes[name].bases]
         return list(dict.fromkeys(found))
 
