@@ -7,7 +7,7 @@ statement; suppression comments are honoured per statement), and the awaits alre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -16,7 +16,7 @@ from ..analysis import ObjKind, Plan
 from ..config import Config
 from ..index import ModuleIndex
 from ..results import Finding, Kind, Tag
-from ..todo import is_suppressed, suppressed_codes, todo_comment
+from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
 from .imports import ImportChanges
 from .traversal import Visitor
@@ -116,7 +116,8 @@ class RuleOutputs:
 class Context:
     def __init__(self, plan: Plan, ix: ModuleIndex,
                  origin: Callable[[cst.CSTNode], cst.CSTNode | None],
-                 imports: ImportChanges, config: Config | None = None) -> None:
+                 imports: ImportChanges, config: Config | None = None,
+                 earlier: Sequence[PendingFinding] = ()) -> None:
         self.plan = plan
         self.ix = ix
         self.config = config or Config()
@@ -125,6 +126,8 @@ class Context:
         # The node of the file as read that a node of this pass stands for (for line numbers).
         self._origin = origin
         self.findings: list[PendingFinding] = []
+        # statements (as read) an earlier pass reported a TODO, skip or run_sync wrap at
+        self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
         self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
         self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
@@ -293,6 +296,21 @@ class Context:
         return None
 
     # -- findings -------------------------------------------------------------------------------
+    def marker_codes(self) -> set[str]:
+        """The rule codes of the TODO markers on the current statement (in its comments, or
+        added to it in this pass)."""
+        if not self.statements:
+            return set()
+        statement = self.statements[-1]
+        codes = {marker_code(text) for text in [*_statement_comments(statement),
+                                               *self._pending_todos.get(id(statement), ())]}
+        return {code for code in codes if code is not None}
+
+    def reported_here(self) -> bool:
+        """An earlier pass reported a TODO, a skip or a run_sync wrap at this statement."""
+        anchor = self.anchor(self.statements[-1]) if self.statements else None
+        return anchor is not None and id(anchor) in self._reported_at
+
     def report(self, code: str, kind: Kind, message: str, node: cst.CSTNode,
                at: cst.CSTNode | None = None, tag: Tag = Tag.NONE) -> bool:
         """The one way rules report. The finding is anchored to the statement around `node`
