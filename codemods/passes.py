@@ -181,15 +181,23 @@ def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
     return tree
 
 
+def audit_rules(config: Config) -> list[type[AuditRule]]:
+    return [r for r in select_rules(config, AUDIT) if issubclass(r, AuditRule)]
+
+
+def audit_scopes(ix: ModuleIndex, plan: Plan, rules: list[type[AuditRule]]) -> set[str]:
+    """Where in the module the audit can find something (from the index)."""
+    return set().union(*(rule.scopes(ix, plan) for rule in rules))
+
+
 def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
                rewrite: bool) -> cst.Module:
     """The audit rules over the final tree, where they can find something: a file of the
     selection, or a context file the colouring changed."""
     if not rewrite and not any(f.kind is Kind.CHANGE for f in pending.findings):
         return tree
-    rules: list[type[AuditRule]] = [r for r in select_rules(config, AUDIT)
-                                    if issubclass(r, AuditRule)]
-    found = set().union(*(rule.scopes(pending.ix, plan) for rule in rules))
+    rules = audit_rules(config)
+    found = audit_scopes(pending.ix, plan, rules)
     if not found:
         return tree
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around

@@ -390,6 +390,22 @@ class Context:
             self.imports.add[key] = None
         return local
 
+    def project_reference(self, qualified: str) -> cst.BaseExpression:
+        """An expression for the project object `qualified` (a class, `db`) in this module,
+        importable from it: its own name, an existing import of it or of its module
+        (`models.User` for `from . import models`), else an import added — relative within
+        the module's package, since the folder a run starts from need not be on sys.path."""
+        plan, ix = self.plan, self.ix
+        module, _, name = qualified.rpartition(".")
+        if module == ix.module and name in ix.module_names:
+            return cst.Name(name)
+        imported = {plan.qualify(ix, local): local for local in reversed(ix.imports)}
+        if qualified in imported:
+            return cst.Name(imported[qualified])
+        if module in imported and module in plan.modules:
+            return cst.Attribute(value=cst.Name(imported[module]), attr=cst.Name(name))
+        return cst.Name(self.import_name(_importable_from(ix, module), name))
+
     def import_module(self, module: str) -> str:
         for local, qualified in self.ix.imports.items():
             if qualified == module and "." not in local:
@@ -401,3 +417,17 @@ class Context:
         """Remove `from module import name` (`import module` for no name) once unused."""
         self.imports.remove[(module, name, asname)] = None
 
+
+
+def _importable_from(ix: ModuleIndex, module: str) -> str:
+    """`module` as this module imports it: relative (`.models`, `..db`) when both are in the
+    same top-level package, else as named."""
+    package = ix.module.split(".") if ix.path.endswith("__init__.py") else (
+        ix.module.split(".")[:-1])
+    parts = module.split(".")
+    common = 0
+    while common < min(len(package), len(parts)) and package[common] == parts[common]:
+        common += 1
+    if not common:
+        return module
+    return "." * (len(package) - common + 1) + ".".join(parts[common:])

@@ -369,12 +369,7 @@ def model_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | No
     db = mapped and plan.flask_db(mapped)
     if not db:
         return None
-    module, _, name = db.rpartition(".")
-    local = next((n for n in ix.imports if plan.qualify(ix, n) == db), None) or (
-        name if module == ix.module else None)
-    if local is None:
-        local = ctx.import_name(module, name)
-    session = cst.Attribute(value=cst.Name(local), attr=cst.Name("session"))
+    session = cst.Attribute(value=ctx.project_reference(db), attr=cst.Name("session"))
     query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
                      args=[cst.Arg(node.value)])
     return QueryChain(session, query, list(reversed(steps)))

@@ -110,12 +110,17 @@ class UnconvertedQueries(AuditRule):
         mapped = plan.mapped_class(ix, scope, model)
         if mapped is None and not model.rpartition(".")[2][:1].isupper():
             return  # `request.query.get(...)`: not a class's query property
-        if mapped is None and plan.unrelated(ix, scope, model):
+        if mapped is not None:
+            self._flag(f"`{model}.query` is a query property the tool cannot tie to a session",
+                       node)
             return
-        self._flag(f"`{model}` is not recognised as a Flask-SQLAlchemy model (the tool cannot "
-                   "find its class among the mapped classes of the project)" if mapped is None
-                   else f"`{model}.query` is a query property the tool cannot tie to a session",
-                   node)
+        qualified = plan.qualify(ix, model)
+        module = qualified.rpartition(".")[0]
+        where = "" if module in ("", ix.module) else (
+            f" (it comes from `{module}`, "
+            + ("which is not among the migrated files)" if module not in plan.modules
+               else "where the tool finds no mapped class of that name)"))
+        self._flag(f"`{model}` is not recognised as a Flask-SQLAlchemy model{where}", node)
 
     def _why(self, receiver: cst.BaseExpression, name: str | None) -> str:
         if isinstance(receiver, cst.Call) and name:
