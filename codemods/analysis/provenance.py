@@ -17,6 +17,11 @@ from .project import FunctionRef, Project
 DATABASE_PACKAGES = frozenset({"sqlalchemy", "flask_sqlalchemy", "sqlmodel"})
 _BUILTINS = frozenset(dir(builtins))
 _DEPTH = 6  # aliases followed (`a = b`, `for x in xs`) before giving up
+# Outside callables whose result holds the arguments they are given (which may be project
+# objects): what they return is not provably unrelated.
+_HOLDERS = frozenset({"types.SimpleNamespace", "functools.partial", "dict", "list", "tuple",
+                      "set", "frozenset", "getattr", "next", "iter", "reversed", "sorted",
+                      "min", "max", "copy.copy", "copy.deepcopy", "weakref.proxy"})
 
 
 def by_name(functions: frozenset[FunctionRef]) -> dict[str, tuple[FunctionRef, ...]]:
@@ -93,6 +98,9 @@ class Provenance:
             return True
         if binding.origin == ALIAS:
             return self.unrelated(ix, scope, binding.targets[0], depth + 1)
+        if binding.origin == CALL and binding.call_args and self.project.qualify(
+                ix, binding.targets[0]) in _HOLDERS:
+            return False
         if binding.origin in (CALL, ENTER):
             return self._outside_call(ix, scope, binding.targets[0])
         if binding.origin == PARAM and binding.targets:

@@ -363,8 +363,10 @@ class Context:
         function = self.function
         if function is None:
             return "it runs at module level (move it into an async function)"
+        # (a module another file of the same name shadows in the project is not asked)
         reason = self.plan.cannot_be_async((self.ix.module, self.scope)) if (
-            self.scope in self.ix.functions) else None
+            self.scope in self.ix.functions
+            and self.plan.modules.get(self.ix.module) is self.ix) else None
         return f"{reason} (load the data before, or use run_sync)" if reason else None
 
     # -- imports --------------------------------------------------------------------------------
