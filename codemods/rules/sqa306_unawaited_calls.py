@@ -137,8 +137,10 @@ class UnawaitedCalls(AuditRule):
         shown = " or ".join(f"{'.'.join(filter(None, ref))}()" for ref in found[:_SHOWN])
         more = f" (and {len(found) - _SHOWN} more)" if len(found) > _SHOWN else ""
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        receiver = name.rpartition(".")[0]
         matched = "" if plan.resolve_call(ix, scope, name) is not None else (
-            f" — the tool cannot tell what `{name.rpartition('.')[0]}` is")
+            " — the tool cannot tell which base class `super()` reaches" if receiver == "super()"
+            else f" — the tool cannot tell what `{receiver}` is")
         reason = self.ctx.cannot_await()
         function = self.ctx.function
         if reason:
