@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from codemods import FileResult, Kind, Status
+from codemods.results import Tag
 from codemods.status import ModuleState, ProjectStatus
 from codemods.todo import TODO_PREFIX
 
@@ -56,6 +57,9 @@ class Summary:
         self.todos = sum(r.count(Kind.TODO) for r in self.results)
         self.markers = sum(remaining_todos(r) for r in self.results)
         self.run_sync = sum(r.count(Kind.RUN_SYNC) for r in self.results)
+        # what the audit after colouring found that no rule handled, per code
+        self.audit_flags = Counter(f.code for r in self.results for f in r.findings
+                                   if f.tag is Tag.AUDIT)
 
     @property
     def changed(self) -> int:
@@ -75,6 +79,7 @@ class Summary:
             "todos_added": self.todos,
             "todo_markers_remaining": self.markers,
             "run_sync_wraps": self.run_sync,
+            "audit_flags": dict(sorted(self.audit_flags.items())),
         }
 
 
@@ -116,6 +121,8 @@ def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) 
     table.add_row("TODOs added", Text(str(summary.todos), style="yellow" if summary.todos else ""))
     table.add_row("TODO markers in files", str(summary.markers))
     table.add_row("run_sync wraps", str(summary.run_sync))
+    for code, count in sorted(summary.audit_flags.items()):
+        table.add_row(f"  audit {code}", Text(str(count), style="yellow"))
     console.print(table)
     if not wrote and summary.changed and not check:
         console.print("Dry run: nothing was written. Apply with --write.", style="dim")

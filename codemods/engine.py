@@ -17,7 +17,15 @@ from .analysis import FunctionRef, Plan, RunState
 from .config import Config
 from .index import ModuleIndex
 from .index.cache import index_all
-from .passes import FileRewriter, Job, LocalOutcome, local_pass, needs_colouring
+from .passes import (
+    FileRewriter,
+    Job,
+    LocalOutcome,
+    audit_rules,
+    audit_scopes,
+    local_pass,
+    needs_colouring,
+)
 from .results import FileResult
 from .sources import SourceFile
 
@@ -153,8 +161,12 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
             if job.result.path not in rewritten or not job.rewrite]
 
     def late(async_functions: frozenset[FunctionRef]) -> list[Job]:
-        """Files not rewritten locally that call code which became async."""
-        return [job for job in rest if needs_colouring(job.ix, plan, async_functions)]
+        """Files not rewritten locally that call code which became async, and files of the
+        selection where the audit can find something."""
+        coloured = plan.with_state(replace(plan.state, async_functions=async_functions))
+        audits = audit_rules(config)
+        return [job for job in rest if needs_colouring(job.ix, plan, async_functions) or (
+            job.rewrite and audit_scopes(job.ix, coloured, audits))]
 
     selected_paths = {job.result.path for job in selected}
     done: set[str] = set()

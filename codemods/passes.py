@@ -1,4 +1,5 @@
-"""The per-file passes: the local pass, the colouring pass, finishing and verifying a file.
+"""The per-file passes: the local pass, the colouring pass, the audit, finishing and verifying
+a file.
 
 `FileRewriter` runs them for a share of the files (in this process or in a worker),
 keeping each file's tree between the local pass and the colouring pass; the run state it
@@ -13,16 +14,17 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from .analysis import FunctionRef, Plan, RunState
+from .analysis.project import scope_chain
 from .config import Config
 from .index import ModuleIndex
-from .results import FileResult
+from .results import FileResult, Kind
 from .rewrite import imports
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
 from .rewrite.lines import statement_lines
 from .rewrite.traversal import Transformer
 from .rules import Rule, select_rules
-from .rules.base import COLOURING, LOCAL
+from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
 from .sources import SourceFile
 
 # Node types whose original line is carried from the local pass to the colouring pass.
@@ -112,6 +114,15 @@ class Pending:
     io_scopes: set[str]  # scopes where the local pass made I/O awaited
     unconverted_scopes: set[str]  # scopes where it left legacy code
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
+    # the same for the colouring pass: its output node → the local pass's node it stands for
+    coloured: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
+    _lines: dict[int, int] | None = None
+
+    def lines(self) -> dict[int, int]:
+        """`id(statement) -> line` for the statements of the file as read."""
+        if self._lines is None:
+            self._lines = statement_lines(self.original, self.source.text)
+        return self._lines
 
 
 @dataclass(frozen=True)
@@ -147,16 +158,52 @@ def needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: frozenset[Func
         plan.calls_into(ix, site, async_functions) for site in ix.calls)
 
 
-def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
-    def origin(node: cst.CSTNode) -> cst.CSTNode | None:
-        carried = pending.origins.get(id(node))
-        return carried[0] if carried else None
+def _original(pending: Pending, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The node of the file as read that a node of the local or colouring pass stands for (a
+    statement no earlier pass entered is still the one read)."""
+    coloured = pending.coloured.get(id(node))
+    node = coloured[0] if coloured else node
+    carried = pending.origins.get(id(node))
+    if carried is not None:
+        return carried[0]
+    return node if id(node) in pending.lines() else None
 
-    ctx = Context(plan, pending.ix, origin, pending.imports, config)
+
+def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
+    ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
+                  config)
     if not needs_colouring(pending.ix, plan, plan.async_functions):
         return pending.tree
     relevant = plan.relevant_scopes(pending.ix, plan.async_functions)
-    tree = pending.tree.visit(RulePass(ctx, select_rules(config, COLOURING), relevant))
+    tree = pending.tree.visit(RulePass(ctx, select_rules(config, COLOURING), relevant,
+                                       pending.coloured))
+    pending.findings.extend(ctx.findings)
+    return tree
+
+
+def audit_rules(config: Config) -> list[type[AuditRule]]:
+    return [r for r in select_rules(config, AUDIT) if issubclass(r, AuditRule)]
+
+
+def audit_scopes(ix: ModuleIndex, plan: Plan, rules: list[type[AuditRule]]) -> set[str]:
+    """Where in the module the audit can find something (from the index)."""
+    return set().union(*(rule.scopes(ix, plan) for rule in rules))
+
+
+def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
+               rewrite: bool) -> cst.Module:
+    """The audit rules over the final tree, where they can find something: a file of the
+    selection, or a context file the colouring changed."""
+    if not rewrite and not any(f.kind is Kind.CHANGE for f in pending.findings):
+        return tree
+    rules = audit_rules(config)
+    found = audit_scopes(pending.ix, plan, rules)
+    if not found:
+        return tree
+    relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
+    ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
+                  config, earlier=pending.findings)
+    tree = tree.visit(RulePass(ctx, rules, relevant))
     pending.findings.extend(ctx.findings)
     return tree
 
@@ -168,7 +215,7 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     tree = imports.apply(tree, pending.imports)
     result.new_source = tree.code
     if pending.findings:
-        lines = statement_lines(pending.original, pending.source.text)
+        lines = pending.lines()
         result.findings = sorted(f.at(lines.get(id(f.anchor), 0))
                                  for f in pending.findings)
 
@@ -241,6 +288,8 @@ class FileRewriter:
         for pending, result in self.pendings.values():
             try:
                 tree = colouring_pass(pending, self.plan, self.config)
+                tree = audit_pass(pending, tree, self.plan, self.config,
+                                  self.jobs[result.path].rewrite)
                 finish(pending, tree, result)
                 verify(result)
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure

@@ -22,6 +22,7 @@ class Tag(str, enum.Enum):
     NONE = ""
     ASYNC_DEF = "async-def"  # a function became `async def`
     QUERY_VARIABLE = "query-variable"  # a stored query, converted where it runs
+    AUDIT = "audit"  # the audit after colouring found something no rule handled
 
 
 @dataclass(frozen=True, order=True)

@@ -23,6 +23,17 @@ def todo_comment(code: str, message: str) -> str:
     return f"{TODO_PREFIX} {code}): {message}"
 
 
+def _marker(line: str) -> re.Match[str] | None:
+    start = line.find(TODO_PREFIX)
+    return _MARKER.match(line, start) if start >= 0 else None
+
+
+def marker_code(comment: str) -> str | None:
+    """The rule code of the TODO marker a comment holds ("" for one without), or None."""
+    match = _marker(comment)
+    return None if match is None else match.group("code") or ""
+
+
 @dataclass(frozen=True)
 class Marker:
     """A TODO marker found in a file's text."""
@@ -39,8 +50,7 @@ def find_markers(text: str) -> list[Marker]:
     """Every TODO marker in `text`, with its 1-based line."""
     found = []
     for number, line in enumerate(text.splitlines(), 1):
-        start = line.find(TODO_PREFIX)
-        match = _MARKER.match(line, start) if start >= 0 else None
+        match = _marker(line)
         if match is not None:
             found.append(Marker(number, match.group("code") or "", match.group("msg").strip()))
     return found

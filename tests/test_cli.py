@@ -201,3 +201,19 @@ def test_console_script_keeps_a_sync_entry_point(tmp_path: Path) -> None:
     assert "def main():\n    return asyncio.run(_main_async())" in text
     assert "async def _main_async():" in text
     assert "if __name__ == \"__main__\":\n    main()" in text
+
+
+def test_summary_counts_audit_flags_and_suppression_silences_them(tmp_path: Path) -> None:
+    untyped = ("from sqlalchemy import func\n\n\n"
+               "def total(session, table):\n"
+               "    return session.query(func.count()).select_from(table).scalar()\n")
+    (tmp_path / "app.py").write_text(untyped)
+    result = run("migrate", str(tmp_path), "--format", "json", "--no-cache")
+    summary = json.loads(result.stdout)["summary"]
+    assert summary["audit_flags"] == {"SQA101": 1}
+    assert "SQA101" in run("migrate", str(tmp_path), "--no-cache").stdout
+
+    (tmp_path / "app.py").write_text(untyped.replace(
+        "    return", "    # sqla-asyncify: ignore[SQA101]\n    return"))
+    result = run("migrate", str(tmp_path), "--format", "json", "--no-cache")
+    assert json.loads(result.stdout)["summary"]["audit_flags"] == {}

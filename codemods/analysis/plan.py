@@ -23,6 +23,7 @@ from .helpers import Helpers, HelperShape
 from .kinds import Kinds
 from .models import Models
 from .project import FunctionRef, Project
+from .provenance import Provenance, by_name
 from .reads import Loads, Reads
 from .state import RunState
 
@@ -35,6 +36,7 @@ class _Analysis:
     models: Models
     kinds: Kinds
     reads: Reads
+    provenance: Provenance
 
 
 class Plan:
@@ -55,6 +57,14 @@ class Plan:
         self.callers, self.calls_in, self.calls_into = (project.callers, project.calls_in,
                                                         project.calls_into)
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
+        self.run_sync_callers = project.run_sync_callers
+        # where names come from (the audit after colouring)
+        provenance = analysis.provenance
+        self.database_module, self.imports_project = (provenance.database_module,
+                                                      provenance.imports_project)
+        self.unrelated, self.not_a_session = provenance.unrelated, provenance.not_a_session
+        self.resolve_call = provenance.resolve_call
+        self._async_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
         # what names hold
         self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
         # mapped classes
@@ -83,8 +93,8 @@ class Plan:
         project = Project({ix.module: ix for ix in indexes})
         models = Models(project)
         kinds = Kinds(project, models)
-        return cls(_Analysis(project, models, kinds, Reads(project, models, kinds)),
-                   state or RunState())
+        return cls(_Analysis(project, models, kinds, Reads(project, models, kinds),
+                             Provenance(project, kinds)), state or RunState())
 
     def with_state(self, state: RunState) -> Plan:
         """This project under another run state (the state-free analysis is shared)."""
@@ -114,6 +124,14 @@ class Plan:
     @property
     def async_functions(self) -> frozenset[FunctionRef]:
         return self._state.async_functions
+
+    def async_by_name(self, name: str) -> tuple[FunctionRef, ...]:
+        """The functions that became async whose last name is `name` (a sync boundary keeps
+        a sync function of its name, so it is not among them)."""
+        if self._async_by_name is None:
+            self._async_by_name = by_name(frozenset(
+                ref for ref in self._state.async_functions if not self.sync_boundary(ref)))
+        return self._async_by_name.get(name, ())
 
     # -- answers that are properties ------------------------------------------------------------
     @property

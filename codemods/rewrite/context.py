@@ -7,7 +7,7 @@ statement; suppression comments are honoured per statement), and the awaits alre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -16,7 +16,7 @@ from ..analysis import ObjKind, Plan
 from ..config import Config
 from ..index import ModuleIndex
 from ..results import Finding, Kind, Tag
-from ..todo import is_suppressed, suppressed_codes, todo_comment
+from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
 from .imports import ImportChanges
 from .traversal import Visitor
@@ -116,7 +116,8 @@ class RuleOutputs:
 class Context:
     def __init__(self, plan: Plan, ix: ModuleIndex,
                  origin: Callable[[cst.CSTNode], cst.CSTNode | None],
-                 imports: ImportChanges, config: Config | None = None) -> None:
+                 imports: ImportChanges, config: Config | None = None,
+                 earlier: Sequence[PendingFinding] = ()) -> None:
         self.plan = plan
         self.ix = ix
         self.config = config or Config()
@@ -125,6 +126,8 @@ class Context:
         # The node of the file as read that a node of this pass stands for (for line numbers).
         self._origin = origin
         self.findings: list[PendingFinding] = []
+        # statements (as read) an earlier pass reported a TODO, skip or run_sync wrap at
+        self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
         self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
         self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
@@ -293,6 +296,21 @@ class Context:
         return None
 
     # -- findings -------------------------------------------------------------------------------
+    def marker_codes(self) -> set[str]:
+        """The rule codes of the TODO markers on the current statement (in its comments, or
+        added to it in this pass)."""
+        if not self.statements:
+            return set()
+        statement = self.statements[-1]
+        codes = {marker_code(text) for text in [*_statement_comments(statement),
+                                               *self._pending_todos.get(id(statement), ())]}
+        return {code for code in codes if code is not None}
+
+    def reported_here(self) -> bool:
+        """An earlier pass reported a TODO, a skip or a run_sync wrap at this statement."""
+        anchor = self.anchor(self.statements[-1]) if self.statements else None
+        return anchor is not None and id(anchor) in self._reported_at
+
     def report(self, code: str, kind: Kind, message: str, node: cst.CSTNode,
                at: cst.CSTNode | None = None, tag: Tag = Tag.NONE) -> bool:
         """The one way rules report. The finding is anchored to the statement around `node`
@@ -345,8 +363,10 @@ class Context:
         function = self.function
         if function is None:
             return "it runs at module level (move it into an async function)"
+        # (a module another file of the same name shadows in the project is not asked)
         reason = self.plan.cannot_be_async((self.ix.module, self.scope)) if (
-            self.scope in self.ix.functions) else None
+            self.scope in self.ix.functions
+            and self.plan.modules.get(self.ix.module) is self.ix) else None
         return f"{reason} (load the data before, or use run_sync)" if reason else None
 
     # -- imports --------------------------------------------------------------------------------
@@ -372,6 +392,32 @@ class Context:
             self.imports.add[key] = None
         return local
 
+    def project_reference(self, qualified: str) -> cst.BaseExpression:
+        """`project_name`, adding the import right away."""
+        expr, key = self.project_name(qualified)
+        if key is not None:
+            self.imports.add[key] = None
+        return expr
+
+    def project_name(self, qualified: str
+                     ) -> tuple[cst.BaseExpression, tuple[str, str, str | None] | None]:
+        """An expression for the project object `qualified` (a class, `db`) in this module,
+        importable from it: its own name, an existing import of it or of its module
+        (`models.User` for `from . import models`), else a name and the import to add for
+        it — relative within the module's package, since the folder a run starts from need
+        not be on sys.path."""
+        plan, ix = self.plan, self.ix
+        module, _, name = qualified.rpartition(".")
+        if module == ix.module and name in ix.module_names:
+            return cst.Name(name), None
+        imported = {plan.qualify(ix, local): local for local in reversed(ix.imports)}
+        if qualified in imported:
+            return cst.Name(imported[qualified]), None
+        if module in imported and module in plan.modules:
+            return cst.Attribute(value=cst.Name(imported[module]), attr=cst.Name(name)), None
+        local, key = self.local_name(_importable_from(ix, module), name)
+        return cst.Name(local), key
+
     def import_module(self, module: str) -> str:
         for local, qualified in self.ix.imports.items():
             if qualified == module and "." not in local:
@@ -383,3 +429,17 @@ class Context:
         """Remove `from module import name` (`import module` for no name) once unused."""
         self.imports.remove[(module, name, asname)] = None
 
+
+
+def _importable_from(ix: ModuleIndex, module: str) -> str:
+    """`module` as this module imports it: relative (`.models`, `..db`) when both are in the
+    same top-level package, else as named."""
+    package = ix.module.split(".") if ix.path.endswith("__init__.py") else (
+        ix.module.split(".")[:-1])
+    parts = module.split(".")
+    common = 0
+    while common < min(len(package), len(parts)) and package[common] == parts[common]:
+        common += 1
+    if not common:
+        return module
+    return "." * (len(package) - common + 1) + ".".join(parts[common:])

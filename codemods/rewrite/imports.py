@@ -176,9 +176,11 @@ def _add(body: list[cst.CSTNode], changes: ImportChanges) -> list[cst.CSTNode]:
                 group[:] = [merged if s is created else s for s in group]
             new_from[module] = merged
             continue
+        package = module.lstrip(".")  # `.models`: relative to the module's package
         statement = cst.SimpleStatementLine(body=[
-            cst.ImportFrom(module=cst.parse_expression(module), names=[alias]) if name
-            else cst.Import(names=[alias])])
+            cst.ImportFrom(module=cst.parse_expression(package) if package else None,
+                           relative=[cst.Dot()] * (len(module) - len(package)), names=[alias])
+            if name else cst.Import(names=[alias])])
         if name:
             new_from[module] = statement
         same_package = [i for i, m in imports if _package(m) == _package(module)]
@@ -219,7 +221,7 @@ def _sorted(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
 def _mergeable(stmt: cst.CSTNode) -> bool:
     """A one-line `from module import a, b` (no parentheses, no star)."""
     node = stmt.body[0]
-    return isinstance(node, cst.ImportFrom) and node.rpar is None and not node.relative
+    return isinstance(node, cst.ImportFrom) and node.rpar is None
 
 
 def _merged(stmt: cst.SimpleStatementLine, alias: cst.ImportAlias) -> cst.SimpleStatementLine:

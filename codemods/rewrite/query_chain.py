@@ -379,13 +379,8 @@ def model_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | No
     db = mapped and plan.flask_db(mapped)
     if not db:
         return None
-    module, _, name = db.rpartition(".")
-    local = next((n for n in ix.imports if plan.qualify(ix, n) == db), None) or (
-        name if module == ix.module else None)
-    key = None
-    if local is None:
-        local, key = ctx.local_name(module, name)
-    session = cst.Attribute(value=cst.Name(local), attr=cst.Name("session"))
+    db_expr, key = ctx.project_name(db)
+    session = cst.Attribute(value=db_expr, attr=cst.Name("session"))
     query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
                      args=[cst.Arg(node.value)])
     return QueryChain(session, query, list(reversed(steps)), session_import=key,

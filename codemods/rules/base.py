@@ -9,10 +9,13 @@ from typing import ClassVar
 
 import libcst as cst
 
+from ..analysis import Plan
+from ..index import ModuleIndex
 from ..rewrite.context import Context
 
 LOCAL = 1  # rewrites decided by looking at one expression or statement
 COLOURING = 2  # `async def` and awaiting calls, decided after every file's local pass
+AUDIT = 3  # read-only checks over each file's final tree; they only add TODOs
 
 
 # Mapped classes several cases share, as the module `models.py` beside the case.
@@ -154,3 +157,16 @@ class RenameReferences(Rule):
     def leave_Attribute(self, original: cst.Attribute,
                         updated: cst.BaseExpression) -> cst.BaseExpression:
         return self._rename(original, updated)
+
+
+class AuditRule(Rule):
+    """A check over the final tree of a file (after colouring) for what no rule handled; it
+    changes no code, it leaves a TODO. `scopes` says, from the index alone, where in a module
+    it can find something, so files and functions it cannot are not traversed."""
+
+    phase = AUDIT
+
+    @classmethod
+    def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
+        """Scopes (qualnames, "" for module level) where the check can find something."""
+        raise NotImplementedError

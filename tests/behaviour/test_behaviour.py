@@ -177,6 +177,69 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
         + f"\n--- migrated source ---\n{_numbered(migrated)}"
     )
 
+# --- the soundness net, run ---------------------------------------------------------------
+# Where the migration leaves a call that returns a coroutine nobody awaits, the migrated
+# program fails under the guard, and the file must say so at that call (SQA306): the program
+# reaches its repository through an object the tool cannot resolve (an attribute of a
+# namespace built at run time), so the colouring cannot await the call.
+
+UNRESOLVED_PROGRAM = '''\
+from types import SimpleNamespace
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str]
+
+
+class Notes:
+    def add(self, session: Session, text: str) -> None:
+        session.add(Note(text=text))
+        session.commit()
+
+
+engine = create_engine("sqlite://")
+
+
+def main() -> None:
+    Base.metadata.create_all(engine)
+    repos = SimpleNamespace(notes=Notes())
+    with Session(engine) as session:
+        repos.notes.add(session, "hello")
+        print("saved")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_a_forgotten_await_the_guard_sees_carries_a_marker(tmp_path: Path) -> None:
+    result = _migrate_source()(UNRESOLVED_PROGRAM, "notes.py")
+    assert result.error is None, result.error
+    program = tmp_path / "notes.py"
+    program.write_text(result.new_source, encoding="utf-8")
+
+    run = _run_guarded(program)
+    assert run.returncode == EXIT_UNRAISABLE, run.stderr
+    assert "Notes.add' was never awaited" in run.stderr
+
+    call = next(n for n, line in enumerate(result.new_source.splitlines(), 1)
+                if "repos.notes.add(" in line)
+    from codemods.todo import find_markers
+
+    markers = {m.line: m for m in find_markers(result.new_source)}
+    assert call - 1 in markers and markers[call - 1].code == "SQA306", result.new_source
+    assert "Notes.add() became async" in markers[call - 1].message
+
 
 # --- the harness itself ---------------------------------------------------------------------
 

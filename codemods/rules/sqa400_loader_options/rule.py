@@ -218,7 +218,7 @@ class LoaderOptions(Rule):
         expr: cst.BaseExpression | None = None
         for owner, attr in hops:
             loader = self.ctx.plan.loader(owner, attr)
-            target = cst.Attribute(value=cst.Name(self._class_name(owner)), attr=cst.Name(attr))
+            target = cst.Attribute(value=self.ctx.project_reference(owner), attr=cst.Name(attr))
             if expr is None:
                 expr = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy.orm", loader)),
                                 args=[cst.Arg(target)])
@@ -227,17 +227,6 @@ class LoaderOptions(Rule):
                                 args=[cst.Arg(target)])
         assert expr is not None
         return expr
-
-    def _class_name(self, qualified: str) -> str:
-        """The class's name in this module, imported from its module if needed."""
-        plan, ix = self.ctx.plan, self.ctx.ix
-        module, _, name = qualified.rpartition(".")
-        if module == ix.module and name in ix.module_names:
-            return name
-        for local in ix.imports:
-            if plan.qualify(ix, local) == qualified:
-                return local
-        return self.ctx.import_name(module, name)
 
     # -- session.get(E, pk): the rewrite adds the options itself ----------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:

@@ -1,0 +1,152 @@
+"""SQA306: the audit of calls that may return a coroutine and are not awaited."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from ..analysis import FunctionRef, Plan
+from ..index import ModuleIndex
+from ..results import Kind, Tag
+from ..rewrite.context import callee
+from .base import AuditRule, Case
+
+# Calls that take a coroutine and run or schedule it: what is passed to them is not lost.
+_RUNNERS = frozenset({"run", "run_sync", "run_until_complete", "create_task", "gather",
+                      "ensure_future", "wait_for", "shield", "wait", "as_completed",
+                      "start_soon", "Depends"})
+_SHOWN = 3  # candidates named in a TODO
+
+
+class UnawaitedCalls(AuditRule):
+    """A call that may reach a function the run made async, and is not awaited, gets a TODO.
+
+    After colouring, each call resolved to a function that became async is awaited, run by
+    `asyncio.run()`/`create_task()`/`gather()` (or a framework's `Depends`), iterated by
+    `async for` or entered by `async with` — or it returns a coroutine nobody runs. Where the
+    tool cannot tell what the receiver is (`crud.user.get(db, id=1)` on a module-level
+    instance of another module), a call whose method name is that of a function that became
+    async is matched by name. Receivers the tool knows come from outside the project (a
+    literal, an outside library's object, a parameter annotated with an outside type) are
+    not candidates.
+    """
+
+    code = "SQA306"
+    summary = "audit: calls that may return a coroutine and are not awaited → TODO"
+    # TODO markers of these rules on a statement speak about awaiting already
+    covering: ClassVar[tuple[str, ...]] = ("SQA2", "SQA3")
+    cases = (
+        Case("""
+            from sqlalchemy.orm import Session
+
+
+            class Users:
+                def save(self, session: Session, name: str) -> None:
+                    session.execute(name)
+
+
+            def register(app, session: Session) -> None:
+                app.users.save(session, "ann")
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            class Users:
+                async def save(self, session: AsyncSession, name: str) -> None:
+                    await session.execute(name)
+
+
+            def register(app, session: AsyncSession) -> None:
+                # TODO(sqla-asyncify SQA306): may return a coroutine: case.Users.save() became async — the tool cannot tell what `app.users` is; await it (and make `register()` async def)
+                app.users.save(session, "ann")
+        """),  # noqa: E501
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.handed_over: set[int] = set()  # calls given to a runner, `async for`, `async with`
+        self.reported: set[tuple[int, str]] = set()  # (statement id, message) reported
+
+    @classmethod
+    def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
+        if not plan.async_functions:
+            return set()
+        by_name = plan.database_module(ix) or plan.imports_project(ix)
+        found = set()
+        for site in ix.calls:
+            name = site.callee.rpartition(".")[2]
+            if plan.async_by_name(name) and (by_name or plan.resolve_function(
+                    ix, site.scope, site.callee) is not None):
+                found.add(site.scope)
+        return found
+
+    def visit_For(self, node: cst.For) -> None:
+        if node.asynchronous is not None:
+            self.handed_over.add(id(node.iter))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if node.asynchronous is not None:
+            self.handed_over.add(id(node.iter))
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            self.handed_over.update(id(item.item) for item in node.items)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = callee(node.func)
+        if name is None:
+            return
+        method = name.rpartition(".")[2]
+        if method in _RUNNERS:
+            self.handed_over.update(id(arg.value) for arg in node.args)
+        candidates = self.ctx.plan.async_by_name(method)
+        if not candidates or id(node) in self.ctx.awaited or id(node) in self.handed_over:
+            return
+        found = self._candidates(name, candidates)
+        if not found or any(code.startswith(self.covering) for code in self.ctx.marker_codes()):
+            return
+        message = self._message(name, found)
+        if (id(self.ctx.statements[-1]), message) not in self.reported:
+            self.reported.add((id(self.ctx.statements[-1]), message))
+            self.ctx.report(self.code, Kind.TODO, message, node, tag=Tag.AUDIT)
+
+    def _candidates(self, name: str, candidates: tuple[FunctionRef, ...]
+                    ) -> tuple[FunctionRef, ...]:
+        """The functions that became async this call may reach: the one it resolves to, or
+        (receiver unknown) every one of its name."""
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        ref = plan.resolve_call(ix, scope, name)
+        if ref is not None:
+            return (ref,) if ref in candidates else ()
+        receiver = name.rpartition(".")[0]
+        if not receiver or receiver.endswith(".query()") or self._sync_session(receiver) or not (
+                plan.database_module(ix) or plan.imports_project(ix)):
+            return ()  # (a legacy Query's own method; the sync session run_sync hands over)
+        if plan.kind(ix, scope, receiver) is not None or plan.unrelated(ix, scope, receiver):
+            return ()
+        return candidates
+
+    def _sync_session(self, receiver: str) -> bool:
+        """`receiver` is (an attribute of) the parameter of a lambda given to run_sync."""
+        head = receiver.split(".")[0]
+        return any(id(lam) in self.ctx.run_sync_lambdas and any(
+            param.name.value == head for param in lam.params.params) for lam in self.ctx.lambdas)
+
+    def _message(self, name: str, found: tuple[FunctionRef, ...]) -> str:
+        shown = " or ".join(f"{'.'.join(filter(None, ref))}()" for ref in found[:_SHOWN])
+        more = f" (and {len(found) - _SHOWN} more)" if len(found) > _SHOWN else ""
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        receiver = name.rpartition(".")[0]
+        matched = "" if plan.resolve_call(ix, scope, name) is not None else (
+            " — the tool cannot tell which base class `super()` reaches" if receiver == "super()"
+            else f" — the tool cannot tell what `{receiver}` is")
+        reason = self.ctx.cannot_await()
+        function = self.ctx.function
+        if reason:
+            advice = f"it must be awaited, but {reason}"
+        elif function is not None and function.asynchronous is None:
+            advice = f"await it (and make `{function.name.value}()` async def)"
+        else:
+            advice = "await it"
+        return f"may return a coroutine: {shown}{more} became async{matched}; {advice}"
