@@ -249,7 +249,7 @@ class ChainRunner:
                   reason: str) -> cst.BaseExpression:
         if not self.ctx.async_target:  # the legacy Query still works on a sync 2.x session
             self.reported.add(id(chain.query_call))
-            self.ctx.report(self.code, Kind.SKIP, f"kept the legacy query: {reason}", original)
+            self.ctx.todo(self.code, f"kept the legacy query: {reason}", original)
             return updated
         param = cst.Name("sync_session")
         body = ReplaceExpression(chain.session, param).transform(updated)
