@@ -58,6 +58,13 @@ DECLARATIVE_BASE_CLASSES = frozenset({
     "sqlalchemy.orm.decl_api.DeclarativeBase",
     "sqlalchemy.orm.MappedAsDataclass",
 })
+# `@as_declarative()` makes the class a declarative base.
+DECLARATIVE_BASE_DECORATORS = frozenset({"sqlalchemy.orm.as_declarative",
+                                         "sqlalchemy.ext.declarative.as_declarative",
+                                         "sqlalchemy.orm.decl_api.as_declarative"})
+# Classic / imperative mapping: `mapper(Cls, table)`, `registry.map_imperatively(Cls, table)`.
+CLASSIC_MAPPERS = frozenset({"sqlalchemy.orm.mapper", "sqlalchemy.orm.mapperlib.mapper"})
+REGISTRY_CLASSES = frozenset({"sqlalchemy.orm.registry", "sqlalchemy.orm.decl_api.registry"})
 DECLARATIVE_BASE_FACTORIES = frozenset({
     "sqlalchemy.orm.declarative_base",
     "sqlalchemy.ext.declarative.declarative_base",

@@ -70,7 +70,8 @@ class Colouring:
 
     def colour(self, io_functions: set[FunctionRef],
                within: set[str] | None = None) -> frozenset[FunctionRef]:
-        """Fixed point: functions doing I/O and every function that calls one become async.
+        """Fixed point: functions doing I/O, every function that calls one, and the methods
+        a method that became async overrides or is overridden by become async.
 
         A caller that cannot be async (a property, a special method) stays sync; the rewrite
         leaves a TODO at its call. `within` limits the callers followed to those modules.
@@ -84,6 +85,8 @@ class Colouring:
             result.add(ref)
             if self.sync_boundary(ref):
                 continue  # its callers keep calling a sync wrapper
+            todo.extend(m for m in self.project.same_method(ref)
+                        if m not in result and not self.cannot_be_async(m))
             for caller_ix, site in self.project.callers(ref):
                 caller = (caller_ix.module, site.scope)
                 if site.scope not in caller_ix.functions or (

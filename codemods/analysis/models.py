@@ -41,6 +41,14 @@ class Models:
                     bases.add(f"{qualname(ix, binding.name)}.Model")  # class X(db.Model)
         sqlmodels = {api.SQLMODEL_BASE}  # SQLModel data models (no table)
         mapped: dict[str, ClassInfo] = {}
+        for name, (ix, info) in classes.items():
+            decorators = {qualify(ix, d) for d in info.decorators}
+            if decorators & api.DECLARATIVE_BASE_DECORATORS:
+                bases.add(name)
+            elif any(d.endswith(".mapped") and self._is_registry(ix, d.rpartition(".")[0])
+                     for d in info.decorators):
+                mapped[name] = info  # `@reg.mapped` with `reg = registry()`
+        mapped.update(self._imperatively_mapped(classes))
         changed = True
         while changed:
             changed = False
@@ -63,6 +71,26 @@ class Models:
                 changed = True
         self._add_backrefs(mapped)
         return mapped
+
+    def _is_registry(self, ix: ModuleIndex, name: str) -> bool:
+        return any(b.origin == CALL and self.project.qualify(ix, b.targets[0]) in (
+            api.REGISTRY_CLASSES) for b in self.project.bindings(ix, "", name))
+
+    def _imperatively_mapped(self, classes: dict[str, tuple[ModuleIndex, ClassInfo]]
+                             ) -> dict[str, ClassInfo]:
+        """Classes passed to `mapper(Cls, table)` or `reg.map_imperatively(Cls, table)`."""
+        found: dict[str, ClassInfo] = {}
+        for ix in self.project.modules.values():
+            for site in ix.calls:
+                receiver, _, method = site.callee.rpartition(".")
+                classic = self.project.qualify(ix, site.callee) in api.CLASSIC_MAPPERS or (
+                    method == "map_imperatively" and self._is_registry(ix, receiver))
+                cls = classic and site.args and site.args[0] and self.project.resolve_class(
+                    ix, site.args[0])
+                if cls:
+                    name = qualname(cls[0], cls[1])
+                    found[name] = classes[name][1]
+        return found
 
     def _is_flask_sqlalchemy(self, ix: ModuleIndex, callee: str) -> bool:
         """`SQLAlchemy(...)`, or a project subclass of it (`class AppDB(SQLAlchemy)`)."""

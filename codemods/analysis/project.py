@@ -52,6 +52,7 @@ class Project:
         self._callers: dict[FunctionRef, list[Caller]] | None = None
         self._run_sync_callers: dict[FunctionRef, list[Caller]] | None = None
         self._calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
+        self._subclass_table: dict[tuple[str, str], set[tuple[str, str]]] | None = None
 
     # -- bindings -------------------------------------------------------------------------------
     def scope_bindings(self, ix: ModuleIndex) -> ScopeBindings:
@@ -133,6 +134,12 @@ class Project:
         receiver holds — `repo.load()` with `repo = UserRepo(...)`, `repo: UserRepo`,
         `self.repo` set from either, or a module-level instance, imported or re-exported
         (`crud.user.get()` with `user = CRUDUser(User)` in `crud/crud_user.py`)."""
+        if callee.startswith("super()."):  # the nearest base's method
+            owner = self.owner_class(ix, scope)
+            bases = list(self.lineage((ix, owner)))[1:] if owner in ix.classes else []
+            method = callee.removeprefix("super().")
+            return next(((m.module, f"{c}.{method}") for m, c in bases
+                         if f"{c}.{method}" in m.functions), None)
         if "()." in callee:  # `Repo(session).load()`: a method of a fresh instance
             owner, _, method = callee.partition("().")
             cls = self.resolve_class(ix, owner)
@@ -214,6 +221,30 @@ class Project:
             yield module, name
             todo.extend(filter(None, (self.resolve_class(module, b)
                                       for b in module.classes[name].bases)))
+
+    def same_method(self, ref: FunctionRef) -> list[FunctionRef]:
+        """The methods of that name in the classes above and below the method's class: an
+        override and what it overrides are called alike (`self.repo.get()` on a base type
+        reaches a subclass's method)."""
+        module, qualname_ = ref
+        owner, _, method = qualname_.rpartition(".")
+        ix = self.modules[module]
+        if owner not in ix.classes:
+            return []
+        family = {(m.module, c) for m, c in self.lineage((ix, owner))}
+        family |= self._subclasses().get((module, owner), set())
+        return [(m, f"{c}.{method}") for m, c in family if (m, c) != (module, owner)
+                and f"{c}.{method}" in self.modules[m].functions]
+
+    def _subclasses(self) -> dict[tuple[str, str], set[tuple[str, str]]]:
+        if self._subclass_table is None:
+            self._subclass_table = {}
+            for ix in self.modules.values():
+                for name in ix.classes:
+                    for base, base_name in list(self.lineage((ix, name)))[1:]:
+                        self._subclass_table.setdefault((base.module, base_name), set()).add(
+                            (ix.module, name))
+        return self._subclass_table
 
     def method_of(self, cls: tuple[ModuleIndex, str], method: str) -> FunctionRef | None:
         """`method` as the class defines or inherits it from a project base."""

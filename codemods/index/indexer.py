@@ -131,6 +131,8 @@ class _Indexer(ast.NodeVisitor):
             bases=tuple(filter(None, (dotted_name(b.value if isinstance(b, ast.Subscript) else b)
                                       for b in node.bases))),  # `CRUDBase[User]`
             keywords={kw.arg: ast.unparse(kw.value) for kw in node.keywords if kw.arg},
+            decorators=tuple(filter(None, (dotted_name(d.func if isinstance(d, ast.Call) else d)
+                                           for d in node.decorator_list))),
         )
         for stmt in node.body:
             self._class_attribute(info, stmt)

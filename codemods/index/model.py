@@ -82,6 +82,7 @@ class ClassInfo:
     unhashable: set[str] = field(default_factory=set)  # JSON/ARRAY/Pickle columns
     deferred: set[str] = field(default_factory=set)  # columns loaded only when read
     query_class: str | None = None  # Flask-SQLAlchemy `query_class = MyQuery` in the body
+    decorators: tuple[str, ...] = ()  # dotted names (`as_declarative`, `reg.mapped`)
 
 
 @dataclass
