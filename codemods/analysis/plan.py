@@ -90,7 +90,10 @@ class Plan:
 
     @classmethod
     def build(cls, indexes: Iterable[ModuleIndex], state: RunState | None = None) -> Plan:
-        project = Project({ix.module: ix for ix in indexes})
+        # Where two files claim one module name (`cps.py` beside `cps/__init__.py`), the
+        # package is what `import cps` finds.
+        by_name = sorted(indexes, key=lambda ix: ix.path.endswith("__init__.py"))
+        project = Project({ix.module: ix for ix in by_name})
         models = Models(project)
         kinds = Kinds(project, models)
         return cls(_Analysis(project, models, kinds, Reads(project, models, kinds),
