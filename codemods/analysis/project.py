@@ -3,6 +3,7 @@ name has in a scope, which function a call refers to, and who calls whom."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 from ..index import ALIAS, CALL, PARAM, Binding, CallSite, ModuleIndex
@@ -53,6 +54,7 @@ class Project:
         self._run_sync_callers: dict[FunctionRef, list[Caller]] | None = None
         self._calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
         self._subclass_table: dict[tuple[str, str], set[tuple[str, str]]] | None = None
+        self._by_suffix: dict[str, list[str]] | None = None
 
     # -- bindings -------------------------------------------------------------------------------
     def scope_bindings(self, ix: ModuleIndex) -> ScopeBindings:
@@ -82,8 +84,8 @@ class Project:
         """The project module and top-level name a qualified name points to (following imports)."""
         parts = qualified.split(".")
         for cut in range(len(parts) - 1, -1, -1):
-            module = ".".join(parts[:cut])
-            if module in self.modules:
+            module = self._module_named(".".join(parts[:cut]))
+            if module is not None:
                 ix = self.modules[module]
                 name = ".".join(parts[cut:])
                 head = name.split(".")[0]
@@ -91,6 +93,23 @@ class Project:
                     return self.lookup(ix.qualify(name), depth + 1)
                 return ix, name
         return None
+
+    def _module_named(self, name: str) -> str | None:
+        """The project module an absolute import of `name` finds: itself, or the one module
+        whose name ends with it (`user_endpoints` for `app.user_endpoints`, imported with
+        `app/` on sys.path, as test suites and scripts often arrange)."""
+        if name in self.modules:
+            return name
+        if not name or name.partition(".")[0] in sys.stdlib_module_names:
+            return None
+        if self._by_suffix is None:
+            self._by_suffix = {}
+            for module in self.modules:
+                parts = module.split(".")
+                for i in range(1, len(parts)):
+                    self._by_suffix.setdefault(".".join(parts[i:]), []).append(module)
+        found = self._by_suffix.get(name, [])
+        return found[0] if len(found) == 1 else None
 
     def qualify(self, ix: ModuleIndex, dotted: str) -> str:
         """Qualified name, with project re-exports followed to the defining module."""
