@@ -58,6 +58,7 @@ class Plan:
                                                         project.calls_into)
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
         self.run_sync_callers = project.run_sync_callers
+        self.ancestors = project.ancestors
         # where names come from (the audit after colouring)
         provenance = analysis.provenance
         self.database_module, self.imports_project = (provenance.database_module,

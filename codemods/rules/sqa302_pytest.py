@@ -10,6 +10,9 @@ from ..rewrite.context import dotted
 from .base import COLOURING, Case, Rule
 
 _FIXTURE = "pytest.fixture"
+_TEST_CASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
+# unittest's async hooks: what IsolatedAsyncioTestCase awaits instead
+_ASYNC_HOOKS = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
 
 
 class AsyncTests(Rule):
@@ -71,8 +74,48 @@ class AsyncTests(Rule):
         fixture = next((d for d in updated.decorators if self._is_fixture(d)), None)
         if fixture is not None:
             return self._fixture(original, updated, fixture)
+        owner = self.ctx.plan.owner_class(self.ctx.ix, self.ctx.scope)
+        if owner and self._test_case(owner):
+            return self._test_case_method(original, updated)
         if self._is_test(original):
             return self._test(original, updated)
+        return updated
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        """A unittest.TestCase whose methods now await becomes an IsolatedAsyncioTestCase
+        (unittest never awaits a coroutine method of a plain TestCase)."""
+        if not self._test_case(self.ctx.scope) or not self._awaits(self.ctx.scope):
+            return updated
+        bases = []
+        for arg in updated.bases:
+            if self.ctx.qualify(arg.value) in _TEST_CASES:
+                arg = arg.with_changes(value=cst.Attribute(
+                    value=cst.Name(self.ctx.import_module("unittest")),
+                    attr=cst.Name("IsolatedAsyncioTestCase")))
+                self.ctx.change(self.code, "TestCase → unittest.IsolatedAsyncioTestCase (its "
+                                           "tests now await)", original)
+            bases.append(arg)
+        return updated.with_changes(bases=bases)
+
+    def _test_case(self, scope: str) -> bool:
+        return any(a in _TEST_CASES for a in self.ctx.plan.ancestors(self.ctx.ix, scope))
+
+    def _awaits(self, class_scope: str) -> bool:
+        prefix = f"{class_scope}."
+        return any(module == self.ctx.ix.module and name.startswith(prefix)
+                   for module, name in self.ctx.plan.async_functions)
+
+    def _test_case_method(self, original: cst.FunctionDef,
+                          updated: cst.FunctionDef) -> cst.FunctionDef:
+        name = original.name.value
+        if name in _ASYNC_HOOKS:
+            self.ctx.change(self.code, f"async {name}() → {_ASYNC_HOOKS[name]}(), which "
+                                       "IsolatedAsyncioTestCase awaits", original)
+            return updated.with_changes(name=cst.Name(_ASYNC_HOOKS[name]))
+        if name in ("setUpClass", "tearDownClass"):
+            self.ctx.todo(self.code, f"{name}() now awaits, and unittest has no async "
+                                     "class-level hook: move that work into asyncSetUp() or a "
+                                     "module-level asyncio.run()", original)
         return updated
 
     def _is_fixture(self, decorator: cst.Decorator) -> bool:
