@@ -192,7 +192,8 @@ class ChainRunner:
             cst.Arg(o) for o in self.ctx.outputs.loader_options.get(id(original), [])]
         message = "query(E).get(pk) → await session.get(E, pk)"
         if options:
-            elements = [cst.Element(a.value) for a in options]
+            elements = [cst.StarredElement(a.value) if a.star == "*" else cst.Element(a.value)
+                        for a in options]  # `.options(*loaders)` keeps its unpacking
             args += [keyword("options", cst.List(comma_separated(elements))),
                      keyword("populate_existing", cst.Name("True"))]
             message += (" with options=[...] and populate_existing=True (options are ignored "
