@@ -151,6 +151,7 @@ class Colouring:
             for scope, names in ix.names_read.items():
                 if any(self._sqlalchemy_related(ix, scope, n) for n in names):
                     relevant.add(scope)
+            relevant |= self._session_attribute_calls(ix)
         else:
             relevant |= {q for q in ix.functions if (ix.module, q) in async_functions}
             relevant |= {site.scope for site in ix.calls
@@ -162,6 +163,15 @@ class Colouring:
             relevant -= {s for s in relevant if any(s == k or s.startswith(f"{k}.")
                                                     for k in kept)}
         return relevant
+
+    def _session_attribute_calls(self, ix: ModuleIndex) -> set[str]:
+        """Scopes calling a method on an attribute that holds a session (`request.db.add()`,
+        `self.request.dbsession.query(...)`), which the names a scope reads do not show."""
+        receivers = {(site.scope, site.callee.rpartition(".")[0]) for site in ix.calls
+                     if site.callee.count(".") > 1 and "(" not in site.callee}
+        return {scope for scope, receiver in receivers
+                if self.kinds.kind(ix, scope, receiver) in (ObjKind.SESSION,
+                                                            ObjKind.FLASK_SESSION)}
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         head = name.split(".")[0]

@@ -46,12 +46,12 @@ class Evidence:
         for a request attribute, `module:scope:name` for a local variable, else the
         qualified name (a module attribute, or an attribute of a module-level object)."""
         head, _, rest = dotted.partition(".")
+        receiver, _, attr = dotted.rpartition(".")
+        if receiver.rpartition(".")[2] == "request" and attr in self.request_attributes():
+            return f"request#{attr}"  # `request.db`, `self.request.db`
         if head == "self":
             owner = self.project.owner_class(ix, scope)
             return f"{qualname(ix, owner)}#{rest}" if owner and rest and "." not in rest else None
-        receiver, _, attr = dotted.rpartition(".")
-        if receiver.rpartition(".")[2] == "request" and attr in self.request_attributes():
-            return f"request#{attr}"
         found_in = self.project.binding_scope(ix, scope, head)
         local = found_in and any(b.origin != QUERY for b in self.project.bound_in(
             ix, found_in, head))

@@ -123,9 +123,16 @@ class UnawaitedCalls(AuditRule):
         if not receiver or receiver.endswith(".query()") or self._sync_session(receiver) or not (
                 plan.database_module(ix) or plan.imports_project(ix)):
             return ()  # (a legacy Query's own method; the sync session run_sync hands over)
-        if plan.kind(ix, scope, receiver) is not None or plan.unrelated(ix, scope, receiver):
+        if plan.kind(ix, scope, receiver) is not None or plan.unrelated(ix, scope, receiver) or (
+                self._imported_here(receiver)):
             return ()
         return candidates
+
+    def _imported_here(self, receiver: str) -> bool:
+        """`func.count()` where this run imported `func` from outside the project."""
+        head = receiver.split(".")[0]
+        return any((asname or name or module) == head and module not in self.ctx.plan.modules
+                   for module, name, asname in self.ctx.imports.add)
 
     def _sync_session(self, receiver: str) -> bool:
         """`receiver` is (an attribute of) the parameter of a lambda given to run_sync."""
