@@ -85,7 +85,11 @@ class Kinds:
             found = self.project.lookup(self.project.qualify(ix, dotted))
             if found and "." not in found[1]:
                 return self.kind(found[0], "", found[1])
-            return None
+            receiver, _, name = dotted.rpartition(".")
+            cls = self.project.instance_class(ix, scope, receiver)  # `holder.session`
+            return next(filter(None, (self._declared_attribute_kind(m, c, name)
+                                      for m, c in self.project.lineage(cls))), None) if (
+                cls) else None
         key = (ix.module, scope, dotted)
         if key in self._kinds:
             return self._kinds[key]
