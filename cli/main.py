@@ -28,6 +28,7 @@ from .render import (
     json_report,
     print_failure,
     print_file,
+    print_notes,
     print_status,
     print_summary,
     unified_diff,
@@ -115,8 +116,9 @@ def migrate(
 
     excludes = [*settings.exclude, *(exclude or [])]
     sources, context = _sources(paths, excludes, project_root)
+    notes: list[str] = []
     results = _run(sources, config, err, out, text=output_format is Format.text and not diff,
-                   context=context)
+                   context=context, notes=notes)
 
     if write:
         for result in results:
@@ -126,7 +128,7 @@ def migrate(
                 except OSError as exc:
                     result.error = f"cannot write: {exc.strerror or exc}"
                     result.new_source = result.old_source
-    summary = Summary(results)  # after writing: a write that failed fails its file
+    summary = Summary(results, notes)  # after writing: a write that failed fails its file
     if output_format is Format.json:
         sys.stdout.write(json_report(summary) + "\n")  # plain: rich would re-parse it
     elif diff:
@@ -136,6 +138,7 @@ def migrate(
         for result in results:
             if result.status is Status.FAILED:
                 print_failure(err, result)
+        print_notes(err, notes)  # stdout stays a diff `git apply` takes
     else:
         print_summary(out, summary, wrote=write, check=check)
     if summary.failed:
@@ -179,8 +182,10 @@ def _sources(paths: list[Path], excludes: list[str], project_root: Path | None
 
 
 def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
-         text: bool, context: list[SourceFile] | None = None) -> list[FileResult]:
-    """Migrate, printing each changed file's report as soon as it is final (text mode)."""
+         text: bool, context: list[SourceFile] | None = None,
+         notes: list[str] | None = None) -> list[FileResult]:
+    """Migrate, printing each changed file's report as soon as it is final (text mode);
+    messages about the whole run are added to `notes`."""
     results: list[FileResult] = []
     show_progress = err.is_terminal and len(sources) >= _PROGRESS_THRESHOLD
     progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -190,7 +195,8 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
         # Each file passes two stages (rewrite, then colouring) before it is final.
         task = progress.add_task("migrating", total=2 * len(sources))
         for result in iter_migrate(sources, config, context or [],
-                                   progress=lambda _path: progress.advance(task)):
+                                   progress=lambda _path: progress.advance(task),
+                                   notes=None if notes is None else notes.append):
             results.append(result)
             if text and result.changed:
                 print_file(out, result)

@@ -49,8 +49,9 @@ def remaining_todos(result: FileResult) -> int:
 
 
 class Summary:
-    def __init__(self, results: Iterable[FileResult]) -> None:
+    def __init__(self, results: Iterable[FileResult], notes: Iterable[str] = ()) -> None:
         self.results = list(results)
+        self.notes = list(notes)  # messages about the whole run, each printed once
         self.status = Counter(r.status for r in self.results)
         self.by_rule = Counter(f.code for r in self.results for f in r.findings
                                if f.kind is Kind.CHANGE)
@@ -124,12 +125,18 @@ def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) 
     for code, count in sorted(summary.audit_flags.items()):
         table.add_row(f"  audit {code}", Text(str(count), style="yellow"))
     console.print(table)
+    print_notes(console, summary.notes)
     if not wrote and summary.changed and not check:
         console.print("Dry run: nothing was written. Apply with --write.", style="dim")
 
 
+def print_notes(console: Console, notes: Iterable[str]) -> None:
+    for note in notes:
+        console.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+
+
 def json_report(summary: Summary) -> str:
-    return json.dumps({"summary": summary.to_dict(),
+    return json.dumps({"summary": summary.to_dict(), "notes": summary.notes,
                        "files": [r.to_dict() for r in summary.results]}, indent=2)
 
 

@@ -105,17 +105,31 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
     transport.close()
 
 
+def run_notes(plan: Plan, config: Config) -> list[str]:
+    """What the run says once, about the whole project (not about one file)."""
+    flask = plan.flask_sqlalchemy_objects
+    if config.target != "async" or not flask:
+        return []
+    return [f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
+            "which has no asyncio support: its queries and db.session stay synchronous (each "
+            "query gets a TODO; its database URLs keep their sync drivers). Use --target sync "
+            "to move its queries to select(), or move the data layer off Flask-SQLAlchemy "
+            "first."]
+
+
 def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
                  context_sources: Iterable[SourceFile] = (),
-                 progress: Callable[[str], None] | None = None) -> Iterator[FileResult]:
+                 progress: Callable[[str], None] | None = None,
+                 notes: Callable[[str], None] | None = None) -> Iterator[FileResult]:
     """Migrate files as one project, yielding each file's result as soon as it is final.
 
     `context_sources` are the rest of the project (an incremental run): they are indexed,
     their own database code stays as it is (legacy, called through `run_sync` from migrated
     code), and they change only where they call functions that became async. A context file
     is yielded only when it changes. `progress` is called with a path each time a stage
-    finishes with a file. With `config.jobs > 1` the per-file passes run in that many
-    worker processes.
+    finishes with a file; `notes` with each message about the run as a whole (see
+    `run_notes`), before the first result. With `config.jobs > 1` the per-file passes run in
+    that many worker processes.
     """
     config = config or Config()
     tick = progress or (lambda path: None)
@@ -138,6 +152,8 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
         context=frozenset(job.ix.module for job in context),
         console_scripts=frozenset((module, function) for module, _, function in (
             script.partition(":") for script in config.console_scripts))))
+    for note in run_notes(plan, config) if notes else ():
+        notes(note)
 
     # What the rest of the project does with its own (sync) sessions: legacy functions. Only
     # the modules the selection reaches through calls are parsed to find out; their trees

@@ -122,6 +122,62 @@ def test_json_report(project: Path) -> None:
     codes = {c["code"] for c in app_report["changes"]}
     assert {"SQA001", "SQA003", "SQA100", "SQA300", "SQA301"} <= codes
     assert all(isinstance(c["line"], int) and c["line"] > 0 for c in app_report["changes"])
+    assert data["notes"] == []
+
+
+FLASK_APP = '''\
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+app = Flask(__name__)
+app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///recipes.db"
+db = SQLAlchemy(app)
+
+
+class Recipe(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+
+def count_recipes():
+    return Recipe.query.count()
+'''
+FLASK_VIEWS = '''\
+from .app import Recipe, db
+
+
+def add_recipe():
+    db.session.add(Recipe())
+    db.session.commit()
+'''
+
+
+def test_flask_sqlalchemy_project_gets_one_note_for_the_run(tmp_path: Path) -> None:
+    package = tmp_path / "recipes"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "app.py").write_text(FLASK_APP)
+    (package / "views.py").write_text(FLASK_VIEWS)
+    note = "Flask-SQLAlchemy (`recipes.app.db`), which has no asyncio support"
+
+    text = run("migrate", str(package), "--no-cache")
+    assert text.exit_code == 0
+    assert text.output.count(note) == 1
+    assert "--target sync" in text.output.split(note, 1)[1]
+
+    data = json.loads(run("migrate", str(package), "--no-cache", "--format", "json").output)
+    assert len(data["notes"]) == 1 and note in data["notes"][0]
+    views = next(f for f in data["files"] if f["path"].endswith("views.py"))
+    assert views["status"] == "unchanged"  # db.session.commit() is not awaited
+    assert [c["code"] for f in data["files"] for c in f["changes"]] == []  # URL kept
+    assert [c["code"] for f in data["files"] for c in f["todos"]] == ["SQA100"]
+
+    diff = run("migrate", str(package), "--no-cache", "--diff")
+    assert diff.stdout.startswith("--- a/") and note not in diff.stdout
+    assert diff.stderr.count(note) == 1
+
+    sync = json.loads(run("migrate", str(package), "--no-cache", "--format", "json",
+                          "--target", "sync").output)
+    assert sync["notes"] == []
 
 
 def test_select_and_ignore(project: Path) -> None:

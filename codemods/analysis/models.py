@@ -92,6 +92,14 @@ class Models:
                     found[name] = classes[name][1]
         return found
 
+    @property
+    def flask_sqlalchemy_objects(self) -> list[str]:
+        """Qualified names of the module-level `db = SQLAlchemy(...)` objects (also of a
+        project subclass of it): the project uses Flask-SQLAlchemy."""
+        return sorted(qualname(ix, b.name) for ix in self.project.modules.values()
+                      for b in ix.bindings.get("", [])
+                      if b.origin == CALL and self._is_flask_sqlalchemy(ix, b.targets[0]))
+
     def _is_flask_sqlalchemy(self, ix: ModuleIndex, callee: str) -> bool:
         """`SQLAlchemy(...)`, or a project subclass of it (`class AppDB(SQLAlchemy)`)."""
         return self.project.qualify(ix, callee) in api.FLASK_SQLALCHEMY or any(

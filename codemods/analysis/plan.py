@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from ..index import ClassInfo, ModuleIndex
 from .colouring import Colouring
+from .engine_urls import EngineUrls
 from .helpers import Helpers, HelperShape
 from .kinds import Kinds
 from .models import Models
@@ -37,6 +38,7 @@ class _Analysis:
     kinds: Kinds
     reads: Reads
     provenance: Provenance
+    engine_urls: EngineUrls
 
 
 class Plan:
@@ -68,6 +70,7 @@ class Plan:
         self._async_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
         # what names hold
         self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
+        self.engine_urls = analysis.engine_urls  # where engines read their database URLs
         # mapped classes
         self.mapped_class, self.is_alias = models.mapped_class, models.is_alias
         self.annotated_class, self.loader = models.annotated_class, models.loader
@@ -98,7 +101,8 @@ class Plan:
         models = Models(project)
         kinds = Kinds(project, models)
         return cls(_Analysis(project, models, kinds, Reads(project, models, kinds),
-                             Provenance(project, kinds)), state or RunState())
+                             Provenance(project, kinds), EngineUrls(project)),
+                   state or RunState())
 
     def with_state(self, state: RunState) -> Plan:
         """This project under another run state (the state-free analysis is shared)."""
@@ -141,6 +145,10 @@ class Plan:
     @property
     def mapped_classes(self) -> dict[str, ClassInfo]:
         return self._analysis.models.mapped_classes
+
+    @property
+    def flask_sqlalchemy_objects(self) -> list[str]:
+        return self._analysis.models.flask_sqlalchemy_objects
 
     @property
     def schema_classes(self) -> set[str]:

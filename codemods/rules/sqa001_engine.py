@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import enum
+
 import libcst as cst
 import libcst.matchers as m
 
 from .. import urls
 from ..api_surface import ENGINE_FACTORIES
-from ..rewrite.context import Context
+from ..rewrite.context import Context, callee
+from ..rewrite.traversal import Visitor
 from .base import Case, RenameReferences
 
 _ASYNC_ENGINE = ("sqlalchemy.ext.asyncio", "create_async_engine")
@@ -20,6 +23,13 @@ class AsyncEngine(RenameReferences):
     mysql+aiomysql, mssql+pyodbc → mssql+aioodbc. A URL the tool cannot see (a variable, a
     setting) keeps its expression and gets a TODO naming the mapping. `Engine` annotations
     become `AsyncEngine`.
+
+    URL literals elsewhere change only where they feed an engine: held by a name an engine
+    reads its URL from (`DATABASE_URL = "..."` for `create_engine(DATABASE_URL)`, the default
+    of `make_engine(url=...)`, what callers pass there). Any other URL stays as written — a
+    Flask-SQLAlchemy `SQLALCHEMY_DATABASE_URI` (it keeps its sync engine), a URL nothing
+    converted reads; text compared with a URL (`url.startswith("sqlite://")`) gets a TODO when
+    the run converts engines, since their URLs no longer start that way.
     """
 
     code = "SQA001"
@@ -34,6 +44,34 @@ class AsyncEngine(RenameReferences):
 
             engine = create_async_engine("postgresql+asyncpg://app@localhost/shop")
         """),
+        Case("""
+            import os
+
+            from sqlalchemy import create_engine
+
+            DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///shop.db")
+            ARCHIVE_URL = "sqlite:///archive.db"  # nothing that makes an engine reads it
+
+            engine = create_engine(DATABASE_URL)
+        """, """
+            import os
+
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///shop.db")
+            ARCHIVE_URL = "sqlite:///archive.db"  # nothing that makes an engine reads it
+
+            # TODO(sqla-asyncify SQA001): the engine URL is not a literal; make sure it names an async driver: sqlite → sqlite+aiosqlite, postgresql/psycopg2 → postgresql+asyncpg, mysql/pymysql → mysql+aiomysql, mssql+pyodbc → mssql+aioodbc
+            engine = create_async_engine(DATABASE_URL)
+        """),  # noqa: E501
+        Case("""
+            from flask import Flask
+            from flask_sqlalchemy import SQLAlchemy
+
+            app = Flask(__name__)
+            app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql://app@localhost/shop"
+            db = SQLAlchemy(app)
+        """),  # Flask-SQLAlchemy keeps its synchronous engine, and so its URL
     )
     renames = {
         **dict.fromkeys(ENGINE_FACTORIES, _ASYNC_ENGINE),
@@ -45,6 +83,8 @@ class AsyncEngine(RenameReferences):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.url_constants: set[str] = set()
+        self.module: cst.Module | None = None
+        self.url_uses: dict[int, _Use] | None = None  # found at the first URL literal
 
     def visit_Module(self, node: cst.Module) -> None:
         """Module-level `URL = "sqlite://..."` constants passed to create_engine(URL)."""
@@ -52,12 +92,23 @@ class AsyncEngine(RenameReferences):
                      if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(
                          targets=[m.AssignTarget(target=m.Name())], value=_URL_LITERAL)]))]
         self.url_constants = {name for name in constants if constants.count(name) == 1}
+        self.module, self.url_uses = node, None
 
     def _async_url(self, text: str, node: cst.CSTNode) -> str | None:
-        """The URL text with an async driver (None: leave it; a TODO if the dialect is unknown
-        and the literal is given to create_engine)."""
+        """The URL text with an async driver where it feeds an engine the run converts (None:
+        leave it)."""
         new_url = urls.async_url(text)
         if new_url is None or new_url == text:
+            return None
+        if self.url_uses is None:
+            self.url_uses = _UrlUses.find(self.module, self.ctx) if self.module else {}
+        use = self.url_uses.get(id(node), _Use.OTHER)
+        if use is _Use.TEXT and self.ctx.plan.engine_urls.any_engine:
+            self.ctx.todo(self.code, f"text compared with a database URL ({text!r}): the URLs "
+                                     "this run gives an async driver now begin "
+                                     f"{new_url.partition('://')[0] + '://'!r}; check that "
+                                     "this still matches the URL it tests", node)
+        if use is not _Use.ENGINE:
             return None
         self.ctx.change(self.code, f"database URL → async driver {new_url.split(':')[0]!r}",
                         node)
@@ -65,7 +116,7 @@ class AsyncEngine(RenameReferences):
 
     def leave_SimpleString(self, original: cst.SimpleString,
                            updated: cst.SimpleString) -> cst.BaseExpression:
-        """Every sync database URL literal: the async engine would refuse it at runtime."""
+        """A sync database URL an engine reads: the async engine would refuse it at runtime."""
         value = original.evaluated_value
         if not isinstance(value, str) or not urls.looks_like_url(value):
             return updated
@@ -110,3 +161,140 @@ class AsyncEngine(RenameReferences):
 
 
 _URL_LITERAL = m.SimpleString() | m.FormattedString()
+# str methods whose arguments are text to compare a URL with, not URLs an engine reads
+_TEXT_METHODS = frozenset({"startswith", "endswith", "removeprefix", "removesuffix", "find",
+                           "rfind", "index", "rindex", "count", "replace", "split", "rsplit",
+                           "partition", "rpartition"})
+# `x.get(key, default)`, `os.getenv(key, default)`: the default is the value
+_DEFAULTING = frozenset({"get", "getenv", "pop"})
+# the value flows through these to the node around them
+_PASS_THROUGH = (cst.Arg, cst.BooleanOperation, cst.IfExp, cst.BinaryOperation,
+                 cst.ConcatenatedString, cst.FormattedStringExpression, cst.Element, cst.List,
+                 cst.Tuple)
+
+
+class _Use(enum.Enum):
+    ENGINE = "an engine the run converts reads it"
+    TEXT = "compared as text"
+    OTHER = "nothing the tool can tie to a converted engine"
+
+
+class _UrlUses(Visitor):
+    """What each database URL literal of a module feeds (see `AsyncEngine`)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.stack: list[cst.CSTNode] = []
+        self.found: dict[int, _Use] = {}
+
+    @classmethod
+    def find(cls, module: cst.Module, ctx: Context) -> dict[int, _Use]:
+        visitor = cls(ctx)
+        module.visit(visitor)
+        return visitor.found
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        head = node if isinstance(node, cst.SimpleString) else (
+            node.parts[0] if isinstance(node, cst.FormattedString) and node.parts else None)
+        text = head.evaluated_value if isinstance(head, cst.SimpleString) else (
+            head.value if isinstance(head, cst.FormattedStringText) else None)
+        if isinstance(text, str) and urls.looks_like_url(text):
+            self.found[id(node)] = self._use(node)
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+    def _use(self, node: cst.CSTNode) -> _Use:
+        """Walk out from the literal to where its value goes."""
+        child = node
+        for depth in range(len(self.stack) - 1, -1, -1):
+            parent = self.stack[depth]
+            if isinstance(parent, cst.Call):
+                if child is parent.func or not isinstance(child, cst.Arg):
+                    return _Use.OTHER
+                flows, use = self._argument(parent, child, depth)
+                if not flows:
+                    return use
+            elif isinstance(parent, (cst.Comparison, cst.ComparisonTarget)):
+                return _Use.TEXT
+            elif isinstance(parent, cst.DictElement):
+                return self._named(_key(parent.key)) if child is parent.value else _Use.OTHER
+            elif isinstance(parent, cst.Assign):
+                return _Use.ENGINE if any(self._named(_key(t.target)) is _Use.ENGINE
+                                          for t in parent.targets) else _Use.OTHER
+            elif isinstance(parent, cst.AnnAssign):
+                return self._named(_key(parent.target))
+            elif isinstance(parent, cst.Param):
+                return self._named(parent.name.value)
+            elif isinstance(parent, cst.Return):
+                function = next((n for n in reversed(self.stack[:depth])
+                                 if isinstance(n, cst.FunctionDef)), None)
+                return self._named(function.name.value if function else None)
+            elif not isinstance(parent, _PASS_THROUGH):
+                return _Use.OTHER
+            child = parent
+        return _Use.OTHER
+
+    def _argument(self, call: cst.Call, arg: cst.Arg, depth: int) -> tuple[bool, _Use]:
+        """(the value flows on out of the call, else what the call does with it)."""
+        qualified = self.ctx.qualify(call.func)
+        method = call.func.attr.value if isinstance(call.func, cst.Attribute) else (
+            qualified.rpartition(".")[2] if qualified else None)
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        if qualified in ENGINE_FACTORIES:
+            first = positional[0] if positional else None
+            url = arg is first or (arg.keyword is not None and arg.keyword.value == "url")
+            return False, _Use.ENGINE if url else _Use.OTHER
+        if method in _TEXT_METHODS:
+            return False, _Use.TEXT
+        if method in _DEFAULTING and arg is not (positional[0] if positional else None):
+            return True, _Use.OTHER
+        if method == "setdefault" and positional and arg is not positional[0]:
+            return False, self._named(_key(positional[0].value))
+        if arg.keyword is not None:
+            name = arg.keyword.value
+            if method == "add_argument" and name == "default":
+                name = _argparse_dest(call)
+            return False, self._named(name)
+        if arg.star or arg not in positional:
+            return False, _Use.OTHER
+        scope = ".".join(n.name.value for n in self.stack[:depth]
+                         if isinstance(n, (cst.FunctionDef, cst.ClassDef)))
+        name = callee(call.func)
+        ref = self.ctx.plan.resolve_function(self.ctx.ix, scope, name) if name else None
+        info = self.ctx.plan.modules[ref[0]].functions.get(ref[1]) if ref else None
+        if info is None:
+            return False, _Use.OTHER
+        params = info.params[1:] if info.params[:1] in (("self",), ("cls",)) else info.params
+        index = positional.index(arg)
+        return False, self._named(params[index] if index < len(params) else None)
+
+    def _named(self, name: str | None) -> _Use:
+        return _Use.ENGINE if name and name in self.ctx.plan.engine_urls.names else _Use.OTHER
+
+
+def _key(node: cst.BaseExpression | None) -> str | None:
+    """The name a value is stored under: `x`, `obj.x`, `config["x"]`, `{"x": ...}`."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(
+            node.slice[0].slice, cst.Index):
+        return _key(node.slice[0].slice.value)
+    if isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str):
+        return node.evaluated_value
+    return None
+
+
+def _argparse_dest(call: cst.Call) -> str | None:
+    """The attribute `add_argument("--db", ...)` stores its value under (`db`)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "dest":
+            return _key(arg.value)
+    options = [str(a.value.evaluated_value) for a in call.args if a.keyword is None
+               and isinstance(a.value, cst.SimpleString)]
+    name = next((o for o in options if o.startswith("--")), options[0] if options else None)
+    return name.lstrip("-").replace("-", "_") if name else None

@@ -110,6 +110,11 @@ class UnconvertedQueries(AuditRule):
         mapped = plan.mapped_class(ix, scope, model)
         if mapped is None and not model.rpartition(".")[2][:1].isupper():
             return  # `request.query.get(...)`: not a class's query property
+        if mapped is not None and self.ctx.async_target and plan.flask_db(mapped):
+            self._flag(f"`{model}.query` runs on Flask-SQLAlchemy's db.session, which has no "
+                       "asyncio support, so it stays synchronous; --target sync moves it to "
+                       "select()", node)
+            return
         if mapped is not None:
             self._flag(f"`{model}.query` is a query property the tool cannot tie to a session",
                        node)

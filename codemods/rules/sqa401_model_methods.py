@@ -121,8 +121,8 @@ class ImplicitRelationshipReads(Rule):
         plan, ix = self.ctx.plan, self.ctx.ix
         owner = plan.owner_class(ix, self.ctx.scope)
         qualified = f"{ix.module}.{owner}" if owner and ix.module else owner
-        if not qualified or qualified not in plan.mapped_classes:
-            return
+        if not qualified or qualified not in plan.mapped_classes or plan.flask_db(qualified):
+            return  # a Flask-SQLAlchemy model stays on its synchronous session: lazy loads work
         name = node.name.value
         decorators = {self.ctx.qualify(d.decorator.func if isinstance(d.decorator, cst.Call)
                                        else d.decorator) or "" for d in node.decorators}

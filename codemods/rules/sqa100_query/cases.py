@@ -57,4 +57,34 @@ CASES = (
             def count_named(session: Session, name: str) -> int:
                 return session.scalar(select(func.count()).select_from(select(User).where(User.name == name).subquery()))
         """, models=USERS_AND_ADDRESSES, target="sync"),  # noqa: E501
+        Case("""
+            from flask import Flask
+            from flask_sqlalchemy import SQLAlchemy
+
+            app = Flask(__name__)
+            db = SQLAlchemy(app)
+
+
+            class Recipe(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+
+
+            def recipes():
+                return [recipe.id for recipe in Recipe.query.order_by(Recipe.id)]
+        """, """
+            from flask import Flask
+            from flask_sqlalchemy import SQLAlchemy
+
+            app = Flask(__name__)
+            db = SQLAlchemy(app)
+
+
+            class Recipe(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+
+
+            def recipes():
+                # TODO(sqla-asyncify SQA100): Flask-SQLAlchemy has no asyncio support: this query stays synchronous on db.session; --target sync moves it to select(), or move this data layer off Flask-SQLAlchemy first
+                return [recipe.id for recipe in Recipe.query.order_by(Recipe.id)]
+        """),  # noqa: E501
     )

@@ -27,6 +27,9 @@ from ..base import Rule
 from .cases import CASES
 from .running import ChainRunner
 
+FLASK_QUERY_TODO = ("Flask-SQLAlchemy has no asyncio support: this query stays synchronous on "
+                    "db.session; --target sync moves it to select(), or move this data layer "
+                    "off Flask-SQLAlchemy first")
 # Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 
@@ -83,7 +86,7 @@ class QueryToSelect(ChainRunner, Rule):
         allowed, converted = self.variables[-1]
         if not isinstance(target, cst.Name) or target.value not in allowed:
             return updated
-        chain = self._chain(updated.value)
+        chain = self._run_chain(updated.value, original)
         if chain is None:
             return updated
         try:
@@ -125,7 +128,7 @@ class QueryToSelect(ChainRunner, Rule):
             return self._statement_terminal(original, updated, chain, method)
         builtin = self._builtin(updated.func)
         if builtin == "list" and len(updated.args) == 1:
-            chain = self._chain(updated.args[0].value)
+            chain = self._run_chain(updated.args[0].value, original)
             if chain is not None:
                 return self._terminal(original, updated, chain, "all", listed=True)
         elif builtin in CONSUMERS:
@@ -134,15 +137,21 @@ class QueryToSelect(ChainRunner, Rule):
                 return updated.with_changes(args=args)
         return updated
 
+    def _run_chain(self, expr: cst.BaseExpression, original: cst.CSTNode) -> QueryChain | None:
+        """The chain `expr` is, to be run or turned into a select() at `original` (None: not
+        a chain, or a Flask-SQLAlchemy one left synchronous with its TODO)."""
+        chain = self._chain(expr)
+        return None if chain is None or self._flask_in_async(chain, original) else chain
+
     def _flask_in_async(self, chain: QueryChain, original: cst.CSTNode) -> bool:
-        """Flask-SQLAlchemy has no async support: its queries get a TODO in the async target."""
+        """Flask-SQLAlchemy has no async support: with the async target its queries stay as
+        they are (never awaited on the synchronous `db.session`), each with a TODO."""
         if not self.ctx.async_target or chain.session_kind(self.ctx) is not (
                 ObjKind.FLASK_SESSION):
             return False
-        self.reported.add(id(chain.query_call))
-        self.ctx.todo(self.code, "Flask-SQLAlchemy has no async support: Model.query and "
-                                 "db.session stay synchronous; run this on an AsyncSession "
-                                 "you own, or migrate with --target sync first", original)
+        if id(chain.query_call) not in self.reported:
+            self.reported.add(id(chain.query_call))
+            self.ctx.todo(self.code, FLASK_QUERY_TODO, original)
         return True
 
     def _flask_terminal(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
@@ -211,7 +220,8 @@ class QueryToSelect(ChainRunner, Rule):
 
     def _consumed(self, original: cst.Call, arg: cst.Arg) -> cst.Arg:
         """`sorted(session.query(X))`: the argument becomes the executed rows."""
-        chain = self._chain(arg.value) if arg.keyword is None and not arg.star else None
+        chain = self._run_chain(arg.value, original) if arg.keyword is None and not (
+            arg.star) else None
         if chain is None:
             return arg
         rows = self._terminal(original, method_call(arg.value, "all"), chain, "all")
@@ -233,7 +243,7 @@ class QueryToSelect(ChainRunner, Rule):
         """`q.statement` is the select() itself."""
         if not isinstance(updated, cst.Attribute) or updated.attr.value != "statement":
             return updated
-        chain = self._chain(updated.value)
+        chain = self._run_chain(updated.value, original)
         statement = self._select_for(chain) if chain else None
         if statement is None:
             return updated
@@ -245,7 +255,7 @@ class QueryToSelect(ChainRunner, Rule):
         """`q[i]` (IndexError kept) and `q[a:b]` run the query with OFFSET/LIMIT."""
         if not isinstance(updated, cst.Subscript) or len(updated.slice) != 1:
             return updated
-        chain = self._chain(updated.value)
+        chain = self._run_chain(updated.value, original)
         if chain is None:
             return updated
         if self._blocked():
@@ -309,8 +319,9 @@ class QueryToSelect(ChainRunner, Rule):
     def _custom_methods(self, chain: QueryChain, method: str | None) -> bool:
         """A model queried through a project query class that defines a method the chain
         calls: a select() would skip that method, so the query stays (with a TODO)."""
-        if chain.query_class is None:
-            return False
+        if chain.query_class is None or self.ctx.async_target and chain.session_kind(
+                self.ctx) is ObjKind.FLASK_SESSION:
+            return False  # a Flask-SQLAlchemy query stays as it is (see _flask_in_async)
         name, methods = chain.query_class
         used = sorted(methods & {*(n for n, _ in chain.steps), *([method] if method else [])})
         if not used:
@@ -327,7 +338,7 @@ class QueryToSelect(ChainRunner, Rule):
         if updated.value is None or (self.ctx.ix.module, self.ctx.scope) not in (
                 self.ctx.plan.query_helpers):
             return updated
-        chain = self._chain(updated.value)
+        chain = self._run_chain(updated.value, original)
         statement = self._select_for(chain) if chain else None
         if statement is None:
             return updated
@@ -335,8 +346,9 @@ class QueryToSelect(ChainRunner, Rule):
         return updated.with_changes(value=self._finish(statement))
 
     # -- iteration ------------------------------------------------------------------------------
-    def _iterate(self, original, updated):
-        chain = self._chain(updated.iter)
+    def _iterate(self, original: cst.For | cst.CompFor, updated: cst.For | cst.CompFor
+                 ) -> cst.For | cst.CompFor:
+        chain = self._run_chain(updated.iter, original)
         if chain is None:
             return updated
         reason = self._blocked()

@@ -1,0 +1,68 @@
+"""Where the project's engines read their database URLs from, by name (for SQA001).
+
+A URL literal is moved to an async driver only where it feeds an engine the run makes
+async: given to `create_engine(...)` itself, or held by a name an engine factory reads its URL
+from — `create_engine(settings.DATABASE_URL)` reads `DATABASE_URL`, `create_engine(url)` in
+`def make_engine(url)` reads `url` and whatever its callers pass there (`make_engine(args.db)`:
+`db`), `create_engine(database_url())` reads what `database_url` returns. Matched by name, not
+by data flow, like relationship reads.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from .. import api_surface as api
+from ..index import ModuleIndex
+from .project import Project
+
+_FACTORY_NAMES = frozenset(name.rpartition(".")[2] for name in api.ENGINE_FACTORIES)
+
+
+class EngineUrls:
+    """The engine factory calls of the project and the names they read their URL from."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    @cached_property
+    def _sources(self) -> list[tuple[ModuleIndex, str, str]]:
+        """(module, scope, dotted name or `f()`) of every engine factory's URL argument."""
+        found = []
+        for ix in self.project.modules.values():
+            for site in ix.calls:
+                if site.callee.rpartition(".")[2] not in _FACTORY_NAMES or (
+                        self.project.qualify(ix, site.callee) not in api.ENGINE_FACTORIES):
+                    continue
+                url = site.args[0] if site.args else dict(site.kwargs).get("url")
+                found.append((ix, site.scope, url or ""))
+        return found
+
+    @property
+    def any_engine(self) -> bool:
+        """The project creates engines (which the async target converts)."""
+        return bool(self._sources)
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """The last names of what engine factories read their URL from, following a
+        parameter to what the function's callers pass for it."""
+        names: set[str] = set()
+        todo = [source for source in self._sources if source[2]]
+        seen: set[tuple[str, str, str]] = set()
+        while todo:
+            ix, scope, url = todo.pop()
+            if (ix.module, scope, url) in seen:
+                continue
+            seen.add((ix.module, scope, url))
+            names.add(url.removesuffix("()").rpartition(".")[2])
+            info = ix.functions.get(scope)
+            if info is None or "." in url or url not in info.params:
+                continue
+            position = info.params.index(url) - (info.params[0] in ("self", "cls"))
+            for caller, site in self.project.callers((ix.module, scope)):
+                passed = dict(site.kwargs).get(url) or (
+                    site.args[position] if 0 <= position < len(site.args) else None)
+                if passed:
+                    todo.append((caller, site.scope, passed))
+        return frozenset(names)
