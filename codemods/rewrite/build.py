@@ -70,9 +70,26 @@ def with_keyword_default(call_node: cst.Call, name: str, value: str) -> cst.Call
             a.star == "**" for a in call_node.args):
         return None
     args = list(call_node.args)
-    if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-        args[-1] = args[-1].with_changes(comma=comma())
-    args.append(keyword(name, parse_expr(value)))
+    added = keyword(name, parse_expr(value))
+    last = args[-1] if args else None
+    if last is not None and isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
+        # one argument per line, `)` on its own line: the new one goes on a line of its own
+        # (indented like the first argument), the line break before `)` after it
+        separator = comma() if last.comma is cst.MaybeSentinel.DEFAULT else last.comma
+        if isinstance(call_node.whitespace_before_args, cst.ParenthesizedWhitespace):
+            separator = cst.Comma(whitespace_after=call_node.whitespace_before_args)
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+        added = added.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+    elif last is not None and isinstance(last.comma, cst.Comma) and isinstance(
+            last.comma.whitespace_after, cst.ParenthesizedWhitespace):  # a trailing comma
+        indent = call_node.whitespace_before_args if isinstance(
+            call_node.whitespace_before_args, cst.ParenthesizedWhitespace) else (
+            last.comma.whitespace_after)
+        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=indent))
+        added = added.with_changes(comma=last.comma)
+    elif last is not None and last.comma is cst.MaybeSentinel.DEFAULT:
+        args[-1] = last.with_changes(comma=comma())
+    args.append(added)
     return call_node.with_changes(args=args)
 
 
