@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ class Config:
     console_scripts: frozenset[str] = frozenset()
     # where the project index is cached by content hash (None: no cache)
     cache_dir: str | None = None
+    # the oldest Python the migrated code must run on (`anext()` needs 3.10)
+    python: tuple[int, int] = sys.version_info[:2]
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -51,7 +54,8 @@ class Config:
                    target=target or settings.target,
                    pytest_plugin=pytest_plugin or settings.pytest_plugin, jobs=jobs,
                    strict_loading=strict_loading or settings.strict_loading,
-                   console_scripts=settings.console_scripts, cache_dir=cache_dir)
+                   console_scripts=settings.console_scripts, cache_dir=cache_dir,
+                   python=settings.python or sys.version_info[:2])
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,26 @@ class Settings:
     pytest_plugin: str = "asyncio"
     strict_loading: bool = False
     console_scripts: frozenset[str] = frozenset()  # "pkg.module:function" from [project.scripts]
+    python: tuple[int, int] | None = None  # the lowest version [project] requires-python allows
 
 
 def _strings(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value] if isinstance(value, list) else []
+
+
+# `>=3.9`, `~=3.10`, `==3.11.*`, `>3.8`: a lower bound on the Python version
+_LOWER_BOUND = re.compile(r"(?:>=|~=|==|>)\s*(\d+)\.(\d+)")
+
+
+def lowest_python(requires: object) -> tuple[int, int] | None:
+    """The oldest Python version a `requires-python` specifier allows (None: no lower bound
+    in it, or not a string)."""
+    if not isinstance(requires, str):
+        return None
+    bounds = [(int(major), int(minor)) for major, minor in _LOWER_BOUND.findall(requires)]
+    return max(bounds) if bounds else None
 
 
 def load_settings(start: Path) -> Settings:
@@ -93,5 +111,6 @@ def load_settings(start: Path) -> Settings:
                 strict_loading=bool(table.get("strict-loading", False)),
                 console_scripts=frozenset(str(v) for v in data.get("project", {}).get(
                     "scripts", {}).values()),
+                python=lowest_python(data.get("project", {}).get("requires-python")),
             )
     return Settings()

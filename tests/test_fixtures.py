@@ -7,7 +7,7 @@ An incremental run: `<case>/selection.txt` lists the input paths migrated (one a
 folder selects what is below it); the other input files are the project as context, and
 stay as they are unless they call code that became async.
 Cases under a `target-sync/` folder run with `--target sync`, under `strict-loading/` with
-`--strict-loading`.
+`--strict-loading`, under `python3.9/` for a project supporting Python 3.9 (others: 3.10).
 Every case is checked three ways: the output equals the expected text, a second run changes
 nothing (idempotence), and every output file compiles.
 """
@@ -88,9 +88,10 @@ def _run(case: Path, tmp_path: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 def _config(case: Path) -> Config:
     """Cases under `target-sync/` run with `--target sync`, under `strict-loading/` with
-    `--strict-loading`."""
+    `--strict-loading`, under `python3.9/` for a project whose requires-python allows 3.9."""
     return Config(target="sync" if "target-sync" in case.parts else "async",
-                  strict_loading="strict-loading" in case.parts)
+                  strict_loading="strict-loading" in case.parts,
+                  python=(3, 9) if "python3.9" in case.parts else (3, 10))
 
 
 @pytest.mark.parametrize("case", _cases())

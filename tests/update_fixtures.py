@@ -28,7 +28,8 @@ def main(argv: list[str]) -> int:
             if expected.exists() and not force:
                 continue
             config = Config(target="sync" if "target-sync" in case.parts else "async",
-                            strict_loading="strict-loading" in case.parts)
+                            strict_loading="strict-loading" in case.parts,
+                            python=(3, 9) if "python3.9" in case.parts else (3, 10))
             result = migrate_source(case.read_text(encoding="utf-8"),
                                     case.name.replace(".input.py", ".py"), config)
             if result.error:

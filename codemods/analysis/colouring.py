@@ -39,6 +39,10 @@ class Colouring:
             if decorator.rpartition(".")[2] in _SYNC_ONLY_DECORATORS or decorator in (
                     _SYNC_ONLY_DECORATORS):
                 return f"@{decorator} cannot be async"
+        if info.is_generator and info.hands_back_value:
+            return (f"generator {name}() hands back a value (`return <value>`, or the value of "
+                    "`yield from`), which an async generator cannot do: the value StopIteration "
+                    "carries has no async counterpart; yield the value, or keep it elsewhere")
         return None
 
     def sync_boundary(self, ref: FunctionRef) -> str | None:

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Iterable
 
 from .. import api_surface as api
-from ..index import ALIAS, ENTER, PARAM, QUERY, TYPE, VALUE, Binding, ModuleIndex
+from ..index import ALIAS, ENTER, PARAM, QUERY, TYPE, VALUE, Binding, FunctionInfo, ModuleIndex
 from .evidence import Evidence
 from .models import Models
 from .project import Project
@@ -212,7 +212,9 @@ class Kinds:
         function = self.project.resolve_function(ix, scope, callee)
         if function is not None:  # a project function: what its return annotation says
             target = self.project.modules[function[0]]
-            return self.annotation_kind(target, target.functions[function[1]].returns)
+            info = target.functions[function[1]]
+            return self.annotation_kind(target, info.returns) or (
+                self._yielded_kind(target, info) if entered and info.is_generator else None)
         receiver, _, method = callee.rpartition(".")
         if not receiver:  # `SessionLocal()`, or `Scoped()` on a scoped_session registry
             return ObjKind.SESSION if self.kind(ix, scope, callee) in (
@@ -227,6 +229,11 @@ class Kinds:
         if receiver_kind in (ObjKind.SESSION, ObjKind.CONNECTION) and method in api.STARTABLES:
             return ObjKind.TRANSACTION
         return None
+
+    def _yielded_kind(self, ix: ModuleIndex, info: FunctionInfo) -> ObjKind | None:
+        """What an unannotated generator yields (`yield db` after `db = SessionLocal()`)."""
+        return next(filter(None, (self.kind(ix, info.qualname, p) for p in info.produces
+                                  if not p.endswith("()"))), None)
 
     def _param_kind_from_callers(self, ix: ModuleIndex, scope: str,
                                  name: str) -> ObjKind | None:

@@ -30,6 +30,7 @@ from .shapes import (
     annotation_names,
     callee_name,
     dotted_name,
+    first_item_of,
     holding,
     keyword_text,
     option_paths,
@@ -100,6 +101,9 @@ class _Indexer(ast.NodeVisitor):
             decorators=tuple(filter(None, (dotted_name(d.func if isinstance(d, ast.Call) else d)
                                            for d in node.decorator_list))),
             is_generator=is_generator,
+            hands_back_value=any(value is not None for value in returns) or bool(
+                {id(sub) for sub in own if isinstance(sub, ast.YieldFrom)} - {
+                    id(sub.value) for sub in own if isinstance(sub, ast.Expr)}),
             owner_class=".".join(self.scopes) if self.classes and self.classes[-1] == ".".join(
                 self.scopes) else None,
             returns=annotation_names(node.returns),
@@ -275,7 +279,9 @@ class _Indexer(ast.NodeVisitor):
         self._alias(target, value)
         self._load(target, value)
         call_args: tuple[str | None, ...] = ()
-        if isinstance(value, ast.Call) and (callee := callee_name(value.func)):
+        if (first := first_item_of(value)) is not None:  # `x = next(gen())`: what gen yields
+            origin, targets = ENTER, (first,)
+        elif isinstance(value, ast.Call) and (callee := callee_name(value.func)):
             origin, targets = CALL, (callee,)
             call_args = tuple(dotted_name(a) for a in [*value.args,
                                                        *(k.value for k in value.keywords)])

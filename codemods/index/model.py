@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 # Binding origins: how a name got its value.
 CALL = "call"  # x = f(...)            target: dotted name of f
-ENTER = "enter"  # with f(...) as x      target: dotted name of f
+ENTER = "enter"  # with f(...) as x, x = next(f(...))   target: dotted name of f
 ALIAS = "alias"  # x = y                 target: dotted name of y
 PARAM = "param"  # def f(x: T)           target: dotted names in the annotation
 QUERY = "query"  # x.query(E, ...)       target: E or E.col as written (x is a session)
@@ -54,6 +54,8 @@ class FunctionInfo:
     decorators: tuple[str, ...]
     is_generator: bool
     owner_class: str | None
+    # `return <value>`, or `yield from` whose value is used: a generator handing a value back
+    hands_back_value: bool = False
     returns: tuple[str, ...] = ()  # dotted names in the return annotation
     produces: tuple[str, ...] = ()  # names it returns or yields, `f()` for a call's result
     returned_query: ReturnedQuery | None = None

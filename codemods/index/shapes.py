@@ -67,6 +67,14 @@ def produced(value: ast.expr) -> str | None:
     return dotted_name(value)
 
 
+def first_item_of(value: ast.expr) -> str | None:
+    """`f` for `next(f(...))` (with or without a default): the first item `f` yields."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
+            value.func.id == "next") and value.args and isinstance(value.args[0], ast.Call):
+        return callee_name(value.args[0].func)
+    return None
+
+
 def runs_query(value: ast.expr) -> bool:
     """`session.query(E)...` (any chain on it), `session.get(E, pk)`, or (awaited)
     `session.scalars(select(E)...)` and the other ways to run a `select()`."""

@@ -10,7 +10,7 @@ import libcst as cst
 
 from .traversal import Transformer
 
-_Listed = TypeVar("_Listed", cst.Arg, cst.Element, cst.ImportAlias)
+_Listed = TypeVar("_Listed", cst.Arg, cst.Element, cst.ImportAlias, cst.WithItem)
 
 
 def parse_expr(code: str) -> cst.BaseExpression:

@@ -279,6 +279,18 @@ class Context:
             qualified = self._qualified[name] = self.plan.qualify(self.ix, name)
         return qualified
 
+    def builtin(self, func: cst.BaseExpression) -> str | None:
+        """The builtin a called name is, unless the module or a scope around binds it."""
+        name = func.value if type(func) is cst.Name else None
+        if name is None or self.is_bound(name):
+            return None
+        return name
+
+    def is_bound(self, name: str) -> bool:
+        """`name` is imported, defined or assigned in this module or a scope around here."""
+        return name in self.ix.imports or name in self.ix.module_names or (
+            self.plan.binding_scope(self.ix, self.scope, name) is not None)
+
     def is_reference(self, node: cst.Name | cst.Attribute) -> bool:
         """True for a name or dotted name read as a value (not a def, param, keyword, import)."""
         return not self.import_depth and id(node) not in self.not_references

@@ -6,10 +6,23 @@ import libcst as cst
 
 from ..analysis import FunctionRef
 from ..results import Tag
-from ..rewrite.context import callee
+from ..rewrite.context import Context, callee
+from ..rewrite.generators import (
+    as_list,
+    closing_block,
+    collected,
+    first_item,
+    reyielding_loop,
+)
 from .base import COLOURING, Case, Rule
 
 _CONTEXTMANAGER = "contextlib.contextmanager"
+_ACLOSING = "contextlib.aclosing"
+# Builtins that consume an iterable whole: an async generator given to them is collected
+# first (`sorted([x async for x in gen()], key=...)`); `list(gen())` becomes the list itself.
+_COLLECTORS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict", "sum", "any",
+                         "all", "min", "max", "enumerate"})
+_ONE_ITERABLE = frozenset({"min", "max"})  # `max(a, b)` compares its arguments
 _ASYNC_ITERATORS = {"Iterator": "AsyncIterator", "Iterable": "AsyncIterable",
                     "Generator": "AsyncGenerator"}
 
@@ -26,6 +39,14 @@ class AsyncFunctions(Rule):
     Generators become async generators iterated with `async for`; `@contextmanager` becomes
     `@asynccontextmanager` entered with `async with`. Calls from code that cannot be async
     (lambdas, properties, special methods) get a TODO instead.
+
+    An async generator consumed whole (`list()`, `sorted()`, `sum()`, `dict()`, `any()`, …,
+    unpacking, `*gen()`) is collected first: `[x async for x in gen()]`. `x = next(gen())`
+    takes the first item with `await anext(...)` inside `async with aclosing(gen())`, so the
+    generator is closed right away, as CPython closed the sync one (before Python 3.10:
+    `await gen().__anext__()`). `yield from` becomes a loop that re-yields. A generator that
+    hands back a value (`return value`, the value of `yield from`) stays sync with a TODO:
+    an async generator cannot.
     """
 
     code = "SQA300"
@@ -54,8 +75,46 @@ class AsyncFunctions(Rule):
             async def register(session: AsyncSession, user) -> None:
                 await save(session, user)
         """),
+        Case("""
+            from sqlalchemy import text
+            from sqlalchemy.orm import Session
+
+
+            def skus(session: Session):
+                for row in session.execute(text("select sku from bins")):
+                    yield row.sku
+
+
+            def report(session: Session) -> None:
+                first = next(skus(session), None)
+                print(first, sorted(skus(session)), list(skus(session)))
+        """, """
+            from contextlib import aclosing
+            from sqlalchemy import text
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+
+            async def skus(session: AsyncSession):
+                for row in await session.execute(text("select sku from bins")):
+                    yield row.sku
+
+
+            async def report(session: AsyncSession) -> None:
+                async with aclosing(skus(session)) as skus_gen:
+                    first = await anext(skus_gen, None)
+                print(first, sorted([x async for x in skus(session)]), [x async for x in skus(session)])
+        """),  # noqa: E501
     )
     phase = COLOURING
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        # how a call consumes the expressions (by id) it is given: a builtin's name,
+        # "collect" (unpacked), "next", "yield from", "async" (aclosing(), __anext__())
+        self._consumers: dict[int, str] = {}
+        self._reyielding: set[int] = set()  # ids of `yield from gen()` statements
+        # per statement (id): the generators `async with aclosing(...) as name` must hold
+        self._closing: dict[int, list[tuple[str, cst.BaseExpression]]] = {}
 
     def _target(self, call: cst.BaseExpression) -> FunctionRef | None:
         if not isinstance(call, cst.Call):
@@ -111,6 +170,13 @@ class AsyncFunctions(Rule):
 
     # -- uses -----------------------------------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        consumer = self._consumers.get(id(original.args[0].value)) if original.args else None
+        if consumer == "next":
+            return self._next(original, updated)
+        if consumer == "list" and isinstance(updated, cst.Call) and isinstance(
+                updated.args[0].value, cst.ListComp) and not isinstance(
+                    original.args[0].value, cst.ListComp):
+            return updated.args[0].value  # `list([x async for x in gen()])`
         ref = self._target(original)
         if ref is None or id(original) in self.ctx.awaited or self.ctx.plan.sync_boundary(ref):
             return updated  # (a sync boundary keeps a sync wrapper: SQA305)
@@ -120,9 +186,7 @@ class AsyncFunctions(Rule):
         if id(original) in self.ctx.iterated and info.is_generator:
             return updated  # `async for` (leave_For / leave_CompFor)
         if info.is_generator:
-            self.ctx.todo(self.code, f"{info.qualname}() is now an async generator: iterate it "
-                                     "with `async for`", original)
-            return updated
+            return self._generator(original, updated, info.qualname)
         if self.ctx.function is None and not self.ctx.lambda_depth:
             return updated  # module level: the entry-point rule runs it with asyncio.run()
         if self.ctx.in_run_sync_lambda:
@@ -134,6 +198,165 @@ class AsyncFunctions(Rule):
             return updated
         self.ctx.change(self.code, f"await {info.qualname}()", original)
         return cst.Await(expression=updated)
+
+    # -- async generators where a generator was consumed synchronously --------------------------
+    def visit_Call(self, node: cst.Call) -> None:
+        """Note how the call consumes its arguments (their calls are left after it)."""
+        for arg in node.args:
+            if arg.star == "*":
+                self._consumers[id(arg.value)] = "collect"  # `f(*gen())`
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "__anext__":
+            self._consumers[id(node.func.value)] = "async"  # `await gen().__anext__()`
+        if not node.args or node.args[0].keyword is not None or node.args[0].star:
+            return
+        first = id(node.args[0].value)
+        positional = sum(1 for arg in node.args if arg.keyword is None and not arg.star)
+        builtin = self.ctx.builtin(node.func)
+        if builtin in _COLLECTORS and (builtin not in _ONE_ITERABLE or positional == 1):
+            self._consumers[first] = builtin
+        elif builtin == "next" and positional == len(node.args) <= 2:
+            self._consumers[first] = "next"
+        elif self.ctx.qualify(node.func) == _ACLOSING:
+            self._consumers[first] = "async"  # `async with aclosing(gen()) as ...`
+
+    def visit_StarredElement(self, node: cst.StarredElement) -> None:
+        self._consumers[id(node.value)] = "collect"  # `[*gen()]`
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
+            self._consumers[id(node.value)] = "collect"  # `a, b = gen()`
+
+    def visit_From(self, node: cst.From) -> None:
+        self._consumers[id(node.item)] = "yield from"
+
+    def _generator(self, original: cst.Call, updated: cst.BaseExpression,
+                   qualname: str) -> cst.BaseExpression:
+        """A call of a generator that became async, where it is not iterated by `for`."""
+        consumer = self._consumers.get(id(original))
+        if consumer in ("async", "next"):
+            return updated  # already consumed asynchronously / `next()` around it (_next)
+        if consumer == "yield from":
+            return self._yield_from(original, updated, qualname)
+        if consumer is None:
+            self.ctx.todo(self.code, f"{qualname}() is now an async generator: "
+                                     f"{self._where(original)}", original)
+            return updated
+        what = "unpacking" if consumer == "collect" else f"{consumer}()"
+        if not self._can_be_async(original, qualname, f"{what} needs it collected with "
+                                                      "`[x async for x in ...]`"):
+            return updated
+        self.ctx.change(self.code, f"{what} over {qualname}() → [x async for x in ...]",
+                        original)
+        return collected(updated)
+
+    def _can_be_async(self, node: cst.CSTNode, qualname: str, needs: str) -> bool:
+        """True where the code can be async; else a TODO: what the generator `needs`, and
+        why it cannot have it here."""
+        reason = self.ctx.cannot_await()
+        if reason:
+            self.ctx.todo(self.code, f"{qualname}() is now an async generator: {needs}, but "
+                                     f"{reason}", node)
+        return reason is None
+
+    def _where(self, call: cst.Call) -> str:
+        """What the TODO for a generator call the tool cannot follow asks for."""
+        statement = self.ctx.statements[-1] if self.ctx.statements else None
+        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+        if isinstance(small, cst.Return) and small.value is call:
+            return "it is returned from here, so the callers must iterate it with `async for`"
+        name = self.ctx.assigned_name()
+        if name and isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is call:
+            return f"iterate `{name}` with `async for` where it is used"
+        return ("it is handed to code the tool cannot follow, which must iterate it with "
+                "`async for` (or pass `[x async for x in ...]`, a list)")
+
+    def _yield_from(self, original: cst.Call, updated: cst.BaseExpression,
+                    qualname: str) -> cst.BaseExpression:
+        """`yield from gen()` → `async for x in gen(): yield x` (leave_SimpleStatementLine;
+        a function using the value of `yield from` stays sync, see `cannot_be_async`)."""
+        if not self._can_be_async(original, qualname,
+                                  "re-yield its items with `async for x in ...: yield x`"):
+            return updated
+        self._reyielding.add(id(self.ctx.statements[-1]))
+        self.ctx.change(self.code, f"yield from {qualname}() → async for ...: yield", original)
+        return updated
+
+    def _becomes_async_generator(self) -> bool:
+        function = self.ctx.function
+        return function is not None and function.asynchronous is None and (
+            self.ctx.ix.module, self.ctx.scope) in self.ctx.plan.async_functions and (
+                not self.ctx.cannot_await())
+
+    def _next(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        """`x = next(gen())` → `async with aclosing(gen()) as gen_gen: x = await
+        anext(gen_gen)`: the first item, and the generator closed right after, as CPython
+        closed the sync generator nobody held any more (left open, the event loop would close
+        it later, concurrently with the code still using what it yielded)."""
+        ref = self._target(original.args[0].value)
+        if ref is None or not self._info(ref).is_generator or self._is_context_manager(ref) or (
+                not isinstance(updated, cst.Call)):
+            return updated
+        qualname = self._info(ref).qualname
+        generator, default = updated.args[0].value, (
+            updated.args[1].value if len(updated.args) == 2 else None)
+        with_anext = self.ctx.config.python >= (3, 10)
+        reason = self._next_blocker(original, default is None, with_anext)
+        if reason:
+            self.ctx.todo(self.code, f"{qualname}() is now an async generator: next() over it "
+                                     f"must become `await anext(...)`, but {reason}", original)
+            return updated
+        if not with_anext:
+            self.ctx.change(self.code, f"next({qualname}()) → await {qualname}().__anext__() "
+                                       "(the event loop closes the generator later)", original)
+            return first_item(generator, None, with_anext)
+        statement = self.ctx.statements[-1]
+        held = self._closing.setdefault(id(statement), [])
+        name = f"{ref[1].rpartition('.')[2]}_gen"
+        taken = {n for n, _ in held}
+        while self.ctx.is_bound(name) or name in taken:
+            name += "_"
+        held.append((name, generator))
+        self.ctx.change(self.code, f"next({qualname}()) → await anext(...) in async with "
+                                   "aclosing(...)", original)
+        return first_item(cst.Name(name), default, with_anext)
+
+    def _next_blocker(self, call: cst.Call, no_default: bool, with_anext: bool) -> str | None:
+        """Why `next(gen())` here cannot become `await anext(...)`, or None."""
+        reason = self.ctx.cannot_await()
+        if reason:
+            return reason
+        if not with_anext:
+            return None if no_default else (
+                "anext() is new in Python 3.10 and the project's requires-python allows older "
+                "versions: use `await gen.__anext__()` in a try with `except "
+                "StopAsyncIteration` for the default")
+        statement = self.ctx.statements[-1]
+        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and len(
+            statement.body) == 1 else None
+        if not isinstance(small, (cst.Assign, cst.AnnAssign, cst.Return, cst.Expr)) or (
+                small.value is not call):
+            return ("it is part of a larger expression: assign `next(...)` to a variable "
+                    "first (the generator is then closed right after, as it was)")
+        if no_default and any(_catches_stop_iteration(s) for s in self.ctx.statements):
+            return ("an `except StopIteration` around it would no longer see the end: anext() "
+                    "raises StopAsyncIteration")
+        return None
+
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                  updated: cst.SimpleStatementLine) -> cst.BaseStatement:
+        small = updated.body[0] if len(updated.body) == 1 else None
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield) and isinstance(
+                small.value.value, cst.From) and self._becomes_async_generator():
+            # an async generator cannot `yield from` anything: a loop re-yields the items
+            name = "x"
+            while self.ctx.is_bound(name):
+                name += "_"
+            return reyielding_loop(updated, small.value.value.item, name,
+                                   id(original) in self._reyielding)
+        held = self._closing.pop(id(original), None)
+        if held:
+            return closing_block(updated, self.ctx.import_name("contextlib", "aclosing"), held)
+        return updated
 
     def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
         if updated.asynchronous is None and any(
@@ -150,9 +373,48 @@ class AsyncFunctions(Rule):
     def leave_CompFor(self, original: cst.CompFor, updated: cst.CompFor) -> cst.CompFor:
         return self._async_for(original, updated)
 
-    def _async_for(self, original, updated):
+    def _async_for(self, original: cst.For | cst.CompFor,
+                   updated: cst.For | cst.CompFor) -> cst.For | cst.CompFor:
         ref = self._target(original.iter)
         if updated.asynchronous is None and ref and self._info(ref).is_generator:
+            if not self._can_be_async(original, self._info(ref).qualname,
+                                      "iterate it with `async for`"):
+                return updated
             self.ctx.change(self.code, f"for over {ref[1]}() → async for", original)
             return updated.with_changes(asynchronous=cst.Asynchronous())
         return updated
+
+    def leave_GeneratorExp(self, original: cst.GeneratorExp,
+                           updated: cst.GeneratorExp) -> cst.BaseExpression:
+        """`sum(x.qty for x in gen())`: a builtin cannot consume the async generator
+        expression `async for` made of it; it gets a list (`sum([x.qty async for ...])`)."""
+        if not _is_async(updated.for_in) or _is_async(original.for_in):
+            return updated
+        if self._consumers.get(id(original)) in _COLLECTORS:
+            return as_list(updated)
+        self.ctx.todo(self.code, "this generator expression iterates an async generator now, "
+                                 "so it is an async generator expression: what consumes it "
+                                 "must use `async for` (or give it a list: `[... async for "
+                                 "...]`)", original)
+        return updated
+
+def _catches_stop_iteration(statement: cst.CSTNode) -> bool:
+    """A `try` with an `except` clause naming StopIteration."""
+    if not isinstance(statement, cst.Try):
+        return False
+    for handler in statement.handlers:
+        caught = handler.type
+        names = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [
+            caught]
+        if any(isinstance(n, cst.Name) and n.value == "StopIteration" for n in names):
+            return True
+    return False
+
+
+def _is_async(comprehension: cst.CompFor | None) -> bool:
+    """One of the `for` clauses of a comprehension is `async for`."""
+    while comprehension is not None:
+        if comprehension.asynchronous is not None:
+            return True
+        comprehension = comprehension.inner_for_in
+    return False

@@ -1,0 +1,37 @@
+"""Settings read from the target project's pyproject.toml."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from codemods import Config
+from codemods.config import Settings, load_settings, lowest_python
+
+
+@pytest.mark.parametrize(("requires", "lowest"), [
+    (">=3.9", (3, 9)),
+    (">=3.10,<4", (3, 10)),
+    ("~=3.11", (3, 11)),
+    ("==3.12.*", (3, 12)),
+    (">=3.8, !=3.9.1", (3, 8)),
+    ("<4", None),
+    (None, None),
+])
+def test_lowest_python_of_requires_python(requires: str | None,
+                                          lowest: tuple[int, int] | None) -> None:
+    assert lowest_python(requires) == lowest
+
+
+def test_requires_python_reaches_the_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "depot"\nrequires-python = ">=3.9"\n', encoding="utf-8")
+    settings = load_settings(tmp_path)
+    assert settings.python == (3, 9)
+    assert Config.from_settings(settings).python == (3, 9)
+
+
+def test_unknown_requires_python_means_the_running_interpreter() -> None:
+    assert Config.from_settings(Settings()).python == sys.version_info[:2]
