@@ -164,7 +164,9 @@ class Kinds:
         if binding.origin == PARAM:
             return (self.annotation_kind(ix, binding.targets)
                     or self._param_kind_from_callers(ix, scope, binding.name)
-                    or self._fixture_kind(ix, scope, binding.name))
+                    or self._fixture_kind(ix, scope, binding.name)
+                    or (binding.default and self.kind(ix, scope.rpartition(".")[0],
+                                                      binding.default)) or None)
         return self.call_result_kind(ix, scope, binding.targets[0], entered=binding.origin == ENTER)
 
     def annotation_kind(self, ix: ModuleIndex, names: Iterable[str], depth: int = 0
@@ -216,9 +218,10 @@ class Kinds:
             return self.annotation_kind(target, info.returns) or (
                 self._yielded_kind(target, info) if entered and info.is_generator else None)
         receiver, _, method = callee.rpartition(".")
-        if not receiver:  # `SessionLocal()`, or `Scoped()` on a scoped_session registry
-            return ObjKind.SESSION if self.kind(ix, scope, callee) in (
-                ObjKind.FACTORY, ObjKind.SESSION) else None
+        if self.kind(ix, scope, callee) in (ObjKind.FACTORY, ObjKind.SESSION):
+            return ObjKind.SESSION  # `SessionLocal()`, `self.session_factory()`, `Scoped()`
+        if not receiver:
+            return None
         receiver_kind = self.kind(ix, scope, receiver)
         if receiver_kind is ObjKind.FACTORY and method == "begin" and entered:
             return ObjKind.SESSION

@@ -206,10 +206,7 @@ class Project:
             owner = self.owner_class(ix, scope)
             if owner is None:
                 return None
-            assigned = [(s, b) for s, b in ix.attribute_bindings.get(owner, []) if b.name == attr]
-            declared = [(owner, b) for b in self.bound_in(ix, owner, attr)]  # `repo: Repo`
-            return next(filter(None, (self._binding_class(ix, s, b, depth)
-                                      for s, b in [*assigned, *declared])), None)
+            return self._attribute_class(ix, owner, attr, depth)
         bindings = [] if "." in dotted else self.bindings(ix, scope, dotted)
         if bindings:
             return next(filter(None, (self._binding_class(ix, scope, b, depth)
@@ -217,7 +214,19 @@ class Project:
         found = self.lookup(ix.qualify(dotted)) if ix.qualify(dotted) != dotted else None
         if found and "." not in found[1] and found[1] not in found[0].classes:
             return self.instance_class(found[0], "", found[1], depth + 1)
-        return None
+        receiver, _, attr = dotted.rpartition(".")
+        owner = self.instance_class(ix, scope, receiver, depth + 1) if receiver else None
+        return next(filter(None, (self._attribute_class(m, c, attr, depth)
+                                  for m, c in self.lineage(owner))), None) if owner else None
+
+    def _attribute_class(self, ix: ModuleIndex, owner: str, attr: str, depth: int
+                         ) -> tuple[ModuleIndex, str] | None:
+        """`uow.products` where `uow`'s class declares `products: Repository` or its methods
+        assign one."""
+        assigned = [(s, b) for s, b in ix.attribute_bindings.get(owner, []) if b.name == attr]
+        declared = [(owner, b) for b in self.bound_in(ix, owner, attr)]
+        return next(filter(None, (self._binding_class(ix, s, b, depth + 1)
+                                  for s, b in [*declared, *assigned])), None)
 
     def _binding_class(self, ix: ModuleIndex, scope: str, binding: Binding, depth: int
                        ) -> tuple[ModuleIndex, str] | None:

@@ -117,8 +117,15 @@ class _Indexer(ast.NodeVisitor):
         for d in node.decorator_list:
             self.visit(d)
         self.scopes.append(node.name)
+        positional = [*args.posonlyargs, *args.args]
+        defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]],
+                            args.defaults, strict=True))
+        defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d}
         for a in params:
-            self._bind(a.arg, PARAM, annotation_names(a.annotation))
+            default = defaults.get(a.arg)
+            self.index.bindings.setdefault(self.scope, []).append(Binding(
+                a.arg, PARAM, annotation_names(a.annotation),
+                default=dotted_name(default) if default is not None else None))
         for stmt in node.body:
             self.visit(stmt)
         self.scopes.pop()

@@ -24,6 +24,7 @@ class Binding:
     origin: str
     targets: tuple[str, ...]
     call_args: tuple[str | None, ...] = ()  # CALL: the dotted names passed (an instance's session)
+    default: str | None = None  # PARAM: its default value as a dotted name (`factory=SESSIONS`)
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ class UnawaitedCalls(AuditRule):
         if plan.kind(ix, scope, receiver) is not None or plan.unrelated(ix, scope, receiver) or (
                 self._imported_here(receiver)):
             return ()
+        if receiver.split(".")[0] not in ix.imports:  # `obj.allocate()` calls a method
+            return tuple(c for c in candidates if "." in c[1])
         return candidates
 
     def _imported_here(self, receiver: str) -> bool:
