@@ -117,6 +117,10 @@ class _Indexer(ast.NodeVisitor):
         for d in node.decorator_list:
             self.visit(d)
         self.scopes.append(node.name)
+        for default in [*args.defaults, *filter(None, args.kw_defaults)]:
+            for sub in ast.walk(default):  # `def connect(url="sqlite://")`: a URL in this scope
+                if isinstance(sub, ast.Constant):
+                    self.visit_Constant(sub)
         positional = [*args.posonlyargs, *args.args]
         defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]],
                             args.defaults, strict=True))

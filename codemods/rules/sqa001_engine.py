@@ -186,6 +186,11 @@ class _UrlUses(Visitor):
         self.ctx = ctx
         self.stack: list[cst.CSTNode] = []
         self.found: dict[int, _Use] = {}
+        self.scopes: list[str] = []
+        # the functions and classes holding URL literals, and those around them (the index
+        # knows): the rest of a large module is not walked
+        self.wanted = {".".join(s.split(".")[:i]) for s in ctx.ix.url_scopes
+                       for i in range(1, len(s.split(".")) + 1)}
 
     @classmethod
     def find(cls, module: cst.Module, ctx: Context) -> dict[int, _Use]:
@@ -201,10 +206,15 @@ class _UrlUses(Visitor):
         if isinstance(text, str) and urls.looks_like_url(text):
             self.found[id(node)] = self._use(node)
         self.stack.append(node)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self.scopes.append(".".join([*self.scopes[-1:], node.name.value]))
+            return self.scopes[-1] in self.wanted
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self.stack.pop()
+        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
+            self.scopes.pop()
 
     def _use(self, node: cst.CSTNode) -> _Use:
         """Walk out from the literal to where its value goes."""
