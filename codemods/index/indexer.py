@@ -415,6 +415,9 @@ def _is_unhashable_column(call: ast.Call, annotation: ast.expr | None) -> bool:
     return any(n in _UNHASHABLE_TYPES for n in names)
 
 
+_MAPPED_WRAPPERS = ("Mapped[", "DynamicMapped[", "WriteOnlyMapped[")
+
+
 def _relationship(attr: str, call: ast.Call, annotation: ast.expr | None) -> RelationshipInfo:
     target = None
     if call.args:
@@ -425,12 +428,12 @@ def _relationship(attr: str, call: ast.Call, annotation: ast.expr | None) -> Rel
             target = dotted_name(first)
     uselist: bool | None = None
     if annotation is not None:
-        text = ast.unparse(annotation)
-        inner = text.replace("Mapped[", "").replace("DynamicMapped[", "")
-        if any(inner.lstrip("\"'").startswith(p) for p in ("list[", "List[", "set[", "Set[")):
-            uselist = True
-        elif text.startswith(("Mapped[", "\"Mapped[")):
-            uselist = False
+        text = ast.unparse(annotation).strip("\"'")
+        wrapper, _, inner = text.partition("[") if text.startswith(_MAPPED_WRAPPERS) else (
+            "", "", text)
+        # `Mapped[Team]` and SQLModel's `team: Team | None = Relationship()` are scalar
+        uselist = wrapper in ("DynamicMapped", "WriteOnlyMapped") or inner.strip(
+            "\"'").startswith(("list[", "List[", "set[", "Set["))
         if target is None:
             names = [n for n in annotation_names(annotation)
                      if n not in {"Mapped", "list", "List", "Optional", "set", "Set",
