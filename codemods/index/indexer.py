@@ -383,7 +383,8 @@ class _Indexer(ast.NodeVisitor):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if isinstance(node.value, ast.Name) and (node.value.id == "self" or (
-                node.value.id in self.index.imports)):  # `self.session`, `meta.Session`
+                node.value.id in self.index.imports) or node.attr == "query"):
+            # `self.session`, `meta.Session`, `Recipe.query`
             self.index.names_read.setdefault(self.scope, set()).add(
                 f"{node.value.id}.{node.attr}")
         self._read_chain(node)

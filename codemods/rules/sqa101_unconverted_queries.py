@@ -67,12 +67,15 @@ class UnconvertedQueries(AuditRule):
         super().__init__(ctx)
         self.called: set[int] = set()  # `.query` attributes that are a call's function
         self.flagged: set[int] = set()  # statements with an SQA101 TODO from this pass
+        self.receivers: set[int] = set()  # attributes something else is read from
 
     @classmethod
     def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
         if ix.module in plan.context or not plan.database_module(ix):
             return set()
-        return {site.scope for site in ix.calls if _names_query(site.callee)}
+        return {site.scope for site in ix.calls if _names_query(site.callee)} | {
+            scope for scope, names in ix.names_read.items()
+            if any(n.endswith(".query") for n in names)}  # `q = Recipe.query`
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -98,12 +101,19 @@ class UnconvertedQueries(AuditRule):
         self._flag(self._why(receiver, receiver_name), node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        """`Model.query.filter_by(...)`: Flask-SQLAlchemy's query property."""
+        """`Model.query.filter_by(...)`, or `Model.query` itself stored or handed on:
+        Flask-SQLAlchemy's query property."""
+        self.receivers.add(id(node.value))
+        if node.attr.value == "query" and id(node) not in self.receivers | self.called:
+            self._model_query(node, bare=True)  # (the outer attribute was visited first)
         inner = node.value
         if not (isinstance(inner, cst.Attribute) and inner.attr.value == "query") or (
                 id(inner) in self.called):
             return
-        model = dotted(inner.value)
+        self._model_query(inner)
+
+    def _model_query(self, node: cst.Attribute, bare: bool = False) -> None:
+        model = dotted(node.value)
         if model is None:
             return
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
@@ -114,6 +124,11 @@ class UnconvertedQueries(AuditRule):
             self._flag(f"`{model}.query` runs on Flask-SQLAlchemy's db.session, which has no "
                        "asyncio support, so it stays synchronous; --target sync moves it to "
                        "select()", node)
+            return
+        if mapped is not None and bare:
+            self._flag(f"`{model}.query` is stored or handed on here: the tool converts a "
+                       "Model.query chain where it is run; convert it to select() by hand",
+                       node)
             return
         if mapped is not None:
             self._flag(f"`{model}.query` is a query property the tool cannot tie to a session",
