@@ -170,8 +170,10 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     plan = plan.with_state(replace(plan.state, legacy=plan.colour(
         legacy_io, within={j.ix.module for j in context})))
 
-    first = [job for job in selected
-             if job.source.may_need_work or plan.model_parameter_scopes(job.ix)]
+    # a settings module holding only a database URL (`DATABASE_URL = "sqlite://..."`) has
+    # none of the marker bytes, but its URL may feed an engine the run converts
+    first = [job for job in selected if job.source.may_need_work or job.ix.url_dialects
+             or plan.model_parameter_scopes(job.ix)]
     rewritten = {job.result.path for job in first}
     rest = [job for job in [*selected, *context]
             if job.result.path not in rewritten or not job.rewrite]
