@@ -107,14 +107,25 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
 
 def run_notes(plan: Plan, config: Config) -> list[str]:
     """What the run says once, about the whole project (not about one file)."""
-    flask = plan.flask_sqlalchemy_objects
-    if config.target != "async" or not flask:
+    if config.target != "async":
         return []
-    return [f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
+    notes = []
+    flask = plan.flask_sqlalchemy_objects
+    if flask:
+        notes.append(
+            f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
             "which has no asyncio support: its queries and db.session stay synchronous (each "
             "query gets a TODO; its database URLs keep their sync drivers). Use --target sync "
             "to move its queries to select(), or move the data layer off Flask-SQLAlchemy "
-            "first."]
+            "first.")
+    if any(q.partition(".")[0] == "pyramid" for ix in plan.modules.values()
+           for q in ix.imports.values()):
+        notes.append(
+            "This project uses Pyramid, which calls its views synchronously and has no "
+            "asyncio support: @view_config views stay `def`, and what they call that became "
+            "async gets a TODO there. Use --target sync to move its queries to select() on "
+            "the same sessions.")
+    return notes
 
 
 def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,

@@ -13,6 +13,8 @@ from .state import RunState
 # Functions Python cannot make `async def` without changing how they are called.
 _SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property",
                                    "validates", "hybrid_property", "setter", "getter"})
+# View decorators of frameworks without asyncio support: their views stay `def`.
+_SYNC_VIEWS = frozenset({"pyramid.view.view_config"})
 # Frameworks that call a function synchronously (SQA305 keeps a sync wrapper for them).
 _SYNC_FRAMEWORKS = frozenset({"click.command", "click.group", "celery.shared_task",
                               "dramatiq.actor", "rq.job"})
@@ -39,6 +41,8 @@ class Colouring:
             if decorator.rpartition(".")[2] in _SYNC_ONLY_DECORATORS or decorator in (
                     _SYNC_ONLY_DECORATORS):
                 return f"@{decorator} cannot be async"
+            if self.project.qualify(self.project.modules[ref[0]], decorator) in _SYNC_VIEWS:
+                return f"@{decorator}: Pyramid calls its views synchronously"
         if info.is_generator and info.hands_back_value:
             return (f"generator {name}() hands back a value (`return <value>`, or the value of "
                     "`yield from`), which an async generator cannot do: the value StopIteration "
