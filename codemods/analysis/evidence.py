@@ -9,7 +9,9 @@ session under a name (`config.add_request_method(f, "db", reify=True)`) are read
 
 from __future__ import annotations
 
-from ..index import QUERY, ModuleIndex
+from collections.abc import Callable
+
+from ..index import PARAM, QUERY, Binding, ModuleIndex
 from .models import Models
 from .project import Project, qualname
 
@@ -17,19 +19,21 @@ from .project import Project, qualname
 class Evidence:
     """Names shown to be sessions by `.query(MappedClass)` calls (state-free, cached)."""
 
-    def __init__(self, project: Project, models: Models) -> None:
+    def __init__(self, project: Project, models: Models,
+                 holds_session: Callable[[ModuleIndex, str, Binding], bool]) -> None:
         self.project, self.models = project, models
+        self.holds_session = holds_session  # what a binding's value is (from Kinds)
         self._sessions: set[str] | None = None
         self._request_attributes: set[str] | None = None
 
     def shows_session(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
         if self._sessions is None:
-            self._sessions = self._find_sessions()
+            self._sessions = set()  # what the stores below ask while it is being filled
+            self._find_sessions(self._sessions)
         key = self.key(ix, scope, dotted)
         return key is not None and key in self._sessions
 
-    def _find_sessions(self) -> set[str]:
-        found: set[str] = set()
+    def _find_sessions(self, found: set[str]) -> None:
         for ix in self.project.modules.values():
             for site in ix.calls:
                 receiver, _, method = site.callee.rpartition(".")
@@ -39,7 +43,11 @@ class Evidence:
                     key = self.key(ix, site.scope, receiver)
                     if key is not None:
                         found.add(key)
-        return found
+        for ix in self.project.modules.values():  # `request.state.db = SessionLocal()`
+            for scope, binding in ix.attribute_stores:
+                key = self.key(ix, scope, binding.name)
+                if key is not None and self.holds_session(ix, scope, binding):
+                    found.add(key)
 
     def key(self, ix: ModuleIndex, scope: str, dotted: str) -> str | None:
         """The same name wherever it is read: `Class#attr` for `self.attr`, `request#attr`
@@ -53,9 +61,10 @@ class Evidence:
             owner = self.project.owner_class(ix, scope)
             return f"{qualname(ix, owner)}#{rest}" if owner and rest and "." not in rest else None
         found_in = self.project.binding_scope(ix, scope, head)
-        local = found_in and any(b.origin != QUERY for b in self.project.bound_in(
-            ix, found_in, head))
-        if local:
+        bound = self.project.bound_in(ix, found_in, head) if found_in else []
+        if rest and bound and all(b.origin == PARAM for b in bound):
+            return f"parameter {dotted}"  # `request.state.db` in any function's `request`
+        if any(b.origin != QUERY for b in bound):
             return f"{ix.module}:{scope}:{dotted}"
         qualified = self.project.qualify(ix, dotted)
         return None if qualified == dotted else qualified  # a free name: a lambda's parameter

@@ -55,7 +55,8 @@ class Kinds:
 
     def __init__(self, project: Project, models: Models) -> None:
         self.project, self.models = project, models
-        self.evidence = Evidence(project, models)
+        self.evidence = Evidence(project, models, lambda ix, scope, binding: self._binding_kind(
+            ix, scope, binding) is ObjKind.SESSION)
         self._kinds: dict[tuple[str, str, str], ObjKind | None] = {}
 
     def kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:

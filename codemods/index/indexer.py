@@ -315,6 +315,10 @@ class _Indexer(ast.NodeVisitor):
               and target.value.id == "self" and self.classes):
             self.index.attribute_bindings.setdefault(self.classes[-1], []).append(
                 (self.scope, Binding(target.attr, origin, targets, call_args)))
+        elif isinstance(target, ast.Attribute) and (dotted := dotted_name(target)) and (
+                origin in (CALL, ALIAS)):  # `request.state.db = SessionLocal()`
+            self.index.attribute_stores.append((self.scope, Binding(dotted, origin, targets,
+                                                                    call_args)))
 
     def _with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:

@@ -116,6 +116,9 @@ class ModuleIndex:
     has_bulk_listeners: bool = False
     # Pyramid `config.add_request_method(f, "db", reify=True)` registers `request.db`
     request_attributes: set[str] = field(default_factory=set)
+    # `request.state.db = SessionLocal()`: (scope, binding named by the dotted target); not
+    # `self.x = ...` (see attribute_bindings)
+    attribute_stores: list[tuple[str, Binding]] = field(default_factory=list)
     # `db = SQLAlchemy(query_class=MyQuery)` at module level: "db" -> "MyQuery"
     query_classes: dict[str, str] = field(default_factory=dict)
 
