@@ -13,6 +13,8 @@ from .state import RunState
 # Functions Python cannot make `async def` without changing how they are called.
 _SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property",
                                    "validates", "hybrid_property", "setter", "getter"})
+# The special methods that have an async counterpart (`with` → `async with`).
+ASYNC_SPECIAL_METHODS = {"__enter__": "__aenter__", "__exit__": "__aexit__"}
 # View decorators of frameworks without asyncio support: their views stay `def`.
 _SYNC_VIEWS = frozenset({"pyramid.view.view_config"})
 # Frameworks that call a function synchronously (SQA305 keeps a sync wrapper for them).
@@ -35,7 +37,7 @@ class Colouring:
         """Why a function must stay synchronous, or None when it can become `async def`."""
         info = self.project.modules[ref[0]].functions[ref[1]]
         name = ref[1].rpartition(".")[2]
-        if name.startswith("__") and name.endswith("__"):
+        if name.startswith("__") and name.endswith("__") and name not in ASYNC_SPECIAL_METHODS:
             return f"special method {name}() cannot be async"
         for decorator in info.decorators:
             if decorator.rpartition(".")[2] in _SYNC_ONLY_DECORATORS or decorator in (
@@ -93,7 +95,7 @@ class Colouring:
             result.add(ref)
             if self.sync_boundary(ref):
                 continue  # its callers keep calling a sync wrapper
-            todo.extend(m for m in self.project.same_method(ref)
+            todo.extend(m for m in [*self.project.same_method(ref), *self._partner(ref)]
                         if m not in result and not self.cannot_be_async(m))
             for caller_ix, site in self.project.callers(ref):
                 caller = (caller_ix.module, site.scope)
@@ -103,6 +105,14 @@ class Colouring:
                 if caller not in result and not self.cannot_be_async(caller):
                     todo.append(caller)
         return frozenset(result)
+
+    def _partner(self, ref: FunctionRef) -> list[FunctionRef]:
+        """`__exit__` for `__enter__` and back: `async with` needs both async."""
+        owner, _, name = ref[1].rpartition(".")
+        other = {"__enter__": "__exit__", "__exit__": "__enter__"}.get(name)
+        partner = (ref[0], f"{owner}.{other}") if other and owner else None
+        return [partner] if partner and partner[1] in self.project.modules[ref[0]].functions \
+            else []
 
     def keepable_sync(self, unconverted: set[FunctionRef],
                       io: set[FunctionRef]) -> frozenset[FunctionRef]:

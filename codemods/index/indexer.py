@@ -323,6 +323,12 @@ class _Indexer(ast.NodeVisitor):
     def _with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
             expr = item.context_expr
+            entered = dotted_name(expr) or (f"{callee_name(expr.func)}()" if isinstance(
+                expr, ast.Call) and callee_name(expr.func) else None)
+            if entered and self.scopes:  # `with uow:` calls its class's __enter__/__exit__
+                for method in ("__enter__", "__exit__"):
+                    self.index.calls.append(CallSite(self.scope, f"{entered}.{method}", (), (),
+                                                     node.lineno, "with"))
             if isinstance(item.optional_vars, ast.Name) and isinstance(expr, ast.Call):
                 callee = dotted_name(expr.func)
                 if callee:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..analysis import FunctionRef
+from ..analysis import ASYNC_SPECIAL_METHODS, FunctionRef
 from ..results import Tag
-from ..rewrite.context import Context, callee
+from ..rewrite.context import Context, callee, dotted
 from ..rewrite.generators import (
     as_list,
     closing_block,
@@ -128,6 +128,14 @@ class AsyncFunctions(Rule):
     def _info(self, ref: FunctionRef):
         return self.ctx.plan.modules[ref[0]].functions[ref[1]]
 
+    def _enters_async(self, expr: cst.BaseExpression) -> bool:
+        """`with uow:` over an object whose class's __enter__ became __aenter__."""
+        name = callee(expr.func) if isinstance(expr, cst.Call) else dotted(expr)
+        suffix = "()" if isinstance(expr, cst.Call) else ""
+        ref = name and self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope,
+                                                      f"{name}{suffix}.__enter__")
+        return ref in self.ctx.plan.async_functions if ref else False
+
     def _is_context_manager(self, ref: FunctionRef) -> bool:
         ix = self.ctx.plan.modules[ref[0]]
         return any(ix.qualify(d) == _CONTEXTMANAGER for d in self._info(ref).decorators)
@@ -150,8 +158,13 @@ class AsyncFunctions(Rule):
         returns = updated.returns
         if returns is not None and self._info(ref).is_generator:
             returns = returns.with_changes(annotation=self._async_iterator(returns.annotation))
+        name = updated.name
+        if name.value in ASYNC_SPECIAL_METHODS:  # `with obj:` becomes `async with obj:`
+            name = cst.Name(ASYNC_SPECIAL_METHODS[name.value])
+            self.ctx.change(self.code, f"{original.name.value}() → async {name.value}()",
+                            original)
         return updated.with_changes(asynchronous=cst.Asynchronous(), decorators=decorators,
-                                    returns=returns)
+                                    returns=returns, name=name)
 
     def _async_iterator(self, annotation: cst.BaseExpression) -> cst.BaseExpression:
         """`Iterator[X]` → `AsyncIterator[X]`, `Generator[X, S, R]` → `AsyncGenerator[X, S]`."""
@@ -361,7 +374,7 @@ class AsyncFunctions(Rule):
     def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
         if updated.asynchronous is None and any(
                 (ref := self._target(item.item)) and self._is_context_manager(ref)
-                for item in original.items):
+                or self._enters_async(item.item) for item in original.items):
             self.ctx.change(self.code, "with over an async context manager → async with",
                             original)
             return updated.with_changes(asynchronous=cst.Asynchronous())
