@@ -118,6 +118,10 @@ class UnconvertedQueries(AuditRule):
             return
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         mapped = plan.mapped_class(ix, scope, model)
+        if mapped is None and model in ("cls", "self", "self.__class__"):
+            self._flag(f"`{model}.query` in a class the tool does not know as mapped (a "
+                       "mixin?): the legacy Query it gives is left as it is", node)
+            return
         if mapped is None and not model.rpartition(".")[2][:1].isupper():
             return  # `request.query.get(...)`: not a class's query property
         if mapped is not None and self.ctx.async_target and plan.flask_db(mapped):
