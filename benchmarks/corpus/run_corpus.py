@@ -329,14 +329,39 @@ def is_handled(call: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
     return False
 
 
+def outside_names(tree: ast.AST, project_names: set[str]) -> set[str]:
+    """Local names a module imports from outside the project (`os`, `json`, `httpx`):
+    `os.environ.get(...)` cannot reach a project function whatever its name."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update((a.asname or a.name).split(".")[0] for a in node.names
+                         if a.name.split(".")[0] not in project_names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+                node.module.split(".")[0] not in project_names):
+            found.update(a.asname or a.name for a in node.names)
+    return found
+
+
+def receiver_root(call: ast.Call) -> str | None:
+    node = call.func.value if isinstance(call.func, ast.Attribute) else None
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def unawaited_calls(
-    tree: ast.AST, lines: list[str], async_names: set[str]
+    tree: ast.AST, lines: list[str], async_names: dict[str, bool], outside: set[str]
 ) -> list[tuple[int, str]]:
-    """Calls whose callee's last name is one of `async_names` that are not awaited, not
+    """Calls whose callee's last name is one of `async_names` (name -> "some method of that
+    name became async"; `obj.m()` on a variable can only reach a method) that are not
+    awaited, not
     handed to `run_sync`/`asyncio.run`/`create_task`/`gather`/`Depends` and the like, not
-    used by `async with`/`async for`, not a decorator (`@router.get(...)`), and carry no
-    TODO marker on their statement."""
+    used by `async with`/`async for`, not a decorator (`@router.get(...)`), not made on a
+    name imported from outside the project, and carry no TODO marker on their statement."""
     parents = parent_map(tree)
+    imported = {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
     decorators = {
         id(d) for node in ast.walk(tree) if isinstance(node, FUNCTIONS) for d in node.decorator_list
     }
@@ -345,8 +370,11 @@ def unawaited_calls(
         if not isinstance(node, ast.Call) or id(node) in decorators:
             continue
         name = callee_name(node)
-        if name not in async_names or is_handled(node, parents):
+        if name not in async_names or is_handled(node, parents) or receiver_root(node) in outside:
             continue
+        on_variable = isinstance(node.func, ast.Attribute) and receiver_root(node) not in imported
+        if on_variable and not async_names[name]:
+            continue  # `product.allocate()` cannot be the function `allocate()`
         if not has_todo(enclosing_statement(node, parents), lines):
             found.append((node.lineno, name))
     return sorted(found)
@@ -415,13 +443,17 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
             result.unparsable_output.append(rel)
         modules[rel] = (original[0] if original else None, output)
 
+    # every folder and module name of the tree: what an absolute import of the project names
+    project_names = {part.removesuffix(".py") for rel in modules for part in Path(rel).parts}
     run_sync_names: set[str] = set()
-    async_names: set[str] = set()
+    async_names: dict[str, bool] = {}
     for original, output in modules.values():
         if output is not None:
             run_sync_names |= run_sync_targets(output[0])[0]
             if original is not None and result.target == "async":
-                async_names |= {name.rsplit(".", 1)[-1] for name in made_async(original, output[0])}
+                for name in made_async(original, output[0]):
+                    last = name.rsplit(".", 1)[-1]
+                    async_names[last] = async_names.get(last, False) or "." in name
 
     callees: Counter[str] = Counter()
     for rel, (_, output) in modules.items():
@@ -440,7 +472,8 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
                 result.silent_by_file.setdefault(shown, []).append(
                     Location(shown, chain.lineno, line)
                 )
-        for line, name in unawaited_calls(tree, lines, async_names):
+        outside = outside_names(tree, project_names)
+        for line, name in unawaited_calls(tree, lines, async_names, outside):
             callees[name] += 1
             if len(result.unawaited_examples) < EXAMPLES:
                 location = Location(shown, line, lines[line - 1].strip())
@@ -645,7 +678,8 @@ def print_results(results: list[ProjectResult], details: bool) -> None:
     for outcome in totals.values():
         print("   " + target_line("all", outcome, None))
     print(
-        "   (unawaited matches callees by their last name only, so it over-reports: "
+        "   (unawaited matches callees by their last name only, skipping calls on names imported "
+        "from outside the project, so it still over-reports: "
         "a same-named sync function or method also counts)"
     )
     if details:
