@@ -36,7 +36,13 @@ ENGINE_FACTORIES = frozenset({
 ASYNC_ENGINE_FACTORIES = frozenset({
     "sqlalchemy.ext.asyncio.create_async_engine",
     "sqlalchemy.ext.asyncio.engine.create_async_engine",
+    "sqlalchemy.ext.asyncio.async_engine_from_config",
+    "sqlalchemy.ext.asyncio.engine.async_engine_from_config",
 })
+# Engines built from a configuration dict (`sqlalchemy.url` in a Paste/Pyramid .ini file).
+CONFIG_ENGINE_FACTORIES = frozenset({"sqlalchemy.engine_from_config",
+                                     "sqlalchemy.engine.engine_from_config",
+                                     "sqlalchemy.engine.create.engine_from_config"})
 ENGINE_CLASSES = frozenset({
     "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine",
     "sqlalchemy.ext.asyncio.AsyncEngine",
@@ -108,6 +114,7 @@ EXPIRE_ON_COMMIT = "expire_on_commit"
 # Names whose mere mention means a rewrite may act there (the classes and factories the rules
 # rename); other SQLAlchemy names (select, func, mapped_column) need a session nearby to matter.
 REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | SCOPED_SESSIONS | ENGINE_FACTORIES
+                   | CONFIG_ENGINE_FACTORIES
                    | frozenset({"sqlalchemy.Engine", "sqlalchemy.engine.Engine",
                                 "sqlalchemy.engine.base.Engine"}))
 

@@ -36,7 +36,8 @@ _DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED
 _CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS,
                        ObjKind.SESSION),  # a scoped_session registry proxies its session
                       (api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS, ObjKind.FACTORY),
-                      (api.ENGINE_FACTORIES | api.ASYNC_ENGINE_FACTORIES, ObjKind.ENGINE),
+                      (api.ENGINE_FACTORIES | api.CONFIG_ENGINE_FACTORIES
+                       | api.ASYNC_ENGINE_FACTORIES, ObjKind.ENGINE),
                       (api.ALIASED, ObjKind.ENTITY),
                       (api.FLASK_SQLALCHEMY, ObjKind.FLASK_DB))
 

@@ -8,7 +8,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from .. import urls
-from ..api_surface import ENGINE_FACTORIES
+from ..api_surface import CONFIG_ENGINE_FACTORIES, ENGINE_FACTORIES
 from ..rewrite.context import Context, callee
 from ..rewrite.traversal import Visitor
 from .base import Case, RenameReferences
@@ -75,6 +75,8 @@ class AsyncEngine(RenameReferences):
     )
     renames = {
         **dict.fromkeys(ENGINE_FACTORIES, _ASYNC_ENGINE),
+        **dict.fromkeys(CONFIG_ENGINE_FACTORIES, ("sqlalchemy.ext.asyncio",
+                                                  "async_engine_from_config")),
         **dict.fromkeys(("sqlalchemy.Engine", "sqlalchemy.engine.Engine",
                          "sqlalchemy.engine.base.Engine"),
                         ("sqlalchemy.ext.asyncio", "AsyncEngine")),
@@ -139,8 +141,14 @@ class AsyncEngine(RenameReferences):
                                            *updated.parts[1:]])
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
-        if not isinstance(updated, cst.Call) or self.ctx.qualify(original.func) not in (
-                ENGINE_FACTORIES):
+        if not isinstance(updated, cst.Call):
+            return updated
+        if self.ctx.qualify(original.func) in CONFIG_ENGINE_FACTORIES:
+            self.ctx.todo(self.code, "the engine URL comes from the configuration "
+                                     "(`sqlalchemy.url`): make it name an async driver: "
+                                     + urls.MAPPING_HINT, original)
+            return updated
+        if self.ctx.qualify(original.func) not in ENGINE_FACTORIES:
             return updated
         self.ctx.change(self.code, "create_engine() → create_async_engine()", original)
         url = next((a.value for a in original.args
