@@ -41,6 +41,7 @@ class QueryChain:
     known_kind: ObjKind | None = None  # what `session` is, when the chain's shape says it
     # `Model.query` through a project Query subclass: its name and the methods it defines
     query_class: tuple[str, frozenset[str]] | None = None
+    made_up: bool = False  # `query_call` is built here (`Model.query`), not in the source
 
     def session_kind(self, ctx: Context) -> ObjKind | None:
         return self.known_kind or ctx.kind(self.session)
@@ -384,7 +385,8 @@ def model_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | No
     query = cst.Call(func=cst.Attribute(value=session, attr=cst.Name("query")),
                      args=[cst.Arg(node.value)])
     return QueryChain(session, query, list(reversed(steps)), session_import=key,
-                      known_kind=ObjKind.FLASK_SESSION, query_class=plan.custom_query(mapped))
+                      known_kind=ObjKind.FLASK_SESSION, query_class=plan.custom_query(mapped),
+                      made_up=True)
 
 
 def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | None:

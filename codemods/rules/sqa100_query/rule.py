@@ -149,8 +149,8 @@ class QueryToSelect(ChainRunner, Rule):
         if not self.ctx.async_target or chain.session_kind(self.ctx) is not (
                 ObjKind.FLASK_SESSION):
             return False
-        if id(chain.query_call) not in self.reported:
-            self.reported.add(id(chain.query_call))
+        if chain.made_up or id(chain.query_call) not in self.reported:  # (TODOs never repeat)
+            self._spoken_for(chain)
             self.ctx.todo(self.code, FLASK_QUERY_TODO, original)
         return True
 
@@ -353,7 +353,7 @@ class QueryToSelect(ChainRunner, Rule):
             return updated
         reason = self._blocked()
         if reason:
-            self.reported.add(id(chain.query_call))
+            self._spoken_for(chain)
             self.ctx.todo(self.code, f"iterating a legacy query needs await, but {reason}",
                           original)
             return updated

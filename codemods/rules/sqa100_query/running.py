@@ -33,6 +33,13 @@ class ChainRunner:
     ctx: Context
     reported: set[int]  # `.query()` calls a TODO or skip already speaks about
 
+    def _spoken_for(self, chain: QueryChain) -> None:
+        """A TODO or skip now speaks about the chain's `.query()` call. Only a call of the
+        source counts: a `Model.query` chain's call is made up here, and once it is gone its
+        id may be another node's."""
+        if chain.query_call is not None and not chain.made_up:
+            self.reported.add(id(chain.query_call))
+
     def _session(self, chain: QueryChain) -> cst.BaseExpression:
         """The chain's session, for a rewrite that is kept (with the import it needs)."""
         if chain.session_import is not None:
@@ -99,13 +106,13 @@ class ChainRunner:
                        terminal: str, listed: bool) -> cst.BaseExpression:
         reason = self._blocked()
         if reason:
-            self.reported.add(id(chain.query_call))
+            self._spoken_for(chain)
             self.ctx.todo(self.code, f"legacy query must run on the async session, but {reason}",
                           original)
             return updated
         removed = next((name for name, _ in chain.steps if name in _REMOVED), None)
         if removed:
-            self.reported.add(id(chain.query_call))
+            self._spoken_for(chain)
             self.ctx.todo(self.code, f"Query.{removed}() was removed in SQLAlchemy 2.0: "
                                      + _REMOVED[removed], original)
             self._left_legacy()
@@ -249,7 +256,7 @@ class ChainRunner:
     def _run_sync(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                   reason: str) -> cst.BaseExpression:
         if not self.ctx.async_target:  # the legacy Query still works on a sync 2.x session
-            self.reported.add(id(chain.query_call))
+            self._spoken_for(chain)
             self.ctx.todo(self.code, f"kept the legacy query: {reason}", original)
             return updated
         param = cst.Name("sync_session")
