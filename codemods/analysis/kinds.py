@@ -72,10 +72,16 @@ class Kinds:
     def _typed(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
         """A binding says what the name holds (an annotation, an instance of a project
         class): `.query(...)` calls on it then prove nothing."""
-        annotated = [t for b in self.project.bindings(ix, scope, dotted) if b.origin == PARAM
-                     for t in b.targets] if "." not in dotted else []
-        return bool(annotated) and not self._says_nothing(ix, annotated) or (
-            self.project.instance_class(ix, scope, dotted) is not None)
+        declared = "." not in dotted and self._declared_type(
+            ix, self.project.bindings(ix, scope, dotted))
+        return bool(declared) or self.project.instance_class(ix, scope, dotted) is not None
+
+    def _declared_type(self, ix: ModuleIndex, bindings: list[Binding]) -> list[str]:
+        """The names of the annotation the bindings declare, unless it says nothing (`Any`,
+        `object`, `Optional[Any]`)."""
+        names = [t for b in bindings if b.origin == PARAM for t in b.targets]
+        return [] if all(self.project.qualify(ix, n).partition(".")[0] in _UNTYPED
+                         for n in names) else names
 
     def _bound_kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
         head, _, attr = dotted.partition(".")
@@ -137,11 +143,9 @@ class Kinds:
 
     def _kind_uncached(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
         bindings = self.project.bindings(ix, scope, name)
-        annotated = [t for b in bindings if b.origin == PARAM for t in b.targets]
-        if annotated:
-            declared = self.annotation_kind(ix, annotated)
-            if declared is not None or not self._says_nothing(ix, annotated):
-                return declared  # a declared type wins over any guess
+        declared = self._declared_type(ix, bindings)
+        if declared:
+            return self.annotation_kind(ix, declared)  # a declared type wins over any guess
         for binding in bindings:
             kind = self._binding_kind(ix, scope, binding)
             if kind is not None:
@@ -184,10 +188,6 @@ class Kinds:
             if kind is not None:
                 return kind
         return None
-
-    def _says_nothing(self, ix: ModuleIndex, names: Iterable[str]) -> bool:
-        """An annotation of `Any`, `object`, `Optional[Any]`, …: no type to go by."""
-        return all(self.project.qualify(ix, n).partition(".")[0] in _UNTYPED for n in names)
 
     def _type_alias(self, ix: ModuleIndex, name: str) -> tuple[ModuleIndex, tuple[str, ...]] | None:
         """The names a module-level type alias stands for, wherever it is defined."""

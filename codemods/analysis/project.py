@@ -211,7 +211,8 @@ class Project:
         if bindings:
             return next(filter(None, (self._binding_class(ix, scope, b, depth)
                                       for b in bindings)), None)
-        found = self.lookup(ix.qualify(dotted)) if ix.qualify(dotted) != dotted else None
+        qualified = ix.qualify(dotted)
+        found = self.lookup(qualified) if qualified != dotted else None
         if found and "." not in found[1] and found[1] not in found[0].classes:
             return self.instance_class(found[0], "", found[1], depth + 1)
         receiver, _, attr = dotted.rpartition(".")
