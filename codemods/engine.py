@@ -105,27 +105,40 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
     transport.close()
 
 
+def uses_pyramid(plan: Plan) -> bool:
+    """Whether the project is a Pyramid application: Pyramid calls its views synchronously
+    and its transaction manager (pyramid_tm, zope.sqlalchemy) drives synchronous sessions,
+    so no part of it can move to AsyncSession."""
+    return any(q.partition(".")[0] == "pyramid" for ix in plan.modules.values()
+               for q in ix.imports.values())
+
+
+def effective_config(plan: Plan, config: Config) -> Config:
+    """The configuration the run applies: a Pyramid project asked for the async target is
+    migrated as with `--target sync` (see `run_notes`)."""
+    if config.target == "async" and uses_pyramid(plan):
+        return replace(config, target="sync")
+    return config
+
+
 def run_notes(plan: Plan, config: Config) -> list[str]:
-    """What the run says once, about the whole project (not about one file)."""
+    """What the run says once, about the whole project (not about one file); `config` is the
+    one asked for, before `effective_config`."""
     if config.target != "async":
         return []
-    notes = []
+    if uses_pyramid(plan):
+        return ["This project uses Pyramid, which calls its views synchronously and whose "
+                "transaction manager drives synchronous sessions: it has no asyncio support. "
+                "It is migrated as with --target sync: queries move to 2.0-style select() on "
+                "the same synchronous sessions, and nothing becomes async."]
     flask = plan.flask_sqlalchemy_objects
-    if flask:
-        notes.append(
-            f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
+    if not flask:
+        return []
+    return [f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
             "which has no asyncio support: its queries and db.session stay synchronous (each "
             "query gets a TODO; its database URLs keep their sync drivers). Use --target sync "
             "to move its queries to select(), or move the data layer off Flask-SQLAlchemy "
-            "first.")
-    if any(q.partition(".")[0] == "pyramid" for ix in plan.modules.values()
-           for q in ix.imports.values()):
-        notes.append(
-            "This project uses Pyramid, which calls its views synchronously and has no "
-            "asyncio support: @view_config views stay `def`, and what they call that became "
-            "async gets a TODO there. Use --target sync to move its queries to select() on "
-            "the same sessions.")
-    return notes
+            "first."]
 
 
 def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
@@ -165,6 +178,7 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
             script.partition(":") for script in config.console_scripts))))
     for note in run_notes(plan, config) if notes else ():
         notes(note)
+    config = effective_config(plan, config)
 
     # What the rest of the project does with its own (sync) sessions: legacy functions. Only
     # the modules the selection reaches through calls are parsed to find out; their trees

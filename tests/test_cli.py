@@ -180,6 +180,44 @@ def test_flask_sqlalchemy_project_gets_one_note_for_the_run(tmp_path: Path) -> N
     assert sync["notes"] == []
 
 
+PYRAMID_VIEWS = '''\
+from pyramid.view import view_config
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+@view_config(route_name="pages", renderer="json")
+def page_count(request):
+    return {"count": request.dbsession.query(Page).count()}
+
+
+def newest(session):
+    return session.query(Page).order_by(Page.id.desc()).first()
+'''
+
+
+def test_pyramid_project_is_migrated_as_with_the_sync_target(tmp_path: Path) -> None:
+    (tmp_path / "views.py").write_text(PYRAMID_VIEWS)
+    asked_async = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format",
+                                 "json").output)
+    asked_sync = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json",
+                                "--target", "sync").output)
+    assert len(asked_async["notes"]) == 1 and "Pyramid" in asked_async["notes"][0]
+    assert "migrated as with --target sync" in asked_async["notes"][0]
+    assert asked_sync["notes"] == []
+    assert asked_async["files"] == asked_sync["files"]
+    changes = [c["code"] for f in asked_async["files"] for c in f["changes"]]
+    assert changes.count("SQA100") == 2 and not any(c.startswith("SQA3") for c in changes)
+
+
 def test_select_and_ignore(project: Path) -> None:
     data = json.loads(run("migrate", str(project), "--format", "json",
                           "--select", "SQA001").output)

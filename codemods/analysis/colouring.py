@@ -16,7 +16,6 @@ _SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cac
 # The special methods that have an async counterpart (`with` → `async with`).
 ASYNC_SPECIAL_METHODS = {"__enter__": "__aenter__", "__exit__": "__aexit__"}
 # View decorators of frameworks without asyncio support: their views stay `def`.
-_SYNC_VIEWS = frozenset({"pyramid.view.view_config"})
 # Frameworks that call a function synchronously (SQA305 keeps a sync wrapper for them).
 _SYNC_FRAMEWORKS = frozenset({"click.command", "click.group", "celery.shared_task",
                               "dramatiq.actor", "rq.job"})
@@ -43,8 +42,6 @@ class Colouring:
             if decorator.rpartition(".")[2] in _SYNC_ONLY_DECORATORS or decorator in (
                     _SYNC_ONLY_DECORATORS):
                 return f"@{decorator} cannot be async"
-            if self.project.qualify(self.project.modules[ref[0]], decorator) in _SYNC_VIEWS:
-                return f"@{decorator}: Pyramid calls its views synchronously"
         if info.is_generator and info.hands_back_value:
             return (f"generator {name}() hands back a value (`return <value>`, or the value of "
                     "`yield from`), which an async generator cannot do: the value StopIteration "
