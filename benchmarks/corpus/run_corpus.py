@@ -9,7 +9,8 @@ and compares the copy with the original, statically:
 * each chain left in the output is `run_sync` (inside a lambda or function handed to
   `run_sync(`), `todo` (its statement carries a `# TODO(sqla-asyncify` marker) or `silent`;
 * with the async target, calls of functions the tool made `async def` that are not awaited
-  (`unawaited_calls`; name-based, so it over-reports on purpose);
+  (`unawaited_calls`: exact where the module's syntax resolves the callee, else by name,
+  skipping receivers provably not of the project — so it may still over-report);
 * with `--tests`, the project's own suite on the original and on the migrated copy.
 
 Standard library only; Python 3.11+. The sources are never changed: everything runs on copies.
@@ -35,6 +36,14 @@ from datetime import date
 from pathlib import Path
 
 import tomllib
+from receivers import (
+    module_instances,
+    module_name,
+    outside_fixtures,
+    project_imports,
+    receiver_is_outside,
+    resolved_in_module,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_REPO = HERE.parents[1]
@@ -266,6 +275,16 @@ def run_sync_targets(tree: ast.AST) -> tuple[set[str], set[ast.Lambda]]:
     return names, lambdas
 
 
+def in_run_sync(node: ast.AST, parents: dict[ast.AST, ast.AST], run_sync_names: set[str],
+                run_sync_lambdas: set[ast.Lambda]) -> bool:
+    """Whether `node` is inside a lambda or a function handed to `run_sync(`."""
+    return any(
+        (isinstance(a, ast.Lambda) and a in run_sync_lambdas)
+        or (isinstance(a, FUNCTIONS) and a.name in run_sync_names)
+        for a in ancestors(node, parents)
+    )
+
+
 def classify_chain(
     chain: ast.AST,
     parents: dict[ast.AST, ast.AST],
@@ -274,11 +293,8 @@ def classify_chain(
     run_sync_lambdas: set[ast.Lambda],
 ) -> str:
     """`run_sync`, `todo` or `silent` for a legacy chain left in the output."""
-    for node in ancestors(chain, parents):
-        if isinstance(node, ast.Lambda) and node in run_sync_lambdas:
-            return "run_sync"
-        if isinstance(node, FUNCTIONS) and node.name in run_sync_names:
-            return "run_sync"
+    if in_run_sync(chain, parents, run_sync_names, run_sync_lambdas):
+        return "run_sync"
     return "todo" if has_todo(enclosing_statement(chain, parents), lines) else "silent"
 
 
@@ -350,34 +366,62 @@ def receiver_root(call: ast.Call) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+@dataclass
+class ModuleFacts:
+    """What the un-awaited check knows of one migrated module."""
+
+    name: str  # dotted
+    outside: set[str]  # local names imported from outside the project
+    imports: dict[str, str]  # local name -> dotted name
+    instances: dict[str, str]  # module-level instance -> its class name
+
+
 def unawaited_calls(
-    tree: ast.AST, lines: list[str], async_names: dict[str, bool], outside: set[str]
+    tree: ast.AST, lines: list[str], async_names: dict[str, bool], facts: ModuleFacts,
+    async_by_module: dict[str, set[str]], instances: dict[str, dict[str, str]],
+    fixtures: dict[str, bool], run_sync_names: set[str],
 ) -> list[tuple[int, str]]:
-    """Calls whose callee's last name is one of `async_names` (name -> "some method of that
-    name became async"; `obj.m()` on a variable can only reach a method) that are not
-    awaited, not
-    handed to `run_sync`/`asyncio.run`/`create_task`/`gather`/`Depends` and the like, not
-    used by `async with`/`async for`, not a decorator (`@router.get(...)`), not made on a
-    name imported from outside the project, and carry no TODO marker on their statement."""
+    """Calls that may reach a function the tool made async and are not awaited, not handed
+    to `run_sync`/`asyncio.run`/`create_task`/`gather`/`Depends` and the like, not used by
+    `async with`/`async for`, not a decorator (`@router.get(...)`), not inside code handed to
+    `run_sync`, and carry no TODO marker on their statement.
+
+    A callee the module's syntax resolves (`f()` defined or imported from a project module,
+    `mod.f()`) counts exactly. Otherwise the last name is matched against `async_names`
+    (name -> "some method of that name became async"; `obj.m()` on a variable can only reach
+    a method), skipping receivers that are provably not project objects (`receivers.py`)."""
     parents = parent_map(tree)
-    imported = {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
-                if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
     decorators = {
         id(d) for node in ast.walk(tree) if isinstance(node, FUNCTIONS) for d in node.decorator_list
     }
+    run_sync_lambdas = run_sync_targets(tree)[1]
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or id(node) in decorators:
             continue
         name = callee_name(node)
-        if name not in async_names or is_handled(node, parents) or receiver_root(node) in outside:
+        if name not in async_names or is_handled(node, parents):
             continue
-        on_variable = isinstance(node.func, ast.Attribute) and receiver_root(node) not in imported
-        if on_variable and not async_names[name]:
-            continue  # `product.allocate()` cannot be the function `allocate()`
+        if in_run_sync(node, parents, run_sync_names, run_sync_lambdas):
+            continue  # sync code run through run_sync
+        exact = resolved_in_module(node, facts.imports, facts.name, async_by_module, instances)
+        if exact is False or (exact is None and not may_reach_async(node, name, async_names,
+                                                                    facts, parents, fixtures)):
+            continue
         if not has_todo(enclosing_statement(node, parents), lines):
             found.append((node.lineno, name))
     return sorted(found)
+
+
+def may_reach_async(call: ast.Call, name: str, async_names: dict[str, bool], facts: ModuleFacts,
+                    parents: dict[ast.AST, ast.AST], fixtures: dict[str, bool]) -> bool:
+    """The name-based judgement, for a callee the module's syntax does not resolve."""
+    if receiver_root(call) in facts.outside:
+        return False
+    on_variable = isinstance(call.func, ast.Attribute) and receiver_root(call) not in facts.imports
+    if on_variable and not async_names[name]:
+        return False  # `product.allocate()` cannot be the function `allocate()`
+    return not receiver_is_outside(call, parents, facts.outside, fixtures)
 
 
 # --- running the tool and the suites ---------------------------------------------------------
@@ -447,14 +491,28 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
     project_names = {part.removesuffix(".py") for rel in modules for part in Path(rel).parts}
     run_sync_names: set[str] = set()
     async_names: dict[str, bool] = {}
-    for original, output in modules.values():
-        if output is not None:
-            run_sync_names |= run_sync_targets(output[0])[0]
-            if original is not None and result.target == "async":
-                for name in made_async(original, output[0]):
-                    last = name.rsplit(".", 1)[-1]
-                    async_names[last] = async_names.get(last, False) or "." in name
+    async_by_module: dict[str, set[str]] = {}
+    facts: dict[str, ModuleFacts] = {}
+    fixtures: dict[str, bool] = {}
+    for rel, (original, output) in modules.items():
+        if output is None:
+            continue
+        tree = output[0]
+        name = module_name((Path(subpath) / rel).as_posix())  # the folder may be a package
+        facts[rel] = ModuleFacts(name, outside_names(tree, project_names),
+                                 project_imports(tree, name, rel.endswith("__init__.py")),
+                                 module_instances(tree))
+        for fixture, outside in outside_fixtures(tree, facts[rel].outside).items():
+            fixtures[fixture] = fixtures.get(fixture, True) and outside
+        run_sync_names |= run_sync_targets(tree)[0]
+        async_by_module[name] = set()
+        if original is not None and result.target == "async":
+            for qualified in made_async(original, tree):
+                last = qualified.rsplit(".", 1)[-1]
+                async_names[last] = async_names.get(last, False) or "." in qualified
+                async_by_module[name].add(qualified)
 
+    instances = {f.name: f.instances for f in facts.values()}
     callees: Counter[str] = Counter()
     for rel, (_, output) in modules.items():
         if output is None:
@@ -472,8 +530,8 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
                 result.silent_by_file.setdefault(shown, []).append(
                     Location(shown, chain.lineno, line)
                 )
-        outside = outside_names(tree, project_names)
-        for line, name in unawaited_calls(tree, lines, async_names, outside):
+        for line, name in unawaited_calls(tree, lines, async_names, facts[rel], async_by_module,
+                                          instances, fixtures, run_sync_names):
             callees[name] += 1
             if len(result.unawaited_examples) < EXAMPLES:
                 location = Location(shown, line, lines[line - 1].strip())
@@ -678,9 +736,9 @@ def print_results(results: list[ProjectResult], details: bool) -> None:
     for outcome in totals.values():
         print("   " + target_line("all", outcome, None))
     print(
-        "   (unawaited matches callees by their last name only, skipping calls on names imported "
-        "from outside the project, so it still over-reports: "
-        "a same-named sync function or method also counts)"
+        "   (unawaited: exact where a module's imports resolve the callee; otherwise matched by "
+        "last name, skipping receivers provably not of the project, so a same-named sync "
+        "method on an unresolved receiver still counts)"
     )
     if details:
         print_details(results)

@@ -1,0 +1,133 @@
+"""The corpus runner's static un-awaited check: exact where a module's imports resolve the
+callee, name-based otherwise, and never blind to a real un-awaited call."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "benchmarks" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def runner():  # noqa: ANN201 - the runner is a script, not a package
+    sys.path.insert(0, str(CORPUS))
+    try:
+        import run_corpus
+    finally:
+        sys.path.remove(str(CORPUS))
+    return run_corpus
+
+
+ORIGINAL = {
+    "app/__init__.py": "",
+    "app/crud.py": """
+        class CRUDUser:
+            def get(self, db, id):
+                return db.get(User, id)
+
+
+        class Clock:
+            def get(self):
+                return 1
+
+
+        user = CRUDUser()
+        clock = Clock()
+
+
+        def save(db, obj):
+            db.add(obj)
+            db.commit()
+
+
+        def label(obj):
+            return str(obj)
+    """,
+    "app/routes.py": """
+        import jwt
+        from . import crud
+        from .crud import clock, label, save
+
+
+        def read(db, token, repo):
+            payload = jwt.decode(token)
+            name = payload.get("sub")
+            clock.get()
+            label(name)
+            save(db, name)
+            crud.user.get(db, 1)
+            crud.save(db, name)
+            repo.get(db, 2)
+            return db.run_sync(lambda s: crud.user.get(s, 3))
+    """,
+}
+MIGRATED = {
+    "app/__init__.py": "",
+    "app/crud.py": """
+        class CRUDUser:
+            async def get(self, db, id):
+                return await db.get(User, id)
+
+
+        class Clock:
+            def get(self):
+                return 1
+
+
+        user = CRUDUser()
+        clock = Clock()
+
+
+        async def save(db, obj):
+            db.add(obj)
+            await db.commit()
+
+
+        def label(obj):
+            return str(obj)
+    """,
+    "app/routes.py": """
+        import jwt
+        from . import crud
+        from .crud import clock, label, save
+
+
+        async def read(db, token, repo):
+            payload = jwt.decode(token)
+            name = payload.get("sub")
+            clock.get()
+            label(name)
+            save(db, name)
+            crud.user.get(db, 1)
+            crud.save(db, name)
+            repo.get(db, 2)
+            return await db.run_sync(lambda s: crud.user.get(s, 3))
+    """,
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dedent(text).lstrip())
+
+
+def test_unawaited_calls_are_found_exactly_where_imports_resolve_them(
+        runner, tmp_path: Path) -> None:  # noqa: ANN001
+    _write(tmp_path / "before", ORIGINAL)
+    _write(tmp_path / "after", MIGRATED)
+    result = runner.TargetResult("async")
+    runner.measure(tmp_path / "before", tmp_path / "after", "", result)
+    found = sorted((e.line, e.text) for e in result.unawaited_examples)
+    # save() imported and called; crud.user.get() through a module-level instance; crud.save()
+    # through the module; repo.get() on an unresolved receiver (a method named get became
+    # async). Not: payload.get() (a value from an outside library), clock.get() (an instance
+    # whose class stayed sync), label() (a function that stayed sync), the run_sync lambda.
+    assert [text for _, text in found] == [
+        "save(db, name)", "crud.user.get(db, 1)", "crud.save(db, name)", "repo.get(db, 2)"]
+    assert result.unawaited == 4
