@@ -7,6 +7,7 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..rewrite.build import comma_separated, method_call, parse_expr
 from ..rewrite.context import dotted
+from ..rewrite.startup import Startup
 from .base import Case, Rule
 
 _DDL_METHODS = frozenset({"create_all", "drop_all"})
@@ -17,6 +18,12 @@ class AsyncDDL(Rule):
 
     With a connection instead of an engine: `await conn.run_sync(Base.metadata.create_all)`.
     Extra arguments (`tables=[...]`, `checkfirst=`) are passed through `run_sync`.
+
+    At module level (it ran at import, where nothing can be awaited): in a FastAPI app
+    module it moves into a `lifespan` handler the app is built with (`FastAPI(...,
+    lifespan=lifespan)`; an app that already has a lifespan or start-up handler gets a TODO
+    to move it there); in a pytest module (`test_*.py`, `conftest.py`) it runs in place
+    through `asyncio.run()`, so its tables exist before the tests run, as they did.
     """
 
     code = "SQA010"
@@ -51,6 +58,19 @@ class AsyncDDL(Rule):
         """),  # noqa: E501
     )
 
+    startup: Startup | None = None
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.startup = Startup.of(node, self.ctx.ix.module, self.ctx.qualify) if (
+            self.ctx.async_target) else None
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        if self.startup is None:
+            return updated
+        return self.startup.apply(
+            updated, lambda: self.ctx.import_module("asyncio"),
+            lambda: self.ctx.import_name("contextlib", "asynccontextmanager"))
+
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                   updated: cst.SimpleStatementLine) -> cst.BaseStatement:
         if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Expr):
@@ -69,6 +89,10 @@ class AsyncDDL(Rule):
             return updated
         reason = self.ctx.cannot_await()
         method = dotted(call.func) or "metadata." + call.func.attr.value
+        startup = self.startup if reason and self.ctx.function is None and not (
+            self.ctx.scopes or self.ctx.lambdas) and len(self.ctx.statements) == 1 else None
+        if startup is not None:
+            reason = startup.cannot_move(original)
         if reason:
             self.ctx.todo(self.code, f"{method}() needs an async connection, but {reason}",
                           original)
@@ -81,8 +105,8 @@ class AsyncDDL(Rule):
         self.ctx.change(self.code, f"{method}() through run_sync on an async connection",
                         original)
         if kind is ObjKind.CONNECTION:
-            return awaited
-        return cst.With(
+            return startup.add(awaited) if startup else awaited
+        block = cst.With(
             asynchronous=cst.Asynchronous(),
             items=[cst.WithItem(item=parse_expr(f"{dotted(bind) or 'engine'}.begin()")
                                 if dotted(bind) else cst.Call(
@@ -91,3 +115,4 @@ class AsyncDDL(Rule):
             body=cst.IndentedBlock(body=[awaited.with_changes(leading_lines=[])]),
             leading_lines=updated.leading_lines,
         )
+        return startup.add(block) if startup else block
