@@ -55,6 +55,7 @@ class Project:
         self._calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
         self._subclass_table: dict[tuple[str, str], set[tuple[str, str]]] | None = None
         self._by_suffix: dict[str, list[str]] | None = None
+        self._importers: dict[str, list[str]] | None = None
 
     # -- bindings -------------------------------------------------------------------------------
     def scope_bindings(self, ix: ModuleIndex) -> ScopeBindings:
@@ -110,6 +111,27 @@ class Project:
                     self._by_suffix.setdefault(".".join(parts[i:]), []).append(module)
         found = self._by_suffix.get(name, [])
         return found[0] if len(found) == 1 else None
+
+    def importers(self, module: str) -> list[str]:
+        """The other project modules that import `module` or a name from it. `import a.b.c`
+        is indexed as `import a`: such an import counts for every module below `a`."""
+        if self._importers is None:
+            self._importers = {}
+            for ix in self.modules.values():
+                for local, qualified in ix.imports.items():
+                    parts = qualified.split(".")
+                    if local == qualified and len(parts) == 1:
+                        parts.append("*")  # `import a` (maybe `import a.b.c`)
+                    for cut in range(len(parts), 0, -1):
+                        found = self._module_named(".".join(parts[:cut]))
+                        if found is not None:
+                            key = f"{found}.*" if parts[-1] == "*" else found
+                            self._importers.setdefault(key, []).append(ix.module)
+                            break
+        found = [*self._importers.get(module, ()), *(
+            importer for key, importers in self._importers.items() if key.endswith(".*")
+            and f"{module}.".startswith(key[:-1]) for importer in importers)]
+        return sorted(set(found) - {module})
 
     def qualify(self, ix: ModuleIndex, dotted: str) -> str:
         """Qualified name, with project re-exports followed to the defining module."""

@@ -60,7 +60,7 @@ class AsyncEntryPoint(Rule):
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if self.ctx.scopes or self.ctx.lambda_depth or id(original) in self.ctx.awaited or (
-                id(original) in self.already_run):
+                id(original) in self.already_run) or self.ctx.in_entry_point:
             return updated
         name = callee(original.func)
         ref = name and self.ctx.plan.resolve_function(self.ctx.ix, "", name)
