@@ -117,9 +117,9 @@ class ScriptEntryPoint(Rule):
         name = self._free_name(set().union(*(bound_names(s) for s in body)))
         shared = sorted(set().union(*(bound_names(s) for s in body)) & self._read_outside(
             staying))
+        body = [_tidy(s, first=i == 0) for i, s in enumerate(body)]
         if shared:
             body.insert(0, cst.parse_statement(f"global {', '.join(shared)}\n"))
-        body = [_tidy(s, first=i == 0) for i, s in enumerate(body)]
         function = cst.FunctionDef(
             name=cst.Name(name), params=cst.Parameters(), body=cst.IndentedBlock(body=body),
             asynchronous=cst.Asynchronous(),
