@@ -177,7 +177,7 @@ def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config)
     if pending.entry is not None and pending.entry.moving:
-        ctx.entry = scripts.decide(pending.tree, plan, pending.ix)
+        ctx.entry = scripts.decide(pending.tree, plan, pending.ix, pending.imports)
     if not needs_colouring(pending.ix, plan, plan.async_functions) and not (
             ctx.entry and ctx.entry.moving):
         return pending.tree

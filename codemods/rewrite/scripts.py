@@ -24,6 +24,7 @@ from ..analysis import Plan
 from ..analysis.project import qualname
 from ..index import CALL, ModuleIndex
 from .context import callee, dotted
+from .imports import ImportChanges
 from .traversal import Visitor
 
 RULE = "SQA307"  # the rule moving the statements
@@ -201,22 +202,25 @@ class AsyncWork(Visitor):
         self.in_loop |= self.loops > 0
 
 
-def decide(module: cst.Module, plan: Plan, ix: ModuleIndex) -> EntryPoint:
-    """For the colouring pass, on the local pass's tree: the statements that move (none
-    when nothing needs async, or when one call of an async function is all there is:
-    SQA301 runs that one with asyncio.run())."""
+def decide(module: cst.Module, plan: Plan, ix: ModuleIndex, added: ImportChanges
+           ) -> EntryPoint:
+    """For the colouring pass, on the local pass's tree (`added`: the imports it added):
+    the statements that move (none when nothing needs async, or when one call of an async
+    function is all there is: SQA301 runs that one with asyncio.run())."""
     found, blocked = _candidates(module, plan, ix)
     work = AsyncWork(plan, ix)
     for statement in found:
         statement.visit(work)
     if not work.awaits and work.calls < 2 and not work.in_loop:
         return EntryPoint(frozenset(), blocked)
-    moved = found if blocked else moving(module.body, found, plan, ix)
+    inert = _Inert(plan, ix, {asname or name: f"{module}.{name}"
+                              for module, name, asname in added.add if name})
+    moved = found if blocked else moving(module.body, found, inert)
     return EntryPoint(frozenset(id(s) for s in moved), blocked)
 
 
-def moving(body: Iterable[cst.BaseStatement], found: list[cst.BaseStatement], plan: Plan,
-           ix: ModuleIndex) -> list[cst.BaseStatement]:
+def moving(body: Iterable[cst.BaseStatement], found: list[cst.BaseStatement],
+           inert: _Inert) -> list[cst.BaseStatement]:
     """The statements that move, in order: the candidates doing work, and from the first of
     them on, whatever could not run earlier without changing what the program does."""
     body = list(body)
@@ -230,13 +234,13 @@ def moving(body: Iterable[cst.BaseStatement], found: list[cst.BaseStatement], pl
     started = False
     for statement in body:
         kind = statement_kind(statement)
-        if kind == DEFINITION and (not started or _stays(statement, counts, moved_names, plan,
-                                                         ix)):
+        if kind == DEFINITION and (not started or _stays(statement, counts, moved_names,
+                                                         inert)):
             continue
         if kind != DEFINITION and id(statement) not in chosen:
             continue
-        if kind == ASSIGNMENT and not _needs_async(statement, plan, ix) and (
-                not started or _stays(statement, counts, moved_names, plan, ix)):
+        if kind == ASSIGNMENT and not _needs_async(statement, inert.plan, inert.ix) and (
+                not started or _stays(statement, counts, moved_names, inert)):
             continue
         moved.append(statement)
         moved_names |= bound_names(statement)
@@ -251,7 +255,7 @@ def _needs_async(statement: cst.CSTNode, plan: Plan, ix: ModuleIndex) -> bool:
 
 
 def _stays(statement: cst.BaseStatement, counts: dict[str, int], moved_names: set[str],
-           plan: Plan, ix: ModuleIndex) -> bool:
+           inert: _Inert) -> bool:
     """A definition after the first moved statement that can run before it unchanged."""
     names = bound_names(statement)
     if any(counts.get(n, 0) > 1 for n in names):
@@ -263,21 +267,30 @@ def _stays(statement: cst.BaseStatement, counts: dict[str, int], moved_names: se
         read = read_names([statement.params, *(d.decorator for d in statement.decorators)])
         return not statement.decorators and not read & moved_names
     if isinstance(statement, cst.ClassDef):
-        mapped = qualname(ix, statement.name.value) in plan.mapped_classes
+        mapped = qualname(inert.ix, statement.name.value) in inert.plan.mapped_classes
         return not statement.decorators and not mapped and not read_names([statement]) & (
             moved_names)
     if statement_kind(statement) == DEFINITION:
         return True  # docstrings, TYPE_CHECKING imports, import fallbacks
     values = [s.value for s in statement.body if isinstance(s, (cst.Assign, cst.AnnAssign))]
-    return all(_inert(v, plan, ix) for v in values if v is not None) and not read_names(
+    return all(inert(v) for v in values if v is not None) and not read_names(
         values) & moved_names
 
 
-def _inert(value: cst.BaseExpression, plan: Plan, ix: ModuleIndex) -> bool:
-    """A value built without calls, or with calls of SQLAlchemy's constructors only."""
-    calls = _Calls()
-    value.visit(calls)
-    return all(plan.qualify(ix, name).startswith(_INERT_CALLS) for name in calls.names)
+@dataclass(frozen=True)
+class _Inert:
+    """Tells a value built without calls, or with calls of SQLAlchemy's constructors only
+    (also those the local pass imported: `create_async_engine`)."""
+
+    plan: Plan
+    ix: ModuleIndex
+    added: dict[str, str]  # local name -> qualified name of the imports the rewrite adds
+
+    def __call__(self, value: cst.BaseExpression) -> bool:
+        calls = _Calls()
+        value.visit(calls)
+        return all((self.added.get(name) or self.plan.qualify(self.ix, name)).startswith(
+            _INERT_CALLS) for name in calls.names)
 
 
 class _Calls(Visitor):
