@@ -116,6 +116,7 @@ class Pending:
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     # top-level statements the local pass let await: they may move into an entry point
     entry: scripts.EntryPoint | None = None
+    entry_function: str | None = None  # what the colouring pass moved them into
     # the same for the colouring pass: its output node → the local pass's node it stands for
     coloured: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     _lines: dict[int, int] | None = None
@@ -185,6 +186,7 @@ def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
     tree = pending.tree.visit(RulePass(ctx, select_rules(config, COLOURING), relevant,
                                        pending.coloured))
     pending.findings.extend(ctx.findings)
+    pending.entry_function = ctx.entry_function
     return tree
 
 
@@ -208,6 +210,8 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
     if not found:
         return tree
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
+    if "" in found and pending.entry_function:
+        relevant.add(pending.entry_function)  # module-level code, moved there (SQA307)
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
     tree = tree.visit(RulePass(ctx, rules, relevant))

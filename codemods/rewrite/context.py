@@ -155,6 +155,7 @@ class Context:
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
         # top-level statements that run inside the module's async entry point (scripts.py)
         self.entry: EntryPoint | None = None
+        self.entry_function: str | None = None  # the `async def` SQA307 moved them into
 
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:

@@ -131,6 +131,7 @@ class ScriptEntryPoint(Rule):
             cst.TrailingWhitespace())
         new_guard = new_guard.with_changes(body=cst.IndentedBlock(body=[run], header=header))
         self._report(moved, guard, name, shared)
+        self.ctx.entry_function = name  # the audit reads it as module-level code
         return updated.with_changes(body=[*staying, function, new_guard])
 
     def _report(self, moved: list[cst.BaseStatement], guard: cst.If | None, name: str,
