@@ -23,7 +23,8 @@ import libcst as cst
 from ..analysis import Plan
 from ..analysis.project import qualname
 from ..index import CALL, ModuleIndex
-from .context import callee, dotted
+from ..todo import is_suppressed
+from .context import callee, dotted, statement_suppressions
 from .imports import ImportChanges
 from .traversal import Visitor
 
@@ -135,6 +136,8 @@ def _candidates(module: cst.Module, plan: Plan, ix: ModuleIndex
             found.append(statement)  # (a block followed by module-level work stays)
         elif kind in (EXECUTING, ASSIGNMENT) and not blocked:
             found.append(statement)
+    if any(is_suppressed(RULE, statement_suppressions(s)) for s in found):
+        return [], None  # a statement to leave alone: nothing moves around it
     return found, blocked
 
 

@@ -172,7 +172,8 @@ def _block(guard: cst.If) -> list[cst.BaseStatement]:
     """The statements of an `if` block (a one-line `if ...: a; b` as one line)."""
     if isinstance(guard.body, cst.IndentedBlock):
         return list(guard.body.body)
-    return [cst.SimpleStatementLine(body=guard.body.body)]
+    return [cst.SimpleStatementLine(body=guard.body.body,
+                                    trailing_whitespace=guard.body.trailing_whitespace)]
 
 
 def _tidy(statement: cst.BaseStatement, first: bool) -> cst.BaseStatement:
