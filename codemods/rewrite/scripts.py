@@ -102,16 +102,31 @@ def _names_only(target: cst.BaseExpression) -> bool:
 
 
 def _blocker(plan: Plan, ix: ModuleIndex) -> str | None:
-    """Why statements this module runs at module level must stay there, or None."""
-    if ix.path.endswith("__init__.py"):
-        return "it runs whenever the package is imported (move it into an async function)"
+    """Why statements this module runs at module level must stay there (they also run when
+    it is imported), or None."""
+    who = _importer(plan, ix)
+    if who is None:
+        return None
+    if who == "pytest":
+        return ("it runs at module level, when pytest imports this module: move it into an "
+                "async fixture")
+    return (f"it runs at module level, also when {who} imports this module: move it into an "
+            "async function run with asyncio.run() (by this module's `if __name__ == "
+            "\"__main__\":` block, or by what imports it)")
+
+
+def _importer(plan: Plan, ix: ModuleIndex) -> str | None:
+    """What imports this module: project modules, the package, pytest, Alembic."""
+    file = ix.path.replace("\\", "/").rpartition("/")[2]
+    if file == "__init__.py":
+        return "any module of the package"
+    if file == "conftest.py" or file.startswith("test_") or file.endswith("_test.py"):
+        return "pytest"
+    if any(q.partition(".")[0] == "alembic" for q in ix.imports.values()):
+        return "Alembic"
     importers = plan.importers(ix.module)
-    if importers:
-        shown = ", ".join(f"`{m}`" for m in importers[:3])
-        return (f"it runs at module level, also when {shown} imports this module: move it "
-                "into an async function that is run with asyncio.run() (by this module's "
-                "`if __name__ == \"__main__\":` block, or by what imports it)")
-    return None
+    return ", ".join(f"`{m}`" for m in importers[:3]) + (" …" if importers[3:] else "") \
+        if importers else None
 
 
 def _excluded(plan: Plan, ix: ModuleIndex) -> bool:
