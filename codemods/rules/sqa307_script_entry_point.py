@@ -9,18 +9,20 @@ from .base import COLOURING, Case, Rule
 
 
 class ScriptEntryPoint(Rule):
-    """Database work at module level or in `if __name__ == "__main__":` moves into one
-    `async def main()`, run by `asyncio.run(main())` under `if __name__ == "__main__":`.
+    """A script's work moves into one `async def main()` started by `asyncio.run()`.
 
-    The statements that do work move in their order; imports, functions, classes, engines and
-    session factories stay at module level, where other code finds them. A name a moved
-    statement binds that is read elsewhere at module level or in a function is declared
-    `global` in `main()`. When the module already has a `main`, the function gets a free
-    name (`_main`).
+    Database work at module level or in `if __name__ == "__main__":` runs, in its order,
+    inside `async def main()`, started by `asyncio.run(main())` under `if __name__ ==
+    "__main__":`. Imports, functions, classes, engines and session factories stay at module
+    level, where other code finds them; a definition after the first moved statement moves
+    with it when defining it earlier could change something (a decorated function, a mapped
+    class, a value built by calls). A name the moved code binds that module code or a
+    function reads is declared `global` in `main()`. When the module already has a `main`,
+    the function gets a free name (`_main`).
 
-    Statements that ran at module level also ran when the module was imported: they move
-    only when nothing in the project imports the module. In a module another file imports
-    (or a package's `__init__.py`) they stay, with a TODO at what must be awaited. A module
+    Module-level statements also ran when the module was imported: they move only when
+    nothing imports the module. In a module the project imports, a package `__init__.py`, a
+    pytest module or an Alembic env they stay, with a TODO naming what imports it. Modules
     creating a FastAPI app, and Flask and Pyramid applications, are left as they are. A
     `__main__` block whose only async work is one call is left to SQA301.
     """
