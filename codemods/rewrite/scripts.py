@@ -162,7 +162,7 @@ def candidates(module: cst.Module, plan: Plan, ix: ModuleIndex) -> EntryPoint:
     return EntryPoint(frozenset(id(s) for s in found), blocked)
 
 
-class AsyncWork(Visitor):
+class _AsyncWork(Visitor):
     """What in a statement needs an async function: awaits, `async for`/`async with`, and
     calls of functions that became async (counted; in a loop they run again and again)."""
 
@@ -226,7 +226,7 @@ def decide(module: cst.Module, plan: Plan, ix: ModuleIndex, added: ImportChanges
     the statements that move (none when nothing needs async, or when one call of an async
     function is all there is: SQA301 runs that one with asyncio.run())."""
     found, blocked = _candidates(module, plan, ix)
-    work = AsyncWork(plan, ix)
+    work = _AsyncWork(plan, ix)
     for statement in found:
         statement.visit(work)
     if not work.awaits and work.calls < 2 and not work.in_loop:
@@ -267,7 +267,7 @@ def moving(body: Iterable[cst.BaseStatement], found: list[cst.BaseStatement],
 
 
 def _needs_async(statement: cst.CSTNode, plan: Plan, ix: ModuleIndex) -> bool:
-    work = AsyncWork(plan, ix)
+    work = _AsyncWork(plan, ix)
     statement.visit(work)
     return work.awaits or work.calls > 0
 
