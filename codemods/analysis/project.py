@@ -119,14 +119,15 @@ class Project:
             self._importers = {}
             for ix in self.modules.values():
                 for local, qualified in ix.imports.items():
+                    if local == qualified and "." not in qualified:  # maybe `import a.b.c`
+                        found = self._module_named(qualified) or qualified
+                        self._importers.setdefault(f"{found}.*", []).append(ix.module)
+                        continue
                     parts = qualified.split(".")
-                    if local == qualified and len(parts) == 1:
-                        parts.append("*")  # `import a` (maybe `import a.b.c`)
                     for cut in range(len(parts), 0, -1):
                         found = self._module_named(".".join(parts[:cut]))
                         if found is not None:
-                            key = f"{found}.*" if parts[-1] == "*" else found
-                            self._importers.setdefault(key, []).append(ix.module)
+                            self._importers.setdefault(found, []).append(ix.module)
                             break
         found = [*self._importers.get(module, ()), *(
             importer for key, importers in self._importers.items() if key.endswith(".*")
