@@ -18,7 +18,7 @@ from .analysis.project import scope_chain
 from .config import Config
 from .index import ModuleIndex
 from .results import FileResult, Kind
-from .rewrite import imports
+from .rewrite import imports, scripts
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
 from .rewrite.lines import statement_lines
@@ -114,6 +114,9 @@ class Pending:
     io_scopes: set[str]  # scopes where the local pass made I/O awaited
     unconverted_scopes: set[str]  # scopes where it left legacy code
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
+    # top-level statements the local pass let await: they may move into an entry point
+    entry: scripts.EntryPoint | None = None
+    entry_function: str | None = None  # what the colouring pass moved them into
     # the same for the colouring pass: its output node → the local pass's node it stands for
     coloured: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     _lines: dict[int, int] | None = None
@@ -144,6 +147,8 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     ctx = Context(plan, job.ix, lambda node: node, changes, config)
     pending = Pending(job.source, job.ix, module, module, changes, ctx.findings,
                       ctx.io_scopes, ctx.unconverted_scopes)
+    if job.rewrite and any(r.code == scripts.RULE for r in select_rules(config, COLOURING)):
+        ctx.entry = pending.entry = scripts.candidates(module, plan, job.ix)
     rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
                          plan.relevant_scopes(job.ix) if job.rewrite else set(),
                          pending.origins)
@@ -172,12 +177,16 @@ def _original(pending: Pending, node: cst.CSTNode) -> cst.CSTNode | None:
 def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config)
-    if not needs_colouring(pending.ix, plan, plan.async_functions):
+    if pending.entry is not None and pending.entry.moving:
+        ctx.entry = scripts.decide(pending.tree, plan, pending.ix, pending.imports)
+    if not needs_colouring(pending.ix, plan, plan.async_functions) and not (
+            ctx.entry and ctx.entry.moving):
         return pending.tree
     relevant = plan.relevant_scopes(pending.ix, plan.async_functions)
     tree = pending.tree.visit(RulePass(ctx, select_rules(config, COLOURING), relevant,
                                        pending.coloured))
     pending.findings.extend(ctx.findings)
+    pending.entry_function = ctx.entry_function
     return tree
 
 
@@ -201,6 +210,8 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
     if not found:
         return tree
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
+    if "" in found and pending.entry_function:
+        relevant.add(pending.entry_function)  # module-level code, moved there (SQA307)
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
     tree = tree.visit(RulePass(ctx, rules, relevant))

@@ -59,7 +59,7 @@ class Plan:
         self.callers, self.calls_in, self.calls_into = (project.callers, project.calls_in,
                                                         project.calls_into)
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
-        self.run_sync_callers = project.run_sync_callers
+        self.run_sync_callers, self.importers = project.run_sync_callers, project.importers
         self.ancestors = project.ancestors
         # where names come from (the audit after colouring)
         provenance = analysis.provenance

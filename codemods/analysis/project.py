@@ -55,6 +55,7 @@ class Project:
         self._calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
         self._subclass_table: dict[tuple[str, str], set[tuple[str, str]]] | None = None
         self._by_suffix: dict[str, list[str]] | None = None
+        self._importers: dict[str, list[str]] | None = None
 
     # -- bindings -------------------------------------------------------------------------------
     def scope_bindings(self, ix: ModuleIndex) -> ScopeBindings:
@@ -110,6 +111,28 @@ class Project:
                     self._by_suffix.setdefault(".".join(parts[i:]), []).append(module)
         found = self._by_suffix.get(name, [])
         return found[0] if len(found) == 1 else None
+
+    def importers(self, module: str) -> list[str]:
+        """The other project modules that import `module` or a name from it. `import a.b.c`
+        is indexed as `import a`: such an import counts for every module below `a`."""
+        if self._importers is None:
+            self._importers = {}
+            for ix in self.modules.values():
+                for local, qualified in ix.imports.items():
+                    if local == qualified and "." not in qualified:  # maybe `import a.b.c`
+                        found = self._module_named(qualified) or qualified
+                        self._importers.setdefault(f"{found}.*", []).append(ix.module)
+                        continue
+                    parts = qualified.split(".")
+                    for cut in range(len(parts), 0, -1):
+                        found = self._module_named(".".join(parts[:cut]))
+                        if found is not None:
+                            self._importers.setdefault(found, []).append(ix.module)
+                            break
+        found = [*self._importers.get(module, ()), *(
+            importer for key, importers in self._importers.items() if key.endswith(".*")
+            and f"{module}.".startswith(key[:-1]) for importer in importers)]
+        return sorted(set(found) - {module})
 
     def qualify(self, ix: ModuleIndex, dotted: str) -> str:
         """Qualified name, with project re-exports followed to the defining module."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -20,6 +21,9 @@ from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
 from .imports import ImportChanges
 from .traversal import Visitor
+
+if TYPE_CHECKING:
+    from .scripts import EntryPoint
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,9 @@ class Context:
         # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
         self.unconverted_scopes: set[str] = set()
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
+        # top-level statements that run inside the module's async entry point (scripts.py)
+        self.entry: EntryPoint | None = None
+        self.entry_function: str | None = None  # the `async def` SQA307 moved them into
 
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
@@ -257,6 +264,12 @@ class Context:
     @property
     def scope(self) -> str:
         return ".".join(name for name, _ in self.scopes)
+
+    @property
+    def in_entry_point(self) -> bool:
+        """At module level, in a statement that moves into the async entry point (SQA307)."""
+        return not self.scopes and bool(self.statements) and self.entry is not None and (
+            self.entry.moves(self.statements[0]))
 
     @property
     def function(self) -> cst.FunctionDef | None:
@@ -374,7 +387,10 @@ class Context:
             return "it is inside a lambda (rewrite it as an async def)"
         function = self.function
         if function is None:
-            return "it runs at module level (move it into an async function)"
+            if self.in_entry_point:
+                return None
+            blocked = self.entry.blocked if self.entry and not self.scopes else None
+            return blocked or "it runs at module level (move it into an async function)"
         # (a module another file of the same name shadows in the project is not asked)
         reason = self.plan.cannot_be_async((self.ix.module, self.scope)) if (
             self.scope in self.ix.functions

@@ -200,7 +200,8 @@ class AsyncFunctions(Rule):
             return updated  # `async for` (leave_For / leave_CompFor)
         if info.is_generator:
             return self._generator(original, updated, info.qualname)
-        if self.ctx.function is None and not self.ctx.lambda_depth:
+        if self.ctx.function is None and not self.ctx.lambda_depth and (
+                not self.ctx.in_entry_point):
             return updated  # module level: the entry-point rule runs it with asyncio.run()
         if self.ctx.in_run_sync_lambda:
             return updated  # `session.run_sync(lambda s: fn(s))`: unwrapped by SQA304

@@ -12,7 +12,9 @@ class AsyncEntryPoint(Rule):
     """Module-level calls to functions that became async run them with `asyncio.run()`.
 
     Several such calls would each start their own event loop, which pooled async connections
-    do not survive: the tool then leaves a TODO to call them from one `async def main()`.
+    do not survive: in a script they run from one `async def main()` (SQA307); where they
+    stay at module level (a module the project imports) the tool leaves a TODO to call them
+    from one async function.
     """
 
     code = "SQA301"
@@ -60,7 +62,7 @@ class AsyncEntryPoint(Rule):
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if self.ctx.scopes or self.ctx.lambda_depth or id(original) in self.ctx.awaited or (
-                id(original) in self.already_run):
+                id(original) in self.already_run) or self.ctx.in_entry_point:
             return updated
         name = callee(original.func)
         ref = name and self.ctx.plan.resolve_function(self.ctx.ix, "", name)

@@ -1,9 +1,12 @@
 """Behaviour tests: a migrated program prints exactly what the original printed.
 
-Every ``programs/*.py`` is a self-contained synchronous SQLAlchemy program. For each one:
+Every ``programs/*.py`` is a self-contained synchronous SQLAlchemy program; a folder
+``programs/<name>/`` is a program of several modules (one importing another), migrated as one
+project, and each of its modules is run in turn (sorted by name, in one working folder), so a
+module can be checked both as imported and as run. For each program:
 
 1. run the original with ``sys.executable`` and keep its stdout;
-2. migrate the source with ``codemods.migrate_source``;
+2. migrate the source with ``codemods.migrate_source`` (a folder: ``migrate_sources``);
 3. check the migrated source statically (it parses; no ``.query(...)`` call and no
    ``create_engine(...)`` call is left);
 4. run it through ``run_guarded.py`` with ``-W error::RuntimeWarning``; the runner fails when a
@@ -21,6 +24,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +35,9 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 RUNNER = HERE / "run_guarded.py"
 PROGRAMS = sorted((HERE / "programs").glob("*.py"))
+# programs of several modules: each module is run in turn
+FOLDER_PROGRAMS = sorted(p for p in (HERE / "programs").iterdir()
+                         if p.is_dir() and not p.name.startswith(("_", ".")))
 TIMEOUT = 60  # seconds, per subprocess
 
 # Every test runs Python subprocesses (the original and the guarded migrated program): 1.5-5 s.
@@ -66,6 +73,9 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def _run_original(program: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     workdir = tmp_path / "original"
+    if program.is_dir():
+        shutil.copytree(program, workdir)
+        return _run_each(sorted(workdir.glob("*.py")), lambda path: [str(path)], "the original")
     workdir.mkdir()
     proc = _run([str(program)], cwd=workdir)
     assert proc.returncode == 0, (
@@ -74,8 +84,31 @@ def _run_original(program: Path, tmp_path: Path) -> subprocess.CompletedProcess[
     return proc
 
 
+def _run_each(modules: list[Path], command, what: str) -> subprocess.CompletedProcess[str]:
+    """Run the modules of a folder program one after the other (in their folder); stdout of
+    each under a `== module.py` line. Stops at the first that fails."""
+    out, err = [], []
+    for module in modules:
+        proc = _run(command(module), cwd=module.parent)
+        out.append(f"== {module.name}\n{proc.stdout}")
+        err.append(f"== {module.name}\n{proc.stderr}")
+        if proc.returncode != 0:
+            assert what != "the original", (
+                f"the original {module.name} itself fails (status {proc.returncode}):\n"
+                f"{proc.stderr}")
+            return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(out),
+                                               "".join(err))
+    return subprocess.CompletedProcess([], 0, "".join(out), "".join(err))
+
+
+def _guarded(program: Path) -> list[str]:
+    return ["-W", "error::RuntimeWarning", str(RUNNER), str(program)]
+
+
 def _run_guarded(program: Path) -> subprocess.CompletedProcess[str]:
-    return _run(["-W", "error::RuntimeWarning", str(RUNNER), str(program)], cwd=program.parent)
+    if program.is_dir():
+        return _run_each(sorted(program.glob("*.py")), _guarded, "the migrated program")
+    return _run(_guarded(program), cwd=program.parent)
 
 
 def _migrate_source():
@@ -86,6 +119,20 @@ def _migrate_source():
     except ImportError as exc:
         pytest.fail(f"cannot import codemods.migrate_source: {exc}")
     return migrate_source
+
+
+def _migrate(program: Path):
+    """The migration result of each module of the program, by file name."""
+    if not program.is_dir():
+        source = program.read_text(encoding="utf-8")
+        return {program.name: (source, _migrate_source()(source, str(program)))}
+    _migrate_source()
+    from codemods import migrate_sources
+    from codemods.sources import SourceFile
+
+    sources = [SourceFile.read(path) for path in sorted(program.glob("*.py"))]
+    return {Path(s.path).name: (s.text, r) for s, r in zip(sources, migrate_sources(sources),
+                                                           strict=True)}
 
 
 def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
@@ -139,31 +186,31 @@ def _stdout_diff(expected: str, actual: str) -> str:
     )
 
 
-@pytest.mark.parametrize("program", [pytest.param(p, id=p.stem) for p in PROGRAMS])
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.stem)
+                                     for p in [*PROGRAMS, *FOLDER_PROGRAMS]])
 def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> None:
     original = _run_original(program, tmp_path)
 
-    source = program.read_text(encoding="utf-8")
-    result = _migrate_source()(source, str(program))
-    findings = "\n".join(
-        f"  {f.line}: {f.code} [{getattr(f.kind, 'value', f.kind)}] {f.message}"
-        for f in result.findings
-    )
-    assert result.error is None, f"migration of {program.name} failed: {result.error}\n{findings}"
-    migrated = result.new_source
-
-    problems = []
-    if migrated == source:
+    migrated_dir = tmp_path / "migrated"
+    migrated_dir.mkdir()
+    problems, findings, shown = [], [], []
+    results = _migrate(program)
+    for name, (_source, result) in results.items():
+        findings += [f"  {name}:{f.line}: {f.code} [{getattr(f.kind, 'value', f.kind)}] "
+                     f"{f.message}" for f in result.findings]
+        assert result.error is None, f"migration of {name} failed: {result.error}"
+        migrated = result.new_source
+        try:
+            problems += [f"{name} {p}" for p in _leftover_sync_calls(
+                ast.parse(migrated, filename=name), migrated)]
+        except SyntaxError as exc:
+            problems.append(f"the migrated {name} does not parse: {exc}")
+        (migrated_dir / name).write_text(migrated, encoding="utf-8")
+        shown.append(f"--- migrated {name} ---\n{_numbered(migrated)}")
+    if all(source == result.new_source for source, result in results.values()):
         problems.append("the migrated source is identical to the original")
-    try:
-        problems += _leftover_sync_calls(ast.parse(migrated, filename=program.name), migrated)
-    except SyntaxError as exc:
-        problems.append(f"the migrated source does not parse: {exc}")
 
-    migrated_path = tmp_path / "migrated" / program.name
-    migrated_path.parent.mkdir()
-    migrated_path.write_text(migrated, encoding="utf-8")
-    run = _run_guarded(migrated_path)
+    run = _run_guarded(migrated_dir if program.is_dir() else migrated_dir / program.name)
     if run.returncode != 0:
         problems.append(f"the migrated program exited with status {run.returncode}")
     if run.stdout != original.stdout:
@@ -173,8 +220,8 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
         f"{program.name}: "
         + "\n".join(problems)
         + f"\n\n--- stderr of the migrated run ---\n{run.stderr}"
-        + f"\n--- findings ---\n{findings or '  (none)'}"
-        + f"\n--- migrated source ---\n{_numbered(migrated)}"
+        + f"\n--- findings ---\n{chr(10).join(findings) or '  (none)'}\n"
+        + "\n".join(shown)
     )
 
 # --- the soundness net, run ---------------------------------------------------------------

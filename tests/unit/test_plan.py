@@ -267,3 +267,17 @@ def test_with_state_answers_for_the_new_state_and_leaves_the_original() -> None:
     assert ("app.helpers", "active") in plan.query_helpers
     assert other.mapped_classes is plan.mapped_classes
     assert other.callers(("app.repo", "first")) is plan.callers(("app.repo", "first"))
+
+
+def test_importers_of_a_module() -> None:
+    plan = plan_of(**{
+        "app.db": "engine = None\n",
+        "app.jobs.seed": "print('seeding')\n",
+        "app.api": "from app.db import engine\n",
+        "app.cli": "from app import db\n",
+        "tools": "import app.jobs.seed\n",  # indexed as `import app`: counts for all below
+        "script": "print('alone')\n",
+    })
+    assert plan.importers("app.db") == ["app.api", "app.cli", "tools"]
+    assert plan.importers("app.jobs.seed") == ["tools"]
+    assert plan.importers("script") == []
