@@ -147,7 +147,7 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
                          plan.relevant_scopes(job.ix) if job.rewrite else set(),
                          pending.origins)
-    pending.tree = module.visit(rule_pass)
+    pending.tree = rule_pass.transform(module)
     return pending
 
 
@@ -175,8 +175,8 @@ def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
     if not needs_colouring(pending.ix, plan, plan.async_functions):
         return pending.tree
     relevant = plan.relevant_scopes(pending.ix, plan.async_functions)
-    tree = pending.tree.visit(RulePass(ctx, select_rules(config, COLOURING), relevant,
-                                       pending.coloured))
+    tree = RulePass(ctx, select_rules(config, COLOURING), relevant,
+                    pending.coloured).transform(pending.tree)
     pending.findings.extend(ctx.findings)
     return tree
 
@@ -203,7 +203,7 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
-    tree = tree.visit(RulePass(ctx, rules, relevant))
+    tree = RulePass(ctx, rules, relevant).transform(tree)
     pending.findings.extend(ctx.findings)
     return tree
 
