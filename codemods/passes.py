@@ -212,8 +212,7 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     """Imports, line numbers of the findings, and the new text."""
     if not pending.findings and not pending.imports:
         return  # no rule acted: the text is the text as read (no code generation)
-    tree = imports.apply(tree, pending.imports)
-    result.new_source = tree.code
+    result.new_source = imports.apply(tree, pending.imports)
     if pending.findings:
         lines = pending.lines()
         result.findings = sorted(f.at(lines.get(id(f.anchor), 0))
