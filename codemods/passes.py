@@ -152,7 +152,7 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
                          plan.relevant_scopes(job.ix) if job.rewrite else set(),
                          pending.origins)
-    pending.tree = module.visit(rule_pass)
+    pending.tree = rule_pass.transform(module)
     return pending
 
 
@@ -183,8 +183,8 @@ def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
             ctx.entry and ctx.entry.moving):
         return pending.tree
     relevant = plan.relevant_scopes(pending.ix, plan.async_functions)
-    tree = pending.tree.visit(RulePass(ctx, select_rules(config, COLOURING), relevant,
-                                       pending.coloured))
+    tree = RulePass(ctx, select_rules(config, COLOURING), relevant,
+                    pending.coloured).transform(pending.tree)
     pending.findings.extend(ctx.findings)
     pending.entry_function = ctx.entry_function
     return tree
@@ -214,7 +214,7 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
         relevant.add(pending.entry_function)  # module-level code, moved there (SQA307)
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
-    tree = tree.visit(RulePass(ctx, rules, relevant))
+    tree = RulePass(ctx, rules, relevant).transform(tree)
     pending.findings.extend(ctx.findings)
     return tree
 
@@ -223,8 +223,7 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     """Imports, line numbers of the findings, and the new text."""
     if not pending.findings and not pending.imports:
         return  # no rule acted: the text is the text as read (no code generation)
-    tree = imports.apply(tree, pending.imports)
-    result.new_source = tree.code
+    result.new_source = imports.apply(tree, pending.imports)
     if pending.findings:
         lines = pending.lines()
         result.findings = sorted(f.at(lines.get(id(f.anchor), 0))

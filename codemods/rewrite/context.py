@@ -247,7 +247,7 @@ class Context:
         below = self._suppressed_below.get(id(root))
         if below is None:
             visitor = _Suppressions()
-            root.visit(visitor)
+            visitor.walk(root)
             below = self._suppressed_below[id(root)] = visitor.found
         codes = below.get(id(statement))
         return is_suppressed(code, statement_suppressions(statement) if codes is None else codes)

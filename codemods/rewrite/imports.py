@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -77,16 +78,42 @@ def _read_names(code: str) -> tuple[set[str], str]:
     return names, "\n".join(strings)
 
 
-def apply(module: cst.Module, changes: ImportChanges) -> cst.Module:
-    if not changes:
-        return module
+def apply(module: cst.Module, changes: ImportChanges) -> str:
+    """The text of `module` with the import changes made."""
+    text = _Text(module)
     body = list(module.body)
     if changes.add:  # first, so new imports take the place of the ones they replace
         body = _add(body, changes)
     if changes.remove:
-        names, strings = _read_names(module.code)
+        names, strings = _read_names(text.of(module.body))
         body = _remove(body, changes, names, strings)
-    return module.with_changes(body=body)
+    return text.of(body)
+
+
+class _Text:
+    """The text of a module with a given body, each top-level statement rendered once (a
+    body with imports added or dropped shares all other statements with the one before)."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        # (id, last?) → (statement, text); the statement is kept, so the id stays its own
+        self.rendered: dict[tuple[int, bool], tuple[cst.CSTNode, str]] = {}
+
+    def of(self, body: Sequence[cst.CSTNode]) -> str:
+        if not body:
+            return self.module.with_changes(body=()).code
+        head = "".join(self.module.code_for_node(line) for line in self.module.header)
+        return head + "".join(self._text(stmt, False) for stmt in body[:-1]) + self._text(
+            body[-1], True)
+
+    def _text(self, stmt: cst.CSTNode, last: bool) -> str:
+        known = self.rendered.get((id(stmt), last))
+        if known is None:
+            # the last one with the footer and the end of the file as libcst writes them
+            text = self.module.with_changes(header=(), body=[stmt]).code if last else (
+                self.module.code_for_node(stmt))
+            known = self.rendered[(id(stmt), last)] = (stmt, text)
+        return known[1]
 
 
 def _local(key: ImportKey) -> str:

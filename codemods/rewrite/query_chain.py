@@ -355,7 +355,7 @@ class SelectBuilder:
                 if node.value in api.EAGER_JOINING_LOADERS:
                     found.append(node)
 
-        call.visit(_Find())
+        _Find().walk(call)
         return bool(found)
 
 

@@ -44,13 +44,13 @@ class QueryVariableScan(Visitor):
     @classmethod
     def convertible(cls, function: cst.FunctionDef, ctx: Context) -> set[str]:
         first = cls(ctx)
-        function.body.visit(first)  # pass 1: which names are assigned queries
+        first.walk(function.body)  # pass 1: which names are assigned queries
         if not first.candidates - first.rejected:
             return set()
         second = cls(ctx)
         second.candidates = first.candidates - first.rejected
         second.rejected = set(first.rejected)
-        function.body.visit(second)  # pass 2: is every read of them a convertible use?
+        second.walk(function.body)  # pass 2: is every read of them a convertible use?
         escaped = {n.value for n in second.reads if id(n) not in second.ok_reads}
         return second.candidates - second.rejected - escaped
 

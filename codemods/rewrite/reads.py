@@ -14,7 +14,7 @@ def statement_reads(function: cst.FunctionDef) -> list[tuple[cst.CSTNode, str]]:
     """(statement, dotted chain) in source order for the function's own statements (not
     nested functions); a compound statement stands for its header."""
     visitor = _ChainsRead()
-    function.body.visit(visitor)
+    visitor.walk(function.body)
     return visitor.found
 
 

@@ -1,13 +1,46 @@
-"""Traversal base classes without libcst's per-field hooks.
+"""Traversals that touch only what changes.
 
-libcst calls `on_visit_attribute`/`on_leave_attribute` for every field of every node it
-visits, looking up `visit_<Node>_<field>` methods by name; no visitor here defines one, and
-the lookups cost about a tenth of a large file's run time.
+libcst's `node.visit(...)` rebuilds (and re-validates) every node it passes through, even for
+a read-only visitor and even where nothing changed, and calls `on_visit_attribute` /
+`on_leave_attribute` for every field of every node; that was most of a large file's run time.
+`Visitor.walk` and `Transformer.transform` visit the same nodes in the same order (libcst's,
+read off its own `_visit_and_replace_children` once per node type) with the same hooks, but a
+walk builds nothing and a transform rebuilds only the nodes on the way to a change (an
+unchanged subtree comes back as the very same object).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
+
+# node type → its child fields, in the order libcst visits them
+_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+
+class _FieldOrder(cst.CSTVisitor):
+    """Records the fields libcst visits, without going below the node's children."""
+
+    def __init__(self) -> None:
+        self.fields: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.fields.append(attribute)
+
+
+def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
+    """The fields of `node` that hold child nodes, in libcst's visiting order."""
+    kind = type(node)
+    found = _FIELDS.get(kind)
+    if found is None:
+        recorder = _FieldOrder()
+        node._visit_and_replace_children(recorder)  # the order, once per type
+        found = _FIELDS[kind] = tuple(dict.fromkeys(recorder.fields))
+    return found
 
 
 class _NoFieldHooks:
@@ -19,8 +52,64 @@ class _NoFieldHooks:
 
 
 class Visitor(_NoFieldHooks, cst.CSTVisitor):
-    """A read-only visitor dispatching `visit_<Node>` / `leave_<Node>` only."""
+    """A read-only visitor dispatching `visit_<Node>` / `leave_<Node>` only; `walk` runs it."""
+
+    def walk(self, node: cst.CSTNode) -> None:
+        """Visit `node` and everything below it (as `node.visit(self)`, building nothing)."""
+        if self.on_visit(node):
+            for name in child_fields(node):
+                value = getattr(node, name)
+                if type(value) is tuple or type(value) is list:
+                    for child in value:
+                        self.walk(child)
+                elif value is not None and type(value) is not cst.MaybeSentinel:
+                    self.walk(value)
+        self.on_leave(node)
 
 
 class Transformer(_NoFieldHooks, cst.CSTTransformer):
-    """A transformer dispatching `visit_<Node>` / `leave_<Node>` only."""
+    """A transformer dispatching `visit_<Node>` / `leave_<Node>` only; `transform` runs it."""
+
+    def transform(self, node: cst.CSTNode
+                  ) -> cst.CSTNode | cst.FlattenSentinel | cst.RemovalSentinel:
+        """`node.visit(self)`, rebuilding only the nodes below which something changed.
+
+        Rules replace or flatten statements in a body but never remove a single child, so a
+        sentinel anywhere else is an error (libcst raises for most of those too)."""
+        updated = node
+        if self.on_visit(node):
+            changes: dict[str, object] = {}
+            for name in child_fields(node):
+                value = getattr(node, name)
+                if type(value) is tuple or type(value) is list:
+                    new_items = self._sequence(value)
+                    if new_items is not None:
+                        changes[name] = new_items
+                elif value is not None and type(value) is not cst.MaybeSentinel:
+                    new = self.transform(value)
+                    if new is not value:
+                        if type(new) is cst.FlattenSentinel or type(new) is cst.RemovalSentinel:
+                            raise TypeError(f"{new!r} for {type(node).__name__}.{name}")
+                        changes[name] = new
+            if changes:
+                updated = node.with_changes(**changes)
+        return self.on_leave(node, updated)
+
+    def _sequence(self, children: Sequence[cst.CSTNode]) -> tuple[cst.CSTNode, ...] | None:
+        """The children after the transform, or None when none of them changed. As libcst
+        does, a removed child is dropped, a flattened one spliced in, and a statement line
+        emptied by the transform (no longer anything concrete) dropped."""
+        result: list[cst.CSTNode] = []
+        changed = False
+        for child in children:
+            new = self.transform(child)
+            if new is child:
+                result.append(child)
+                continue
+            changed = True
+            for item in new if type(new) is cst.FlattenSentinel else (
+                    () if type(new) is cst.RemovalSentinel else (new,)):
+                # (only a statement line can be removable: libcst's rule for bodies)
+                if child._is_removable() or not item._is_removable():
+                    result.append(item)
+        return tuple(result) if changed else None

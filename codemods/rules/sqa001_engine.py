@@ -203,7 +203,7 @@ class _UrlUses(Visitor):
     @classmethod
     def find(cls, module: cst.Module, ctx: Context) -> dict[int, _Use]:
         visitor = cls(ctx)
-        module.visit(visitor)
+        visitor.walk(module)
         return visitor.found
 
     def on_visit(self, node: cst.CSTNode) -> bool:

@@ -114,7 +114,7 @@ class RunSyncLegacy(Rule):
         if not ref or ref not in plan.legacy:
             return updated
         finder = _SessionNames(self)
-        original.visit(finder)
+        finder.walk(original)
         held = None if finder.found else plan.instance_session(ix, scope, name.split(".")[0])
         if held:  # `repo.recent()` on `repo = LegacyRepo(session)`: it holds session.sync_session
             call = run_sync_lambda(cst.Name(held), cst.Name("_sync_session"), updated)
@@ -165,7 +165,7 @@ class RunSyncLegacy(Rule):
     def _mentions(args: list[cst.Arg] | tuple[cst.Arg, ...], name: str) -> bool:
         finder = _Mentions(name)
         for arg in args:
-            arg.visit(finder)
+            finder.walk(arg)
         return finder.found
 
 

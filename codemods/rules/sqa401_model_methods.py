@@ -93,7 +93,7 @@ class ImplicitRelationshipReads(Rule):
         if self.ctx.plan.response_schema_reads(ref) and self.ctx.plan.returns_loaded(ref):
             return  # the schema's relationships are loaded at the query (SQA400)
         returns = _Returns()
-        node.body.visit(returns)
+        returns.walk(node.body)
         if any(not isinstance(value, _PLAIN) and not self._plain_call(value)
                for value in returns.values):
             self.ctx.todo(self.code, f"{node.name.value}() returns objects that response_model "
@@ -103,7 +103,7 @@ class ImplicitRelationshipReads(Rule):
 
     def _names_mapped_class(self, annotation: cst.BaseExpression) -> bool:
         names = _Names()
-        annotation.visit(names)
+        names.walk(annotation)
         return bool(self.ctx.plan.annotated_class(self.ctx.ix, self.ctx.scope, names.found))
 
     def _plain_call(self, value: cst.BaseExpression) -> bool:

@@ -99,7 +99,7 @@ class _Statements(Visitor):
     @classmethod
     def collect(cls, function: cst.FunctionDef) -> list[cst.SimpleStatementLine]:
         visitor = cls()
-        function.body.visit(visitor)
+        visitor.walk(function.body)
         return visitor.found
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -128,5 +128,5 @@ class _Chains(Visitor):
 
 def _reads(stmt: cst.SimpleStatementLine) -> set[str]:
     visitor = _Chains()
-    stmt.visit(visitor)
+    visitor.walk(stmt)
     return visitor.found

@@ -96,7 +96,7 @@ class NewObjectCollections(Rule):
         header = statement if isinstance(statement, cst.SimpleStatementLine) else None
         calls = _Calls()
         if header is not None:
-            header.visit(calls)
+            calls.walk(header)
         return any(isinstance(c.func, cst.Attribute) and c.func.attr.value in _FLUSHING
                    and self.ctx.kind(c.func.value) is ObjKind.SESSION for c in calls.found)
 
@@ -110,7 +110,7 @@ class _Constructions(Visitor):
     @classmethod
     def collect(cls, function: cst.FunctionDef) -> dict[str, cst.Call]:
         visitor = cls()
-        function.body.visit(visitor)
+        visitor.walk(function.body)
         return visitor.found
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:

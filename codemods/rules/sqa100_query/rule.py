@@ -410,7 +410,7 @@ class _LegacyQueries(Visitor):
     @classmethod
     def find(cls, stmt: cst.CSTNode, rule: QueryToSelect) -> list[cst.Call]:
         visitor = cls(rule)
-        stmt.visit(visitor)
+        visitor.walk(stmt)
         return visitor.found
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:

@@ -48,7 +48,7 @@ class LoadSites(Visitor):
     def find(cls, function: cst.FunctionDef, ctx: Context, select_statements: set[int]
              ) -> list[LoadSite]:
         visitor = cls(ctx, select_statements)
-        function.body.visit(visitor)
+        visitor.walk(function.body)
         return visitor.sites
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:

@@ -1,0 +1,113 @@
+"""The fast traversals do what libcst's `node.visit` does, and the module text is libcst's."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from codemods.rewrite import imports
+from codemods.rewrite.traversal import Transformer, Visitor
+
+SOURCE = '''\
+"""Doc."""
+# header comment
+from __future__ import annotations
+
+import os, sys  # two
+from a import (b as c,
+               d)
+
+
+@decorator(x=1)
+async def f(a, /, b: int = 2, *args, c, **kw) -> list[int]:
+    """Doc."""
+    global g
+    x = [i async for i in y if i] + {k: v for k, v in z.items()}
+    async with open(a) as h, b:
+        await h.read()
+    try:
+        pass
+    except* (ValueError, TypeError) as e:
+        raise
+    finally:
+        del x[1:2, ::3]
+    match a:
+        case [1, *rest] | {"k": _} if rest:
+            return f"{a!r:>{b}} {c=}"
+    return lambda q=1, *, r: (yield) if q else not r; y = 1
+
+
+class C(B, metaclass=M):
+    x: int = 1
+    def g(self): return self.x ** -2 @ 3 if self.x else ...
+# footer
+'''
+
+
+class _Order(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(("visit", id(node)))
+        return not isinstance(node, cst.Lambda)  # a pruned subtree, too
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.events.append(("leave", id(original_node)))
+
+
+class _FastOrder(Visitor, _Order):
+    pass
+
+
+def test_walk_visits_what_libcst_visits_in_its_order() -> None:
+    module = cst.parse_module(SOURCE)
+    slow, fast = _Order(), _FastOrder()
+    module.visit(slow)
+    fast.walk(module)
+    assert fast.events == slow.events
+
+
+class _Rewrite(cst.CSTTransformer):
+    """Renames, flattens a statement into two, empties a statement line, adds a comma."""
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        return updated_node.with_changes(value="renamed") if updated_node.value == "x" else (
+            updated_node)
+
+    def leave_Global(self, original_node: cst.Global, updated_node: cst.Global
+                     ) -> cst.RemovalSentinel:
+        return cst.RemovalSentinel.REMOVE
+
+    def leave_Raise(self, original_node: cst.Raise, updated_node: cst.Raise
+                    ) -> cst.FlattenSentinel:
+        return cst.FlattenSentinel([cst.Pass(), updated_node])
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef
+                       ) -> cst.FlattenSentinel:
+        return cst.FlattenSentinel([updated_node, cst.SimpleStatementLine([cst.Pass()])])
+
+
+class _FastRewrite(Transformer, _Rewrite):
+    pass
+
+
+def test_transform_gives_what_libcst_gives_and_keeps_unchanged_subtrees() -> None:
+    module = cst.parse_module(SOURCE)
+    slow = module.visit(_Rewrite())
+    fast = _FastRewrite().transform(module)
+    assert isinstance(fast, cst.Module)
+    assert fast.code == slow.code != module.code
+    assert "global" not in fast.code
+    untouched = module.body[3]  # `from a import (...)`
+    assert fast.body[3] is untouched
+
+
+@pytest.mark.parametrize("source", [
+    "", "\n", "\n\n\n", "# only a comment", "# only a comment\n", "x = 1", "x = 1\n",
+    "x = 1\r\ny = 2\r\n", "x = 1\r\ny = 2", "x = 1\ny = 2\r\n", "def f():\n    pass",
+    "# head\n\nimport a\n\nx = 1\n# foot", "class A:\n  x = 1\n  # trailing\n\n", SOURCE,
+])
+def test_module_text_is_libcsts(source: str) -> None:
+    module = cst.parse_module(source)
+    assert imports.apply(module, imports.ImportChanges()) == module.code
