@@ -8,6 +8,7 @@ run, functions kept sync, the colouring) makes a new `RunState` and the plan for
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -105,6 +106,19 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
     transport.close()
 
 
+@contextlib.contextmanager
+def _rare_full_collections() -> Iterator[None]:
+    """Full garbage collections, made rarer while a run lasts: parsed trees are millions of
+    long-lived objects with few cycles, and Python rescans them all at every full collection
+    (a third of a large file's run time). Worker processes inherit the setting."""
+    before = gc.get_threshold()
+    gc.set_threshold(before[0], before[1], max(before[2], 1000))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def uses_pyramid(plan: Plan) -> bool:
     """Whether the project is a Pyramid application: Pyramid calls its views synchronously
     and its transaction manager (pyramid_tm, zope.sqlalchemy) drives synchronous sessions,
@@ -155,6 +169,14 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     `run_notes`), before the first result. With `config.jobs > 1` the per-file passes run in
     that many worker processes.
     """
+    with _rare_full_collections():
+        yield from _migrate(sources, config, context_sources, progress, notes)
+
+
+def _migrate(sources: Iterable[SourceFile], config: Config | None,
+             context_sources: Iterable[SourceFile],
+             progress: Callable[[str], None] | None,
+             notes: Callable[[str], None] | None) -> Iterator[FileResult]:
     config = config or Config()
     tick = progress or (lambda path: None)
     sources, context_sources = list(sources), list(context_sources)

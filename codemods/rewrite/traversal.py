@@ -32,6 +32,11 @@ class _FieldOrder(cst.CSTVisitor):
         self.fields.append(attribute)
 
 
+# Node types whose visited fields depend on the node (an f-string expression's `format_spec`
+# is visited only when present): their order is recorded for each node, never cached.
+_VALUE_DEPENDENT = frozenset({"FormattedStringExpression", "TemplatedStringExpression"})
+
+
 def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
     """The fields of `node` that hold child nodes, in libcst's visiting order."""
     kind = type(node)
@@ -39,7 +44,9 @@ def child_fields(node: cst.CSTNode) -> tuple[str, ...]:
     if found is None:
         recorder = _FieldOrder()
         node._visit_and_replace_children(recorder)  # the order, once per type
-        found = _FIELDS[kind] = tuple(dict.fromkeys(recorder.fields))
+        found = tuple(dict.fromkeys(recorder.fields))
+        if kind.__name__ not in _VALUE_DEPENDENT:
+            _FIELDS[kind] = found
     return found
 
 
