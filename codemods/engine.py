@@ -145,10 +145,19 @@ def run_notes(plan: Plan, config: Config) -> list[str]:
                 "transaction manager drives synchronous sessions: it has no asyncio support. "
                 "It is migrated as with --target sync: queries move to 2.0-style select() on "
                 "the same synchronous sessions, and nothing becomes async."]
+    notes = []
+    alembic = sorted(ix.path for ix in plan.modules.values() if ix.runs_under_alembic)
+    if alembic:
+        notes.append(
+            f"Alembic modules stay synchronous ({', '.join(alembic[:3])}"
+            f"{' …' if alembic[3:] else ''}): Alembic runs them without an event loop. If "
+            "env.py builds its engine from the application's database URL, which may now name "
+            "an async driver, give it the sync URL, or switch env.py to Alembic's async "
+            "template (`alembic init -t async`).")
     flask = plan.flask_sqlalchemy_objects
     if not flask:
-        return []
-    return [f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
+        return notes
+    return [*notes, f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
             "which has no asyncio support: its queries and db.session stay synchronous (each "
             "query gets a TODO; its database URLs keep their sync drivers). Use --target sync "
             "to move its queries to select(), or move the data layer off Flask-SQLAlchemy "

@@ -9,7 +9,7 @@ works under always comes from the engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -139,9 +139,19 @@ class LocalOutcome:
     unconverted: frozenset[FunctionRef]
 
 
+def module_config(ix: ModuleIndex, config: Config) -> Config:
+    """The configuration for one module: Alembic runs env.py and migration scripts
+    synchronously (on the URL of alembic.ini or what env.py gives it), so under the async
+    target they are migrated as with `--target sync`."""
+    if config.target == "async" and ix.runs_under_alembic:
+        return replace(config, target="sync")
+    return config
+
+
 def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     """Parse and apply the local rules (none for a file outside the selection: it only gets
     the colouring pass, but needs the same bookkeeping)."""
+    config = module_config(job.ix, config)
     module = job.parsed or cst.parse_module(job.source.text)
     changes = ImportChanges()
     ctx = Context(plan, job.ix, lambda node: node, changes, config)
@@ -175,6 +185,7 @@ def _original(pending: Pending, node: cst.CSTNode) -> cst.CSTNode | None:
 
 
 def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
+    config = module_config(pending.ix, config)
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config)
     if pending.entry is not None and pending.entry.moving:
@@ -205,6 +216,7 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
     selection, or a context file the colouring changed."""
     if not rewrite and not any(f.kind is Kind.CHANGE for f in pending.findings):
         return tree
+    config = module_config(pending.ix, config)
     rules = audit_rules(config)
     found = audit_scopes(pending.ix, plan, rules)
     if not found:

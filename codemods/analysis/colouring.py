@@ -34,7 +34,10 @@ class Colouring:
 
     def cannot_be_async(self, ref: FunctionRef) -> str | None:
         """Why a function must stay synchronous, or None when it can become `async def`."""
-        info = self.project.modules[ref[0]].functions[ref[1]]
+        ix = self.project.modules[ref[0]]
+        if ix.runs_under_alembic:
+            return "Alembic runs its env.py and migration scripts synchronously"
+        info = ix.functions[ref[1]]
         name = ref[1].rpartition(".")[2]
         if name.startswith("__") and name.endswith("__") and name not in ASYNC_SPECIAL_METHODS:
             return f"special method {name}() cannot be async"

@@ -122,6 +122,11 @@ class ModuleIndex:
     # `db = SQLAlchemy(query_class=MyQuery)` at module level: "db" -> "MyQuery"
     query_classes: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def runs_under_alembic(self) -> bool:
+        """An Alembic env.py or migration script: Alembic runs it synchronously."""
+        return any(q.partition(".")[0] == "alembic" for q in self.imports.values())
+
     def qualify(self, dotted: str) -> str:
         """Resolve a dotted name as written in this module to a qualified name."""
         head, _, rest = dotted.partition(".")

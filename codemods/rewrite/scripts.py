@@ -122,7 +122,7 @@ def _importer(plan: Plan, ix: ModuleIndex) -> str | None:
         return "any module of the package"
     if file == "conftest.py" or file.startswith("test_") or file.endswith("_test.py"):
         return "pytest"
-    if any(q.partition(".")[0] == "alembic" for q in ix.imports.values()):
+    if ix.runs_under_alembic:
         return "Alembic"
     importers = plan.importers(ix.module)
     return ", ".join(f"`{m}`" for m in importers[:3]) + (" …" if importers[3:] else "") \
