@@ -157,7 +157,8 @@ def run_notes(plan: Plan, config: Config) -> list[str]:
     flask = plan.flask_sqlalchemy_objects
     if not flask:
         return notes
-    return [*notes, f"This project uses Flask-SQLAlchemy ({', '.join(f'`{name}`' for name in flask)}), "
+    names = ", ".join(f"`{name}`" for name in flask)
+    return [*notes, f"This project uses Flask-SQLAlchemy ({names}), "
             "which has no asyncio support: its queries and db.session stay synchronous (each "
             "query gets a TODO; its database URLs keep their sync drivers). Use --target sync "
             "to move its queries to select(), or move the data layer off Flask-SQLAlchemy "
