@@ -52,6 +52,12 @@ CONNECTION_CLASSES = frozenset({
     "sqlalchemy.ext.asyncio.AsyncConnection",
 })
 
+# `event.listen(target, ...)` & co.: the target is their first argument.
+EVENT_FUNCTIONS = frozenset({"sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
+                             "sqlalchemy.event.remove", "sqlalchemy.event.contains",
+                             "sqlalchemy.event.api.listen", "sqlalchemy.event.api.listens_for",
+                             "sqlalchemy.event.api.remove", "sqlalchemy.event.api.contains"})
+
 SELECT_FUNCTIONS = frozenset({
     "sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select",
     "sqlalchemy.sql.expression.select", "sqlmodel.select",

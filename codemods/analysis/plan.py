@@ -55,6 +55,7 @@ class Plan:
         # names across modules, the call graph
         self.modules = project.modules
         self.qualify, self.binding_scope = project.qualify, project.binding_scope
+        self.bindings, self.lookup = project.bindings, project.lookup
         self.owner_class, self.resolve_function = project.owner_class, project.resolve_function
         self.callers, self.calls_in, self.calls_into = (project.callers, project.calls_in,
                                                         project.calls_into)

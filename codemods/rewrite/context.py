@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from ..analysis import ObjKind, Plan
+from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
 from ..index import ModuleIndex
 from ..results import Finding, Kind, Tag
@@ -41,9 +42,6 @@ class PendingFinding:
         return Finding(line, self.code, self.kind, self.message, self.tag)
 
 
-_EVENT_FUNCTIONS = frozenset({"sqlalchemy.event.listen", "sqlalchemy.event.listens_for",
-                              "sqlalchemy.event.remove", "sqlalchemy.event.contains",
-                              "sqlalchemy.event.api.listen", "sqlalchemy.event.api.listens_for"})
 _COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar,
                        cst.FunctionDef, cst.ClassDef, cst.Match})
 STATEMENT_TYPES = _COMPOUND | {cst.SimpleStatementLine}
@@ -182,7 +180,7 @@ class Context:
             if isinstance(node.func, cst.Attribute) and node.func.attr.value == "run_sync" and (
                     node.args and isinstance(node.args[0].value, cst.Lambda)):
                 self.run_sync_lambdas.add(id(node.args[0].value))
-            elif node.args and self.qualify(node.func) in _EVENT_FUNCTIONS:
+            elif node.args and self.qualify(node.func) in EVENT_FUNCTIONS:
                 self.event_targets.add(id(node.args[0].value))
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth += 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import ObjKind
-from ..rewrite.build import comma_separated, method_call, parse_expr
+from ..rewrite.build import comma_separated, method_call
+from ..rewrite.connections import connection, on_connection
 from ..rewrite.context import dotted
 from ..rewrite.startup import Startup
 from .base import Case, Rule
 
-_DDL_METHODS = frozenset({"create_all", "drop_all"})
+# MetaData methods run on a sync connection, and how an engine opens it (DDL commits,
+# reflection only reads)
+_DDL_METHODS = {"create_all": "begin", "drop_all": "begin", "reflect": "connect"}
 
 
 class AsyncDDL(Rule):
@@ -24,10 +27,14 @@ class AsyncDDL(Rule):
     lifespan=lifespan)`; an app that already has a lifespan or start-up handler gets a TODO
     to move it there); in a pytest module (`test_*.py`, `conftest.py`) it runs in place
     through `asyncio.run()`, so its tables exist before the tests run, as they did.
+
+    `metadata.reflect(engine)` (an async engine cannot be inspected) runs the same way inside
+    `async with engine.connect()`.
     """
 
     code = "SQA010"
-    summary = "metadata.create_all(engine) → async with engine.begin(): await conn.run_sync(...)"
+    summary = ("metadata.create_all/drop_all/reflect(engine) → async with engine.begin(): "
+               "await conn.run_sync(...)")
     cases = (
         Case("""
             from sqlalchemy import create_engine
@@ -98,21 +105,11 @@ class AsyncDDL(Rule):
                           original)
             return updated
         rest = [a for i, a in enumerate(call.args) if i != bind_index]
-        conn = cst.Name("conn") if kind is ObjKind.ENGINE else bind
+        conn = connection(self.ctx, bind, kind)
         run_sync = method_call(conn, "run_sync", comma_separated([cst.Arg(call.func), *rest]))
         self.ctx.io_scopes.add(self.ctx.scope)
-        awaited = updated.with_changes(body=[cst.Expr(cst.Await(run_sync))])
         self.ctx.change(self.code, f"{method}() through run_sync on an async connection",
                         original)
-        if kind is ObjKind.CONNECTION:
-            return startup.add(awaited) if startup else awaited
-        block = cst.With(
-            asynchronous=cst.Asynchronous(),
-            items=[cst.WithItem(item=parse_expr(f"{dotted(bind) or 'engine'}.begin()")
-                                if dotted(bind) else cst.Call(
-                                    func=cst.Attribute(value=bind, attr=cst.Name("begin"))),
-                                asname=cst.AsName(name=conn))],
-            body=cst.IndentedBlock(body=[awaited.with_changes(leading_lines=[])]),
-            leading_lines=updated.leading_lines,
-        )
-        return startup.add(block) if startup else block
+        rewritten = on_connection(updated.with_changes(body=[cst.Expr(cst.Await(run_sync))]),
+                                  bind, conn, _DDL_METHODS[call.func.attr.value])
+        return startup.add(rewritten) if startup else rewritten

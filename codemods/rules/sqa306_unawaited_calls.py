@@ -43,7 +43,8 @@ class UnawaitedCalls(AuditRule):
 
             class Users:
                 def save(self, session: Session, name: str) -> None:
-                    session.execute(name)
+                    session.info["saved"] = name
+                    session.commit()
 
 
             def register(app, session: Session) -> None:
@@ -54,7 +55,8 @@ class UnawaitedCalls(AuditRule):
 
             class Users:
                 async def save(self, session: AsyncSession, name: str) -> None:
-                    await session.execute(name)
+                    session.info["saved"] = name
+                    await session.commit()
 
 
             def register(app, session: AsyncSession) -> None:
