@@ -218,6 +218,22 @@ def test_pyramid_project_is_migrated_as_with_the_sync_target(tmp_path: Path) -> 
     assert changes.count("SQA100") == 2 and not any(c.startswith("SQA3") for c in changes)
 
 
+def test_alembic_modules_stay_sync_with_one_note(tmp_path: Path) -> None:
+    (tmp_path / "db.py").write_text(
+        "from sqlalchemy import create_engine\n\nengine = create_engine('sqlite:///app.db')\n")
+    (tmp_path / "env.py").write_text(
+        "from alembic import context\nfrom sqlalchemy import create_engine\n\n\n"
+        "def run_migrations_online():\n"
+        "    with create_engine('sqlite:///app.db').connect() as connection:\n"
+        "        context.configure(connection=connection)\n\n\nrun_migrations_online()\n")
+    data = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json").output)
+    assert [n for n in data["notes"] if "Alembic modules stay synchronous (" in n and "env.py" in n]
+    env = next(f for f in data["files"] if f["path"].endswith("env.py"))
+    assert env["status"] == "unchanged"
+    db = next(f for f in data["files"] if f["path"].endswith("db.py"))
+    assert db["status"] != "unchanged"
+
+
 def test_select_and_ignore(project: Path) -> None:
     data = json.loads(run("migrate", str(project), "--format", "json",
                           "--select", "SQA001").output)
