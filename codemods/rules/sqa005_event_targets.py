@@ -14,6 +14,7 @@ from ..api_surface import (
     SESSIONMAKERS,
 )
 from ..index import CALL
+from ..rewrite.build import parenthesize
 from ..rewrite.context import Context, dotted
 from .base import Case, Rule
 
@@ -104,6 +105,9 @@ class AsyncEventTargets(Rule):
                 self.ctx.qualify(original.func) not in EVENT_FUNCTIONS):
             return updated
         target = original.args[0].value
+        if isinstance(target, cst.Call) and isinstance(target.func, cst.Attribute) and (
+                target.func.attr.value == "connection"):
+            return self._session_connection(original, updated, target, scope)
         spelled = dotted(target)
         kind = self.ctx.plan.kind(self.ctx.ix, scope, spelled) if spelled else None
         if kind not in (ObjKind.SESSION, ObjKind.FACTORY, ObjKind.ENGINE, ObjKind.CONNECTION):
@@ -123,6 +127,26 @@ class AsyncEventTargets(Rule):
                             "take no events)", original)
         first = updated.args[0].with_changes(value=new)
         return updated.with_changes(args=[first, *updated.args[1:]])
+
+    def _session_connection(self, original: cst.Call, updated: cst.Call, target: cst.Call,
+                            scope: str) -> cst.Call:
+        """`session.connection()` as the target: on an AsyncSession it is a coroutine giving
+        an AsyncConnection, whose events are its `.sync_connection`'s."""
+        session = dotted(target.func.value)  # type: ignore[attr-defined]
+        if not session or self.ctx.plan.kind(self.ctx.ix, scope, session) is not ObjKind.SESSION:
+            return updated
+        reason = self.ctx.cannot_await()
+        if reason:
+            self.ctx.todo(self.code, f"the events of {session}.connection() are its sync "
+                          f"connection's, which needs await, but {reason}", original)
+            return updated
+        connection = updated.args[0].value
+        new = cst.Attribute(value=parenthesize(cst.Await(connection)),
+                            attr=cst.Name("sync_connection"))
+        self.ctx.change(self.code, f"events of {session}.connection() → (await "
+                        f"{session}.connection()).sync_connection", original)
+        return updated.with_changes(args=[updated.args[0].with_changes(value=new),
+                                          *updated.args[1:]])
 
     def _definitions(self, target: cst.BaseExpression, scope: str) -> set[str]:
         """What the calls that bind the name `target` (here, or where it is imported from)
