@@ -312,7 +312,8 @@ class _Indexer(ast.NodeVisitor):
             self.index.bindings.setdefault(self.scope, []).append(
                 Binding(target.id, origin, targets, call_args))
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-              and target.value.id == "self" and self.classes):
+              and target.value.id in ("self", "cls") and self.classes):
+            # (`cls.engine = ...` in a classmethod such as setUpClass: `self.engine` later)
             self.index.attribute_bindings.setdefault(self.classes[-1], []).append(
                 (self.scope, Binding(target.attr, origin, targets, call_args)))
         elif isinstance(target, ast.Attribute) and (dotted := dotted_name(target)) and (
