@@ -111,8 +111,10 @@ class AsyncReflection(Rule):
         bind = func.value.args[0].value
         if self.ctx.kind(bind) not in _BINDS:
             return updated
-        inspector = updated.func.value
-        assert isinstance(updated.func, cst.Attribute) and isinstance(inspector, cst.Call)
+        # another rule may have rewritten the call already: leave it to that rule then
+        inspector = updated.func.value if isinstance(updated.func, cst.Attribute) else None
+        if not isinstance(inspector, cst.Call) or not inspector.args:
+            return updated
         sync = inspector.with_changes(args=[inspector.args[0].with_changes(value=_SYNC_CONN)])
         return self._run_sync(original, updated, bind,
                               updated.with_changes(func=updated.func.with_changes(value=sync)),
