@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
-import libcst.matchers as matchers
 
 Qualify = Callable[[cst.BaseExpression], "str | None"]
 
@@ -47,13 +46,15 @@ class Startup:
     moved: list[cst.BaseStatement] = field(default_factory=list)
 
     @classmethod
-    def of(cls, module: cst.Module, name: str, qualify: Qualify) -> Startup | None:
+    def of(cls, module: cst.Module, name: str, qualify: Qualify, on_event: bool
+           ) -> Startup | None:
+        """`on_event`: the module registers `@app.on_event(...)` handlers."""
         apps = [(i, call) for i, s in enumerate(module.body) for call in [_app_call(s, qualify)]
                 if call is not None]
         if apps:
             at, call = apps[0]
             busy = any(a.keyword is not None and a.keyword.value in ("lifespan", "on_startup")
-                       for a in call.args) or ".on_event(" in module.code
+                       for a in call.args) or on_event
             return cls(module, True, at, "the FastAPI app already has a start-up handler: move "
                        "it there" if busy else None)
         return cls(module, False) if is_pytest_module(name) else None
@@ -74,16 +75,19 @@ class Startup:
             return "it runs at module level after the FastAPI app is built (move it before)"
         return None
 
-    def apply(self, module: cst.Module, asyncio: Callable[[], str],
-              context_manager: Callable[[], str]) -> cst.Module:
-        """`module` (the rewritten one) with the moved statements in their new place."""
+    def apply(self, module: cst.Module, is_bound: Callable[[str], bool],
+              asyncio: Callable[[], str], context_manager: Callable[[], str]) -> cst.Module:
+        """`module` (the rewritten one) with the moved statements in their new place;
+        `is_bound` tells the names the module binds already."""
         if not self.moved:
             return module
         if self.lifespan:
-            return self._into_lifespan(module, context_manager())
-        return self._in_place(module, asyncio())
+            return self._into_lifespan(module, free_name("lifespan", is_bound, set()),
+                                       context_manager())
+        return self._in_place(module, is_bound, asyncio())
 
-    def _into_lifespan(self, module: cst.Module, context_manager: str) -> cst.Module:
+    def _into_lifespan(self, module: cst.Module, name: str, context_manager: str
+                       ) -> cst.Module:
         # the rewrite keeps one statement for each original one: the app is where it was
         app = module.body[self.app_at]
         call = _app_call(app, lambda func: FASTAPI)
@@ -91,7 +95,6 @@ class Startup:
         body = [s for s in module.body if not any(s is m for m in self.moved)]
         first = next(i for i, s in enumerate(module.body) if s is self.moved[0])
         app_at = body.index(app)
-        name = free_name(module, "lifespan")
         args = list(call.args)
         if args:
             args[-1] = args[-1].with_changes(comma=cst.Comma(
@@ -106,27 +109,28 @@ class Startup:
         body[first + 1] = body[first + 1].with_changes(leading_lines=_TWO_LINES)
         return module.with_changes(body=body)
 
-    def _in_place(self, module: cst.Module, asyncio: str) -> cst.Module:
+    def _in_place(self, module: cst.Module, is_bound: Callable[[str], bool], asyncio: str
+                  ) -> cst.Module:
         body: list[cst.BaseStatement] = []
+        taken: set[str] = set()
         for statement in module.body:
             if not any(statement is m for m in self.moved):
                 body.append(statement)
                 continue
-            name = free_name(module.with_changes(body=body), "_set_up_database")
+            name = free_name("_set_up_database", is_bound, taken)
             body.append(_async_def(name, "", [statement]))
             body.append(cst.parse_statement(f"{asyncio}.run({name}())").with_changes(
                 leading_lines=_TWO_LINES))
         return module.with_changes(body=body)
 
 
-def free_name(module: cst.Module, wanted: str) -> str:
-    """`wanted`, or `wanted_2`, ...: a name the module does not use."""
-    used = {node.value for node in matchers.findall(module, matchers.Name())
-            if isinstance(node, cst.Name)}
+def free_name(wanted: str, is_bound: Callable[[str], bool], taken: set[str]) -> str:
+    """`wanted`, or `wanted_2`, ...: a name the module does not bind (nor `taken`)."""
     name, number = wanted, 1
-    while name in used:
+    while is_bound(name) or name in taken:
         number += 1
         name = f"{wanted}_{number}"
+    taken.add(name)
     return name
 
 

@@ -68,14 +68,17 @@ class AsyncDDL(Rule):
     startup: Startup | None = None
 
     def visit_Module(self, node: cst.Module) -> None:
-        self.startup = Startup.of(node, self.ctx.ix.module, self.ctx.qualify) if (
+        ix = self.ctx.ix
+        on_event = any(d.rpartition(".")[2] == "on_event"
+                       for info in ix.functions.values() for d in info.decorators)
+        self.startup = Startup.of(node, ix.module, self.ctx.qualify, on_event) if (
             self.ctx.async_target) else None
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         if self.startup is None:
             return updated
         return self.startup.apply(
-            updated, lambda: self.ctx.import_module("asyncio"),
+            updated, self.ctx.is_bound, lambda: self.ctx.import_module("asyncio"),
             lambda: self.ctx.import_name("contextlib", "asynccontextmanager"))
 
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
