@@ -7,7 +7,7 @@ statement; suppression comments are honoured per statement), and the awaits alre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -301,6 +301,17 @@ class Context:
         """`name` is imported, defined or assigned in this module or a scope around here."""
         return name in self.ix.imports or name in self.ix.module_names or (
             self.plan.binding_scope(self.ix, self.scope, name) is not None)
+
+    def free_name(self, *wanted: str, taken: Collection[str] = ()) -> str:
+        """The first of `wanted` that is not bound here (nor in `taken`); else the last one
+        with `_` appended until it is free."""
+        for name in wanted:
+            if not self.is_bound(name) and name not in taken:
+                return name
+        name = wanted[-1]
+        while self.is_bound(name) or name in taken:
+            name += "_"
+        return name
 
     def is_reference(self, node: cst.Name | cst.Attribute) -> bool:
         """True for a name or dotted name read as a value (not a def, param, keyword, import)."""

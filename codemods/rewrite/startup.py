@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    from .context import Context
 
 Qualify = Callable[[cst.BaseExpression], "str | None"]
 
@@ -26,13 +30,11 @@ def is_pytest_module(module: str) -> bool:
     return name.startswith("test_") or name.endswith("_test") or name == "conftest"
 
 
-def _app_call(statement: cst.BaseStatement, qualify: Qualify) -> cst.Call | None:
-    """The `FastAPI(...)` call of `app = FastAPI(...)`, if that is what the statement is."""
+def _assigned_call(statement: cst.BaseStatement) -> cst.Call | None:
+    """The call of `name = call(...)`, if that is what the statement is."""
     small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
     value = small.value if isinstance(small, cst.Assign | cst.AnnAssign) else None
-    if isinstance(value, cst.Call) and qualify(value.func) == FASTAPI:
-        return value
-    return None
+    return value if isinstance(value, cst.Call) else None
 
 
 @dataclass
@@ -49,8 +51,8 @@ class Startup:
     def of(cls, module: cst.Module, name: str, qualify: Qualify, on_event: bool
            ) -> Startup | None:
         """`on_event`: the module registers `@app.on_event(...)` handlers."""
-        apps = [(i, call) for i, s in enumerate(module.body) for call in [_app_call(s, qualify)]
-                if call is not None]
+        apps = [(i, call) for i, s in enumerate(module.body)
+                for call in [_assigned_call(s)] if call and qualify(call.func) == FASTAPI]
         if apps:
             at, call = apps[0]
             busy = any(a.keyword is not None and a.keyword.value in ("lifespan", "on_startup")
@@ -75,22 +77,20 @@ class Startup:
             return "it runs at module level after the FastAPI app is built (move it before)"
         return None
 
-    def apply(self, module: cst.Module, is_bound: Callable[[str], bool],
-              asyncio: Callable[[], str], context_manager: Callable[[], str]) -> cst.Module:
-        """`module` (the rewritten one) with the moved statements in their new place;
-        `is_bound` tells the names the module binds already."""
+    def apply(self, module: cst.Module, ctx: Context) -> cst.Module:
+        """`module` (the rewritten one) with the moved statements in their new place."""
         if not self.moved:
             return module
         if self.lifespan:
-            return self._into_lifespan(module, free_name("lifespan", is_bound, set()),
-                                       context_manager())
-        return self._in_place(module, is_bound, asyncio())
+            return self._into_lifespan(module, ctx.free_name("lifespan"),
+                                       ctx.import_name("contextlib", "asynccontextmanager"))
+        return self._in_place(module, ctx)
 
     def _into_lifespan(self, module: cst.Module, name: str, context_manager: str
                        ) -> cst.Module:
         # the rewrite keeps one statement for each original one: the app is where it was
         app = module.body[self.app_at]
-        call = _app_call(app, lambda func: FASTAPI)
+        call = _assigned_call(app)
         assert call is not None
         body = [s for s in module.body if not any(s is m for m in self.moved)]
         first = next(i for i, s in enumerate(module.body) if s is self.moved[0])
@@ -109,29 +109,20 @@ class Startup:
         body[first + 1] = body[first + 1].with_changes(leading_lines=_TWO_LINES)
         return module.with_changes(body=body)
 
-    def _in_place(self, module: cst.Module, is_bound: Callable[[str], bool], asyncio: str
-                  ) -> cst.Module:
+    def _in_place(self, module: cst.Module, ctx: Context) -> cst.Module:
+        asyncio = ctx.import_module("asyncio")
         body: list[cst.BaseStatement] = []
         taken: set[str] = set()
         for statement in module.body:
             if not any(statement is m for m in self.moved):
                 body.append(statement)
                 continue
-            name = free_name("_set_up_database", is_bound, taken)
+            name = ctx.free_name("_set_up_database", taken=taken)
+            taken.add(name)
             body.append(_async_def(name, "", [statement]))
             body.append(cst.parse_statement(f"{asyncio}.run({name}())").with_changes(
                 leading_lines=_TWO_LINES))
         return module.with_changes(body=body)
-
-
-def free_name(wanted: str, is_bound: Callable[[str], bool], taken: set[str]) -> str:
-    """`wanted`, or `wanted_2`, ...: a name the module does not bind (nor `taken`)."""
-    name, number = wanted, 1
-    while is_bound(name) or name in taken:
-        number += 1
-        name = f"{wanted}_{number}"
-    taken.add(name)
-    return name
 
 
 def _async_def(name: str, params: str, body: list[cst.BaseStatement],

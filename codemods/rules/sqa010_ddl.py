@@ -77,9 +77,7 @@ class AsyncDDL(Rule):
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         if self.startup is None:
             return updated
-        return self.startup.apply(
-            updated, self.ctx.is_bound, lambda: self.ctx.import_module("asyncio"),
-            lambda: self.ctx.import_name("contextlib", "asynccontextmanager"))
+        return self.startup.apply(updated, self.ctx)
 
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                   updated: cst.SimpleStatementLine) -> cst.BaseStatement:

@@ -325,10 +325,8 @@ class AsyncFunctions(Rule):
             return first_item(generator, None, with_anext)
         statement = self.ctx.statements[-1]
         held = self._closing.setdefault(id(statement), [])
-        name = f"{ref[1].rpartition('.')[2]}_gen"
-        taken = {n for n, _ in held}
-        while self.ctx.is_bound(name) or name in taken:
-            name += "_"
+        name = self.ctx.free_name(f"{ref[1].rpartition('.')[2]}_gen",
+                                  taken={n for n, _ in held})
         held.append((name, generator))
         self.ctx.change(self.code, f"next({qualname}()) → await anext(...) in async with "
                                    "aclosing(...)", original)
@@ -362,10 +360,7 @@ class AsyncFunctions(Rule):
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield) and isinstance(
                 small.value.value, cst.From) and self._becomes_async_generator():
             # an async generator cannot `yield from` anything: a loop re-yields the items
-            name = "x"
-            while self.ctx.is_bound(name):
-                name += "_"
-            return reyielding_loop(updated, small.value.value.item, name,
+            return reyielding_loop(updated, small.value.value.item, self.ctx.free_name("x"),
                                    id(original) in self._reyielding)
         held = self._closing.pop(id(original), None)
         if held:

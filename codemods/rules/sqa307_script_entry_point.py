@@ -116,7 +116,8 @@ class ScriptEntryPoint(Rule):
             return updated
         guard = next((s for s in moved if is_main_guard(s)), None)
         body = [line for s in moved for line in (_block(s) if is_main_guard(s) else [s])]
-        name = self._free_name(set().union(*(bound_names(s) for s in body)))
+        name = self.ctx.free_name("main", "_main", "main_async",
+                                  taken=set().union(*(bound_names(s) for s in body)))
         shared = sorted(set().union(*(bound_names(s) for s in body)) & self._read_outside(
             staying))
         body = [_tidy(s, first=i == 0) for i, s in enumerate(body)]
@@ -148,15 +149,6 @@ class ScriptEntryPoint(Rule):
                    "module" if shared else ""
         self.ctx.change(self.code, f"{what} → async def {name}(), run once by "
                                    f"asyncio.run({name}()){declared}", moved[0])
-
-    def _free_name(self, bound: set[str]) -> str:
-        for name in ("main", "_main", "main_async"):
-            if name not in bound and not self.ctx.is_bound(name):
-                return name
-        name = "_main"
-        while name in bound or self.ctx.is_bound(name):
-            name += "_"
-        return name
 
     def _read_outside(self, staying: list[cst.BaseStatement]) -> set[str]:
         """The names the statements staying at module level bind, and the module-level names
