@@ -113,6 +113,7 @@ class Pending:
     findings: list[PendingFinding]
     io_scopes: set[str]  # scopes where the local pass made I/O awaited
     unconverted_scopes: set[str]  # scopes where it left legacy code
+    config: Config  # this module's (`module_config`)
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     # top-level statements the local pass let await: they may move into an entry point
     entry: scripts.EntryPoint | None = None
@@ -156,7 +157,7 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     changes = ImportChanges()
     ctx = Context(plan, job.ix, lambda node: node, changes, config)
     pending = Pending(job.source, job.ix, module, module, changes, ctx.findings,
-                      ctx.io_scopes, ctx.unconverted_scopes)
+                      ctx.io_scopes, ctx.unconverted_scopes, config)
     if job.rewrite and any(r.code == scripts.RULE for r in select_rules(config, COLOURING)):
         ctx.entry = pending.entry = scripts.candidates(module, plan, job.ix)
     rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
@@ -184,8 +185,8 @@ def _original(pending: Pending, node: cst.CSTNode) -> cst.CSTNode | None:
     return node if id(node) in pending.lines() else None
 
 
-def colouring_pass(pending: Pending, plan: Plan, config: Config) -> cst.Module:
-    config = module_config(pending.ix, config)
+def colouring_pass(pending: Pending, plan: Plan) -> cst.Module:
+    config = pending.config
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config)
     if pending.entry is not None and pending.entry.moving:
@@ -210,13 +211,13 @@ def audit_scopes(ix: ModuleIndex, plan: Plan, rules: list[type[AuditRule]]) -> s
     return set().union(*(rule.scopes(ix, plan) for rule in rules))
 
 
-def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, config: Config,
-               rewrite: bool) -> cst.Module:
+def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
+               ) -> cst.Module:
     """The audit rules over the final tree, where they can find something: a file of the
     selection, or a context file the colouring changed."""
     if not rewrite and not any(f.kind is Kind.CHANGE for f in pending.findings):
         return tree
-    config = module_config(pending.ix, config)
+    config = pending.config
     rules = audit_rules(config)
     found = audit_scopes(pending.ix, plan, rules)
     if not found:
@@ -309,9 +310,8 @@ class FileRewriter:
                 yield outcome.failed
         for pending, result in self.pendings.values():
             try:
-                tree = colouring_pass(pending, self.plan, self.config)
-                tree = audit_pass(pending, tree, self.plan, self.config,
-                                  self.jobs[result.path].rewrite)
+                tree = colouring_pass(pending, self.plan)
+                tree = audit_pass(pending, tree, self.plan, self.jobs[result.path].rewrite)
                 finish(pending, tree, result)
                 verify(result)
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure
