@@ -19,6 +19,16 @@ BUILTIN_TYPES = frozenset({"str", "bytes", "int", "float", "bool", "dict", "list
                            "tuple", "Dict", "List", "Set", "Tuple"})
 
 
+def parent_map(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def ancestors(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> Iterator[ast.AST]:
+    while node in parents:
+        node = parents[node]
+        yield node
+
+
 def module_name(rel: str) -> str:
     """`cps/services/goodreads.py` → `cps.services.goodreads`; a package's `__init__.py` is
     the package."""
@@ -180,12 +190,12 @@ def receiver_is_outside(call: ast.Call, parents: dict[ast.AST, ast.AST], outside
     if not isinstance(call.func, ast.Attribute):
         return False
     receiver = call.func.value
-    scope = next((p for p in _ancestors(call, parents) if isinstance(p, FUNCTIONS)), None)
+    scope = next((p for p in ancestors(call, parents) if isinstance(p, FUNCTIONS)), None)
     if isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Attribute):
         receiver = receiver.value  # `self.session.headers.update()`: judge `self.session`
     if isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name) and (
             receiver.value.id == "self"):
-        cls = next((p for p in _ancestors(call, parents) if isinstance(p, ast.ClassDef)), None)
+        cls = next((p for p in ancestors(call, parents) if isinstance(p, ast.ClassDef)), None)
         values = list(_self_bindings(receiver.attr, cls)) if cls else []
         return bool(values) and all(_is_outside_value(v, outside) for v in values)
     if not isinstance(receiver, ast.Name) or scope is None:
@@ -211,9 +221,3 @@ def outside_fixtures(tree: ast.Module, outside: set[str]) -> dict[str, bool]:
             values = list(_bindings(values[0].id, node))
         found[node.name] = bool(values) and all(_is_outside_value(v, outside) for v in values)
     return found
-
-
-def _ancestors(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> Iterator[ast.AST]:
-    while node in parents:
-        node = parents[node]
-        yield node

@@ -37,9 +37,11 @@ from pathlib import Path
 
 import tomllib
 from receivers import (
+    ancestors,
     module_instances,
     module_name,
     outside_fixtures,
+    parent_map,
     project_imports,
     receiver_is_outside,
     resolved_in_module,
@@ -178,16 +180,6 @@ class ProjectResult:
 
 
 # --- static analysis -------------------------------------------------------------------------
-
-
-def parent_map(tree: ast.AST) -> dict[ast.AST, ast.AST]:
-    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-
-
-def ancestors(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> Iterator[ast.AST]:
-    while node in parents:
-        node = parents[node]
-        yield node
 
 
 def legacy_chains(tree: ast.AST) -> list[ast.Attribute]:
