@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import workers
 from .analysis import FunctionRef, Plan, RunState
+from .analysis.sync_modules import ALEMBIC
 from .config import Config
 from .index import ModuleIndex
 from .index.cache import index_all
@@ -146,7 +147,16 @@ def run_notes(plan: Plan, config: Config) -> list[str]:
                 "It is migrated as with --target sync: queries move to 2.0-style select() on "
                 "the same synchronous sessions, and nothing becomes async."]
     notes = []
-    alembic = sorted(ix.path for ix in plan.modules.values() if ix.runs_under_alembic)
+    kept = {ix.path: plan.stays_sync(ix.module) for ix in plan.modules.values()
+            if plan.stays_sync(ix.module)}
+    alembic = sorted(path for path, reason in kept.items() if reason == ALEMBIC)
+    others = sorted((path, reason) for path, reason in kept.items() if reason != ALEMBIC)
+    if others:
+        listed = "; ".join(f"{path}: {reason}" for path, reason in others[:5])
+        notes.append(
+            f"{len(others)} module(s) stay synchronous and are migrated as with --target "
+            f"sync (queries move to select() on the same sessions): {listed}"
+            f"{' …' if others[5:] else ''}.")
     if alembic:
         notes.append(
             f"Alembic modules stay synchronous ({', '.join(alembic[:3])}"

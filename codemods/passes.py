@@ -140,11 +140,11 @@ class LocalOutcome:
     unconverted: frozenset[FunctionRef]
 
 
-def module_config(ix: ModuleIndex, config: Config) -> Config:
-    """The configuration for one module: Alembic runs env.py and migration scripts
-    synchronously (on the URL of alembic.ini or what env.py gives it), so under the async
-    target they are migrated as with `--target sync`."""
-    if config.target == "async" and ix.runs_under_alembic:
+def module_config(ix: ModuleIndex, plan: Plan, config: Config) -> Config:
+    """The configuration for one module: under the async target, a module that must stay
+    synchronous (Alembic's env.py; one handing its session to code that cannot await) is
+    migrated as with `--target sync`."""
+    if config.target == "async" and plan.stays_sync(ix.module):
         return replace(config, target="sync")
     return config
 
@@ -152,7 +152,7 @@ def module_config(ix: ModuleIndex, config: Config) -> Config:
 def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     """Parse and apply the local rules (none for a file outside the selection: it only gets
     the colouring pass, but needs the same bookkeeping)."""
-    config = module_config(job.ix, config)
+    config = module_config(job.ix, plan, config)
     module = job.parsed or cst.parse_module(job.source.text)
     changes = ImportChanges()
     ctx = Context(plan, job.ix, lambda node: node, changes, config)

@@ -90,19 +90,22 @@ def module_instances(tree: ast.Module) -> dict[str, str]:
 
 
 def resolved_in_module(call: ast.Call, imports: dict[str, str], module: str,
-                       async_by_module: dict[str, set[str]],
+                       defined: set[str], async_by_module: dict[str, set[str]],
                        instances: dict[str, dict[str, str]]) -> bool | None:
     """Whether the call names a function of a project module that became async: True or
     False when the callee is a function of a known project module (`f()` imported or defined
-    there, `mod.f()`, `pkg.mod.f()`) or a method of a module-level instance imported from
-    one (`from app import server; server.start()`), None when the syntax does not tell."""
+    there, nested in a function too: `defined` holds the names the module defines), `mod.f()`,
+    `pkg.mod.f()`, or a method of a module-level instance imported from one (`from app import
+    server; server.start()`), None when the syntax does not tell."""
     if isinstance(call.func, ast.Name):
         name = call.func.id
         if name in imports:
             target, _, function = imports[name].rpartition(".")
             found = find_module(target, async_by_module) if target else None
             return function in async_by_module[found] if found else None
-        return name in async_by_module.get(module, set()) or None
+        if name in defined:
+            return any(q.rpartition(".")[2] == name for q in async_by_module.get(module, ()))
+        return None
     if not isinstance(call.func, ast.Attribute):
         return None
     receiver = dotted_receiver(call.func)

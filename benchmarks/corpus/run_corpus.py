@@ -37,6 +37,7 @@ from pathlib import Path
 
 import tomllib
 from receivers import (
+    FUNCTIONS,
     ancestors,
     module_instances,
     module_name,
@@ -64,7 +65,6 @@ HANDLERS = frozenset(
 SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__", "build"}
 )
-FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 EXAMPLES = 5
 DETAIL_FILES = 10
 
@@ -366,6 +366,7 @@ class ModuleFacts:
     outside: set[str]  # local names imported from outside the project
     imports: dict[str, str]  # local name -> dotted name
     instances: dict[str, str]  # module-level instance -> its class name
+    defined: set[str]  # names of the functions it defines (nested ones too)
 
 
 def unawaited_calls(
@@ -396,7 +397,8 @@ def unawaited_calls(
             continue
         if in_run_sync(node, parents, run_sync_names, run_sync_lambdas):
             continue  # sync code run through run_sync
-        exact = resolved_in_module(node, facts.imports, facts.name, async_by_module, instances)
+        exact = resolved_in_module(node, facts.imports, facts.name, facts.defined,
+                                   async_by_module, instances)
         if exact is False or (exact is None and not may_reach_async(node, name, async_names,
                                                                     facts, parents, fixtures)):
             continue
@@ -493,7 +495,8 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
         name = module_name((Path(subpath) / rel).as_posix())  # the folder may be a package
         facts[rel] = ModuleFacts(name, outside_names(tree, project_names),
                                  project_imports(tree, name, rel.endswith("__init__.py")),
-                                 module_instances(tree))
+                                 module_instances(tree),
+                                 {n.name for n in ast.walk(tree) if isinstance(n, FUNCTIONS)})
         for fixture, outside in outside_fixtures(tree, facts[rel].outside).items():
             fixtures[fixture] = fixtures.get(fixture, True) and outside
         run_sync_names |= run_sync_targets(tree)[0]

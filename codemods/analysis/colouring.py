@@ -9,10 +9,8 @@ from .models import Models
 from .project import FunctionRef, Project, qualname
 from .reads import Reads
 from .state import RunState
+from .sync_modules import sync_only_decorator
 
-# Functions Python cannot make `async def` without changing how they are called.
-_SYNC_ONLY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property",
-                                   "validates", "hybrid_property", "setter", "getter"})
 # The special methods that have an async counterpart (`with` → `async with`).
 ASYNC_SPECIAL_METHODS = {"__enter__": "__aenter__", "__exit__": "__aexit__"}
 # View decorators of frameworks without asyncio support: their views stay `def`.
@@ -28,23 +26,21 @@ class Colouring:
     functions change the answers)."""
 
     def __init__(self, project: Project, models: Models, kinds: Kinds, reads: Reads,
-                 state: RunState) -> None:
+                 sync_modules: dict[str, str], state: RunState) -> None:
         self.project, self.models, self.kinds, self.reads = project, models, kinds, reads
-        self.state = state
+        self.sync_modules, self.state = sync_modules, state
 
     def cannot_be_async(self, ref: FunctionRef) -> str | None:
         """Why a function must stay synchronous, or None when it can become `async def`."""
-        ix = self.project.modules[ref[0]]
-        if ix.runs_under_alembic:
-            return "Alembic runs its env.py and migration scripts synchronously"
-        info = ix.functions[ref[1]]
+        if ref[0] in self.sync_modules:
+            return self.sync_modules[ref[0]]
+        info = self.project.modules[ref[0]].functions[ref[1]]
         name = ref[1].rpartition(".")[2]
         if name.startswith("__") and name.endswith("__") and name not in ASYNC_SPECIAL_METHODS:
             return f"special method {name}() cannot be async"
-        for decorator in info.decorators:
-            if decorator.rpartition(".")[2] in _SYNC_ONLY_DECORATORS or decorator in (
-                    _SYNC_ONLY_DECORATORS):
-                return f"@{decorator} cannot be async"
+        decorator = sync_only_decorator(info)
+        if decorator:
+            return f"@{decorator} cannot be async"
         if info.is_generator and info.hands_back_value:
             return (f"generator {name}() hands back a value (`return <value>`, or the value of "
                     "`yield from`), which an async generator cannot do: the value StopIteration "

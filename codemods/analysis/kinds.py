@@ -242,18 +242,10 @@ class Kinds:
 
     def _param_kind_from_callers(self, ix: ModuleIndex, scope: str,
                                  name: str) -> ObjKind | None:
-        func = ix.functions.get(scope)
-        if func is None or name not in func.params:
+        if scope not in ix.functions:
             return None
-        position = func.params.index(name)
-        bound = func.owner_class is not None and func.params[:1] in (("self",), ("cls",))
         for caller_ix, site in self.project.callers((ix.module, scope)):
-            arg: str | None = dict(site.kwargs).get(name)
-            # `obj.method(x)` and `Cls(x)` pass self implicitly
-            implicit_self = bound and ("." in site.callee or scope.endswith(".__init__"))
-            index = position - (1 if implicit_self else 0)
-            if arg is None and 0 <= index < len(site.args):
-                arg = site.args[index]
+            arg = self.project.argument_for(site, (ix.module, scope), name)
             if arg is not None:
                 kind = self.kind(caller_ix, site.scope, arg)
                 if kind in (ObjKind.SESSION, ObjKind.ENGINE, ObjKind.CONNECTION):

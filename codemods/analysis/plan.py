@@ -27,6 +27,7 @@ from .project import FunctionRef, Project
 from .provenance import Provenance, by_name
 from .reads import Loads, Reads
 from .state import RunState
+from .sync_modules import SyncModules
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class _Analysis:
     reads: Reads
     provenance: Provenance
     engine_urls: EngineUrls
+    sync_modules: SyncModules
 
 
 class Plan:
@@ -50,7 +52,8 @@ class Plan:
                                          analysis.reads)
         loads = Loads(project, state.legacy)
         self._helpers = Helpers(project, models, state.context)
-        colouring = Colouring(project, models, kinds, reads, state)
+        colouring = Colouring(project, models, kinds, reads, analysis.sync_modules.reasons,
+                              state)
         self._colouring = colouring
         # names across modules, the call graph
         self.modules = project.modules
@@ -62,6 +65,8 @@ class Plan:
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
         self.run_sync_callers, self.importers = project.run_sync_callers, project.importers
         self.ancestors = project.ancestors
+        # modules that stay synchronous under the async target: module -> why
+        self.stays_sync = analysis.sync_modules.reasons.get
         # where names come from (the audit after colouring)
         provenance = analysis.provenance
         self.database_module, self.imports_project = (provenance.database_module,
@@ -102,7 +107,8 @@ class Plan:
         models = Models(project)
         kinds = Kinds(project, models)
         return cls(_Analysis(project, models, kinds, Reads(project, models, kinds),
-                             Provenance(project, kinds), EngineUrls(project)),
+                             Provenance(project, kinds), EngineUrls(project),
+                             SyncModules(project, kinds)),
                    state or RunState())
 
     def with_state(self, state: RunState) -> Plan:

@@ -192,8 +192,9 @@ class Project:
             return self.method_of((ix, owner), rest) if owner in ix.classes else None
         receiver, _, method = callee.rpartition(".")
         if receiver:
-            cls = self.instance_class(ix, scope, receiver)
-            if cls is not None:
+            cls = self.instance_class(ix, scope, receiver) or (
+                None if self.bindings(ix, scope, receiver) else self.resolve_class(ix, receiver))
+            if cls is not None:  # an instance's method, or a class's (`User.create(...)`)
                 return self.method_of(cls, method)
             if "." not in receiver and self.bindings(ix, scope, receiver):
                 return None  # a local variable the tool cannot type
@@ -284,9 +285,13 @@ class Project:
         if owner not in ix.classes:
             return []
         family = {(m.module, c) for m, c in self.lineage((ix, owner))}
-        family |= self._subclasses().get((module, owner), set())
+        family |= self.subclasses(ix, owner)
         return [(m, f"{c}.{method}") for m, c in family if (m, c) != (module, owner)
                 and f"{c}.{method}" in self.modules[m].functions]
+
+    def subclasses(self, ix: ModuleIndex, name: str) -> set[tuple[str, str]]:
+        """(module, class) of the project classes below the class `name` of `ix`."""
+        return self._subclasses().get((ix.module, name), set())
 
     def _subclasses(self) -> dict[tuple[str, str], set[tuple[str, str]]]:
         if self._subclass_table is None:
@@ -339,14 +344,30 @@ class Project:
         """Whether the module defines one of `functions` (without scanning the set)."""
         return any((ix.module, qualname) in functions for qualname in ix.functions)
 
-    def parameters_given(self, site: CallSite, target: FunctionRef, arg: str) -> list[str]:
-        """The parameters of `target` that a call hands the dotted name `arg` to."""
+    def _implicit_self(self, site: CallSite, target: FunctionRef) -> int:
+        """1 when the call passes `self`/`cls` implicitly (`obj.method(x)`, `Cls(x)`)."""
         info = self.modules[target[0]].functions[target[1]]
         bound = info.owner_class is not None and info.params[:1] in (("self",), ("cls",))
-        shift = 1 if bound and ("." in site.callee or target[1].endswith(".__init__")) else 0
-        params = [info.params[i + shift] for i, passed in enumerate(site.args)
-                  if passed == arg and i + shift < len(info.params)]
-        return params + [k for k, passed in site.kwargs if passed == arg and k in info.params]
+        return 1 if bound and ("." in site.callee or target[1].endswith(".__init__")) else 0
+
+    def parameters_given(self, site: CallSite, target: FunctionRef, arg: str) -> list[str]:
+        """The parameters of `target` that a call hands the dotted name `arg` to."""
+        params = self.modules[target[0]].functions[target[1]].params
+        shift = self._implicit_self(site, target)
+        given = [params[i + shift] for i, passed in enumerate(site.args)
+                 if passed == arg and i + shift < len(params)]
+        return given + [k for k, passed in site.kwargs if passed == arg and k in params]
+
+    def argument_for(self, site: CallSite, target: FunctionRef, param: str) -> str | None:
+        """The dotted name a call of `target` passes for its parameter `param`, if any."""
+        params = self.modules[target[0]].functions[target[1]].params
+        if param not in params:
+            return None
+        given = dict(site.kwargs).get(param)
+        index = params.index(param) - self._implicit_self(site, target)
+        if given is None and 0 <= index < len(site.args):
+            given = site.args[index]
+        return given
 
     # -- the call graph -------------------------------------------------------------------------
     def calls_into(self, ix: ModuleIndex, site: CallSite,

@@ -393,9 +393,9 @@ class _Indexer(ast.NodeVisitor):
         self.index.names_read.setdefault(self.scope, set()).add(node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if isinstance(node.value, ast.Name) and (node.value.id == "self" or (
+        if isinstance(node.value, ast.Name) and (node.value.id in ("self", "cls") or (
                 node.value.id in self.index.imports) or node.attr == "query"):
-            # `self.session`, `meta.Session`, `Recipe.query`
+            # `self.session`, `cls._session`, `meta.Session`, `Recipe.query`
             self.index.names_read.setdefault(self.scope, set()).add(
                 f"{node.value.id}.{node.attr}")
         self._read_chain(node)

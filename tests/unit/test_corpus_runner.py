@@ -46,6 +46,10 @@ ORIGINAL = {
 
         def label(obj):
             return str(obj)
+
+
+        def check(db):
+            db.commit()
     """,
     "app/routes.py": """
         import jwt
@@ -62,6 +66,11 @@ ORIGINAL = {
             crud.user.get(db, 1)
             crud.save(db, name)
             repo.get(db, 2)
+
+            def check(value):
+                return value
+
+            check(name)
             return db.run_sync(lambda s: crud.user.get(s, 3))
     """,
 }
@@ -89,6 +98,10 @@ MIGRATED = {
 
         def label(obj):
             return str(obj)
+
+
+        async def check(db):
+            await db.commit()
     """,
     "app/routes.py": """
         import jwt
@@ -105,6 +118,11 @@ MIGRATED = {
             crud.user.get(db, 1)
             crud.save(db, name)
             repo.get(db, 2)
+
+            def check(value):
+                return value
+
+            check(name)
             return await db.run_sync(lambda s: crud.user.get(s, 3))
     """,
 }
@@ -127,7 +145,8 @@ def test_unawaited_calls_are_found_exactly_where_imports_resolve_them(
     # save() imported and called; crud.user.get() through a module-level instance; crud.save()
     # through the module; repo.get() on an unresolved receiver (a method named get became
     # async). Not: payload.get() (a value from an outside library), clock.get() (an instance
-    # whose class stayed sync), label() (a function that stayed sync), the run_sync lambda.
+    # whose class stayed sync), label() (a function that stayed sync), check() (a nested
+    # function of the module, not crud's check() that became async), the run_sync lambda.
     assert [text for _, text in found] == [
         "save(db, name)", "crud.user.get(db, 1)", "crud.save(db, name)", "repo.get(db, 2)"]
     assert result.unawaited == 4

@@ -1,0 +1,49 @@
+"""End to end: a project whose tests hand their session to a class-level registry read by
+class properties (`User.set_session(sess)`, `User.query`) keeps passing its suite after an
+async migration: the modules building and using that session stay synchronous, and the run
+says why."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = ROOT / "tests" / "fixtures" / "multimodule" / "session_registry_stays_sync" / "input"
+
+# Runs the tool and the project's suite twice in subprocesses: about 4 s.
+pytestmark = pytest.mark.slow
+
+
+def _suite(project: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
+         "error::RuntimeWarning", "pkg"],
+        cwd=project, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output.strip().splitlines()[-1]
+
+
+def test_registry_sessions_stay_sync_and_the_suite_still_passes(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
+    before = _suite(project)
+
+    migrated = subprocess.run(
+        [sys.executable, "-m", "cli", "migrate", ".", "--write", "--format", "json"],
+        cwd=project, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
+    report = json.loads(migrated.stdout)
+    assert any("stay synchronous" in note and "pkg/test_users.py" in note
+               for note in report["notes"]), report["notes"]
+    assert "async def archived_names" in (project / "pkg" / "archive.py").read_text()
+
+    assert _suite(project) == before
