@@ -159,7 +159,8 @@ class Colouring:
         if async_functions is None:
             kept = {q for m, q in self.state.keep_sync if m == ix.module}
             relevant |= ix.url_scopes
-            mapped = {q for q in ix.classes if qualname(ix, q) in self.models.mapped_classes}
+            mapped = {q for q in ix.classes if qualname(ix, q) in self.models.mapped_classes
+                      or self.models.is_model_base(ix, q)}  # and the mixins they inherit
             relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
             relevant |= self.reads.model_parameter_scopes(ix)
             for scope, names in ix.names_read.items():

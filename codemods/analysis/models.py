@@ -24,6 +24,12 @@ class Models:
             self._mapped = self._find_mapped()
         return self._mapped
 
+    def is_model_base(self, ix: ModuleIndex, name: str) -> bool:
+        """The class `name` of `ix` is a base of mapped classes (a mixin, an abstract base):
+        its columns and methods are theirs."""
+        return any(qualname(self.project.modules[module], cls) in self.mapped_classes
+                   for module, cls in self.project.subclasses(ix, name))
+
     def _classes(self) -> dict[str, tuple[ModuleIndex, ClassInfo]]:
         return {qualname(ix, c.qualname): (ix, c)
                 for ix in self.project.modules.values() for c in ix.classes.values()}

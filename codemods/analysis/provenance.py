@@ -48,12 +48,10 @@ class Provenance:
         that does, or defines a class mapped classes inherit from (a mixin of models)."""
         found = self._database.get(ix.module)
         if found is None:
-            mapped = self.kinds.models.mapped_classes
             found = self._imports_database_package(ix) or any(
                 (target := self.project.lookup(q)) is not None and target[0] is not ix
                 and self._imports_database_package(target[0]) for q in ix.imports.values()) or (
-                any(f"{module}.{cls}" in mapped for name in ix.classes
-                    for module, cls in self.project.subclasses(ix, name)))
+                any(self.kinds.models.is_model_base(ix, name) for name in ix.classes))
             self._database[ix.module] = found
         return found
 

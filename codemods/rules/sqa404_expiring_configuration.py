@@ -117,11 +117,13 @@ class ExpiringConfiguration(Rule):
         return False
 
     def _in_mapped_class(self) -> bool:
+        """A mapped class, or a mixin or abstract base mapped classes take columns from."""
         if not self.ctx.scopes or not isinstance(self.ctx.scopes[-1][1], cst.ClassDef):
             return False
         qualified = f"{self.ctx.ix.module}.{self.ctx.scope}" if self.ctx.ix.module else (
             self.ctx.scope)
-        return qualified in self.ctx.plan.mapped_classes
+        return qualified in self.ctx.plan.mapped_classes or self.ctx.plan.is_model_base(
+            self.ctx.ix, self.ctx.scope)
 
     def _attribute_name(self) -> str:
         return f"{self.ctx.scope}.{self.ctx.assigned_name() or 'this column'}"
