@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from itertools import zip_longest
 from pathlib import Path
 
 import tomllib
@@ -84,6 +85,7 @@ class Project:
     test_env: dict[str, str] = field(default_factory=dict)
     test_pythonpath: tuple[str, ...] = ()
     install_project: bool = False
+    scripts: tuple[str, ...] = ()  # globs relative to the repo root: programs run as they are
     notes: str = ""
 
     @classmethod
@@ -107,6 +109,7 @@ class Project:
             test_env={str(k): str(v) for k, v in env.items()},
             test_pythonpath=strings("test_pythonpath"),
             install_project=bool(table.get("install_project", False)),
+            scripts=strings("scripts"),
             notes=str(table.get("notes", "")),
         )
 
@@ -165,6 +168,8 @@ class TargetResult:
     tool_error: str = ""
     tool_seconds: float = 0.0
     tests_after: TestRun | None = None
+    scripts_same: int = 0  # of the scripts that ran clean on the original
+    scripts_differing: list[str] = field(default_factory=list)  # "path: how"
 
     @property
     def converted(self) -> int:
@@ -176,6 +181,7 @@ class ProjectResult:
     project: Project
     targets: list[TargetResult] = field(default_factory=list)
     tests_before: TestRun | None = None
+    scripts_before: dict[str, ScriptRun] = field(default_factory=dict)  # those that ran clean
     error: str = ""
 
 
@@ -585,8 +591,9 @@ def parse_pytest(output: str) -> TestRun:
     return run
 
 
-def run_suite(project: Project, python: Path, root: Path, timeout: float) -> TestRun:
-    """The project's `test_command` in the copy at `root`, with the copy first on the path."""
+def project_env(project: Project, python: Path, root: Path) -> dict[str, str]:
+    """The environment the project's suite and scripts run in: its venv, the copy at `root`
+    first on the path."""
     entries = project.test_pythonpath or (project.test_cwd,)
     path = os.pathsep.join(str((root / entry).resolve()) for entry in entries)
     env = {
@@ -598,6 +605,12 @@ def run_suite(project: Project, python: Path, root: Path, timeout: float) -> Tes
     }
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("PYTHONHOME", None)
+    return env
+
+
+def run_suite(project: Project, python: Path, root: Path, timeout: float) -> TestRun:
+    """The project's `test_command` in the copy at `root`, with the copy first on the path."""
+    env = project_env(project, python, root)
     command = [str(python) if part == "python" else part for part in project.test_command]
     started = time.monotonic()
     try:
@@ -620,6 +633,60 @@ def run_suite(project: Project, python: Path, root: Path, timeout: float) -> Tes
     return run
 
 
+# What differs between two runs of a program without meaning: the time, object addresses.
+VOLATILE = ((re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}([.,]\d+)?"), "<datetime>"),
+            (re.compile(r"datetime\.datetime\([\d, ]+\)"), "<datetime>"),
+            (re.compile(r"0x[0-9a-fA-F]+"), "0x…"))
+SCRIPT_SITE = HERE / "script_site"  # its sitecustomize sends SQLAlchemy's echo to stderr
+
+
+@dataclass
+class ScriptRun:
+    """One run of a script of the project: its exit status and what it printed."""
+
+    returncode: int | None
+    stdout: str  # with VOLATILE parts masked
+    stderr: str = ""
+
+
+def script_paths(project: Project, root: Path) -> list[str]:
+    return sorted({p.relative_to(root).as_posix() for pattern in project.scripts
+                   for p in root.glob(pattern) if p.is_file()})
+
+
+def run_script(project: Project, python: Path, root: Path, script: str,
+               timeout: float) -> ScriptRun:
+    """`python <script>` in the copy at `root` (from the root)."""
+    env = project_env(project, python, root)
+    env["PYTHONPATH"] = f"{SCRIPT_SITE}{os.pathsep}{env['PYTHONPATH']}"
+    try:
+        done = subprocess.run([str(python), script], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return ScriptRun(None, "", f"timed out after {timeout:.0f} s")
+    stdout = done.stdout
+    for pattern, mask in VOLATILE:
+        stdout = pattern.sub(mask, stdout)
+    return ScriptRun(done.returncode, stdout, done.stderr)
+
+
+def compare_scripts(project: Project, python: Path, root: Path, before: dict[str, ScriptRun],
+                    outcome: TargetResult, timeout: float) -> None:
+    """Run on the migration each script that ran clean on the original: same output?"""
+    for script, original in before.items():
+        run = run_script(project, python, root, script, timeout)
+        if run.returncode == 0 and run.stdout == original.stdout:
+            outcome.scripts_same += 1
+        elif run.returncode != 0:
+            last = (run.stderr.strip().splitlines() or ["(no output)"])[-1]
+            outcome.scripts_differing.append(f"{script}: exit {run.returncode}: {last[:160]}")
+        else:
+            first = next((f"{a!r} → {b!r}" for a, b in zip_longest(
+                original.stdout.splitlines(), run.stdout.splitlines(), fillvalue="")
+                if a != b), "")
+            outcome.scripts_differing.append(f"{script}: prints otherwise: {first[:160]}")
+
+
 # --- one project -----------------------------------------------------------------------------
 
 
@@ -638,6 +705,9 @@ def run_project(project: Project, args: argparse.Namespace, work: Path) -> Proje
         if python is not None:
             log(f"  tests on the original ({project.name})")
             result.tests_before = run_suite(project, python, before, args.timeout)
+            runs = {script: run_script(project, python, before, script, args.timeout)
+                    for script in script_paths(project, before)}
+            result.scripts_before = {s: r for s, r in runs.items() if r.returncode == 0}
     for target in targets:
         outcome = TargetResult(target)
         after = work / f"migrated-{target}"
@@ -660,6 +730,8 @@ def run_project(project: Project, args: argparse.Namespace, work: Path) -> Proje
         if python is not None:
             log(f"  tests on the {target} migration ({project.name})")
             outcome.tests_after = run_suite(project, python, after, args.timeout)
+            compare_scripts(project, python, after, result.scripts_before, outcome,
+                            args.timeout)
         result.targets.append(outcome)
     return result
 
@@ -688,6 +760,9 @@ def target_line(name: str, outcome: TargetResult, before: TestRun | None) -> str
     if before is not None or outcome.tests_after is not None:
         after = outcome.tests_after.short() if outcome.tests_after else "n/a"
         line += f"; tests before {before.short() if before else 'n/a'}, after {after}"
+    ran = outcome.scripts_same + len(outcome.scripts_differing)
+    if ran:
+        line += f"; scripts printing the same {outcome.scripts_same}/{ran}"
     return line
 
 
@@ -724,6 +799,8 @@ def print_results(results: list[ProjectResult], details: bool) -> None:
             problems = (outcome.tests_after.problems if outcome.tests_after else [])[:EXAMPLES]
             for problem in problems:
                 print(f"   after: {problem}")
+            for script in outcome.scripts_differing:
+                print(f"   script: {script}")
         if result.tests_before:
             for problem in result.tests_before.problems[:EXAMPLES]:
                 print(f"   before: {problem}")

@@ -24,11 +24,15 @@ class Models:
             self._mapped = self._find_mapped()
         return self._mapped
 
+    def mapped_subclasses(self, ix: ModuleIndex, name: str) -> list[str]:
+        """Qualified names of the mapped classes below the class `name` of `ix`."""
+        return sorted(q for module, cls in self.project.subclasses(ix, name)
+                      if (q := qualname(self.project.modules[module], cls)) in self.mapped_classes)
+
     def is_model_base(self, ix: ModuleIndex, name: str) -> bool:
         """The class `name` of `ix` is a base of mapped classes (a mixin, an abstract base):
         its columns and methods are theirs."""
-        return any(qualname(self.project.modules[module], cls) in self.mapped_classes
-                   for module, cls in self.project.subclasses(ix, name))
+        return bool(self.mapped_subclasses(ix, name))
 
     def _classes(self) -> dict[str, tuple[ModuleIndex, ClassInfo]]:
         return {qualname(ix, c.qualname): (ix, c)

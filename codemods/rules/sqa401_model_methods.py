@@ -121,6 +121,9 @@ class ImplicitRelationshipReads(Rule):
         plan, ix = self.ctx.plan, self.ctx.ix
         owner = plan.owner_class(ix, self.ctx.scope)
         qualified = f"{ix.module}.{owner}" if owner and ix.module else owner
+        if owner and qualified:
+            self._reads_by_name(node, [qualified] if qualified in plan.mapped_classes
+                                else plan.mapped_subclasses(ix, owner))
         if not qualified or qualified not in plan.mapped_classes or plan.flask_db(qualified):
             return  # a Flask-SQLAlchemy model stays on its synchronous session: lazy loads work
         name = node.name.value
@@ -143,6 +146,43 @@ class ImplicitRelationshipReads(Rule):
                                      "wherever these objects are loaded, set lazy=\"selectin\" "
                                      "on the relationship, or read "
                                      f"`await self.awaitable_attrs.{first}`", node, at=node)
+
+
+    def _reads_by_name(self, node: cst.FunctionDef, models: list[str]) -> None:
+        """A method of models (or of a mixin of theirs) reading attributes by a name known
+        only at run time, `getattr(self, key)`: any relationship may be among them."""
+        plan = self.ctx.plan
+        lazy = sorted({f"{model.rpartition('.')[2]}.{attr}" for model in models
+                       if not plan.flask_db(model)
+                       for attr in plan.mapped_classes[model].relationships
+                       if plan.loads_implicitly(model, attr)})
+        getattrs = _DynamicGetattrs()
+        getattrs.walk(node.body)
+        if not lazy or not getattrs.found:
+            return
+        listed = ", ".join(lazy[:4]) + (" …" if lazy[4:] else "")
+        self.ctx.todo(self.code, f"{node.name.value}() reads attributes by a name known only "
+                                 "at run time (`getattr(self, ...)`): a relationship among them "
+                                 f"({listed}) loads implicitly under asyncio (MissingGreenlet): "
+                                 "eager-load the ones it reads wherever these objects are "
+                                 "loaded, or set lazy=\"selectin\" on them", node, at=node)
+
+
+class _DynamicGetattrs(Visitor):
+    """`getattr(self, <not a string literal>)` in one function (not in nested ones)."""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(
+                node.args) >= 2 and isinstance(node.args[0].value, cst.Name) and (
+                node.args[0].value.value == "self") and not isinstance(
+                node.args[1].value, cst.SimpleString):
+            self.found = True
 
 
 class _Returns(Visitor):
