@@ -44,6 +44,12 @@ class Config:
             raise ValueError(f"unknown pytest plugin {self.pytest_plugin!r} "
                              f"(one of {', '.join(PYTEST_PLUGINS)})")
 
+    def enables(self, code: str) -> bool:
+        """`--select` / `--ignore` let rule `code` run (they take prefixes: `SQA1` selects
+        SQA1xx); its target is the rule's own business."""
+        return (not self.select or any(code.startswith(p) for p in self.select)) and not any(
+            code.startswith(p) for p in self.ignore)
+
     @classmethod
     def from_settings(cls, settings: Settings, *, select: frozenset[str] | None = None,
                       ignore: frozenset[str] | None = None, target: str | None = None,

@@ -26,7 +26,9 @@ from .passes import (
     audit_rules,
     audit_scopes,
     local_pass,
+    module_config,
     needs_colouring,
+    rule_scopes,
 )
 from .results import FileResult
 from .sources import SourceFile
@@ -238,9 +240,11 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         legacy_io, within={j.ix.module for j in context})))
 
     # a settings module holding only a database URL (`DATABASE_URL = "sqlite://..."`) has
-    # none of the marker bytes, but its URL may feed an engine the run converts
+    # none of the marker bytes, but its URL may feed an engine the run converts; a test
+    # module driving the app with `TestClient(app)` may need work too (SQA309)
     first = [job for job in selected if job.source.may_need_work or job.ix.url_dialects
-             or plan.model_parameter_scopes(job.ix)]
+             or plan.model_parameter_scopes(job.ix)
+             or rule_scopes(job.ix, plan, module_config(job.ix, plan, config))]
     rewritten = {job.result.path for job in first}
     rest = [job for job in [*selected, *context]
             if job.result.path not in rewritten or not job.rewrite]

@@ -161,10 +161,18 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     if job.rewrite and any(r.code == scripts.RULE for r in select_rules(config, COLOURING)):
         ctx.entry = pending.entry = scripts.candidates(module, plan, job.ix)
     rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
-                         plan.relevant_scopes(job.ix) if job.rewrite else set(),
-                         pending.origins)
+                         plan.relevant_scopes(job.ix) | rule_scopes(job.ix, plan, config)
+                         if job.rewrite else set(), pending.origins)
     pending.tree = rule_pass.transform(module)
     return pending
+
+
+def rule_scopes(ix: ModuleIndex, plan: Plan, config: Config) -> set[str]:
+    """Scopes of the module the local rules ask to enter beyond the plan's relevant ones
+    (`config`: the module's), with the scopes around them."""
+    found = set().union(*(rule.local_scopes(ix, plan, config)
+                          for rule in select_rules(config, LOCAL)))
+    return {s for scope in found for s in scope_chain(scope)}
 
 
 def needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: frozenset[FunctionRef]

@@ -9,8 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Fixture inputs/outputs are data, not tests (some are named test_*.py on purpose).
-collect_ignore_glob = ["fixtures/*"]
+# Fixture inputs/outputs are data, not tests (some are named test_*.py on purpose); so are
+# the behaviour suites, whose tests test_behaviour.py runs in their own folders.
+collect_ignore_glob = ["fixtures/*", "behaviour/suites/*"]
 
 # The index cache goes to the user's cache folder: keep the test runs' out of it.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="sqla-asyncify-test-cache-")

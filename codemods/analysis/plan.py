@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..config import Config
 from ..index import ClassInfo, ModuleIndex
 from .colouring import Colouring
 from .engine_urls import EngineUrls
@@ -26,6 +27,7 @@ from .models import Models
 from .project import FunctionRef, Project
 from .provenance import Provenance, by_name
 from .reads import Loads, Reads
+from .startup import AppStartup, Startups
 from .state import RunState
 from .sync_modules import SyncModules
 
@@ -41,6 +43,7 @@ class _Analysis:
     provenance: Provenance
     engine_urls: EngineUrls
     sync_modules: SyncModules
+    startups: Startups
 
 
 class Plan:
@@ -77,6 +80,8 @@ class Plan:
         # what names hold
         self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
         self.engine_urls = analysis.engine_urls  # where engines read their database URLs
+        # FastAPI apps and the module-level DDL their lifespan takes (SQA010)
+        self.app_startup = analysis.startups.app_startup
         # mapped classes
         self.mapped_class, self.is_alias = models.mapped_class, models.is_alias
         self.is_model_base, self.mapped_subclasses = models.is_model_base, models.mapped_subclasses
@@ -109,7 +114,7 @@ class Plan:
         kinds = Kinds(project, models)
         return cls(_Analysis(project, models, kinds, Reads(project, models, kinds),
                              Provenance(project, kinds), EngineUrls(project),
-                             SyncModules(project, kinds)),
+                             SyncModules(project, kinds), Startups(project, kinds)),
                    state or RunState())
 
     def with_state(self, state: RunState) -> Plan:
@@ -148,6 +153,16 @@ class Plan:
             self._async_by_name = by_name(frozenset(
                 ref for ref in self._state.async_functions if not self.sync_boundary(ref)))
         return self._async_by_name.get(name, ())
+
+    def gets_lifespan(self, qualified: str, config: Config) -> AppStartup | None:
+        """The startup of the FastAPI app `qualified` names when this run gives it a lifespan
+        handler (its module is rewritten, not only context, and SQA010 moves its module-level
+        DDL there), so its tables exist only while that lifespan runs; else None."""
+        found = self.lookup(qualified)
+        if found is None or found[0].module in self._state.context:
+            return None
+        startup = self.app_startup(found[0], config)
+        return startup if startup and startup.lifespan and startup.app == found[1] else None
 
     # -- answers that are properties ------------------------------------------------------------
     @property

@@ -12,7 +12,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from .. import urls, workers
+from .. import todo, urls, workers
 from ..sources import SourceFile
 from .indexer import index_source
 from .model import ModuleIndex
@@ -62,8 +62,10 @@ def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = Non
 
 
 def _code_version() -> str:
-    """A hash of the code an index is computed with: this package and `urls.py`."""
-    files = sorted(Path(__file__).parent.glob("*.py")) + [Path(urls.__file__)]
+    """A hash of the code an index is computed with: this package, `urls.py` and `todo.py`
+    (suppression comments)."""
+    files = sorted(Path(__file__).parent.glob("*.py")) + [Path(urls.__file__),
+                                                          Path(todo.__file__)]
     digest = hashlib.blake2b(digest_size=8)
     for file in files:
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 
+from ..todo import suppressed_codes
 from ..urls import looks_like_url
 from .mapping import is_unhashable_column, relationship_info
 from .model import (
@@ -25,6 +26,7 @@ from .model import (
     ClassInfo,
     FunctionInfo,
     ModuleIndex,
+    TopLevelCall,
 )
 from .shapes import (
     annotation_names,
@@ -415,9 +417,53 @@ class _Indexer(ast.NodeVisitor):
         self.lambda_params.pop()
 
 
+def _top_level_calls(tree: ast.Module, source: str) -> list[TopLevelCall]:
+    """The module-level statements that are one call or assign one to a name, placed as
+    libcst places them (statements joined by `;` are one), with the codes their suppression
+    comments name (the comment lines since the statement before, and the line's own)."""
+    lines = source.splitlines()
+    groups: list[list[ast.stmt]] = []
+    for stmt in tree.body:
+        if groups and groups[-1][-1].end_lineno == stmt.lineno:
+            groups[-1].append(stmt)  # `a; b`
+        else:
+            groups.append([stmt])
+    found = []
+    previous_end = 0
+    for at, group in enumerate(groups):
+        first, last = group[0], group[-1]
+        start, previous_end = previous_end, last.end_lineno or last.lineno
+        if len(group) != 1:
+            continue
+        target = None
+        if isinstance(first, ast.Expr):
+            call = first.value
+        elif isinstance(first, (ast.Assign, ast.AnnAssign)):
+            targets = first.targets if isinstance(first, ast.Assign) else [first.target]
+            call = first.value
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+                continue
+            target = targets[0].id
+        else:
+            continue
+        callee = callee_name(call.func) if isinstance(call, ast.Call) else None
+        if callee is None:
+            continue
+        comments = [line for line in lines[start:first.lineno - 1] if line.lstrip()[:1] == "#"]
+        own = lines[previous_end - 1].encode()[last.end_col_offset or 0:].decode(
+            errors="replace") if previous_end <= len(lines) else ""
+        found.append(TopLevelCall(
+            at, first.lineno, callee, tuple(dotted_name(a) for a in call.args),
+            tuple((k.arg, dotted_name(k.value)) for k in call.keywords if k.arg), target,
+            frozenset(suppressed_codes([*comments, own]) if at else suppressed_codes([own]))))
+    return found
+
+
 def index_source(source: str, path: str, module: str) -> ModuleIndex:
     """Index one module's text (`module`: its dotted name, "" when unknown). Raises
     SyntaxError for text that does not parse."""
     index = ModuleIndex(module=module, path=path)
-    _Indexer(index).visit(ast.parse(source, filename=path))
+    tree = ast.parse(source, filename=path)
+    _Indexer(index).visit(tree)
+    index.top_level_calls = _top_level_calls(tree, source)
     return index

@@ -88,6 +88,20 @@ class ClassInfo:
     decorators: tuple[str, ...] = ()  # dotted names (`as_declarative`, `reg.mapped`)
 
 
+@dataclass(frozen=True)
+class TopLevelCall:
+    """A module-level statement that is a call (`Base.metadata.create_all(bind=engine)`) or
+    assigns one to a name (`app = FastAPI(title="notes")`)."""
+
+    at: int  # its place among the module's statements, as libcst counts them (`a; b` is one)
+    line: int
+    callee: str
+    args: tuple[str | None, ...]  # dotted names passed by position
+    kwargs: tuple[tuple[str, str | None], ...]
+    target: str | None = None  # the name it assigns
+    suppressed: frozenset[str] = frozenset()  # codes its `# sqla-asyncify: ignore` comments name
+
+
 @dataclass
 class ModuleIndex:
     module: str
@@ -121,6 +135,7 @@ class ModuleIndex:
     attribute_stores: list[tuple[str, Binding]] = field(default_factory=list)
     # `db = SQLAlchemy(query_class=MyQuery)` at module level: "db" -> "MyQuery"
     query_classes: dict[str, str] = field(default_factory=dict)
+    top_level_calls: list[TopLevelCall] = field(default_factory=list)
 
     @property
     def runs_under_alembic(self) -> bool:

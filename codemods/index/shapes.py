@@ -37,6 +37,11 @@ STREAM_VERBS = frozenset({"stream", "stream_scalars"})
 RESULT_STEPS = frozenset({"scalars", "unique", *RESULT_METHODS, "scalar_one",
                           "scalar_one_or_none"})
 
+# -- Schema ------------------------------------------------------------------------------------
+# MetaData methods run on a sync connection, and how an engine opens it for them (DDL commits,
+# reflection only reads).
+DDL_METHODS = {"create_all": "begin", "drop_all": "begin", "reflect": "connect"}
+
 # -- Builtins ----------------------------------------------------------------------------------
 # Builtins whose result holds the objects of their first argument.
 PASSING_ON = frozenset({"list", "sorted", "reversed", "tuple", "set", "frozenset", "iter", "next"})

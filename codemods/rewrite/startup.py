@@ -10,18 +10,15 @@ must now await: where it can go instead of being left with a TODO.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 if TYPE_CHECKING:
+    from ..analysis.startup import AppStartup
     from .context import Context
 
-Qualify = Callable[[cst.BaseExpression], "str | None"]
-
-FASTAPI = "fastapi.FastAPI"
 _TWO_LINES = (cst.EmptyLine(), cst.EmptyLine())
 
 
@@ -42,24 +39,17 @@ class Startup:
     """Where a module's import-time database work can go (see the module docstring)."""
 
     module: cst.Module
-    lifespan: bool  # a FastAPI app module; else a pytest module (run in place)
-    app_at: int = -1  # index of `app = FastAPI(...)` in the module body
-    busy: str | None = None  # why a lifespan cannot be added (the app has a start-up already)
+    # a FastAPI app module (what the plan decided moves into its lifespan); None: a pytest
+    # module (run in place)
+    app: AppStartup | None = None
     moved: list[cst.BaseStatement] = field(default_factory=list)
 
     @classmethod
-    def of(cls, module: cst.Module, name: str, qualify: Qualify, on_event: bool
-           ) -> Startup | None:
-        """`on_event`: the module registers `@app.on_event(...)` handlers."""
-        apps = [(i, call) for i, s in enumerate(module.body)
-                for call in [_assigned_call(s)] if call and qualify(call.func) == FASTAPI]
-        if apps:
-            at, call = apps[0]
-            busy = any(a.keyword is not None and a.keyword.value in ("lifespan", "on_startup")
-                       for a in call.args) or on_event
-            return cls(module, True, at, "the FastAPI app already has a start-up handler: move "
-                       "it there" if busy else None)
-        return cls(module, False) if is_pytest_module(name) else None
+    def of(cls, module: cst.Module, name: str, app: AppStartup | None) -> Startup | None:
+        """`app`: the plan's answer for the module's FastAPI app, if it builds one."""
+        if app is not None:
+            return cls(module, app)
+        return cls(module) if is_pytest_module(name) else None
 
     def add(self, statement: cst.BaseStatement) -> cst.BaseStatement:
         """Record a rewritten statement to move; returns it."""
@@ -68,20 +58,16 @@ class Startup:
 
     def cannot_move(self, statement: cst.CSTNode) -> str | None:
         """Why this module-level statement cannot move, or None."""
-        if not self.lifespan:
+        if self.app is None:
             return None
-        if self.busy:
-            return f"it runs at module level and {self.busy}"
         at = next((i for i, s in enumerate(self.module.body) if s is statement), None)
-        if at is None or at > self.app_at:
-            return "it runs at module level after the FastAPI app is built (move it before)"
-        return None
+        return self.app.cannot_move(len(self.module.body) if at is None else at)
 
     def apply(self, module: cst.Module, ctx: Context) -> cst.Module:
         """`module` (the rewritten one) with the moved statements in their new place."""
         if not self.moved:
             return module
-        if self.lifespan:
+        if self.app is not None:
             return self._into_lifespan(module, ctx.free_name("lifespan"),
                                        ctx.import_name("contextlib", "asynccontextmanager"))
         return self._in_place(module, ctx)
@@ -89,7 +75,7 @@ class Startup:
     def _into_lifespan(self, module: cst.Module, name: str, context_manager: str
                        ) -> cst.Module:
         # the rewrite keeps one statement for each original one: the app is where it was
-        app = module.body[self.app_at]
+        app = module.body[self.app.at]
         call = _assigned_call(app)
         assert call is not None
         body = [s for s in module.body if not any(s is m for m in self.moved)]

@@ -54,15 +54,9 @@ RULES_BY_CODE: list[type[Rule]] = sorted(RULES, key=lambda r: r.code)  # as docu
 
 
 def select_rules(config: Config, phase: int) -> list[type[Rule]]:
-    """The rules of one phase that `config` enables for its target (`--select` / `--ignore`
-    take prefixes: `SQA1` selects SQA1xx)."""
-
-    def matches(code: str, patterns: frozenset[str]) -> bool:
-        return any(code.startswith(p) for p in patterns)
-
+    """The rules of one phase that `config` enables for its target."""
     return [r for r in RULES if r.phase == phase and config.target in r.targets
-            and (not config.select or matches(r.code, config.select))
-            and not matches(r.code, config.ignore)]
+            and config.enables(r.code)]
 
 
 def rules_table() -> str:

@@ -10,6 +10,7 @@ from typing import ClassVar
 import libcst as cst
 
 from ..analysis import Plan
+from ..config import Config
 from ..index import ModuleIndex
 from ..rewrite.context import Context
 
@@ -86,6 +87,13 @@ class Rule:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    @classmethod
+    def local_scopes(cls, ix: ModuleIndex, plan: Plan, config: Config) -> set[str]:
+        """Scopes ("" for module level) where this local rule can act although they hold no
+        SQLAlchemy name (the local pass enters only scopes that do), from the index alone; a
+        module with any is rewritten even when its text names no SQLAlchemy."""
+        return set()
 
     @classmethod
     def description(cls) -> str:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import ObjKind
+from ..index.shapes import DDL_METHODS
 from ..rewrite.build import comma_separated, method_call
 from ..rewrite.connections import connection, on_connection
 from ..rewrite.context import dotted
 from ..rewrite.startup import Startup
 from .base import Case, Rule
-
-# MetaData methods run on a sync connection, and how an engine opens it (DDL commits,
-# reflection only reads)
-_DDL_METHODS = {"create_all": "begin", "drop_all": "begin", "reflect": "connect"}
 
 
 class AsyncDDL(Rule):
@@ -25,8 +22,9 @@ class AsyncDDL(Rule):
     At module level (it ran at import, where nothing can be awaited): in a FastAPI app
     module it moves into a `lifespan` handler the app is built with (`FastAPI(...,
     lifespan=lifespan)`; an app that already has a lifespan or start-up handler gets a TODO
-    to move it there); in a pytest module (`test_*.py`, `conftest.py`) it runs in place
-    through `asyncio.run()`, so its tables exist before the tests run, as they did.
+    to move it there; SQA309 makes the app's test clients run that lifespan); in a pytest
+    module (`test_*.py`, `conftest.py`) it runs in place through `asyncio.run()`, so its
+    tables exist before the tests run, as they did.
 
     `metadata.reflect(engine)` (an async engine cannot be inspected) runs the same way inside
     `async with engine.connect()`.
@@ -69,10 +67,8 @@ class AsyncDDL(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         ix = self.ctx.ix
-        on_event = any(d.rpartition(".")[2] == "on_event"
-                       for info in ix.functions.values() for d in info.decorators)
-        self.startup = Startup.of(node, ix.module, self.ctx.qualify, on_event) if (
-            self.ctx.async_target) else None
+        self.startup = Startup.of(node, ix.module, self.ctx.plan.app_startup(
+            ix, self.ctx.config)) if self.ctx.async_target else None
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
         if self.startup is None:
@@ -85,7 +81,7 @@ class AsyncDDL(Rule):
             return updated
         call = updated.body[0].value
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute) or (
-                call.func.attr.value not in _DDL_METHODS):
+                call.func.attr.value not in DDL_METHODS):
             return updated
         bind_index = next((i for i, a in enumerate(call.args)
                            if a.keyword is None or a.keyword.value == "bind"), None)
@@ -112,5 +108,5 @@ class AsyncDDL(Rule):
         self.ctx.change(self.code, f"{method}() through run_sync on an async connection",
                         original)
         rewritten = on_connection(updated.with_changes(body=[cst.Expr(cst.Await(run_sync))]),
-                                  bind, conn, _DDL_METHODS[call.func.attr.value])
+                                  bind, conn, DDL_METHODS[call.func.attr.value])
         return startup.add(rewritten) if startup else rewritten

@@ -288,6 +288,62 @@ def test_a_forgotten_await_the_guard_sees_carries_a_marker(tmp_path: Path) -> No
     assert "Notes.add() became async" in markers[call - 1].message
 
 
+# --- programs with their own tests ---------------------------------------------------------
+# `suites/<name>/` holds folders of pytest tests for the programs its `programs.txt` names
+# (files of `programs/`, copied beside the folders); each folder is run on its own, so what
+# one folder's tests need cannot come from another's. Programs and tests are migrated as one
+# project; every test folder must pass before and after, the migrated run guarded as above
+# (pytest runs inside run_guarded.py).
+
+SUITES = sorted(p for p in (HERE / "suites").iterdir() if p.is_dir())
+_PYTEST = ["-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"]
+_PYTEST_MAIN = """\
+import sys
+
+import pytest
+
+raise SystemExit(pytest.main(sys.argv[1:]))
+"""
+
+
+def _test_folders(suite: Path) -> list[str]:
+    return sorted(p.name for p in suite.iterdir() if p.is_dir() and any(p.glob("test_*.py")))
+
+
+@pytest.mark.parametrize("suite", [pytest.param(p, id=p.name) for p in SUITES])
+def test_migrated_suite_passes_its_own_tests(suite: Path, tmp_path: Path) -> None:
+    original, migrated = tmp_path / "original", tmp_path / "migrated"
+    shutil.copytree(suite, original, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in (suite / "programs.txt").read_text(encoding="utf-8").split():
+        shutil.copy(HERE / "programs" / name, original / name)
+    _migrate_source()
+    from codemods import migrate_sources
+    from codemods.sources import SourceFile
+
+    sources = [SourceFile.read(path) for path in sorted(original.rglob("*.py"))]
+    results = migrate_sources(sources)
+    assert all(r.error is None for r in results), [r.error for r in results]
+    assert any(r.changed for r in results if Path(r.path).name.startswith(("test_", "conftest")))
+    for source, result in zip(sources, results, strict=True):
+        target = migrated / Path(source.path).relative_to(original)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(result.new_source, encoding="utf-8")
+    (migrated / "_pytest_main.py").write_text(_PYTEST_MAIN, encoding="utf-8")
+    findings = "\n".join(f"  {Path(r.path).relative_to(original)}:{f.line}: {f.code} {f.message}"
+                         for r in results for f in r.findings)
+
+    for folder in _test_folders(suite):
+        before = _run(["-m", "pytest", *_PYTEST, folder], cwd=original)
+        assert before.returncode == 0, f"the original {folder} tests fail:\n{before.stdout}"
+        after = _run([*_guarded(migrated / "_pytest_main.py"), *_PYTEST, "-W",
+                      "error::RuntimeWarning", folder], cwd=migrated)
+        summary = before.stdout.strip().splitlines()[-1].partition(" in ")[0]
+        assert after.returncode == 0 and summary in after.stdout, (
+            f"{suite.name}/{folder}: the migrated tests fail (status {after.returncode}; "
+            f"before: {summary}):\n{after.stdout}\n{after.stderr}\n--- findings ---\n"
+            f"{findings}")
+
+
 # --- programs only SQLAlchemy 1.x ran ----------------------------------------------------
 # `recorded/<name>.py` uses what 2.x refuses (SQL given as a plain string), so the original
 # cannot run here: `<name>.out` holds what it printed under SQLAlchemy 1.4.54. The migrated

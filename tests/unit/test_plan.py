@@ -281,3 +281,59 @@ def test_importers_of_a_module() -> None:
     assert plan.importers("app.db") == ["app.api", "app.cli", "tools"]
     assert plan.importers("app.jobs.seed") == ["tools"]
     assert plan.importers("script") == []
+
+
+# -- which FastAPI apps get a lifespan (SQA010 moves into it, SQA309 asks) --------------------
+
+APP = '''
+from fastapi import FastAPI
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase
+
+engine = create_engine("sqlite://")
+
+class Base(DeclarativeBase):
+    pass
+
+{before}
+app = FastAPI({args})
+{after}
+'''
+
+
+def _app(before: str = "Base.metadata.create_all(bind=engine)", args: str = "",
+         after: str = "") -> str:
+    return APP.format(before=before, args=args, after=after)
+
+
+@pytest.mark.parametrize(("text", "gets"), [
+    (_app(), True),
+    (_app(before="Base.metadata.create_all(engine); x = 1"), False),  # one line, two statements
+    (_app(before="", after="Base.metadata.create_all(bind=engine)"), False),  # after the app
+    (_app(args="lifespan=handler"), False),
+    (_app(after="@app.on_event('startup')\ndef start(): pass"), False),
+    (_app(before="Base.metadata.create_all(bind=engine)  # sqla-asyncify: ignore[SQA010]"),
+     False),
+    (_app(before="# sqla-asyncify: ignore\nBase.metadata.create_all(bind=engine)"), False),
+    (_app(before="Base.metadata.create_all(bind=something_else)"), False),
+    (_app(before="if True:\n    Base.metadata.create_all(bind=engine)"), False),
+])
+def test_an_app_gets_a_lifespan_when_module_level_ddl_moves_into_it(text: str, gets: bool
+                                                                    ) -> None:
+    from codemods import Config
+
+    plan = plan_of(main=text)
+    assert bool(plan.gets_lifespan("main.app", Config())) is gets
+
+
+def test_no_lifespan_is_promised_when_sqa010_does_not_run_or_the_app_is_context() -> None:
+    from codemods import Config
+
+    plan = plan_of(main=_app())
+    assert plan.gets_lifespan("main.app", Config())
+    assert not plan.gets_lifespan("main.app", Config(ignore=frozenset({"SQA0"})))
+    assert not plan.gets_lifespan("main.app", Config(select=frozenset({"SQA1"})))
+    assert not plan.gets_lifespan("main.app", Config(target="sync"))
+    assert not plan.gets_lifespan("main.engine", Config())
+    assert not plan.with_state(RunState(context=frozenset({"main"}))).gets_lifespan(
+        "main.app", Config())

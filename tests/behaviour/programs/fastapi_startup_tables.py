@@ -1,5 +1,6 @@
 """A FastAPI app whose tables are created at import (module-level create_all), driven by
-TestClient: the migrated app creates them in a lifespan handler instead."""
+TestClient: the migrated app creates them in a lifespan handler instead. The tests of
+suites/fastapi_test_clients/ use it through `TestClient(app)` without `with`."""
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import String, create_engine
