@@ -17,6 +17,7 @@ from ..api_surface import (
     TRANSACTION_COROUTINES,
 )
 from ..index import ModuleIndex
+from ..rewrite.build import call, keyword, with_keyword_default
 from ..rewrite.traversal import Visitor
 from .base import USERS_AND_ADDRESSES, AuditRule, Case, RenameReferences
 
@@ -25,6 +26,7 @@ _PATCH_OBJECT = frozenset({"unittest.mock.patch.object", "mock.patch.object"})
 # pytest-mock's fixtures: `mocker.patch(...)` returns the mock itself
 _MOCKERS = frozenset({"mocker", "class_mocker", "module_mocker", "package_mocker",
                       "session_mocker"})
+_PATCH_NAMES = ("patch", "patch.object", "setattr")  # how the calls `form` knows end
 _SYNC_MOCKS = frozenset({"MagicMock", "Mock"})  # their calls return values, not awaitables
 _MOCK_MODULES = frozenset({"unittest.mock", "mock", *_MOCKERS})
 _ASYNC_CM_KINDS = frozenset({ObjKind.SESSION, ObjKind.CONNECTION, ObjKind.TRANSACTION})
@@ -51,8 +53,6 @@ _ASYNC_STAND_IN = ("a stand-in must be an async context manager with async metho
 # context manager entering as `kind`; ("enter"/"exit", kind) its `__aenter__`/`__aexit__`;
 # ("coroutine", kind, name, awaitable) a method the code under test awaits.
 _State = tuple
-_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                         whitespace_after=cst.SimpleWhitespace(""))
 
 
 def form(qualified: str) -> str | None:
@@ -183,15 +183,12 @@ class _Collect(Visitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.FunctionDef):
             self.body.defs[node.name.value] = node.asynchronous is not None
-            if self.functions:
-                self.body.params.update(p.name.value for p in (
-                    *node.params.posonly_params, *node.params.params,
-                    *node.params.kwonly_params))
             if not self.functions:
-                self._decorators(node)
-                return False
+                return False  # (each function is a body of its own)
+            self.body.params.update(p.name.value for p in (
+                *node.params.posonly_params, *node.params.params, *node.params.kwonly_params))
             self._decorators(node)
-        if isinstance(node, cst.SimpleStatementLine):
+        elif isinstance(node, cst.SimpleStatementLine):
             self.statement = node
         elif isinstance(node, cst.Assign) and len(node.targets) == 1:
             self._assign(node.targets[0].target, node.value)
@@ -402,10 +399,12 @@ class MockedNames(AuditRule):
     def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
         if not (plan.state.renamed or plan.async_functions):
             return set()
-        found = {site.scope for site in ix.calls if form(plan.qualify(ix, site.callee))}
-        found |= {q for q, f in ix.functions.items()
-                  if any(form(plan.qualify(ix, d)) for d in f.decorators)}
-        return found
+
+        def patches(callee: str) -> bool:
+            return callee.endswith(_PATCH_NAMES) and form(plan.qualify(ix, callee)) is not None
+
+        found = {site.scope for site in ix.calls if patches(site.callee)}
+        return found | {q for q, f in ix.functions.items() if any(map(patches, f.decorators))}
 
     # -- recognising a patch ----------------------------------------------------------------
     def patch(self, call: cst.BaseExpression) -> _Patch | None:
@@ -627,9 +626,8 @@ class MockedNames(AuditRule):
             self._todo(patch.call, f"{what}; make `{self._text(value)}` an async def taking "
                                    "self (an AsyncMock on the class would not receive self)")
             return
-        async_mock = self.ctx.import_name("unittest.mock", "AsyncMock")
-        self.replace[id(value)] = (lambda updated: cst.Call(func=cst.Name(async_mock), args=[
-            cst.Arg(value=updated, keyword=cst.Name("side_effect"), equal=_EQUAL)]),
+        self.replace[id(value)] = (lambda updated: call(cst.Name(self.ctx.import_name(
+            "unittest.mock", "AsyncMock")), [keyword("side_effect", updated)]),
             f"{what}: the stand-in runs as AsyncMock(side_effect=...)")
 
     def _mock_class(self, func: cst.BaseExpression) -> str | None:
@@ -639,12 +637,11 @@ class MockedNames(AuditRule):
         return name if module in _MOCK_MODULES else None
 
     def _async_mock(self, func: cst.BaseExpression, what: str) -> None:
-        if isinstance(func, cst.Attribute):
-            new: cst.BaseExpression = func.with_changes(attr=cst.Name("AsyncMock"))
-        else:
-            module = (self.ctx.qualify(func) or "unittest.mock").rpartition(".")[0]
-            new = cst.Name(self.ctx.import_name(module, "AsyncMock"))
-        self.replace[id(func)] = (new, f"{what}: its stand-in becomes an AsyncMock")
+        module = (self.ctx.qualify(func) or "unittest.mock").rpartition(".")[0]
+        self.replace[id(func)] = (
+            lambda updated: updated.with_changes(attr=cst.Name("AsyncMock")) if isinstance(
+                updated, cst.Attribute) else cst.Name(self.ctx.import_name(module, "AsyncMock")),
+            f"{what}: its stand-in becomes an AsyncMock")
 
     @staticmethod
     def _text(node: cst.CSTNode) -> str:
@@ -684,27 +681,32 @@ class MockedNames(AuditRule):
                tracked: dict[str, _Tracked]) -> None:
         """`name` (a MagicMock) stands in for an object of the state's kind: it gets the spec
         of the async class, which makes its coroutine methods AsyncMocks."""
-        call = self._mock_binding(name, body)
+        mock = self._mock_binding(name, body)
         state, what = found.state, found.what
-        if state[0] != "obj" or call is None or name in tracked:
+        if state[0] != "obj" or mock is None or name in tracked:
             return
-        spec = None if call.args else self._async_class(state[1], found.module)
-        if spec is not None:
-            arg = cst.Arg(value=cst.Name(spec), keyword=cst.Name("spec"), equal=_EQUAL)
-            self.replace[id(call)] = (lambda updated: updated.with_changes(args=[arg]),
-                f"`{name}` stands in for an {_CLASS_NAMES[state[1]]} (through {what}): "
-                f"spec={spec} makes the methods the code under test awaits AsyncMocks")
-        tracked[name] = found.at(("obj", state[1], spec is not None))
+        spec = self._async_class(state[1], found.module)
+        if spec is None or any(a.keyword is None or a.keyword.value in ("spec", "spec_set")
+                               for a in mock.args):
+            tracked[name] = found.at(("obj", state[1], False))  # (its own spec, or none)
+            return
+        self.replace[id(mock)] = (
+            lambda updated: with_keyword_default(updated, "spec", self.ctx.import_name(*spec))
+            or updated,
+            f"`{name}` stands in for an {_CLASS_NAMES[state[1]]} (through {what}): "
+            f"spec={spec[1]} makes the methods the code under test awaits AsyncMocks")
+        tracked[name] = found.at(("obj", state[1], True))
 
-    def _async_class(self, kind: ObjKind, module: ModuleIndex) -> str | None:
-        """The local name of the async class a stand-in of `kind` takes as its spec (for a
-        session, SQLModel's where the module using it imports sqlmodel)."""
+    @staticmethod
+    def _async_class(kind: ObjKind, module: ModuleIndex) -> tuple[str, str] | None:
+        """The async class a stand-in of `kind` takes as its spec (for a session, SQLModel's
+        where the module using it imports sqlmodel)."""
         if kind is ObjKind.SESSION:
             if any(q.partition(".")[0] == "sqlmodel" for q in module.imports.values()):
-                return self.ctx.import_name("sqlmodel.ext.asyncio.session", "AsyncSession")
-            return self.ctx.import_name("sqlalchemy.ext.asyncio", "AsyncSession")
+                return "sqlmodel.ext.asyncio.session", "AsyncSession"
+            return "sqlalchemy.ext.asyncio", "AsyncSession"
         if kind in (ObjKind.ENGINE, ObjKind.CONNECTION):
-            return self.ctx.import_name("sqlalchemy.ext.asyncio", _CLASS_NAMES[kind])
+            return "sqlalchemy.ext.asyncio", _CLASS_NAMES[kind]
         return None
 
     @staticmethod
