@@ -13,6 +13,7 @@ from ..api_surface import (
     ENGINE_CONTEXTS,
     ENGINE_COROUTINES,
     SESSION_COROUTINES,
+    SESSION_SYNC_METHODS,
     STARTABLES,
     TRANSACTION_COROUTINES,
 )
@@ -47,11 +48,13 @@ _ASYNC_STAND_IN = ("a stand-in must be an async context manager with async metho
                    "MagicMock configured through `__aenter__`, whose awaited methods are "
                    "AsyncMocks (`fake.execute = AsyncMock(return_value=result)`)")
 
-# A position in a chain of mock attributes: ("obj", kind, awaitable) an object of that kind
-# (`awaitable`: a mock whose coroutine methods are AsyncMocks); ("call", kind) something whose
-# call gives one; ("method", kind, name) a method of such an object; ("cm", kind) an async
-# context manager entering as `kind`; ("enter"/"exit", kind) its `__aenter__`/`__aexit__`;
-# ("coroutine", kind, name, awaitable) a method the code under test awaits.
+# A position in a chain of mock attributes: ("obj", kind, mock) an object of that kind, `mock`
+# saying what its methods are: "sync" (a MagicMock's), "spec" (a MagicMock with the async
+# class as spec: AsyncMocks for the coroutines), "async" (an AsyncMock's: all AsyncMocks);
+# ("call", kind) something whose call gives one; ("method", kind, name) a method of such an
+# object; ("cm", kind) an async context manager entering as `kind`; ("enter"/"exit", kind)
+# its `__aenter__`/`__aexit__`; ("coroutine", kind, name, mock) a method the code under test
+# awaits.
 _State = tuple
 
 
@@ -76,14 +79,14 @@ def _step(state: _State | None, segment: str) -> _State | None:
     what, kind = state[0], state[1]
     if segment == "()":
         if what == "call":
-            return "obj", kind, False
+            return "obj", kind, "sync"
         if what == "obj" and kind in (ObjKind.FACTORY, ObjKind.SESSION):
             # `SessionLocal()`, a scoped registry's `Scoped()`: a MagicMock's return_value
-            return "obj", ObjKind.SESSION, False
+            return "obj", ObjKind.SESSION, "sync"
         if what == "method":
             return _called_method(kind, state[2])
         if what == "enter":
-            return "obj", kind, True  # what `async with` binds: an AsyncMock's return_value
+            return "obj", kind, "async"  # what `async with` binds: an AsyncMock's return_value
         return None
     if what == "obj":
         if segment in ("__enter__", "__aenter__") and kind in _ASYNC_CM_KINDS:
@@ -545,7 +548,7 @@ class MockedNames(AuditRule):
             return None
         kind = plan.kind(ix, "", name)
         if kind in _STAND_IN:
-            return _Tracked(("obj", kind, False), f"`{module}.{name}`", ix)
+            return _Tracked(("obj", kind, "sync"), f"`{module}.{name}`", ix)
         return None
 
     def _migrated(self, module: str, name: str) -> bool:
@@ -688,14 +691,14 @@ class MockedNames(AuditRule):
         spec = self._async_class(state[1], found.module)
         if spec is None or any(a.keyword is None or a.keyword.value in ("spec", "spec_set")
                                for a in mock.args):
-            tracked[name] = found.at(("obj", state[1], False))  # (its own spec, or none)
+            tracked[name] = found.at(("obj", state[1], "sync"))  # (its own spec, or none)
             return
         self.replace[id(mock)] = (
             lambda updated: with_keyword_default(updated, "spec", self.ctx.import_name(*spec))
             or updated,
             f"`{name}` stands in for an {_CLASS_NAMES[state[1]]} (through {what}): "
             f"spec={spec[1]} makes the methods the code under test awaits AsyncMocks")
-        tracked[name] = found.at(("obj", state[1], True))
+        tracked[name] = found.at(("obj", state[1], "spec"))
 
     @staticmethod
     def _async_class(kind: ObjKind, module: ModuleIndex) -> tuple[str, str] | None:
@@ -730,11 +733,14 @@ class MockedNames(AuditRule):
                 for i, attribute in enumerate(attributes):
                     segment = attribute.attr.value
                     if state[0] == "coroutine" and segment in ("return_value", "side_effect"):
-                        if statement is not None and (
-                                not state[3] or state[2] == "query" or i + 1 < len(attributes)):
+                        if statement is not None and (state[3] == "sync" or state[2] == "query"
+                                                      or i + 1 < len(attributes)):
                             self._todo(statement, self._configured(state, root, what))
                         state = None
                         break
+                    if state[:3] == ("obj", ObjKind.SESSION, "async") and (
+                            segment in SESSION_SYNC_METHODS) and statement is not None:
+                        self._todo(statement, self._unawaited(segment, what))
                     state = _step(state, segment)
                     if state is None:
                         break
@@ -754,8 +760,16 @@ class MockedNames(AuditRule):
                     changed = changed or value.value in tracked
 
     @staticmethod
+    def _unawaited(method: str, what: str) -> str:
+        return (f"the session `async with` gives for {what} is an AsyncMock here: the code "
+                f"under test calls its {method}() without await, so the call returns a "
+                "coroutine that is never awaited (a RuntimeWarning, an error where warnings "
+                "are errors); set `….__aenter__.return_value = MagicMock(spec=AsyncSession)` "
+                "and check that mock")
+
+    @staticmethod
     def _configured(state: _State, root: str, what: str) -> str:
-        kind, method, awaitable = state[1], state[2], state[3]
+        kind, method, awaitable = state[1], state[2], state[3] != "sync"
         cls = _CLASS_NAMES[kind]
         if method == "query":
             return (f"`{root}` stands in for an AsyncSession (through {what}), which has no "
