@@ -1,11 +1,12 @@
-"""Tests that mock the session factory, the Session class and a function of accounts.py."""
+"""Tests that mock the session factory, the Session class and a function of accounts.py
+(called through the module, `accounts.greeting()`, and imported from it)."""
 
 import sys
 import unittest
 from unittest.mock import MagicMock, patch
 
 import accounts
-from accounts import Account, audit_session, greeting, open_account, owner_of
+from accounts import Account, audit_session, open_account, owner_of
 
 
 def fake_owner(account_id):
@@ -31,15 +32,15 @@ class AccountsTest(unittest.TestCase):
 
     def test_greeting_with_a_mock(self):
         with patch("accounts.owner_of", new=MagicMock(return_value="dee")):
-            print(greeting(1))
+            print(accounts.greeting(1))
 
     def test_greeting_with_a_function(self):
         with patch.object(accounts, "owner_of", fake_owner):
-            print(greeting(2))
+            print(accounts.greeting(2))
 
     def test_greeting_with_return_value(self):
         with patch("accounts.owner_of", return_value="eve") as owner_of:
-            print(greeting(3))
+            print(accounts.greeting(3))
         owner_of.assert_called_once_with(3)
 
     def test_audit_session_is_built_from_the_class(self):
