@@ -397,6 +397,7 @@ class MockedNames(AuditRule):
         self.todos: dict[int, list[str]] = {}  # node id (a call, a statement) -> messages
         self.depth = 0  # functions around the current node
         self.module_defs: dict[str, bool] = {}  # the module's functions: name -> async def
+        self.own: set[str] | None = None
 
     @classmethod
     def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
@@ -461,7 +462,10 @@ class MockedNames(AuditRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.depth += 1
-        if self.depth == 1:
+        if self.own is None:  # the scopes holding patches (others are entered for other rules)
+            self.own = self.scopes(self.ctx.ix, self.ctx.plan)
+        scope = self.ctx.scope
+        if self.depth == 1 and any(s == scope or s.startswith(f"{scope}.") for s in self.own):
             body = _Body()
             _Collect(self, body, functions=True).walk(node)
             self._decide(body)
