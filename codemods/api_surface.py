@@ -103,6 +103,12 @@ SESSION_COROUTINES = frozenset({
     "remove",  # async_scoped_session's registry method
 })
 STARTABLES = frozenset({"begin", "begin_nested"})
+# AsyncSession methods that stay plain calls (called with `await`, they fail).
+SESSION_SYNC_METHODS = frozenset({
+    "add", "add_all", "expunge", "expunge_all", "expire", "expire_all", "is_modified",
+    "in_transaction", "in_nested_transaction", "get_bind", "get_transaction",
+    "get_nested_transaction",
+})
 CONNECTION_COROUTINES = frozenset({
     "execute", "scalar", "scalars", "exec_driver_sql", "commit", "rollback", "close",
     "invalidate", "run_sync", "stream", "stream_scalars", "execution_options",

@@ -80,13 +80,16 @@ class _Progress:
     def unconverted(self) -> set[FunctionRef]:
         return set().union(*(o.unconverted for o in self.outcomes.values()))
 
+    def renamed(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset().union(*(o.renamed for o in self.outcomes.values()))
+
 
 def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
-            late: Callable[[frozenset[FunctionRef]], list[Job]],
+            late: Callable[[RunState], list[Job]],
             tick: Callable[[str], None]) -> Iterator[FileResult]:
     """Local pass over `jobs`; again for the files concerned when some functions must stay
     sync; colouring over the whole project; then the colouring pass over `jobs` and over
-    `late(async_functions)`. Yields each file's result as it is final."""
+    `late(state)` (the state after colouring). Yields each file's result as it is final."""
     progress = _Progress()
     yield from progress.take(transport.local(), tick)
     # Functions to keep sync behind run_sync, and the files to redo for that.
@@ -99,8 +102,9 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
         paths = {job.result.path for job in jobs if job.ix.module in modules}
         yield from progress.take(transport.redo(plan.state, paths), lambda path: None)
     async_functions = plan.colour(progress.made_async())
-    plan = plan.with_state(replace(plan.state, async_functions=async_functions))
-    for answer in transport.colour(plan.state, late(async_functions)):
+    plan = plan.with_state(replace(plan.state, async_functions=async_functions,
+                                   renamed=progress.renamed()))
+    for answer in transport.colour(plan.state, late(plan.state)):
         if isinstance(answer, workers.Lost):
             yield answer.result
             continue
@@ -249,12 +253,12 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
     rest = [job for job in [*selected, *context]
             if job.result.path not in rewritten or not job.rewrite]
 
-    def late(async_functions: frozenset[FunctionRef]) -> list[Job]:
+    def late(state: RunState) -> list[Job]:
         """Files not rewritten locally that call code which became async, and files of the
         selection where the audit can find something."""
-        coloured = plan.with_state(replace(plan.state, async_functions=async_functions))
+        coloured = plan.with_state(state)
         audits = audit_rules(config)
-        return [job for job in rest if needs_colouring(job.ix, plan, async_functions) or (
+        return [job for job in rest if needs_colouring(job.ix, plan, state.async_functions) or (
             job.rewrite and audit_scopes(job.ix, coloured, audits))]
 
     selected_paths = {job.result.path for job in selected}

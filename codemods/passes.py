@@ -112,6 +112,7 @@ class Pending:
     imports: ImportChanges
     findings: list[PendingFinding]
     io_scopes: set[str]  # scopes where the local pass made I/O awaited
+    renamed: dict[str, str]  # imported names it replaced: old local name -> new local name
     unconverted_scopes: set[str]  # scopes where it left legacy code
     config: Config  # this module's (`module_config`)
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
@@ -132,12 +133,14 @@ class Pending:
 @dataclass(frozen=True)
 class LocalOutcome:
     """What the local pass did with one file: its result when it failed, the functions it
-    made do awaited I/O and the functions where it left legacy code."""
+    made do awaited I/O, the functions where it left legacy code and the imported names it
+    replaced (module, old local name, new local name)."""
 
     path: str
     failed: FileResult | None
     made_async: frozenset[FunctionRef]
     unconverted: frozenset[FunctionRef]
+    renamed: frozenset[tuple[str, str, str]] = frozenset()
 
 
 def module_config(ix: ModuleIndex, plan: Plan, config: Config) -> Config:
@@ -157,7 +160,7 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     changes = ImportChanges()
     ctx = Context(plan, job.ix, lambda node: node, changes, config)
     pending = Pending(job.source, job.ix, module, module, changes, ctx.findings,
-                      ctx.io_scopes, ctx.unconverted_scopes, config)
+                      ctx.io_scopes, ctx.renamed, ctx.unconverted_scopes, config)
     if job.rewrite and any(r.code == scripts.RULE for r in select_rules(config, COLOURING)):
         ctx.entry = pending.entry = scripts.candidates(module, plan, job.ix)
     rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
@@ -298,7 +301,8 @@ class FileRewriter:
             yield LocalOutcome(
                 result.path, None,
                 frozenset((module, s) for s in pending.io_scopes if s in job.ix.functions),
-                frozenset((module, s) for s in pending.unconverted_scopes))
+                frozenset((module, s) for s in pending.unconverted_scopes),
+                frozenset((module, old, new) for old, new in pending.renamed.items()))
 
     def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome]:
         """The local pass again for `paths`, under a state keeping more functions sync."""

@@ -79,6 +79,7 @@ class Plan:
         self._async_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
         # what names hold
         self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
+        self.call_result_kind = kinds.call_result_kind  # what calling a name gives
         self.engine_urls = analysis.engine_urls  # where engines read their database URLs
         # FastAPI apps and the module-level DDL their lifespan takes (SQA010)
         self.app_startup = analysis.startups.app_startup
@@ -145,6 +146,10 @@ class Plan:
     @property
     def async_functions(self) -> frozenset[FunctionRef]:
         return self._state.async_functions
+
+    def renamed_in(self, module: str) -> dict[str, str]:
+        """The imported names the rewrite replaced in `module`: old local -> new local."""
+        return {old: new for m, old, new in self._state.renamed if m == module}
 
     def async_by_name(self, name: str) -> tuple[FunctionRef, ...]:
         """The functions that became async whose last name is `name` (a sync boundary keeps

@@ -212,7 +212,7 @@ class Project:
             init = f"{cls[1]}.__init__"
             return (cls[0].module, init) if init in cls[0].functions else None
         qualified = ix.qualify(callee)
-        if qualified == callee:
+        if qualified == callee and head not in ix.imports:  # (`import db`: `db.f()`)
             return None
         found = self.lookup(qualified)
         if found and found[1] in found[0].functions:

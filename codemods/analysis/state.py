@@ -18,3 +18,6 @@ class RunState:
     # functions left synchronous because they keep legacy code (callers use run_sync)
     keep_sync: frozenset[FunctionRef] = frozenset()
     async_functions: frozenset[FunctionRef] = frozenset()  # what the colouring made async
+    # (module, old local name, new local name): imported names the rewrite replaced there
+    # (`Session` -> `AsyncSession`), so the module binds the new name
+    renamed: frozenset[tuple[str, str, str]] = frozenset()

@@ -151,6 +151,8 @@ class Context:
         # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
         self.unconverted_scopes: set[str] = set()
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
+        # imported names whose references the local pass replaced: old local -> new local
+        self.renamed: dict[str, str] = {}
         # top-level statements that run inside the module's async entry point (scripts.py)
         self.entry: EntryPoint | None = None
         self.entry_function: str | None = None  # the `async def` SQA307 moved them into

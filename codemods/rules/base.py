@@ -146,6 +146,8 @@ class RenameReferences(Rule):
             return updated
         self._drop_old_import(original, root.value)
         new = self.ctx.import_name(*target)
+        if type(original) is cst.Name:  # what mocks of `module.<old>` now patch (SQA308)
+            self.ctx.renamed.setdefault(original.value, new)
         self.ctx.change(self.code, f"{qualified.rpartition('.')[2]} → {new}", original)
         return cst.Name(new)
 
@@ -169,8 +171,9 @@ class RenameReferences(Rule):
 
 class AuditRule(Rule):
     """A check over the final tree of a file (after colouring) for what no rule handled; it
-    changes no code, it leaves a TODO. `scopes` says, from the index alone, where in a module
-    it can find something, so files and functions it cannot are not traversed."""
+    leaves a TODO (SQA308 also makes the edits to test mocks it can prove). `scopes` says,
+    from the index alone, where in a module it can find something, so files and functions it
+    cannot are not traversed."""
 
     phase = AUDIT
 
