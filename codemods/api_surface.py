@@ -134,3 +134,6 @@ REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | SCOPED_SESSIONS | ENGINE_FA
 # the declarative base, `Model.query` a legacy Query bound to `db.session`.
 FLASK_SQLALCHEMY = frozenset({"flask_sqlalchemy.SQLAlchemy",
                               "flask_sqlalchemy.extension.SQLAlchemy"})
+
+# FastAPI injects what these call (a dependency's return value, or what its generator yields).
+DEPENDENCIES = frozenset({"fastapi.Depends", "fastapi.Security", "fastapi.params.Depends"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -36,6 +36,9 @@ class Config:
     cache_dir: str | None = None
     # the oldest Python the migrated code must run on (`anext()` needs 3.10)
     python: tuple[int, int] = sys.version_info[:2]
+    # where the project's requirements hold SQLAlchemy below 2.0 ("requirements.txt:
+    # sqlalchemy<2"), if they do
+    sqlalchemy_pin: str | None = None
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -61,7 +64,8 @@ class Config:
                    pytest_plugin=pytest_plugin or settings.pytest_plugin, jobs=jobs,
                    strict_loading=strict_loading or settings.strict_loading,
                    console_scripts=settings.console_scripts, cache_dir=cache_dir,
-                   python=settings.python or sys.version_info[:2])
+                   python=settings.python or sys.version_info[:2],
+                   sqlalchemy_pin=settings.sqlalchemy_pin)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class Settings:
     strict_loading: bool = False
     console_scripts: frozenset[str] = frozenset()  # "pkg.module:function" from [project.scripts]
     python: tuple[int, int] | None = None  # the lowest version [project] requires-python allows
+    sqlalchemy_pin: str | None = None  # see Config
 
 
 def _strings(value: object) -> list[str]:
@@ -95,8 +100,43 @@ def lowest_python(requires: object) -> tuple[int, int] | None:
     return max(bounds) if bounds else None
 
 
+# `sqlalchemy<2`, `SQLAlchemy==1.4.46`, `sqlalchemy~=1.4`, `sqlalchemy>=1.3,<2.0`: in a
+# requirements line, or quoted in pyproject.toml / setup.py / setup.cfg.
+_SQLALCHEMY_REQUIREMENT = re.compile(
+    r"""(?:^|["'])\s*(?P<name>sqlalchemy(?:\[[^\]]*\])?)(?![\w.-])\s*(?P<spec>[<>=!~][^;#"'\n]*)""",
+    re.IGNORECASE | re.MULTILINE)
+_BELOW_2 = re.compile(r"<\s*2(\.0)*\s*($|,)|<=\s*1\.|==\s*1\.|~=\s*1\.")
+_REQUIREMENT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements*.txt",
+                      "requirements/*.txt")
+
+
+def sqlalchemy_pin(start: Path) -> str | None:
+    """`file: requirement` where the project (the nearest folder at or above `start` with a
+    requirements or packaging file) holds SQLAlchemy below 2.0, which the migrated code needs."""
+    folder = start.resolve()
+    for candidate in (folder, *folder.parents) if folder.is_dir() else folder.parents:
+        files = sorted(f for pattern in _REQUIREMENT_FILES for f in candidate.glob(pattern))
+        if not files:
+            continue
+        for file in files:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            for match in _SQLALCHEMY_REQUIREMENT.finditer(text):
+                if _BELOW_2.search(match["spec"]):
+                    return (f"{file.relative_to(candidate).as_posix()}: "
+                            f"{match['name']}{match['spec'].strip()}")
+        return None
+    return None
+
+
 def load_settings(start: Path) -> Settings:
     """Settings from the nearest pyproject.toml at or above `start` (defaults if none)."""
+    return replace(_pyproject_settings(start), sqlalchemy_pin=sqlalchemy_pin(start))
+
+
+def _pyproject_settings(start: Path) -> Settings:
     folder = start.resolve()
     if not folder.is_dir():
         folder = folder.parent

@@ -153,6 +153,11 @@ def run_notes(plan: Plan, config: Config) -> list[str]:
                 "It is migrated as with --target sync: queries move to 2.0-style select() on "
                 "the same synchronous sessions, and nothing becomes async."]
     notes = []
+    if config.sqlalchemy_pin:
+        notes.append(f"The project holds SQLAlchemy below 2.0 ({config.sqlalchemy_pin}): the "
+                     "migrated code uses SQLAlchemy 2.0's asyncio API (async_sessionmaker, "
+                     "AsyncSession.scalars, ...). Require sqlalchemy>=2.0, with the async "
+                     "drivers the new URLs name (aiosqlite, asyncpg, ...).")
     kept = {ix.path: plan.stays_sync(ix.module) for ix in plan.modules.values()
             if plan.stays_sync(ix.module)}
     alembic = sorted(path for path, reason in kept.items() if reason == ALEMBIC)

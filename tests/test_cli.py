@@ -151,6 +151,17 @@ def add_recipe():
 '''
 
 
+def test_a_project_holding_sqlalchemy_below_2_gets_a_note(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\nSQLAlchemy>=1.4,<2\n")
+    (tmp_path / "store.py").write_text(
+        "from sqlalchemy import create_engine\n\nengine = create_engine('sqlite://')\n")
+    data = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json").output)
+    assert [n for n in data["notes"] if "requirements.txt: SQLAlchemy>=1.4,<2" in n]
+    sync = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json",
+                          "--target", "sync").output)
+    assert sync["notes"] == []  # 1.4 runs 2.0-style select() on its sync sessions
+
+
 def test_flask_sqlalchemy_project_gets_one_note_for_the_run(tmp_path: Path) -> None:
     package = tmp_path / "recipes"
     package.mkdir()

@@ -171,9 +171,19 @@ class Kinds:
             return (self.annotation_kind(ix, binding.targets)
                     or self._param_kind_from_callers(ix, scope, binding.name)
                     or self._fixture_kind(ix, scope, binding.name)
-                    or (binding.default and self.kind(ix, scope.rpartition(".")[0],
-                                                      binding.default)) or None)
+                    or (binding.default and self._default_kind(ix, scope.rpartition(".")[0],
+                                                               binding.default)) or None)
         return self.call_result_kind(ix, scope, binding.targets[0], entered=binding.origin == ENTER)
+
+    def _default_kind(self, ix: ModuleIndex, scope: str, default: str) -> ObjKind | None:
+        """What a parameter's default gives it: the value a name holds, or what FastAPI's
+        `Depends(get_db)` injects (what `get_db` returns or yields)."""
+        marker, _, dependency = default.removesuffix(")").partition("(")
+        if not dependency:
+            return self.kind(ix, scope, default)
+        if self.project.qualify(ix, marker) not in api.DEPENDENCIES:
+            return None
+        return self.call_result_kind(ix, scope, dependency, entered=True)
 
     def annotation_kind(self, ix: ModuleIndex, names: Iterable[str], depth: int = 0
                         ) -> ObjKind | None:

@@ -31,6 +31,7 @@ from .model import (
 from .shapes import (
     annotation_names,
     callee_name,
+    default_name,
     dotted_name,
     first_item_of,
     holding,
@@ -131,7 +132,7 @@ class _Indexer(ast.NodeVisitor):
             default = defaults.get(a.arg)
             self.index.bindings.setdefault(self.scope, []).append(Binding(
                 a.arg, PARAM, annotation_names(a.annotation),
-                default=dotted_name(default) if default is not None else None))
+                default=default_name(default) if default is not None else None))
         for stmt in node.body:
             self.visit(stmt)
         self.scopes.pop()

@@ -62,6 +62,15 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
+def default_name(value: ast.expr) -> str | None:
+    """A parameter's default as the index keeps it: a dotted name (`factory=SESSIONS`), or
+    `Depends(get_db)` for a call handing one dotted name (FastAPI's dependencies)."""
+    if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords and (
+            (func := dotted_name(value.func)) and (arg := dotted_name(value.args[0]))):
+        return f"{func}({arg})"
+    return dotted_name(value)
+
+
 def produced(value: ast.expr) -> str | None:
     """What a `return`/`yield` hands out: a dotted name, or `f()` for a call's result."""
     if isinstance(value, ast.Await):
