@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from .. import api_surface as api
-from ..index import ModuleIndex
+from ..index import PARAM, ModuleIndex
 from .project import Project
 
 _FACTORY_NAMES = frozenset(name.rpartition(".")[2] for name in api.ENGINE_FACTORIES)
@@ -66,3 +66,38 @@ class EngineUrls:
                 if passed:
                     todo.append((caller, site.scope, passed))
         return frozenset(names)
+
+    def source(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0) -> str | None:
+        """Where the URL a name holds comes from, when one assignment says it: "literal" (a
+        URL literal, which the run moves to an async driver with the engine) or "environment"
+        (an environment lookup with a URL literal as its default, or a pydantic settings
+        field). `URL`, an imported `URL`, `config.URL` of a module, `settings.url` of an
+        instance of a project class."""
+        project = self.project
+        receiver, _, name = dotted.rpartition(".")
+        if receiver:
+            cls = project.instance_class(ix, scope, receiver)
+            if cls is not None:
+                owner_ix, owner = cls
+                found = self._assigned(owner_ix, owner, name)
+                settings = any(q.rpartition(".")[2] == "BaseSettings"
+                               for q in project.ancestors(owner_ix, owner))
+                return "environment" if found and settings else found
+            target = project.lookup(project.qualify(ix, dotted))
+            return self.source(target[0], "", target[1], depth + 1) if (
+                target and "." not in target[1] and depth < 4) else None
+        binding_scope = project.binding_scope(ix, scope, name)
+        if binding_scope is not None:
+            return self._assigned(ix, binding_scope, name)
+        target = project.lookup(ix.qualify(name))
+        return self.source(target[0], "", target[1], depth + 1) if (
+            target and target[0] is not ix and "." not in target[1] and depth < 4) else None
+
+    def _assigned(self, ix: ModuleIndex, scope: str, name: str) -> str | None:
+        """The URL source of `name` in exactly `scope`, if it is assigned there once (a
+        class body's annotation `url: str = "..."` declares, it does not assign)."""
+        bindings = [b for b in self.project.bound_in(ix, scope, name)
+                    if not (b.origin == PARAM and scope in ix.classes)]
+        if len(bindings) != 1:
+            return None
+        return ix.url_names.get(scope, {}).get(name)

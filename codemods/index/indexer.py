@@ -43,6 +43,7 @@ from .shapes import (
     returns_query_object,
     run_sync_target,
     runs_query,
+    url_source,
     without_subscripts,
 )
 
@@ -292,6 +293,8 @@ class _Indexer(ast.NodeVisitor):
             value = value.value
         self._alias(target, value)
         self._load(target, value)
+        if isinstance(target, ast.Name) and (source := url_source(value)):
+            self.index.url_names.setdefault(self.scope, {})[target.id] = source
         call_args: tuple[str | None, ...] = ()
         if (first := first_item_of(value)) is not None:  # `x = next(gen())`: what gen yields
             origin, targets = ENTER, (first,)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ..urls import looks_like_url
 from .model import ReturnedQuery
 
 # -- Legacy `Query` methods ------------------------------------------------------------------
@@ -59,6 +60,18 @@ def dotted_name(node: ast.AST) -> str | None:
     if isinstance(node, ast.Name):
         parts.append(node.id)
         return ".".join(reversed(parts))
+    return None
+
+
+def url_source(value: ast.expr) -> str | None:
+    """"literal" for a database URL literal, "environment" for `os.environ.get(key, <URL>)` /
+    `os.getenv(key, <URL>)` (a URL the environment may replace), else None."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str) and looks_like_url(
+            value.value):
+        return "literal"
+    if isinstance(value, ast.Call) and (callee_name(value.func) or "").rpartition(".")[2] in (
+            "get", "getenv") and any(url_source(a) == "literal" for a in value.args[1:]):
+        return "environment"
     return None
 
 

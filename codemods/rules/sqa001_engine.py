@@ -9,7 +9,7 @@ import libcst.matchers as m
 
 from .. import urls
 from ..api_surface import CONFIG_ENGINE_FACTORIES, ENGINE_FACTORIES
-from ..rewrite.context import Context, callee
+from ..rewrite.context import Context, callee, dotted
 from ..rewrite.traversal import Visitor
 from .base import Case, RenameReferences
 
@@ -61,7 +61,7 @@ class AsyncEngine(RenameReferences):
             DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///shop.db")
             ARCHIVE_URL = "sqlite:///archive.db"  # nothing that makes an engine reads it
 
-            # TODO(sqla-asyncify SQA001): the engine URL is not a literal; make sure it names an async driver: sqlite → sqlite+aiosqlite, postgresql/psycopg2 → postgresql+asyncpg, mysql/pymysql → mysql+aiomysql, mssql+pyodbc → mssql+aioodbc
+            # TODO(sqla-asyncify SQA001): the engine URL `DATABASE_URL` may come from the environment (its default now names an async driver): a URL set there must name one too: sqlite → sqlite+aiosqlite, postgresql/psycopg2 → postgresql+asyncpg, mysql/pymysql → mysql+aiomysql, mssql+pyodbc → mssql+aioodbc
             engine = create_async_engine(DATABASE_URL)
         """),  # noqa: E501
         Case("""
@@ -84,16 +84,10 @@ class AsyncEngine(RenameReferences):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        self.url_constants: set[str] = set()
         self.module: cst.Module | None = None
         self.url_uses: dict[int, _Use] | None = None  # found at the first URL literal
 
     def visit_Module(self, node: cst.Module) -> None:
-        """Module-level `URL = "sqlite://..."` constants passed to create_engine(URL)."""
-        constants = [stmt.body[0].targets[0].target.value for stmt in node.body
-                     if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(
-                         targets=[m.AssignTarget(target=m.Name())], value=_URL_LITERAL)]))]
-        self.url_constants = {name for name in constants if constants.count(name) == 1}
         self.module, self.url_uses = node, None
 
     def _async_url(self, text: str, node: cst.CSTNode) -> str | None:
@@ -160,8 +154,14 @@ class AsyncEngine(RenameReferences):
                                          "put one in the URL (see `sqla-asyncify rules SQA001`)",
                               original)
             return updated
-        if isinstance(url, cst.Name) and url.value in self.url_constants and (
-                self.ctx.plan.binding_scope(self.ctx.ix, self.ctx.scope, url.value) == ""):
+        name = dotted(url)
+        source = name and self.ctx.plan.engine_urls.source(self.ctx.ix, self.ctx.scope, name)
+        if source == "literal":
+            return updated  # the literal it holds moves to an async driver with the engine
+        if source == "environment":
+            self.ctx.todo(self.code, f"the engine URL `{name}` may come from the environment "
+                                     "(its default now names an async driver): a URL set there "
+                                     "must name one too: " + urls.MAPPING_HINT, original)
             return updated
         self.ctx.todo(self.code, "the engine URL is not a literal; make sure it names an async "
                                  "driver: " + urls.MAPPING_HINT, original)
