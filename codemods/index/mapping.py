@@ -64,4 +64,6 @@ def relationship_info(attr: str, call: ast.Call, annotation: ast.expr | None) ->
     return RelationshipInfo(attr=attr, target=target, uselist=uselist,
                             lazy=lazy.strip("'\"") if lazy else None, backref=backref_name,
                             backref_lazy=backref_lazy.strip("'\"") if backref_lazy else None,
-                            secondary=any(kw.arg == "secondary" for kw in call.keywords))
+                            secondary=any(kw.arg == "secondary" for kw in call.keywords),
+                            back_populates=(keyword_text(call, "back_populates") or "").strip(
+                                "'\"") or None)

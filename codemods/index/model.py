@@ -73,6 +73,7 @@ class RelationshipInfo:
     backref: str | None = None  # `backref="user"` / `backref=backref("user", ...)`
     backref_lazy: str | None = None
     secondary: bool = False  # many-to-many
+    back_populates: str | None = None  # the attribute of the other side it keeps in step
 
 
 @dataclass

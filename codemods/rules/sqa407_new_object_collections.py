@@ -68,6 +68,7 @@ class NewObjectCollections(Rule):
                 new[name] = (mapped, {a.keyword.value for a in call.args if a.keyword})
         if not new:
             return
+        filled = self._filled_before_flush(node, new)
         touched: set[tuple[str, str]] = set()  # (variable, collection) read before a flush
         flushed, seen = False, set()
         for statement, chain in statement_reads(node):
@@ -81,7 +82,7 @@ class NewObjectCollections(Rule):
             touched.add((head, attr))
             entity, given = new[head]
             relationship = plan.relationship(entity, attr)
-            if not flushed or attr in given or relationship is None or (
+            if not flushed or attr in given or (head, attr) in filled or relationship is None or (
                     relationship.uselist is False) or not plan.loads_implicitly(entity, attr):
                 continue
             cls = entity.rpartition(".")[2]
@@ -92,13 +93,41 @@ class NewObjectCollections(Rule):
                                      f'`await session.refresh({head}, ["{attr}"])` first',
                           statement, at=statement)
 
+    def _filled_before_flush(self, function: cst.FunctionDef,
+                             new: dict[str, tuple[str, set[str]]]) -> set[tuple[str, str]]:
+        """(variable, collection) of new objects whose collection the other side's
+        back_populates/backref filled in memory before the first flush: `Hero(team=team)` or
+        `hero.team = team` appends to `team.heroes`, which then needs no load."""
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        events = _Events()
+        events.walk(function.body)
+        filled: set[tuple[str, str]] = set()
+        for event in events.found:
+            if isinstance(event, cst.Call):  # a flush() or commit()
+                if self._flushes_call(event):
+                    break
+                continue
+            holder_class, attr, value = event
+            owner = new[holder_class][0] if holder_class in new else plan.mapped_class(
+                ix, scope, holder_class)
+            if value not in new or owner is None:
+                continue
+            side = plan.relationship(owner, attr)
+            reverse = side and (side.back_populates or side.backref)
+            if reverse:
+                filled.add((value, reverse))
+        return filled
+
+    def _flushes_call(self, call: cst.Call) -> bool:
+        return isinstance(call.func, cst.Attribute) and call.func.attr.value in _FLUSHING and (
+            self.ctx.kind(call.func.value) is ObjKind.SESSION)
+
     def _flushes(self, statement: cst.CSTNode) -> bool:
         header = statement if isinstance(statement, cst.SimpleStatementLine) else None
         calls = _Calls()
         if header is not None:
             calls.walk(header)
-        return any(isinstance(c.func, cst.Attribute) and c.func.attr.value in _FLUSHING
-                   and self.ctx.kind(c.func.value) is ObjKind.SESSION for c in calls.found)
+        return any(self._flushes_call(c) for c in calls.found)
 
 
 class _Constructions(Visitor):
@@ -120,6 +149,36 @@ class _Constructions(Visitor):
         target = node.targets[0].target if len(node.targets) == 1 else None
         if isinstance(target, cst.Name) and isinstance(node.value, cst.Call):
             self.found[target.value] = node.value
+
+
+class _Events(Visitor):
+    """In source order, in one function (not nested ones): flush()/commit() calls (as the
+    call), and a variable handed to a relationship of another object, as (the class built
+    or the variable holding the object, the attribute, the variable): `Hero(team=team)` →
+    ("Hero", "team", "team"), `hero.team = team` → ("hero", "team", "team")."""
+
+    def __init__(self) -> None:
+        self.found: list[cst.Call | tuple[str, str, str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _FLUSHING:
+            self.found.append(node)
+            return
+        built = callee(node.func)
+        self.found.extend((built, a.keyword.value, a.value.value) for a in node.args
+                          if built and a.keyword is not None and isinstance(a.value, cst.Name))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.found.extend(
+            (t.target.value.value, t.target.attr.value, node.value.value) for t in node.targets
+            if isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name)
+            and isinstance(node.value, cst.Name))
 
 
 class _Calls(Visitor):
