@@ -36,6 +36,8 @@ class Config:
     cache_dir: str | None = None
     # the oldest Python the migrated code must run on (`anext()` needs 3.10)
     python: tuple[int, int] = sys.version_info[:2]
+    # set for one module of an async run migrated as with `--target sync`: why (Alembic, …)
+    kept_sync: str | None = None
     # where the project's requirements hold SQLAlchemy below 2.0 ("requirements.txt:
     # sqlalchemy<2"), if they do
     sqlalchemy_pin: str | None = None

@@ -147,8 +147,8 @@ def module_config(ix: ModuleIndex, plan: Plan, config: Config) -> Config:
     """The configuration for one module: under the async target, a module that must stay
     synchronous (Alembic's env.py; one handing its session to code that cannot await) is
     migrated as with `--target sync`."""
-    if config.target == "async" and plan.stays_sync(ix.module):
-        return replace(config, target="sync")
+    if config.target == "async" and (reason := plan.stays_sync(ix.module)):
+        return replace(config, target="sync", kept_sync=reason)
     return config
 
 

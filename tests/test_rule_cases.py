@@ -3,6 +3,7 @@ generated from them: `sqla-asyncify rules CODE` and the README's rule table."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,13 @@ CASES = [pytest.param(rule, case, id=f"{rule.code}-{i}")
 
 
 def _migrate(text: str, case: Case, config: Config) -> FileResult:
-    """The case's module migrated, with its `models.py` (which must stay as it is)."""
+    """The case's module migrated, with its `models.py` (which must become what the case
+    says)."""
     sources = [SourceFile.from_text("case.py", text)]
     if case.models is not None:
-        sources.append(SourceFile.from_text("models.py", case.models))
+        sources.append(SourceFile.from_text("models.py", textwrap.dedent(case.models).lstrip()))
     result, *models = migrate_sources(sources, config)
-    assert all(not m.changed and m.error is None for m in models)
+    assert all(m.error is None and m.new_source == case.models_expected for m in models)
     return result
 
 

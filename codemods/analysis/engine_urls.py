@@ -11,10 +11,12 @@ by data flow, like relationship reads.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import NamedTuple
 
 from .. import api_surface as api
 from ..index import PARAM, ModuleIndex
 from .project import Project
+from .sync_modules import SyncModules
 
 _FACTORY_NAMES = frozenset(name.rpartition(".")[2] for name in api.ENGINE_FACTORIES)
 
@@ -22,14 +24,17 @@ _FACTORY_NAMES = frozenset(name.rpartition(".")[2] for name in api.ENGINE_FACTOR
 class EngineUrls:
     """The engine factory calls of the project and the names they read their URL from."""
 
-    def __init__(self, project: Project) -> None:
-        self.project = project
+    def __init__(self, project: Project, sync_modules: SyncModules) -> None:
+        self.project, self.sync_modules = project, sync_modules
 
     @cached_property
     def _sources(self) -> list[tuple[ModuleIndex, str, str]]:
-        """(module, scope, dotted name or `f()`) of every engine factory's URL argument."""
+        """(module, scope, dotted name or `f()`) of every engine factory's URL argument,
+        outside the modules that stay synchronous (Alembic's engine keeps its URL)."""
         found = []
         for ix in self.project.modules.values():
+            if ix.module in self.sync_modules.reasons:
+                continue
             for site in ix.calls:
                 if site.callee.rpartition(".")[2] not in _FACTORY_NAMES or (
                         self.project.qualify(ix, site.callee) not in api.ENGINE_FACTORIES):
@@ -67,12 +72,13 @@ class EngineUrls:
                     todo.append((caller, site.scope, passed))
         return frozenset(names)
 
-    def source(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0) -> str | None:
-        """Where the URL a name holds comes from, when one assignment says it: "literal" (a
-        URL literal, which the run moves to an async driver with the engine) or "environment"
-        (an environment lookup with a URL literal as its default, or a pydantic settings
-        field). `URL`, an imported `URL`, `config.URL` of a module, `settings.url` of an
-        instance of a project class."""
+    def source(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0
+               ) -> UrlSource | None:
+        """Where the URL a name holds comes from, when one assignment says it: a URL literal
+        (which the run moves to an async driver with the engine), or an environment lookup
+        with a URL literal as its default, or a pydantic settings field ("environment").
+        `URL`, an imported `URL`, `config.URL` of a module, `settings.url` of an instance of
+        a project class."""
         project = self.project
         receiver, _, name = dotted.rpartition(".")
         if receiver:
@@ -82,7 +88,7 @@ class EngineUrls:
                 found = self._assigned(owner_ix, owner, name)
                 settings = any(q.rpartition(".")[2] == "BaseSettings"
                                for q in project.ancestors(owner_ix, owner))
-                return "environment" if found and settings else found
+                return found._replace(origin="environment") if found and settings else found
             target = project.lookup(project.qualify(ix, dotted))
             return self.source(target[0], "", target[1], depth + 1) if (
                 target and "." not in target[1] and depth < 4) else None
@@ -93,11 +99,21 @@ class EngineUrls:
         return self.source(target[0], "", target[1], depth + 1) if (
             target and target[0] is not ix and "." not in target[1] and depth < 4) else None
 
-    def _assigned(self, ix: ModuleIndex, scope: str, name: str) -> str | None:
+    def _assigned(self, ix: ModuleIndex, scope: str, name: str) -> UrlSource | None:
         """The URL source of `name` in exactly `scope`, if it is assigned there once (a
         class body's annotation `url: str = "..."` declares, it does not assign)."""
         bindings = [b for b in self.project.bound_in(ix, scope, name)
                     if not (b.origin == PARAM and scope in ix.classes)]
-        if len(bindings) != 1:
+        found = ix.url_names.get(scope, {}).get(name)
+        if len(bindings) != 1 or found is None:
             return None
-        return ix.url_names.get(scope, {}).get(name)
+        return UrlSource(found[0], found[1], ix.module, name)
+
+
+class UrlSource(NamedTuple):
+    """Where a URL a name holds is written."""
+
+    origin: str  # "literal" or "environment"
+    scheme: str  # of the literal as written: "postgresql", "sqlite+pysqlite"
+    module: str  # where it is written
+    name: str  # the name assigned it there

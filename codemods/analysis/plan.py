@@ -113,9 +113,10 @@ class Plan:
         project = Project({ix.module: ix for ix in by_name})
         models = Models(project)
         kinds = Kinds(project, models)
+        sync_modules = SyncModules(project, kinds)
         return cls(_Analysis(project, models, kinds, Reads(project, models, kinds),
-                             Provenance(project, kinds), EngineUrls(project),
-                             SyncModules(project, kinds), Startups(project, kinds)),
+                             Provenance(project, kinds), EngineUrls(project, sync_modules),
+                             sync_modules, Startups(project, kinds)),
                    state or RunState())
 
     def with_state(self, state: RunState) -> Plan:

@@ -116,9 +116,9 @@ class ModuleIndex:
     names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
     url_scopes: set[str] = field(default_factory=set)  # scopes holding database URL literals
     url_dialects: set[str] = field(default_factory=set)  # their dialects: "postgresql", …
-    # names assigned a database URL: scope -> name -> "literal" (`URL = "sqlite://…"`) or
-    # "environment" (`URL = os.environ.get("URL", "sqlite://…")`)
-    url_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # names assigned a database URL: scope -> name -> ("literal" (`URL = "sqlite://…"`) or
+    # "environment" (`URL = os.environ.get("URL", "sqlite://…")`), the literal's scheme)
+    url_names: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     # scope -> variable -> attribute chains read on it ("customer.email", "lines.book"),
     # following `y = x.rel`, `for y in x.rel` and comprehension targets back to `x`
     attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)

@@ -63,15 +63,17 @@ def dotted_name(node: ast.AST) -> str | None:
     return None
 
 
-def url_source(value: ast.expr) -> str | None:
-    """"literal" for a database URL literal, "environment" for `os.environ.get(key, <URL>)` /
-    `os.getenv(key, <URL>)` (a URL the environment may replace), else None."""
+def url_source(value: ast.expr) -> tuple[str, str] | None:
+    """("literal", scheme) for a database URL literal, ("environment", scheme) for
+    `os.environ.get(key, <URL>)` / `os.getenv(key, <URL>)` (a URL the environment may
+    replace), else None; the scheme is the literal's (`postgresql+psycopg2`)."""
     if isinstance(value, ast.Constant) and isinstance(value.value, str) and looks_like_url(
             value.value):
-        return "literal"
+        return "literal", value.value.partition("://")[0]
     if isinstance(value, ast.Call) and (callee_name(value.func) or "").rpartition(".")[2] in (
-            "get", "getenv") and any(url_source(a) == "literal" for a in value.args[1:]):
-        return "environment"
+            "get", "getenv"):
+        default = next(filter(None, (url_source(a) for a in value.args[1:])), None)
+        return ("environment", default[1]) if default else None
     return None
 
 

@@ -47,14 +47,20 @@ class Address(Base):
 @dataclass(frozen=True)
 class Case:
     """An executable example of a rule: the module `before`, migrated as a whole (with
-    `models` as the module `models.py` beside it, which must stay as it is), gives `after`
-    (None: the rule leaves it as it is). Text is dedented."""
+    `models` as the module `models.py` beside it, which must become `models_after`, or stay
+    as it is), gives `after` (None: the rule leaves it as it is). Text is dedented."""
 
     before: str
     after: str | None = None
     target: str = "async"
     strict_loading: bool = False
     models: str | None = None
+    models_after: str | None = None
+
+    @property
+    def models_expected(self) -> str | None:
+        text = self.models_after if self.models_after is not None else self.models
+        return None if text is None else textwrap.dedent(text).lstrip("\n")
 
     @property
     def source(self) -> str:

@@ -156,9 +156,9 @@ class AsyncEngine(RenameReferences):
             return updated
         name = dotted(url)
         source = name and self.ctx.plan.engine_urls.source(self.ctx.ix, self.ctx.scope, name)
-        if source == "literal":
+        if source and source.origin == "literal":
             return updated  # the literal it holds moves to an async driver with the engine
-        if source == "environment":
+        if source and source.origin == "environment":
             self.ctx.todo(self.code, f"the engine URL `{name}` may come from the environment "
                                      "(its default now names an async driver): a URL set there "
                                      "must name one too: " + urls.MAPPING_HINT, original)
