@@ -29,12 +29,14 @@ from .model import (
     TopLevelCall,
 )
 from .shapes import (
+    Held,
     annotation_names,
     callee_name,
     dotted_name,
     first_item_of,
     holding,
     keyword_text,
+    note_held,
     option_paths,
     own_nodes,
     produced,
@@ -54,6 +56,7 @@ class _Indexer(ast.NodeVisitor):
         self.lambda_params: list[set[str]] = []
         self.chained_by: dict[int, ast.Call] = {}  # id(call) -> the call made on its result
         self.iterated: set[int] = set()  # ids of expressions a for loop iterates
+        self.held: dict[str, Held] = {}  # scope → its statement and query/result variables
 
     # -- scopes -------------------------------------------------------------------------------
     @property
@@ -226,7 +229,7 @@ class _Indexer(ast.NodeVisitor):
 
     def _load(self, target: ast.expr | str, value: ast.expr) -> None:
         """Note `target` as loaded from the database when `value` runs a query."""
-        if self.scopes and runs_query(holding(value)):
+        if self.scopes and runs_query(holding(value), self.held.get(self.scope)):
             targets = target.elts if isinstance(target, ast.Tuple) else [target]  # rows
             names = {t if isinstance(t, str) else dotted_name(t) for t in targets}
             self.index.loads.setdefault(self.scope, set()).update(filter(None, names))
@@ -291,6 +294,8 @@ class _Indexer(ast.NodeVisitor):
             value = value.value
         self._alias(target, value)
         self._load(target, value)
+        if isinstance(target, ast.Name) and self.scopes:
+            note_held(self.held.setdefault(self.scope, (set(), set())), target.id, value)
         call_args: tuple[str | None, ...] = ()
         if (first := first_item_of(value)) is not None:  # `x = next(gen())`: what gen yields
             origin, targets = ENTER, (first,)

@@ -62,9 +62,39 @@ class LoaderOptions(Rule):
         self.loading_scopes: set[str] | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.scope in self._loading_scopes():
-            for site in LoadSites.find(node, self.ctx, self.select_statements):
-                self._plan(site)
+        if self.ctx.scope not in self._loading_scopes():
+            return
+        sites, variables = LoadSites.find(node, self.ctx, self.select_statements)
+        planned = [(site, self._plan(site)) for site in sites]
+        by_key: dict[int, dict[tuple[str, ...], list[tuple[str, str]]]] = {}
+        for site, paths in planned:
+            by_key.setdefault(site.key, {}).update({_path(p): p for p in paths})
+        for name, variable in variables.items():
+            keys = list(dict.fromkeys(s.key for s, _ in planned if s.statement == name))
+            if not keys or len(keys) != variable.uses:
+                continue  # read elsewhere too: each run gets what it needs
+            # every use of `stmt = select(E)...` loads objects: what all of them need goes
+            # onto the select where it is built, the rest onto the run that needs it
+            shared = set.intersection(*(set(by_key.get(k, {})) for k in keys))
+            if shared:
+                first = by_key[keys[0]]
+                by_key[id(variable.build)] = {p: first[p] for p in sorted(shared)}
+                for k in keys:
+                    by_key[k] = {p: h for p, h in by_key[k].items() if p not in shared}
+                if not variable.legacy:
+                    self.select_statements.add(id(variable.build))
+        for key, paths in by_key.items():
+            if paths:
+                self.ctx.outputs.loader_options.setdefault(key, []).extend(
+                    self._option(hops) for hops in paths.values())
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        """`session.scalars(stmt)`: options only this run of the statement variable needs."""
+        options = self.ctx.outputs.loader_options.get(id(original))
+        if options and id(original) in self.select_statements:
+            return cst.Call(func=cst.Attribute(value=updated, attr=cst.Name("options")),
+                            args=arguments(options))
+        return updated
 
     def _loading_scopes(self) -> set[str]:
         """Functions with a statement that loads objects (cheap, from the index)."""
@@ -83,7 +113,9 @@ class LoaderOptions(Rule):
         self.iterated.add(id(node.iter))
 
     # -- deciding ---------------------------------------------------------------------------
-    def _plan(self, site: LoadSite) -> None:
+    def _plan(self, site: LoadSite) -> list[list[tuple[str, str]]]:
+        """The relationship paths to load for the objects of one load site (the TODOs for
+        what cannot be decided are reported here)."""
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         if site.handed_to is not None:
             (module, function), param = site.handed_to
@@ -119,8 +151,6 @@ class LoaderOptions(Rule):
             len(q) > len(p) and q[:len(p)] == p for q in paths)]
         unique = list({tuple(p): p for p in longest}.values())
         if unique:
-            self.ctx.outputs.loader_options.setdefault(site.key, []).extend(  # rows: one per entity
-                self._option(hops) for hops in unique)
             shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [a for _, a in hops])
                               for hops in unique)
             self.ctx.change(self.code, f"eager-load {shown} (read after the query)", site.node)
@@ -140,6 +170,7 @@ class LoaderOptions(Rule):
                                      "which the tool cannot see into: if it reads "
                                      "relationships, add loader options to this query",
                           site.node, at=site.node)
+        return unique
 
     def _passes_objects(self, entity: str, chain: str) -> bool:
         """`f(order)` / `f(order.lines)` hand over objects; `f(order.total)` a plain value."""
@@ -256,6 +287,10 @@ class LoaderOptions(Rule):
                 whitespace_after=cst.SimpleWhitespace(" ")) if keyword == "options" else
                 cst.MaybeSentinel.DEFAULT))
         return updated.with_changes(args=args)
+
+
+def _path(hops: list[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(f"{owner}.{attr}" for owner, attr in hops)
 
 
 def _listed(expr: cst.BaseExpression) -> cst.Call:
