@@ -12,7 +12,7 @@ import ast
 
 from ..todo import suppressed_codes
 from ..urls import looks_like_url
-from .mapping import is_unhashable_column, relationship_info
+from .mapping import foreign_key_targets, is_unhashable_column, relationship_info
 from .model import (
     ALIAS,
     CALL,
@@ -177,6 +177,9 @@ class _Indexer(ast.NodeVisitor):
             info.abstract = True
         if target.id == "query_class":
             info.query_class = dotted_name(value)
+        if target.id == "__tablename__" and isinstance(value, ast.Constant) and isinstance(
+                value.value, str):
+            info.table = value.value
         if not isinstance(value, ast.Call):
             return
         func = dotted_name(value.func)
@@ -185,6 +188,7 @@ class _Indexer(ast.NodeVisitor):
         if func.split(".")[-1] in {"relationship", "relation", "Relationship"}:
             info.relationships[target.id] = relationship_info(target.id, value, annotation)
         else:
+            info.foreign_keys |= foreign_key_targets(value)
             if is_unhashable_column(value, annotation):
                 info.unhashable.add(target.id)
             if func.split(".")[-1] == "deferred" or keyword_text(value, "deferred") == "True":

@@ -189,6 +189,16 @@ class LoaderOptions(Rule):
         column = parts[len(hops)]
         return (owner, column) if info and column in info.deferred else None
 
+    def _back_to_parent(self, parent: tuple[str, str], hop: tuple[str, str]) -> bool:
+        """`hop` is the other side of the collection `parent` (back_populates/backref)."""
+        plan = self.ctx.plan
+        out, back = plan.relationship(*parent), plan.relationship(*hop)
+        if out is None or back is None or out.secondary or back.secondary or (
+                out.uselist is False):
+            return False
+        return parent[1] in (back.back_populates, back.backref) or hop[1] in (
+            out.back_populates, out.backref)
+
     def _eager(self, hop: tuple[str, str]) -> bool:
         relationship = self.ctx.plan.relationship(*hop)
         return relationship is not None and relationship.lazy in _EAGER
@@ -247,8 +257,13 @@ class LoaderOptions(Rule):
 
     def _option(self, hops: list[tuple[str, str]]) -> cst.BaseExpression:
         expr: cst.BaseExpression | None = None
-        for owner, attr in hops:
+        for position, (owner, attr) in enumerate(hops):
             loader = self.ctx.plan.loader(owner, attr)
+            if position and self._back_to_parent(hops[position - 1], (owner, attr)):
+                # `Company.employees` then `Person.company`: the parent each object came
+                # from. A selectinload there re-runs for the parent (with populate_existing,
+                # as on session.get, that resets the collection being loaded: MissingGreenlet)
+                loader = "joinedload"
             target = cst.Attribute(value=self.ctx.project_reference(owner), attr=cst.Name(attr))
             if expr is None:
                 expr = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy.orm", loader)),
