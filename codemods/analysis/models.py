@@ -228,6 +228,29 @@ class Models:
             return "undefer"
         return "joinedload" if relationship.uselist is False else "selectinload"
 
+    def subclass_column(self, class_qualname: str, attr: str) -> list[str]:
+        """The mapped subclasses of a class that map `attr` when the class itself (and its
+        bases) does not: loading the class's objects leaves that column unloaded on them."""
+        found = self.project.lookup(class_qualname)
+        if found is None or self._declares(class_qualname, attr):
+            return []
+        ix, cls = found
+        return [sub for sub in self.mapped_subclasses(ix, cls)
+                if attr in self.mapped_classes[sub].columns]
+
+    def _declares(self, class_qualname: str, attr: str, depth: int = 0) -> bool:
+        found = self.project.lookup(class_qualname)
+        if found is None or found[1] not in found[0].classes or depth > 8:
+            return True  # unknown: assume it does
+        ix, cls = found
+        info = ix.classes[cls]
+        if attr in info.columns or attr in info.relationships or (
+                f"{cls}.{attr}" in ix.functions):
+            return True
+        return any(self._declares(self.project.qualify(ix, base), attr, depth + 1)
+                   for base in info.bases if self.project.qualify(ix, base) in (
+                       self.mapped_classes))
+
     def loads_implicitly(self, class_qualname: str, attr: str) -> bool:
         """Reading the relationship may emit a lazy load: not eager, dynamic or raising."""
         relationship = self.relationship(class_qualname, attr)

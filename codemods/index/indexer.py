@@ -170,6 +170,9 @@ class _Indexer(ast.NodeVisitor):
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             target, value, annotation = stmt.target, stmt.value, stmt.annotation
         else:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and (
+                    ast.unparse(stmt.annotation).startswith("Mapped[")):
+                info.columns.add(stmt.target.id)  # `language: Mapped[str]`
             return
         if not isinstance(target, ast.Name):
             return
@@ -189,6 +192,7 @@ class _Indexer(ast.NodeVisitor):
             info.relationships[target.id] = relationship_info(target.id, value, annotation)
         else:
             info.foreign_keys |= foreign_key_targets(value)
+            info.columns.add(target.id)
             if is_unhashable_column(value, annotation):
                 info.unhashable.add(target.id)
             if func.split(".")[-1] == "deferred" or keyword_text(value, "deferred") == "True":

@@ -92,6 +92,7 @@ class ClassInfo:
     # what its columns' foreign keys point to: table names (`ForeignKey("teams.id")`,
     # SQLModel's `foreign_key="teams.id"`) or class names (`ForeignKey(Team.id)`)
     foreign_keys: set[str] = field(default_factory=set)
+    columns: set[str] = field(default_factory=set)  # attributes its body maps (not relationships)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from ...rewrite.build import arguments, comma, comma_separated, run_sync_lambda
 from ..base import USERS_AND_ADDRESSES, Case, Rule
 from .load_sites import LoadSite, LoadSites
 
+# the last hop of a path whose objects are read for a column only their subclasses map
+_POLYMORPHIC = "*"
 _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
 
 
@@ -60,6 +62,7 @@ class LoaderOptions(Rule):
         self.iterated: set[int] = set()  # expressions a loop or comprehension iterates
         self.select_statements: set[int] = set()  # 2.0-style `select(E)...` that load objects
         self.loading_scopes: set[str] | None = None
+        self.subclasses: dict[str, set[str]] = {}  # class → its subclasses mapping them
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.ctx.scope not in self._loading_scopes():
@@ -143,6 +146,10 @@ class LoaderOptions(Rule):
                 if (*(attr for _, attr in hops), column[1]) not in site.existing:
                     paths.append([*hops, column])
                 continue
+            owner = self._subclass_read(site.entity, hops, chain)
+            if owner:  # a column only subclasses map: load the objects polymorphically
+                paths.append([*hops, (owner, _POLYMORPHIC)])
+                continue
             attrs = tuple(attr for _, attr in hops)
             if not hops or attrs in site.existing or all(self._eager(h) for h in hops):
                 continue
@@ -151,7 +158,8 @@ class LoaderOptions(Rule):
             len(q) > len(p) and q[:len(p)] == p for q in paths)]
         unique = list({tuple(p): p for p in longest}.values())
         if unique:
-            shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [a for _, a in hops])
+            shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [
+                a.replace(_POLYMORPHIC, "(subclass columns)") for _, a in hops])
                               for hops in unique)
             self.ctx.change(self.code, f"eager-load {shown} (read after the query)", site.node)
         computed = sorted({chain.rpartition(".*")[0] or chain[:-1] for chain in chains
@@ -255,7 +263,35 @@ class LoaderOptions(Rule):
                 return True
         return False
 
+    def _subclass_read(self, entity: str, hops: list[tuple[str, str]], chain: str
+                       ) -> str | None:
+        """The class whose objects the chain reads a column of that only its mapped
+        subclasses map (`company.employees` then `engineer.language`)."""
+        parts = chain.split(".")
+        if len(parts) <= len(hops):
+            return None
+        owner = self.ctx.plan.relationship_target(*hops[-1]) if hops else entity
+        subclasses = owner and self.ctx.plan.subclass_column(owner, parts[len(hops)])
+        if not subclasses:
+            return None
+        self.subclasses.setdefault(owner, set()).update(subclasses)
+        return owner
+
     def _option(self, hops: list[tuple[str, str]]) -> cst.BaseExpression:
+        if hops[-1][1] == _POLYMORPHIC:
+            # `selectinload(Workshop.staff).selectin_polymorphic([Carpenter, Foreman])`, or
+            # `selectin_polymorphic(Worker, [...])` for the queried objects themselves
+            owner = hops[-1][0]
+            subclasses = cst.List(comma_separated([
+                cst.Element(self.ctx.project_reference(sub))
+                for sub in sorted(self.subclasses.get(owner, ()))]))
+            if len(hops) == 1:
+                return cst.Call(func=cst.Name(self.ctx.import_name(
+                    "sqlalchemy.orm", "selectin_polymorphic")), args=arguments([
+                        self.ctx.project_reference(owner), subclasses]))
+            return cst.Call(func=cst.Attribute(value=self._option(hops[:-1]),
+                                               attr=cst.Name("selectin_polymorphic")),
+                            args=arguments([subclasses]))
         expr: cst.BaseExpression | None = None
         for position, (owner, attr) in enumerate(hops):
             loader = self.ctx.plan.loader(owner, attr)
