@@ -355,11 +355,16 @@ class LoadSites(Visitor):
 
 
 def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
-    """`selectinload(A.b).joinedload(B.c)` → [("b",), ("b", "c")]."""
+    """`selectinload(A.b).joinedload(B.c)` → [("b",), ("b", "c")];
+    `selectinload(A.b).selectin_polymorphic([...])` → [("b",), ("b", "*")]."""
     attrs: list[str] = []
     node = option
     while isinstance(node, cst.Call):
-        if node.args and isinstance(node.args[0].value, cst.Attribute):
+        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else dotted(
+            node.func)
+        if name and name.rpartition(".")[2] == "selectin_polymorphic":
+            attrs.append("*")
+        elif node.args and isinstance(node.args[0].value, cst.Attribute):
             attrs.append(node.args[0].value.attr.value)
         func = node.func
         node = func.value if isinstance(func, cst.Attribute) and isinstance(

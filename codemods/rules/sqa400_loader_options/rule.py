@@ -148,7 +148,8 @@ class LoaderOptions(Rule):
                 continue
             owner = self._subclass_read(site.entity, hops, chain)
             if owner:  # a column only subclasses map: load the objects polymorphically
-                paths.append([*hops, (owner, _POLYMORPHIC)])
+                if (*(attr for _, attr in hops), _POLYMORPHIC) not in site.existing:
+                    paths.append([*hops, (owner, _POLYMORPHIC)])
                 continue
             attrs = tuple(attr for _, attr in hops)
             if not hops or attrs in site.existing or all(self._eager(h) for h in hops):
