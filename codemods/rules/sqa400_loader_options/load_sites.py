@@ -48,6 +48,9 @@ class StatementVariable:
     steps: list[cst.Call]  # the calls of the build and of the refinements
     uses: int  # reads of the variable other than the refinements' own
     legacy: bool
+    # `if ...: stmt = select(E)... else: stmt = select(E)...`: every build (the first is
+    # `build`), when each selects the same entity and none has options of its own
+    builds: tuple[cst.Call, ...] = ()
 
 
 class StatementVariables(Visitor):
@@ -71,7 +74,8 @@ class StatementVariables(Visitor):
                 continue
             builds = [v for v in values if _chain_root(v) is None or (
                 _chain_root(v).value != name)]
-            if len(builds) != 1 or not isinstance(builds[0], cst.Call):
+            if not builds or not all(isinstance(b, cst.Call) for b in builds) or (
+                    len(builds) > 1 and not _same_selects(builds, ctx)):
                 continue
             build = builds[0]
             chain = unwind(build)
@@ -83,7 +87,9 @@ class StatementVariables(Visitor):
                 continue
             steps = [call for v in values for call in _chain_calls(v)]
             found[name] = StatementVariable(build, steps,
-                                            scan.reads.get(name, 0) - len(values) + 1, legacy)
+                                            scan.reads.get(name, 0) - (  # not refinements'
+                                                len(values) - len(builds)), legacy,
+                                            tuple(builds))
         return found
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -136,6 +142,20 @@ class StatementVariables(Visitor):
             self.reads[node.value] = self.reads.get(node.value, 0) + 1
 
 
+def _same_selects(builds: list[cst.BaseExpression], ctx: Context) -> bool:
+    """Every build is `select(E)...` of the same one entity, with the same options."""
+    selected = set()
+    for build in builds:
+        bottom = _chain_bottom(build)
+        if not (isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
+                ".select") and len(bottom.args) == 1):
+            return False
+        options = tuple(sorted(cst.Module([]).code_for_node(a.value) for c in _chain_calls(
+            build) if c.func.attr.value == "options" for a in c.args))
+        selected.add((dotted(bottom.args[0].value), options))
+    return len(selected) == 1 and None not in next(iter(selected))
+
+
 def _chain_calls(expr: cst.BaseExpression) -> list[cst.Call]:
     calls = []
     while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
@@ -167,18 +187,21 @@ class LoadSites(Visitor):
         self.convertible = convertible or set()  # legacy ones SQA100 turns into select()
         self.select_statements = select_statements  # filled: the select()s found loading
         self.sites: list[LoadSite] = []
+        # runs of a statement built where the tool cannot follow it: (variable the objects go
+        # to, the statement to report on, the statement's name, the loading expression)
+        self.unresolved: list[tuple[str | None, cst.CSTNode, str, cst.BaseExpression]] = []
         self.statement: cst.CSTNode | None = None  # findings are reported on the statement
         self.assigned: dict[str, cst.BaseExpression] = {}  # variable → its latest value
 
     @classmethod
     def find(cls, function: cst.FunctionDef, ctx: Context, select_statements: set[int]
-             ) -> tuple[list[LoadSite], dict[str, StatementVariable]]:
+             ) -> tuple[LoadSites, dict[str, StatementVariable]]:
         variables = StatementVariables.find(function, ctx)
         convertible = QueryVariableScan.convertible(function, ctx) if any(
             v.legacy for v in variables.values()) else set()
         visitor = cls(ctx, select_statements, variables, convertible)
         visitor.walk(function.body)
-        return visitor.sites, variables
+        return visitor, variables
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -328,6 +351,10 @@ class LoadSites(Visitor):
         statement = expr.args[0].value
         variable = self.variables.get(statement.value) if isinstance(
             statement, cst.Name) else None
+        if isinstance(statement, cst.Name) and variable is None:
+            # built where the tool cannot follow it: a parameter, a module-level statement
+            self.unresolved.append((target, node, statement.value, value))
+            return True
         if variable is not None and not variable.legacy:  # `stmt = select(E)...`; run(stmt)
             steps, bottom = list(variable.steps), _chain_bottom(variable.build)
         else:

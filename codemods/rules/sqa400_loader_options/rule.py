@@ -7,11 +7,13 @@ import libcst as cst
 
 from ...results import Kind
 from ...rewrite.build import arguments, comma, comma_separated, run_sync_lambda
+from ...rewrite.context import callee
 from ..base import USERS_AND_ADDRESSES, Case, Rule
 from .load_sites import LoadSite, LoadSites
 
 # the last hop of a path whose objects are read for a column only their subclasses map
 _POLYMORPHIC = "*"
+_RUNS = frozenset({"scalars", "execute", "exec", "scalar"})
 _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
 
 
@@ -67,8 +69,10 @@ class LoaderOptions(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.ctx.scope not in self._loading_scopes():
             return
-        sites, variables = LoadSites.find(node, self.ctx, self.select_statements)
-        planned = [(site, self._plan(site)) for site in sites]
+        found, variables = LoadSites.find(node, self.ctx, self.select_statements)
+        planned = [(site, self._plan(site)) for site in found.sites]
+        for target, statement, name, value in found.unresolved:
+            self._unresolved(target, statement, name, value)
         by_key: dict[int, dict[tuple[str, ...], list[tuple[str, str]]]] = {}
         for site, paths in planned:
             by_key.setdefault(site.key, {}).update({_path(p): p for p in paths})
@@ -81,15 +85,38 @@ class LoaderOptions(Rule):
             shared = set.intersection(*(set(by_key.get(k, {})) for k in keys))
             if shared:
                 first = by_key[keys[0]]
-                by_key[id(variable.build)] = {p: first[p] for p in sorted(shared)}
+                for build in variable.builds or (variable.build,):
+                    by_key[id(build)] = {p: first[p] for p in sorted(shared)}
+                    if not variable.legacy:
+                        self.select_statements.add(id(build))
                 for k in keys:
                     by_key[k] = {p: h for p, h in by_key[k].items() if p not in shared}
-                if not variable.legacy:
-                    self.select_statements.add(id(variable.build))
         for key, paths in by_key.items():
             if paths:
                 self.ctx.outputs.loader_options.setdefault(key, []).extend(
                     self._option(hops) for hops in paths.values())
+
+    def _unresolved(self, target: str | None, statement: cst.CSTNode, name: str,
+                    value: cst.BaseExpression) -> None:
+        """Objects of a statement built where the tool cannot follow it (a parameter, a
+        module-level statement, a helper's result): a TODO when relationships are read."""
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        chains: set[str] = set()
+        if target is not None:
+            chains = plan.reads_on(ix, scope, target)[0]
+            called = value.expression if isinstance(value, cst.Await) else value
+            root = callee(called.func) if isinstance(called, cst.Call) else None
+            if root:
+                chains |= plan.reads_on(ix, scope, f"{root}()")[0]
+        relationships = {attr for info in plan.mapped_classes.values()
+                         for attr in info.relationships}
+        read = sorted({c.split(".")[0] for c in chains} & relationships)
+        if read:
+            self.ctx.todo(self.code, f"the statement `{name}` run here is built where the tool "
+                                     "cannot follow it, and relationships of its objects are "
+                                     f"read afterwards ({', '.join(read)}): add selectinload/"
+                                     "joinedload options for them where it is built",
+                          statement, at=statement)
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
         """`session.scalars(stmt)`: options only this run of the statement variable needs."""
@@ -101,8 +128,11 @@ class LoaderOptions(Rule):
 
     def _loading_scopes(self) -> set[str]:
         """Functions with a statement that loads objects (cheap, from the index)."""
-        if self.loading_scopes is None:
-            self.loading_scopes = set(self.ctx.ix.loads)
+        if self.loading_scopes is None:  # also runs of a statement variable: `scalars(stmt)`
+            self.loading_scopes = set(self.ctx.ix.loads) | {
+                site.scope for site in self.ctx.ix.calls
+                if site.callee.rpartition(".")[2] in _RUNS and site.args and site.args[0]
+                and not site.args[0].endswith("()")}
         return self.loading_scopes
 
     def visit_Call(self, node: cst.Call) -> None:
