@@ -20,15 +20,17 @@ _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
 class LoaderOptions(Rule):
     """Relationships read later are loaded by the query: no implicit lazy load under asyncio.
 
-    A deferred column read afterwards gets `undefer(...)` the same way. Loads are legacy
-    queries, `session.get` and 2.0-style `session.scalars/execute/scalar(select(E))`. Reads
+    A deferred column read afterwards gets `undefer(...)` the same way, a column only
+    subclasses map `selectin_polymorphic([...])`. Loads are legacy queries (also kept in a
+    variable), `session.get` and 2.0-style `session.scalars/execute/exec/scalar(select(E))`,
+    also of a statement or result kept in a variable. Reads
     are followed through loops, comprehensions, containers, `y = x.rel`, `self.<attr>`, into
     the project functions the object is passed to (a few calls deep), back through callers of
     functions returning it, and into properties, `__str__`/`__repr__` (print, f-strings,
     logging) and pydantic schemas built from it. Collections get `selectinload`, many-to-one
-    `joinedload`; relationships the mapper already loads eagerly need
-    nothing. Objects handed to code the tool cannot see, or read with a computed `getattr`,
-    get a TODO at the query; `lazy="dynamic"` reads run in `session.run_sync`.
+    (and the way back to a collection's parent) `joinedload`; relationships the mapper already
+    loads eagerly need nothing. Objects handed to code the tool cannot see, or read with a
+    computed `getattr`, get a TODO at the query; `lazy="dynamic"` reads run in `session.run_sync`.
     """
 
     code = "SQA400"
