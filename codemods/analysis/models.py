@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from .. import api_surface as api
 from ..index import ALIAS, CALL, ClassInfo, ModuleIndex, RelationshipInfo
@@ -79,8 +80,34 @@ class Models:
                 else:
                     continue
                 changed = True
+        self._mapped = mapped  # relationship_target looks the classes up
+        self._resolve_directions(mapped)
         self._add_backrefs(mapped)
         return mapped
+
+    def _resolve_directions(self, mapped: dict[str, ClassInfo]) -> None:
+        """Collection or scalar, for relationships whose declaration does not say
+        (`relationship("Team")` with no annotation and no `uselist=`), as SQLAlchemy decides
+        it: many-to-one when the foreign key is on this class's table, one-to-many when it
+        is on the target's; a self-referential one with `remote_side=` is many-to-one; else
+        the opposite of a `back_populates` partner that is a collection."""
+        for rounds in range(2):  # the second round reads partners resolved by the first
+            for name, info in mapped.items():
+                for attr, rel in list(info.relationships.items()):
+                    target = self.relationship_target(name, attr)
+                    if rel.uselist is not None or rel.secondary or target is None:
+                        continue
+                    uselist: bool | None = None
+                    if target == name:
+                        uselist = not rel.remote_side
+                    else:
+                        uselist = self._many_to_one(name, target)
+                        uselist = None if uselist is None else not uselist
+                    if uselist is None and rel.back_populates and rounds:
+                        partner = mapped[target].relationships.get(rel.back_populates)
+                        uselist = False if partner is not None and partner.uselist else None
+                    if uselist is not None:
+                        info.relationships[attr] = replace(rel, uselist=uselist)
 
     def _is_registry(self, ix: ModuleIndex, name: str) -> bool:
         return any(b.origin == CALL and self.project.qualify(ix, b.targets[0]) in (
@@ -115,15 +142,28 @@ class Models:
         return self.project.qualify(ix, callee) in api.FLASK_SQLALCHEMY or any(
             a in api.FLASK_SQLALCHEMY for a in self.project.ancestors(ix, callee))
 
+    def _many_to_one(self, source: str, target: str) -> bool | None:
+        """True when only `source`'s table has a foreign key to `target`'s, False when only
+        the other way round, None when that does not decide it."""
+        def points_to(here: str, there: str) -> bool:
+            simple = there.rpartition(".")[2]
+            names = {self._mapped[there].table or "", simple, simple.lower(), "".join(
+                f"_{c.lower()}" if c.isupper() else c for c in simple).lstrip("_")}
+            return bool(self._mapped[here].foreign_keys & names)
+
+        forward, backward = points_to(source, target), points_to(target, source)
+        return forward if forward != backward else None
+
     def _add_backrefs(self, mapped: dict[str, ClassInfo]) -> None:
         """`relationship("Address", backref="user")` also maps `Address.user`."""
-        self._mapped = mapped  # relationship_target looks the classes up
         for name, info in mapped.items():
             for rel in list(info.relationships.values()):
                 target = self.relationship_target(name, rel.attr) if rel.backref else None
                 if target is None or rel.backref in mapped[target].relationships:
                     continue
-                uselist = True if rel.secondary else (
+                many_to_one = self._many_to_one(target, name)
+                uselist = True if rel.secondary else (not many_to_one) if (
+                    many_to_one is not None) else (
                     None if rel.uselist is None else not rel.uselist)
                 mapped[target].relationships[rel.backref] = RelationshipInfo(
                     rel.backref, name, uselist, rel.backref_lazy)
@@ -187,6 +227,29 @@ class Models:
         if relationship is None:
             return "undefer"
         return "joinedload" if relationship.uselist is False else "selectinload"
+
+    def subclass_column(self, class_qualname: str, attr: str) -> list[str]:
+        """The mapped subclasses of a class that map `attr` when the class itself (and its
+        bases) does not: loading the class's objects leaves that column unloaded on them."""
+        found = self.project.lookup(class_qualname)
+        if found is None or self._declares(class_qualname, attr):
+            return []
+        ix, cls = found
+        return [sub for sub in self.mapped_subclasses(ix, cls)
+                if attr in self.mapped_classes[sub].columns]
+
+    def _declares(self, class_qualname: str, attr: str, depth: int = 0) -> bool:
+        found = self.project.lookup(class_qualname)
+        if found is None or found[1] not in found[0].classes or depth > 8:
+            return True  # unknown: assume it does
+        ix, cls = found
+        info = ix.classes[cls]
+        if attr in info.columns or attr in info.relationships or (
+                f"{cls}.{attr}" in ix.functions):
+            return True
+        return any(self._declares(self.project.qualify(ix, base), attr, depth + 1)
+                   for base in info.bases if self.project.qualify(ix, base) in (
+                       self.mapped_classes))
 
     def loads_implicitly(self, class_qualname: str, attr: str) -> bool:
         """Reading the relationship may emit a lazy load: not eager, dynamic or raising."""

@@ -90,6 +90,7 @@ class Plan:
         self.relationship, self.relationship_paths = models.relationship, models.relationship_paths
         self.relationship_target = models.relationship_target
         self.loads_implicitly = models.loads_implicitly
+        self.subclass_column = models.subclass_column
         self.joined_collections = models.joined_collections
         # relationship reads
         self.reads_on, self.reads_on_attribute = reads.reads_on, reads.reads_on_attribute

@@ -12,7 +12,7 @@ import ast
 
 from ..todo import suppressed_codes
 from ..urls import looks_like_url
-from .mapping import is_unhashable_column, relationship_info
+from .mapping import foreign_key_targets, is_unhashable_column, relationship_info
 from .model import (
     ALIAS,
     CALL,
@@ -29,6 +29,7 @@ from .model import (
     TopLevelCall,
 )
 from .shapes import (
+    Held,
     annotation_names,
     callee_name,
     default_name,
@@ -36,6 +37,7 @@ from .shapes import (
     first_item_of,
     holding,
     keyword_text,
+    note_held,
     option_paths,
     own_nodes,
     produced,
@@ -56,6 +58,7 @@ class _Indexer(ast.NodeVisitor):
         self.lambda_params: list[set[str]] = []
         self.chained_by: dict[int, ast.Call] = {}  # id(call) -> the call made on its result
         self.iterated: set[int] = set()  # ids of expressions a for loop iterates
+        self.held: dict[str, Held] = {}  # scope → its statement and query/result variables
 
     # -- scopes -------------------------------------------------------------------------------
     @property
@@ -169,6 +172,9 @@ class _Indexer(ast.NodeVisitor):
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             target, value, annotation = stmt.target, stmt.value, stmt.annotation
         else:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and (
+                    ast.unparse(stmt.annotation).startswith("Mapped[")):
+                info.columns.add(stmt.target.id)  # `language: Mapped[str]`
             return
         if not isinstance(target, ast.Name):
             return
@@ -176,6 +182,9 @@ class _Indexer(ast.NodeVisitor):
             info.abstract = True
         if target.id == "query_class":
             info.query_class = dotted_name(value)
+        if target.id == "__tablename__" and isinstance(value, ast.Constant) and isinstance(
+                value.value, str):
+            info.table = value.value
         if not isinstance(value, ast.Call):
             return
         func = dotted_name(value.func)
@@ -184,6 +193,8 @@ class _Indexer(ast.NodeVisitor):
         if func.split(".")[-1] in {"relationship", "relation", "Relationship"}:
             info.relationships[target.id] = relationship_info(target.id, value, annotation)
         else:
+            info.foreign_keys |= foreign_key_targets(value)
+            info.columns.add(target.id)
             if is_unhashable_column(value, annotation):
                 info.unhashable.add(target.id)
             if func.split(".")[-1] == "deferred" or keyword_text(value, "deferred") == "True":
@@ -228,7 +239,7 @@ class _Indexer(ast.NodeVisitor):
 
     def _load(self, target: ast.expr | str, value: ast.expr) -> None:
         """Note `target` as loaded from the database when `value` runs a query."""
-        if self.scopes and runs_query(holding(value)):
+        if self.scopes and runs_query(holding(value), self.held.get(self.scope)):
             targets = target.elts if isinstance(target, ast.Tuple) else [target]  # rows
             names = {t if isinstance(t, str) else dotted_name(t) for t in targets}
             self.index.loads.setdefault(self.scope, set()).update(filter(None, names))
@@ -295,6 +306,8 @@ class _Indexer(ast.NodeVisitor):
         self._load(target, value)
         if isinstance(target, ast.Name) and (source := url_source(value)):
             self.index.url_names.setdefault(self.scope, {})[target.id] = source
+        if isinstance(target, ast.Name) and self.scopes:
+            note_held(self.held.setdefault(self.scope, (set(), set())), target.id, value)
         call_args: tuple[str | None, ...] = ()
         if (first := first_item_of(value)) is not None:  # `x = next(gen())`: what gen yields
             origin, targets = ENTER, (first,)

@@ -74,6 +74,7 @@ class RelationshipInfo:
     backref_lazy: str | None = None
     secondary: bool = False  # many-to-many
     back_populates: str | None = None  # the attribute of the other side it keeps in step
+    remote_side: bool = False  # `remote_side=...`: a self-referential many-to-one
 
 
 @dataclass
@@ -87,6 +88,11 @@ class ClassInfo:
     deferred: set[str] = field(default_factory=set)  # columns loaded only when read
     query_class: str | None = None  # Flask-SQLAlchemy `query_class = MyQuery` in the body
     decorators: tuple[str, ...] = ()  # dotted names (`as_declarative`, `reg.mapped`)
+    table: str | None = None  # `__tablename__ = "teams"`
+    # what its columns' foreign keys point to: table names (`ForeignKey("teams.id")`,
+    # SQLModel's `foreign_key="teams.id"`) or class names (`ForeignKey(Team.id)`)
+    foreign_keys: set[str] = field(default_factory=set)
+    columns: set[str] = field(default_factory=set)  # attributes its body maps (not relationships)
 
 
 @dataclass(frozen=True)

@@ -104,19 +104,53 @@ def first_item_of(value: ast.expr) -> str | None:
     return None
 
 
-def runs_query(value: ast.expr) -> bool:
+def runs_query(value: ast.expr, held: Held | None = None) -> bool:
     """`session.query(E)...` (any chain on it), `session.get(E, pk)`, or (awaited)
-    `session.scalars(select(E)...)` and the other ways to run a `select()`."""
+    `session.scalars(select(E)...)` and the other ways to run a `select()`; with `held`
+    (the statement and query/result variables of the scope), also `session.scalars(stmt)`
+    and `result.first()` / `q.all()` on such variables."""
+    statements, results = held or (set(), set())
     node = value
     while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript, ast.Await)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
                 (node.func.attr == "query" and node.args)
                 or (node.func.attr == "get" and len(node.args) >= 2)
                 or (node.func.attr in RUN_VERBS | STREAM_VERBS and node.args
-                    and is_select(node.args[0]))):
+                    and (is_select(node.args[0]) or isinstance(node.args[0], ast.Name)
+                         and node.args[0].id in statements))):
             return True
         node = node.func if isinstance(node, ast.Call) else node.value
-    return False
+    return isinstance(node, ast.Name) and node.id in results
+
+
+# A statement variable (`stmt = select(E)...`), and variables holding a query or the result
+# of running one (`q = session.query(E)`, `result = session.execute(stmt)`).
+Held = tuple[set[str], set[str]]
+# What may end the value of a variable that still holds a query or an unconsumed result.
+HOLDING_STEPS = frozenset({*RUN_VERBS, *STREAM_VERBS, "unique", "query", "filter",
+                           "filter_by", "where", "order_by", "join", "outerjoin", "options",
+                           "limit", "offset", "distinct", "group_by", "execution_options"})
+
+
+def note_held(held: Held, target: str, value: ast.expr) -> None:
+    """Update `held` for `target = value`."""
+    statements, results = held
+    if isinstance(value, ast.Await):
+        value = value.value
+    root = value
+    while isinstance(root, ast.Call) and isinstance(root.func, ast.Attribute):
+        root = root.func.value
+    statement = is_select(value) or (  # `stmt = stmt.where(...)`
+        isinstance(root, ast.Name) and root.id == target and target in statements)
+    result = not statement and isinstance(value, ast.Call) and isinstance(
+        value.func, ast.Attribute) and value.func.attr in HOLDING_STEPS and runs_query(
+            value, held)
+    statements.discard(target)
+    results.discard(target)
+    if statement:
+        statements.add(target)
+    elif result:
+        results.add(target)
 
 
 def is_select(node: ast.expr) -> bool:

@@ -64,6 +64,8 @@ class QueryVariableScan(Visitor):
         if isinstance(node, cst.Name) and node.value in self.candidates:
             if all(step in _VARIABLE_STEPS for step in steps):
                 return node
+            if steps[0] in _VARIABLE_TERMINALS and all(s in _VARIABLE_STEPS for s in steps[1:]):
+                return None  # `x = q.all()`, `for x in q.all()`: visit_Call judges the terminal
             self.rejected.add(node.value)
         return None
 

@@ -841,6 +841,14 @@ OTHER_METHODS = [
         stmt = session.query(User).filter(User.id > 2).statement
         return session.execute(stmt).all()
     """),
+    # a query variable whose results are kept in variables, chained further inside the
+    # terminal calls (`q.order_by(...).first()`)
+    _case("var-several-terminals", """
+        q = session.query(User).filter(User.id > 1)
+        total = q.count()
+        first = q.order_by(User.id).first()
+        return total, first, q.order_by(User.id.desc()).all()
+    """),
 ]
 
 CASES: list[Case] = _cross() + _data_shapes() + METHODS + INDEXING + EXPRESSIONS + OTHER_METHODS
@@ -857,14 +865,8 @@ UNSUPPORTED: list[Case] = [
                                                       synchronize_session="fetch")
         return u.name
     """, todo=("async",)),
-    # a query variable that is chained further inside a terminal call (`q.order_by(...).first()`)
-    # or ends in get()/delete() is reported as "query object used as a value"
-    _case("var-several-terminals", """
-        q = session.query(User).filter(User.id > 1)
-        total = q.count()
-        first = q.order_by(User.id).first()
-        return total, first, q.order_by(User.id.desc()).all()
-    """, todo=('async', 'sync')),
+    # a query variable that ends in get()/delete() is reported as "query object used as a
+    # value"
     _case("var-delete", """
         q = session.query(Address).filter(Address.user_id == 1)
         return q.delete(synchronize_session="fetch")

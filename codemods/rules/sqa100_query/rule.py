@@ -101,7 +101,9 @@ class QueryToSelect(ChainRunner, Rule):
             statement.needs_unique, statement.joined)
         self.ctx.change(self.code, f"query variable `{target.value}` → select()", original,
                         Tag.QUERY_VARIABLE)
-        return updated.with_changes(value=self._finish(statement))
+        # loader options SQA400 put where the variable is built (every run of it needs them)
+        return updated.with_changes(value=self._with_loaders(original.value,
+                                                             self._finish(statement)))
 
     # -- entry points ---------------------------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
@@ -343,7 +345,9 @@ class QueryToSelect(ChainRunner, Rule):
         if statement is None:
             return updated
         self.ctx.change(self.code, "returns a select() now; its callers run it", original)
-        return updated.with_changes(value=self._finish(statement))
+        # loader options SQA400 put where the variable is built (every run of it needs them)
+        return updated.with_changes(value=self._with_loaders(original.value,
+                                                             self._finish(statement)))
 
     # -- iteration ------------------------------------------------------------------------------
     def _iterate(self, original: cst.For | cst.CompFor, updated: cst.For | cst.CompFor

@@ -14,7 +14,11 @@ from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
 from ...index.shapes import RUN_VERBS as _RUNS_SELECT
 from ...rewrite.context import Context, callee, dotted
 from ...rewrite.query_chain import unwind
+from ...rewrite.query_variables import QueryVariableScan
 from ...rewrite.traversal import Visitor
+
+# Result methods a loaded object comes out of (`session.execute(select(E)).scalar()` too).
+_OBJECT_STEPS = _RESULT_STEPS | {"scalar"}
 
 
 @dataclass
@@ -31,25 +35,173 @@ class LoadSite:
     root: str | None = None
     # `render(session.get(Order, 1))`: the project function and parameter that receive them
     handed_to: tuple[tuple[str, str], str] | None = None
+    # `session.scalars(stmt)` / `q.all()`: the statement variable the query was built in
+    statement: str | None = None
+
+
+@dataclass
+class StatementVariable:
+    """`stmt = select(E)...` (or a legacy `q = session.query(E)...`) built once in a function
+    and refined only by `stmt = stmt.where(...)`."""
+
+    build: cst.Call  # the value of the assignment that builds it
+    steps: list[cst.Call]  # the calls of the build and of the refinements
+    uses: int  # reads of the variable other than the refinements' own
+    legacy: bool
+    # `if ...: stmt = select(E)... else: stmt = select(E)...`: every build (the first is
+    # `build`), when each selects the same entity and none has options of its own
+    builds: tuple[cst.Call, ...] = ()
+
+
+class StatementVariables(Visitor):
+    """The statement variables of one function body (nested functions count as reads)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[cst.BaseExpression | None]] = {}
+        self.reads: dict[str, int] = {}
+        self.targets: set[int] = set()
+
+    @classmethod
+    def find(cls, function: cst.FunctionDef, ctx: Context) -> dict[str, StatementVariable]:
+        scan = cls()
+        scan.walk(function.body)
+        params = {p.name.value for p in (*function.params.posonly_params,
+                                         *function.params.params,
+                                         *function.params.kwonly_params)}
+        found: dict[str, StatementVariable] = {}
+        for name, values in scan.values.items():
+            if name in params or any(v is None for v in values):
+                continue
+            builds = [v for v in values if _chain_root(v) is None or (
+                _chain_root(v).value != name)]
+            if not builds or not all(isinstance(b, cst.Call) for b in builds) or (
+                    len(builds) > 1 and not _same_selects(builds, ctx)):
+                continue
+            build = builds[0]
+            chain = unwind(build)
+            bottom = _chain_bottom(build)
+            legacy = chain is not None and chain.query_call is not None and (
+                ctx.kind(chain.session) is ObjKind.SESSION)
+            if not legacy and not (isinstance(bottom, cst.Call) and (
+                    ctx.qualify(bottom.func) or "").endswith(".select")):
+                continue
+            steps = [call for v in values for call in _chain_calls(v)]
+            found[name] = StatementVariable(build, steps,
+                                            scan.reads.get(name, 0) - (  # not refinements'
+                                                len(values) - len(builds)), legacy,
+                                            tuple(builds))
+        return found
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if isinstance(target, cst.Name):
+            self.values.setdefault(target.value, []).append(node.value)
+            self.targets.add(id(target))
+        else:
+            for t in node.targets:
+                self._rebound(t.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            self.values.setdefault(node.target.value, []).append(node.value)
+            self.targets.add(id(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._rebound(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._rebound(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._rebound(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._rebound(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._rebound(node.target)
+
+    def _rebound(self, target: cst.CSTNode) -> None:
+        """Names bound otherwise than by `name = value`: not statement variables."""
+        if isinstance(target, cst.Name):
+            self.values.setdefault(target.value, []).append(None)
+            self.targets.add(id(target))
+        elif isinstance(target, cst.Tuple | cst.List):
+            for element in target.elements:
+                self._rebound(element.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.targets.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.targets.add(id(node.keyword))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if id(node) not in self.targets:
+            self.reads[node.value] = self.reads.get(node.value, 0) + 1
+
+
+def _same_selects(builds: list[cst.BaseExpression], ctx: Context) -> bool:
+    """Every build is `select(E)...` of the same one entity, with the same options."""
+    selected = set()
+    for build in builds:
+        bottom = _chain_bottom(build)
+        if not (isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
+                ".select") and len(bottom.args) == 1):
+            return False
+        options = tuple(sorted(cst.Module([]).code_for_node(a.value) for c in _chain_calls(
+            build) if c.func.attr.value == "options" for a in c.args))
+        selected.add((dotted(bottom.args[0].value), options))
+    return len(selected) == 1 and None not in next(iter(selected))
+
+
+def _chain_calls(expr: cst.BaseExpression) -> list[cst.Call]:
+    calls = []
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        calls.append(expr)
+        expr = expr.func.value
+    return calls
+
+
+def _chain_bottom(expr: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        expr = expr.func.value
+    return expr
+
+
+def _chain_root(expr: cst.BaseExpression | None) -> cst.Name | None:
+    bottom = _chain_bottom(expr) if expr is not None else None
+    return bottom if isinstance(bottom, cst.Name) and bottom is not expr else None
 
 
 
 class LoadSites(Visitor):
     """Statements of one function (not nested ones) that load objects into a variable."""
 
-    def __init__(self, ctx: Context, select_statements: set[int]) -> None:
+    def __init__(self, ctx: Context, select_statements: set[int],
+                 variables: dict[str, StatementVariable] | None = None,
+                 convertible: set[str] | None = None) -> None:
         self.ctx = ctx
+        self.variables = variables or {}  # statement variables of the function
+        self.convertible = convertible or set()  # legacy ones SQA100 turns into select()
         self.select_statements = select_statements  # filled: the select()s found loading
         self.sites: list[LoadSite] = []
+        # runs of a statement built where the tool cannot follow it: (variable the objects go
+        # to, the statement to report on, the statement's name, the loading expression)
+        self.unresolved: list[tuple[str | None, cst.CSTNode, str, cst.BaseExpression]] = []
         self.statement: cst.CSTNode | None = None  # findings are reported on the statement
         self.assigned: dict[str, cst.BaseExpression] = {}  # variable → its latest value
 
     @classmethod
     def find(cls, function: cst.FunctionDef, ctx: Context, select_statements: set[int]
-             ) -> list[LoadSite]:
-        visitor = cls(ctx, select_statements)
+             ) -> tuple[LoadSites, dict[str, StatementVariable]]:
+        variables = StatementVariables.find(function, ctx)
+        convertible = QueryVariableScan.convertible(function, ctx) if any(
+            v.legacy for v in variables.values()) else set()
+        visitor = cls(ctx, select_statements, variables, convertible)
         visitor.walk(function.body)
-        return visitor.sites
+        return visitor, variables
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -119,8 +271,11 @@ class LoadSites(Visitor):
         self._find(value, variable, node, iterated, position)
         called = value.expression if isinstance(value, cst.Await) else value
         name = callee(called.func) if isinstance(called, cst.Call) else None
+        # `for x in q` / `for x in result`: the index files x's reads under what q holds
+        alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
+            called, cst.Name) else None
         for site in self.sites[found:]:
-            site.root = f"{name}()" if name else None
+            site.root = f"{name}()" if name else alias[0] if alias and not alias[1] else None
 
     def _find(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
               iterated: bool, position: int | None) -> None:
@@ -144,6 +299,16 @@ class LoadSites(Visitor):
             chain, key = None, id(value)
         if iterated and chain is None:
             chain = unwind(value)
+        statement = None
+        if chain is None:  # `q.all()`, `for x in q` on `q = session.query(E)...`
+            root = _chain_root(value) if not isinstance(value, cst.Name) else value
+            held = self.variables.get(root.value) if root is not None else None
+            if held is not None and held.legacy and root.value in self.convertible and (
+                    iterated or isinstance(value, cst.Call) and isinstance(
+                        value.func, cst.Attribute) and value.func.attr.value in (
+                        _OBJECT_TERMINALS)):
+                chain, statement = unwind(held.build), root.value
+                chain.steps += [(c.func.attr.value, c) for c in held.steps]
         selected = chain.query_call.args if chain and chain.query_call else ()
         if len(selected) != 1 and (position is None or position >= len(selected)) or (
                 ctx.kind(chain.session) is not ObjKind.SESSION):
@@ -153,37 +318,47 @@ class LoadSites(Visitor):
         if mapped:
             existing = {path for name, call in chain.steps if name == "options"
                         for arg in call.args for path in _option_paths(arg.value)}
-            self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session))
+            self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session,
+                                       statement=statement))
 
 
-    def _select_load(self, value: cst.BaseExpression, variable: str | None,
+    def _select_load(self, value: cst.BaseExpression, target: str | None,
                      node: cst.CSTNode, iterated: bool, position: int | None) -> bool:
         """`session.scalars(select(E)...)` and the other ways 2.0-style code runs a select
         of one entity (awaited or not, with result methods after it): objects of E; or
         element `position` of the rows `for a, b in session.execute(select(A, B))`."""
         ctx = self.ctx
-        expr, scalars, ended = value, False, iterated
+        expr, scalars, ended, followed = value, False, iterated, 0
         while not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
                 expr.func.attr.value in _RUNS_SELECT) and expr.args and (
                 ctx.kind(expr.func.value) is ObjKind.SESSION)):
             if isinstance(expr, cst.Await):
                 expr = expr.expression
                 continue
+            if isinstance(expr, cst.Name) and expr.value in self.assigned and followed < 3:
+                expr = self.assigned[expr.value]  # `result = session.execute(...)`; result.x()
+                followed += 1
+                continue
             if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)) or (
-                    expr.func.attr.value not in _RESULT_STEPS):
+                    expr.func.attr.value not in _OBJECT_STEPS):
                 return False
             scalars |= expr.func.attr.value.startswith("scalar")
             ended |= expr.func.attr.value in _OBJECT_TERMINALS | {"scalar_one",
-                                                                  "scalar_one_or_none"}
+                                                                  "scalar_one_or_none", "scalar"}
             expr = expr.func.value
         method = expr.func.attr.value
         scalars |= method != "execute"
         statement = expr.args[0].value
-        steps: list[cst.Call] = []
-        bottom = statement
-        while isinstance(bottom, cst.Call) and isinstance(bottom.func, cst.Attribute):
-            steps.append(bottom)
-            bottom = bottom.func.value
+        variable = self.variables.get(statement.value) if isinstance(
+            statement, cst.Name) else None
+        if isinstance(statement, cst.Name) and variable is None:
+            # built where the tool cannot follow it: a parameter, a module-level statement
+            self.unresolved.append((target, node, statement.value, value))
+            return True
+        if variable is not None and not variable.legacy:  # `stmt = select(E)...`; run(stmt)
+            steps, bottom = list(variable.steps), _chain_bottom(variable.build)
+        else:
+            steps, bottom = _chain_calls(statement), _chain_bottom(statement)
         if not (isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
                 ".select")):
             return False
@@ -200,17 +375,23 @@ class LoadSites(Visitor):
         existing = {path for call in steps if call.func.attr.value == "options"
                     for arg in call.args for path in _option_paths(arg.value)}
         self.select_statements.add(id(statement))
-        self.sites.append(LoadSite(id(statement), variable, mapped, existing, node,
-                                   expr.func.value))
+        self.sites.append(LoadSite(id(statement), target, mapped, existing, node,
+                                   expr.func.value, statement=statement.value if (
+                                       variable is not None) else None))
         return True
 
 
 def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
-    """`selectinload(A.b).joinedload(B.c)` → [("b",), ("b", "c")]."""
+    """`selectinload(A.b).joinedload(B.c)` → [("b",), ("b", "c")];
+    `selectinload(A.b).selectin_polymorphic([...])` → [("b",), ("b", "*")]."""
     attrs: list[str] = []
     node = option
     while isinstance(node, cst.Call):
-        if node.args and isinstance(node.args[0].value, cst.Attribute):
+        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else dotted(
+            node.func)
+        if name and name.rpartition(".")[2] == "selectin_polymorphic":
+            attrs.append("*")
+        elif node.args and isinstance(node.args[0].value, cst.Attribute):
             attrs.append(node.args[0].value.attr.value)
         func = node.func
         node = func.value if isinstance(func, cst.Attribute) and isinstance(

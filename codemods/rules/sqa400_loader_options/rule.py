@@ -7,24 +7,30 @@ import libcst as cst
 
 from ...results import Kind
 from ...rewrite.build import arguments, comma, comma_separated, run_sync_lambda
+from ...rewrite.context import callee
 from ..base import USERS_AND_ADDRESSES, Case, Rule
 from .load_sites import LoadSite, LoadSites
 
+# the last hop of a path whose objects are read for a column only their subclasses map
+_POLYMORPHIC = "*"
+_RUNS = frozenset({"scalars", "execute", "exec", "scalar"})
 _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
 
 
 class LoaderOptions(Rule):
     """Relationships read later are loaded by the query: no implicit lazy load under asyncio.
 
-    A deferred column read afterwards gets `undefer(...)` the same way. Loads are legacy
-    queries, `session.get` and 2.0-style `session.scalars/execute/scalar(select(E))`. Reads
+    A deferred column read afterwards gets `undefer(...)` the same way, a column only
+    subclasses map `selectin_polymorphic([...])`. Loads are legacy queries (also kept in a
+    variable), `session.get` and 2.0-style `session.scalars/execute/exec/scalar(select(E))`,
+    also of a statement or result kept in a variable. Reads
     are followed through loops, comprehensions, containers, `y = x.rel`, `self.<attr>`, into
     the project functions the object is passed to (a few calls deep), back through callers of
     functions returning it, and into properties, `__str__`/`__repr__` (print, f-strings,
     logging) and pydantic schemas built from it. Collections get `selectinload`, many-to-one
-    `joinedload`; relationships the mapper already loads eagerly need
-    nothing. Objects handed to code the tool cannot see, or read with a computed `getattr`,
-    get a TODO at the query; `lazy="dynamic"` reads run in `session.run_sync`.
+    (and the way back to a collection's parent) `joinedload`; relationships the mapper already
+    loads eagerly need nothing. Objects handed to code the tool cannot see, or read with a
+    computed `getattr`, get a TODO at the query; `lazy="dynamic"` reads run in `session.run_sync`.
     """
 
     code = "SQA400"
@@ -60,16 +66,75 @@ class LoaderOptions(Rule):
         self.iterated: set[int] = set()  # expressions a loop or comprehension iterates
         self.select_statements: set[int] = set()  # 2.0-style `select(E)...` that load objects
         self.loading_scopes: set[str] | None = None
+        self.subclasses: dict[str, set[str]] = {}  # class → its subclasses mapping them
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.scope in self._loading_scopes():
-            for site in LoadSites.find(node, self.ctx, self.select_statements):
-                self._plan(site)
+        if self.ctx.scope not in self._loading_scopes():
+            return
+        found, variables = LoadSites.find(node, self.ctx, self.select_statements)
+        planned = [(site, self._plan(site)) for site in found.sites]
+        for target, statement, name, value in found.unresolved:
+            self._unresolved(target, statement, name, value)
+        by_key: dict[int, dict[tuple[str, ...], list[tuple[str, str]]]] = {}
+        for site, paths in planned:
+            by_key.setdefault(site.key, {}).update({_path(p): p for p in paths})
+        for name, variable in variables.items():
+            keys = list(dict.fromkeys(s.key for s, _ in planned if s.statement == name))
+            if not keys or len(keys) != variable.uses:
+                continue  # read elsewhere too: each run gets what it needs
+            # every use of `stmt = select(E)...` loads objects: what all of them need goes
+            # onto the select where it is built, the rest onto the run that needs it
+            shared = set.intersection(*(set(by_key.get(k, {})) for k in keys))
+            if shared:
+                first = by_key[keys[0]]
+                for build in variable.builds or (variable.build,):
+                    by_key[id(build)] = {p: first[p] for p in sorted(shared)}
+                    if not variable.legacy:
+                        self.select_statements.add(id(build))
+                for k in keys:
+                    by_key[k] = {p: h for p, h in by_key[k].items() if p not in shared}
+        for key, paths in by_key.items():
+            if paths:
+                self.ctx.outputs.loader_options.setdefault(key, []).extend(
+                    self._option(hops) for hops in paths.values())
+
+    def _unresolved(self, target: str | None, statement: cst.CSTNode, name: str,
+                    value: cst.BaseExpression) -> None:
+        """Objects of a statement built where the tool cannot follow it (a parameter, a
+        module-level statement, a helper's result): a TODO when relationships are read."""
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        chains: set[str] = set()
+        if target is not None:
+            chains = plan.reads_on(ix, scope, target)[0]
+            called = value.expression if isinstance(value, cst.Await) else value
+            root = callee(called.func) if isinstance(called, cst.Call) else None
+            if root:
+                chains |= plan.reads_on(ix, scope, f"{root}()")[0]
+        relationships = {attr for info in plan.mapped_classes.values()
+                         for attr in info.relationships}
+        read = sorted({c.split(".")[0] for c in chains} & relationships)
+        if read:
+            self.ctx.todo(self.code, f"the statement `{name}` run here is built where the tool "
+                                     "cannot follow it, and relationships of its objects are "
+                                     f"read afterwards ({', '.join(read)}): add selectinload/"
+                                     "joinedload options for them where it is built",
+                          statement, at=statement)
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        """`session.scalars(stmt)`: options only this run of the statement variable needs."""
+        options = self.ctx.outputs.loader_options.get(id(original))
+        if options and id(original) in self.select_statements:
+            return cst.Call(func=cst.Attribute(value=updated, attr=cst.Name("options")),
+                            args=arguments(options))
+        return updated
 
     def _loading_scopes(self) -> set[str]:
         """Functions with a statement that loads objects (cheap, from the index)."""
-        if self.loading_scopes is None:
-            self.loading_scopes = set(self.ctx.ix.loads)
+        if self.loading_scopes is None:  # also runs of a statement variable: `scalars(stmt)`
+            self.loading_scopes = set(self.ctx.ix.loads) | {
+                site.scope for site in self.ctx.ix.calls
+                if site.callee.rpartition(".")[2] in _RUNS and site.args and site.args[0]
+                and not site.args[0].endswith("()")}
         return self.loading_scopes
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -83,7 +148,9 @@ class LoaderOptions(Rule):
         self.iterated.add(id(node.iter))
 
     # -- deciding ---------------------------------------------------------------------------
-    def _plan(self, site: LoadSite) -> None:
+    def _plan(self, site: LoadSite) -> list[list[tuple[str, str]]]:
+        """The relationship paths to load for the objects of one load site (the TODOs for
+        what cannot be decided are reported here)."""
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         if site.handed_to is not None:
             (module, function), param = site.handed_to
@@ -111,6 +178,11 @@ class LoaderOptions(Rule):
                 if (*(attr for _, attr in hops), column[1]) not in site.existing:
                     paths.append([*hops, column])
                 continue
+            owner = self._subclass_read(site.entity, hops, chain)
+            if owner:  # a column only subclasses map: load the objects polymorphically
+                if (*(attr for _, attr in hops), _POLYMORPHIC) not in site.existing:
+                    paths.append([*hops, (owner, _POLYMORPHIC)])
+                continue
             attrs = tuple(attr for _, attr in hops)
             if not hops or attrs in site.existing or all(self._eager(h) for h in hops):
                 continue
@@ -119,9 +191,8 @@ class LoaderOptions(Rule):
             len(q) > len(p) and q[:len(p)] == p for q in paths)]
         unique = list({tuple(p): p for p in longest}.values())
         if unique:
-            self.ctx.outputs.loader_options.setdefault(site.key, []).extend(  # rows: one per entity
-                self._option(hops) for hops in unique)
-            shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [a for _, a in hops])
+            shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [
+                a.replace(_POLYMORPHIC, "(subclass columns)") for _, a in hops])
                               for hops in unique)
             self.ctx.change(self.code, f"eager-load {shown} (read after the query)", site.node)
         computed = sorted({chain.rpartition(".*")[0] or chain[:-1] for chain in chains
@@ -140,6 +211,7 @@ class LoaderOptions(Rule):
                                      "which the tool cannot see into: if it reads "
                                      "relationships, add loader options to this query",
                           site.node, at=site.node)
+        return unique
 
     def _passes_objects(self, entity: str, chain: str) -> bool:
         """`f(order)` / `f(order.lines)` hand over objects; `f(order.total)` a plain value."""
@@ -157,6 +229,16 @@ class LoaderOptions(Rule):
         info = self.ctx.plan.mapped_classes.get(owner or "")
         column = parts[len(hops)]
         return (owner, column) if info and column in info.deferred else None
+
+    def _back_to_parent(self, parent: tuple[str, str], hop: tuple[str, str]) -> bool:
+        """`hop` is the other side of the collection `parent` (back_populates/backref)."""
+        plan = self.ctx.plan
+        out, back = plan.relationship(*parent), plan.relationship(*hop)
+        if out is None or back is None or out.secondary or back.secondary or (
+                out.uselist is False):
+            return False
+        return parent[1] in (back.back_populates, back.backref) or hop[1] in (
+            out.back_populates, out.backref)
 
     def _eager(self, hop: tuple[str, str]) -> bool:
         relationship = self.ctx.plan.relationship(*hop)
@@ -214,10 +296,43 @@ class LoaderOptions(Rule):
                 return True
         return False
 
+    def _subclass_read(self, entity: str, hops: list[tuple[str, str]], chain: str
+                       ) -> str | None:
+        """The class whose objects the chain reads a column of that only its mapped
+        subclasses map (`company.employees` then `engineer.language`)."""
+        parts = chain.split(".")
+        if len(parts) <= len(hops):
+            return None
+        owner = self.ctx.plan.relationship_target(*hops[-1]) if hops else entity
+        subclasses = owner and self.ctx.plan.subclass_column(owner, parts[len(hops)])
+        if not subclasses:
+            return None
+        self.subclasses.setdefault(owner, set()).update(subclasses)
+        return owner
+
     def _option(self, hops: list[tuple[str, str]]) -> cst.BaseExpression:
+        if hops[-1][1] == _POLYMORPHIC:
+            # `selectinload(Workshop.staff).selectin_polymorphic([Carpenter, Foreman])`, or
+            # `selectin_polymorphic(Worker, [...])` for the queried objects themselves
+            owner = hops[-1][0]
+            subclasses = cst.List(comma_separated([
+                cst.Element(self.ctx.project_reference(sub))
+                for sub in sorted(self.subclasses.get(owner, ()))]))
+            if len(hops) == 1:
+                return cst.Call(func=cst.Name(self.ctx.import_name(
+                    "sqlalchemy.orm", "selectin_polymorphic")), args=arguments([
+                        self.ctx.project_reference(owner), subclasses]))
+            return cst.Call(func=cst.Attribute(value=self._option(hops[:-1]),
+                                               attr=cst.Name("selectin_polymorphic")),
+                            args=arguments([subclasses]))
         expr: cst.BaseExpression | None = None
-        for owner, attr in hops:
+        for position, (owner, attr) in enumerate(hops):
             loader = self.ctx.plan.loader(owner, attr)
+            if position and self._back_to_parent(hops[position - 1], (owner, attr)):
+                # `Company.employees` then `Person.company`: the parent each object came
+                # from. A selectinload there re-runs for the parent (with populate_existing,
+                # as on session.get, that resets the collection being loaded: MissingGreenlet)
+                loader = "joinedload"
             target = cst.Attribute(value=self.ctx.project_reference(owner), attr=cst.Name(attr))
             if expr is None:
                 expr = cst.Call(func=cst.Name(self.ctx.import_name("sqlalchemy.orm", loader)),
@@ -256,6 +371,10 @@ class LoaderOptions(Rule):
                 whitespace_after=cst.SimpleWhitespace(" ")) if keyword == "options" else
                 cst.MaybeSentinel.DEFAULT))
         return updated.with_changes(args=args)
+
+
+def _path(hops: list[tuple[str, str]]) -> tuple[str, ...]:
+    return tuple(f"{owner}.{attr}" for owner, attr in hops)
 
 
 def _listed(expr: cst.BaseExpression) -> cst.Call:
