@@ -8,7 +8,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from .. import urls
-from ..api_surface import CONFIG_ENGINE_FACTORIES, ENGINE_FACTORIES
+from ..api_surface import CONFIG_ENGINE_FACTORIES, CONNECTION_CLASSES, ENGINE_FACTORIES
 from ..rewrite.context import Context, callee, dotted
 from ..rewrite.traversal import Visitor
 from .base import Case, RenameReferences
@@ -80,6 +80,8 @@ class AsyncEngine(RenameReferences):
         **dict.fromkeys(("sqlalchemy.Engine", "sqlalchemy.engine.Engine",
                          "sqlalchemy.engine.base.Engine"),
                         ("sqlalchemy.ext.asyncio", "AsyncEngine")),
+        **dict.fromkeys(CONNECTION_CLASSES - {"sqlalchemy.ext.asyncio.AsyncConnection"},
+                        ("sqlalchemy.ext.asyncio", "AsyncConnection")),
     }
 
     def __init__(self, ctx: Context) -> None:
