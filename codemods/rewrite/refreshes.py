@@ -40,7 +40,10 @@ class SessionCall:
     session: str  # the receiver's code: "session", "self.db"
     method: str
     call: cst.Call
-    statement: cst.SimpleStatementLine
+    statement: cst.SimpleStatementLine | cst.With
+    # `with session.begin():` commits when its block ends: `position` is the block's last
+    # statement (included in what the commit ends), `statement` the `with`
+    block_end: bool = False
 
 
 @dataclass
@@ -70,6 +73,14 @@ class FunctionState:
                 found = session_call(ctx, statement)
                 if found is not None:
                     state.calls.append(SessionCall(i, *found, statement))
+        for statement in walker.found:
+            begin = _session_begin(ctx, statement)
+            if begin is not None:
+                last = max(FunctionState.collect_positions(statement.body, state),
+                           default=state.positions[id(statement)])
+                state.calls.append(SessionCall(last, begin[0], "commit", begin[1], statement,
+                                               block_end=True))
+        state.calls.sort(key=lambda c: (c.position, c.block_end))
         targets = {i: _target_chains(s) for i, s in enumerate(walker.found)}
         for statement, chain in statement_reads(function):
             position = state.positions.get(id(statement))
@@ -131,6 +142,18 @@ def already_there(state: FunctionState, position: int, new: cst.CSTNode, step: i
             return True
         i += step
     return False
+
+
+def _session_begin(ctx: Context, statement: cst.CSTNode) -> tuple[str, cst.Call] | None:
+    """(session code, call) for `with session.begin():` on a session the function holds."""
+    if not isinstance(statement, cst.With):
+        return None
+    for item in statement.items:
+        call = item.item
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and (
+                call.func.attr.value == "begin") and ctx.kind(call.func.value) is ObjKind.SESSION:
+            return cst.Module([]).code_for_node(call.func.value), call
+    return None
 
 
 def session_call(ctx: Context, statement: cst.SimpleStatementLine

@@ -90,7 +90,7 @@ class ReadsAfterCommit(Rule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self.scopes = ctx.scopes_calling({"commit", "refresh"})
+        self.scopes = ctx.scopes_calling({"commit", "refresh", "begin"})
         self.expiring = None  # computed on first use: a project question
         self.after: dict[int, list[cst.BaseStatement]] = {}
         self.before: dict[int, list[cst.BaseStatement]] = {}
@@ -107,11 +107,11 @@ class ReadsAfterCommit(Rule):
         self._response(node, state)
 
     def _insert(self, table: dict[int, list[cst.BaseStatement]],
-                statement: cst.SimpleStatementLine, new: cst.SimpleStatementLine,
-                why: str) -> bool:
+                statement: cst.SimpleStatementLine | cst.With, new: cst.SimpleStatementLine,
+                why: str, position: int | None = None) -> bool:
         code = cst.Module([]).code_for_node(new).strip()
         present = {cst.Module([]).code_for_node(s).strip() for s in table.get(id(statement), [])}
-        position = self.state.positions[id(statement)]
+        position = self.state.positions[id(statement)] if position is None else position
         if code in present or already_there(self.state, position, new,
                                             1 if table is self.after else -1):
             return False
@@ -156,7 +156,7 @@ class ReadsAfterCommit(Rule):
                 previous[call.session] = call.position
             if call.method != "commit" or call.session.split(".")[0] in explicit:
                 continue
-            changed = changes(self.ctx, state, start, call.position)
+            changed = changes(self.ctx, state, start, call.position + call.block_end)
             end = self._boundary(state, call.position, call.session)
             for name in sorted(state.bound_before(call.position)):
                 if name in ("self", "cls") or self.ctx.plan.kind(
@@ -196,12 +196,12 @@ class ReadsAfterCommit(Rule):
                     self._insert(self.after, call.statement,
                                  refresh_statement(call.session, name),
                                  f"the sync program reloaded {name} on its first read after "
-                                 f"commit(); {why}")
+                                 f"commit(); {why}", call.position)
                     if relationships:
                         self._insert(self.after, call.statement,
                                      refresh_statement(call.session, name, relationships),
                                      "refresh() leaves relationships unloaded; they are "
-                                     "read next")
+                                     "read next", call.position)
                         self._deeper(node, name, cls, chains, relationships, call.statement)
                 elif changed.relationships and relationships:
                     self._insert(self.after, call.statement,
@@ -209,7 +209,7 @@ class ReadsAfterCommit(Rule):
                                  "the sync program reloaded "
                                  f"{', '.join(f'{name}.{r}' for r in relationships)} after "
                                  "commit(); relationships or foreign keys changed before it, "
-                                 "so what is in memory can differ")
+                                 "so what is in memory can differ", call.position)
                     self._deeper(node, name, cls, chains, relationships, call.statement)
 
     def _after_refreshes(self, node: cst.FunctionDef, state: FunctionState) -> None:
@@ -249,4 +249,8 @@ class ReadsAfterCommit(Rule):
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
                                   updated: cst.BaseStatement
                                   ) -> cst.BaseStatement | cst.FlattenSentinel:
+        return with_inserted(original, updated, self.before, self.after)
+
+    def leave_With(self, original: cst.With, updated: cst.BaseStatement
+                   ) -> cst.BaseStatement | cst.FlattenSentinel:
         return with_inserted(original, updated, self.before, self.after)

@@ -121,6 +121,16 @@ def raise_dues():
         print("doubled", ann.dues)
 
 
+def rejoin():
+    with Session(engine) as session:
+        with session.begin():
+            chess = session.get(Club, 2)
+            print("chess before", [m.name for m in chess.members])
+            ann = session.get(Member, 1)
+            ann.club_id = 2
+        print("chess now", [m.name for m in chess.members])
+
+
 def main():
     Base.metadata.create_all(engine)
     with Session(engine) as session:
@@ -131,6 +141,7 @@ def main():
     join_by_key(1)
     attend()
     raise_dues()
+    rejoin()
 
 
 if __name__ == "__main__":
