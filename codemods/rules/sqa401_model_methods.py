@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..rewrite.context import dotted
+from ..rewrite.refreshes import response_refreshes
 from ..rewrite.traversal import Visitor
 from .base import Case, Rule
 
@@ -92,6 +93,8 @@ class ImplicitRelationshipReads(Rule):
         ref = (self.ctx.ix.module, self.ctx.scope)
         if self.ctx.plan.response_schema_reads(ref) and self.ctx.plan.returns_loaded(ref):
             return  # the schema's relationships are loaded at the query (SQA400)
+        if self.ctx.config.enables("SQA408") and response_refreshes(self.ctx, node) is not None:
+            return  # loaded by a refresh before the return (SQA408)
         returns = _Returns()
         returns.walk(node.body)
         if any(not isinstance(value, _PLAIN) and not self._plain_call(value)
