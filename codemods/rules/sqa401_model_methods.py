@@ -90,9 +90,15 @@ class ImplicitRelationshipReads(Rule):
         if node.returns is not None:  # the route says what it returns: objects or plain data
             if not self._names_mapped_class(node.returns.annotation):
                 return
-        ref = (self.ctx.ix.module, self.ctx.scope)
-        if self.ctx.plan.response_schema_reads(ref) and self.ctx.plan.returns_loaded(ref):
+        ref, plan = (self.ctx.ix.module, self.ctx.scope), self.ctx.plan
+        schema_reads = plan.response_schema_reads(ref)
+        if schema_reads and plan.returns_loaded(ref):
             return  # the schema's relationships are loaded at the query (SQA400)
+        relationships = {attr for info in plan.mapped_classes.values()
+                         for attr in info.relationships}
+        if not relationships or schema_reads and not any(
+                chain.partition(".")[0] in relationships for chain in schema_reads):
+            return  # the schema reads columns only: nothing loads after the route returns
         if self.ctx.config.enables("SQA408") and response_refreshes(self.ctx, node) is not None:
             return  # loaded by a refresh before the return (SQA408)
         returns = _Returns()
