@@ -273,7 +273,31 @@ def class_of(ctx: Context, function: cst.FunctionDef, name: str) -> str | None:
         func = dotted(assigned.args[0].value) or ""
     elif func.rpartition(".")[2] in ("model_validate", "from_orm", "parse_obj"):
         func = func.rpartition(".")[0]
+    elif func.rpartition(".")[2] in _ONE_ROW:  # `session.query(User).first()`, select too
+        func = _queried(assigned) or ""
     return plan.mapped_class(ix, scope, func) if func else None
+
+
+# the methods that hand back one object of a query's entity
+_ONE_ROW = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one",
+                      "scalar_one_or_none"})
+
+
+def _queried(call: cst.Call) -> str | None:
+    """The entity of the innermost `.query(E)` / `select(E)` along a call chain."""
+    node: cst.BaseExpression = call
+    found = None
+    while isinstance(node, cst.Call | cst.Attribute | cst.Await):
+        if isinstance(node, cst.Call):
+            name = (callee(node.func) or "").rpartition(".")[2]
+            if name in ("query", "select") and node.args:
+                found = dotted(node.args[0].value) or found
+            inner = node.args[0].value if name in ("scalars", "execute", "exec") and (
+                node.args) else node.func
+            node = inner
+        else:
+            node = node.expression if isinstance(node, cst.Await) else node.value
+    return found
 
 
 _COMPUTED_KEYWORDS = frozenset({"onupdate", "server_onupdate"})
