@@ -21,6 +21,7 @@ from ..api_surface import (
     SESSION_CLASSES,
     SESSIONMAKERS,
 )
+from ..index import ModuleIndex
 from .context import Context, callee, dotted
 from .reads import statement_reads
 from .traversal import Visitor
@@ -304,18 +305,10 @@ _COMPUTED_KEYWORDS = frozenset({"onupdate", "server_onupdate"})
 _COMPUTED_CALLS = frozenset({"Computed", "FetchedValue", "Identity"})
 
 
-def _class_chain(ctx: Context, cls: str) -> list[tuple[object, str]]:
-    """(module index, class name) for `cls` and its project bases."""
-    plan, found, pending, seen = ctx.plan, [], [cls], set()
-    while pending:
-        qualified = pending.pop()
-        hit = plan.lookup(qualified)
-        if hit is None or qualified in seen or hit[1] not in hit[0].classes:
-            continue
-        seen.add(qualified)
-        found.append(hit)
-        pending += [plan.qualify(hit[0], b) for b in hit[0].classes[hit[1]].bases]
-    return found
+def _class_chain(ctx: Context, cls: str) -> list[tuple[ModuleIndex, str]]:
+    """(module index, class name) for the class qualified `cls` and its project bases."""
+    found = ctx.plan.lookup(cls)
+    return list(ctx.plan.lineage(found)) if found and found[1] in found[0].classes else []
 
 
 def database_computed(ctx: Context, cls: str | None) -> bool:
