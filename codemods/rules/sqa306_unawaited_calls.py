@@ -13,7 +13,7 @@ from ..rewrite.context import callee
 from .base import AuditRule, Case
 
 # Calls that take a coroutine and run or schedule it: what is passed to them is not lost.
-_RUNNERS = frozenset({"run", "run_sync", "run_until_complete", "create_task", "gather",
+RUNNERS = frozenset({"run", "run_sync", "run_until_complete", "create_task", "gather",
                       "ensure_future", "wait_for", "shield", "wait", "as_completed",
                       "start_soon", "Depends", "aclosing", "anext"})
 _SHOWN = 3  # candidates named in a TODO
@@ -100,7 +100,7 @@ class UnawaitedCalls(AuditRule):
         if name is None:
             return
         method = name.rpartition(".")[2]
-        if method in _RUNNERS:
+        if method in RUNNERS:
             self.handed_over.update(id(arg.value) for arg in node.args)
         elif method == "__anext__" and isinstance(node.func, cst.Attribute):
             self.handed_over.add(id(node.func.value))  # `gen().__anext__()`: awaited
