@@ -4,7 +4,6 @@ must still run after the migration, offline (`--sql`) and online."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from migrate_cli import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "tests" / "fixtures" / "multimodule" / "alembic_env_app_url" / "input"
@@ -44,12 +44,7 @@ def test_alembic_still_upgrades_after_the_app_moved_to_an_async_driver(tmp_path:
     before = _upgrades(project)
     assert "[('items',)]" in before and "CREATE TABLE items" in before
 
-    migrated = subprocess.run(
-        [sys.executable, "-m", "cli", "migrate", ".", "--write", "--format", "json"],
-        cwd=project, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
-    report = json.loads(migrated.stdout)
+    report = migrate(project)
     assert "sqlite+aiosqlite" in (project / "app" / "settings.py").read_text()
     assert any(c["code"] == "SQA012" for f in report["files"] for c in f["changes"])
 

@@ -10,7 +10,6 @@ any synchronous DBAPI connection is opened.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from migrate_cli import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_project"
@@ -32,18 +32,6 @@ def _copy(tmp_path: Path) -> Path:
     shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns(
         "__pycache__", ".pytest_cache", "*.db"))
     return target
-
-
-def _migrate(project: Path, *paths: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "cli", "migrate", *paths, "--write", "--format", "json"],
-        cwd=project, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    report = json.loads(result.stdout)
-    failed = [f for f in report["files"] if f["error"]]
-    assert not failed, failed
-    return report
 
 
 def _run_suite(project: Path) -> str:
@@ -66,7 +54,7 @@ def _texts(project: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def migrated_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     project = _copy(tmp_path_factory.mktemp("once"))
-    return project, _migrate(project, ".")
+    return project, migrate(project, ".")
 
 
 def test_sample_project_suite_passes_after_one_run(migrated_once: tuple[Path, dict]) -> None:
@@ -79,7 +67,7 @@ def test_sample_project_suite_passes_after_one_run(migrated_once: tuple[Path, di
 
 def test_second_run_changes_nothing(migrated_once: tuple[Path, dict]) -> None:
     project, _ = migrated_once
-    report = _migrate(project, ".")
+    report = migrate(project, ".")
     assert report["summary"]["changed"] == 0
 
 
@@ -90,7 +78,7 @@ def test_incremental_runs_reach_the_same_result(migrated_once: tuple[Path, dict]
              if p.name in ("tests",)] + [
         p.relative_to(project).as_posix() for p in sorted((project / "bookshop").iterdir())
         if p.name != "repositories" and p.name != "__pycache__"]
-    step1 = _migrate(project, *first)
+    step1 = migrate(project, *first)
     assert step1["summary"]["run_sync_wraps"] > 0  # services call the legacy repositories
     assert all(not f["path"].startswith("bookshop/repositories")
                for f in step1["files"] if f["status"] == "changed")
@@ -107,7 +95,7 @@ def test_incremental_runs_reach_the_same_result(migrated_once: tuple[Path, dict]
     assert all("which this run leaves synchronous" in m or "cannot trace to a query"
                in m for m in messages), messages
 
-    step2 = _migrate(project, "bookshop/repositories")
+    step2 = migrate(project, "bookshop/repositories")
     assert step2["summary"]["changes_by_rule"].get("SQA304", 0) > 0  # wraps removed
     assert step2["summary"]["changes_by_rule"].get("SQA400", 0) > 0  # options added
     _run_suite(project)

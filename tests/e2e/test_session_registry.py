@@ -5,14 +5,13 @@ says why."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from migrate_cli import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "tests" / "fixtures" / "multimodule" / "session_registry_stays_sync" / "input"
@@ -36,12 +35,7 @@ def test_registry_sessions_stay_sync_and_the_suite_still_passes(tmp_path: Path) 
     shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("__pycache__"))
     before = _suite(project)
 
-    migrated = subprocess.run(
-        [sys.executable, "-m", "cli", "migrate", ".", "--write", "--format", "json"],
-        cwd=project, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
-    report = json.loads(migrated.stdout)
+    report = migrate(project)
     assert any("stay synchronous" in note and "pkg/test_users.py" in note
                for note in report["notes"]), report["notes"]
     assert "async def archived_names" in (project / "pkg" / "archive.py").read_text()
