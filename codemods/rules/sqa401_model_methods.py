@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..rewrite.context import dotted
-from ..rewrite.refreshes import response_refreshes
+from ..rewrite.refreshes import is_relationship, response_refreshes
 from ..rewrite.traversal import Visitor
 from .base import Case, Rule
 
@@ -94,10 +94,9 @@ class ImplicitRelationshipReads(Rule):
         schema_reads = plan.response_schema_reads(ref)
         if schema_reads and plan.returns_loaded(ref):
             return  # the schema's relationships are loaded at the query (SQA400)
-        relationships = {attr for info in plan.mapped_classes.values()
-                         for attr in info.relationships}
-        if not relationships or schema_reads and not any(
-                chain.partition(".")[0] in relationships for chain in schema_reads):
+        if not any(info.relationships for info in plan.mapped_classes.values()) or (
+                schema_reads and not any(is_relationship(self.ctx, None, c.partition(".")[0])
+                                         for c in schema_reads)):
             return  # the schema reads columns only: nothing loads after the route returns
         if self.ctx.config.enables("SQA408") and response_refreshes(self.ctx, node) is not None:
             return  # loaded by a refresh before the return (SQA408)
