@@ -198,10 +198,12 @@ class QueryToSelect(ChainRunner, Rule):
             return updated
         statement = call.args[0].value
         root = statement
+        limited_already = False  # (a second run: the LIMIT is there; LIMIT 0 must stay too)
         while isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute):
+            limited_already |= root.func.attr.value in ("limit", "slice")
             root = root.func.value
-        if not isinstance(root, cst.Call) or self.ctx.qualify(root.func) not in (
-                SELECT_FUNCTIONS):
+        if limited_already or not isinstance(root, cst.Call) or self.ctx.qualify(
+                root.func) not in SELECT_FUNCTIONS:
             return updated
         limited = method_call(statement, "limit", [cst.Arg(cst.Integer("1"))])
         call = call.with_changes(args=[call.args[0].with_changes(value=limited),
