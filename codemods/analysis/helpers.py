@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..index import ModuleIndex, ReturnedQuery
+from ..index.shapes import BUILDER_STEPS
 from .models import Models
 from .project import FunctionRef, Project
 
@@ -71,7 +72,7 @@ class Helpers:
 
     def _helper_shape(self, ix: ModuleIndex, scope: str,
                       query: ReturnedQuery) -> HelperShape | None:
-        if any(step not in _HELPER_STEPS for step in query.steps):
+        if any(step not in BUILDER_STEPS for step in query.steps):
             return None  # it runs the query (`.all()`) or uses a step the rewrite won't follow
         models = self.models
         entities: list[str | None] = []

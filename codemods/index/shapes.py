@@ -27,6 +27,14 @@ STATEMENT_TERMINALS = {"subquery": "subquery", "exists": "exists", "cte": "cte",
                        "scalar_subquery": "scalar_subquery", "as_scalar": "scalar_subquery",
                        "label": "label"}
 
+# Query methods a query kept in a variable may be built with, the select() built the same way
+# (anything else on the variable: it escapes and stays as it is).
+BUILDER_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
+                           "limit", "offset", "slice", "join", "outerjoin", "options", "distinct",
+                           "select_from", "with_for_update", "execution_options", "params",
+                           "populate_existing", "autoflush", "with_parent", "enable_eagerloads",
+                           "with_labels", "apply_labels", "reset_joinpoint"})
+
 # -- 2.0-style runs of a statement -------------------------------------------------------------
 # Session methods that run a statement such as `select()` (`exec`: SQLModel's Session).
 RUN_VERBS = frozenset({"scalars", "execute", "exec", "scalar"})
@@ -263,21 +271,92 @@ def _builds_query(node: ast.AST, query_names: set[str]) -> bool:
 
 
 def returns_query_object(own: list[ast.AST], returns: list[ast.expr | None]) -> bool:
-    """Whether a return value may be a legacy Query not run yet (`return q`, `return s.query(X)`)
-    rather than rows (`return q.all()`)."""
+    """Whether a return value may be a legacy Query not run yet (`return q`, `return s.query(X)`,
+    `return q.filter(...), n`) rather than rows (`return q.all()`) or what a function made of
+    it (`return paginate(q, page)`: that function runs it)."""
     query_names = {t.id for node in own if isinstance(node, ast.Assign) and _builds_query(
         node.value, set()) for t in node.targets if isinstance(t, ast.Name)}
-    for value in returns:
-        if value is None:
-            continue
-        run = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
-            value.func.attr in QUERY_TERMINALS)
-        if not run and _builds_query(value, query_names):
+    return any(value is not None and _query_valued(value, query_names) for value in returns)
+
+
+def _query_valued(node: ast.expr, query_names: set[str]) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in query_names
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Attribute):
+            return False
+        if node.func.attr == "query":
             return True
+        return node.func.attr not in QUERY_TERMINALS and _query_valued(node.func.value,
+                                                                      query_names)
+    if isinstance(node, ast.IfExp):
+        return _query_valued(node.body, query_names) or _query_valued(node.orelse, query_names)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_query_valued(e, query_names) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(v is not None and _query_valued(v, query_names) for v in node.values)
+    if isinstance(node, ast.Starred):
+        return _query_valued(node.value, query_names)
     return False
 
 
-def returned_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | None:
+def returned_query(value: ast.expr | None, params: set[str],
+                   function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedQuery | None:
+    """`session.query(X).filter(...)` on a parameter, with no terminal; or a variable that
+    only ever holds one (`q = session.query(X)`, `q = q.filter(...)` under conditions)."""
+    if isinstance(value, ast.Name):
+        return _built_query(value.id, params, function)
+    return _chained_query(value, params)
+
+
+def _built_query(name: str, params: set[str],
+                 function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedQuery | None:
+    """The query variable `name` a function builds and returns: one `session.query(...)`
+    start, then `name = name.<builder step>(...)`; bound and read nowhere else (not even in a
+    nested function), so the select() built the same way is all its callers see."""
+    if name in params:
+        return None
+    start: ReturnedQuery | None = None
+    steps: list[str] = []
+    allowed: set[int] = set()  # the assignments' targets, and reads that build on or return it
+    for node in own_nodes(function):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return None
+        if isinstance(node, ast.Return) and node.value is not None:
+            allowed.add(id(node.value))
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name) and node.targets[0].id == name):
+            continue
+        allowed.add(id(node.targets[0]))
+        chained = _chained_query(node.value, params)
+        if chained is not None:
+            if start is not None:
+                return None  # two starts: what a caller gets depends on the path taken
+            start = chained
+            continue
+        own_steps, root = _method_chain(node.value)
+        if not (isinstance(root, ast.Name) and root.id == name and own_steps):
+            return None
+        allowed.add(id(root))
+        steps += own_steps
+    uses = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == name]
+    if start is None or any(id(n) not in allowed for n in uses) or any(
+            step not in BUILDER_STEPS for step in steps):
+        return None
+    return ReturnedQuery(start.session_param, start.args, (*start.steps, *steps))
+
+
+def _method_chain(value: ast.expr) -> tuple[list[str], ast.expr]:
+    """`root.a(...).b(...)` → (["a", "b"], root)."""
+    steps: list[str] = []
+    node = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        steps.append(node.func.attr)
+        node = node.func.value
+    return list(reversed(steps)), node
+
+
+def _chained_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | None:
     """`session.query(X).filter(...)` on a parameter, with no terminal."""
     steps: list[str] = []
     node = value

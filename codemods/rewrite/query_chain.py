@@ -390,14 +390,19 @@ def model_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | No
 
 
 def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | None:
-    """`active_users(session).order_by(...).all()` where the helper returns a select()."""
-    steps, node = _peel(expr)
-    name = callee(node.func) if isinstance(node, cst.Call) else None
+    """`active_users(session).order_by(...).all()` (also `queries.active_users(session)`)
+    where the helper returns a select()."""
     plan, ix = ctx.plan, ctx.ix
-    ref = name and plan.resolve_function(ix, ctx.scope, name)
-    shape = plan.query_helpers.get(ref) if ref else None
-    if shape is None:
-        return None
+    steps, node = _peel(expr)
+    shape = None
+    while shape is None:  # the innermost call that is a helper's: a module's function is
+        name = callee(node.func) if isinstance(node, cst.Call) else None  # peeled as a step
+        ref = name and plan.resolve_function(ix, ctx.scope, name)
+        shape = plan.query_helpers.get(ref) if ref else None
+        if shape is None and not steps:
+            return None
+        if shape is None:
+            node = steps.pop()[1]
     params = plan.modules[ref[0]].functions[ref[1]].params
     position = params.index(shape.session_param)
     session = next((a.value for a in node.args if a.keyword is not None

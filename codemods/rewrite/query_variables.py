@@ -5,18 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import ObjKind
-from ..index.shapes import CONSUMERS, QUERY_TERMINALS, STATEMENT_TERMINALS
+from ..index.shapes import BUILDER_STEPS, CONSUMERS, QUERY_TERMINALS, STATEMENT_TERMINALS
 from .context import Context, dotted
-from .query_chain import unwind
+from .query_chain import model_query_chain, unwind
 from .traversal import Visitor
 
-# What may follow a query variable for the tool to convert it (anything else: it escapes).
-_VARIABLE_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "group_by", "having",
-                             "limit", "offset", "slice", "join", "outerjoin", "options",
-                             "distinct", "select_from", "with_for_update", "execution_options",
-                             "params", "populate_existing", "autoflush", "with_parent",
-                             "enable_eagerloads", "with_labels", "apply_labels",
-                             "reset_joinpoint"})
 # Terminals that end a converted variable's chain: not `get`, `delete` or `update`, which have
 # no converted form on a variable yet (such a variable escapes and keeps its TODO).
 _VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"get", "delete", "update"},
@@ -28,12 +21,14 @@ class QueryVariableScan(Visitor):
 
     A variable qualifies when every assignment is `q = session.query(...)...` or
     `q = q.<step>(...)`, and every read is the start of a chain ending in a terminal
-    (`q.filter(...).all()`), a `for` over it, or `list(q)`. Returned, passed on, stored in an
+    (`q.filter(...).all()`), a `for` over it, or `list(q)` — or `return q` in a query helper
+    (its callers run the select() it returns). Returned otherwise, passed on, stored in an
     attribute or read in a nested function, it escapes and stays as it is (with a TODO).
     """
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.helper = (ctx.ix.module, ctx.scope) in ctx.plan.query_helpers
         self.candidates: set[str] = set()
         self.rejected: set[str] = set()
         self.targets: set[int] = set()
@@ -62,9 +57,9 @@ class QueryVariableScan(Visitor):
             steps.append(node.func.attr.value)
             node = node.func.value
         if isinstance(node, cst.Name) and node.value in self.candidates:
-            if all(step in _VARIABLE_STEPS for step in steps):
+            if all(step in BUILDER_STEPS for step in steps):
                 return node
-            if steps[0] in _VARIABLE_TERMINALS and all(s in _VARIABLE_STEPS for s in steps[1:]):
+            if steps[0] in _VARIABLE_TERMINALS and all(s in BUILDER_STEPS for s in steps[1:]):
                 return None  # `x = q.all()`, `for x in q.all()`: visit_Call judges the terminal
             self.rejected.add(node.value)
         return None
@@ -88,10 +83,10 @@ class QueryVariableScan(Visitor):
                 self.targets.add(id(t.target))
         if not isinstance(target, cst.Name) or self.nested:
             return
-        chain = unwind(node.value)
-        if chain is not None and chain.query_call is not None and self.ctx.kind(
-                chain.session) is ObjKind.SESSION and all(
-                    step in _VARIABLE_STEPS for step, _ in chain.steps):
+        chain = unwind(node.value) or model_query_chain(node.value, self.ctx)
+        if chain is not None and chain.query_call is not None and chain.session_kind(
+                self.ctx) in (ObjKind.SESSION, ObjKind.FLASK_SESSION) and all(
+                    step in BUILDER_STEPS for step, _ in chain.steps):
             self.candidates.add(target.value)
             return
         root = self._variable_chain(node.value)
@@ -119,6 +114,11 @@ class QueryVariableScan(Visitor):
             return
         if root is not None:
             self.ok_reads.add(id(root))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.helper and not self.nested and isinstance(node.value, cst.Name) and (
+                node.value.value in self.candidates):
+            self.ok_reads.add(id(node.value))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         root = None if self.nested else self._variable_chain(node.value)

@@ -224,6 +224,32 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
         + "\n".join(shown)
     )
 
+# Programs marked `# behaviour: also --target sync` are migrated to 2.0-style select() on
+# the same synchronous session too, and must print the same.
+SYNC_TOO = [p for p in PROGRAMS if "# behaviour: also --target sync" in p.read_text("utf-8")]
+
+
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.stem) for p in SYNC_TOO])
+def test_program_migrated_with_target_sync_behaves_the_same(program: Path,
+                                                            tmp_path: Path) -> None:
+    from codemods import Config
+
+    original = _run_original(program, tmp_path)
+    result = _migrate_source()(program.read_text(encoding="utf-8"), str(program),
+                               Config(target="sync"))
+    assert result.error is None, result.error
+    legacy = [node.lineno for node in ast.walk(ast.parse(result.new_source))
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "query"]
+    migrated = tmp_path / program.name
+    migrated.write_text(result.new_source, encoding="utf-8")
+    run = _run([str(migrated)], tmp_path)
+    assert (run.returncode, run.stdout, legacy) == (0, original.stdout, []), (
+        f"legacy .query() left on lines {legacy}\n"
+        + _stdout_diff(original.stdout, run.stdout)
+        + f"\n{run.stderr}\n--- migrated source ---\n{_numbered(result.new_source)}")
+
+
 # --- the soundness net, run ---------------------------------------------------------------
 # Where the migration leaves a call that returns a coroutine nobody awaits, the migrated
 # program fails under the guard, and the file must say so at that call (SQA306): the program

@@ -63,10 +63,14 @@ class QueryToSelect(ChainRunner, Rule):
                                if self._has_query(node) else set(), {}))
 
     def _has_query(self, function: cst.FunctionDef) -> bool:
-        """Cheap check (from the index) that the function calls some `.query(...)`."""
+        """Cheap check (from the index) that the function calls some `.query(...)`, or reads
+        a query property (`Model.query`)."""
         if self.query_scopes is None:
-            self.query_scopes = {site.scope for site in self.ctx.ix.calls
-                                 if site.callee.endswith(".query")}
+            ix = self.ctx.ix
+            self.query_scopes = {site.scope for site in ix.calls
+                                 if site.callee.endswith(".query")} | {
+                scope for scope, names in ix.names_read.items()
+                if any(name.endswith(".query") for name in names)}
         return self.ctx.scope in self.query_scopes
 
     def leave_FunctionDef(self, original: cst.FunctionDef,

@@ -1,0 +1,96 @@
+"""Queries built in variables, under conditions and across functions: helpers that return a
+query their callers refine and run, a stored query consumed later."""
+# behaviour: also --target sync
+import warnings
+
+warnings.simplefilter("ignore")
+from sqlalchemy import DateTime, ForeignKey, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Board(Base):
+    __tablename__ = "boards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str]
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str]
+    column: Mapped[str]
+    assignee: Mapped[int | None]
+    weight: Mapped[int]
+    archived: Mapped[DateTime | None] = mapped_column(DateTime, nullable=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    board: Mapped[Board] = relationship()
+
+
+engine = create_engine("sqlite://")
+
+
+def cards(session: Session, column=None, assignee=None, heaviest_first=False, limit=None):
+    q = session.query(Card)
+    if column:
+        q = q.filter(Card.column == column)
+    if assignee is not None:
+        q = q.filter_by(assignee=assignee)
+    q = q.order_by(Card.weight.desc() if heaviest_first else Card.id)
+    if limit:
+        q = q.limit(limit)
+    return q.all()
+
+
+def live_on(session: Session, board_id, assignee=None):
+    q = session.query(Card).filter(Card.board_id == board_id, Card.archived.is_(None))
+    if assignee is not None:
+        q = q.filter(Card.assignee == assignee)
+    return q
+
+
+def heavy(session: Session, board_id):
+    return live_on(session, board_id).filter(Card.weight > 3).count()
+
+
+def heaviest(session: Session, board_id, assignee):
+    return live_on(session, board_id, assignee).order_by(Card.weight.desc()).first()
+
+
+def texts(session: Session, board_id):
+    return [c.text for c in live_on(session, board_id).order_by(Card.id)]
+
+
+def mine(session: Session, me):
+    stored = session.query(Card).filter(Card.assignee == me).order_by(Card.id)
+    print("mine", [c.text for c in stored.all()])
+    print("first of mine", stored.first().text)
+    print("second of mine", stored[1].text)
+    print("how many", stored.count())
+
+
+def main():
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add_all([Board(id=1, title="work"), Board(id=2, title="home")])
+        for i, (column, assignee, weight, board) in enumerate([
+                ("todo", 1, 5, 1), ("doing", 2, 1, 1), ("todo", 2, 8, 1), ("done", 1, 2, 2),
+                ("todo", None, 4, 2), ("doing", 1, 3, 1)]):
+            session.add(Card(id=i + 1, text=f"card{i + 1}", column=column, assignee=assignee,
+                             weight=weight, board_id=board))
+        session.commit()
+        print("all", [c.text for c in cards(session)])
+        print("todo", [c.text for c in cards(session, column="todo")])
+        print("for 1", [c.text for c in cards(session, assignee=1, heaviest_first=True)])
+        print("two", [c.text for c in cards(session, limit=2)])
+        print("heavy on 1", heavy(session, 1))
+        print("heaviest of 2 on 1", heaviest(session, 1, 2).text)
+        print("texts on 2", texts(session, 2))
+        mine(session, 1)
+
+
+if __name__ == "__main__":
+    main()
