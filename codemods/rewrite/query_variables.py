@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import libcst as cst
 
 from ..analysis import ObjKind
 from ..index.shapes import BUILDER_STEPS, CONSUMERS, QUERY_TERMINALS, STATEMENT_TERMINALS
 from .context import Context, dotted
-from .query_chain import model_query_chain, unwind
+from .query_chain import QueryChain, SelectBuilder, Unsupported, model_query_chain, unwind
 from .traversal import Visitor
 
 # Terminals that end a converted variable's chain: not `get`, `delete` or `update`, which have
 # no converted form on a variable yet (such a variable escapes and keeps its TODO).
 _VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"get", "delete", "update"},
                                  *STATEMENT_TERMINALS})
+
+
+class VariableScan(NamedTuple):
+    convertible: frozenset[str]
+    # started on two paths as rows of different shapes (entities vs columns): no consumer
+    # reached by both can run them the same way, so they stay legacy
+    mixed_shapes: frozenset[str]
 
 
 class QueryVariableScan(Visitor):
@@ -34,20 +43,42 @@ class QueryVariableScan(Visitor):
         self.targets: set[int] = set()
         self.ok_reads: set[int] = set()
         self.reads: list[cst.Name] = []
+        self.derived: list[tuple[str, str]] = []  # (variable, the variable it is built from)
+        self.starts: dict[str, list[QueryChain]] = {}  # variable → the queries it starts as
         self.nested = 0
 
     @classmethod
-    def convertible(cls, function: cst.FunctionDef, ctx: Context) -> set[str]:
+    def convertible(cls, function: cst.FunctionDef, ctx: Context) -> VariableScan:
         first = cls(ctx)
         first.walk(function.body)  # pass 1: which names are assigned queries
         if not first.candidates - first.rejected:
-            return set()
+            return VariableScan(frozenset(), frozenset())
         second = cls(ctx)
         second.candidates = first.candidates - first.rejected
         second.rejected = set(first.rejected)
         second.walk(function.body)  # pass 2: is every read of them a convertible use?
         escaped = {n.value for n in second.reads if id(n) not in second.ok_reads}
-        return second.candidates - second.rejected - escaped
+        left = second.rejected | escaped
+        # a variable built from another (`page = q.limit(n)`) converts with it or not at all
+        changed = True
+        while changed:
+            changed = False
+            for derived, root in second.derived:
+                if (derived in left) != (root in left):
+                    left |= {derived, root}
+                    changed = True
+        mixed = frozenset(name for name, starts in second.starts.items()
+                          if len(set(filter(None, map(second._row_shape, starts)))) > 1)
+        return VariableScan(frozenset(second.candidates - left - mixed), mixed)
+
+    def _row_shape(self, chain: QueryChain) -> tuple[tuple[bool, ...], bool] | None:
+        """What decides how the select() a start builds is run: entity or column per element,
+        and whether it needs .unique() (None: no faithful select(); its rewrite says so)."""
+        try:
+            statement = SelectBuilder(self.ctx).build(chain, chain.steps)
+        except Unsupported:
+            return None
+        return tuple(e.is_entity for e in statement.elements), statement.may_repeat_entities
 
     def _variable_chain(self, expr: cst.BaseExpression) -> cst.Name | None:
         """The variable a chain of allowed steps starts at, if any."""
@@ -88,12 +119,16 @@ class QueryVariableScan(Visitor):
                 self.ctx) in (ObjKind.SESSION, ObjKind.FLASK_SESSION) and all(
                     step in BUILDER_STEPS for step, _ in chain.steps):
             self.candidates.add(target.value)
+            self.starts.setdefault(target.value, []).append(chain)
             return
         root = self._variable_chain(node.value)
-        if root is not None and root.value == target.value:
-            self.ok_reads.add(id(root))
-        else:
+        if root is None:
             self.rejected.add(target.value)
+            return
+        self.ok_reads.add(id(root))
+        if root.value != target.value:  # `page = q.limit(n)`: a query built from another
+            self.candidates.add(target.value)
+            self.derived.append((target.value, root.value))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):

@@ -225,7 +225,8 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
     )
 
 # Programs marked `# behaviour: also --target sync` are migrated to 2.0-style select() on
-# the same synchronous session too, and must print the same.
+# the same synchronous session too, and must print the same; a legacy `.query()` may stay
+# only under a TODO saying why.
 SYNC_TOO = [p for p in PROGRAMS if "# behaviour: also --target sync" in p.read_text("utf-8")]
 
 
@@ -238,9 +239,19 @@ def test_program_migrated_with_target_sync_behaves_the_same(program: Path,
     result = _migrate_source()(program.read_text(encoding="utf-8"), str(program),
                                Config(target="sync"))
     assert result.error is None, result.error
+    lines = result.new_source.splitlines()
+
+    def marked(lineno: int) -> bool:
+        above = lineno - 2
+        while above >= 0 and lines[above].lstrip().startswith("#"):
+            if "TODO(sqla-asyncify" in lines[above]:
+                return True
+            above -= 1
+        return False
+
     legacy = [node.lineno for node in ast.walk(ast.parse(result.new_source))
               if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr == "query"]
+              and node.func.attr == "query" and not marked(node.lineno)]
     migrated = tmp_path / program.name
     migrated.write_text(result.new_source, encoding="utf-8")
     run = _run([str(migrated)], tmp_path)

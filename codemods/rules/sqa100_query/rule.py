@@ -21,7 +21,7 @@ from ...rewrite.query_chain import (
     model_query_chain,
     unwind,
 )
-from ...rewrite.query_variables import QueryVariableScan
+from ...rewrite.query_variables import QueryVariableScan, VariableScan
 from ...rewrite.traversal import Visitor
 from ..base import Rule
 from .cases import CASES
@@ -30,6 +30,7 @@ from .running import ChainRunner
 FLASK_QUERY_TODO = ("Flask-SQLAlchemy has no asyncio support: this query stays synchronous on "
                     "db.session; --target sync moves it to select(), or move this data layer "
                     "off Flask-SQLAlchemy first")
+_NO_VARIABLES = VariableScan(frozenset(), frozenset())
 # Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 
@@ -52,15 +53,16 @@ class QueryToSelect(ChainRunner, Rule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        # Per function: the query variables it may convert, and their state once converted.
-        self.variables: list[tuple[set[str], dict[str, QueryVariable]]] = []
+        # Per function: its query variables (what it may convert), and their state once
+        # converted.
+        self.variables: list[tuple[VariableScan, dict[str, QueryVariable]]] = []
         self.saw_query = False  # the current simple statement calls some `.query(`
         self.query_scopes: set[str] | None = None
         self.reported: set[int] = set()  # `.query()` calls a TODO already speaks about
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.variables.append((QueryVariableScan.convertible(node, self.ctx)
-                               if self._has_query(node) else set(), {}))
+                               if self._has_query(node) else _NO_VARIABLES, {}))
 
     def _has_query(self, function: cst.FunctionDef) -> bool:
         """Cheap check (from the index) that the function calls some `.query(...)`, or reads
@@ -87,8 +89,20 @@ class QueryToSelect(ChainRunner, Rule):
         if not self.variables or self.ctx.function is None or len(updated.targets) != 1:
             return updated
         target = updated.targets[0].target
-        allowed, converted = self.variables[-1]
-        if not isinstance(target, cst.Name) or target.value not in allowed:
+        scan, converted = self.variables[-1]
+        if not isinstance(target, cst.Name):
+            return updated
+        if target.value in scan.mixed_shapes:
+            chain = unwind(original.value)
+            if chain is not None:
+                self._spoken_for(chain)
+            self.ctx.todo(self.code, f"query variable `{target.value}` holds rows of different "
+                                     "shapes on different paths (entities on one, columns on "
+                                     "another): no single select() run fits where it is used; "
+                                     "convert it by hand", original)
+            self._left_legacy()
+            return updated
+        if target.value not in scan.convertible:
             return updated
         chain = self._run_chain(updated.value, original)
         if chain is None:

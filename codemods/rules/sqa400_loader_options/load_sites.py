@@ -197,8 +197,8 @@ class LoadSites(Visitor):
     def find(cls, function: cst.FunctionDef, ctx: Context, select_statements: set[int]
              ) -> tuple[LoadSites, dict[str, StatementVariable]]:
         variables = StatementVariables.find(function, ctx)
-        convertible = QueryVariableScan.convertible(function, ctx) if any(
-            v.legacy for v in variables.values()) else set()
+        convertible = QueryVariableScan.convertible(function, ctx).convertible if any(
+            v.legacy for v in variables.values()) else frozenset()
         visitor = cls(ctx, select_statements, variables, convertible)
         visitor.walk(function.body)
         return visitor, variables

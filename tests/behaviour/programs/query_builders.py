@@ -72,6 +72,22 @@ def mine(session: Session, me):
     print("how many", stored.count())
 
 
+def heaviest_page(session: Session, page: int, per_page: int):
+    ranked = session.query(Card).order_by(Card.weight.desc(), Card.id)
+    shown = ranked.offset(page * per_page).limit(per_page)
+    print("page", page, len(shown.all()), "of", ranked.count())
+    return [c.text for c in shown]
+
+
+def listing(session: Session, texts_only: bool):
+    # rows of two shapes on two paths: kept synchronous, run through run_sync when migrated
+    if texts_only:
+        q = session.query(Card.text)
+    else:
+        q = session.query(Card)
+    return [row[0] if texts_only else row.text for row in q.order_by(Card.id).all()]
+
+
 def main():
     Base.metadata.create_all(engine)
     with Session(engine) as session:
@@ -90,6 +106,8 @@ def main():
         print("heaviest of 2 on 1", heaviest(session, 1, 2).text)
         print("texts on 2", texts(session, 2))
         mine(session, 1)
+        print("heaviest page 1", heaviest_page(session, 1, 2))
+        print("listing", listing(session, True), listing(session, False))
 
 
 if __name__ == "__main__":
