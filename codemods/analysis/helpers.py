@@ -27,6 +27,7 @@ class HelperShape:
     may_repeat_entities: bool
     joined: bool
     session_param: str
+    session_attrs: tuple[str, ...]  # the session is this attribute path of the parameter
 
 
 def _usage_followed(usage: str) -> bool:
@@ -96,4 +97,4 @@ class Helpers:
             e is None or models.joined_collections(e) for e, flag in zip(
                 entities, is_entity, strict=True) if flag))
         return HelperShape(tuple(entities), tuple(is_entity), repeats, joined,
-                           query.session_param)
+                           query.session_param, query.session_attrs)

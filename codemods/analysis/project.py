@@ -344,16 +344,17 @@ class Project:
         """Whether the module defines one of `functions` (without scanning the set)."""
         return any((ix.module, qualname) in functions for qualname in ix.functions)
 
-    def _implicit_self(self, site: CallSite, target: FunctionRef) -> int:
-        """1 when the call passes `self`/`cls` implicitly (`obj.method(x)`, `Cls(x)`)."""
+    def implicit_self(self, callee: str, target: FunctionRef) -> int:
+        """1 when a call `callee(...)` of `target` passes `self`/`cls` implicitly
+        (`obj.method(x)`, `Cls.create(x)`, `Cls(x)`)."""
         info = self.modules[target[0]].functions[target[1]]
         bound = info.owner_class is not None and info.params[:1] in (("self",), ("cls",))
-        return 1 if bound and ("." in site.callee or target[1].endswith(".__init__")) else 0
+        return 1 if bound and ("." in callee or target[1].endswith(".__init__")) else 0
 
     def parameters_given(self, site: CallSite, target: FunctionRef, arg: str) -> list[str]:
         """The parameters of `target` that a call hands the dotted name `arg` to."""
         params = self.modules[target[0]].functions[target[1]].params
-        shift = self._implicit_self(site, target)
+        shift = self.implicit_self(site.callee, target)
         given = [params[i + shift] for i, passed in enumerate(site.args)
                  if passed == arg and i + shift < len(params)]
         return given + [k for k, passed in site.kwargs if passed == arg and k in params]
@@ -364,7 +365,7 @@ class Project:
         if param not in params:
             return None
         given = dict(site.kwargs).get(param)
-        index = params.index(param) - self._implicit_self(site, target)
+        index = params.index(param) - self.implicit_self(site.callee, target)
         if given is None and 0 <= index < len(site.args):
             given = site.args[index]
         return given

@@ -46,6 +46,7 @@ class ReturnedQuery:
     session_param: str
     args: tuple[str | None, ...]  # what the query selects, as dotted names
     steps: tuple[str, ...]  # the methods chained on it
+    session_attrs: tuple[str, ...] = ()  # `request.dbsession.query(...)`: ("dbsession",)
 
 
 @dataclass

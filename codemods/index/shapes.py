@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ..urls import looks_like_url
 from .model import ReturnedQuery
@@ -304,8 +305,10 @@ def returned_query(value: ast.expr | None, params: set[str],
                    function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedQuery | None:
     """`session.query(X).filter(...)` on a parameter, with no terminal; or a variable that
     only ever holds one (`q = session.query(X)`, `q = q.filter(...)` under conditions)."""
-    if isinstance(value, ast.Name):
-        return _built_query(value.id, params, function)
+    steps, root = _method_chain(value) if value is not None else ([], None)
+    if isinstance(root, ast.Name) and root.id not in params:  # `return q.order_by(...)`
+        built = _built_query(root.id, params, function)
+        return built and replace(built, steps=(*built.steps, *steps))
     return _chained_query(value, params)
 
 
@@ -323,7 +326,7 @@ def _built_query(name: str, params: set[str],
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return None
         if isinstance(node, ast.Return) and node.value is not None:
-            allowed.add(id(node.value))
+            allowed.add(id(_method_chain(node.value)[1]))
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
                 node.targets[0], ast.Name) and node.targets[0].id == name):
             continue
@@ -343,7 +346,8 @@ def _built_query(name: str, params: set[str],
     if start is None or any(id(n) not in allowed for n in uses) or any(
             step not in BUILDER_STEPS for step in steps):
         return None
-    return ReturnedQuery(start.session_param, start.args, (*start.steps, *steps))
+    return ReturnedQuery(start.session_param, start.args, (*start.steps, *steps),
+                         start.session_attrs)
 
 
 def _method_chain(value: ast.expr) -> tuple[list[str], ast.expr]:
@@ -357,14 +361,16 @@ def _method_chain(value: ast.expr) -> tuple[list[str], ast.expr]:
 
 
 def _chained_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | None:
-    """`session.query(X).filter(...)` on a parameter, with no terminal."""
+    """`session.query(X).filter(...)` on a parameter (or an attribute of one:
+    `request.dbsession.query(X)`), with no terminal."""
     steps: list[str] = []
     node = value
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr == "query" and isinstance(node.func.value, ast.Name) and (
-                node.func.value.id in params):
-            return ReturnedQuery(node.func.value.id, tuple(dotted_name(a) for a in node.args),
-                                 tuple(reversed(steps)))
+        session = dotted_name(node.func.value) if node.func.attr == "query" else None
+        head, *attrs = session.split(".") if session else [""]
+        if head in params:
+            return ReturnedQuery(head, tuple(dotted_name(a) for a in node.args),
+                                 tuple(reversed(steps)), tuple(attrs))
         steps.append(node.func.attr)
         node = node.func.value
     return None

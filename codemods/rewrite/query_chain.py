@@ -57,6 +57,7 @@ class QueryVariable:
     elements: list[Element]
     may_repeat_entities: bool
     joined: bool
+    plain: bool = False  # `q = session.query(E)` and nothing more: `q.get(pk)` can convert
 
 
 def unwind(expr: cst.BaseExpression,
@@ -404,7 +405,7 @@ def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | N
         if shape is None:
             node = steps.pop()[1]
     params = plan.modules[ref[0]].functions[ref[1]].params
-    position = params.index(shape.session_param)
+    position = params.index(shape.session_param) - plan.implicit_self(name, ref)
     session = next((a.value for a in node.args if a.keyword is not None
                     and a.keyword.value == shape.session_param), None)
     positional = [a for a in node.args if a.keyword is None and not a.star]
@@ -412,6 +413,8 @@ def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | N
         session = positional[position].value
     if session is None:
         return None
+    for attr in shape.session_attrs:  # `request.dbsession` for the helper's `request`
+        session = cst.Attribute(value=session, attr=cst.Name(attr))
     elements = [Element(cst.Name("_"), entity, flag, None)
                 for entity, flag in zip(shape.entities, shape.is_entity, strict=True)]
     start = QueryVariable(node, session, elements, shape.may_repeat_entities, shape.joined)

@@ -12,9 +12,9 @@ from .context import Context, dotted
 from .query_chain import QueryChain, SelectBuilder, Unsupported, model_query_chain, unwind
 from .traversal import Visitor
 
-# Terminals that end a converted variable's chain: not `get`, `delete` or `update`, which have
-# no converted form on a variable yet (such a variable escapes and keeps its TODO).
-_VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"get", "delete", "update"},
+# Terminals that end a converted variable's chain: not `delete` or `update`, which have no
+# converted form on a variable yet (such a variable escapes and keeps its TODO).
+_VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"delete", "update"},
                                  *STATEMENT_TERMINALS})
 
 
@@ -151,9 +151,10 @@ class QueryVariableScan(Visitor):
             self.ok_reads.add(id(root))
 
     def visit_Return(self, node: cst.Return) -> None:
-        if self.helper and not self.nested and isinstance(node.value, cst.Name) and (
-                node.value.value in self.candidates):
-            self.ok_reads.add(id(node.value))
+        root = self._variable_chain(node.value) if self.helper and not self.nested and (
+            node.value is not None) else None
+        if root is not None:  # `return q`, `return q.order_by(...)`
+            self.ok_reads.add(id(root))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         root = None if self.nested else self._variable_chain(node.value)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ...analysis import ObjKind
+from ...analysis import ObjKind, Plan
 from ...api_surface import SELECT_FUNCTIONS
+from ...config import Config
+from ...index import ModuleIndex
 from ...index.shapes import CONSUMERS, STATEMENT_TERMINALS
 from ...index.shapes import QUERY_TERMINALS as TERMINALS
 from ...results import Tag
@@ -59,6 +61,14 @@ class QueryToSelect(ChainRunner, Rule):
         self.saw_query = False  # the current simple statement calls some `.query(`
         self.query_scopes: set[str] | None = None
         self.reported: set[int] = set()  # `.query()` calls a TODO already speaks about
+
+    @classmethod
+    def local_scopes(cls, ix: ModuleIndex, plan: Plan, config: Config) -> set[str]:
+        """Callers of a query helper run the select() it returns now, also in a module that
+        names no SQLAlchemy (a view calling a service)."""
+        helpers = plan.query_helpers
+        return {site.scope for site in ix.calls
+                if helpers and plan.resolve_function(ix, site.scope, site.callee) in helpers}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.variables.append((QueryVariableScan.convertible(node, self.ctx)
@@ -116,7 +126,8 @@ class QueryToSelect(ChainRunner, Rule):
             return updated
         converted[target.value] = QueryVariable(
             cst.Name(target.value), self._session(chain), statement.elements,
-            statement.needs_unique, statement.joined)
+            statement.needs_unique, statement.joined,
+            plain=not chain.steps and (chain.variable is None or chain.variable.plain))
         self.ctx.change(self.code, f"query variable `{target.value}` → select()", original,
                         Tag.QUERY_VARIABLE)
         # loader options SQA400 put where the variable is built (every run of it needs them)

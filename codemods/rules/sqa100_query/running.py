@@ -187,7 +187,8 @@ class ChainRunner:
 
     def _get(self, original: cst.Call, updated: cst.Call, chain: QueryChain
              ) -> cst.BaseExpression:
-        if any(name != "options" for name, _ in chain.steps):
+        if any(name != "options" for name, _ in chain.steps) or (
+                chain.variable is not None and not chain.variable.plain):
             raise Unsupported("Query.get() after methods other than options()")
         if len(updated.args) != 1 or updated.args[0].keyword is not None:
             raise Unsupported("Query.get() takes one primary key argument")
@@ -197,7 +198,8 @@ class ChainRunner:
         args = [cst.Arg(statement.elements[0].node), updated.args[0]]
         options = [a for _, call in chain.steps for a in call.args] + [
             cst.Arg(o) for o in self.ctx.outputs.loader_options.get(id(original), [])]
-        message = "query(E).get(pk) → await session.get(E, pk)"
+        message = "query(E).get(pk) → " + ("await " if self.ctx.async_target else "") + (
+            "session.get(E, pk)")
         if options:
             elements = [cst.StarredElement(a.value) if a.star == "*" else cst.Element(a.value)
                         for a in options]  # `.options(*loaders)` keeps its unpacking
@@ -255,9 +257,12 @@ class ChainRunner:
 
     def _run_sync(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                   reason: str) -> cst.BaseExpression:
-        if not self.ctx.async_target:  # the legacy Query still works on a sync 2.x session
+        if not self.ctx.async_target or chain.variable is not None:
+            # the legacy Query still works on a sync 2.x session; a chain on a converted
+            # variable or helper has no legacy query left to run (its function is kept sync)
             self._spoken_for(chain)
             self.ctx.todo(self.code, f"kept the legacy query: {reason}", original)
+            self._left_legacy()
             return updated
         param = cst.Name("sync_session")
         body = ReplaceExpression(chain.session, param).transform(updated)
