@@ -42,22 +42,32 @@ class QueryVariableScan(Visitor):
         self.rejected: set[str] = set()
         self.targets: set[int] = set()
         self.ok_reads: set[int] = set()
-        self.reads: list[cst.Name] = []
+        self.reads: list[tuple[cst.Name, int]] = []  # (read, position)
         self.derived: list[tuple[str, str]] = []  # (variable, the variable it is built from)
         self.starts: dict[str, list[QueryChain]] = {}  # variable → the queries it starts as
+        # `rows = rows.limit(n).all()` as a statement of the function body: the variable holds
+        # rows from there on (variable → where, in names visited)
+        self.ended: dict[str, int] = {}
+        self.top_level: set[int] = set()  # the function body's own small statements
+        self.position = 0  # names visited so far
         self.nested = 0
 
     @classmethod
     def convertible(cls, function: cst.FunctionDef, ctx: Context) -> VariableScan:
+        top_level = {id(small) for stmt in function.body.body
+                     if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body}
         first = cls(ctx)
+        first.top_level = top_level
         first.walk(function.body)  # pass 1: which names are assigned queries
         if not first.candidates - first.rejected:
             return VariableScan(frozenset(), frozenset())
         second = cls(ctx)
+        second.top_level = top_level
         second.candidates = first.candidates - first.rejected
         second.rejected = set(first.rejected)
         second.walk(function.body)  # pass 2: is every read of them a convertible use?
-        escaped = {n.value for n in second.reads if id(n) not in second.ok_reads}
+        escaped = {n.value for n, at in second.reads if id(n) not in second.ok_reads
+                   and at <= second.ended.get(n.value, at)}
         left = second.rejected | escaped
         # a variable built from another (`page = q.limit(n)`) converts with it or not at all
         changed = True
@@ -114,6 +124,9 @@ class QueryVariableScan(Visitor):
                 self.targets.add(id(t.target))
         if not isinstance(target, cst.Name) or self.nested:
             return
+        if target.value in self.ended:
+            self.rejected.add(target.value)  # a query again after holding rows: not followed
+            return
         chain = unwind(node.value) or model_query_chain(node.value, self.ctx)
         if chain is not None and chain.query_call is not None and chain.session_kind(
                 self.ctx) in (ObjKind.SESSION, ObjKind.FLASK_SESSION) and all(
@@ -123,12 +136,28 @@ class QueryVariableScan(Visitor):
             return
         root = self._variable_chain(node.value)
         if root is None:
-            self.rejected.add(target.value)
+            if not self._ends(target.value, node):
+                self.rejected.add(target.value)
             return
         self.ok_reads.add(id(root))
         if root.value != target.value:  # `page = q.limit(n)`: a query built from another
             self.candidates.add(target.value)
             self.derived.append((target.value, root.value))
+
+    def _ends(self, name: str, node: cst.Assign) -> bool:
+        """`name = name.<steps>.<terminal>()` in the function body itself (no branch or loop
+        around it): the query is run there and the name holds its rows afterwards."""
+        steps = []
+        value = node.value
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            steps.append(value.func.attr.value)
+            value = value.func.value
+        if not (isinstance(value, cst.Name) and value.value == name and name in self.candidates
+                and id(node) in self.top_level and steps and steps[0] in _VARIABLE_TERMINALS
+                and all(step in BUILDER_STEPS for step in steps[1:])):
+            return False
+        self.ended[name] = self.position
+        return True
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
@@ -175,8 +204,9 @@ class QueryVariableScan(Visitor):
             self.ok_reads.add(id(root))
 
     def visit_Name(self, node: cst.Name) -> None:
+        self.position += 1
         if node.value in self.candidates and id(node) not in self.targets:
-            self.reads.append(node)
+            self.reads.append((node, self.position))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.targets.add(id(node.attr))  # `x.q` is not a read of `q`

@@ -116,6 +116,7 @@ class QueryToSelect(ChainRunner, Rule):
             return updated
         chain = self._run_chain(updated.value, original)
         if chain is None:
+            converted.pop(target.value, None)  # `rows = rows.all()`: it holds rows from here
             return updated
         try:
             statement = self._builder().build(chain, chain.steps)

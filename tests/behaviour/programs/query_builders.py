@@ -88,6 +88,13 @@ def listing(session: Session, texts_only: bool):
     return [row[0] if texts_only else row.text for row in q.order_by(Card.id).all()]
 
 
+def column_page(session: Session, column: str, offset: int, size: int):
+    entries = session.query(Card).filter(Card.column == column).order_by(Card.id)
+    total = entries.count()
+    entries = entries.offset(offset).limit(size).all()  # the name holds rows from here on
+    return total, [c.text for c in entries[:size]]
+
+
 def main():
     Base.metadata.create_all(engine)
     with Session(engine) as session:
@@ -108,6 +115,7 @@ def main():
         mine(session, 1)
         print("heaviest page 1", heaviest_page(session, 1, 2))
         print("listing", listing(session, True), listing(session, False))
+        print("column page", column_page(session, "todo", 1, 5))
 
 
 if __name__ == "__main__":
