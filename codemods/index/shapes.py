@@ -56,6 +56,8 @@ DDL_METHODS = {"create_all": "begin", "drop_all": "begin", "reflect": "connect"}
 # Builtins whose result holds the objects of their first argument.
 PASSING_ON = frozenset({"list", "sorted", "reversed", "tuple", "set", "frozenset", "iter", "next"})
 # Builtins that consume an iterable: a query passed to them is run first.
+# Column operators taking a query as their subquery (`col.in_(session.query(X.id))`).
+IN_OPERATORS = frozenset({"in_", "notin_", "not_in"})
 CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "sum",
                        "enumerate", "reversed", "dict"})
 

@@ -7,9 +7,22 @@ from typing import NamedTuple
 import libcst as cst
 
 from ..analysis import ObjKind
-from ..index.shapes import BUILDER_STEPS, CONSUMERS, QUERY_TERMINALS, STATEMENT_TERMINALS
+from ..index.shapes import (
+    BUILDER_STEPS,
+    CONSUMERS,
+    IN_OPERATORS,
+    QUERY_TERMINALS,
+    STATEMENT_TERMINALS,
+)
 from .context import Context, dotted
-from .query_chain import QueryChain, SelectBuilder, Unsupported, model_query_chain, unwind
+from .query_chain import (
+    QueryChain,
+    RowShape,
+    SelectBuilder,
+    Unsupported,
+    model_query_chain,
+    unwind,
+)
 from .traversal import Visitor
 
 # Terminals that end a converted variable's chain: not `delete` or `update`, which have no
@@ -81,14 +94,15 @@ class QueryVariableScan(Visitor):
                           if len(set(filter(None, map(second._row_shape, starts)))) > 1)
         return VariableScan(frozenset(second.candidates - left - mixed), mixed)
 
-    def _row_shape(self, chain: QueryChain) -> tuple[tuple[bool, ...], bool] | None:
-        """What decides how the select() a start builds is run: entity or column per element,
-        and whether it needs .unique() (None: no faithful select(); its rewrite says so)."""
+    def _row_shape(self, chain: QueryChain) -> tuple[bool, bool] | None:
+        """What decides how the select() a start builds is run: objects through scalars() or
+        Rows through execute(), and whether it needs .unique() (None: no faithful select();
+        its rewrite says so)."""
         try:
             statement = SelectBuilder(self.ctx).build(chain, chain.steps)
         except Unsupported:
             return None
-        return tuple(e.is_entity for e in statement.elements), statement.may_repeat_entities
+        return statement.shape is RowShape.ENTITY, statement.needs_unique
 
     def _variable_chain(self, expr: cst.BaseExpression) -> cst.Name | None:
         """The variable a chain of allowed steps starts at, if any."""
@@ -168,7 +182,8 @@ class QueryVariableScan(Visitor):
             return
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _VARIABLE_TERMINALS:
             root = self._variable_chain(node.func.value)
-        elif dotted(node.func) in CONSUMERS | {"list"}:
+        elif dotted(node.func) in CONSUMERS | {"list"} or isinstance(
+                node.func, cst.Attribute) and node.func.attr.value in IN_OPERATORS:
             for arg in node.args:
                 root = self._variable_chain(arg.value)
                 if root is not None:

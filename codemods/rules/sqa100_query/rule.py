@@ -9,7 +9,7 @@ from ...analysis import ObjKind, Plan
 from ...api_surface import SELECT_FUNCTIONS
 from ...config import Config
 from ...index import ModuleIndex
-from ...index.shapes import CONSUMERS, STATEMENT_TERMINALS
+from ...index.shapes import CONSUMERS, IN_OPERATORS, STATEMENT_TERMINALS
 from ...index.shapes import QUERY_TERMINALS as TERMINALS
 from ...results import Tag
 from ...rewrite.build import comma_separated, method_call
@@ -143,6 +143,10 @@ class QueryToSelect(ChainRunner, Rule):
             limited = self._exec_first(original, updated)
             if limited is not updated:
                 return limited
+        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value in IN_OPERATORS:
+            args = [self._in_operand(original, arg) for arg in updated.args]
+            if any(new is not old for new, old in zip(args, updated.args, strict=True)):
+                return updated.with_changes(args=args)
         if isinstance(updated.func, cst.Attribute):
             method = updated.func.attr.value
             known = method in TERMINALS or method in STATEMENT_TERMINALS or (
@@ -251,6 +255,19 @@ class QueryToSelect(ChainRunner, Rule):
         shadowed = name in self.ctx.ix.imports or self.ctx.plan.binding_scope(
             self.ctx.ix, self.ctx.scope, name) is not None or name in self.ctx.ix.module_names
         return None if shadowed else name
+
+    def _in_operand(self, original: cst.Call, arg: cst.Arg) -> cst.Arg:
+        """`col.in_(session.query(X.id).filter(...))`: the query is the IN subquery, as its
+        select() is."""
+        chain = self._run_chain(arg.value, original) if arg.keyword is None and not (
+            arg.star) else None
+        statement = self._select_for(chain) if chain else None
+        if statement is None:
+            return arg
+        self._spoken_for(chain)
+        self.ctx.change(self.code, "a query inside in_() → its select(), the same subquery",
+                        original)
+        return arg.with_changes(value=self._finish(statement))
 
     def _consumed(self, original: cst.Call, arg: cst.Arg) -> cst.Arg:
         """`sorted(session.query(X))`: the argument becomes the executed rows."""
