@@ -1,6 +1,5 @@
 """Queries built in variables, under conditions and across functions: helpers that return a
 query their callers refine and run, a stored query consumed later."""
-# behaviour: also --target sync
 import warnings
 
 warnings.simplefilter("ignore")
