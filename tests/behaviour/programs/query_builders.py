@@ -99,6 +99,12 @@ def on_other_boards(session: Session, board_id: int):
     return [c.text for c in session.query(Card).filter(Card.id.in_(others)).order_by(Card.id)]
 
 
+def weights(session: Session, column: str):
+    q = session.query(Card).filter(Card.column == column).order_by(Card.id)
+    q = q.with_entities(Card.text, Card.weight)  # the rows hold columns from here on
+    return [tuple(row) for row in q.all()], q.with_entities(Card.id).first()[0]
+
+
 def main():
     Base.metadata.create_all(engine)
     with Session(engine) as session:
@@ -120,6 +126,7 @@ def main():
         print("heaviest page 1", heaviest_page(session, 1, 2))
         print("listing", listing(session, True), listing(session, False))
         print("column page", column_page(session, "todo", 1, 5))
+        print("weights", weights(session, "doing"))
         print("on other boards", on_other_boards(session, 1),
               [c.text for c in session.query(Card).filter(
                   Card.id.notin_(session.query(Card.id).filter(Card.weight > 3))).all()])
