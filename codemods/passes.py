@@ -113,7 +113,7 @@ class Pending:
     findings: list[PendingFinding]
     io_scopes: set[str]  # scopes where the local pass made I/O awaited
     renamed: dict[str, str]  # imported names it replaced: old local name -> new local name
-    unconverted_scopes: set[str]  # scopes where it left legacy code
+    unconverted_scopes: dict[str, str]  # scopes where it left legacy code → why
     config: Config  # this module's (`module_config`)
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     # top-level statements the local pass let await: they may move into an entry point
@@ -139,7 +139,7 @@ class LocalOutcome:
     path: str
     failed: FileResult | None
     made_async: frozenset[FunctionRef]
-    unconverted: frozenset[FunctionRef]
+    unconverted: frozenset[tuple[FunctionRef, str]]  # (function, why legacy code stays)
     renamed: frozenset[tuple[str, str, str]] = frozenset()
 
 
@@ -301,7 +301,7 @@ class FileRewriter:
             yield LocalOutcome(
                 result.path, None,
                 frozenset((module, s) for s in pending.io_scopes if s in job.ix.functions),
-                frozenset((module, s) for s in pending.unconverted_scopes),
+                frozenset(((module, s), why) for s, why in pending.unconverted_scopes.items()),
                 frozenset((module, old, new) for old, new in pending.renamed.items()))
 
     def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome]:

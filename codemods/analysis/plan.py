@@ -146,6 +146,10 @@ class Plan:
     def keep_sync(self) -> frozenset[FunctionRef]:
         return self._state.keep_sync
 
+    def kept_because(self, ref: FunctionRef) -> str | None:
+        """Why a function kept synchronous holds legacy code (the TODO the local pass left)."""
+        return next((why for kept, why in self._state.kept_because if kept == ref), None)
+
     @property
     def async_functions(self) -> frozenset[FunctionRef]:
         return self._state.async_functions

@@ -149,7 +149,7 @@ class Context:
         self.iterated: set[int] = set()  # ids of expressions iterated by `for`
         self.outputs = RuleOutputs()
         # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
-        self.unconverted_scopes: set[str] = set()
+        self.unconverted_scopes: dict[str, str] = {}  # scope → why legacy code stays there
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
         # imported names whose references the local pass replaced: old local -> new local
         self.renamed: dict[str, str] = {}

@@ -72,7 +72,7 @@ class RunSyncLegacy(Rule):
                 id: Mapped[int] = mapped_column(primary_key=True)
 
 
-            # TODO(sqla-asyncify SQA303): count() is kept synchronous: it holds a legacy query the tool cannot convert (convert it to select() by hand); migrated callers run it with await session.run_sync(...)
+            # TODO(sqla-asyncify SQA303): count() is kept synchronous, and migrated callers run it with await session.run_sync(...), since it holds a legacy query the tool cannot convert: a legacy query the tool cannot follow here (stored, returned, passed on, or used with a method it cannot map): convert it to select() by hand
             def count(session: Session, newest: bool) -> int:
                 query = session.query(User)
                 query = query.filter(User.id > 100) if newest else query
@@ -94,11 +94,13 @@ class RunSyncLegacy(Rule):
             self.inline_receivers.add(id(node.func.value))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if (self.ctx.ix.module, self.ctx.scope) in self.ctx.plan.keep_sync:
-            self.ctx.todo(self.code, f"{node.name.value}() is kept synchronous: it holds a legacy "
-                                     "query the tool cannot convert (convert it to select() by "
-                                     "hand); migrated callers run it with await "
-                                     "session.run_sync(...)", node, at=node)
+        ref = (self.ctx.ix.module, self.ctx.scope)
+        if ref in self.ctx.plan.keep_sync:
+            why = self.ctx.plan.kept_because(ref) or "convert its legacy query by hand"
+            self.ctx.todo(self.code, f"{node.name.value}() is kept synchronous, and migrated "
+                                     "callers run it with await session.run_sync(...), since it "
+                                     f"holds a legacy query the tool cannot convert: {why}",
+                          node, at=node)
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call) or not self.ctx.plan.legacy or (

@@ -106,11 +106,10 @@ class QueryToSelect(ChainRunner, Rule):
             chain = unwind(original.value)
             if chain is not None:
                 self._spoken_for(chain)
-            self.ctx.todo(self.code, f"query variable `{target.value}` holds rows of different "
-                                     "shapes on different paths (entities on one, columns on "
-                                     "another): no single select() run fits where it is used; "
-                                     "convert it by hand", original)
-            self._left_legacy()
+            self._leave_legacy(f"query variable `{target.value}` holds rows of different "
+                               "shapes on different paths (entities on one, columns on "
+                               "another): no single select() run fits where it is used; "
+                               "convert it by hand", original)
             return updated
         if target.value not in scan.convertible:
             return updated
@@ -121,9 +120,8 @@ class QueryToSelect(ChainRunner, Rule):
         try:
             statement = self._builder().build(chain, chain.steps)
         except Unsupported as exc:
-            self.ctx.todo(self.code, f"query variable `{target.value}` not converted: {exc}",
-                          original)
-            self._left_legacy()
+            self._leave_legacy(f"query variable `{target.value}` not converted: {exc}",
+                               original)
             return updated
         converted[target.value] = QueryVariable(
             cst.Name(target.value), self._session(chain), statement.elements,
@@ -347,10 +345,9 @@ class QueryToSelect(ChainRunner, Rule):
         if not self.saw_query:
             return updated
         for _ in _LegacyQueries.find(updated, self):
-            self.ctx.todo(self.code, "a legacy query the tool cannot follow here (stored, "
-                                     "returned, passed on, or used with a method it cannot "
-                                     "map): convert it to select() by hand", original)
-            self._left_legacy()
+            self._leave_legacy("a legacy query the tool cannot follow here (stored, returned, "
+                               "passed on, or used with a method it cannot map): convert it "
+                               "to select() by hand", original)
         return updated
 
     # -- helpers --------------------------------------------------------------------------------
@@ -377,11 +374,10 @@ class QueryToSelect(ChainRunner, Rule):
         used = sorted(methods & {*(n for n, _ in chain.steps), *([method] if method else [])})
         if not used:
             return False
-        self.ctx.todo(self.code, f"the model's query class {name} defines "
-                                 f"{', '.join(f'{u}()' for u in used)}: a select() would not "
-                                 "apply it; build the select() in a function that does the "
-                                 "same, or keep this query", chain.query_call)
-        self._left_legacy()
+        self._leave_legacy(f"the model's query class {name} defines "
+                           f"{', '.join(f'{u}()' for u in used)}: a select() would not apply "
+                           "it; build the select() in a function that does the same, or keep "
+                           "this query", chain.query_call)
         return True
 
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
