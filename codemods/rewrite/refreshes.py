@@ -1,6 +1,8 @@
 """What a function does to the state of its objects, statement by statement, for the rules that
 insert `await session.refresh(obj[, names])` where the synchronous program reloaded an object
-(SQA403 after rollback()/expire(), SQA408 after commit() and around refresh()).
+(SQA403 after rollback()/expire(), SQA408 after commit() and around refresh()). A script's
+module-level statements, which run as one in its async entry point (scripts.py), count as
+a function too.
 
 Statements are numbered in source order (pre-order: a compound statement before its body),
 not entering nested functions, classes or lambdas; reads come from `statement_reads`.
@@ -23,7 +25,7 @@ from ..api_surface import (
 )
 from ..index import ModuleIndex
 from .context import Context, callee, dotted
-from .reads import statement_reads
+from .reads import Body, block_of, statement_reads
 from .traversal import Visitor
 
 # Methods on a collection that change which objects it holds.
@@ -62,10 +64,10 @@ class FunctionState:
     stops: dict[int, int] = field(default_factory=dict)
 
     @classmethod
-    def collect(cls, ctx: Context, function: cst.FunctionDef) -> FunctionState:
+    def collect(cls, ctx: Context, function: Body) -> FunctionState:
         state = cls()
         walker = _Statements()
-        walker.walk(function.body)
+        walker.walk(block_of(function))
         state.statements = walker.found
         state.positions = {id(s): i for i, s in enumerate(walker.found)}
         for i, statement in enumerate(walker.found):
@@ -100,9 +102,7 @@ class FunctionState:
                     stop = state.positions[id(statement)] + 1
                 if stop is not None:
                     state.stops[state.positions[id(statement)]] = stop
-        state.params = {p.name.value for p in (*function.params.params,
-                                                 *function.params.kwonly_params,
-                                                 *function.params.posonly_params)}
+        state.params = {p.name.value for p in _parameters(function)}
         return state
 
     @staticmethod
@@ -130,6 +130,20 @@ class FunctionState:
             if name in self.binds[i]:
                 break
         return found, first
+
+
+def _parameters(function: Body) -> tuple[cst.Param, ...]:
+    if isinstance(function, cst.Module):
+        return ()
+    return (*function.params.params, *function.params.kwonly_params,
+            *function.params.posonly_params)
+
+
+def in_entry_point(ctx: Context) -> bool:
+    """The module's own top-level statements run inside its async entry point (SQA307
+    moves them there): a rule may treat them as one function that can await."""
+    entry = ctx.entry
+    return entry is not None and bool(entry.moving) and entry.blocked is None
 
 
 def already_there(state: FunctionState, position: int, new: cst.CSTNode, step: int) -> bool:
@@ -181,7 +195,7 @@ class _Statements(Visitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
             return False
-        if isinstance(node, cst.IndentedBlock):
+        if isinstance(node, cst.IndentedBlock | cst.Module):
             self.blocks.append(list(node.body))
         if isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement):
             self.found.append(node)
@@ -251,16 +265,16 @@ def refresh_statement(session: str, name: str, names: list[str] | None = None
 
 
 # -- what a class is and has ---------------------------------------------------------------------
-def class_of(ctx: Context, function: cst.FunctionDef, name: str) -> str | None:
+def class_of(ctx: Context, function: Body, name: str) -> str | None:
     """The mapped class a variable holds, where the function says: `x = Model(...)`,
     `x = Model.model_validate(...)`, `x = session.get(Model, ...)`, `x: Model` parameters."""
     plan, ix, scope = ctx.plan, ctx.ix, ctx.scope
-    for param in (*function.params.params, *function.params.kwonly_params):
+    for param in _parameters(function):
         if param.name.value == name and param.annotation is not None:
             text = cst.Module([]).code_for_node(param.annotation.annotation)
             return plan.annotated_class(ix, scope, re.findall(r"[A-Za-z_]\w*", text))
     walker = _Statements()
-    walker.walk(function.body)
+    walker.walk(block_of(function))
     assigned = next((value for s in walker.found if isinstance(s, cst.SimpleStatementLine)
                      and isinstance(small := s.body[0], cst.Assign) and len(small.targets) == 1
                      and isinstance(small.targets[0].target, cst.Name)
@@ -459,11 +473,11 @@ def project_expires_on_commit(ctx: Context) -> bool:
                             for site in sites)
 
 
-def explicit_sessions(ctx: Context, function: cst.FunctionDef) -> set[str]:
+def explicit_sessions(ctx: Context, function: Body) -> set[str]:
     """Session variables of the function made by a factory call or Session() that sets
     expire_on_commit itself (also through a module-level factory that does)."""
     visitor = _SessionMakers(ctx)
-    visitor.walk(function.body)
+    visitor.walk(block_of(function))
     return visitor.explicit
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from ..results import Kind
+from ..rewrite.reads import Body
 from ..rewrite.refreshes import (
     FunctionState,
     already_there,
     changes,
     class_of,
+    in_entry_point,
     refresh_statement,
     relationships_read,
     with_inserted,
@@ -66,11 +68,17 @@ class ExpiredReads(Rule):
         self.expiring_scopes = ctx.scopes_calling(_EXPIRING)
         self.after: dict[int, list[cst.BaseStatement]] = {}
 
+    def visit_Module(self, node: cst.Module) -> None:
+        if "" in self.expiring_scopes and in_entry_point(self.ctx):
+            self._body(node, None)  # a script's statements, run in its async entry point
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.scope not in self.expiring_scopes:
-            return
+        if self.ctx.scope in self.expiring_scopes:
+            self._body(node, self.ctx.cannot_await())
+
+    def _body(self, node: Body, cannot: str | None) -> None:
+        """`cannot`: why the body cannot await (a TODO instead of the refresh)."""
         state = FunctionState.collect(self.ctx, node)
-        cannot = self.ctx.cannot_await()
         previous: dict[str, int] = {}
         tried = _tried_commits(node, state)
         for call in state.calls:
@@ -161,7 +169,7 @@ class ExpiredReads(Rule):
         return with_inserted(original, updated, {}, self.after)
 
 
-def _tried_commits(node: cst.FunctionDef, state: FunctionState) -> dict[int, set[int]]:
+def _tried_commits(node: Body, state: FunctionState) -> dict[int, set[int]]:
     """Positions of the statements in each `try:` body of the function, by the try's id:
     a commit there may fail, leaving what it would have committed to the rollback."""
     found: dict[int, set[int]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..results import Kind
+from ..rewrite.reads import Body
 from ..rewrite.refreshes import (
     FunctionState,
     already_there,
@@ -12,6 +13,7 @@ from ..rewrite.refreshes import (
     class_of,
     database_computed,
     explicit_sessions,
+    in_entry_point,
     is_sqlmodel,
     project_expires_on_commit,
     refresh_statement,
@@ -95,16 +97,22 @@ class ReadsAfterCommit(Rule):
         self.after: dict[int, list[cst.BaseStatement]] = {}
         self.before: dict[int, list[cst.BaseStatement]] = {}
 
+    def visit_Module(self, node: cst.Module) -> None:
+        if "" in self.scopes and in_entry_point(self.ctx):
+            self._body(node)  # a script's statements, run in its async entry point
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.scope not in self.scopes or self.ctx.cannot_await():
-            return
+        if self.ctx.scope in self.scopes and not self.ctx.cannot_await():
+            self._body(node)
+            self._response(node, self.state)
+
+    def _body(self, node: Body) -> None:
         state = self.state = FunctionState.collect(self.ctx, node)
         if self.expiring is None:
             self.expiring = project_expires_on_commit(self.ctx)
         if self.expiring:
             self._after_commits(node, state)
         self._after_refreshes(node, state)
-        self._response(node, state)
 
     def _insert(self, table: dict[int, list[cst.BaseStatement]],
                 statement: cst.SimpleStatementLine | cst.With, new: cst.SimpleStatementLine,
@@ -122,7 +130,7 @@ class ReadsAfterCommit(Rule):
         self.ctx.io_scopes.add(self.ctx.scope)
         return True
 
-    def _deeper(self, node: cst.FunctionDef, name: str, cls: str | None, chains: list[str],
+    def _deeper(self, node: Body, name: str, cls: str | None, chains: list[str],
                 relationships: list[str], anchor: cst.SimpleStatementLine) -> None:
         """A refresh naming `relationships` loads them, not the relationships of what they
         hold: a read one level deeper that loads lazily gets a TODO."""
@@ -147,7 +155,7 @@ class ReadsAfterCommit(Rule):
                      and c.session == session and c.method in _BOUNDARIES),
                     len(state.statements))
 
-    def _after_commits(self, node: cst.FunctionDef, state: FunctionState) -> None:
+    def _after_commits(self, node: Body, state: FunctionState) -> None:
         explicit = explicit_sessions(self.ctx, node)
         previous: dict[str, int] = {}
         for call in state.calls:
@@ -212,7 +220,7 @@ class ReadsAfterCommit(Rule):
                                  "so what is in memory can differ", call.position)
                     self._deeper(node, name, cls, chains, relationships, call.statement)
 
-    def _after_refreshes(self, node: cst.FunctionDef, state: FunctionState) -> None:
+    def _after_refreshes(self, node: Body, state: FunctionState) -> None:
         """`session.refresh(obj)` of the original code, then `obj.rel`: refresh() leaves lazy
         relationships unloaded, so name the ones read next."""
         for call in state.calls:
