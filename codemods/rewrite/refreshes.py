@@ -62,6 +62,7 @@ class FunctionState:
     # position -> end (exclusive) of what runs after it: a `return`/`raise`/`break`/
     # `continue` later in its block stops there
     stops: dict[int, int] = field(default_factory=dict)
+    blocks: list[list[cst.CSTNode]] = field(default_factory=list)  # the statements of each block
 
     @classmethod
     def collect(cls, ctx: Context, function: Body) -> FunctionState:
@@ -70,6 +71,7 @@ class FunctionState:
         walker.walk(block_of(function))
         state.statements = walker.found
         state.positions = {id(s): i for i, s in enumerate(walker.found)}
+        state.blocks = walker.blocks
         for i, statement in enumerate(walker.found):
             state.binds[i] = _bound_names(statement)
             if isinstance(statement, cst.SimpleStatementLine):
@@ -112,6 +114,10 @@ class FunctionState:
         walker.walk(block)
         return {state.positions[id(s)] for s in walker.found if id(s) in state.positions}
 
+    def span(self, statement: cst.CSTNode) -> set[int]:
+        """Positions of `statement` and of the statements inside it."""
+        return {self.positions[id(statement)]} | FunctionState.collect_positions(statement, self)
+
     def bound_before(self, position: int) -> set[str]:
         names = set(self.params)
         for i in range(position):
@@ -144,6 +150,81 @@ def in_entry_point(ctx: Context) -> bool:
     moves them there): a rule may treat them as one function that can await."""
     entry = ctx.entry
     return entry is not None and bool(entry.moving) and entry.blocked is None
+
+
+# -- an object printed while expired -------------------------------------------------------------
+_PRINTING = ("__str__", "__repr__")
+
+
+@dataclass(frozen=True)
+class ExpiredPrint:
+    """A SQLModel object whose first read after its session expired it prints it whole: the
+    sync program printed it with no fields (SQLModel prints what is in its `__dict__`, and
+    printing loads nothing). `statement`: the statement of the expiring call's block doing
+    the print, after which the object can be refreshed (`end`: its last position); None where
+    the object is used otherwise too before or in it, or the print is elsewhere. `last`: it
+    ends the `with` block that opened the session, which then closes: nothing reads the
+    object before it is detached (expired, as in the sync program), so it needs no refresh."""
+
+    statement: cst.CSTNode | None
+    end: int = -1
+    last: bool = False
+
+
+def expired_print(ctx: Context, state: FunctionState, call: SessionCall, name: str,
+                  cls: str | None, chains: list[str], first: int) -> ExpiredPrint | None:
+    """How `name`, expired by `call` and first read at `first` (`chains`: what is read from
+    there on), is printed there while expired; None where it is not."""
+    if not chains or chains[0].partition(".")[2] not in _PRINTING or not is_sqlmodel(ctx, cls):
+        return None
+    block = next((b for b in state.blocks if any(s is call.statement for s in b)), [])
+    after = block[next((i for i, s in enumerate(block) if s is call.statement), len(block)) + 1:]
+    for i, statement in enumerate(after):
+        span = state.span(statement)
+        if first not in span:
+            continue
+        prints = [c for p in span for c in state.reads.get(p, ())
+                  if c.partition(".")[0] == name]
+        if any(_mentions(s, name) for s in after[:i]) or _mentions(statement, name) != len(
+                prints) or any(c.partition(".")[2] not in _PRINTING for c in prints) or any(
+                c.position in span and c.session == call.session for c in state.calls):
+            break
+        return ExpiredPrint(statement, max(span), statement is block[-1] and any(
+            isinstance(w, cst.With) and w.body.body and w.body.body[-1] is statement
+            and call.session in _bound_names(w) for w in state.statements))
+    return ExpiredPrint(None)
+
+
+def expired_print_todo(ctx: Context, code: str, call: SessionCall, name: str) -> None:
+    """The TODO where `expired_print` finds no statement to refresh after."""
+    ctx.todo(code, f"{name} is printed right after {call.method}(), where the sync program "
+                   "printed it expired (a SQLModel object shows no fields then); the tool "
+                   "cannot tell where to load it again (it is used otherwise too up to that "
+                   f"print, or printed outside the block of the {call.method}()): to print "
+                   f"the same, keep it expired for the print ({call.session}.expire({name})) "
+                   f"and await {call.session}.refresh({name}) before the next read of its "
+                   "attributes", call.statement, at=call.statement)
+
+
+class _Mentions(Visitor):
+    def __init__(self, name: str) -> None:
+        self.name, self.count = name, 0
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.count += node.value == self.name
+
+
+def _mentions(node: cst.CSTNode, name: str) -> int:
+    """How often the name `name` stands below `node`."""
+    visitor = _Mentions(name)
+    visitor.walk(node)
+    return visitor.count
+
+
+def expire_statement(session: str, name: str) -> cst.SimpleStatementLine:
+    statement = cst.parse_statement(f"{session}.expire({name})")
+    assert isinstance(statement, cst.SimpleStatementLine)
+    return statement
 
 
 def already_there(state: FunctionState, position: int, new: cst.CSTNode, step: int) -> bool:

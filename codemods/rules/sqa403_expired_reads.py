@@ -11,6 +11,8 @@ from ..rewrite.refreshes import (
     already_there,
     changes,
     class_of,
+    expired_print,
+    expired_print_todo,
     in_entry_point,
     refresh_statement,
     relationships_read,
@@ -126,6 +128,14 @@ class ExpiredReads(Rule):
                                   at=call.statement)
                     continue
                 cls = class_of(self.ctx, node, name)
+                # printed first, while expired (a SQLModel object shows no fields): after that
+                printing = expired_print(self.ctx, state, call, name, cls, chains, first_read)
+                if printing is not None and printing.statement is None:
+                    expired_print_todo(self.ctx, self.code, call, name)
+                elif printing is not None and printing.last:
+                    continue
+                anchor, position = (printing.statement, printing.end) if (
+                    printing and printing.statement) else (call.statement, call.position)
                 relationships = relationships_read(self.ctx, cls, name, chains, lazy_only=True)
                 refreshes = [refresh_statement(call.session, name, given)]
                 if relationships and given is None:
@@ -133,13 +143,13 @@ class ExpiredReads(Rule):
                 self._related(call, cls, name, chains, relationships)
                 for statement in refreshes:
                     code = cst.Module([]).code_for_node(statement).strip()
-                    if already_there(state, call.position, statement, 1):
+                    if already_there(state, position, statement, 1):
                         continue
                     if self.ctx.report(self.code, Kind.CHANGE, f"{code}: {call.method}() "
                                        f"expires {name}, read afterwards ({shown}); the sync "
                                        "program reloaded it there", call.statement,
                                        at=call.statement):
-                        self.after.setdefault(id(call.statement), []).append(statement)
+                        self.after.setdefault(id(anchor), []).append(statement)
                         self.ctx.io_scopes.add(self.ctx.scope)
 
     def _related(self, call, cls: str | None, name: str, chains: list[str],
@@ -167,6 +177,9 @@ class ExpiredReads(Rule):
                                   updated: cst.BaseStatement
                                   ) -> cst.BaseStatement | cst.FlattenSentinel:
         return with_inserted(original, updated, {}, self.after)
+
+    # a print inside a compound statement: the refresh goes after it
+    leave_If = leave_For = leave_While = leave_Try = leave_With = leave_SimpleStatementLine
 
 
 def _tried_commits(node: Body, state: FunctionState) -> dict[int, set[int]]:

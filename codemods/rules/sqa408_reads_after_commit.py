@@ -7,14 +7,18 @@ import libcst as cst
 from ..results import Kind
 from ..rewrite.reads import Body
 from ..rewrite.refreshes import (
+    ExpiredPrint,
     FunctionState,
+    SessionCall,
     already_there,
     changes,
     class_of,
     database_computed,
+    expire_statement,
+    expired_print,
+    expired_print_todo,
     explicit_sessions,
     in_entry_point,
-    is_sqlmodel,
     project_expires_on_commit,
     refresh_statement,
     relationships_read,
@@ -42,6 +46,11 @@ class ReadsAfterCommit(Rule):
     That also applies after a `session.refresh(obj)` of the original code, and to a FastAPI
     route whose `response_model` serializes relationships of the object it returns. Sessions
     whose factory set `expire_on_commit` in the original code are left as they are.
+
+    A SQLModel object printed whole right after the commit printed no fields in the sync
+    program (SQLModel prints its `__dict__`, empty while expired): the tool expires it after
+    the commit with `session.expire(obj)` and refreshes it after the print, unless the
+    print ends the `with` block of the session (then it stays expired, as it did).
     """
 
     code = "SQA408"
@@ -170,9 +179,9 @@ class ReadsAfterCommit(Rule):
                 if name in ("self", "cls") or self.ctx.plan.kind(
                         self.ctx.ix, self.ctx.scope, name) is not None:
                     continue
-                # up to the code's own refresh of it (see _after_refreshes)
+                # up to the code's own refresh of it (see _after_refreshes) or expire (SQA403)
                 until = next((c.position for c in state.calls if call.position < c.position < end
-                              and c.method == "refresh" and c.call.args and isinstance(
+                              and c.method in ("refresh", "expire") and c.call.args and isinstance(
                                   c.call.args[0].value, cst.Name)
                               and c.call.args[0].value.value == name), end)
                 chains, first = state.chains_after(name, call.position, until)
@@ -184,18 +193,10 @@ class ReadsAfterCommit(Rule):
                               for c in chains)
                 written = name in changed.written or name in changed.built
                 computed = written and database_computed(self.ctx, cls)
-                if printed and written and is_sqlmodel(self.ctx, cls) and not (
-                        changed.raw_sql or computed) and chains[0] in (
-                        f"{name}.__str__", f"{name}.__repr__"):
-                    self.ctx.todo(self.code, f"{name} is printed right after commit(): the "
-                                             "sync program printed it expired, which a SQLModel "
-                                             "object shows with no fields; the migrated one "
-                                             "prints the fields in memory. Keep that, or "
-                                             f"call {call.session}.expire({name}) before the "
-                                             "print and await "
-                                             f"{call.session}.refresh({name}) before the next "
-                                             "read to print the same", call.statement,
-                                  at=call.statement)
+                shown = expired_print(self.ctx, state, call, name, cls, chains, first) if (
+                    printed and (written or changed.raw_sql)) else None
+                if shown is not None:
+                    self._expired_print(node, state, call, name, cls, shown)
                 elif changed.raw_sql or computed or (printed and written):
                     why = ("SQL the ORM did not see ran before this commit"
                            if changed.raw_sql else f"{cls.rpartition('.')[2]} has columns "
@@ -219,6 +220,29 @@ class ReadsAfterCommit(Rule):
                                  "commit(); relationships or foreign keys changed before it, "
                                  "so what is in memory can differ", call.position)
                     self._deeper(node, name, cls, chains, relationships, call.statement)
+
+    def _expired_print(self, node: Body, state: FunctionState, call: SessionCall, name: str,
+                       cls: str | None, shown: ExpiredPrint) -> None:
+        """Printed right after the commit: expire the object as the sync session did (the
+        print shows no fields), and load it again after the print."""
+        if shown.statement is None:
+            expired_print_todo(self.ctx, self.code, call, name)
+            return
+        self._insert(self.after, call.statement, expire_statement(call.session, name),
+                     f"the sync program expired {name} on commit(), and a SQLModel object "
+                     "prints no fields while expired", call.position)
+        if shown.last:
+            return
+        chains, _ = state.chains_after(name, shown.end, len(state.statements))
+        relationships = relationships_read(self.ctx, cls, name, chains)
+        self._insert(self.after, shown.statement, refresh_statement(call.session, name),
+                     f"the sync program reloaded {name} on its next read", shown.end)
+        if relationships:
+            self._insert(self.after, shown.statement,
+                         refresh_statement(call.session, name, relationships),
+                         "refresh() leaves relationships unloaded; they are read next",
+                         shown.end)
+            self._deeper(node, name, cls, chains, relationships, shown.statement)
 
     def _after_refreshes(self, node: Body, state: FunctionState) -> None:
         """`session.refresh(obj)` of the original code, then `obj.rel`: refresh() leaves lazy
@@ -262,3 +286,6 @@ class ReadsAfterCommit(Rule):
     def leave_With(self, original: cst.With, updated: cst.BaseStatement
                    ) -> cst.BaseStatement | cst.FlattenSentinel:
         return with_inserted(original, updated, self.before, self.after)
+
+    # a print inside a compound statement: the refresh goes after it (_expired_print)
+    leave_If = leave_For = leave_While = leave_Try = leave_With
