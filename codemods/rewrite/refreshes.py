@@ -154,6 +154,8 @@ def in_entry_point(ctx: Context) -> bool:
 
 # -- an object printed while expired -------------------------------------------------------------
 _PRINTING = ("__str__", "__repr__")
+# the statements a refresh can follow (the rules inserting one leave each of these types)
+REFRESH_ANCHORS = (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.Try, cst.With)
 
 
 @dataclass(frozen=True)
@@ -161,14 +163,20 @@ class ExpiredPrint:
     """A SQLModel object whose first read after its session expired it prints it whole: the
     sync program printed it with no fields (SQLModel prints what is in its `__dict__`, and
     printing loads nothing). `statement`: the statement of the expiring call's block doing
-    the print, after which the object can be refreshed (`end`: its last position); None where
-    the object is used otherwise too before or in it, or the print is elsewhere. `last`: it
-    ends the `with` block that opened the session, which then closes: nothing reads the
-    object before it is detached (expired, as in the sync program), so it needs no refresh."""
+    the print, after which the object can be loaded again (`end`: its last position).
+    `closed`: the `with` block that opened the session ends first (at that statement, or
+    before the print), so nothing reads the object before it is detached, expired as in the
+    sync program: it needs no load. Neither: the object is used otherwise too up to the
+    print, or the print is elsewhere, and the tool cannot tell what the sync program
+    printed."""
 
-    statement: cst.CSTNode | None
+    statement: cst.CSTNode | None = None
     end: int = -1
-    last: bool = False
+    closed: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.statement is not None or self.closed
 
 
 def expired_print(ctx: Context, state: FunctionState, call: SessionCall, name: str,
@@ -179,31 +187,43 @@ def expired_print(ctx: Context, state: FunctionState, call: SessionCall, name: s
         return None
     block = next((b for b in state.blocks if any(s is call.statement for s in b)), [])
     after = block[next((i for i, s in enumerate(block) if s is call.statement), len(block)) + 1:]
+    # the `with` block that opened the session, when the expiring call is right in it
+    opened = next((w for w in state.statements if isinstance(w, cst.With) and any(
+        s is call.statement for s in w.body.body) and call.session in _bound_names(w)), None)
     for i, statement in enumerate(after):
         span = state.span(statement)
         if first not in span:
             continue
-        prints = [c for p in span for c in state.reads.get(p, ())
-                  if c.partition(".")[0] == name]
-        if any(_mentions(s, name) for s in after[:i]) or _mentions(statement, name) != len(
-                prints) or any(c.partition(".")[2] not in _PRINTING for c in prints) or any(
+        if not isinstance(statement, REFRESH_ANCHORS) or any(
+                _mentions(s, name) for s in after[:i]) or not _only_printed(
+                state, statement, span, name) or any(
                 c.position in span and c.session == call.session for c in state.calls):
             break
-        return ExpiredPrint(statement, max(span), statement is block[-1] and any(
-            isinstance(w, cst.With) and w.body.body and w.body.body[-1] is statement
-            and call.session in _bound_names(w) for w in state.statements))
-    return ExpiredPrint(None)
+        return ExpiredPrint(statement, max(span), opened is not None and statement is after[-1])
+    else:
+        if opened is not None and not any(_mentions(s, name) for s in after):
+            return ExpiredPrint(closed=True)  # read after the session closed
+    return ExpiredPrint()
+
+
+def _only_printed(state: FunctionState, statement: cst.CSTNode, span: set[int],
+                  name: str) -> bool:
+    """`name` stands in `statement` only to be printed whole."""
+    reads = [c for p in span for c in state.reads.get(p, ()) if c.partition(".")[0] == name]
+    return _mentions(statement, name) == len(reads) and all(
+        c.partition(".")[2] in _PRINTING for c in reads)
 
 
 def expired_print_todo(ctx: Context, code: str, call: SessionCall, name: str) -> None:
-    """The TODO where `expired_print` finds no statement to refresh after."""
-    ctx.todo(code, f"{name} is printed right after {call.method}(), where the sync program "
-                   "printed it expired (a SQLModel object shows no fields then); the tool "
-                   "cannot tell where to load it again (it is used otherwise too up to that "
-                   f"print, or printed outside the block of the {call.method}()): to print "
-                   f"the same, keep it expired for the print ({call.session}.expire({name})) "
-                   f"and await {call.session}.refresh({name}) before the next read of its "
-                   "attributes", call.statement, at=call.statement)
+    """The TODO where `expired_print` cannot tell what the sync program printed."""
+    ctx.todo(code, f"{name} is printed soon after {call.method}() and used otherwise too up "
+                   f"to that print (or printed outside the block of the {call.method}()): the "
+                   "refresh below makes the print show its fields, but where the sync "
+                   "program printed it before anything reloaded it, it showed none (an "
+                   "expired SQLModel object): to print the same there, call "
+                   f"{call.session}.expire({name}) before the print and await "
+                   f"{call.session}.refresh({name}) after it", call.statement,
+             at=call.statement)
 
 
 class _Mentions(Visitor):
@@ -590,6 +610,11 @@ class _SessionMakers(Visitor):
                   and b.targets and plan.qualify(module, b.targets[0]) in _FACTORIES}
         sites = [s for s in module.calls if s.scope == "" and s.callee in makers]
         return bool(sites) and all(EXPIRE_ON_COMMIT in {k for k, _ in s.kwargs} for s in sites)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # its own sessions (a script's module-level code holds functions)
+
+    visit_ClassDef = visit_Lambda = visit_FunctionDef
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):

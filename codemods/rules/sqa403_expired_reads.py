@@ -130,10 +130,10 @@ class ExpiredReads(Rule):
                 cls = class_of(self.ctx, node, name)
                 # printed first, while expired (a SQLModel object shows no fields): after that
                 printing = expired_print(self.ctx, state, call, name, cls, chains, first_read)
-                if printing is not None and printing.statement is None:
+                if printing is not None and printing.closed:
+                    continue  # expired until the session closes, as in the sync program
+                if printing is not None and not printing.known:
                     expired_print_todo(self.ctx, self.code, call, name)
-                elif printing is not None and printing.last:
-                    continue
                 anchor, position = (printing.statement, printing.end) if (
                     printing and printing.statement) else (call.statement, call.position)
                 relationships = relationships_read(self.ctx, cls, name, chains, lazy_only=True)

@@ -195,9 +195,12 @@ class ReadsAfterCommit(Rule):
                 computed = written and database_computed(self.ctx, cls)
                 shown = expired_print(self.ctx, state, call, name, cls, chains, first) if (
                     printed and (written or changed.raw_sql)) else None
-                if shown is not None:
+                if shown is not None and shown.known:
                     self._expired_print(node, state, call, name, cls, shown)
-                elif changed.raw_sql or computed or (printed and written):
+                    continue
+                if shown is not None:  # refreshed below, which may print otherwise
+                    expired_print_todo(self.ctx, self.code, call, name)
+                if changed.raw_sql or computed or (printed and written):
                     why = ("SQL the ORM did not see ran before this commit"
                            if changed.raw_sql else f"{cls.rpartition('.')[2]} has columns "
                            "the database computes on UPDATE" if computed and cls else
@@ -225,13 +228,10 @@ class ReadsAfterCommit(Rule):
                        cls: str | None, shown: ExpiredPrint) -> None:
         """Printed right after the commit: expire the object as the sync session did (the
         print shows no fields), and load it again after the print."""
-        if shown.statement is None:
-            expired_print_todo(self.ctx, self.code, call, name)
-            return
         self._insert(self.after, call.statement, expire_statement(call.session, name),
                      f"the sync program expired {name} on commit(), and a SQLModel object "
                      "prints no fields while expired", call.position)
-        if shown.last:
+        if shown.closed:
             return
         chains, _ = state.chains_after(name, shown.end, len(state.statements))
         relationships = relationships_read(self.ctx, cls, name, chains)

@@ -71,6 +71,14 @@ def last_word(book_id: int) -> None:
         print("donated one more:", repr(book))
 
 
+def catalogue_card(branch_id: int, title: str) -> None:
+    with Session(engine) as session:
+        card = Book(title=title, branch_id=branch_id, copies=0)
+        session.add(card)
+        session.commit()
+    print("card printed after closing:", repr(card))
+
+
 def main() -> None:
     SQLModel.metadata.create_all(engine)
     branch_id = open_branch()
@@ -80,6 +88,7 @@ def main() -> None:
     restock(book_id, 4, verbose=False)
     retitle_and_undo(book_id)
     last_word(book_id)
+    catalogue_card(branch_id, "Woutertje Pieterse")
     with Session(engine) as session:
         print("in the catalogue:", session.get(Book, book_id).copies)
 
