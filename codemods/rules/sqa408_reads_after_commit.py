@@ -50,7 +50,8 @@ class ReadsAfterCommit(Rule):
     A SQLModel object printed whole right after the commit printed no fields in the sync
     program (SQLModel prints its `__dict__`, empty while expired): the tool expires it after
     the commit with `session.expire(obj)` and refreshes it after the print, unless the
-    print ends the `with` block of the session (then it stays expired, as it did).
+    print ends the `with` block of the session or follows it (then it stays expired and
+    detached, as it did).
     """
 
     code = "SQA408"
@@ -124,7 +125,7 @@ class ReadsAfterCommit(Rule):
         self._after_refreshes(node, state)
 
     def _insert(self, table: dict[int, list[cst.BaseStatement]],
-                statement: cst.SimpleStatementLine | cst.With, new: cst.SimpleStatementLine,
+                statement: cst.BaseStatement, new: cst.SimpleStatementLine,
                 why: str, position: int | None = None) -> bool:
         code = cst.Module([]).code_for_node(new).strip()
         present = {cst.Module([]).code_for_node(s).strip() for s in table.get(id(statement), [])}
@@ -140,7 +141,7 @@ class ReadsAfterCommit(Rule):
         return True
 
     def _deeper(self, node: Body, name: str, cls: str | None, chains: list[str],
-                relationships: list[str], anchor: cst.SimpleStatementLine) -> None:
+                relationships: list[str], anchor: cst.BaseStatement) -> None:
         """A refresh naming `relationships` loads them, not the relationships of what they
         hold: a read one level deeper that loads lazily gets a TODO."""
         if cls is None:
