@@ -17,6 +17,7 @@ class Models:
         self.project = project
         self._mapped: dict[str, ClassInfo] | None = None
         self._schemas: set[str] | None = None
+        self._name_readers: frozenset[str] | None = None
 
     @property
     def mapped_classes(self) -> dict[str, ClassInfo]:
@@ -255,6 +256,31 @@ class Models:
         """Reading the relationship may emit a lazy load: not eager, dynamic or raising."""
         relationship = self.relationship(class_qualname, attr)
         return relationship is not None and relationship.lazy in (None, "select", "True")
+
+    @property
+    def name_readers(self) -> frozenset[str]:
+        """Names of model methods (mixins' too) that read attributes by a name known only at
+        run time (`getattr(self, key)`, a serializer), on models with relationships that load
+        implicitly; no other function of the project has such a name and is `async def`."""
+        if self._name_readers is None:
+            found: set[str] = set()
+            asynchronous: set[str] = set()
+            for ix in self.project.modules.values():
+                for qualname_, info in ix.functions.items():
+                    name = qualname_.rpartition(".")[2]
+                    if info.is_async:
+                        asynchronous.add(name)
+                    owner = info.owner_class
+                    if not info.reads_by_name or owner is None or owner not in ix.classes:
+                        continue
+                    own = qualname(ix, owner)
+                    models = [own] if own in self.mapped_classes else self.mapped_subclasses(
+                        ix, owner)
+                    if any(self.loads_implicitly(model, attr) for model in models
+                           for attr in self.mapped_classes[model].relationships):
+                        found.add(name)
+            self._name_readers = frozenset(found - asynchronous)
+        return self._name_readers
 
     def joined_collections(self, class_qualname: str) -> bool:
         """True when the mapper eagerly joins a collection (rows repeat: `.unique()` required)."""

@@ -41,6 +41,7 @@ from .shapes import (
     option_paths,
     own_nodes,
     produced,
+    reads_by_name,
     returned_query,
     returns_query_object,
     run_sync_target,
@@ -120,6 +121,8 @@ class _Indexer(ast.NodeVisitor):
             response_model=tuple(name for d in node.decorator_list if isinstance(d, ast.Call)
                                  for kw in d.keywords if kw.arg == "response_model"
                                  for name in annotation_names(kw.value)),
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            reads_by_name=bool(params) and reads_by_name(own, params[0].arg),
         )
         for d in node.decorator_list:
             self.visit(d)

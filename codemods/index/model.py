@@ -63,6 +63,9 @@ class FunctionInfo:
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
     response_model: tuple[str, ...] = ()  # names in a route decorator's `response_model=`
+    is_async: bool = False  # `async def`
+    # `getattr(self, <a name known only at run time>)`: a method reading attributes by name
+    reads_by_name: bool = False
 
 
 @dataclass(frozen=True)

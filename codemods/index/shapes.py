@@ -378,6 +378,14 @@ def _chained_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | 
     return None
 
 
+def reads_by_name(own: list[ast.AST], receiver: str) -> bool:
+    """`getattr(self, key)` with a name known only at run time (`receiver`: `self`)."""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+               and node.func.id == "getattr" and len(node.args) >= 2
+               and isinstance(node.args[0], ast.Name) and node.args[0].id == receiver
+               and not isinstance(node.args[1], ast.Constant) for node in own)
+
+
 def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
     """Nodes of a function body, not descending into nested functions, classes or lambdas."""
     stack = list(ast.iter_child_nodes(func))

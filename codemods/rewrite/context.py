@@ -283,6 +283,14 @@ class Context:
         name = dotted(expr)
         return self.plan.kind(self.ix, self.scope, name) if name else None
 
+    def run_sync_receiver(self, session: cst.BaseExpression) -> cst.BaseExpression:
+        """What to call `run_sync` on for `session`: a `scoped_session` registry (now an
+        `async_scoped_session`) proxies the session's methods but not `run_sync`, so it is
+        called for its session."""
+        name = dotted(session)
+        return cst.Call(func=session) if name and self.plan.is_session_registry(
+            self.ix, self.scope, name) else session
+
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         name = dotted(expr)
         if not name:

@@ -119,7 +119,8 @@ class RunSyncLegacy(Rule):
         finder.walk(original)
         held = None if finder.found else plan.instance_session(ix, scope, name.split(".")[0])
         if held:  # `repo.recent()` on `repo = LegacyRepo(session)`: it holds session.sync_session
-            call = run_sync_lambda(cst.Name(held), cst.Name("_sync_session"), updated)
+            call = run_sync_lambda(self.ctx.run_sync_receiver(cst.Name(held)),
+                                   cst.Name("_sync_session"), updated)
             return self._awaited(call, original, ref)
         if len(finder.found) != 1:
             self.ctx.todo(self.code, f"{ref[1]}() is not migrated in this run and no single "
@@ -130,13 +131,14 @@ class RunSyncLegacy(Rule):
         if updated.args and updated.args[0] in positional and isinstance(
                 updated.args[0].value, cst.Name) and updated.args[0].value.value == session.value \
                 and not self._mentions(updated.args[1:], session.value) and dotted_ok(updated):
-            call = cst.Call(func=cst.Attribute(value=cst.Name(session.value),
-                                               attr=cst.Name("run_sync")),
-                            args=[cst.Arg(updated.func), *updated.args[1:]])
+            call = cst.Call(func=cst.Attribute(
+                value=self.ctx.run_sync_receiver(cst.Name(session.value)),
+                attr=cst.Name("run_sync")), args=[cst.Arg(updated.func), *updated.args[1:]])
         else:
             param = cst.Name("sync_session")
             body = ReplaceExpression(cst.Name(session.value), param).transform(updated)
-            call = run_sync_lambda(cst.Name(session.value), param, body)
+            call = run_sync_lambda(self.ctx.run_sync_receiver(cst.Name(session.value)), param,
+                                   body)
         return self._awaited(call, original, ref) or updated
 
     def _awaited(self, call: cst.Call, original: cst.Call, ref: tuple[str, str]

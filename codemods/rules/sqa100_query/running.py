@@ -272,7 +272,8 @@ class ChainRunner:
             body = cst.Call(func=cst.Name("list"), args=[cst.Arg(body)])
         self.ctx.report(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
                                                   f"{reason}", original)
-        result = self._await(run_sync_lambda(self._session(chain), param, body), original)
+        result = self._await(run_sync_lambda(self.ctx.run_sync_receiver(self._session(chain)),
+                                             param, body), original)
         return cst.Call(func=cst.Name("iter"), args=[cst.Arg(result)]) if lazy else result
 
 
