@@ -41,6 +41,7 @@ class ObjKind(str, enum.Enum):
 # What an annotation naming one of these classes declares.
 _DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS,
                     ObjKind.SESSION),  # a scoped_session registry proxies its session
+                   (api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS, ObjKind.FACTORY),
                    (api.ENGINE_CLASSES, ObjKind.ENGINE),
                    (api.CONNECTION_CLASSES, ObjKind.CONNECTION))
 # What calling one of these returns.

@@ -137,9 +137,12 @@ class _Indexer(ast.NodeVisitor):
         defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d}
         for a in params:
             default = defaults.get(a.arg)
+            annotation = annotation_names(a.annotation)
             self.index.bindings.setdefault(self.scope, []).append(Binding(
-                a.arg, PARAM, annotation_names(a.annotation),
+                a.arg, PARAM, annotation,
                 default=default_name(default) if default is not None else None))
+            # the signature is rewritten with the function (`factory: sessionmaker`)
+            self.index.names_read.setdefault(self.scope, set()).update(annotation)
         for stmt in node.body:
             self.visit(stmt)
         self.scopes.pop()
@@ -214,6 +217,12 @@ class _Indexer(ast.NodeVisitor):
             self._assign(node.target, node.value)
         if isinstance(node.target, ast.Name):
             self._bind(node.target.id, PARAM, annotation_names(node.annotation))
+        elif isinstance(node.target, ast.Attribute) and isinstance(node.target.value, ast.Name) \
+                and node.target.value.id in ("self", "cls") and self.classes:
+            # `self.session: Session = factory()`: the annotation says what it holds
+            self.index.attribute_bindings.setdefault(self.classes[-1], []).append(
+                (self.scope, Binding(node.target.attr, PARAM,
+                                     annotation_names(node.annotation))))
         self.generic_visit(node)
 
     # -- attribute chains read on variables (for relationship loading) --------------------------
