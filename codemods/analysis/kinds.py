@@ -302,8 +302,9 @@ class Kinds:
         for module in candidates:
             if self.is_fixture(module, name):
                 for produced in module.functions[name].produces:
-                    kind = self.kind(module, name, produced)
-                    if kind is not None:
+                    kind = self.call_result_kind(module, name, produced[:-2]) if (
+                        produced.endswith("()")) else self.kind(module, name, produced)
+                    if kind is not None:  # (`yield sessionmaker(bind=engine)`: a factory)
                         return kind
         return None
 
