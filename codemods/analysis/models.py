@@ -127,8 +127,25 @@ class Models:
                     ix, site.args[0])
                 if cls:
                     name = qualname(cls[0], cls[1])
-                    found[name] = classes[name][1]
+                    info = classes[name][1]
+                    declared = {rel.attr: replace(rel, target=self._mapped_target(
+                        ix, site.scope, rel.target))
+                        for rel in ix.mapping_properties.get(site.line, ())}
+                    found[name] = replace(info, relationships={**info.relationships,
+                                                               **declared}) if declared else info
         return found
+
+    def _mapped_target(self, ix: ModuleIndex, scope: str, target: str | None) -> str | None:
+        """The qualified class a `relationship(...)` of an imperative mapping names: the
+        class, or a mapper variable (`batches_mapper = reg.map_imperatively(Batch, ...)`)."""
+        if target is None:
+            return None
+        cls = self.project.resolve_class(ix, target)
+        if cls is None:
+            mapped = next((b.call_args[0] for b in self.project.bindings(ix, scope, target)
+                           if b.origin == CALL and b.call_args and b.call_args[0]), None)
+            cls = mapped and self.project.resolve_class(ix, mapped)
+        return qualname(cls[0], cls[1]) if cls else target
 
     @property
     def flask_sqlalchemy_objects(self) -> list[str]:

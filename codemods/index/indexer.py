@@ -378,6 +378,15 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(node.func, ast.Attribute) and node.func.attr == "options" and self.scopes:
             self.index.loaded_paths.setdefault(self.scope, set()).update(
                 path for arg in node.args for path in option_paths(arg))
+        properties = next((k.value for k in node.keywords if k.arg == "properties"), None)
+        if isinstance(properties, ast.Dict):  # `map_imperatively(Cls, table, properties=...)`
+            declared = tuple(relationship_info(key.value, value, None) for key, value in zip(
+                properties.keys, properties.values, strict=True)
+                if isinstance(key, ast.Constant) and isinstance(key.value, str)
+                and isinstance(value, ast.Call)
+                and (callee_name(value.func) or "").rpartition(".")[2] == "relationship")
+            if declared:
+                self.index.mapping_properties[node.lineno] = declared
         callee = callee_name(node.func)
         for arg in node.args if callee else ():  # `render(session.get(Order, 1))`
             if (passed := produced(arg)) and passed.endswith("()"):

@@ -150,6 +150,9 @@ class ModuleIndex:
     # `db = SQLAlchemy(query_class=MyQuery)` at module level: "db" -> "MyQuery"
     query_classes: dict[str, str] = field(default_factory=dict)
     top_level_calls: list[TopLevelCall] = field(default_factory=list)
+    # `properties={"batches": relationship(...)}` of a call (imperative mapping): its line ->
+    # the relationships it declares (their targets as written here)
+    mapping_properties: dict[int, tuple[RelationshipInfo, ...]] = field(default_factory=dict)
 
     @property
     def runs_under_alembic(self) -> bool:
