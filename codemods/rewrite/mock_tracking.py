@@ -33,6 +33,8 @@ from .mocks import (
     root_name,
 )
 
+# a helper's parameter given a name of its caller: (that name, the caller's body, its mocks)
+_Link = tuple["str", Body, "dict[str, Tracked]"]
 SYNC_MOCKS = frozenset({"MagicMock", "Mock"})  # their calls return values, not awaitables
 _FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
@@ -82,15 +84,16 @@ class MockTracker:
         self.decided: dict[tuple[int, str], Tracked | None] = {}  # patch key -> its start
         self.bodies: dict[int, Body] = {}  # FunctionDef id -> what it binds
         self.functions_of: dict[int, cst.FunctionDef] = {}  # Body id -> its function
-        self.followed: set[tuple[int, str, Position]] = set()  # (function, param, position)
+        # (function, parameter, position, caller's body): a helper followed from a caller
+        self.followed: set[tuple[int, str, Position, int]] = set()
         self.module_functions: dict[str, cst.FunctionDef] = {}
         self.methods: dict[int, dict[str, cst.FunctionDef]] = {}  # class id -> its methods
         self.owners: dict[int, cst.ClassDef | None] = {}  # FunctionDef id -> its class
         self.fixtures: dict[str, Tracked] = {}  # fixture name -> the mock it hands out
 
     def run(self, module: cst.Module, module_body: Body, own: set[str]) -> None:
-        """Decide the module's own statements, then its functions holding patches (fixtures
-        first), then the functions taking a fixture that hands out a tracked mock."""
+        """Decide the module's own statements, then the functions `own` names (where patches
+        are, and the functions their mocks may reach: see `handed_to`), fixtures first."""
         self.decide(module_body)
         listed = functions(module)
         for qualname, node, owner in listed:
@@ -103,11 +106,8 @@ class MockTracker:
             s == q or s.startswith(f"{q}.") for s in own)]
         holding.sort(key=lambda item: not self._fixture_name(item[1]))
         for _, node in holding:
-            self._function(node, {})
-        for _, node, _ in listed:
-            given = {p: self.fixtures[p] for p in self._params(node) if p in self.fixtures}
-            if given and not any(n is node for _, n in holding):
-                self._function(node, given)
+            self._function(node, {p: self.fixtures[p] for p in self._params(node)
+                                  if p in self.fixtures})
 
     def _function(self, node: cst.FunctionDef, given: dict[str, Tracked]) -> None:
         tracked = self.decide(self._body(node), dict(given))
@@ -134,20 +134,17 @@ class MockTracker:
                                        *node.params.kwonly_params)]
 
     def _fixture_name(self, node: cst.FunctionDef) -> str | None:
-        """The name tests ask for the fixture by (its `name=`), or None: not a fixture."""
-        for decorator in node.decorators:
-            call = decorator.decorator if isinstance(decorator.decorator, cst.Call) else None
-            if self.ctx.qualify(call.func if call else decorator.decorator) in _FIXTURES:
-                named = next((a.value for a in call.args if a.keyword is not None and (
-                    a.keyword.value == "name")), None) if call else None
-                return named.evaluated_value if isinstance(named, cst.SimpleString) else (
-                    node.name.value)
-        return None
+        """The name tests ask for the fixture by, or None: not a fixture."""
+        return node.name.value if any(self.ctx.qualify(
+            d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) in _FIXTURES
+            for d in node.decorators) else None
 
     # -- one body ---------------------------------------------------------------------------
-    def decide(self, body: Body, tracked: dict[str, Tracked] | None = None
-               ) -> dict[str, Tracked]:
-        """Follow the mocks of `body` (and `tracked`, what it is given); the names tracked."""
+    def decide(self, body: Body, tracked: dict[str, Tracked] | None = None,
+               links: dict[str, _Link] | None = None) -> dict[str, Tracked]:
+        """Follow the mocks of `body` (and `tracked`, what it is given); the names tracked.
+        `links`: the helper's parameters given a name of its caller, which a tracked mock
+        may be configured to hand out (`m.return_value.__enter__.return_value = session`)."""
         tracked = tracked if tracked is not None else {}
         for patch, mocks in body.patches:
             owned = patch.key not in self.decided
@@ -160,8 +157,10 @@ class MockTracker:
                 tracked[mock] = start
             if owned:
                 self._stand_ins(patch, start, body, tracked)
-        if tracked:
-            self._chains(body, tracked)
+        size = 0
+        while len(tracked) > size:  # (a helper may have tracked a name of this body)
+            size = len(tracked)
+            self._chains(body, tracked, links or {})
             self._helpers(body, tracked)
         return tracked
 
@@ -215,7 +214,8 @@ class MockTracker:
             f"spec={spec[1]} makes the methods the code under test awaits AsyncMocks")
         tracked[name] = found.at(("obj", position[1], "spec"))
 
-    def _chains(self, body: Body, tracked: dict[str, Tracked]) -> None:
+    def _chains(self, body: Body, tracked: dict[str, Tracked], links: dict[str, _Link]
+                ) -> None:
         """Configuration of the tracked mocks: `m.return_value.__enter__.return_value = x`."""
         done: set[int] = set()
         changed_ = True
@@ -238,7 +238,14 @@ class MockTracker:
                     changed_ = True
                 value = chain.value
                 if isinstance(value, cst.Name) and value.value not in tracked:
-                    self._track(value.value, tracked[chain.root].at(position), body, tracked)
+                    found = tracked[chain.root].at(position)
+                    if value.value in links:  # the caller's mock, given to the helper
+                        name, caller, caller_tracked = links[value.value]
+                        self._track(name, found, caller, caller_tracked)
+                        if name in caller_tracked:
+                            tracked[value.value] = caller_tracked[name]
+                    else:
+                        self._track(value.value, found, body, tracked)
                     changed_ = changed_ or value.value in tracked
 
     def _follow(self, root: str, attributes: list[cst.Attribute],
@@ -277,24 +284,21 @@ class MockTracker:
                                              *function.params.params)]
             if isinstance(call.func, cst.Attribute) and params[:1] in (["self"], ["cls"]):
                 params = params[1:]
-            given: dict[str, Tracked] = {}
-            positional = [a for a in call.args if a.keyword is None]
             if any(a.star for a in call.args):
                 continue
-            for i, arg in enumerate(positional):
-                root = root_name(arg.value)
-                if i < len(params) and root in tracked:
-                    given[params[i]] = tracked[root]
-            for arg in call.args:
-                root = root_name(arg.value)
-                if arg.keyword is not None and root in tracked and arg.keyword.value in (
-                        self._params(function)):
-                    given[arg.keyword.value] = tracked[root]
-            fresh = {p: t for p, t in given.items()
-                     if (id(function), p, t.position) not in self.followed}
-            if fresh:
-                self.followed.update((id(function), p, t.position) for p, t in fresh.items())
-                self.decide(self._body(function), fresh)
+            positional = [a for a in call.args if a.keyword is None]
+            bound = {params[i]: a.value for i, a in enumerate(positional) if i < len(params)}
+            bound.update((a.keyword.value, a.value) for a in call.args if a.keyword is not None
+                         and a.keyword.value in self._params(function))
+            roots = {param: root for param, value in bound.items()
+                     if (root := root_name(value)) is not None}
+            fresh = {p: tracked[r] for p, r in roots.items() if r in tracked
+                     and (id(function), p, tracked[r].position, id(body)) not in self.followed}
+            if fresh:  # (once for each caller: its names are linked)
+                self.followed.update((id(function), p, t.position, id(body))
+                                     for p, t in fresh.items())
+                links = {p: (r, body, tracked) for p, r in roots.items() if r not in tracked}
+                self.decide(self._body(function), fresh, links)
 
     def _callee(self, call: cst.Call, body: Body) -> cst.FunctionDef | None:
         """The module's function, or the method of the class of `body`, `call` calls."""
@@ -317,3 +321,24 @@ def _async_class(kind: ObjKind, module: ModuleIndex) -> tuple[str, str] | None:
     if kind in (ObjKind.ENGINE, ObjKind.CONNECTION):
         return "sqlalchemy.ext.asyncio", CLASS_NAMES[kind]
     return None
+
+
+def handed_to(ix: ModuleIndex, scopes: set[str]) -> set[str]:
+    """The functions of the module that mocks of `scopes` may reach, from the index: the
+    module's functions (and the class's methods, through `self.`) they call, and the
+    functions taking a fixture of theirs as a parameter — and so on from those."""
+    fixtures = {q for q, f in ix.functions.items() if "." not in q and any(
+        d.rpartition(".")[2] == "fixture" for d in f.decorators)}
+    found, todo = set(scopes), list(scopes)
+    while todo:
+        scope = todo.pop()
+        owner = ix.functions[scope].owner_class if scope in ix.functions else None
+        reached = {site.callee for site in ix.calls if site.scope == scope}
+        reached = {name for name in reached if "." not in name} | {
+            f"{owner}.{name[5:]}" for name in reached if owner and name.startswith("self.")}
+        if scope in fixtures:
+            reached |= {q for q, f in ix.functions.items() if scope in f.params}
+        for function in reached & ix.functions.keys() - found:
+            found.add(function)
+            todo.append(function)
+    return found

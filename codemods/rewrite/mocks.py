@@ -92,7 +92,7 @@ def patches(call: cst.BaseExpression, qualify: Qualify) -> list[Patch]:
         if not isinstance(owner, str):
             return []
         return [Patch(call, kind, arg.keyword, False, owner, name,
-                      None if qualify(arg.value) in _DEFAULT else arg)
+                      None if _is_default(qualify(arg.value)) else arg)
                 for name, arg in keyword.items()
                 if name not in ("spec", "spec_set", "create", "new_callable", "autospec")]
     if kind == "patch" or (kind == "setattr" and isinstance(first, cst.SimpleString)):
@@ -111,6 +111,12 @@ def patches(call: cst.BaseExpression, qualify: Qualify) -> list[Patch]:
     value = positional[2] if len(positional) > 2 else keyword.get(
         "new" if kind == "object" else "value")
     return [Patch(call, kind, name, False, owner, text, value)]
+
+
+def _is_default(qualified: str | None) -> bool:
+    """`DEFAULT` of unittest.mock, or pytest-mock's `mocker.DEFAULT`."""
+    head, _, rest = (qualified or "").partition(".")
+    return qualified in _DEFAULT or (head in MOCKERS and rest == "DEFAULT")
 
 
 def chain(node: cst.BaseExpression) -> tuple[str, list[cst.Attribute]] | None:
@@ -159,6 +165,11 @@ class Body:
     aliases: list[tuple[str, str]] = field(default_factory=list)  # `a = b`, `a = d["k"]`
     calls: list[cst.Call] = field(default_factory=list)  # `f(...)`, `self.f(...)`
     hands_out: list[str] = field(default_factory=list)  # `return name` / `yield name`
+    keys: dict[str, list[cst.SimpleString]] = field(default_factory=dict)  # `d["k"]`: "k"s
+    decorating: set[int] = field(default_factory=set)  # ids of the calls that decorate
+
+    def mocks_of(self, patch: Patch) -> list[str]:
+        return next((mocks for known, mocks in self.patches if known.key == patch.key), [])
 
 
 class Collect(Visitor):
@@ -204,6 +215,10 @@ class Collect(Visitor):
             if isinstance(node.func, cst.Name) or isinstance(node.func, cst.Attribute) and (
                     isinstance(node.func.value, cst.Name) and node.func.value.value == "self"):
                 self.body.calls.append(node)
+        elif isinstance(node, cst.Decorator):
+            self.body.decorating.add(id(node.decorator))
+        elif isinstance(node, cst.Subscript) and (root := root_name(node)) is not None:
+            self.body.keys.setdefault(root, []).append(node.slice[0].slice.value)
         elif isinstance(node, (cst.Return, cst.Yield)) and self.depth == 1 and isinstance(
                 node.value, cst.Name):
             self.body.hands_out.append(node.value.value)

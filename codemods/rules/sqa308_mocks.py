@@ -13,7 +13,7 @@ from ..analysis import Plan
 from ..analysis.mock_positions import STAND_IN
 from ..index import ModuleIndex
 from ..rewrite.build import call, keyword
-from ..rewrite.mock_tracking import SYNC_MOCKS, Edits, MockTracker, Tracked, mock_class
+from ..rewrite.mock_tracking import SYNC_MOCKS, Edits, MockTracker, Tracked, handed_to, mock_class
 from ..rewrite.mocks import PATCH_NAMES, Body, Collect, Patch, form
 from .base import USERS_AND_ADDRESSES, AuditRule, Case, RenameReferences
 
@@ -36,6 +36,12 @@ class MockedNames(AuditRule):
     session or engine, `__enter__`/`__exit__` become `__aenter__`/`__aexit__` (the code under
     test now uses `async with`); return values configured for methods it now awaits, and
     stand-ins the tool cannot follow, get a TODO saying what changed.
+
+    A mock is followed through the test module: into the helper functions (and methods of
+    the test class) a test hands it to, from a fixture yielding or returning it to the tests
+    taking that fixture, and from a class-level `@patch(...)` into each test method.
+    `patch.multiple(target, Name=DEFAULT, ...)` is one patch per keyword; its mocks are found
+    as `mocks["Name"]` or as the keyword parameter `Name` of a decorated test.
     """
 
     code = "SQA308"
@@ -154,8 +160,10 @@ class MockedNames(AuditRule):
         found |= {q for q, f in ix.functions.items() if any(map(patching, f.decorators))}
         # a class decorator patches each test method (and is retargeted at module level)
         patched = {q for q, c in ix.classes.items() if any(map(patching, c.decorators))}
-        methods = {q for q, f in ix.functions.items() if f.owner_class in patched}
-        return found | methods | ({""} if patched else set())
+        found |= {q for q, f in ix.functions.items() if f.owner_class in patched}
+        if patched:
+            found.add("")
+        return found | handed_to(ix, found) if found else found
 
     # -- traversal --------------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
@@ -232,7 +240,7 @@ class MockedNames(AuditRule):
         ix = plan.modules[module]
         new = plan.renamed_in(module).get(name)
         if new is not None:
-            self._retarget(patch, new, f"`{module}.{name}` is now `{module}.{new}`")
+            self._retarget(patch, new, f"`{module}.{name}` is now `{module}.{new}`", body)
             kind = plan.call_result_kind(ix, "", name)
             return Tracked(("call", kind), f"`{module}.{new}`, formerly `{name}`", ix) if (
                 kind) else None
@@ -256,11 +264,10 @@ class MockedNames(AuditRule):
         return self.ctx.async_target and defining.module not in plan.context and (
             not defining.runs_under_alembic)
 
-    def _retarget(self, patch: Patch, new: str, why: str) -> None:
+    def _retarget(self, patch: Patch, new: str, why: str, body: Body) -> None:
         node = patch.name_node
         if isinstance(node, cst.Name):  # patch.multiple(..., Session=DEFAULT)
-            self._todo(patch.call, f"{why}: patch `{new}=` instead (a DEFAULT mock then "
-                                   f"comes as the keyword argument `{new}`)")
+            self._retarget_keyword(patch, node, new, why, body)
             return
         if node.prefix not in ("", "u"):
             self._todo(patch.call, f"{why}: patch that name")
@@ -269,6 +276,25 @@ class MockedNames(AuditRule):
         self.edits.replace[id(node)] = (node.with_changes(
             value=f"{node.prefix}{node.quote}{text}{node.quote}"),
             f"{why}: the mock patches the new name")
+
+    def _retarget_keyword(self, patch: Patch, node: cst.Name, new: str, why: str, body: Body
+                          ) -> None:
+        """patch.multiple's keyword, and the keys its dict of mocks is read with
+        (`mocks["Session"]`); a DEFAULT mock handed to a decorated function as the keyword
+        argument of that name gets a TODO."""
+        mocks = body.mocks_of(patch)
+        if patch.value is None and id(patch.call) in body.decorating or any(
+                "[" not in mock for mock in mocks):
+            self._todo(patch.call, f"{why}: patch `{new}=` instead, and take the mock as the "
+                                   f"parameter `{new}`")
+            return
+        self.edits.replace[id(node)] = (node.with_changes(value=new),
+                                        f"{why}: the mock patches the new name")
+        for mock in mocks:
+            for key in body.keys.get(mock, ()):
+                self.edits.replace[id(key)] = (key.with_changes(
+                    value=f"{key.prefix}{key.quote}{new}{key.quote}"),
+                    f"{why}: the mock is found under the new name")
 
     def _library_name(self, patch: Patch) -> None:
         """`patch("sqlalchemy.orm.Session")` where the project's code moved to another name."""
