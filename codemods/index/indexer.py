@@ -35,6 +35,7 @@ from .shapes import (
     default_name,
     dotted_name,
     first_item_of,
+    handed_out_patches,
     holding,
     keyword_text,
     note_held,
@@ -120,6 +121,7 @@ class _Indexer(ast.NodeVisitor):
             response_model=tuple(name for d in node.decorator_list if isinstance(d, ast.Call)
                                  for kw in d.keywords if kw.arg == "response_model"
                                  for name in annotation_names(kw.value)),
+            hands_out_patches=handed_out_patches(own),
         )
         for d in node.decorator_list:
             self.visit(d)

@@ -62,6 +62,9 @@ class FunctionInfo:
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
     response_model: tuple[str, ...] = ()  # names in a route decorator's `response_model=`
+    # (callee, "pkg.mod.Name") of `patch("pkg.mod.Name")` calls whose mock the function hands
+    # out: `with patch(...) as m: yield m`, `return mocker.patch(...)` (a fixture's, SQA308)
+    hands_out_patches: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

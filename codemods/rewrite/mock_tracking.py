@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 import libcst as cst
 
@@ -29,6 +30,7 @@ from .mocks import (
     Patch,
     Qualify,
     class_patches,
+    form,
     functions,
     root_name,
 )
@@ -91,11 +93,16 @@ class MockTracker:
         self.owners: dict[int, cst.ClassDef | None] = {}  # FunctionDef id -> its class
         self.fixtures: dict[str, Tracked] = {}  # fixture name -> the mock it hands out
 
-    def run(self, module: cst.Module, module_body: Body, own: set[str]) -> None:
+    def run(self, module: cst.Module, module_body: Body, own: set[str],
+            fixtures: dict[str, Tracked]) -> None:
         """Decide the module's own statements, then the functions `own` names (where patches
-        are, and the functions their mocks may reach: see `handed_to`), fixtures first."""
+        are, and the functions their mocks may reach: see `handed_to`), fixtures first.
+        `fixtures`: the mocks conftest.py's fixtures hand out, by fixture name."""
         self.decide(module_body)
         listed = functions(module)
+        shadowed = {node.name.value for _, node, owner in listed
+                    if owner is None and self._fixture_name(node)}
+        self.fixtures = {k: v for k, v in fixtures.items() if k not in shadowed}
         for qualname, node, owner in listed:
             self.owners[id(node)] = owner
             if owner is None and "." not in qualname:
@@ -115,7 +122,7 @@ class MockTracker:
         if name is not None:
             for handed in self._body(node).hands_out:
                 if handed in tracked:
-                    self.fixtures.setdefault(name, tracked[handed])
+                    self.fixtures[name] = tracked[handed]
 
     def _body(self, node: cst.FunctionDef) -> Body:
         body = self.bodies.get(id(node))
@@ -341,4 +348,25 @@ def handed_to(ix: ModuleIndex, scopes: set[str]) -> set[str]:
         for function in reached & ix.functions.keys() - found:
             found.add(function)
             todo.append(function)
+    return found
+
+
+def conftest_patches(ix: ModuleIndex, plan) -> dict[str, tuple[str, str]]:
+    """Fixture name -> (owner, attribute) of the `patch("owner.attribute")` whose mock it
+    hands out, for the fixtures of the conftest.py files above the module (the nearest one
+    first, as pytest finds them)."""
+    folder = PurePath(ix.path).parent
+    conftests = sorted((m for m in plan.modules.values() if PurePath(m.path).name == (
+        "conftest.py") and m is not ix and folder.is_relative_to(PurePath(m.path).parent)),
+        key=lambda m: len(PurePath(m.path).parts))
+    found: dict[str, tuple[str, str]] = {}
+    for conftest in conftests:  # nearer ones later: they win
+        for qualname, info in conftest.functions.items():
+            if "." in qualname or not any(d.rpartition(".")[2] == "fixture"
+                                          for d in info.decorators):
+                continue
+            for callee, target in info.hands_out_patches:
+                if form(plan.qualify(conftest, callee)) == "patch" and "." in target:
+                    owner, _, attr = target.rpartition(".")
+                    found[qualname] = (owner, attr)
     return found

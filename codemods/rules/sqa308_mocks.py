@@ -13,7 +13,15 @@ from ..analysis import Plan
 from ..analysis.mock_positions import STAND_IN
 from ..index import ModuleIndex
 from ..rewrite.build import call, keyword
-from ..rewrite.mock_tracking import SYNC_MOCKS, Edits, MockTracker, Tracked, handed_to, mock_class
+from ..rewrite.mock_tracking import (
+    SYNC_MOCKS,
+    Edits,
+    MockTracker,
+    Tracked,
+    conftest_patches,
+    handed_to,
+    mock_class,
+)
 from ..rewrite.mocks import PATCH_NAMES, Body, Collect, Patch, form
 from .base import USERS_AND_ADDRESSES, AuditRule, Case, RenameReferences
 
@@ -38,8 +46,8 @@ class MockedNames(AuditRule):
     stand-ins the tool cannot follow, get a TODO saying what changed.
 
     A mock is followed through the test module: into the helper functions (and methods of
-    the test class) a test hands it to, from a fixture yielding or returning it to the tests
-    taking that fixture, and from a class-level `@patch(...)` into each test method.
+    the test class) a test hands it to, from a fixture (of the module, or of a conftest.py
+    above it) yielding or returning it to the tests taking that fixture, and from a class-level `@patch(...)` into each test method.
     `patch.multiple(target, Name=DEFAULT, ...)` is one patch per keyword; its mocks are found
     as `mocks["Name"]` or as the keyword parameter `Name` of a decorated test.
     """
@@ -163,6 +171,9 @@ class MockedNames(AuditRule):
         found |= {q for q, f in ix.functions.items() if f.owner_class in patched}
         if patched:
             found.add("")
+        # tests taking a fixture of a conftest.py above that hands out a patch's mock
+        fixtures = conftest_patches(ix, plan)
+        found |= {q for q, f in ix.functions.items() if fixtures.keys() & set(f.params)}
         return found | handed_to(ix, found) if found else found
 
     # -- traversal --------------------------------------------------------------------------
@@ -171,7 +182,8 @@ class MockedNames(AuditRule):
         Collect(self.ctx.qualify, body, functions=False).walk(node)
         self.module_defs = body.defs
         own = self.scopes(self.ctx.ix, self.ctx.plan)
-        MockTracker(self.ctx, self.edits, self._target).run(node, body, own)
+        MockTracker(self.ctx, self.edits, self._target).run(node, body, own,
+                                                            self._conftest_mocks())
 
     def visit_Call(self, node: cst.Call) -> None:
         self._report(node)
@@ -213,48 +225,65 @@ class MockedNames(AuditRule):
     def _todo(self, node: cst.CSTNode, message: str) -> None:
         self.edits.todo(node, message)
 
-    def _resolve(self, patch: Patch) -> tuple[str, str] | None:
-        """(project module, name in it: `Name` or `Class.attr`) the patch replaces."""
+    def _resolve(self, owner: str, attr: str) -> tuple[str, str] | None:
+        """(project module, name in it: `Name` or `Class.attr`) `owner.attr` names."""
         modules = self.ctx.plan.modules
-        if patch.owner in modules:
-            return patch.owner, patch.attr
-        parts = patch.owner.split(".")
+        if owner in modules:
+            return owner, attr
+        parts = owner.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
             if module in modules:
-                owner = ".".join(parts[cut:])
-                if owner in modules[module].classes:
-                    return module, f"{owner}.{patch.attr}"
-                return None
+                cls = ".".join(parts[cut:])
+                return (module, f"{cls}.{attr}") if cls in modules[module].classes else None
         return None
 
     def _target(self, patch: Patch, body: Body) -> Tracked | None:
         """Retarget a renamed name; the position of what the patch stands in for, if it
         became async (None: nothing to follow)."""
-        plan = self.ctx.plan
-        resolved = self._resolve(patch)
+        resolved = self._resolve(patch.owner, patch.attr)
         if resolved is None:
             self._library_name(patch)
             return None
         module, name = resolved
+        new = self.ctx.plan.renamed_in(module).get(name)
+        if new is not None:
+            self._retarget(patch, new, f"`{module}.{name}` is now `{module}.{new}`", body)
+        elif self._made_async(module, name):
+            self._function(patch, module, name, body)
+        return self._position(module, name)
+
+    def _position(self, module: str, name: str) -> Tracked | None:
+        """Where a mock of `module.name` starts, for what became async (None: nothing to
+        follow — a function made async is the patch's own business)."""
+        plan = self.ctx.plan
         ix = plan.modules[module]
         new = plan.renamed_in(module).get(name)
         if new is not None:
-            self._retarget(patch, new, f"`{module}.{name}` is now `{module}.{new}`", body)
             kind = plan.call_result_kind(ix, "", name)
             return Tracked(("call", kind), f"`{module}.{new}`, formerly `{name}`", ix) if (
                 kind) else None
-        found = plan.lookup(f"{module}.{name}")  # (where an imported function is defined)
-        ref = (found[0].module, found[1]) if found else (module, name)
-        if ref in plan.async_functions and not plan.sync_boundary(ref):
-            self._function(patch, module, name, body)
-            return None
-        if "." in name or not self._migrated(module, name):
+        if self._made_async(module, name) or "." in name or not self._migrated(module, name):
             return None
         kind = plan.kind(ix, "", name)
-        if kind in STAND_IN:
-            return Tracked(("obj", kind, "sync"), f"`{module}.{name}`", ix)
-        return None
+        return Tracked(("obj", kind, "sync"), f"`{module}.{name}`", ix) if (
+            kind in STAND_IN) else None
+
+    def _made_async(self, module: str, name: str) -> bool:
+        plan = self.ctx.plan
+        found = plan.lookup(f"{module}.{name}")  # (where an imported function is defined)
+        ref = (found[0].module, found[1]) if found else (module, name)
+        return ref in plan.async_functions and not plan.sync_boundary(ref)
+
+    def _conftest_mocks(self) -> dict[str, Tracked]:
+        """The mocks the fixtures of conftest.py files above this module hand out."""
+        found = {}
+        for fixture, (owner, attr) in conftest_patches(self.ctx.ix, self.ctx.plan).items():
+            resolved = self._resolve(owner, attr)
+            start = self._position(*resolved) if resolved else None
+            if start is not None:
+                found[fixture] = start
+        return found
 
     def _migrated(self, module: str, name: str) -> bool:
         """The module defining `module.name` is rewritten for the async target."""
