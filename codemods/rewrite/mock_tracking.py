@@ -34,6 +34,7 @@ from .mocks import (
     functions,
     root_name,
 )
+from .startup import is_pytest_module
 
 # a helper's parameter given a name of its caller: (that name, the caller's body, its mocks)
 _Link = tuple["str", Body, "dict[str, Tracked]"]
@@ -355,10 +356,13 @@ def conftest_patches(ix: ModuleIndex, plan) -> dict[str, tuple[str, str]]:
     """Fixture name -> (owner, attribute) of the `patch("owner.attribute")` whose mock it
     hands out, for the fixtures of the conftest.py files above the module (the nearest one
     first, as pytest finds them)."""
+    if not is_pytest_module(ix.module):
+        return {}
     folder = PurePath(ix.path).parent
-    conftests = sorted((m for m in plan.modules.values() if PurePath(m.path).name == (
-        "conftest.py") and m is not ix and folder.is_relative_to(PurePath(m.path).parent)),
-        key=lambda m: len(PurePath(m.path).parts))
+    conftests = sorted((m for m in plan.modules.values() if m.path.endswith("conftest.py")
+                        and m is not ix and PurePath(m.path).name == "conftest.py"
+                        and folder.is_relative_to(PurePath(m.path).parent)),
+                       key=lambda m: len(PurePath(m.path).parts))
     found: dict[str, tuple[str, str]] = {}
     for conftest in conftests:  # nearer ones later: they win
         for qualname, info in conftest.functions.items():
