@@ -207,20 +207,24 @@ class MockTracker:
         """`name` (a MagicMock) stands in for an object of the position's kind: it gets the
         spec of the async class, which makes its coroutine methods AsyncMocks."""
         mock = self.mock_binding(name, body)
-        position, what = found.position, found.what
-        if position[0] != "obj" or mock is None or name in tracked:
+        if found.position[0] != "obj" or mock is None or name in tracked:
             return
-        spec = _async_class(position[1], found.module)
+        tracked[name] = found.at(self._spec(mock, found, f"`{name}`"))
+
+    def _spec(self, mock: cst.Call, found: Tracked, label: str) -> Position:
+        """Give `mock` (a `MagicMock(...)` standing in for an object of the position's kind)
+        the async class as its spec; the position of the mock then."""
+        kind, what = found.position[1], found.what
+        spec = _async_class(kind, found.module)
         if spec is None or any(a.keyword is None or a.keyword.value in ("spec", "spec_set")
                                for a in mock.args):
-            tracked[name] = found.at(("obj", position[1], "sync"))  # (its own spec, or none)
-            return
+            return "obj", kind, "sync"  # (its own spec, or none)
         self.edits.replace[id(mock)] = (
             lambda updated: with_keyword_default(updated, "spec", self.ctx.import_name(*spec))
             or updated,
-            f"`{name}` stands in for an {CLASS_NAMES[position[1]]} (through {what}): "
+            f"{label} stands in for an {CLASS_NAMES[kind]} (through {what}): "
             f"spec={spec[1]} makes the methods the code under test awaits AsyncMocks")
-        tracked[name] = found.at(("obj", position[1], "spec"))
+        return "obj", kind, "spec"
 
     def _chains(self, body: Body, tracked: dict[str, Tracked], links: dict[str, _Link]
                 ) -> None:
@@ -245,6 +249,9 @@ class MockTracker:
                     tracked[chain.binds] = tracked[chain.root].at(position)  # a child of it
                     changed_ = True
                 value = chain.value
+                if position[0] == "obj" and isinstance(value, cst.Call) and (
+                        mock_class(self.ctx.qualify, value.func) in SYNC_MOCKS):
+                    self._spec(value, tracked[chain.root].at(position), "the MagicMock")
                 if isinstance(value, cst.Name) and value.value not in tracked:
                     found = tracked[chain.root].at(position)
                     if value.value in links:  # the caller's mock, given to the helper
