@@ -38,6 +38,7 @@ from .startup import is_pytest_module
 
 # a helper's parameter given a name of its caller: (that name, the caller's body, its mocks)
 _Link = tuple["str", Body, "dict[str, Tracked]"]
+SET_UPS = frozenset({"setUp", "asyncSetUp", "setup_method"})  # they keep mocks on `self`
 SYNC_MOCKS = frozenset({"MagicMock", "Mock"})  # their calls return values, not awaitables
 _FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
@@ -93,6 +94,8 @@ class MockTracker:
         self.methods: dict[int, dict[str, cst.FunctionDef]] = {}  # class id -> its methods
         self.owners: dict[int, cst.ClassDef | None] = {}  # FunctionDef id -> its class
         self.fixtures: dict[str, Tracked] = {}  # fixture name -> the mock it hands out
+        self.instance: dict[int, dict[str, Tracked]] = {}  # class id -> `self.m` of setUp
+        self.set_ups: dict[int, Body] = {}  # class id -> its setUp
 
     def run(self, module: cst.Module, module_body: Body, own: set[str],
             fixtures: dict[str, Tracked]) -> None:
@@ -112,18 +115,28 @@ class MockTracker:
                 self.methods.setdefault(id(owner), {})[node.name.value] = node
         holding = [(q, n) for q, n, _ in listed if any(
             s == q or s.startswith(f"{q}.") for s in own)]
-        holding.sort(key=lambda item: not self._fixture_name(item[1]))
+        holding.sort(key=lambda item: (not self._fixture_name(item[1]),
+                                       item[1].name.value not in SET_UPS))
         for _, node in holding:
-            self._function(node, {p: self.fixtures[p] for p in self._params(node)
-                                  if p in self.fixtures})
+            owner = self.owners.get(id(node))
+            given = {p: self.fixtures[p] for p in self._params(node) if p in self.fixtures}
+            if owner is not None and node.name.value not in SET_UPS:
+                given.update(self.instance.get(id(owner), {}))  # what setUp keeps on self
+            tracked = self._function(node, given)
+            if owner is not None and node.name.value in SET_UPS:
+                self.instance.setdefault(id(owner), {}).update(
+                    (k, v) for k, v in tracked.items() if k.startswith("self."))
+                self.set_ups[id(owner)] = self._body(node)
 
-    def _function(self, node: cst.FunctionDef, given: dict[str, Tracked]) -> None:
+    def _function(self, node: cst.FunctionDef, given: dict[str, Tracked]
+                  ) -> dict[str, Tracked]:
         tracked = self.decide(self._body(node), dict(given))
         name = self._fixture_name(node)
         if name is not None:
             for handed in self._body(node).hands_out:
                 if handed in tracked:
                     self.fixtures[name] = tracked[handed]
+        return tracked
 
     def _body(self, node: cst.FunctionDef) -> Body:
         body = self.bodies.get(id(node))
@@ -252,16 +265,18 @@ class MockTracker:
                 if position[0] == "obj" and isinstance(value, cst.Call) and (
                         mock_class(self.ctx.qualify, value.func) in SYNC_MOCKS):
                     self._spec(value, tracked[chain.root].at(position), "the MagicMock")
-                if isinstance(value, cst.Name) and value.value not in tracked:
+                given = root_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+                if given is not None and given not in tracked:
                     found = tracked[chain.root].at(position)
-                    if value.value in links:  # the caller's mock, given to the helper
-                        name, caller, caller_tracked = links[value.value]
+                    if given in links:  # the caller's mock, given to the helper
+                        name, caller, caller_tracked = links[given]
                         self._track(name, found, caller, caller_tracked)
                         if name in caller_tracked:
-                            tracked[value.value] = caller_tracked[name]
-                    else:
-                        self._track(value.value, found, body, tracked)
-                    changed_ = changed_ or value.value in tracked
+                            tracked[given] = caller_tracked[name]
+                    else:  # (`self.session`: made in setUp, maybe)
+                        self._track(given, found, body if given in body.assigned else (
+                            self._set_up(body) or body), tracked)
+                    changed_ = changed_ or given in tracked
 
     def _follow(self, root: str, attributes: list[cst.Attribute],
                 statement: cst.CSTNode | None, found: Tracked) -> Position | None:
@@ -315,6 +330,11 @@ class MockTracker:
                 links = {p: (r, body, tracked) for p, r in roots.items() if r not in tracked}
                 self.decide(self._body(function), fresh, links)
 
+    def _set_up(self, body: Body) -> Body | None:
+        """The setUp of the class whose method `body` is."""
+        owner = self.owners.get(id(self.functions_of.get(id(body))))
+        return self.set_ups.get(id(owner)) if owner is not None else None
+
     def _callee(self, call: cst.Call, body: Body) -> cst.FunctionDef | None:
         """The module's function, or the method of the class of `body`, `call` calls."""
         if isinstance(call.func, cst.Name):
@@ -353,6 +373,8 @@ def handed_to(ix: ModuleIndex, scopes: set[str]) -> set[str]:
             f"{owner}.{name[5:]}" for name in reached if owner and name.startswith("self.")}
         if scope in fixtures:
             reached |= {q for q, f in ix.functions.items() if scope in f.params}
+        if owner and scope.rpartition(".")[2] in SET_UPS:  # the tests using `self.m`
+            reached |= {q for q, f in ix.functions.items() if f.owner_class == owner}
         for function in reached & ix.functions.keys() - found:
             found.add(function)
             todo.append(function)

@@ -126,14 +126,20 @@ def chain(node: cst.BaseExpression) -> tuple[str, list[cst.Attribute]] | None:
     while isinstance(node, cst.Attribute):
         attributes.append(node)
         node = node.value
-    root = root_name(node)
-    return (root, attributes[::-1]) if root is not None and attributes else None
+    root, attributes = root_name(node), attributes[::-1]
+    if root == "self" and attributes:  # `self.factory.return_value`: the root is an attribute
+        root, attributes = f"self.{attributes[0].attr.value}", attributes[1:]
+    return (root, attributes) if root is not None and attributes else None
 
 
 def root_name(node: cst.BaseExpression) -> str | None:
-    """`name`, or `name["key"]` (a dict of mocks) as `subscript_key` spells it."""
+    """`name`, `self.name` (a mock kept on the test case), or `name["key"]` (a dict of
+    mocks) as `subscript_key` spells it."""
     if isinstance(node, cst.Name):
         return node.value
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and (
+            node.value.value == "self"):
+        return f"self.{node.attr.value}"
     if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and len(
             node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = node.slice[0].slice.value
@@ -225,8 +231,9 @@ class Collect(Visitor):
         return True
 
     def _patches_of(self, node: cst.BaseExpression) -> list[Patch]:
-        if isinstance(node, cst.Name) and node.value in self.patchers:
-            return self.patchers[node.value]
+        name = root_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if name in self.patchers:
+            return self.patchers[name]
         return patches(node, self.qualify)
 
     def _mocks(self, patch: Patch) -> list[str]:
@@ -237,27 +244,28 @@ class Collect(Visitor):
         return self.body.patches[-1][1]
 
     def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
-            self.body.assigned.setdefault(target.value, []).append(value)
+        name = root_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
+        if name is not None:  # `m = ...`, `self.m = ...`
+            self.body.assigned.setdefault(name, []).append(value)
             call = value if isinstance(value, cst.Call) else None
             found = [p for p in patches(call, self.qualify) if p.form != "setattr"] if (
                 call) else []
             if found and self.qualify(call.func).partition(".")[0] in MOCKERS:
                 for patch in found:  # mocker.patch returns the mock
-                    self._mocks(patch).append(patch.bound(target.value))
+                    self._mocks(patch).append(patch.bound(name))
             elif found:
-                self.patchers[target.value] = found
+                self.patchers[name] = found
             elif call and isinstance(call.func, cst.Attribute) and (
                     call.func.attr.value == "start"):
                 for started in self._patches_of(call.func.value):
-                    self._mocks(started).append(started.bound(target.value))
+                    self._mocks(started).append(started.bound(name))
             root = root_name(value)
             if root is not None:
-                self.body.aliases.append((target.value, root))
-        if isinstance(target, cst.Attribute):
+                self.body.aliases.append((name, root))
+        if isinstance(target, cst.Attribute) and name is None:
             self._record(target, value=value)
-        elif isinstance(target, cst.Name) and isinstance(value, cst.Attribute):
-            self._record(value, binds=target.value)
+        elif name is not None and isinstance(value, cst.Attribute):
+            self._record(value, binds=name)
 
     def _record(self, node: cst.Attribute, value: cst.BaseExpression | None = None,
                 binds: str | None = None) -> None:

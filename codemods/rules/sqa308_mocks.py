@@ -47,8 +47,9 @@ class MockedNames(AuditRule):
 
     A mock is followed through the test module: into the helper functions (and methods of
     the test class) a test hands it to, from a fixture (of the module, or of a conftest.py
-    above it) yielding or returning it to the tests taking that fixture, and from a
-    class-level `@patch(...)` into each test method.
+    above it) yielding or returning it to the tests taking that fixture, from a class-level
+    `@patch(...)` into each test method, and from `setUp` (`self.factory = ...`) into the
+    class's other methods.
     `patch.multiple(target, Name=DEFAULT, ...)` is one patch per keyword; its mocks are found
     as `mocks["Name"]` or as the keyword parameter `Name` of a decorated test.
     """

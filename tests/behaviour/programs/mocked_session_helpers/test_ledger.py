@@ -1,5 +1,5 @@
-"""Mocks of ledger.py set up by a class decorator, by patch.multiple, and by helpers that
-the tests hand their mocks to."""
+"""Mocks of ledger.py set up by a class decorator, by patch.multiple, by helpers that the
+tests hand their mocks to, and by setUp (kept on the test case)."""
 
 import sys
 import unittest
@@ -61,10 +61,23 @@ class LabelsTest(unittest.TestCase):
             print("report", ledger.report_session() is mocks["Session"].return_value)
 
 
+class KeptTest(unittest.TestCase):
+    def setUp(self):
+        patcher = patch("ledger.SessionLocal")
+        self.factory = patcher.start()
+        self.addCleanup(patcher.stop)
+        self.session = MagicMock()
+
+    def test_record_with_the_mocks_of_set_up(self):
+        self.factory.return_value.__enter__.return_value = self.session
+        ledger.record("gift", 2000)
+        print("kept", self.session.add.call_args.args[0].cents)
+
+
 if __name__ == "__main__":
     result = unittest.TestResult()
     suite = unittest.TestSuite()
-    for case in (RecordTest, LabelsTest):
+    for case in (RecordTest, LabelsTest, KeptTest):
         suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
     suite.run(result)
     for test, trace in result.failures + result.errors:
