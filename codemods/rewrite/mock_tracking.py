@@ -4,41 +4,39 @@ A patch says what its mock stands in for (`MockTracker` asks the rule through `t
 tracker follows the mock from there: to the names it is bound to, through the chains that
 configure it (`m.return_value.__enter__.return_value = fake`: `__enter__` becomes
 `__aenter__`, `fake` gets spec=AsyncSession), into the helper functions of the module a test
-hands it to (`_configure(m)`, `self._configure(m)`), from the fixtures that hand it out to
-the tests taking them, and from a class's `@patch` decorators into each test method. It
-records its edits and TODOs in `Edits`, which the rule applies while it walks the tree.
+hands it to (`_configure(m)`, `self._configure(m)`), from the fixtures (of the module or of
+a conftest.py above it) that hand it out to the tests taking them, from a class's `@patch`
+decorators into each test method, and from `setUp` keeping it on `self` into the class's
+other methods. It records its edits and TODOs in `Edits`, which the rule applies while it
+walks the tree. Which scopes the audit enters for this is `analysis/mock_scopes.py`'s
+answer, from the index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 import libcst as cst
 
 from ..analysis import ObjKind
 from ..analysis.mock_positions import CLASS_NAMES, Position, changed, configured, step, unawaited
+from ..analysis.mock_scopes import MOCK_MODULES, SET_UPS, TEST_PREFIX
 from ..api_surface import SESSION_SYNC_METHODS
 from ..index import ModuleIndex
 from .build import with_keyword_default
 from .mocks import (
-    MOCK_MODULES,
-    TEST_PREFIX,
     Body,
     Collect,
     Patch,
     Qualify,
     class_patches,
-    form,
     functions,
     root_name,
 )
-from .startup import is_pytest_module
 
 # a helper's parameter given a name of its caller: (that name, the caller's body, its mocks)
 _Link = tuple["str", Body, "dict[str, Tracked]"]
-SET_UPS = frozenset({"setUp", "asyncSetUp", "setup_method"})  # they keep mocks on `self`
 SYNC_MOCKS = frozenset({"MagicMock", "Mock"})  # their calls return values, not awaitables
 _FIXTURES = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 
@@ -357,49 +355,3 @@ def _async_class(kind: ObjKind, module: ModuleIndex) -> tuple[str, str] | None:
         return "sqlalchemy.ext.asyncio", CLASS_NAMES[kind]
     return None
 
-
-def handed_to(ix: ModuleIndex, scopes: set[str]) -> set[str]:
-    """The functions of the module that mocks of `scopes` may reach, from the index: the
-    module's functions (and the class's methods, through `self.`) they call, and the
-    functions taking a fixture of theirs as a parameter — and so on from those."""
-    fixtures = {q for q, f in ix.functions.items() if "." not in q and any(
-        d.rpartition(".")[2] == "fixture" for d in f.decorators)}
-    found, todo = set(scopes), list(scopes)
-    while todo:
-        scope = todo.pop()
-        owner = ix.functions[scope].owner_class if scope in ix.functions else None
-        reached = {site.callee for site in ix.calls if site.scope == scope}
-        reached = {name for name in reached if "." not in name} | {
-            f"{owner}.{name[5:]}" for name in reached if owner and name.startswith("self.")}
-        if scope in fixtures:
-            reached |= {q for q, f in ix.functions.items() if scope in f.params}
-        if owner and scope.rpartition(".")[2] in SET_UPS:  # the tests using `self.m`
-            reached |= {q for q, f in ix.functions.items() if f.owner_class == owner}
-        for function in reached & ix.functions.keys() - found:
-            found.add(function)
-            todo.append(function)
-    return found
-
-
-def conftest_patches(ix: ModuleIndex, plan) -> dict[str, tuple[str, str]]:
-    """Fixture name -> (owner, attribute) of the `patch("owner.attribute")` whose mock it
-    hands out, for the fixtures of the conftest.py files above the module (the nearest one
-    first, as pytest finds them)."""
-    if not is_pytest_module(ix.module):
-        return {}
-    folder = PurePath(ix.path).parent
-    conftests = sorted((m for m in plan.modules.values() if m.path.endswith("conftest.py")
-                        and m is not ix and PurePath(m.path).name == "conftest.py"
-                        and folder.is_relative_to(PurePath(m.path).parent)),
-                       key=lambda m: len(PurePath(m.path).parts))
-    found: dict[str, tuple[str, str]] = {}
-    for conftest in conftests:  # nearer ones later: they win
-        for qualname, info in conftest.functions.items():
-            if "." in qualname or not any(d.rpartition(".")[2] == "fixture"
-                                          for d in info.decorators):
-                continue
-            for callee, target in info.hands_out_patches:
-                if form(plan.qualify(conftest, callee)) == "patch" and "." in target:
-                    owner, _, attr = target.rpartition(".")
-                    found[qualname] = (owner, attr)
-    return found

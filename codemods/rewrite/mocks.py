@@ -17,35 +17,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from ..analysis.mock_scopes import MOCKERS, form, is_default
 from .traversal import Visitor
 
-_PATCH = frozenset({"unittest.mock.patch", "mock.patch"})
-_PATCH_OBJECT = frozenset({"unittest.mock.patch.object", "mock.patch.object"})
-_PATCH_MULTIPLE = frozenset({"unittest.mock.patch.multiple", "mock.patch.multiple"})
-_DEFAULT = frozenset({"unittest.mock.DEFAULT", "mock.DEFAULT"})
-# pytest-mock's fixtures: `mocker.patch(...)` returns the mock itself
-MOCKERS = frozenset({"mocker", "class_mocker", "module_mocker", "package_mocker",
-                     "session_mocker"})
-PATCH_NAMES = ("patch", "patch.object", "patch.multiple", "setattr")  # how `form`'s calls end
-MOCK_MODULES = frozenset({"unittest.mock", "mock", *MOCKERS})
-TEST_PREFIX = "test"  # unittest.mock.patch.TEST_PREFIX: the methods a class decorator patches
-
 Qualify = Callable[[cst.BaseExpression], "str | None"]
-
-
-def form(qualified: str) -> str | None:
-    """What kind of patching call a callee (qualified) is: "patch", "object", "multiple",
-    "setattr"."""
-    head, _, rest = qualified.partition(".")
-    if qualified in _PATCH or (head in MOCKERS and rest == "patch"):
-        return "patch"
-    if qualified in _PATCH_OBJECT or (head in MOCKERS and rest == "patch.object"):
-        return "object"
-    if qualified in _PATCH_MULTIPLE or (head in MOCKERS and rest == "patch.multiple"):
-        return "multiple"
-    if head == "monkeypatch" and rest == "setattr":
-        return "setattr"
-    return None
 
 
 @dataclass
@@ -92,7 +67,7 @@ def patches(call: cst.BaseExpression, qualify: Qualify) -> list[Patch]:
         if not isinstance(owner, str):
             return []
         return [Patch(call, kind, arg.keyword, False, owner, name,
-                      None if _is_default(qualify(arg.value)) else arg)
+                      None if is_default(qualify(arg.value)) else arg)
                 for name, arg in keyword.items()
                 if name not in ("spec", "spec_set", "create", "new_callable", "autospec")]
     if kind == "patch" or (kind == "setattr" and isinstance(first, cst.SimpleString)):
@@ -111,12 +86,6 @@ def patches(call: cst.BaseExpression, qualify: Qualify) -> list[Patch]:
     value = positional[2] if len(positional) > 2 else keyword.get(
         "new" if kind == "object" else "value")
     return [Patch(call, kind, name, False, owner, text, value)]
-
-
-def _is_default(qualified: str | None) -> bool:
-    """`DEFAULT` of unittest.mock, or pytest-mock's `mocker.DEFAULT`."""
-    head, _, rest = (qualified or "").partition(".")
-    return qualified in _DEFAULT or (head in MOCKERS and rest == "DEFAULT")
 
 
 def chain(node: cst.BaseExpression) -> tuple[str, list[cst.Attribute]] | None:

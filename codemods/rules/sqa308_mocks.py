@@ -2,7 +2,8 @@
 
 The rule decides what each patch replaces (`_target`: retargeted to a renamed name, a
 function made async, an object that became async); following the mocks from there lives in
-`rewrite/mock_tracking.py`, recognising the patching calls in `rewrite/mocks.py`.
+`rewrite/mock_tracking.py`, recognising the patching calls in `rewrite/mocks.py`, the
+scopes that may hold something in `analysis/mock_scopes.py`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import libcst as cst
 
 from ..analysis import Plan
 from ..analysis.mock_positions import STAND_IN
+from ..analysis.mock_scopes import PATCH_NAMES, conftest_patches, form, handed_to
 from ..index import ModuleIndex
 from ..rewrite.build import call, keyword
 from ..rewrite.mock_tracking import (
@@ -18,11 +20,9 @@ from ..rewrite.mock_tracking import (
     Edits,
     MockTracker,
     Tracked,
-    conftest_patches,
-    handed_to,
     mock_class,
 )
-from ..rewrite.mocks import PATCH_NAMES, Body, Collect, Patch, form
+from ..rewrite.mocks import Body, Collect, Patch
 from .base import USERS_AND_ADDRESSES, AuditRule, Case, RenameReferences
 
 
