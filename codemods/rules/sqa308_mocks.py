@@ -144,6 +144,64 @@ class MockedNames(AuditRule):
                     assert await greeting(MagicMock(), 1) == "Hello ann"
         """, models=USERS_AND_ADDRESSES),
         Case("""
+            import unittest
+            from unittest.mock import MagicMock, patch
+
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+
+            from models import User
+
+            SessionLocal = sessionmaker(bind=create_engine("sqlite://"))
+
+
+            def add_user(name: str) -> None:
+                with SessionLocal() as session:
+                    session.add(User(name=name))
+                    session.commit()
+
+
+            def _enter_gives(factory, session):
+                factory.return_value.__enter__.return_value = session
+
+
+            @patch("case.SessionLocal")
+            class AddUserTest(unittest.TestCase):
+                def test_add_user(self, factory):
+                    session = MagicMock()
+                    _enter_gives(factory, session)
+                    add_user("ann")
+                    session.commit.assert_called_once_with()
+        """, """
+            import unittest
+            from unittest.mock import MagicMock, patch
+
+            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+            from models import User
+
+            SessionLocal = async_sessionmaker(bind=create_async_engine("sqlite+aiosqlite://"), expire_on_commit=False)
+
+
+            async def add_user(name: str) -> None:
+                async with SessionLocal() as session:
+                    session.add(User(name=name))
+                    await session.commit()
+
+
+            def _enter_gives(factory, session):
+                factory.return_value.__aenter__.return_value = session
+
+
+            @patch("case.SessionLocal")
+            class AddUserTest(unittest.IsolatedAsyncioTestCase):
+                async def test_add_user(self, factory):
+                    session = MagicMock(spec=AsyncSession)
+                    _enter_gives(factory, session)
+                    await add_user("ann")
+                    session.commit.assert_called_once_with()
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
+        Case("""
             from unittest.mock import patch
 
 
