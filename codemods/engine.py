@@ -25,6 +25,7 @@ from .passes import (
     LocalOutcome,
     audit_rules,
     audit_scopes,
+    context_rules,
     local_pass,
     module_config,
     needs_colouring,
@@ -262,12 +263,14 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
             if job.result.path not in rewritten or not job.rewrite]
 
     def late(state: RunState) -> list[Job]:
-        """Files not rewritten locally that call code which became async, and files of the
-        selection where the audit can find something."""
+        """Files not rewritten locally that call code which became async, files of the
+        selection where the audit can find something, and files outside it that a local
+        rule edits there too (SQA309: the tests of an app this run gives a lifespan)."""
         coloured = plan.with_state(state)
         audits = audit_rules(config)
         return [job for job in rest if needs_colouring(job.ix, plan, state.async_functions) or (
-            job.rewrite and audit_scopes(job.ix, coloured, audits))]
+            job.rewrite and audit_scopes(job.ix, coloured, audits)) or (
+            not job.rewrite and context_rules(job.ix, plan, config))]
 
     selected_paths = {job.result.path for job in selected}
     done: set[str] = set()

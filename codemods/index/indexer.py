@@ -35,6 +35,7 @@ from .shapes import (
     default_name,
     dotted_name,
     first_item_of,
+    handed_out_patches,
     holding,
     keyword_text,
     note_held,
@@ -123,6 +124,7 @@ class _Indexer(ast.NodeVisitor):
                                  for name in annotation_names(kw.value)),
             is_async=isinstance(node, ast.AsyncFunctionDef),
             reads_by_name=bool(params) and reads_by_name(own, params[0].arg),
+            hands_out_patches=handed_out_patches(own),
         )
         for d in node.decorator_list:
             self.visit(d)

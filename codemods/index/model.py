@@ -66,6 +66,9 @@ class FunctionInfo:
     is_async: bool = False  # `async def`
     # `getattr(self, <a name known only at run time>)`: a method reading attributes by name
     reads_by_name: bool = False
+    # (callee, "pkg.mod.Name") of `patch("pkg.mod.Name")` calls whose mock the function hands
+    # out: `with patch(...) as m: yield m`, `return mocker.patch(...)` (a fixture's, SQA308)
+    hands_out_patches: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
