@@ -74,6 +74,20 @@ class Visitor(_NoFieldHooks, cst.CSTVisitor):
         self.on_leave(node)
 
 
+class OwnScopeVisitor(Visitor):
+    """A visitor of one scope's own code: nested functions, classes and lambdas are not
+    entered."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
 class Transformer(_NoFieldHooks, cst.CSTTransformer):
     """A transformer dispatching `visit_<Node>` / `leave_<Node>` only; `transform` runs it."""
 

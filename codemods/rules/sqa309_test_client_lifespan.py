@@ -11,6 +11,7 @@ from ..config import Config
 from ..index import ModuleIndex
 from ..rewrite.context import dotted
 from ..rewrite.startup import is_pytest_module
+from ..rewrite.traversal import OwnScopeVisitor
 from .base import Case, Rule
 
 TEST_CLIENTS = frozenset({"fastapi.testclient.TestClient", "starlette.testclient.TestClient"})
@@ -359,7 +360,7 @@ class _Overrides(cst.CSTVisitor):
             self.found = True
 
 
-class _HandsOut(cst.CSTVisitor):
+class _HandsOut(OwnScopeVisitor):
     """The `return` and `yield` of a function body (not of functions or lambdas in it)."""
 
     def __init__(self) -> None:
@@ -370,15 +371,6 @@ class _HandsOut(cst.CSTVisitor):
 
     def visit_Yield(self, node: cst.Yield) -> None:
         self.found.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
 
 def _handed_out(statement: cst.CSTNode) -> cst.BaseExpression | None:

@@ -8,7 +8,7 @@ from ..analysis import ObjKind
 from ..rewrite.context import callee
 from ..rewrite.reads import Body, block_of, statement_reads
 from ..rewrite.refreshes import in_entry_point
-from ..rewrite.traversal import Visitor
+from ..rewrite.traversal import OwnScopeVisitor, Visitor
 from .base import USERS_AND_ADDRESSES, Case, Rule
 
 _FLUSHING = frozenset({"flush", "commit"})
@@ -138,7 +138,7 @@ class NewObjectCollections(Rule):
         return any(self._flushes_call(c) for c in calls.found)
 
 
-class _Constructions(Visitor):
+class _Constructions(OwnScopeVisitor):
     """`x = SomeClass(...)` assignments of a function (not of nested ones), by variable."""
 
     def __init__(self) -> None:
@@ -150,19 +150,13 @@ class _Constructions(Visitor):
         visitor.walk(block_of(function))
         return visitor.found
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
     def visit_Assign(self, node: cst.Assign) -> None:
         target = node.targets[0].target if len(node.targets) == 1 else None
         if isinstance(target, cst.Name) and isinstance(node.value, cst.Call):
             self.found[target.value] = node.value
 
 
-class _Events(Visitor):
+class _Events(OwnScopeVisitor):
     """In source order, in one function (not nested ones): flush()/commit() calls (as the
     call), and a variable handed to a relationship of another object, as (the class built
     or the variable holding the object, the attribute, the variable): `Hero(team=team)` →
@@ -170,15 +164,6 @@ class _Events(Visitor):
 
     def __init__(self) -> None:
         self.found: list[cst.Call | tuple[str, str, str]] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _FLUSHING:

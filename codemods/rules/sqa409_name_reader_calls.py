@@ -8,7 +8,7 @@ from ..analysis import ObjKind
 from ..results import Kind
 from ..rewrite.build import method_call
 from ..rewrite.context import dotted
-from ..rewrite.traversal import Visitor
+from ..rewrite.traversal import OwnScopeVisitor, Visitor
 from .base import Case, Rule
 
 
@@ -157,7 +157,7 @@ class NameReaderCalls(Rule):
         return qualified in plan.mapped_classes or plan.is_model_base(ix, owner)
 
 
-class _Sessions(Visitor):
+class _Sessions(OwnScopeVisitor):
     """Names (`session`, `self.session`) an expression or block reads that hold a session,
     in order of first use; not inside nested functions or classes."""
 
@@ -171,15 +171,6 @@ class _Sessions(Visitor):
         for part in node if isinstance(node, (list, tuple)) else [node]:
             visitor.walk(part)
         return list(visitor.found)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if self._session(node):
