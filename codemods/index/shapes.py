@@ -339,11 +339,16 @@ def _built_query(name: str, params: set[str],
                 return None  # two starts: what a caller gets depends on the path taken
             start = chained
             continue
-        own_steps, root = _method_chain(node.value)
-        if not (isinstance(root, ast.Name) and root.id == name and own_steps):
-            return None
-        allowed.add(id(root))
-        steps += own_steps
+        # `q = q.filter(...)`, or `q = q.filter(...) if c else q`
+        branches = [node.value.body, node.value.orelse] if isinstance(
+            node.value, ast.IfExp) else [node.value]
+        for branch in branches:
+            own_steps, root = _method_chain(branch)
+            if not (isinstance(root, ast.Name) and root.id == name and (
+                    own_steps or len(branches) == 2)):
+                return None
+            allowed.add(id(root))
+            steps += own_steps
     uses = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == name]
     if start is None or any(id(n) not in allowed for n in uses) or any(
             step not in BUILDER_STEPS for step in steps):

@@ -154,6 +154,9 @@ class QueryVariableScan(Visitor):
             self.candidates.add(target.value)
             self.starts.setdefault(target.value, []).append(chain)
             return
+        if isinstance(node.value, cst.IfExp) and target.value in self.candidates:
+            self._refined_either_way(target.value, node.value)
+            return
         root = self._variable_chain(node.value)
         if root is None:
             if not self._ends(target.value, node):
@@ -166,6 +169,19 @@ class QueryVariableScan(Visitor):
         if root.value != target.value:  # `page = q.limit(n)`: a query built from another
             self.candidates.add(target.value)
             self.derived.append((target.value, root.value))
+
+    def _refined_either_way(self, name: str, value: cst.IfExp) -> None:
+        """`q = q.filter(...) if newest else q`: each branch is the variable or a chain of
+        steps on it that keeps its row shape."""
+        for branch in (value.body, value.orelse):
+            if isinstance(branch, cst.Name) and branch.value == name:
+                self.ok_reads.add(id(branch))
+                continue
+            root = self._variable_chain(branch)
+            if root is None or root.value != name or _SHAPE_STEPS & _step_names(branch):
+                self.rejected.add(name)
+                return
+            self.ok_reads.add(id(root))
 
     def _ends(self, name: str, node: cst.Assign) -> bool:
         """`name = name.<steps>.<terminal>()` in the function body itself (no branch or loop

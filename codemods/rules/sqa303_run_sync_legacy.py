@@ -38,6 +38,7 @@ class RunSyncLegacy(Rule):
     cases = (
         Case("""
             from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+            from sqlalchemy_pages import paginate
 
 
             class Base(DeclarativeBase):
@@ -52,7 +53,7 @@ class RunSyncLegacy(Rule):
             def count(session: Session, newest: bool) -> int:
                 query = session.query(User)
                 query = query.filter(User.id > 100) if newest else query
-                return query.count()
+                return paginate(query, 1).total
 
 
             def report(session: Session) -> int:
@@ -61,6 +62,7 @@ class RunSyncLegacy(Rule):
         """, """
             from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy_pages import paginate
 
 
             class Base(DeclarativeBase):
@@ -76,7 +78,7 @@ class RunSyncLegacy(Rule):
             def count(session: Session, newest: bool) -> int:
                 query = session.query(User)
                 query = query.filter(User.id > 100) if newest else query
-                return query.count()
+                return paginate(query, 1).total
 
 
             async def report(session: AsyncSession) -> int:

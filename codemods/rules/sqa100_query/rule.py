@@ -113,6 +113,8 @@ class QueryToSelect(ChainRunner, Rule):
             return updated
         if target.value not in scan.convertible:
             return updated
+        if isinstance(updated.value, cst.IfExp) and target.value in converted:
+            return self._refined_either_way(original, updated, target.value, converted)
         chain = self._run_chain(updated.value, original)
         if chain is None:
             converted.pop(target.value, None)  # `rows = rows.all()`: it holds rows from here
@@ -132,6 +134,35 @@ class QueryToSelect(ChainRunner, Rule):
         # loader options SQA400 put where the variable is built (every run of it needs them)
         return updated.with_changes(value=self._with_loaders(original.value,
                                                              self._finish(statement)))
+
+    def _refined_either_way(self, original: cst.Assign, updated: cst.Assign, name: str,
+                            converted: dict[str, QueryVariable]) -> cst.Assign:
+        """`q = q.filter(...) if newest else q`: each branch's steps on the select()."""
+        variable = converted[name]
+        branches = []
+        repeats = variable.may_repeat_entities
+        joined = variable.joined
+        try:
+            for branch in (updated.value.body, updated.value.orelse):
+                chain = unwind(branch, converted)
+                if chain is None or not chain.steps:
+                    branches.append(branch)  # the variable itself
+                    continue
+                statement = self._builder().build(chain, chain.steps)
+                repeats |= statement.needs_unique
+                joined |= statement.joined
+                branches.append(self._finish(statement))
+        except Unsupported as exc:
+            self._leave_legacy(f"query variable `{name}` not converted: {exc}", original)
+            return updated
+        # (`.unique()` on rows of a branch that did not join changes nothing: distinct
+        # entities)
+        converted[name] = QueryVariable(cst.Name(name), variable.session, variable.elements,
+                                        repeats, joined)
+        self.ctx.change(self.code, f"query variable `{name}` → select()", original,
+                        Tag.QUERY_VARIABLE)
+        return updated.with_changes(value=updated.value.with_changes(body=branches[0],
+                                                                     orelse=branches[1]))
 
     # -- entry points ---------------------------------------------------------------------------
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:

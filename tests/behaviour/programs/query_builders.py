@@ -105,6 +105,19 @@ def weights(session: Session, column: str):
     return [tuple(row) for row in q.all()], q.with_entities(Card.id).first()[0]
 
 
+def count_heavy(session: Session, only_heavy: bool) -> int:
+    query = session.query(Card)
+    query = query.filter(Card.weight > 3) if only_heavy else query
+    return query.count()
+
+
+def heavy_first(session: Session, heavy: bool):
+    # a helper refining its query with a conditional expression, refined again by the caller
+    q = session.query(Card).order_by(Card.id)
+    q = q.filter(Card.weight > 3) if heavy else q
+    return q
+
+
 def main():
     Base.metadata.create_all(engine)
     with Session(engine) as session:
@@ -127,6 +140,9 @@ def main():
         print("listing", listing(session, True), listing(session, False))
         print("column page", column_page(session, "todo", 1, 5))
         print("weights", weights(session, "doing"))
+        print("count heavy", count_heavy(session, True), count_heavy(session, False))
+        print("heavy on 2", [c.text for c in heavy_first(session, True).filter(
+            Card.board_id == 2).all()])
         print("on other boards", on_other_boards(session, 1),
               [c.text for c in session.query(Card).filter(
                   Card.id.notin_(session.query(Card.id).filter(Card.weight > 3))).all()])
