@@ -158,6 +158,9 @@ class TargetResult:
     todo: int = 0
     silent: int = 0
     unawaited: int = 0
+    # legacy chains left (with their TODO) where the session is an AsyncSession: in an async
+    # function, or on a parameter annotated AsyncSession (they fail when they run)
+    legacy_on_async: int = 0
     unawaited_callees: dict[str, int] = field(default_factory=dict)
     unawaited_examples: list[Location] = field(default_factory=list)
     silent_by_file: dict[str, list[Location]] = field(default_factory=dict)
@@ -294,6 +297,26 @@ def classify_chain(
     if in_run_sync(chain, parents, run_sync_names, run_sync_lambdas):
         return "run_sync"
     return "todo" if has_todo(enclosing_statement(chain, parents), lines) else "silent"
+
+
+def on_async_session(chain: ast.Attribute, parents: dict[ast.AST, ast.AST]) -> bool:
+    """The legacy chain runs on an AsyncSession: it sits in an `async def`, or starts at a
+    parameter annotated `AsyncSession` (not in a lambda: run_sync bodies are counted apart)."""
+    node: ast.AST | None = chain
+    while node is not None and not isinstance(node, (*FUNCTIONS, ast.Lambda)):
+        node = parents.get(node)
+    if node is None or isinstance(node, ast.Lambda):
+        return False
+    if isinstance(node, ast.AsyncFunctionDef):
+        return True
+    root = chain.value
+    while isinstance(root, (ast.Attribute, ast.Call)):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    arguments = node.args
+    return isinstance(root, ast.Name) and any(
+        a.arg == root.id and a.annotation is not None and "AsyncSession" in ast.unparse(
+            a.annotation) for a in [*arguments.posonlyargs, *arguments.args,
+                                    *arguments.kwonlyargs])
 
 
 def functions(tree: ast.AST) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
@@ -526,6 +549,9 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
             result.remaining += 1
             kind = classify_chain(chain, parents, lines, run_sync_names, lambdas)
             setattr(result, kind, getattr(result, kind) + 1)
+            if kind != "run_sync" and result.target == "async" and on_async_session(chain,
+                                                                                    parents):
+                result.legacy_on_async += 1
             if kind == "silent":
                 line = lines[chain.lineno - 1].strip()
                 result.silent_by_file.setdefault(shown, []).append(
@@ -756,7 +782,8 @@ def target_line(name: str, outcome: TargetResult, before: TestRun | None) -> str
         f"reported skips {outcome.reported_skips}"
     )
     if outcome.target == "async":
-        line += f"; unawaited {outcome.unawaited}"
+        line += (f"; unawaited {outcome.unawaited}; legacy on async sessions "
+                 f"{outcome.legacy_on_async}")
     if before is not None or outcome.tests_after is not None:
         after = outcome.tests_after.short() if outcome.tests_after else "n/a"
         line += f"; tests before {before.short() if before else 'n/a'}, after {after}"
@@ -782,6 +809,7 @@ def print_results(results: list[ProjectResult], details: bool) -> None:
                 "todo",
                 "silent",
                 "unawaited",
+                "legacy_on_async",
                 "reported_skips",
             ):
                 setattr(total, key, getattr(total, key) + getattr(outcome, key))
