@@ -196,8 +196,9 @@ class SelectBuilder:
             if qualified.startswith("sqlalchemy.") or callee.startswith("func.") or (
                     method in _COLUMN_METHODS):
                 return Element(node, None, False, None)
-        if isinstance(node, (cst.BaseNumber, cst.BaseString)):
-            return Element(node, None, False, None)
+        if isinstance(node, (cst.BaseNumber, cst.BaseString)) or (
+                isinstance(node, cst.Name) and node.value == "None"):
+            return Element(node, None, False, None)  # (`query(X.a, None)`: a NULL column)
         shown = cst.Module([]).code_for_node(node)
         raise Unsupported(f"cannot tell whether `{shown}` is a mapped class or a column")
 
