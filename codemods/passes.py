@@ -25,7 +25,7 @@ from .rewrite.lines import statement_lines
 from .rewrite.traversal import Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
-from .sources import SourceFile
+from .sources import SourceFile, fit_encoding
 
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
@@ -247,7 +247,8 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     """Imports, line numbers of the findings, and the new text."""
     if not pending.findings and not pending.imports:
         return  # no rule acted: the text is the text as read (no code generation)
-    result.new_source = imports.apply(tree, pending.imports)
+    # a file in `# coding: ascii` or latin-1 gets its TODO markers' arrows in ASCII
+    result.new_source = fit_encoding(imports.apply(tree, pending.imports), result.encoding)
     if pending.findings:
         lines = pending.lines()
         result.findings = sorted(f.at(lines.get(id(f.anchor), 0))

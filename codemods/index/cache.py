@@ -26,7 +26,7 @@ def module_name_for(path: str) -> str:
     (`<string>`)."""
     if not path or path.startswith("<"):
         return ""
-    file = Path(path).resolve()
+    file = Path(os.path.realpath(path))  # never raises on a symbolic link loop
     parts = [] if file.stem == "__init__" else [file.stem]
     folder = file.parent
     while (folder / "__init__.py").exists() or (folder.parent / "__init__.py").exists():
@@ -82,8 +82,9 @@ class _IndexCache:
         self.version = _code_version()
 
     def _file(self, source: SourceFile, module: str) -> Path:
-        key = hashlib.blake2b(f"{self.version}\0{source.path}\0{module}\0".encode()
-                              + source.text.encode("utf-8", "surrogatepass"),
+        # a path (and so a module name) may hold bytes that are not UTF-8: surrogateescape
+        named = f"{self.version}\0{source.path}\0{module}\0".encode("utf-8", "surrogateescape")
+        key = hashlib.blake2b(named + source.text.encode("utf-8", "surrogatepass"),
                               digest_size=16).hexdigest()
         return self.folder / key[:2] / f"{key}.pickle"
 
