@@ -115,3 +115,169 @@ def test_virtualenvs_and_top_level_build_output_are_skipped_and_said_with_v(tree
                  "pkg/node_modules/: skipped: installed packages",
                  "pkg/__pycache__/: skipped: bytecode cache"):
         assert line in said.replace(str(tree) + os.sep, ""), said
+
+
+URL_TODO = '''\
+# coding: {encoding}
+import os
+
+from sqlalchemy import create_engine
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///app.db")  # {comment}
+
+engine = create_engine(DATABASE_URL, pool_pre_ping=True)
+'''
+
+
+# 4. what the tool inserts fits the file's encoding
+@pytest.mark.parametrize(("encoding", "comment"), [("ascii", "plain"), ("latin-1", "caf\xe9")])
+def test_markers_written_to_ascii_and_latin1_files_are_encodable(tree: Path, encoding: str,
+                                                                 comment: str) -> None:
+    path = tree / "db.py"
+    path.write_bytes(URL_TODO.format(encoding=encoding, comment=comment).encode(encoding))
+    (tree / "zzz_later.py").write_text(SYNC)  # written after db.py
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 0, result.output
+    text = path.read_bytes().decode(encoding)
+    assert "TODO(sqla-asyncify SQA001)" in text and "sqlite -> sqlite+aiosqlite" in text
+    assert comment in text and "create_async_engine" in text
+    assert MIGRATED_MARK in (tree / "zzz_later.py").read_text()
+    assert run("migrate", str(tree), "--check").exit_code == 1  # the marker remains, once
+
+
+# 11. a coding line CPython refuses
+def test_an_unknown_coding_line_fails_its_file(tree: Path) -> None:
+    bogus = "#!/usr/bin/env python\n# coding: klingon\n" + SYNC
+    (tree / "bogus.py").write_text(bogus)
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 2
+    assert "bogus.py:2: unknown encoding: klingon (in the coding line)" in result.stderr
+    assert (tree / "bogus.py").read_text() == bogus
+    assert MIGRATED_MARK in (tree / "good.py").read_text()
+
+
+# 5. a file edited while the run goes on
+def test_a_file_changed_during_the_run_is_not_overwritten(tree: Path, monkeypatch) -> None:
+    import cli.main
+
+    real = cli.main.iter_migrate
+    edited = "# edited by hand meanwhile\n" + SYNC
+
+    def edit_while_running(*args, **kwargs):
+        for result in real(*args, **kwargs):
+            if result.path.endswith("good.py"):
+                (tree / "good.py").write_text(edited)
+            yield result
+
+    monkeypatch.setattr(cli.main, "iter_migrate", edit_while_running)
+    (tree / "other.py").write_text(SYNC)
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 2
+    assert "good.py: changed during the run; run again" in result.stderr
+    assert (tree / "good.py").read_text() == edited
+    assert MIGRATED_MARK in (tree / "other.py").read_text()
+
+
+# 6. symbolic links, owner, group, mode, hard links, read-only files
+def test_write_goes_through_a_symlink_to_its_target(tree: Path) -> None:
+    (tree / "real").mkdir()
+    os.replace(tree / "good.py", tree / "real" / "impl.py")
+    os.symlink(os.path.join("real", "impl.py"), tree / "good.py")
+    assert run("migrate", str(tree / "good.py"), "--write").exit_code == 0
+    assert (tree / "good.py").is_symlink()
+    assert MIGRATED_MARK in (tree / "real" / "impl.py").read_text()
+
+
+def test_write_keeps_owner_group_and_mode(tree: Path) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    path = tree / "good.py"
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(path, 0o664)
+    assert run("migrate", str(tree), "--write").exit_code == 0
+    info = path.stat()
+    assert (info.st_uid, info.st_gid) == (nobody.pw_uid, nobody.pw_gid)
+    assert info.st_mode & 0o7777 == 0o664
+    assert MIGRATED_MARK in path.read_text()
+
+
+def test_write_keeps_hard_links(tree: Path) -> None:
+    os.link(tree / "good.py", tree / "linked.py.txt")
+    assert run("migrate", str(tree / "good.py"), "--write").exit_code == 0
+    assert os.path.samefile(tree / "good.py", tree / "linked.py.txt")
+    assert MIGRATED_MARK in (tree / "linked.py.txt").read_text()
+
+
+def test_read_only_files_are_reported_not_written(tree: Path) -> None:
+    # the tests run as root, who may write anything: the mode bits decide
+    os.chmod(tree / "good.py", 0o444)
+    (tree / "other.py").write_text(SYNC)
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 2
+    assert "good.py: read-only file: not written" in result.stderr
+    assert (tree / "good.py").read_text() == SYNC
+    assert MIGRATED_MARK in (tree / "other.py").read_text()
+
+
+# 10. write failures: each its line on stderr, in every output mode
+@pytest.mark.parametrize("mode", [[], ["--format", "json"], ["--diff"]])
+def test_every_write_failure_is_reported_and_counted(tree: Path, monkeypatch,
+                                                     mode: list[str]) -> None:
+    import errno
+    import tempfile
+
+    for name in ("a.py", "b.py"):
+        (tree / name).write_text(SYNC)
+    real = tempfile.mkstemp
+
+    def full_disk(*args, **kwargs):
+        if kwargs.get("prefix", "").startswith((".a.py", ".b.py")):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("codemods.sources.tempfile.mkstemp", full_disk)
+    result = run("migrate", str(tree), "--write", *mode)
+    assert result.exit_code == 2
+    for name in ("a.py", "b.py"):
+        assert f"error: {tree / name}: cannot write: No space left on device" in (
+            result.stderr.replace("\n", "")), result.stderr
+        assert (tree / name).read_text() == SYNC
+        assert f"b/{name}" not in result.stdout  # no diff shown as if applied
+    assert MIGRATED_MARK in (tree / "good.py").read_text()
+    if mode == ["--format", "json"]:
+        assert json.loads(result.stdout)["summary"]["failed"] == 2
+    if not mode:
+        assert "files failed" in result.stdout
+
+
+def test_no_dry_run_line_when_files_failed(tree: Path) -> None:
+    (tree / "broken.py").write_text("def f(:\n")
+    result = run("migrate", str(tree))
+    assert result.exit_code == 2
+    assert "broken.py:1: syntax error" in result.stderr
+    assert "Dry run: nothing was written" not in result.output
+
+
+# 7. interrupted writes leave no temp file
+def test_an_interrupted_write_leaves_no_temp_file(tree: Path, monkeypatch) -> None:
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("codemods.sources.os.replace", interrupted)
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == [
+        "sqla-asyncify: interrupted: files not written yet were left as they were"]
+    assert (tree / "good.py").read_text() == SYNC
+    assert not [p for p in os.listdir(tree) if p.endswith(".tmp")]
+
+
+def test_stale_temp_files_of_a_killed_run_are_removed(tree: Path) -> None:
+    stale = tree / ".good.py.k2j4_x9a.tmp"
+    stale.write_text("half")
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    fresh = tree / ".good.py.abcdefgh.tmp"  # maybe another run's, still writing
+    fresh.write_text("half")
+    assert run("migrate", str(tree), "--write").exit_code == 0
+    assert not stale.exists() and fresh.exists()
