@@ -281,3 +281,101 @@ def test_stale_temp_files_of_a_killed_run_are_removed(tree: Path) -> None:
     fresh.write_text("half")
     assert run("migrate", str(tree), "--write").exit_code == 0
     assert not stale.exists() and fresh.exists()
+
+
+def _big_tree(root: Path, files: int = 160) -> None:
+    """Enough files for worker processes (two, at 40 files each or more)."""
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    for i in range(files):
+        (root / f"m{i:03}.py").write_text(SYNC * 4)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start(tree: Path, *args: str):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    return subprocess.Popen([sys.executable, "-m", "cli", "migrate", str(tree), "--no-cache",
+                             "-j", "2", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _wait_for_workers(process) -> set[int]:
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        children = {c for c in _children(process.pid) if _alive(c)}
+        if children:
+            return children
+        time.sleep(0.01)
+    pytest.fail("no worker process started")
+
+
+def _all_gone(pids: set[int], seconds: float = 10) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_workers_end_when_the_main_process_is_killed(tmp_path: Path, how: str) -> None:
+    import signal
+
+    _big_tree(tmp_path)
+    process = _start(tmp_path)
+    workers = _wait_for_workers(process)
+    process.send_signal(getattr(signal, how))
+    _, err = process.communicate(timeout=60)
+    assert _all_gone(workers), f"workers {workers} still running"
+    if how == "SIGTERM":
+        assert process.returncode == 143
+        assert err.strip().splitlines()[-1] == (
+            "sqla-asyncify: terminated: files not written yet were left as they were")
+        assert "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_ctrl_c_prints_one_line_and_ends_the_workers(tmp_path: Path) -> None:
+    import signal
+
+    _big_tree(tmp_path)
+    process = _start(tmp_path, "--write")
+    workers = _wait_for_workers(process)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines() == [
+        "sqla-asyncify: interrupted: files not written yet were left as they were"]
+    assert _all_gone(workers)
+    assert not list(tmp_path.glob(".*.tmp"))
