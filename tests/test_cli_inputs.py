@@ -379,3 +379,79 @@ def test_ctrl_c_prints_one_line_and_ends_the_workers(tmp_path: Path) -> None:
         "sqla-asyncify: interrupted: files not written yet were left as they were"]
     assert _all_gone(workers)
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# 8. valid Python newer than the running interpreter
+NEWER_SYNTAX = {  # name: (the Python it needs, its line in `code`, code)
+    "fstring_quotes.py": ((3, 12), 2, 'label = {"a": 1}\nshown = f"{label["a"]}"\n'),
+    "type_alias.py": ((3, 12), 1, "type Rows = list[tuple[int, str]]\n"),
+    "generic_def.py": ((3, 12), 1, "def first[T](items: list[T]) -> T:\n    return items[0]\n"),
+    "except_list.py": ((3, 14), 3, "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEWER_SYNTAX))
+def test_newer_syntax_says_which_python_it_needs(tree: Path, name: str) -> None:
+    import sys
+
+    needs, line_in_code, code = NEWER_SYNTAX[name]
+    if sys.version_info[:2] >= needs:
+        pytest.skip(f"this Python parses {name}")
+    (tree / name).write_text(SYNC + "\n\n" + code)
+    result = run("migrate", str(tree))
+    assert result.exit_code == 2
+    line = SYNC.count("\n") + 2 + line_in_code
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert (f"{name}:{line}: needs Python \u2265 {needs[0]}.{needs[1]} to analyse "
+            f"(running {running})") in result.stderr.replace("\n", ""), result.stderr
+    assert "syntax error" not in result.stderr
+    assert "good.py" in result.stdout  # the other files go on
+
+
+# 9. deep nesting CPython compiles
+DEEP = {
+    "nested_calls.py": "label = " + "str(" * 199 + "1" + ")" * 199 + "\n",
+    "long_chain.py": "rows = session.query(User)" + ".filter(User.id > 0)" * 160 + ".all()\n",
+    "many_terms.py": "total = " + " + ".join(["1"] * 1000) + "\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEP))
+def test_deeply_nested_code_python_compiles_is_migrated(tree: Path, name: str) -> None:
+    body = DEEP[name].replace("\n", "\n    ").rstrip() + "\n"
+    (tree / name).write_text(SYNC + "\n\ndef deep(session: Session, User):\n    " + body
+                             + "    return session.query(User).all()\n")
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 0, result.output
+    text = (tree / name).read_text()
+    assert "async def deep" in text and "RecursionError" not in result.output
+    compile(text, name, "exec")
+
+
+def test_code_nested_deeper_than_python_compiles_fails_alone(tree: Path) -> None:
+    (tree / "too_deep.py").write_text(SYNC + "total = " + " + ".join(["1"] * 20_000) + "\n")
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 2
+    assert "too_deep.py: too deeply nested for Python to compile" in result.stderr
+    assert MIGRATED_MARK in (tree / "good.py").read_text()
+
+
+# 12. exit codes
+def test_an_internal_error_exits_2_with_one_line(tree: Path, monkeypatch) -> None:
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("cli.main.iter_migrate", crash)
+    result = run("migrate", str(tree))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "sqla-asyncify: internal error (RuntimeError: boom); " \
+                                    "please report it"
+    assert "Traceback" not in result.output
+
+
+def test_help_documents_the_exit_codes() -> None:
+    for args in (["--help"], ["migrate", "--help"]):
+        text = run(*args).stdout
+        assert "Exit codes:" in text
+        for code in ("0 ", "1 ", "2 ", "130"):
+            assert f"\n    {code}" in text, text

@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 
 from .. import todo, urls, workers
+from ..deep import call_deep, compile_as_python_would
 from ..sources import SourceFile
+from ..syntax import describe_syntax_error
 from .indexer import index_source
 from .model import ModuleIndex
 
@@ -38,13 +40,24 @@ def module_name_for(path: str) -> str:
 def _index_one(job: tuple[SourceFile, str]) -> tuple[str, Indexed]:
     source, module = job
     try:
-        return source.path, index_source(source.text, source.path, module)
+        return source.path, _index(source, module)
     except SyntaxError as exc:
-        return source.path, (f"syntax error: {exc.msg}", exc.lineno)
+        return source.path, describe_syntax_error(source.text, exc)
     except ValueError as exc:  # e.g. NUL bytes
         return source.path, (f"cannot parse: {exc}", None)
-    except RecursionError:  # an expression nested deeper than Python's recursion limit
-        return source.path, ("too deeply nested to analyse (Python's recursion limit)", None)
+    except RecursionError:
+        return source.path, ("too deeply nested for Python to compile (its recursion limit); "
+                             "left as it is", None)
+
+
+def _index(source: SourceFile, module: str) -> ModuleIndex:
+    try:
+        return index_source(source.text, source.path, module)
+    except RecursionError:
+        # What CPython compiles, the tool handles (in a deep thread); deeper code cannot
+        # run anyway, and would take libcst minutes to parse.
+        compile_as_python_would(source.text, source.path)
+        return call_deep(index_source, source.text, source.path, module)
 
 
 def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = None
