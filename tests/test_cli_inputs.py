@@ -29,6 +29,19 @@ def run(*args: str):
     return runner.invoke(app, list(args))
 
 
+def write_fails_alone(tree: Path, name: str, message: str):
+    """`--write` over `tree`: `name` fails with `message` on stderr and keeps its bytes, the
+    other files are migrated, and the exit code says a file failed."""
+    before = (tree / name).read_bytes()
+    result = run("migrate", str(tree), "--write")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert (tree / name).read_bytes() == before
+    assert MIGRATED_MARK in (tree / "good.py").read_text()
+    return result
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
@@ -147,13 +160,9 @@ def test_markers_written_to_ascii_and_latin1_files_are_encodable(tree: Path, enc
 
 # 11. a coding line CPython refuses
 def test_an_unknown_coding_line_fails_its_file(tree: Path) -> None:
-    bogus = "#!/usr/bin/env python\n# coding: klingon\n" + SYNC
-    (tree / "bogus.py").write_text(bogus)
-    result = run("migrate", str(tree), "--write")
-    assert result.exit_code == 2
-    assert "bogus.py:2: unknown encoding: klingon (in the coding line)" in result.stderr
-    assert (tree / "bogus.py").read_text() == bogus
-    assert MIGRATED_MARK in (tree / "good.py").read_text()
+    (tree / "bogus.py").write_text("#!/usr/bin/env python\n# coding: klingon\n" + SYNC)
+    write_fails_alone(tree, "bogus.py",
+                      "bogus.py:2: unknown encoding: klingon (in the coding line)")
 
 
 # 5. a file edited while the run goes on
@@ -211,13 +220,9 @@ def test_write_keeps_hard_links(tree: Path) -> None:
 
 def test_read_only_files_are_reported_not_written(tree: Path) -> None:
     # the tests run as root, who may write anything: the mode bits decide
-    os.chmod(tree / "good.py", 0o444)
-    (tree / "other.py").write_text(SYNC)
-    result = run("migrate", str(tree), "--write")
-    assert result.exit_code == 2
-    assert "good.py: read-only file: not written" in result.stderr
-    assert (tree / "good.py").read_text() == SYNC
-    assert MIGRATED_MARK in (tree / "other.py").read_text()
+    (tree / "locked.py").write_text(SYNC)
+    os.chmod(tree / "locked.py", 0o444)
+    write_fails_alone(tree, "locked.py", "locked.py: read-only file: not written")
 
 
 # 10. write failures: each its line on stderr, in every output mode
@@ -430,10 +435,7 @@ def test_deeply_nested_code_python_compiles_is_migrated(tree: Path, name: str) -
 
 def test_code_nested_deeper_than_python_compiles_fails_alone(tree: Path) -> None:
     (tree / "too_deep.py").write_text(SYNC + "total = " + " + ".join(["1"] * 20_000) + "\n")
-    result = run("migrate", str(tree), "--write")
-    assert result.exit_code == 2
-    assert "too_deep.py: too deeply nested for Python to compile" in result.stderr
-    assert MIGRATED_MARK in (tree / "good.py").read_text()
+    write_fails_alone(tree, "too_deep.py", "too_deep.py: too deeply nested for Python to compile")
 
 
 # 12. exit codes
