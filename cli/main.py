@@ -256,6 +256,11 @@ def _write(result: FileResult) -> None:
     except NotWritten as exc:
         result.error, result.error_line = str(exc), None
         result.new_source = result.old_source
+    except Exception as exc:  # noqa: BLE001 - a bug fails this file's write, not the run
+        result.error, result.error_line = (
+            f"internal error while writing ({type(exc).__name__}: {exc}); the file was left "
+            "as it was — please report it"), None
+        result.new_source = result.old_source
 
 
 def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,

@@ -6,6 +6,7 @@ before handing the text to the pure `index_source`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -119,8 +120,14 @@ class _IndexCache:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            except OSError:
+                return  # a read-only tree: run without the cache
+            try:
                 with os.fdopen(fd, "wb") as handle:
                     pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, target)
-            except OSError:
-                return  # a read-only tree: run without the cache
+            except (OSError, RecursionError, pickle.PicklingError):
+                return  # a full disk, or an index too deep to pickle: not cached
+            finally:  # also when interrupted: no temp file left in the cache
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
