@@ -211,6 +211,26 @@ def test_write_keeps_owner_group_and_mode(tree: Path) -> None:
     assert MIGRATED_MARK in path.read_text()
 
 
+def test_a_file_whose_owner_cannot_be_kept_is_rewritten_in_place(tree: Path,
+                                                                  monkeypatch) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    path = tree / "good.py"
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    inode = path.stat().st_ino
+
+    def not_permitted(*args):  # as for a user who does not own the file
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr("codemods.sources.os.chown", not_permitted)
+    assert run("migrate", str(tree), "--write").exit_code == 0
+    info = path.stat()
+    assert (info.st_ino, info.st_uid, info.st_gid) == (inode, nobody.pw_uid, nobody.pw_gid)
+    assert MIGRATED_MARK in path.read_text()
+    assert not [p for p in os.listdir(tree) if p.endswith(".tmp")]
+
+
 def test_write_keeps_hard_links(tree: Path) -> None:
     os.link(tree / "good.py", tree / "linked.py.txt")
     assert run("migrate", str(tree / "good.py"), "--write").exit_code == 0
