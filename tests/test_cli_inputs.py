@@ -453,6 +453,29 @@ def test_deeply_nested_code_python_compiles_is_migrated(tree: Path, name: str) -
     compile(text, name, "exec")
 
 
+@pytest.mark.slow
+def test_as_many_terms_as_python_compiles_are_migrated(tree: Path) -> None:
+    def source(terms: int) -> str:
+        return (SYNC + "\n\ndef deep(session: Session, User):\n    total = "
+                + " + ".join(["1"] * terms) + "\n    return session.query(User).all()\n")
+
+    def compiles(terms: int) -> bool:
+        try:
+            compile(source(terms), "deep.py", "exec")
+        except RecursionError:
+            return False
+        return True
+
+    low, high = 313, 100_000  # this Python's limit, between the two
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if compiles(middle) else (low, middle - 1)
+    (tree / "deep.py").write_text(source(low - 20))  # a margin for the frames pytest uses
+    result = run("migrate", str(tree / "deep.py"), "--write")
+    assert result.exit_code == 0, result.output
+    assert "async def deep" in (tree / "deep.py").read_text()
+
+
 def test_code_nested_deeper_than_python_compiles_fails_alone(tree: Path) -> None:
     (tree / "too_deep.py").write_text(SYNC + "total = " + " + ".join(["1"] * 20_000) + "\n")
     write_fails_alone(tree, "too_deep.py", "too_deep.py: too deeply nested for Python to compile")
