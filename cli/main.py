@@ -39,6 +39,7 @@ from codemods.status import project_status
 from codemods.workers import default_jobs
 
 from .render import (
+    ReportConsole,
     Summary,
     json_report,
     print_failure,
@@ -56,7 +57,7 @@ Exit codes:
   1    --check: a file would change, or TODO markers remain
   2    a file could not be read, migrated or written (each says why on stderr),
        a bad option, or an internal error
-  130  interrupted (Ctrl-C); 143: terminated (SIGTERM)"""
+  130  interrupted (Ctrl-C); 143: terminated (SIGTERM); 141: stdout closed early"""
 
 app = typer.Typer(
     help="Migrate synchronous SQLAlchemy code to SQLAlchemy 2.x asyncio.",
@@ -69,6 +70,7 @@ app = typer.Typer(
 
 EXIT_OK, EXIT_WORK_LEFT, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a reader gone early
 _PROGRESS_THRESHOLD = 50  # files; below this a run is too short for a progress bar
 
 
@@ -109,6 +111,9 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
         except _Terminated:
             _say("terminated: files not written yet were left as they were")
             raise typer.Exit(EXIT_TERMINATED) from None
+        except BrokenPipeError:  # `sqla-asyncify migrate . | head`: the reader has gone
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 2, not a traceback
             _say(f"internal error ({type(exc).__name__}: {exc}); please report it")
             raise typer.Exit(EXIT_ERROR) from None
@@ -120,7 +125,7 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _say(message: str) -> None:
-    Console(stderr=True, highlight=False).print(Text(f"sqla-asyncify: {message}",
+    ReportConsole(stderr=True, highlight=False).print(Text(f"sqla-asyncify: {message}",
                                                      style="bold red"), soft_wrap=True)
 
 
@@ -190,8 +195,8 @@ def migrate(
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
                      cache_dir=None if no_cache else _cache_dir(paths, project_root))
     _check_codes(config.select | config.ignore)
-    out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
-    err = Console(stderr=True, highlight=False)
+    out = ReportConsole(highlight=False, soft_wrap=output_format is Format.json or diff)
+    err = ReportConsole(stderr=True, highlight=False)
 
     excludes = [*settings.exclude, *(exclude or [])]
     sources, context, skipped = _sources(paths, excludes, project_root)
@@ -296,7 +301,7 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
 def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full.")] = None
           ) -> None:
     """List every rule: code, summary and a before/after example."""
-    out = Console(highlight=False)
+    out = ReportConsole(highlight=False)
     chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
@@ -334,5 +339,5 @@ def status(
     if output_format is Format.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        print_status(Console(highlight=False), report)
+        print_status(ReportConsole(highlight=False), report)
     raise typer.Exit(EXIT_OK)

@@ -24,6 +24,15 @@ _KIND_STYLE = {Kind.CHANGE: "green", Kind.TODO: "yellow", Kind.RUN_SYNC: "magent
                Kind.SKIP: "dim"}
 
 
+class ReportConsole(Console):
+    """A rich Console whose reader going away (`sqla-asyncify migrate . | head`) raises
+    BrokenPipeError, for the command to exit 141: rich itself would exit 1, the code of
+    "--check found work"."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def printable(path: str) -> str:
     """A path as text any terminal takes: bytes of a name that are not UTF-8 (`caf\\xe9.py`)
     are shown as escapes."""

@@ -500,3 +500,19 @@ def test_help_documents_the_exit_codes() -> None:
         assert "Exit codes:" in text
         for code in ("0 ", "1 ", "2 ", "130"):
             assert f"\n    {code}" in text, text
+
+
+@pytest.mark.slow
+def test_a_reader_gone_early_exits_141_without_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for i in range(60):
+        (tmp_path / f"m{i:02}.py").write_text(SYNC * 3)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    command = (f"'{sys.executable}' -m cli migrate '{tmp_path}' --no-cache -j 1 | head -1; "
+               "exit ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
