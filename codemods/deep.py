@@ -36,19 +36,31 @@ def call_deep(function: Callable[..., _Result], *args: object) -> _Result:
             outcome["error"] = exc
 
     with _one_at_a_time:
-        stack_before = threading.stack_size(DEEP_STACK_BYTES)
         limit_before = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit_before, DEEP_RECURSION_LIMIT))
         try:
-            thread = threading.Thread(target=target, name="sqla-asyncify-deep", daemon=True)
-            thread.start()
-            thread.join()
+            _start_with_big_stack(target).join()
         finally:
             sys.setrecursionlimit(limit_before)
-            threading.stack_size(stack_before)
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+def _start_with_big_stack(target: Callable[[], None]) -> threading.Thread:
+    """A started thread with the biggest stack the system grants of a few sizes (a strict
+    memory overcommit policy may refuse a big one)."""
+    for size in (DEEP_STACK_BYTES, DEEP_STACK_BYTES // 4, DEEP_STACK_BYTES // 16):
+        before = threading.stack_size(size)
+        try:
+            thread = threading.Thread(target=target, name="sqla-asyncify-deep", daemon=True)
+            thread.start()
+            return thread
+        except RuntimeError:  # "can't start new thread"
+            continue
+        finally:
+            threading.stack_size(before)
+    raise RecursionError("no thread with a stack big enough for this file could be started")
 
 
 def retry_deep(function: Callable[..., _Result], *args: object) -> _Result:
