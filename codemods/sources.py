@@ -385,15 +385,23 @@ def _write_in_place(target: Path, data: bytes) -> None:
             raise
 
 
+_STALE_TEMP = re.compile(r"\..+\.py\.[a-z0-9_]{8}\.tmp")
+_swept: dict[Path, float] = {}  # folder → when its stale temp files were last removed
+
+
 def _remove_stale_temps(target: Path) -> None:
-    """Temp files an interrupted run (killed between writing and renaming) left beside it."""
-    pattern = re.compile(re.escape(f".{target.name}.") + r"[a-z0-9_]{8}\.tmp")
+    """Temp files a run killed between writing and renaming left in the file's folder (each
+    folder swept once a minute at most: a big folder is not rescanned for each file)."""
+    folder = target.parent
+    if time.time() - _swept.get(folder, 0.0) < STALE_TEMP_SECONDS:
+        return
+    _swept[folder] = time.time()
     try:
-        entries = list(os.scandir(target.parent))
+        entries = list(os.scandir(folder))
     except OSError:
         return
     for entry in entries:
-        if pattern.fullmatch(entry.name):
+        if _STALE_TEMP.fullmatch(entry.name):
             with contextlib.suppress(OSError):
                 if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS:
                     os.unlink(entry.path)
