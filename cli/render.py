@@ -127,12 +127,9 @@ def print_skipped(console: Console, skipped: Iterable[Skipped], verbose: bool) -
     skip rules leave out (virtualenvs, build output, ...) with `verbose`."""
     for item in skipped:
         if verbose or not item.verbose:
-            reason = item.reason if item.reason.startswith("skipped") else (
-                f"skipped: {item.reason}")
             folder = "/" if item.path.endswith(os.sep) else ""
             where = display_path(item.path.rstrip(os.sep)) + folder
-            console.print(Text(f"{where}: {reason}", style="dim"),
-                          soft_wrap=True)
+            console.print(Text(f"{where}: skipped: {item.reason}", style="dim"), soft_wrap=True)
 
 
 def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) -> None:

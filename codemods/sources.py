@@ -1,7 +1,9 @@
 """Finding, reading and writing source files: bytes in, bytes out, nothing lost.
 
-Encoding (PEP 263 cookie or UTF-8), a UTF-8 BOM, the newline style and the file mode survive a
-rewrite; writes are atomic (temp file in the same folder + rename).
+Encoding (PEP 263 cookie or UTF-8), a UTF-8 BOM, the newline style, the mode, owner and group
+survive a rewrite; writes are atomic (temp file in the same folder + rename), go through
+symbolic links, keep hard links, and refuse read-only files and files changed since they were
+read. What cannot be read or written is a value (`Skipped`, `NotWritten`), never a crash.
 """
 
 from __future__ import annotations
@@ -162,7 +164,7 @@ _NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
 
 def _not_regular(mode: int) -> str:
     kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a file")
-    return f"skipped: not a regular file ({kind})"
+    return f"not a regular file ({kind})"
 
 
 def _file_problem(path: Path) -> Skipped | None:
@@ -185,7 +187,7 @@ def _read_regular_file(path: Path) -> bytes:
     with os.fdopen(fd, "rb") as handle:
         mode = os.fstat(handle.fileno()).st_mode
         if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, _not_regular(mode).removeprefix("skipped: "))
+            raise OSError(errno.EINVAL, _not_regular(mode))
         return handle.read()
 
 
@@ -317,7 +319,7 @@ def write_atomic(result: FileResult) -> None:
     except OSError as exc:
         raise NotWritten(f"cannot write: {_os_reason(exc)}") from None
     if not stat.S_ISREG(before.st_mode):
-        raise NotWritten(f"cannot write: {_not_regular(before.st_mode)[9:]}")
+        raise NotWritten(f"cannot write: {_not_regular(before.st_mode)}")
     if before.st_mode & 0o222 == 0 or not os.access(target, os.W_OK):
         raise NotWritten("read-only file: not written (make it writable to apply the changes)")
     _check_unchanged(target, result)
