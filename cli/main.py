@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,34 +18,59 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
+from typer.exceptions import TyperException
 
 from codemods import RULES, Config, FileResult, Status
 from codemods.config import Settings, load_settings
 from codemods.engine import iter_migrate
 from codemods.rules import RULES_BY_CODE
-from codemods.sources import SourceFile, discover, find_project_root, write_atomic
+from codemods.sources import (
+    NotWritten,
+    Skipped,
+    SourceFile,
+    discover,
+    find_project_root,
+    read_sources,
+    real_path,
+    write_atomic,
+)
 from codemods.status import project_status
 from codemods.workers import default_jobs
 
 from .render import (
+    ReportConsole,
     Summary,
     json_report,
     print_failure,
     print_file,
     print_notes,
+    print_skipped,
     print_status,
     print_summary,
     unified_diff,
 )
 
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    done (a dry run, or the changes written); with --check: nothing left to do
+  1    --check: a file would change, or TODO markers remain
+  2    a file could not be read, migrated or written (each says why on stderr),
+       a bad option, or an internal error
+  130  interrupted (Ctrl-C); 143: terminated (SIGTERM); 141: stdout closed early"""
+
 app = typer.Typer(
     help="Migrate synchronous SQLAlchemy code to SQLAlchemy 2.x asyncio.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
 
 EXIT_OK, EXIT_WORK_LEFT, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a reader gone early
 _PROGRESS_THRESHOLD = 50  # files; below this a run is too short for a progress bar
 
 
@@ -53,6 +82,51 @@ class Format(str, enum.Enum):
 class Target(str, enum.Enum):
     async_ = "async"
     sync = "sync"
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds as on Ctrl-C (a write in
+    progress removes its temp file; worker processes end with this one)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _guarded(command: Callable[..., None]) -> Callable[..., None]:
+    """A command whose interruption or crash ends in one line on stderr and its exit code,
+    never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: object, **kwargs: object) -> None:
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+        try:
+            command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except KeyboardInterrupt:
+            _say("interrupted: files not written yet were left as they were")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except _Terminated:
+            _say("terminated: files not written yet were left as they were")
+            raise typer.Exit(EXIT_TERMINATED) from None
+        except BrokenPipeError:  # `sqla-asyncify migrate . | head`: the reader has gone
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 2, not a traceback
+            _say(f"internal error ({type(exc).__name__}: {exc}); please report it")
+            raise typer.Exit(EXIT_ERROR) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    return run
+
+
+def _say(message: str) -> None:
+    ReportConsole(stderr=True, highlight=False).print(Text(f"sqla-asyncify: {message}",
+                                                     style="bold red"), soft_wrap=True)
 
 
 def _codes(values: list[str] | None) -> frozenset[str]:
@@ -67,7 +141,8 @@ def _check_codes(codes: frozenset[str]) -> None:
                                  "(see `sqla-asyncify rules`)")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
+@_guarded
 def migrate(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to migrate.")],
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (atomic).")] = False,
@@ -101,8 +176,17 @@ def migrate(
         "--project-root", help="The whole project, indexed for an incremental run (default: "
                                "the nearest folder above PATHS with pyproject.toml or .git).")
     ] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also say which folders and files were skipped, and why.")
+    ] = False,
 ) -> None:
-    """Show (default), check or apply the migration of PATHS."""
+    """Show (default), check or apply the migration of PATHS.
+
+    Folders skipped: virtualenvs (a folder with pyvenv.cfg), hidden folders, caches and
+    installed packages (__pycache__, node_modules, site-packages), build/ and dist/ directly
+    under a project root; -v lists them. A named pipe or other non-regular file is skipped
+    with a line saying so.
+    """
     if write and check:
         raise typer.BadParameter("--write and --check exclude each other")
     settings = load_settings(paths[0] if paths else Path.cwd())
@@ -111,23 +195,15 @@ def migrate(
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
                      cache_dir=None if no_cache else _cache_dir(paths, project_root))
     _check_codes(config.select | config.ignore)
-    out = Console(highlight=False, soft_wrap=output_format is Format.json or diff)
-    err = Console(stderr=True, highlight=False)
+    out = ReportConsole(highlight=False, soft_wrap=output_format is Format.json or diff)
+    err = ReportConsole(stderr=True, highlight=False)
 
     excludes = [*settings.exclude, *(exclude or [])]
-    sources, context = _sources(paths, excludes, project_root)
+    sources, context, skipped = _sources(paths, excludes, project_root)
+    print_skipped(err, skipped, verbose)
     notes: list[str] = []
     results = _run(sources, config, err, out, text=output_format is Format.text and not diff,
-                   context=context, notes=notes)
-
-    if write:
-        for result in results:
-            if result.changed:
-                try:
-                    write_atomic(result)
-                except OSError as exc:
-                    result.error = f"cannot write: {exc.strerror or exc}"
-                    result.new_source = result.old_source
+                   context=context, notes=notes, write=write)
     summary = Summary(results, notes)  # after writing: a write that failed fails its file
     if output_format is Format.json:
         sys.stdout.write(json_report(summary) + "\n")  # plain: rich would re-parse it
@@ -135,9 +211,6 @@ def migrate(
         for result in results:
             if result.changed:
                 sys.stdout.write(unified_diff(result))
-        for result in results:
-            if result.status is Status.FAILED:
-                print_failure(err, result)
         print_notes(err, notes)  # stdout stays a diff `git apply` takes
     else:
         print_summary(out, summary, wrote=write, check=check)
@@ -162,30 +235,45 @@ def _cache_dir(paths: list[Path], project_root: Path | None) -> str | None:
     if root is None:
         return None
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+    named = str(real_path(root)).encode("utf-8", "surrogateescape")  # any bytes a path holds
+    key = hashlib.blake2b(named, digest_size=8).hexdigest()
     return str(base / "sqla-asyncify" / key)
 
 
 def _sources(paths: list[Path], excludes: list[str], project_root: Path | None
-             ) -> tuple[list[SourceFile], list[SourceFile]]:
-    """The files to migrate, and the rest of their project (context for an incremental run)."""
-    found = list(discover(paths, excludes))
-    sources = [SourceFile(path=f.split(":", 1)[0], error=f.split(": ", 1)[1])
-               if isinstance(f, str) else SourceFile.read(f) for f in found]
+             ) -> tuple[list[SourceFile], list[SourceFile], list[Skipped]]:
+    """The files to migrate, the rest of their project (context for an incremental run), and
+    what discovery left out."""
+    sources, skipped = read_sources(discover(paths, excludes))
     root = project_root or find_project_root([p for p in paths if p.exists()])
     if root is None:
-        return sources, []
-    selected = {Path(s.path).resolve() for s in sources}
+        return sources, [], skipped
+    selected = {real_path(s.path) for s in sources}
     context = [SourceFile.read(p) for p in discover([root], excludes)
-               if isinstance(p, Path) and p.resolve() not in selected]
-    return sources, context
+               if isinstance(p, Path) and real_path(p) not in selected]
+    return sources, context, skipped
+
+
+def _write(result: FileResult) -> None:
+    """Write a changed file; one that cannot be written fails alone, as it was."""
+    try:
+        write_atomic(result)
+    except NotWritten as exc:
+        result.error, result.error_line = str(exc), None
+        result.new_source = result.old_source
+    except Exception as exc:  # noqa: BLE001 - a bug fails this file's write, not the run
+        result.error, result.error_line = (
+            f"internal error while writing ({type(exc).__name__}: {exc}); the file was left "
+            "as it was — please report it"), None
+        result.new_source = result.old_source
 
 
 def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
          text: bool, context: list[SourceFile] | None = None,
-         notes: list[str] | None = None) -> list[FileResult]:
-    """Migrate, printing each changed file's report as soon as it is final (text mode);
-    messages about the whole run are added to `notes`."""
+         notes: list[str] | None = None, write: bool = False) -> list[FileResult]:
+    """Migrate (and with `write`, write each file as soon as it is final), printing each
+    changed file's report then (text mode) and each failure on stderr (every mode); messages
+    about the whole run are added to `notes`."""
     results: list[FileResult] = []
     show_progress = err.is_terminal and len(sources) >= _PROGRESS_THRESHOLD
     progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
@@ -197,20 +285,23 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
         for result in iter_migrate(sources, config, context or [],
                                    progress=lambda _path: progress.advance(task),
                                    notes=None if notes is None else notes.append):
+            if write and result.changed:
+                _write(result)
             results.append(result)
             if text and result.changed:
                 print_file(out, result)
-            elif text and result.status is Status.FAILED:
-                print_failure(out, result)
+            elif result.status is Status.FAILED:
+                print_failure(err, result)
     order = {source.path: i for i, source in enumerate(sources)}
     return sorted(results, key=lambda r: (order.get(r.path, len(order)), r.path))
 
 
 @app.command()
+@_guarded
 def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full.")] = None
           ) -> None:
     """List every rule: code, summary and a before/after example."""
-    out = Console(highlight=False)
+    out = ReportConsole(highlight=False)
     chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
@@ -229,6 +320,7 @@ def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full
 
 
 @app.command()
+@_guarded
 def status(
     path: Annotated[Path, typer.Argument(
         help="The project (or package) to report on.", metavar="PATH")] = (
@@ -247,5 +339,5 @@ def status(
     if output_format is Format.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        print_status(Console(highlight=False), report)
+        print_status(ReportConsole(highlight=False), report)
     raise typer.Exit(EXIT_OK)

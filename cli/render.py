@@ -16,6 +16,7 @@ from rich.text import Text
 
 from codemods import FileResult, Kind, Status
 from codemods.results import Tag
+from codemods.sources import Skipped
 from codemods.status import ModuleState, ProjectStatus
 from codemods.todo import TODO_PREFIX
 
@@ -23,12 +24,27 @@ _KIND_STYLE = {Kind.CHANGE: "green", Kind.TODO: "yellow", Kind.RUN_SYNC: "magent
                Kind.SKIP: "dim"}
 
 
+class ReportConsole(Console):
+    """A rich Console whose reader going away (`sqla-asyncify migrate . | head`) raises
+    BrokenPipeError, for the command to exit 141: rich itself would exit 1, the code of
+    "--check found work"."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def printable(path: str) -> str:
+    """A path as text any terminal takes: bytes of a name that are not UTF-8 (`caf\\xe9.py`)
+    are shown as escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def display_path(path: str) -> str:
     try:
         relative = os.path.relpath(path)
     except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
+        return printable(path)
+    return printable(path if relative.startswith("..") else relative)
 
 
 def unified_diff(result: FileResult) -> str:
@@ -106,6 +122,16 @@ def print_failure(console: Console, result: FileResult) -> None:
     console.print(Text(f"error: {where}: {result.error}", style="bold red"), soft_wrap=True)
 
 
+def print_skipped(console: Console, skipped: Iterable[Skipped], verbose: bool) -> None:
+    """What discovery left out: files that are not regular files always, the folders the
+    skip rules leave out (virtualenvs, build output, ...) with `verbose`."""
+    for item in skipped:
+        if verbose or not item.verbose:
+            folder = "/" if item.path.endswith(os.sep) else ""
+            where = display_path(item.path.rstrip(os.sep)) + folder
+            console.print(Text(f"{where}: skipped: {item.reason}", style="dim"), soft_wrap=True)
+
+
 def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) -> None:
     data = summary.to_dict()
     table = Table(title="sqla-asyncify summary", show_header=False, title_justify="left")
@@ -126,7 +152,7 @@ def print_summary(console: Console, summary: Summary, wrote: bool, check: bool) 
         table.add_row(f"  audit {code}", Text(str(count), style="yellow"))
     console.print(table)
     print_notes(console, summary.notes)
-    if not wrote and summary.changed and not check:
+    if not wrote and summary.changed and not check and not summary.failed:
         console.print("Dry run: nothing was written. Apply with --write.", style="dim")
 
 
@@ -184,6 +210,7 @@ def print_status(console: Console, project: ProjectStatus) -> None:
             code = f"{blocker.code}: " if blocker.code else ""
             console.print(f"{where}:{blocker.line}: {code}{blocker.message}", markup=False,
                           soft_wrap=True)
+    print_skipped(console, project.skipped, verbose=False)
     console.print(status_line(project), markup=False, soft_wrap=True)
 
 
@@ -193,7 +220,7 @@ def _relative(path: str, root: str) -> str:
         relative = Path(path).relative_to(root)
     except ValueError:
         return display_path(path)
-    return relative.as_posix() if relative.parts else Path(path).name
+    return printable(relative.as_posix() if relative.parts else Path(path).name)
 
 
 def status_line(project: ProjectStatus) -> str:

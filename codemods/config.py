@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -115,7 +116,7 @@ _REQUIREMENT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "requirements*.
 def sqlalchemy_pin(start: Path) -> str | None:
     """`file: requirement` where the project (the nearest folder at or above `start` with a
     requirements or packaging file) holds SQLAlchemy below 2.0, which the migrated code needs."""
-    folder = start.resolve()
+    folder = Path(os.path.realpath(start))  # never raises on a symbolic link loop
     for candidate in (folder, *folder.parents) if folder.is_dir() else folder.parents:
         files = sorted(f for pattern in _REQUIREMENT_FILES for f in candidate.glob(pattern))
         if not files:
@@ -139,7 +140,7 @@ def load_settings(start: Path) -> Settings:
 
 
 def _pyproject_settings(start: Path) -> Settings:
-    folder = start.resolve()
+    folder = Path(os.path.realpath(start))  # never raises on a symbolic link loop
     if not folder.is_dir():
         folder = folder.parent
     for candidate in (folder, *folder.parents):

@@ -91,7 +91,19 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
             tick: Callable[[str], None]) -> Iterator[FileResult]:
     """Local pass over `jobs`; again for the files concerned when some functions must stay
     sync; colouring over the whole project; then the colouring pass over `jobs` and over
-    `late(state)` (the state after colouring). Yields each file's result as it is final."""
+    `late(state)` (the state after colouring). Yields each file's result as it is final; the
+    workers are stopped when the run is abandoned."""
+    try:
+        yield from _rounds_in(transport, plan, jobs, late, tick)
+    except BaseException:
+        transport.stop()
+        raise
+    transport.close()
+
+
+def _rounds_in(transport: workers.Transport, plan: Plan, jobs: list[Job],
+               late: Callable[[RunState], list[Job]],
+               tick: Callable[[str], None]) -> Iterator[FileResult]:
     progress = _Progress()
     yield from progress.take(transport.local(), tick)
     # Functions to keep sync behind run_sync, and the files to redo for that.
@@ -114,7 +126,6 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
             continue
         tick(answer.path)
         yield answer
-    transport.close()
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ import libcst as cst
 from .analysis import FunctionRef, Plan, RunState
 from .analysis.project import scope_chain
 from .config import Config
+from .deep import compile_as_python_would, retry_deep
 from .index import ModuleIndex
 from .results import FileResult, Kind
 from .rewrite import imports, scripts
@@ -25,7 +26,7 @@ from .rewrite.lines import statement_lines
 from .rewrite.traversal import Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
-from .sources import SourceFile
+from .sources import SourceFile, fit_encoding
 
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
@@ -259,7 +260,8 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     """Imports, line numbers of the findings, and the new text."""
     if not pending.findings and not pending.imports:
         return  # no rule acted: the text is the text as read (no code generation)
-    result.new_source = imports.apply(tree, pending.imports)
+    # a file in `# coding: ascii` or latin-1 gets its TODO markers' arrows in ASCII
+    result.new_source = fit_encoding(imports.apply(tree, pending.imports), result.encoding)
     if pending.findings:
         lines = pending.lines()
         result.findings = sorted(f.at(lines.get(id(f.anchor), 0))
@@ -267,16 +269,24 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
 
 
 def verify(result: FileResult) -> None:
-    """Only text that parses and compiles may leave the engine."""
+    """Only text that parses and compiles (for the user's Python) may leave the engine."""
     if not result.changed:
         return
     try:
-        compile(result.new_source, result.path, "exec", dont_inherit=True)
+        compile_as_python_would(result.new_source, result.path)
     except SyntaxError as exc:
-        result.error = (f"internal error: the rewrite produced code that does not compile "
-                        f"({exc.msg}, output line {exc.lineno}); the file was left unchanged")
-        result.error_line = exc.lineno
+        does_not_compile(result, exc)
+    except RecursionError:
+        result.error = ("the migrated code would be nested too deeply for Python to compile; "
+                        "the file was left unchanged")
         result.new_source = result.old_source
+
+
+def does_not_compile(result: FileResult, exc: SyntaxError) -> None:
+    result.error = (f"internal error: the rewrite produced code that does not compile "
+                    f"({exc.msg}, output line {exc.lineno}); the file was left unchanged")
+    result.error_line = exc.lineno
+    result.new_source = result.old_source
 
 
 def internal_error(result: FileResult, exc: Exception) -> None:
@@ -299,7 +309,7 @@ class FileRewriter:
             result = job.result
             self.jobs[result.path] = job
             try:
-                pending = local_pass(job, self.plan, self.config)
+                pending = retry_deep(local_pass, job, self.plan, self.config)
             except cst.ParserSyntaxError as exc:
                 result.error = f"syntax error: {exc.message}"
                 result.error_line = exc.raw_line
@@ -334,11 +344,20 @@ class FileRewriter:
                 yield outcome.failed
         for pending, result in self.pendings.values():
             try:
-                tree = colouring_pass(pending, self.plan)
-                tree = audit_pass(pending, tree, self.plan, self.jobs[result.path].rewrite)
-                finish(pending, tree, result)
-                verify(result)
+                retry_deep(self._final, pending, result, len(pending.findings))
+            except SyntaxError as exc:  # the new text, parsed to place imports
+                does_not_compile(result, exc)
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure
                 internal_error(result, exc)
             yield result
         self.pendings = {}
+
+    def _final(self, pending: Pending, result: FileResult, local_findings: int) -> None:
+        """The colouring pass, the audit and the new text (again from the local pass's
+        output when a first try reached the recursion limit)."""
+        del pending.findings[local_findings:]
+        pending.coloured.clear()
+        tree = colouring_pass(pending, self.plan)
+        tree = audit_pass(pending, tree, self.plan, self.jobs[result.path].rewrite)
+        finish(pending, tree, result)
+        verify(result)

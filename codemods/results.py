@@ -58,6 +58,7 @@ class FileResult:
     encoding: str = "utf-8"
     newline: str = "\n"
     has_bom: bool = False
+    digest: str | None = None  # of the bytes read: the write refuses a file changed since
 
     @property
     def status(self) -> Status:

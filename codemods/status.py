@@ -33,7 +33,7 @@ from pathlib import Path
 from .config import Config
 from .engine import iter_migrate
 from .results import FileResult, Finding, Kind, Tag
-from .sources import SourceFile, discover
+from .sources import Skipped, SourceFile, discover, read_sources
 from .todo import TODO_PREFIX, Marker, find_markers
 
 # Findings counted as "sessions and engines still sync".
@@ -100,6 +100,7 @@ _COUNTED = ("legacy_queries", "sync_sessions", "functions_to_async", "todos_to_a
 class ProjectStatus:
     root: str
     modules: list[ModuleStatus]
+    skipped: list[Skipped] = field(default_factory=list)  # files left out (named pipes)
 
     @property
     def states(self) -> Counter[ModuleState]:
@@ -133,7 +134,8 @@ class ProjectStatus:
             **{name: self.total(name) for name in _COUNTED},
         }
         return {"root": self.root, "summary": summary,
-                "modules": [m.to_dict() for m in self.modules]}
+                "modules": [m.to_dict() for m in self.modules],
+                "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped]}
 
 
 def count_run_sync_wraps(text: str) -> int:
@@ -234,9 +236,10 @@ def project_status(root: Path, excludes: Iterable[str] = (), config: Config | No
     written) and summarise it per module, sorted by path."""
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such file or directory")
-    sources = [SourceFile.read(p) for p in discover([root], excludes) if isinstance(p, Path)]
+    sources, skipped = read_sources(discover([root], excludes))
     by_path = {s.path: s for s in sources}
     modules = [module_status(by_path[r.path], r) for r in iter_migrate(sources, config)
                if r.path in by_path]
     modules.sort(key=lambda m: m.path)
-    return ProjectStatus(root=str(root), modules=modules)
+    return ProjectStatus(root=str(root), modules=modules,
+                         skipped=[s for s in skipped if not s.verbose])

@@ -8,8 +8,13 @@ state it decided (a small value; each worker derives its plan from it).
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -36,6 +41,34 @@ def _fork_context():
         return None
 
 
+_PR_SET_PDEATHSIG = 1  # prctl(2), Linux
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker, first: end when the main process ends, however it ends (SIGTERM, kill
+    -9), and leave Ctrl-C to it (the terminal sends SIGINT to every process of the group; the
+    main process answers it once and its workers go with it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler
+    if sys.platform.startswith("linux"):
+        try:
+            asked = ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            asked = -1
+        if asked == 0:
+            if os.getppid() != parent:  # it ended before the call
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """Where the kernel cannot be asked to: poll."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _workers(jobs: int, files: int) -> int:
     return max(1, min(jobs, files // MIN_FILES_PER_WORKER)) if _fork_context() else 1
 
@@ -51,7 +84,8 @@ def map_in_workers(function: Callable[[_Item], _Mapped], items: list[_Item],
     workers = _workers(jobs, len(items))
     if workers == 1:
         return list(map(function, items))
-    with _fork_context().Pool(workers) as pool:
+    with _fork_context().Pool(workers, initializer=_exit_with_parent,
+                              initargs=(os.getpid(),)) as pool:
         return list(pool.imap_unordered(function, items, chunksize=32))
 
 
@@ -83,6 +117,8 @@ class Transport(Protocol):
 
     def close(self) -> None: ...
 
+    def stop(self) -> None: ...
+
 
 def start(rewriter_factory: Callable[[Plan, Config], Rewriter], plan: Plan, config: Config,
           jobs: list[Job]) -> Transport:
@@ -111,10 +147,14 @@ class _Here:
     def close(self) -> None:
         return None  # no process to wait for
 
+    def stop(self) -> None:
+        return None
+
 
 def _worker(rewriter_factory: Callable[[Plan, Config], Rewriter], plan: Plan, config: Config,
-            share: list[Job], conn: Connection) -> None:
+            share: list[Job], conn: Connection, parent: int) -> None:
     """A worker's rounds; `None` ends each round's answers."""
+    _exit_with_parent(parent)
     rewriter = rewriter_factory(plan, config)
     for outcome in rewriter.local(share):
         conn.send(outcome)
@@ -144,7 +184,8 @@ class _InWorkers:
         for share in (jobs[i::workers] for i in range(workers)):
             parent, child = context.Pipe()
             process = context.Process(target=_worker, daemon=True,
-                                      args=(rewriter_factory, plan, config, share, child))
+                                      args=(rewriter_factory, plan, config, share, child,
+                                            os.getpid()))
             process.start()
             child.close()
             self.connections[parent] = (process, share)
@@ -167,6 +208,12 @@ class _InWorkers:
 
     def close(self) -> None:
         for process, _ in self.connections.values():
+            process.join()
+
+    def stop(self) -> None:
+        """The run was abandoned (an exception, Ctrl-C): end the workers now."""
+        for process, _ in self.connections.values():
+            process.kill()
             process.join()
 
     def _receive(self, answer: type[_Answer]) -> Iterator[_Answer | Lost]:

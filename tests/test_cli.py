@@ -114,7 +114,7 @@ def test_diff_output_is_accepted_by_git_apply(project: Path) -> None:
 def test_json_report(project: Path) -> None:
     result = run("migrate", str(project), "--format", "json")
     assert result.exit_code == 0
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["summary"]["files_scanned"] == 2
     assert data["summary"]["changed"] == 1
     app_report = next(f for f in data["files"] if f["path"].endswith("app.py"))
@@ -155,10 +155,10 @@ def test_a_project_holding_sqlalchemy_below_2_gets_a_note(tmp_path: Path) -> Non
     (tmp_path / "requirements.txt").write_text("flask\nSQLAlchemy>=1.4,<2\n")
     (tmp_path / "store.py").write_text(
         "from sqlalchemy import create_engine\n\nengine = create_engine('sqlite://')\n")
-    data = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json").output)
+    data = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json").stdout)
     assert [n for n in data["notes"] if "requirements.txt: SQLAlchemy>=1.4,<2" in n]
     sync = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json",
-                          "--target", "sync").output)
+                          "--target", "sync").stdout)
     assert sync["notes"] == []  # 1.4 runs 2.0-style select() on its sync sessions
 
 
@@ -175,7 +175,7 @@ def test_flask_sqlalchemy_project_gets_one_note_for_the_run(tmp_path: Path) -> N
     assert text.output.count(note) == 1
     assert "--target sync" in text.output.split(note, 1)[1]
 
-    data = json.loads(run("migrate", str(package), "--no-cache", "--format", "json").output)
+    data = json.loads(run("migrate", str(package), "--no-cache", "--format", "json").stdout)
     assert len(data["notes"]) == 1 and note in data["notes"][0]
     views = next(f for f in data["files"] if f["path"].endswith("views.py"))
     assert views["status"] == "unchanged"  # db.session.commit() is not awaited
@@ -187,7 +187,7 @@ def test_flask_sqlalchemy_project_gets_one_note_for_the_run(tmp_path: Path) -> N
     assert diff.stderr.count(note) == 1
 
     sync = json.loads(run("migrate", str(package), "--no-cache", "--format", "json",
-                          "--target", "sync").output)
+                          "--target", "sync").stdout)
     assert sync["notes"] == []
 
 
@@ -218,9 +218,9 @@ def newest(session):
 def test_pyramid_project_is_migrated_as_with_the_sync_target(tmp_path: Path) -> None:
     (tmp_path / "views.py").write_text(PYRAMID_VIEWS)
     asked_async = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format",
-                                 "json").output)
+                                 "json").stdout)
     asked_sync = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json",
-                                "--target", "sync").output)
+                                "--target", "sync").stdout)
     assert len(asked_async["notes"]) == 1 and "Pyramid" in asked_async["notes"][0]
     assert "migrated as with --target sync" in asked_async["notes"][0]
     assert asked_sync["notes"] == []
@@ -237,7 +237,7 @@ def test_alembic_modules_stay_sync_with_one_note(tmp_path: Path) -> None:
         "def run_migrations_online():\n"
         "    with create_engine('sqlite:///app.db').connect() as connection:\n"
         "        context.configure(connection=connection)\n\n\nrun_migrations_online()\n")
-    data = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json").output)
+    data = json.loads(run("migrate", str(tmp_path), "--no-cache", "--format", "json").stdout)
     assert [n for n in data["notes"] if "Alembic modules stay synchronous (" in n and "env.py" in n]
     env = next(f for f in data["files"] if f["path"].endswith("env.py"))
     assert env["status"] == "unchanged"
@@ -247,11 +247,11 @@ def test_alembic_modules_stay_sync_with_one_note(tmp_path: Path) -> None:
 
 def test_select_and_ignore(project: Path) -> None:
     data = json.loads(run("migrate", str(project), "--format", "json",
-                          "--select", "SQA001").output)
+                          "--select", "SQA001").stdout)
     codes = {c["code"] for f in data["files"] for c in f["changes"]}
     assert codes == {"SQA001"}
     data = json.loads(run("migrate", str(project), "--format", "json",
-                          "--ignore", "SQA1,SQA3").output)
+                          "--ignore", "SQA1,SQA3").stdout)
     codes = {c["code"] for f in data["files"] for c in f["changes"]}
     assert codes and not any(c.startswith(("SQA1", "SQA3")) for c in codes)
 
@@ -286,13 +286,13 @@ def test_exclude_and_skipped_directories(project: Path) -> None:
     (project / "build").mkdir()
     (project / "build" / "gen.py").write_text(SYNC)
     data = json.loads(run("migrate", str(project), "--format", "json",
-                          "--exclude", "app.py").output)
+                          "--exclude", "app.py").stdout)
     assert [Path(f["path"]).name for f in data["files"]] == ["util.py"]
 
 
 def test_settings_from_pyproject(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.sqla-asyncify]\nignore = ["SQA001"]\n')
-    data = json.loads(run("migrate", str(project), "--format", "json").output)
+    data = json.loads(run("migrate", str(project), "--format", "json").stdout)
     codes = {c["code"] for f in data["files"] for c in f["changes"]}
     assert "SQA001" not in codes and "SQA100" in codes
 

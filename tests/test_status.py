@@ -129,7 +129,7 @@ def test_states_counts_and_blockers_in_json(project: Path) -> None:
 
 def test_json_shape_is_stable(project: Path) -> None:
     data = json.loads(run(str(project), "--format", "json").output)
-    assert list(data) == ["root", "summary", "modules"]
+    assert list(data) == ["root", "summary", "modules", "skipped"]
     assert data["summary"] == {
         "modules": 6, "with_database_code": 5, "migrated": 2, "blocked": 1, "to_do": 1,
         "failed": 1, "no_database_code": 1, "progress": 0.4, "legacy_queries": 2,

@@ -6,6 +6,7 @@ before handing the text to the pure `index_source`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -13,7 +14,9 @@ import tempfile
 from pathlib import Path
 
 from .. import todo, urls, workers
+from ..deep import call_deep, compile_as_python_would
 from ..sources import SourceFile
+from ..syntax import describe_syntax_error
 from .indexer import index_source
 from .model import ModuleIndex
 
@@ -26,7 +29,7 @@ def module_name_for(path: str) -> str:
     (`<string>`)."""
     if not path or path.startswith("<"):
         return ""
-    file = Path(path).resolve()
+    file = Path(os.path.realpath(path))  # never raises on a symbolic link loop
     parts = [] if file.stem == "__init__" else [file.stem]
     folder = file.parent
     while (folder / "__init__.py").exists() or (folder.parent / "__init__.py").exists():
@@ -38,13 +41,24 @@ def module_name_for(path: str) -> str:
 def _index_one(job: tuple[SourceFile, str]) -> tuple[str, Indexed]:
     source, module = job
     try:
-        return source.path, index_source(source.text, source.path, module)
+        return source.path, _index(source, module)
     except SyntaxError as exc:
-        return source.path, (f"syntax error: {exc.msg}", exc.lineno)
+        return source.path, describe_syntax_error(source.text, exc)
     except ValueError as exc:  # e.g. NUL bytes
         return source.path, (f"cannot parse: {exc}", None)
-    except RecursionError:  # an expression nested deeper than Python's recursion limit
-        return source.path, ("too deeply nested to analyse (Python's recursion limit)", None)
+    except RecursionError:
+        return source.path, ("too deeply nested for Python to compile (its recursion limit); "
+                             "left as it is", None)
+
+
+def _index(source: SourceFile, module: str) -> ModuleIndex:
+    try:
+        return index_source(source.text, source.path, module)
+    except RecursionError:
+        # What CPython compiles, the tool handles (in a deep thread); deeper code cannot
+        # run anyway, and would take libcst minutes to parse.
+        compile_as_python_would(source.text, source.path)
+        return call_deep(index_source, source.text, source.path, module)
 
 
 def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = None
@@ -82,8 +96,9 @@ class _IndexCache:
         self.version = _code_version()
 
     def _file(self, source: SourceFile, module: str) -> Path:
-        key = hashlib.blake2b(f"{self.version}\0{source.path}\0{module}\0".encode()
-                              + source.text.encode("utf-8", "surrogatepass"),
+        # a path (and so a module name) may hold bytes that are not UTF-8: surrogateescape
+        named = f"{self.version}\0{source.path}\0{module}\0".encode("utf-8", "surrogateescape")
+        key = hashlib.blake2b(named + source.text.encode("utf-8", "surrogatepass"),
                               digest_size=16).hexdigest()
         return self.folder / key[:2] / f"{key}.pickle"
 
@@ -105,8 +120,14 @@ class _IndexCache:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            except OSError:
+                return  # a read-only tree: run without the cache
+            try:
                 with os.fdopen(fd, "wb") as handle:
                     pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, target)
-            except OSError:
-                return  # a read-only tree: run without the cache
+            except (OSError, RecursionError, pickle.PicklingError):
+                return  # a full disk, or an index too deep to pickle: not cached
+            finally:  # also when interrupted: no temp file left in the cache
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)

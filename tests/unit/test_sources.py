@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codemods import migrate_sources
-from codemods.sources import SourceFile, discover, write_atomic
+from codemods.sources import Skipped, SourceFile, discover, write_atomic
 
 SYNC = (
     "# -*- coding: {enc} -*-\n"
@@ -60,14 +60,20 @@ def test_file_without_sqlalchemy_is_untouched(tmp_path: Path) -> None:
     assert not result.changed
 
 
+def _found(paths: list[Path], excludes: tuple[str, ...] = ()) -> list[Path]:
+    return [p for p in discover(paths, excludes) if isinstance(p, Path)]
+
+
 def test_discover_skips_hidden_virtualenvs_and_build_output(tmp_path: Path) -> None:
     for rel in ["a.py", "pkg/b.py", ".hidden/c.py", "venv/d.py", "env2/e.py", "build/f.py",
                 "pkg/__pycache__/g.py", "x.egg-info/h.py", "notes.txt"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     (tmp_path / "env2" / "pyvenv.cfg").write_text("")
-    found = [p.relative_to(tmp_path).as_posix() for p in discover([tmp_path])]
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("")
+    found = [p.relative_to(tmp_path).as_posix() for p in _found([tmp_path])]
     assert found == ["a.py", "pkg/b.py"]
-    assert list(discover([tmp_path], ["pkg/*"])) == [tmp_path / "a.py"]
+    assert _found([tmp_path], ("pkg/*",)) == [tmp_path / "a.py"]
     missing = tmp_path / "nope"
-    assert list(discover([missing])) == [f"{missing}: no such file or directory"]
+    assert list(discover([missing])) == [
+        Skipped(str(missing), "no such file or directory", failed=True)]
