@@ -29,3 +29,6 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if item.nodeid in SLOW_ELSEWHERE:
             item.add_marker(pytest.mark.slow)
+
+# The throwaway PostgreSQL server (fixture `postgres`) for the tests that run on it too.
+pytest_plugins = ["tests.postgres"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,8 +49,9 @@ EXIT_SYNC_CONNECTION = 3
 EXIT_UNRAISABLE = 4
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+def _run(args: list[str], cwd: Path,
+         extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", **(extra_env or {}))
     env.pop("PYTHONWARNINGS", None)
     try:
         return subprocess.run(
@@ -71,25 +73,28 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         )
 
 
-def _run_original(program: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _run_original(program: Path, tmp_path: Path,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     workdir = tmp_path / "original"
     if program.is_dir():
         shutil.copytree(program, workdir)
-        return _run_each(sorted(workdir.glob("*.py")), lambda path: [str(path)], "the original")
+        return _run_each(sorted(workdir.glob("*.py")), lambda path: [str(path)], "the original",
+                         env)
     workdir.mkdir()
-    proc = _run([str(program)], cwd=workdir)
+    proc = _run([str(program)], cwd=workdir, extra_env=env)
     assert proc.returncode == 0, (
         f"the original {program.name} itself fails (status {proc.returncode}):\n{proc.stderr}"
     )
     return proc
 
 
-def _run_each(modules: list[Path], command, what: str) -> subprocess.CompletedProcess[str]:
+def _run_each(modules: list[Path], command, what: str,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the modules of a folder program one after the other (in their folder); stdout of
     each under a `== module.py` line. Stops at the first that fails."""
     out, err = [], []
     for module in modules:
-        proc = _run(command(module), cwd=module.parent)
+        proc = _run(command(module), cwd=module.parent, extra_env=env)
         out.append(f"== {module.name}\n{proc.stdout}")
         err.append(f"== {module.name}\n{proc.stderr}")
         if proc.returncode != 0:
@@ -105,10 +110,11 @@ def _guarded(program: Path) -> list[str]:
     return ["-W", "error::RuntimeWarning", str(RUNNER), str(program)]
 
 
-def _run_guarded(program: Path) -> subprocess.CompletedProcess[str]:
+def _run_guarded(program: Path,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     if program.is_dir():
-        return _run_each(sorted(program.glob("*.py")), _guarded, "the migrated program")
-    return _run(_guarded(program), cwd=program.parent)
+        return _run_each(sorted(program.glob("*.py")), _guarded, "the migrated program", env)
+    return _run(_guarded(program), cwd=program.parent, extra_env=env)
 
 
 def _migrate_source():
@@ -189,7 +195,14 @@ def _stdout_diff(expected: str, actual: str) -> str:
 @pytest.mark.parametrize("program", [pytest.param(p, id=p.stem)
                                      for p in [*PROGRAMS, *FOLDER_PROGRAMS]])
 def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> None:
-    original = _run_original(program, tmp_path)
+    _check_program(program, tmp_path)
+
+
+def _check_program(program: Path, tmp_path: Path, env_before: dict[str, str] | None = None,
+                   env_after: dict[str, str] | None = None) -> None:
+    """Run the original (in `env_before`), migrate it, run the migrated program guarded (in
+    `env_after`) and compare."""
+    original = _run_original(program, tmp_path, env_before)
 
     migrated_dir = tmp_path / "migrated"
     migrated_dir.mkdir()
@@ -210,7 +223,8 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
     if all(source == result.new_source for source, result in results.values()):
         problems.append("the migrated source is identical to the original")
 
-    run = _run_guarded(migrated_dir if program.is_dir() else migrated_dir / program.name)
+    run = _run_guarded(migrated_dir if program.is_dir() else migrated_dir / program.name,
+                       env_after)
     if run.returncode != 0:
         problems.append(f"the migrated program exited with status {run.returncode}")
     if run.stdout != original.stdout:
@@ -223,6 +237,50 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
         + f"\n--- findings ---\n{chr(10).join(findings) or '  (none)'}\n"
         + "\n".join(shown)
     )
+
+# --- the same programs on PostgreSQL -------------------------------------------------------
+# In a copy of each program its SQLite URL literals become the bare `postgresql://` (under
+# SQLAlchemy 2.1 its default PostgreSQL driver is psycopg 3), which the tool must turn into
+# `postgresql+asyncpg://` like any URL. The server and a fresh database for each run (the
+# original's, the migrated program's) come from libpq's variables PGHOST, PGPORT, PGUSER and
+# PGDATABASE, which psycopg and asyncpg both read: the programs stay as they are apart from
+# the URL. A program whose SQL or setup only SQLite takes says so in a
+# `# behaviour: sqlite only: <why>` line and is skipped here with that reason.
+
+SQLITE_URL = re.compile(r"""(["'])sqlite(?:\+\w+)?://[^"']*\1""")
+SQLITE_ONLY = "# behaviour: sqlite only:"
+POSTGRESQL_URL = "postgresql://"
+
+
+def _on_postgresql(program: Path, folder: Path) -> Path:
+    """A copy of the program in `folder` whose SQLite URLs name PostgreSQL instead."""
+    sources = sorted(program.glob("*.py")) if program.is_dir() else [program]
+    texts = {source.name: source.read_text(encoding="utf-8") for source in sources}
+    reasons = [line.partition(SQLITE_ONLY)[2].strip() for text in texts.values()
+               for line in text.splitlines() if SQLITE_ONLY in line]
+    if reasons:
+        pytest.skip(f"SQLite only: {reasons[0]}")
+    target = folder / program.name if program.is_dir() else folder
+    target.mkdir(parents=True)
+    replaced = 0
+    for name, text in texts.items():
+        text, count = SQLITE_URL.subn(f'"{POSTGRESQL_URL}"', text)
+        replaced += count
+        (target / name).write_text(text, encoding="utf-8")
+    assert replaced, f"{program.name}: no SQLite URL literal to point at PostgreSQL"
+    return target if program.is_dir() else target / program.name
+
+
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.stem)
+                                     for p in [*PROGRAMS, *FOLDER_PROGRAMS]])
+def test_migrated_program_behaves_the_same_on_postgresql(program: Path, tmp_path: Path,
+                                                         postgres) -> None:
+    copy = _on_postgresql(program, tmp_path / "on_postgresql")
+    _check_program(copy, tmp_path, postgres.env(postgres.create_database()),
+                   postgres.env(postgres.create_database()))
+    migrated = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "migrated").iterdir())
+    assert "postgresql+asyncpg://" in migrated, "the URL does not name asyncpg after migration"
+
 
 # Programs marked `# behaviour: also --target sync` are migrated to 2.0-style select() on
 # the same synchronous session too, and must print the same; a legacy `.query()` may stay
