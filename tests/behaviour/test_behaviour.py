@@ -282,6 +282,53 @@ def test_migrated_program_behaves_the_same_on_postgresql(program: Path, tmp_path
     assert "postgresql+asyncpg://" in migrated, "the URL does not name asyncpg after migration"
 
 
+# The URL forms SQA001 moves to asyncpg, on the server: libpq's `sslmode` (asyncpg's `ssl`),
+# URL objects built from parts, parsed, or given another driver.
+URL_FORMS_PROGRAM = """\
+import os
+
+from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.engine import Engine
+
+HOST, PORT, DB = os.environ["PGHOST"], int(os.environ["PGPORT"]), os.environ["PGDATABASE"]
+
+with_sslmode = create_engine(
+    f"postgresql://postgres@{HOST}:{PORT}/{DB}?sslmode=disable&target_session_attrs=any")
+from_parts = create_engine(URL.create("postgresql", username="postgres", host=HOST, port=PORT,
+                                      database=DB))
+parsed = create_engine(make_url(f"postgresql://postgres@{HOST}:{PORT}/{DB}?sslmode=prefer"))
+switched = create_engine(make_url(os.environ["SHOP_URL"]).set(drivername="postgresql"))
+
+
+def check(name: str, engine: Engine) -> None:
+    with engine.connect() as conn:
+        same = conn.execute(text("SELECT current_database() = :db"), {"db": DB}).scalar()
+    print(name, "reaches the test database:", same)
+
+
+def main() -> None:
+    check("sslmode", with_sslmode)
+    check("URL.create", from_parts)
+    check("make_url", parsed)
+    check("set(drivername=...)", switched)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_url_forms_reach_postgresql_through_asyncpg(tmp_path: Path, postgres) -> None:
+    program = tmp_path / "url_forms.py"
+    program.write_text(URL_FORMS_PROGRAM, encoding="utf-8")
+    database = postgres.create_database()
+    # the URL an environment variable holds: its driver is set in the code
+    env = {**postgres.env(database), "SHOP_URL": postgres.url("postgresql+psycopg", database)}
+    _check_program(program, tmp_path, env, env)
+    migrated = (tmp_path / "migrated" / program.name).read_text(encoding="utf-8")
+    assert migrated.count("postgresql+asyncpg") == 4 and "sslmode=" not in migrated, migrated
+
+
 # Programs marked `# behaviour: also --target sync` are migrated to 2.0-style select() on
 # the same synchronous session too, and must print the same; a legacy `.query()` may stay
 # only under a TODO saying why.
