@@ -21,6 +21,8 @@ SQLMODEL_SESSION_CLASSES = frozenset({"sqlmodel.Session", "sqlmodel.orm.session.
 
 SCOPED_SESSIONS = frozenset({"sqlalchemy.orm.scoped_session",
                              "sqlalchemy.orm.scoping.scoped_session"})
+ASYNC_SCOPED_SESSIONS = frozenset({"sqlalchemy.ext.asyncio.async_scoped_session",
+                                   "sqlalchemy.ext.asyncio.scoping.async_scoped_session"})
 SESSIONMAKERS = frozenset({"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"})
 ASYNC_SESSIONMAKERS = frozenset({
     "sqlalchemy.ext.asyncio.async_sessionmaker",

@@ -25,6 +25,7 @@ from .passes import (
     LocalOutcome,
     audit_rules,
     audit_scopes,
+    context_rules,
     local_pass,
     module_config,
     needs_colouring,
@@ -77,8 +78,9 @@ class _Progress:
     def made_async(self) -> set[FunctionRef]:
         return set().union(*(o.made_async for o in self.outcomes.values()))
 
-    def unconverted(self) -> set[FunctionRef]:
-        return set().union(*(o.unconverted for o in self.outcomes.values()))
+    def unconverted(self) -> dict[FunctionRef, str]:
+        """Functions where the local pass left legacy code → why."""
+        return {ref: why for o in self.outcomes.values() for ref, why in sorted(o.unconverted)}
 
     def renamed(self) -> frozenset[tuple[str, str, str]]:
         return frozenset().union(*(o.renamed for o in self.outcomes.values()))
@@ -93,12 +95,14 @@ def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
     progress = _Progress()
     yield from progress.take(transport.local(), tick)
     # Functions to keep sync behind run_sync, and the files to redo for that.
-    keep = plan.keepable_sync(progress.unconverted(), progress.made_async())
+    unconverted = progress.unconverted()
+    keep = plan.keepable_sync(set(unconverted), progress.made_async())
     if keep:
         modules = {module for module, _ in keep} | {
             caller.module for ref in keep for caller, _ in plan.callers(ref)}
-        plan = plan.with_state(replace(plan.state, keep_sync=plan.keep_sync | keep,
-                                       legacy=plan.legacy | keep))
+        plan = plan.with_state(replace(
+            plan.state, keep_sync=plan.keep_sync | keep, legacy=plan.legacy | keep,
+            kept_because=plan.state.kept_because | {(ref, unconverted[ref]) for ref in keep}))
         paths = {job.result.path for job in jobs if job.ix.module in modules}
         yield from progress.take(transport.redo(plan.state, paths), lambda path: None)
     async_functions = plan.colour(progress.made_async())
@@ -259,12 +263,14 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
             if job.result.path not in rewritten or not job.rewrite]
 
     def late(state: RunState) -> list[Job]:
-        """Files not rewritten locally that call code which became async, and files of the
-        selection where the audit can find something."""
+        """Files not rewritten locally that call code which became async, files of the
+        selection where the audit can find something, and files outside it that a local
+        rule edits there too (SQA309: the tests of an app this run gives a lifespan)."""
         coloured = plan.with_state(state)
         audits = audit_rules(config)
         return [job for job in rest if needs_colouring(job.ix, plan, state.async_functions) or (
-            job.rewrite and audit_scopes(job.ix, coloured, audits))]
+            job.rewrite and audit_scopes(job.ix, coloured, audits)) or (
+            not job.rewrite and context_rules(job.ix, plan, config))]
 
     selected_paths = {job.result.path for job in selected}
     done: set[str] = set()

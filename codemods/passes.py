@@ -113,7 +113,7 @@ class Pending:
     findings: list[PendingFinding]
     io_scopes: set[str]  # scopes where the local pass made I/O awaited
     renamed: dict[str, str]  # imported names it replaced: old local name -> new local name
-    unconverted_scopes: set[str]  # scopes where it left legacy code
+    unconverted_scopes: dict[str, str]  # scopes where it left legacy code → why
     config: Config  # this module's (`module_config`)
     origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     # top-level statements the local pass let await: they may move into an entry point
@@ -139,7 +139,7 @@ class LocalOutcome:
     path: str
     failed: FileResult | None
     made_async: frozenset[FunctionRef]
-    unconverted: frozenset[FunctionRef]
+    unconverted: frozenset[tuple[FunctionRef, str]]  # (function, why legacy code stays)
     renamed: frozenset[tuple[str, str, str]] = frozenset()
 
 
@@ -163,19 +163,31 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
                       ctx.io_scopes, ctx.renamed, ctx.unconverted_scopes, config)
     if job.rewrite and any(r.code == scripts.RULE for r in select_rules(config, COLOURING)):
         ctx.entry = pending.entry = scripts.candidates(module, plan, job.ix)
-    rule_pass = RulePass(ctx, select_rules(config, LOCAL) if job.rewrite else [],
-                         plan.relevant_scopes(job.ix) | rule_scopes(job.ix, plan, config)
-                         if job.rewrite else set(), pending.origins)
+    if job.rewrite:
+        rules = select_rules(config, LOCAL)
+        scopes = plan.relevant_scopes(job.ix) | rule_scopes(job.ix, plan, config)
+    else:
+        rules = context_rules(job.ix, plan, config)
+        scopes = rule_scopes(job.ix, plan, config, rules)
+    rule_pass = RulePass(ctx, rules, scopes, pending.origins)
     pending.tree = rule_pass.transform(module)
     return pending
 
 
-def rule_scopes(ix: ModuleIndex, plan: Plan, config: Config) -> set[str]:
-    """Scopes of the module the local rules ask to enter beyond the plan's relevant ones
-    (`config`: the module's), with the scopes around them."""
+def rule_scopes(ix: ModuleIndex, plan: Plan, config: Config,
+                rules: list[type[Rule]] | None = None) -> set[str]:
+    """Scopes of the module the local rules (`rules`, default: all) ask to enter beyond the
+    plan's relevant ones (`config`: the module's), with the scopes around them."""
     found = set().union(*(rule.local_scopes(ix, plan, config)
-                          for rule in select_rules(config, LOCAL)))
+                          for rule in (select_rules(config, LOCAL) if rules is None else rules)))
     return {s for scope in found for s in scope_chain(scope)}
+
+
+def context_rules(ix: ModuleIndex, plan: Plan, config: Config) -> list[type[Rule]]:
+    """The local rules that edit this file outside the selection (see `Rule.in_context`)."""
+    config = module_config(ix, plan, config)
+    return [rule for rule in select_rules(config, LOCAL)
+            if rule.in_context and rule.local_scopes(ix, plan, config)]
 
 
 def needs_colouring(ix: ModuleIndex, plan: Plan, async_functions: frozenset[FunctionRef]
@@ -301,7 +313,7 @@ class FileRewriter:
             yield LocalOutcome(
                 result.path, None,
                 frozenset((module, s) for s in pending.io_scopes if s in job.ix.functions),
-                frozenset((module, s) for s in pending.unconverted_scopes),
+                frozenset(((module, s), why) for s, why in pending.unconverted_scopes.items()),
                 frozenset((module, old, new) for old, new in pending.renamed.items()))
 
     def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome]:

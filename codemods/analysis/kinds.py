@@ -10,7 +10,18 @@ import enum
 from collections.abc import Iterable
 
 from .. import api_surface as api
-from ..index import ALIAS, ENTER, PARAM, QUERY, TYPE, VALUE, Binding, FunctionInfo, ModuleIndex
+from ..index import (
+    ALIAS,
+    CALL,
+    ENTER,
+    PARAM,
+    QUERY,
+    TYPE,
+    VALUE,
+    Binding,
+    FunctionInfo,
+    ModuleIndex,
+)
 from .evidence import Evidence
 from .models import Models
 from .project import Project
@@ -30,6 +41,7 @@ class ObjKind(str, enum.Enum):
 # What an annotation naming one of these classes declares.
 _DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS,
                     ObjKind.SESSION),  # a scoped_session registry proxies its session
+                   (api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS, ObjKind.FACTORY),
                    (api.ENGINE_CLASSES, ObjKind.ENGINE),
                    (api.CONNECTION_CLASSES, ObjKind.CONNECTION))
 # What calling one of these returns.
@@ -68,6 +80,18 @@ class Kinds:
                 self.evidence.shows_session(ix, scope, dotted)):
             return ObjKind.SESSION
         return found
+
+    def is_session_registry(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+        """`name` holds a `scoped_session(...)` registry (an `async_scoped_session` once
+        migrated), which proxies the session's methods but not `run_sync`."""
+        bindings = self.project.bindings(ix, scope, name)
+        if not bindings and "." not in name:
+            found = self.project.lookup(ix.qualify(name)) if name in ix.imports else None
+            return found is not None and "." not in found[1] and self.is_session_registry(
+                found[0], "", found[1])
+        registries = api.SCOPED_SESSIONS | api.ASYNC_SCOPED_SESSIONS
+        return any(b.origin == CALL and b.targets and self.project.qualify(
+            ix, b.targets[0]) in registries for b in bindings)
 
     def _typed(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
         """A binding says what the name holds (an annotation, an instance of a project
@@ -278,8 +302,9 @@ class Kinds:
         for module in candidates:
             if self.is_fixture(module, name):
                 for produced in module.functions[name].produces:
-                    kind = self.kind(module, name, produced)
-                    if kind is not None:
+                    kind = self.call_result_kind(module, name, produced[:-2]) if (
+                        produced.endswith("()")) else self.kind(module, name, produced)
+                    if kind is not None:  # (`yield sessionmaker(bind=engine)`: a factory)
                         return kind
         return None
 

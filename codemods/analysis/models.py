@@ -17,6 +17,7 @@ class Models:
         self.project = project
         self._mapped: dict[str, ClassInfo] | None = None
         self._schemas: set[str] | None = None
+        self._name_readers: frozenset[str] | None = None
 
     @property
     def mapped_classes(self) -> dict[str, ClassInfo]:
@@ -126,8 +127,25 @@ class Models:
                     ix, site.args[0])
                 if cls:
                     name = qualname(cls[0], cls[1])
-                    found[name] = classes[name][1]
+                    info = classes[name][1]
+                    declared = {rel.attr: replace(rel, target=self._mapped_target(
+                        ix, site.scope, rel.target))
+                        for rel in ix.mapping_properties.get(site.line, ())}
+                    found[name] = replace(info, relationships={**info.relationships,
+                                                               **declared}) if declared else info
         return found
+
+    def _mapped_target(self, ix: ModuleIndex, scope: str, target: str | None) -> str | None:
+        """The qualified class a `relationship(...)` of an imperative mapping names: the
+        class, or a mapper variable (`batches_mapper = reg.map_imperatively(Batch, ...)`)."""
+        if target is None:
+            return None
+        cls = self.project.resolve_class(ix, target)
+        if cls is None:
+            mapped = next((b.call_args[0] for b in self.project.bindings(ix, scope, target)
+                           if b.origin == CALL and b.call_args and b.call_args[0]), None)
+            cls = mapped and self.project.resolve_class(ix, mapped)
+        return qualname(cls[0], cls[1]) if cls else target
 
     @property
     def flask_sqlalchemy_objects(self) -> list[str]:
@@ -255,6 +273,31 @@ class Models:
         """Reading the relationship may emit a lazy load: not eager, dynamic or raising."""
         relationship = self.relationship(class_qualname, attr)
         return relationship is not None and relationship.lazy in (None, "select", "True")
+
+    @property
+    def name_readers(self) -> frozenset[str]:
+        """Names of model methods (mixins' too) that read attributes by a name known only at
+        run time (`getattr(self, key)`, a serializer), on models with relationships that load
+        implicitly; no other function of the project has such a name and is `async def`."""
+        if self._name_readers is None:
+            found: set[str] = set()
+            asynchronous: set[str] = set()
+            for ix in self.project.modules.values():
+                for qualname_, info in ix.functions.items():
+                    name = qualname_.rpartition(".")[2]
+                    if info.is_async:
+                        asynchronous.add(name)
+                    owner = info.owner_class
+                    if not info.reads_by_name or owner is None or owner not in ix.classes:
+                        continue
+                    own = qualname(ix, owner)
+                    models = [own] if own in self.mapped_classes else self.mapped_subclasses(
+                        ix, owner)
+                    if any(self.loads_implicitly(model, attr) for model in models
+                           for attr in self.mapped_classes[model].relationships):
+                        found.add(name)
+            self._name_readers = frozenset(found - asynchronous)
+        return self._name_readers
 
     def joined_collections(self, class_qualname: str) -> bool:
         """True when the mapper eagerly joins a collection (rows repeat: `.unique()` required)."""

@@ -81,6 +81,7 @@ class Plan:
         # what names hold
         self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
         self.call_result_kind = kinds.call_result_kind  # what calling a name gives
+        self.is_session_registry = kinds.is_session_registry
         self.engine_urls = analysis.engine_urls  # where engines read their database URLs
         # FastAPI apps and the module-level DDL their lifespan takes (SQA010)
         self.app_startup = analysis.startups.app_startup
@@ -146,6 +147,10 @@ class Plan:
     def keep_sync(self) -> frozenset[FunctionRef]:
         return self._state.keep_sync
 
+    def kept_because(self, ref: FunctionRef) -> str | None:
+        """Why a function kept synchronous holds legacy code (the TODO the local pass left)."""
+        return next((why for kept, why in self._state.kept_because if kept == ref), None)
+
     @property
     def async_functions(self) -> frozenset[FunctionRef]:
         return self._state.async_functions
@@ -192,6 +197,10 @@ class Plan:
     @property
     def query_helpers(self) -> dict[FunctionRef, HelperShape]:
         return self._helpers.query_helpers
+
+    @property
+    def name_readers(self) -> frozenset[str]:
+        return self._analysis.models.name_readers
 
     # -- rule call shapes: the scope a name is read in does not change its class ---------------
     def class_with_method_in(self, ix: ModuleIndex, dotted: str,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 
-from ..index import ALIAS, CALL, PARAM, Binding, CallSite, ModuleIndex
+from ..index import ALIAS, CALL, ENTER, PARAM, Binding, CallSite, ModuleIndex
 
 FunctionRef = tuple[str, str]  # (module, qualname)
 Caller = tuple[ModuleIndex, CallSite]
@@ -261,7 +261,26 @@ class Project:
             return next(filter(None, (self.resolve_class(ix, t) for t in binding.targets)), None)
         if binding.origin == ALIAS:
             return self.instance_class(ix, scope, binding.targets[0], depth + 1)
+        if binding.origin == ENTER:  # `with SqlUnit(factory) as unit:`
+            cls = self.resolve_class(ix, binding.targets[0])
+            return cls if cls and self._enters_itself(cls) else None
         return None
+
+    def _enters_itself(self, cls: tuple[ModuleIndex, str]) -> bool:
+        """The class's `__enter__` returns the instance: `return self`, also through
+        `return super().__enter__()` to a base that does, or an annotation naming the class
+        or a base of it (`-> AbstractUnitOfWork`)."""
+        classes = list(self.lineage(cls))
+        for module, name in classes:
+            enter = module.functions.get(f"{name}.__enter__")
+            if enter is None:
+                continue
+            if "self" in enter.produces or any(
+                    self.resolve_class(module, r) in classes for r in enter.returns):
+                return True
+            if "super().__enter__()" not in enter.produces:
+                return False
+        return False
 
     def lineage(self, cls: tuple[ModuleIndex, str]) -> Iterator[tuple[ModuleIndex, str]]:
         """A project class, then its project bases, nearest first, each once."""

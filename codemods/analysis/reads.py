@@ -20,8 +20,6 @@ CONVERTING_BUILTINS = {"print": "__str__", "str": "__str__", "format": "__str__"
                         "repr": "__repr__"}
 _LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception",
                               "critical", "log"})
-# Decorators that make reading an attribute run the method's body.
-_PROPERTIES = frozenset({"property", "cached_property", "hybrid_property"})
 _STORING = frozenset({"append", "extend", "add", "insert", "appendleft", "put", "setdefault",
                       "update", "remove", "discard"})
 
@@ -96,9 +94,9 @@ class Reads:
         return expanded
 
     def _member_reads(self, class_qualname: str, member: str) -> set[str] | None:
-        """Chains on `self` that reading `member` of an instance runs: a property's body,
-        or `__str__`/`__repr__` for string conversion; None for plain attributes. Methods
-        inherited from project base classes count."""
+        """Chains on `self` that reading `member` of an instance runs: a property's or a
+        method's body, or `__str__`/`__repr__` for string conversion; None for plain
+        attributes. Members inherited from project base classes count."""
         names = ("__str__", "__repr__") if member == "__str__" else (member,)
         pending, seen = [class_qualname], set()
         while pending:
@@ -112,9 +110,8 @@ class Reads:
                 function = ix.functions.get(f"{cls}.{name}")
                 if function is None:
                     continue
-                if not name.startswith("__") and not any(
-                        d.rpartition(".")[2] in _PROPERTIES for d in function.decorators):
-                    return None  # a method or plain attribute: reading it runs nothing
+                # a property runs on reading; a method is read to be called
+                # (`product.available()`): what either reads on self is read on the instance
                 return ix.attribute_reads.get(function.qualname, {}).get("self", set())
             pending += [self.project.qualify(ix, base) for base in ix.classes[cls].bases]
         return None

@@ -24,6 +24,12 @@ DDL_RULE = "SQA010"  # the rule that moves module-level DDL into the lifespan
 _START_UP_KEYWORDS = ("lifespan", "on_startup")
 
 
+def is_pytest_module(module: str) -> bool:
+    """A module pytest collects or loads as configuration: `test_*`, `*_test`, conftest."""
+    name = module.rpartition(".")[2]
+    return name.startswith("test_") or name.endswith("_test") or name == "conftest"
+
+
 @dataclass(frozen=True)
 class AppStartup:
     """A module's FastAPI app (the first built at module level) and its module-level DDL."""

@@ -17,6 +17,7 @@ class RunState:
     legacy: frozenset[FunctionRef] = frozenset()
     # functions left synchronous because they keep legacy code (callers use run_sync)
     keep_sync: frozenset[FunctionRef] = frozenset()
+    kept_because: frozenset[tuple[FunctionRef, str]] = frozenset()  # (kept function, why)
     async_functions: frozenset[FunctionRef] = frozenset()  # what the colouring made async
     # (module, old local name, new local name): imported names the rewrite replaced there
     # (`Session` -> `AsyncSession`), so the module binds the new name

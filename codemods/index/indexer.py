@@ -35,12 +35,14 @@ from .shapes import (
     default_name,
     dotted_name,
     first_item_of,
+    handed_out_patches,
     holding,
     keyword_text,
     note_held,
     option_paths,
     own_nodes,
     produced,
+    reads_by_name,
     returned_query,
     returns_query_object,
     run_sync_target,
@@ -121,6 +123,9 @@ class _Indexer(ast.NodeVisitor):
             response_model=tuple(name for d in node.decorator_list if isinstance(d, ast.Call)
                                  for kw in d.keywords if kw.arg == "response_model"
                                  for name in annotation_names(kw.value)),
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            reads_by_name=bool(params) and reads_by_name(own, params[0].arg),
+            hands_out_patches=handed_out_patches(own),
         )
         for d in node.decorator_list:
             self.visit(d)
@@ -135,9 +140,12 @@ class _Indexer(ast.NodeVisitor):
         defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d}
         for a in params:
             default = defaults.get(a.arg)
+            annotation = annotation_names(a.annotation)
             self.index.bindings.setdefault(self.scope, []).append(Binding(
-                a.arg, PARAM, annotation_names(a.annotation),
+                a.arg, PARAM, annotation,
                 default=default_name(default) if default is not None else None))
+            # the signature is rewritten with the function (`factory: sessionmaker`)
+            self.index.names_read.setdefault(self.scope, set()).update(annotation)
         for stmt in node.body:
             self.visit(stmt)
         self.scopes.pop()
@@ -212,6 +220,12 @@ class _Indexer(ast.NodeVisitor):
             self._assign(node.target, node.value)
         if isinstance(node.target, ast.Name):
             self._bind(node.target.id, PARAM, annotation_names(node.annotation))
+        elif isinstance(node.target, ast.Attribute) and isinstance(node.target.value, ast.Name) \
+                and node.target.value.id in ("self", "cls") and self.classes:
+            # `self.session: Session = factory()`: the annotation says what it holds
+            self.index.attribute_bindings.setdefault(self.classes[-1], []).append(
+                (self.scope, Binding(node.target.attr, PARAM,
+                                     annotation_names(node.annotation))))
         self.generic_visit(node)
 
     # -- attribute chains read on variables (for relationship loading) --------------------------
@@ -369,6 +383,15 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(node.func, ast.Attribute) and node.func.attr == "options" and self.scopes:
             self.index.loaded_paths.setdefault(self.scope, set()).update(
                 path for arg in node.args for path in option_paths(arg))
+        properties = next((k.value for k in node.keywords if k.arg == "properties"), None)
+        if isinstance(properties, ast.Dict):  # `map_imperatively(Cls, table, properties=...)`
+            declared = tuple(relationship_info(key.value, value, None) for key, value in zip(
+                properties.keys, properties.values, strict=True)
+                if isinstance(key, ast.Constant) and isinstance(key.value, str)
+                and isinstance(value, ast.Call)
+                and (callee_name(value.func) or "").rpartition(".")[2] == "relationship")
+            if declared:
+                self.index.mapping_properties[node.lineno] = declared
         callee = callee_name(node.func)
         for arg in node.args if callee else ():  # `render(session.get(Order, 1))`
             if (passed := produced(arg)) and passed.endswith("()"):

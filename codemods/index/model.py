@@ -63,6 +63,12 @@ class FunctionInfo:
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
     response_model: tuple[str, ...] = ()  # names in a route decorator's `response_model=`
+    is_async: bool = False  # `async def`
+    # `getattr(self, <a name known only at run time>)`: a method reading attributes by name
+    reads_by_name: bool = False
+    # (callee, "pkg.mod.Name") of `patch("pkg.mod.Name")` calls whose mock the function hands
+    # out: `with patch(...) as m: yield m`, `return mocker.patch(...)` (a fixture's, SQA308)
+    hands_out_patches: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,9 @@ class ModuleIndex:
     # `db = SQLAlchemy(query_class=MyQuery)` at module level: "db" -> "MyQuery"
     query_classes: dict[str, str] = field(default_factory=dict)
     top_level_calls: list[TopLevelCall] = field(default_factory=list)
+    # `properties={"batches": relationship(...)}` of a call (imperative mapping): its line ->
+    # the relationships it declares (their targets as written here)
+    mapping_properties: dict[int, tuple[RelationshipInfo, ...]] = field(default_factory=dict)
 
     @property
     def runs_under_alembic(self) -> bool:

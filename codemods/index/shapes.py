@@ -56,6 +56,8 @@ DDL_METHODS = {"create_all": "begin", "drop_all": "begin", "reflect": "connect"}
 # Builtins whose result holds the objects of their first argument.
 PASSING_ON = frozenset({"list", "sorted", "reversed", "tuple", "set", "frozenset", "iter", "next"})
 # Builtins that consume an iterable: a query passed to them is run first.
+# Column operators taking a query as their subquery (`col.in_(session.query(X.id))`).
+IN_OPERATORS = frozenset({"in_", "notin_", "not_in"})
 CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "sum",
                        "enumerate", "reversed", "dict"})
 
@@ -396,6 +398,14 @@ def _chained_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | 
     return None
 
 
+def reads_by_name(own: list[ast.AST], receiver: str) -> bool:
+    """`getattr(self, key)` with a name known only at run time (`receiver`: `self`)."""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+               and node.func.id == "getattr" and len(node.args) >= 2
+               and isinstance(node.args[0], ast.Name) and node.args[0].id == receiver
+               and not isinstance(node.args[1], ast.Constant) for node in own)
+
+
 def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
     """Nodes of a function body, not descending into nested functions, classes or lambdas."""
     stack = list(ast.iter_child_nodes(func))
@@ -405,3 +415,47 @@ def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
             continue
         yield node
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _patch_target(node: ast.AST | None) -> tuple[str, str] | None:
+    """(callee, target) of `patch("pkg.mod.Name", ...)` (also `x.patch(...)`, and a
+    patcher's `.start()`), for any callee named `patch`: the rule qualifies it."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+            node.func.attr == "start" and not node.args):
+        node = node.func.value
+    if not isinstance(node, ast.Call) or not node.args:
+        return None
+    callee, first = dotted_name(node.func), node.args[0]
+    if callee is None or callee.rpartition(".")[2] != "patch" or not (
+            isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return None
+    return callee, first.value
+
+
+def handed_out_patches(own: list[ast.AST]) -> tuple[tuple[str, str], ...]:
+    """The patches whose mocks a function (its own nodes) returns or yields: `with patch(T)
+    as m` / `m = mocker.patch(T)` / `m = patch(T).start()` and `m` handed out, or the call
+    handed out itself."""
+    bound: dict[str, tuple[str, str]] = {}
+    handed: list[ast.AST] = []
+    started: dict[str, str] = {}  # `m = patcher.start()`: m -> patcher
+    for node in own:
+        if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
+            found = _patch_target(node.context_expr)
+            if found:
+                bound[node.optional_vars.id] = found
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            found, value = _patch_target(node.value), node.value
+            if found:
+                bound[node.targets[0].id] = found
+            elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and (
+                    value.func.attr == "start" and isinstance(value.func.value, ast.Name)):
+                started[node.targets[0].id] = value.func.value.id
+        elif isinstance(node, (ast.Return, ast.Yield)) and node.value is not None:
+            handed.append(node.value)
+    bound.update((mock, bound[patcher]) for mock, patcher in started.items()
+                 if patcher in bound)
+    found = [bound.get(value.id) if isinstance(value, ast.Name) else _patch_target(value)
+             for value in handed]
+    return tuple(dict.fromkeys(f for f in found if f))

@@ -149,7 +149,7 @@ class Context:
         self.iterated: set[int] = set()  # ids of expressions iterated by `for`
         self.outputs = RuleOutputs()
         # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
-        self.unconverted_scopes: set[str] = set()
+        self.unconverted_scopes: dict[str, str] = {}  # scope → why legacy code stays there
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
         # imported names whose references the local pass replaced: old local -> new local
         self.renamed: dict[str, str] = {}
@@ -282,6 +282,14 @@ class Context:
     def kind(self, expr: cst.BaseExpression) -> ObjKind | None:
         name = dotted(expr)
         return self.plan.kind(self.ix, self.scope, name) if name else None
+
+    def run_sync_receiver(self, session: cst.BaseExpression) -> cst.BaseExpression:
+        """What to call `run_sync` on for `session`: a `scoped_session` registry (now an
+        `async_scoped_session`) proxies the session's methods but not `run_sync`, so it is
+        called for its session."""
+        name = dotted(session)
+        return cst.Call(func=session) if name and self.plan.is_session_registry(
+            self.ix, self.scope, name) else session
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         name = dotted(expr)

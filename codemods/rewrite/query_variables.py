@@ -7,11 +7,28 @@ from typing import NamedTuple
 import libcst as cst
 
 from ..analysis import ObjKind
-from ..index.shapes import BUILDER_STEPS, CONSUMERS, QUERY_TERMINALS, STATEMENT_TERMINALS
+from ..index.shapes import (
+    BUILDER_STEPS,
+    CONSUMERS,
+    IN_OPERATORS,
+    QUERY_TERMINALS,
+    STATEMENT_TERMINALS,
+)
 from .context import Context, dotted
-from .query_chain import QueryChain, SelectBuilder, Unsupported, model_query_chain, unwind
+from .query_chain import (
+    QueryChain,
+    RowShape,
+    SelectBuilder,
+    Unsupported,
+    model_query_chain,
+    unwind,
+)
 from .traversal import Visitor
 
+# Steps that change what the rows hold: on the variable itself only in the function body (no
+# branch or loop around), where every later use sees the new shape.
+_SHAPE_STEPS = frozenset({"with_entities", "add_columns", "add_column", "add_entity"})
+_CHAIN_STEPS = BUILDER_STEPS | _SHAPE_STEPS
 # Terminals that end a converted variable's chain: not `delete` or `update`, which have no
 # converted form on a variable yet (such a variable escapes and keeps its TODO).
 _VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"delete", "update"},
@@ -49,6 +66,7 @@ class QueryVariableScan(Visitor):
         # rows from there on (variable → where, in names visited)
         self.ended: dict[str, int] = {}
         self.top_level: set[int] = set()  # the function body's own small statements
+        self.reshaped: set[str] = set()  # variables given another row shape under a branch
         self.position = 0  # names visited so far
         self.nested = 0
 
@@ -78,17 +96,19 @@ class QueryVariableScan(Visitor):
                     left |= {derived, root}
                     changed = True
         mixed = frozenset(name for name, starts in second.starts.items()
-                          if len(set(filter(None, map(second._row_shape, starts)))) > 1)
+                          if len(set(filter(None, map(second._row_shape, starts)))) > 1) | (
+            second.reshaped & second.candidates)
         return VariableScan(frozenset(second.candidates - left - mixed), mixed)
 
-    def _row_shape(self, chain: QueryChain) -> tuple[tuple[bool, ...], bool] | None:
-        """What decides how the select() a start builds is run: entity or column per element,
-        and whether it needs .unique() (None: no faithful select(); its rewrite says so)."""
+    def _row_shape(self, chain: QueryChain) -> tuple[bool, bool] | None:
+        """What decides how the select() a start builds is run: objects through scalars() or
+        Rows through execute(), and whether it needs .unique() (None: no faithful select();
+        its rewrite says so)."""
         try:
             statement = SelectBuilder(self.ctx).build(chain, chain.steps)
         except Unsupported:
             return None
-        return tuple(e.is_entity for e in statement.elements), statement.may_repeat_entities
+        return statement.shape is RowShape.ENTITY, statement.needs_unique
 
     def _variable_chain(self, expr: cst.BaseExpression) -> cst.Name | None:
         """The variable a chain of allowed steps starts at, if any."""
@@ -98,9 +118,9 @@ class QueryVariableScan(Visitor):
             steps.append(node.func.attr.value)
             node = node.func.value
         if isinstance(node, cst.Name) and node.value in self.candidates:
-            if all(step in BUILDER_STEPS for step in steps):
+            if all(step in _CHAIN_STEPS for step in steps):
                 return node
-            if steps[0] in _VARIABLE_TERMINALS and all(s in BUILDER_STEPS for s in steps[1:]):
+            if steps[0] in _VARIABLE_TERMINALS and all(s in _CHAIN_STEPS for s in steps[1:]):
                 return None  # `x = q.all()`, `for x in q.all()`: visit_Call judges the terminal
             self.rejected.add(node.value)
         return None
@@ -130,7 +150,7 @@ class QueryVariableScan(Visitor):
         chain = unwind(node.value) or model_query_chain(node.value, self.ctx)
         if chain is not None and chain.query_call is not None and chain.session_kind(
                 self.ctx) in (ObjKind.SESSION, ObjKind.FLASK_SESSION) and all(
-                    step in BUILDER_STEPS for step, _ in chain.steps):
+                    step in _CHAIN_STEPS for step, _ in chain.steps):
             self.candidates.add(target.value)
             self.starts.setdefault(target.value, []).append(chain)
             return
@@ -140,6 +160,9 @@ class QueryVariableScan(Visitor):
                 self.rejected.add(target.value)
             return
         self.ok_reads.add(id(root))
+        if root.value == target.value and id(node) not in self.top_level and _SHAPE_STEPS & (
+                _step_names(node.value)):
+            self.reshaped.add(target.value)  # `if c: q = q.with_entities(...)`: two shapes
         if root.value != target.value:  # `page = q.limit(n)`: a query built from another
             self.candidates.add(target.value)
             self.derived.append((target.value, root.value))
@@ -154,7 +177,7 @@ class QueryVariableScan(Visitor):
             value = value.func.value
         if not (isinstance(value, cst.Name) and value.value == name and name in self.candidates
                 and id(node) in self.top_level and steps and steps[0] in _VARIABLE_TERMINALS
-                and all(step in BUILDER_STEPS for step in steps[1:])):
+                and all(step in _CHAIN_STEPS for step in steps[1:])):
             return False
         self.ended[name] = self.position
         return True
@@ -168,7 +191,8 @@ class QueryVariableScan(Visitor):
             return
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _VARIABLE_TERMINALS:
             root = self._variable_chain(node.func.value)
-        elif dotted(node.func) in CONSUMERS | {"list"}:
+        elif dotted(node.func) in CONSUMERS | {"list"} or isinstance(
+                node.func, cst.Attribute) and node.func.attr.value in IN_OPERATORS:
             for arg in node.args:
                 root = self._variable_chain(arg.value)
                 if root is not None:
@@ -218,3 +242,12 @@ class QueryVariableScan(Visitor):
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
             self.targets.add(id(node.keyword))
+
+
+def _step_names(expr: cst.BaseExpression) -> set[str]:
+    """The methods a chain `root.a(...).b(...)` calls."""
+    names = set()
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        names.add(expr.func.attr.value)
+        expr = expr.func.value
+    return names

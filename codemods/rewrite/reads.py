@@ -9,12 +9,20 @@ from ..analysis import CONVERTING_BUILTINS
 from .context import dotted
 from .traversal import Visitor
 
+# A function, or a module whose top-level statements run as one (a script's, see scripts.py)
+Body = cst.FunctionDef | cst.Module
 
-def statement_reads(function: cst.FunctionDef) -> list[tuple[cst.CSTNode, str]]:
+
+def block_of(body: Body) -> cst.CSTNode:
+    """What holds the statements of `body`."""
+    return body.body if isinstance(body, cst.FunctionDef) else body
+
+
+def statement_reads(function: Body) -> list[tuple[cst.CSTNode, str]]:
     """(statement, dotted chain) in source order for the function's own statements (not
     nested functions); a compound statement stands for its header."""
     visitor = _ChainsRead()
-    visitor.walk(function.body)
+    visitor.walk(block_of(function))
     return visitor.found
 
 

@@ -1,6 +1,8 @@
 """What a function does to the state of its objects, statement by statement, for the rules that
 insert `await session.refresh(obj[, names])` where the synchronous program reloaded an object
-(SQA403 after rollback()/expire(), SQA408 after commit() and around refresh()).
+(SQA403 after rollback()/expire(), SQA408 after commit() and around refresh()). A script's
+module-level statements, which run as one in its async entry point (scripts.py), count as
+a function too.
 
 Statements are numbered in source order (pre-order: a compound statement before its body),
 not entering nested functions, classes or lambdas; reads come from `statement_reads`.
@@ -23,7 +25,7 @@ from ..api_surface import (
 )
 from ..index import ModuleIndex
 from .context import Context, callee, dotted
-from .reads import statement_reads
+from .reads import Body, block_of, statement_reads
 from .traversal import Visitor
 
 # Methods on a collection that change which objects it holds.
@@ -60,14 +62,16 @@ class FunctionState:
     # position -> end (exclusive) of what runs after it: a `return`/`raise`/`break`/
     # `continue` later in its block stops there
     stops: dict[int, int] = field(default_factory=dict)
+    blocks: list[list[cst.CSTNode]] = field(default_factory=list)  # the statements of each block
 
     @classmethod
-    def collect(cls, ctx: Context, function: cst.FunctionDef) -> FunctionState:
+    def collect(cls, ctx: Context, function: Body) -> FunctionState:
         state = cls()
         walker = _Statements()
-        walker.walk(function.body)
+        walker.walk(block_of(function))
         state.statements = walker.found
         state.positions = {id(s): i for i, s in enumerate(walker.found)}
+        state.blocks = walker.blocks
         for i, statement in enumerate(walker.found):
             state.binds[i] = _bound_names(statement)
             if isinstance(statement, cst.SimpleStatementLine):
@@ -100,9 +104,7 @@ class FunctionState:
                     stop = state.positions[id(statement)] + 1
                 if stop is not None:
                     state.stops[state.positions[id(statement)]] = stop
-        state.params = {p.name.value for p in (*function.params.params,
-                                                 *function.params.kwonly_params,
-                                                 *function.params.posonly_params)}
+        state.params = {p.name.value for p in _parameters(function)}
         return state
 
     @staticmethod
@@ -111,6 +113,10 @@ class FunctionState:
         walker = _Statements()
         walker.walk(block)
         return {state.positions[id(s)] for s in walker.found if id(s) in state.positions}
+
+    def span(self, statement: cst.CSTNode) -> set[int]:
+        """Positions of `statement` and of the statements inside it."""
+        return {self.positions[id(statement)]} | FunctionState.collect_positions(statement, self)
 
     def bound_before(self, position: int) -> set[str]:
         names = set(self.params)
@@ -130,6 +136,115 @@ class FunctionState:
             if name in self.binds[i]:
                 break
         return found, first
+
+
+def _parameters(function: Body) -> tuple[cst.Param, ...]:
+    if isinstance(function, cst.Module):
+        return ()
+    return (*function.params.params, *function.params.kwonly_params,
+            *function.params.posonly_params)
+
+
+def in_entry_point(ctx: Context) -> bool:
+    """The module's own top-level statements run inside its async entry point (SQA307
+    moves them there): a rule may treat them as one function that can await."""
+    entry = ctx.entry
+    return entry is not None and bool(entry.moving) and entry.blocked is None
+
+
+# -- an object printed while expired -------------------------------------------------------------
+_PRINTING = ("__str__", "__repr__")
+# the statements a refresh can follow (the rules inserting one leave each of these types)
+REFRESH_ANCHORS = (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.Try, cst.With)
+
+
+@dataclass(frozen=True)
+class ExpiredPrint:
+    """A SQLModel object whose first read after its session expired it prints it whole: the
+    sync program printed it with no fields (SQLModel prints what is in its `__dict__`, and
+    printing loads nothing). `statement`: the statement of the expiring call's block doing
+    the print, after which the object can be loaded again (`end`: its last position).
+    `closed`: the `with` block that opened the session ends first (at that statement, or
+    before the print), so nothing reads the object before it is detached, expired as in the
+    sync program: it needs no load. Neither: the object is used otherwise too up to the
+    print, or the print is elsewhere, and the tool cannot tell what the sync program
+    printed."""
+
+    statement: cst.CSTNode | None = None
+    end: int = -1
+    closed: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.statement is not None or self.closed
+
+
+def expired_print(ctx: Context, state: FunctionState, call: SessionCall, name: str,
+                  cls: str | None, chains: list[str], first: int) -> ExpiredPrint | None:
+    """How `name`, expired by `call` and first read at `first` (`chains`: what is read from
+    there on), is printed there while expired; None where it is not."""
+    if not chains or chains[0].partition(".")[2] not in _PRINTING or not is_sqlmodel(ctx, cls):
+        return None
+    block = next((b for b in state.blocks if any(s is call.statement for s in b)), [])
+    after = block[next((i for i, s in enumerate(block) if s is call.statement), len(block)) + 1:]
+    # the `with` block that opened the session, when the expiring call is right in it
+    opened = next((w for w in state.statements if isinstance(w, cst.With) and any(
+        s is call.statement for s in w.body.body) and call.session in _bound_names(w)), None)
+    for i, statement in enumerate(after):
+        span = state.span(statement)
+        if first not in span:
+            continue
+        if not isinstance(statement, REFRESH_ANCHORS) or any(
+                _mentions(s, name) for s in after[:i]) or not _only_printed(
+                state, statement, span, name) or any(
+                c.position in span and c.session == call.session for c in state.calls):
+            break
+        return ExpiredPrint(statement, max(span), opened is not None and statement is after[-1])
+    else:
+        if opened is not None and not any(_mentions(s, name) for s in after):
+            return ExpiredPrint(closed=True)  # read after the session closed
+    return ExpiredPrint()
+
+
+def _only_printed(state: FunctionState, statement: cst.CSTNode, span: set[int],
+                  name: str) -> bool:
+    """`name` stands in `statement` only to be printed whole."""
+    reads = [c for p in span for c in state.reads.get(p, ()) if c.partition(".")[0] == name]
+    return _mentions(statement, name) == len(reads) and all(
+        c.partition(".")[2] in _PRINTING for c in reads)
+
+
+def expired_print_todo(ctx: Context, code: str, call: SessionCall, name: str) -> None:
+    """The TODO where `expired_print` cannot tell what the sync program printed."""
+    ctx.todo(code, f"{name} is printed soon after {call.method}() and used otherwise too up "
+                   f"to that print (or printed outside the block of the {call.method}()): the "
+                   "refresh below makes the print show its fields, but where the sync "
+                   "program printed it before anything reloaded it, it showed none (an "
+                   "expired SQLModel object): to print the same there, call "
+                   f"{call.session}.expire({name}) before the print and await "
+                   f"{call.session}.refresh({name}) after it", call.statement,
+             at=call.statement)
+
+
+class _Mentions(Visitor):
+    def __init__(self, name: str) -> None:
+        self.name, self.count = name, 0
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.count += node.value == self.name
+
+
+def _mentions(node: cst.CSTNode, name: str) -> int:
+    """How often the name `name` stands below `node`."""
+    visitor = _Mentions(name)
+    visitor.walk(node)
+    return visitor.count
+
+
+def expire_statement(session: str, name: str) -> cst.SimpleStatementLine:
+    statement = cst.parse_statement(f"{session}.expire({name})")
+    assert isinstance(statement, cst.SimpleStatementLine)
+    return statement
 
 
 def already_there(state: FunctionState, position: int, new: cst.CSTNode, step: int) -> bool:
@@ -181,7 +296,7 @@ class _Statements(Visitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
             return False
-        if isinstance(node, cst.IndentedBlock):
+        if isinstance(node, cst.IndentedBlock | cst.Module):
             self.blocks.append(list(node.body))
         if isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement):
             self.found.append(node)
@@ -251,16 +366,16 @@ def refresh_statement(session: str, name: str, names: list[str] | None = None
 
 
 # -- what a class is and has ---------------------------------------------------------------------
-def class_of(ctx: Context, function: cst.FunctionDef, name: str) -> str | None:
+def class_of(ctx: Context, function: Body, name: str) -> str | None:
     """The mapped class a variable holds, where the function says: `x = Model(...)`,
     `x = Model.model_validate(...)`, `x = session.get(Model, ...)`, `x: Model` parameters."""
     plan, ix, scope = ctx.plan, ctx.ix, ctx.scope
-    for param in (*function.params.params, *function.params.kwonly_params):
+    for param in _parameters(function):
         if param.name.value == name and param.annotation is not None:
             text = cst.Module([]).code_for_node(param.annotation.annotation)
             return plan.annotated_class(ix, scope, re.findall(r"[A-Za-z_]\w*", text))
     walker = _Statements()
-    walker.walk(function.body)
+    walker.walk(block_of(function))
     assigned = next((value for s in walker.found if isinstance(s, cst.SimpleStatementLine)
                      and isinstance(small := s.body[0], cst.Assign) and len(small.targets) == 1
                      and isinstance(small.targets[0].target, cst.Name)
@@ -459,11 +574,11 @@ def project_expires_on_commit(ctx: Context) -> bool:
                             for site in sites)
 
 
-def explicit_sessions(ctx: Context, function: cst.FunctionDef) -> set[str]:
+def explicit_sessions(ctx: Context, function: Body) -> set[str]:
     """Session variables of the function made by a factory call or Session() that sets
     expire_on_commit itself (also through a module-level factory that does)."""
     visitor = _SessionMakers(ctx)
-    visitor.walk(function.body)
+    visitor.walk(block_of(function))
     return visitor.explicit
 
 
@@ -495,6 +610,11 @@ class _SessionMakers(Visitor):
                   and b.targets and plan.qualify(module, b.targets[0]) in _FACTORIES}
         sites = [s for s in module.calls if s.scope == "" and s.callee in makers]
         return bool(sites) and all(EXPIRE_ON_COMMIT in {k for k, _ in s.kwargs} for s in sites)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # its own sessions (a script's module-level code holds functions)
+
+    visit_ClassDef = visit_Lambda = visit_FunctionDef
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):

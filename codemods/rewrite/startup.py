@@ -15,16 +15,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from ..analysis.startup import is_pytest_module
+
 if TYPE_CHECKING:
     from ..analysis.startup import AppStartup
     from .context import Context
 
 _TWO_LINES = (cst.EmptyLine(), cst.EmptyLine())
-
-
-def is_pytest_module(module: str) -> bool:
-    name = module.rpartition(".")[2]
-    return name.startswith("test_") or name.endswith("_test") or name == "conftest"
 
 
 def _assigned_call(statement: cst.BaseStatement) -> cst.Call | None:

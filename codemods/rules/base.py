@@ -87,6 +87,9 @@ class Rule:
     provides: ClassVar[frozenset[str]] = frozenset()
     reads: ClassVar[frozenset[str]] = frozenset()
     targets: ClassVar[frozenset[str]] = frozenset({"async"})  # `--target` values it serves
+    # A local rule that also edits files outside the selection of an incremental run, where
+    # its `local_scopes` find something there (the file keeps its own code otherwise).
+    in_context: ClassVar[bool] = False
 
     # Executable examples (see `Case`); the first that changes code is the documented one.
     cases: ClassVar[tuple[Case, ...]] = ()

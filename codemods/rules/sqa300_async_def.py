@@ -211,6 +211,10 @@ class AsyncFunctions(Rule):
                                      f"{reason}", original)
             return updated
         self.ctx.change(self.code, f"await {info.qualname}()", original)
+        if isinstance(updated, cst.Call) and isinstance(updated.func, cst.Attribute) and (
+                updated.func.attr.value in ASYNC_SPECIAL_METHODS):  # `super().__enter__()`
+            updated = updated.with_changes(func=updated.func.with_changes(
+                attr=cst.Name(ASYNC_SPECIAL_METHODS[updated.func.attr.value])))
         return cst.Await(expression=updated)
 
     # -- async generators where a generator was consumed synchronously --------------------------

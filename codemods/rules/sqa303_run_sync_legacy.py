@@ -72,7 +72,7 @@ class RunSyncLegacy(Rule):
                 id: Mapped[int] = mapped_column(primary_key=True)
 
 
-            # TODO(sqla-asyncify SQA303): count() is kept synchronous: it holds a legacy query the tool cannot convert (convert it to select() by hand); migrated callers run it with await session.run_sync(...)
+            # TODO(sqla-asyncify SQA303): count() is kept synchronous, and migrated callers run it with await session.run_sync(...), since it holds a legacy query the tool cannot convert: a legacy query the tool cannot follow here (stored, returned, passed on, or used with a method it cannot map): convert it to select() by hand
             def count(session: Session, newest: bool) -> int:
                 query = session.query(User)
                 query = query.filter(User.id > 100) if newest else query
@@ -94,11 +94,13 @@ class RunSyncLegacy(Rule):
             self.inline_receivers.add(id(node.func.value))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if (self.ctx.ix.module, self.ctx.scope) in self.ctx.plan.keep_sync:
-            self.ctx.todo(self.code, f"{node.name.value}() is kept synchronous: it holds a legacy "
-                                     "query the tool cannot convert (convert it to select() by "
-                                     "hand); migrated callers run it with await "
-                                     "session.run_sync(...)", node, at=node)
+        ref = (self.ctx.ix.module, self.ctx.scope)
+        if ref in self.ctx.plan.keep_sync:
+            why = self.ctx.plan.kept_because(ref) or "convert its legacy query by hand"
+            self.ctx.todo(self.code, f"{node.name.value}() is kept synchronous, and migrated "
+                                     "callers run it with await session.run_sync(...), since it "
+                                     f"holds a legacy query the tool cannot convert: {why}",
+                          node, at=node)
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call) or not self.ctx.plan.legacy or (
@@ -117,7 +119,8 @@ class RunSyncLegacy(Rule):
         finder.walk(original)
         held = None if finder.found else plan.instance_session(ix, scope, name.split(".")[0])
         if held:  # `repo.recent()` on `repo = LegacyRepo(session)`: it holds session.sync_session
-            call = run_sync_lambda(cst.Name(held), cst.Name("_sync_session"), updated)
+            call = run_sync_lambda(self.ctx.run_sync_receiver(cst.Name(held)),
+                                   cst.Name("_sync_session"), updated)
             return self._awaited(call, original, ref)
         if len(finder.found) != 1:
             self.ctx.todo(self.code, f"{ref[1]}() is not migrated in this run and no single "
@@ -128,13 +131,14 @@ class RunSyncLegacy(Rule):
         if updated.args and updated.args[0] in positional and isinstance(
                 updated.args[0].value, cst.Name) and updated.args[0].value.value == session.value \
                 and not self._mentions(updated.args[1:], session.value) and dotted_ok(updated):
-            call = cst.Call(func=cst.Attribute(value=cst.Name(session.value),
-                                               attr=cst.Name("run_sync")),
-                            args=[cst.Arg(updated.func), *updated.args[1:]])
+            call = cst.Call(func=cst.Attribute(
+                value=self.ctx.run_sync_receiver(cst.Name(session.value)),
+                attr=cst.Name("run_sync")), args=[cst.Arg(updated.func), *updated.args[1:]])
         else:
             param = cst.Name("sync_session")
             body = ReplaceExpression(cst.Name(session.value), param).transform(updated)
-            call = run_sync_lambda(cst.Name(session.value), param, body)
+            call = run_sync_lambda(self.ctx.run_sync_receiver(cst.Name(session.value)), param,
+                                   body)
         return self._awaited(call, original, ref) or updated
 
     def _awaited(self, call: cst.Call, original: cst.Call, ref: tuple[str, str]

@@ -92,6 +92,9 @@ class TestClientLifespan(Rule):
     * any other `TestClient(app)` — in a test body, a class, a helper module, a fixture of
       another shape, a client a test also enters itself — gets a TODO at the call.
 
+    The app's test modules and conftest.py get these edits also when an incremental run
+    leaves them out (only these: the rest of such a file stays as it is).
+
     Nothing changes where the tests make their own tables: when a test module (or a
     conftest.py above it) calls `create_all` itself and overrides the app's dependencies
     (`app.dependency_overrides[...] = ...`) at module level, or in the fixture making the
@@ -102,6 +105,7 @@ class TestClientLifespan(Rule):
     summary = ("TestClient(app) of an app whose tables moved into its lifespan → entered "
                "with `with`")
     after = ("SQA010",)  # its module-level moves (same module) come first
+    in_context = True  # the app's tests, left out of an incremental run, still need it
     cases = (
         Case(_APP_BEFORE + """
 

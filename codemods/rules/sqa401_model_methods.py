@@ -172,8 +172,9 @@ class ImplicitRelationshipReads(Rule):
         self.ctx.todo(self.code, f"{node.name.value}() reads attributes by a name known only "
                                  "at run time (`getattr(self, ...)`): a relationship among them "
                                  f"({listed}) loads implicitly under asyncio (MissingGreenlet): "
-                                 "eager-load the ones it reads wherever these objects are "
-                                 "loaded, or set lazy=\"selectin\" on them", node, at=node)
+                                 "the calls the tool migrates run it inside run_sync (SQA409); "
+                                 "elsewhere eager-load the ones it reads wherever these objects "
+                                 "are loaded, or set lazy=\"selectin\" on them", node, at=node)
 
 
 class _DynamicGetattrs(Visitor):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import libcst as cst
 
 from ..results import Kind
+from ..rewrite.reads import Body
 from ..rewrite.refreshes import (
     FunctionState,
     already_there,
     changes,
     class_of,
+    expired_print,
+    expired_print_todo,
+    in_entry_point,
     refresh_statement,
     relationships_read,
     with_inserted,
@@ -66,11 +70,17 @@ class ExpiredReads(Rule):
         self.expiring_scopes = ctx.scopes_calling(_EXPIRING)
         self.after: dict[int, list[cst.BaseStatement]] = {}
 
+    def visit_Module(self, node: cst.Module) -> None:
+        if "" in self.expiring_scopes and in_entry_point(self.ctx):
+            self._body(node, None)  # a script's statements, run in its async entry point
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.scope not in self.expiring_scopes:
-            return
+        if self.ctx.scope in self.expiring_scopes:
+            self._body(node, self.ctx.cannot_await())
+
+    def _body(self, node: Body, cannot: str | None) -> None:
+        """`cannot`: why the body cannot await (a TODO instead of the refresh)."""
         state = FunctionState.collect(self.ctx, node)
-        cannot = self.ctx.cannot_await()
         previous: dict[str, int] = {}
         tried = _tried_commits(node, state)
         for call in state.calls:
@@ -118,6 +128,14 @@ class ExpiredReads(Rule):
                                   at=call.statement)
                     continue
                 cls = class_of(self.ctx, node, name)
+                # printed first, while expired (a SQLModel object shows no fields): after that
+                printing = expired_print(self.ctx, state, call, name, cls, chains, first_read)
+                if printing is not None and printing.closed:
+                    continue  # expired until the session closes, as in the sync program
+                if printing is not None and not printing.known:
+                    expired_print_todo(self.ctx, self.code, call, name)
+                anchor, position = (printing.statement, printing.end) if (
+                    printing and printing.statement) else (call.statement, call.position)
                 relationships = relationships_read(self.ctx, cls, name, chains, lazy_only=True)
                 refreshes = [refresh_statement(call.session, name, given)]
                 if relationships and given is None:
@@ -125,13 +143,13 @@ class ExpiredReads(Rule):
                 self._related(call, cls, name, chains, relationships)
                 for statement in refreshes:
                     code = cst.Module([]).code_for_node(statement).strip()
-                    if already_there(state, call.position, statement, 1):
+                    if already_there(state, position, statement, 1):
                         continue
                     if self.ctx.report(self.code, Kind.CHANGE, f"{code}: {call.method}() "
                                        f"expires {name}, read afterwards ({shown}); the sync "
                                        "program reloaded it there", call.statement,
                                        at=call.statement):
-                        self.after.setdefault(id(call.statement), []).append(statement)
+                        self.after.setdefault(id(anchor), []).append(statement)
                         self.ctx.io_scopes.add(self.ctx.scope)
 
     def _related(self, call, cls: str | None, name: str, chains: list[str],
@@ -160,8 +178,11 @@ class ExpiredReads(Rule):
                                   ) -> cst.BaseStatement | cst.FlattenSentinel:
         return with_inserted(original, updated, {}, self.after)
 
+    # a print inside a compound statement: the refresh goes after it
+    leave_If = leave_For = leave_While = leave_Try = leave_With = leave_SimpleStatementLine
 
-def _tried_commits(node: cst.FunctionDef, state: FunctionState) -> dict[int, set[int]]:
+
+def _tried_commits(node: Body, state: FunctionState) -> dict[int, set[int]]:
     """Positions of the statements in each `try:` body of the function, by the try's id:
     a commit there may fail, leaving what it would have committed to the rollback."""
     found: dict[int, set[int]] = {}

@@ -6,7 +6,8 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..rewrite.context import callee
-from ..rewrite.reads import statement_reads
+from ..rewrite.reads import Body, block_of, statement_reads
+from ..rewrite.refreshes import in_entry_point
 from ..rewrite.traversal import Visitor
 from .base import USERS_AND_ADDRESSES, Case, Rule
 
@@ -14,7 +15,8 @@ _FLUSHING = frozenset({"flush", "commit"})
 
 
 class NewObjectCollections(Rule):
-    """A model built in the function without a collection, flushed, then read there.
+    """A model built in the function (or a script's module-level code) without a
+    collection, flushed, then read there.
 
     Before the flush the collection of a pending object starts empty without SQL; after it
     the object is persistent and the collection unloaded. Building it
@@ -56,9 +58,15 @@ class NewObjectCollections(Rule):
         super().__init__(ctx)
         self.flushing_scopes = ctx.scopes_calling(_FLUSHING)
 
+    def visit_Module(self, node: cst.Module) -> None:
+        if "" in self.flushing_scopes and in_entry_point(self.ctx):
+            self._body(node)  # a script's statements, run in its async entry point
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.scope not in self.flushing_scopes:
-            return
+        if self.ctx.scope in self.flushing_scopes:
+            self._body(node)
+
+    def _body(self, node: Body) -> None:
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         built = _Constructions.collect(node)
         new: dict[str, tuple[str, set[str]]] = {}  # variable -> (class, collections given)
@@ -93,14 +101,14 @@ class NewObjectCollections(Rule):
                                      f'`await session.refresh({head}, ["{attr}"])` first',
                           statement, at=statement)
 
-    def _filled_before_flush(self, function: cst.FunctionDef,
+    def _filled_before_flush(self, function: Body,
                              new: dict[str, tuple[str, set[str]]]) -> set[tuple[str, str]]:
         """(variable, collection) of new objects whose collection the other side's
         back_populates/backref filled in memory before the first flush: `Hero(team=team)` or
         `hero.team = team` appends to `team.heroes`, which then needs no load."""
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
         events = _Events()
-        events.walk(function.body)
+        events.walk(block_of(function))
         filled: set[tuple[str, str]] = set()
         for event in events.found:
             if isinstance(event, cst.Call):  # a flush() or commit()
@@ -137,12 +145,15 @@ class _Constructions(Visitor):
         self.found: dict[str, cst.Call] = {}
 
     @classmethod
-    def collect(cls, function: cst.FunctionDef) -> dict[str, cst.Call]:
+    def collect(cls, function: Body) -> dict[str, cst.Call]:
         visitor = cls()
-        visitor.walk(function.body)
+        visitor.walk(block_of(function))
         return visitor.found
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -161,6 +172,9 @@ class _Events(Visitor):
         self.found: list[cst.Call | tuple[str, str, str]] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:

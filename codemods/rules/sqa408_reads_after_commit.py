@@ -5,14 +5,20 @@ from __future__ import annotations
 import libcst as cst
 
 from ..results import Kind
+from ..rewrite.reads import Body
 from ..rewrite.refreshes import (
+    ExpiredPrint,
     FunctionState,
+    SessionCall,
     already_there,
     changes,
     class_of,
     database_computed,
+    expire_statement,
+    expired_print,
+    expired_print_todo,
     explicit_sessions,
-    is_sqlmodel,
+    in_entry_point,
     project_expires_on_commit,
     refresh_statement,
     relationships_read,
@@ -40,6 +46,12 @@ class ReadsAfterCommit(Rule):
     That also applies after a `session.refresh(obj)` of the original code, and to a FastAPI
     route whose `response_model` serializes relationships of the object it returns. Sessions
     whose factory set `expire_on_commit` in the original code are left as they are.
+
+    A SQLModel object printed whole right after the commit printed no fields in the sync
+    program (SQLModel prints its `__dict__`, empty while expired): the tool expires it after
+    the commit with `session.expire(obj)` and refreshes it after the print, unless the
+    print ends the `with` block of the session or follows it (then it stays expired and
+    detached, as it did).
     """
 
     code = "SQA408"
@@ -95,19 +107,25 @@ class ReadsAfterCommit(Rule):
         self.after: dict[int, list[cst.BaseStatement]] = {}
         self.before: dict[int, list[cst.BaseStatement]] = {}
 
+    def visit_Module(self, node: cst.Module) -> None:
+        if "" in self.scopes and in_entry_point(self.ctx):
+            self._body(node)  # a script's statements, run in its async entry point
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.scope not in self.scopes or self.ctx.cannot_await():
-            return
+        if self.ctx.scope in self.scopes and not self.ctx.cannot_await():
+            self._body(node)
+            self._response(node, self.state)
+
+    def _body(self, node: Body) -> None:
         state = self.state = FunctionState.collect(self.ctx, node)
         if self.expiring is None:
             self.expiring = project_expires_on_commit(self.ctx)
         if self.expiring:
             self._after_commits(node, state)
         self._after_refreshes(node, state)
-        self._response(node, state)
 
     def _insert(self, table: dict[int, list[cst.BaseStatement]],
-                statement: cst.SimpleStatementLine | cst.With, new: cst.SimpleStatementLine,
+                statement: cst.BaseStatement, new: cst.SimpleStatementLine,
                 why: str, position: int | None = None) -> bool:
         code = cst.Module([]).code_for_node(new).strip()
         present = {cst.Module([]).code_for_node(s).strip() for s in table.get(id(statement), [])}
@@ -122,8 +140,8 @@ class ReadsAfterCommit(Rule):
         self.ctx.io_scopes.add(self.ctx.scope)
         return True
 
-    def _deeper(self, node: cst.FunctionDef, name: str, cls: str | None, chains: list[str],
-                relationships: list[str], anchor: cst.SimpleStatementLine) -> None:
+    def _deeper(self, node: Body, name: str, cls: str | None, chains: list[str],
+                relationships: list[str], anchor: cst.BaseStatement) -> None:
         """A refresh naming `relationships` loads them, not the relationships of what they
         hold: a read one level deeper that loads lazily gets a TODO."""
         if cls is None:
@@ -147,7 +165,7 @@ class ReadsAfterCommit(Rule):
                      and c.session == session and c.method in _BOUNDARIES),
                     len(state.statements))
 
-    def _after_commits(self, node: cst.FunctionDef, state: FunctionState) -> None:
+    def _after_commits(self, node: Body, state: FunctionState) -> None:
         explicit = explicit_sessions(self.ctx, node)
         previous: dict[str, int] = {}
         for call in state.calls:
@@ -162,9 +180,9 @@ class ReadsAfterCommit(Rule):
                 if name in ("self", "cls") or self.ctx.plan.kind(
                         self.ctx.ix, self.ctx.scope, name) is not None:
                     continue
-                # up to the code's own refresh of it (see _after_refreshes)
+                # up to the code's own refresh of it (see _after_refreshes) or expire (SQA403)
                 until = next((c.position for c in state.calls if call.position < c.position < end
-                              and c.method == "refresh" and c.call.args and isinstance(
+                              and c.method in ("refresh", "expire") and c.call.args and isinstance(
                                   c.call.args[0].value, cst.Name)
                               and c.call.args[0].value.value == name), end)
                 chains, first = state.chains_after(name, call.position, until)
@@ -176,19 +194,14 @@ class ReadsAfterCommit(Rule):
                               for c in chains)
                 written = name in changed.written or name in changed.built
                 computed = written and database_computed(self.ctx, cls)
-                if printed and written and is_sqlmodel(self.ctx, cls) and not (
-                        changed.raw_sql or computed) and chains[0] in (
-                        f"{name}.__str__", f"{name}.__repr__"):
-                    self.ctx.todo(self.code, f"{name} is printed right after commit(): the "
-                                             "sync program printed it expired, which a SQLModel "
-                                             "object shows with no fields; the migrated one "
-                                             "prints the fields in memory. Keep that, or "
-                                             f"call {call.session}.expire({name}) before the "
-                                             "print and await "
-                                             f"{call.session}.refresh({name}) before the next "
-                                             "read to print the same", call.statement,
-                                  at=call.statement)
-                elif changed.raw_sql or computed or (printed and written):
+                shown = expired_print(self.ctx, state, call, name, cls, chains, first) if (
+                    printed and (written or changed.raw_sql)) else None
+                if shown is not None and shown.known:
+                    self._expired_print(node, state, call, name, cls, shown)
+                    continue
+                if shown is not None:  # refreshed below, which may print otherwise
+                    expired_print_todo(self.ctx, self.code, call, name)
+                if changed.raw_sql or computed or (printed and written):
                     why = ("SQL the ORM did not see ran before this commit"
                            if changed.raw_sql else f"{cls.rpartition('.')[2]} has columns "
                            "the database computes on UPDATE" if computed and cls else
@@ -212,7 +225,27 @@ class ReadsAfterCommit(Rule):
                                  "so what is in memory can differ", call.position)
                     self._deeper(node, name, cls, chains, relationships, call.statement)
 
-    def _after_refreshes(self, node: cst.FunctionDef, state: FunctionState) -> None:
+    def _expired_print(self, node: Body, state: FunctionState, call: SessionCall, name: str,
+                       cls: str | None, shown: ExpiredPrint) -> None:
+        """Printed right after the commit: expire the object as the sync session did (the
+        print shows no fields), and load it again after the print."""
+        self._insert(self.after, call.statement, expire_statement(call.session, name),
+                     f"the sync program expired {name} on commit(), and a SQLModel object "
+                     "prints no fields while expired", call.position)
+        if shown.closed:
+            return
+        chains, _ = state.chains_after(name, shown.end, len(state.statements))
+        relationships = relationships_read(self.ctx, cls, name, chains)
+        self._insert(self.after, shown.statement, refresh_statement(call.session, name),
+                     f"the sync program reloaded {name} on its next read", shown.end)
+        if relationships:
+            self._insert(self.after, shown.statement,
+                         refresh_statement(call.session, name, relationships),
+                         "refresh() leaves relationships unloaded; they are read next",
+                         shown.end)
+            self._deeper(node, name, cls, chains, relationships, shown.statement)
+
+    def _after_refreshes(self, node: Body, state: FunctionState) -> None:
         """`session.refresh(obj)` of the original code, then `obj.rel`: refresh() leaves lazy
         relationships unloaded, so name the ones read next."""
         for call in state.calls:
@@ -254,3 +287,6 @@ class ReadsAfterCommit(Rule):
     def leave_With(self, original: cst.With, updated: cst.BaseStatement
                    ) -> cst.BaseStatement | cst.FlattenSentinel:
         return with_inserted(original, updated, self.before, self.after)
+
+    # a print inside a compound statement: the refresh goes after it (_expired_print)
+    leave_If = leave_For = leave_While = leave_Try = leave_With

@@ -38,28 +38,37 @@ def pytest_collection_modifyitems(items):
 
 
 def _marked_tests(tests: Path) -> set[str]:
-    """Test names (`file::[Class::]name`) with an SQA308 marker in or just above them."""
+    """Test names (`file::[Class::]name`) with an SQA308 marker in or just above them (or
+    above the class of a method, whose decorators patch each test method)."""
     marked = set()
     for path in tests.rglob("test_*.py"):
         lines = path.read_text(encoding="utf-8").splitlines()
         tree = ast.parse("\n".join(lines))
-        for node, prefix in _functions(tree):
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            while start > 1 and lines[start - 2].lstrip().startswith("#"):
-                start -= 1  # comments right above the function belong to it
-            if any(MARKER in line for line in lines[start - 1:node.end_lineno]):
-                marked.add(f"{path.name}::{prefix}{node.name}")
+        for node, owner in _functions(tree):
+            spans = [(_start(node, lines), node.end_lineno)]
+            if owner is not None:
+                spans.append((_start(owner, lines), owner.lineno))
+            if any(MARKER in line for start, end in spans for line in lines[start - 1:end]):
+                marked.add(f"{path.name}::{owner.name + '::' if owner else ''}{node.name}")
     return marked
+
+
+def _start(node: ast.FunctionDef | ast.ClassDef, lines: list[str]) -> int:
+    """The first line of a definition, its decorators and the comments right above it."""
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    while start > 1 and lines[start - 2].lstrip().startswith("#"):
+        start -= 1  # comments right above the definition belong to it
+    return start
 
 
 def _functions(tree: ast.Module):
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield node, ""
+            yield node, None
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    yield item, f"{node.name}::"
+                    yield item, node
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])

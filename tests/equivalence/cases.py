@@ -874,13 +874,14 @@ UNSUPPORTED: list[Case] = [
     _case("var-get", """
         q = session.query(User)
         return q.get(3)
-    """, todo=('async', 'sync')),
-    # a Query passed as a value into another expression / a Query whose shape depends on a branch
+    """),
+    # a Query passed into in_() is its subquery
     _case("update-in-subquery-criteria", """
         n = (session.query(User).filter(User.id.in_(session.query(Address.user_id)))
              .update({"name": "has-address"}, synchronize_session=False))
         return n, session.query(User.name).order_by(User.id).all()
-    """, todo=('async', 'sync')),
+    """),
+    # a Query whose shape depends on a branch
     _case("var-shape-changes-in-branch", """
         q = session.query(User).order_by(User.id)
         columns = True

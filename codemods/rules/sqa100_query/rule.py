@@ -9,7 +9,7 @@ from ...analysis import ObjKind, Plan
 from ...api_surface import SELECT_FUNCTIONS
 from ...config import Config
 from ...index import ModuleIndex
-from ...index.shapes import CONSUMERS, STATEMENT_TERMINALS
+from ...index.shapes import CONSUMERS, IN_OPERATORS, STATEMENT_TERMINALS
 from ...index.shapes import QUERY_TERMINALS as TERMINALS
 from ...results import Tag
 from ...rewrite.build import comma_separated, method_call
@@ -106,11 +106,10 @@ class QueryToSelect(ChainRunner, Rule):
             chain = unwind(original.value)
             if chain is not None:
                 self._spoken_for(chain)
-            self.ctx.todo(self.code, f"query variable `{target.value}` holds rows of different "
-                                     "shapes on different paths (entities on one, columns on "
-                                     "another): no single select() run fits where it is used; "
-                                     "convert it by hand", original)
-            self._left_legacy()
+            self._leave_legacy(f"query variable `{target.value}` holds rows of different "
+                               "shapes on different paths (entities on one, columns on "
+                               "another): no single select() run fits where it is used; "
+                               "convert it by hand", original)
             return updated
         if target.value not in scan.convertible:
             return updated
@@ -121,9 +120,8 @@ class QueryToSelect(ChainRunner, Rule):
         try:
             statement = self._builder().build(chain, chain.steps)
         except Unsupported as exc:
-            self.ctx.todo(self.code, f"query variable `{target.value}` not converted: {exc}",
-                          original)
-            self._left_legacy()
+            self._leave_legacy(f"query variable `{target.value}` not converted: {exc}",
+                               original)
             return updated
         converted[target.value] = QueryVariable(
             cst.Name(target.value), self._session(chain), statement.elements,
@@ -143,6 +141,10 @@ class QueryToSelect(ChainRunner, Rule):
             limited = self._exec_first(original, updated)
             if limited is not updated:
                 return limited
+        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value in IN_OPERATORS:
+            args = [self._in_operand(original, arg) for arg in updated.args]
+            if any(new is not old for new, old in zip(args, updated.args, strict=True)):
+                return updated.with_changes(args=args)
         if isinstance(updated.func, cst.Attribute):
             method = updated.func.attr.value
             known = method in TERMINALS or method in STATEMENT_TERMINALS or (
@@ -252,6 +254,19 @@ class QueryToSelect(ChainRunner, Rule):
             self.ctx.ix, self.ctx.scope, name) is not None or name in self.ctx.ix.module_names
         return None if shadowed else name
 
+    def _in_operand(self, original: cst.Call, arg: cst.Arg) -> cst.Arg:
+        """`col.in_(session.query(X.id).filter(...))`: the query is the IN subquery, as its
+        select() is."""
+        chain = self._run_chain(arg.value, original) if arg.keyword is None and not (
+            arg.star) else None
+        statement = self._select_for(chain) if chain else None
+        if statement is None:
+            return arg
+        self._spoken_for(chain)
+        self.ctx.change(self.code, "a query inside in_() → its select(), the same subquery",
+                        original)
+        return arg.with_changes(value=self._finish(statement))
+
     def _consumed(self, original: cst.Call, arg: cst.Arg) -> cst.Arg:
         """`sorted(session.query(X))`: the argument becomes the executed rows."""
         chain = self._run_chain(arg.value, original) if arg.keyword is None and not (
@@ -330,10 +345,9 @@ class QueryToSelect(ChainRunner, Rule):
         if not self.saw_query:
             return updated
         for _ in _LegacyQueries.find(updated, self):
-            self.ctx.todo(self.code, "a legacy query the tool cannot follow here (stored, "
-                                     "returned, passed on, or used with a method it cannot "
-                                     "map): convert it to select() by hand", original)
-            self._left_legacy()
+            self._leave_legacy("a legacy query the tool cannot follow here (stored, returned, "
+                               "passed on, or used with a method it cannot map): convert it "
+                               "to select() by hand", original)
         return updated
 
     # -- helpers --------------------------------------------------------------------------------
@@ -360,11 +374,10 @@ class QueryToSelect(ChainRunner, Rule):
         used = sorted(methods & {*(n for n, _ in chain.steps), *([method] if method else [])})
         if not used:
             return False
-        self.ctx.todo(self.code, f"the model's query class {name} defines "
-                                 f"{', '.join(f'{u}()' for u in used)}: a select() would not "
-                                 "apply it; build the select() in a function that does the "
-                                 "same, or keep this query", chain.query_call)
-        self._left_legacy()
+        self._leave_legacy(f"the model's query class {name} defines "
+                           f"{', '.join(f'{u}()' for u in used)}: a select() would not apply "
+                           "it; build the select() in a function that does the same, or keep "
+                           "this query", chain.query_call)
         return True
 
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:

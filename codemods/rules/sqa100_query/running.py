@@ -74,10 +74,12 @@ class ChainRunner:
             return call  # --target sync: 2.0-style select() on the same sync session
         return self.ctx.await_(self.code, call, original, "the query")
 
-    def _left_legacy(self) -> None:
-        """A legacy query stays in this function: it may be kept sync behind run_sync."""
+    def _leave_legacy(self, reason: str, node: cst.CSTNode) -> None:
+        """A legacy query stays here, with a TODO saying why; with the async target its
+        function may be kept sync behind run_sync (and its TODO there gives this reason)."""
+        self.ctx.todo(self.code, reason, node)
         if self.ctx.async_target and self.ctx.function is not None:
-            self.ctx.unconverted_scopes.add(self.ctx.scope)
+            self.ctx.unconverted_scopes.setdefault(self.ctx.scope, reason)
 
     def _blocked(self) -> str | None:
         """Why the rewrite cannot await here (never, for the sync target)."""
@@ -113,9 +115,8 @@ class ChainRunner:
         removed = next((name for name, _ in chain.steps if name in _REMOVED), None)
         if removed:
             self._spoken_for(chain)
-            self.ctx.todo(self.code, f"Query.{removed}() was removed in SQLAlchemy 2.0: "
-                                     + _REMOVED[removed], original)
-            self._left_legacy()
+            self._leave_legacy(f"Query.{removed}() was removed in SQLAlchemy 2.0: "
+                               + _REMOVED[removed], original)
             return updated
         try:
             if terminal == "get":
@@ -261,8 +262,7 @@ class ChainRunner:
             # the legacy Query still works on a sync 2.x session; a chain on a converted
             # variable or helper has no legacy query left to run (its function is kept sync)
             self._spoken_for(chain)
-            self.ctx.todo(self.code, f"kept the legacy query: {reason}", original)
-            self._left_legacy()
+            self._leave_legacy(f"kept the legacy query: {reason}", original)
             return updated
         param = cst.Name("sync_session")
         body = ReplaceExpression(chain.session, param).transform(updated)
@@ -272,7 +272,8 @@ class ChainRunner:
             body = cst.Call(func=cst.Name("list"), args=[cst.Arg(body)])
         self.ctx.report(self.code, Kind.RUN_SYNC, f"kept as a legacy query inside run_sync: "
                                                   f"{reason}", original)
-        result = self._await(run_sync_lambda(self._session(chain), param, body), original)
+        result = self._await(run_sync_lambda(self.ctx.run_sync_receiver(self._session(chain)),
+                                             param, body), original)
         return cst.Call(func=cst.Name("iter"), args=[cst.Arg(result)]) if lazy else result
 
 

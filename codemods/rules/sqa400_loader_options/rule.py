@@ -269,7 +269,8 @@ class LoaderOptions(Rule):
 
     def _run_sync(self, original: cst.CSTNode, expr: cst.BaseExpression,
                   session: cst.BaseExpression) -> cst.BaseExpression:
-        call = run_sync_lambda(session, cst.Name("_sync_session"), expr)
+        call = run_sync_lambda(self.ctx.run_sync_receiver(session), cst.Name("_sync_session"),
+                               expr)
         awaited = self.ctx.await_(self.code, call, original, "a lazy=\"dynamic\" read")
         if awaited is not call:
             self.ctx.report(self.code, Kind.RUN_SYNC, "lazy=\"dynamic\" relationship read "

@@ -1,6 +1,5 @@
 """Queries built in variables, under conditions and across functions: helpers that return a
 query their callers refine and run, a stored query consumed later."""
-# behaviour: also --target sync
 import warnings
 
 warnings.simplefilter("ignore")
@@ -95,6 +94,17 @@ def column_page(session: Session, column: str, offset: int, size: int):
     return total, [c.text for c in entries[:size]]
 
 
+def on_other_boards(session: Session, board_id: int):
+    others = session.query(Card.id).filter(Card.board_id != board_id)
+    return [c.text for c in session.query(Card).filter(Card.id.in_(others)).order_by(Card.id)]
+
+
+def weights(session: Session, column: str):
+    q = session.query(Card).filter(Card.column == column).order_by(Card.id)
+    q = q.with_entities(Card.text, Card.weight)  # the rows hold columns from here on
+    return [tuple(row) for row in q.all()], q.with_entities(Card.id).first()[0]
+
+
 def main():
     Base.metadata.create_all(engine)
     with Session(engine) as session:
@@ -116,6 +126,10 @@ def main():
         print("heaviest page 1", heaviest_page(session, 1, 2))
         print("listing", listing(session, True), listing(session, False))
         print("column page", column_page(session, "todo", 1, 5))
+        print("weights", weights(session, "doing"))
+        print("on other boards", on_other_boards(session, 1),
+              [c.text for c in session.query(Card).filter(
+                  Card.id.notin_(session.query(Card.id).filter(Card.weight > 3))).all()])
 
 
 if __name__ == "__main__":

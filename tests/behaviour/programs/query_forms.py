@@ -1,6 +1,5 @@
 """Query forms beyond filter().all(): subquery, exists, statement, indexing, slicing, builtins
 consuming a query, yield_per streaming, value/values, with_parent, enable_eagerloads, autoflush."""
-# behaviour: also --target sync
 import warnings
 
 warnings.simplefilter("ignore")
