@@ -45,6 +45,11 @@ ASYNC_ENGINE_FACTORIES = frozenset({
 CONFIG_ENGINE_FACTORIES = frozenset({"sqlalchemy.engine_from_config",
                                      "sqlalchemy.engine.engine_from_config",
                                      "sqlalchemy.engine.create.engine_from_config"})
+# Database URL objects built from parts or parsed from text.
+URL_CREATE = frozenset({"sqlalchemy.URL.create", "sqlalchemy.engine.URL.create",
+                        "sqlalchemy.engine.url.URL.create"})
+MAKE_URL = frozenset({"sqlalchemy.make_url", "sqlalchemy.engine.make_url",
+                      "sqlalchemy.engine.url.make_url"})
 ENGINE_CLASSES = frozenset({
     "sqlalchemy.Engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine",
     "sqlalchemy.ext.asyncio.AsyncEngine",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # dialect+driver as written → what `create_async_engine` needs. A value of None means the URL
 # is already async-capable and stays as it is.
 _ASYNC_DRIVERS: dict[str, str | None] = {
@@ -50,3 +52,58 @@ def async_url(url: str) -> str | None:
         return None
     replacement = _ASYNC_DRIVERS[key]
     return url if replacement is None else f"{replacement}{url[len(scheme):]}"
+
+
+def async_drivername(drivername: str) -> str | None:
+    """`URL.create(drivername, ...)`'s dialect+driver for an async engine (None: leave it)."""
+    return _ASYNC_DRIVERS.get(drivername.lower()) if isinstance(drivername, str) else None
+
+
+# What asyncpg's connect() takes of libpq's URL parameters (checked on a PostgreSQL 15 server
+# with asyncpg 0.32 through SQLAlchemy's `postgresql+asyncpg` dialect, which passes the query
+# string on as keyword arguments). `sslmode=<mode>` is `ssl=<mode>` there, with the same mode
+# names (disable, allow, prefer, require, verify-ca, verify-full).
+ASYNCPG = "postgresql+asyncpg"
+_ASYNCPG_RENAMED = {"sslmode": "ssl"}
+# libpq parameters asyncpg rejects ("connect() got an unexpected keyword argument"), and
+# where their value goes instead
+_ASYNCPG_ELSEWHERE = {
+    "connect_timeout": 'connect_args={"timeout": <seconds as a number>}',
+    "application_name": 'connect_args={"server_settings": {"application_name": ...}}',
+    "fallback_application_name": 'connect_args={"server_settings": {"application_name": ...}}',
+    "options": 'connect_args={"server_settings": {...}}, one entry per `-c name=value`',
+    "client_encoding": 'connect_args={"server_settings": {"client_encoding": ...}}',
+    "sslrootcert": 'connect_args={"ssl": <an ssl.SSLContext loading these files>}',
+    "sslcert": 'connect_args={"ssl": <an ssl.SSLContext loading these files>}',
+    "sslkey": 'connect_args={"ssl": <an ssl.SSLContext loading these files>}',
+    "sslcrl": 'connect_args={"ssl": <an ssl.SSLContext loading these files>}',
+    "sslpassword": 'connect_args={"ssl": <an ssl.SSLContext loading these files>}',
+}
+_LIBPQ_ONLY = frozenset({
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+    "tcp_user_timeout", "gssencmode", "gsslib", "krbsrvname", "requirepeer", "require_auth",
+    "channel_binding", "sslcompression", "sslsni", "ssl_min_protocol_version",
+    "ssl_max_protocol_version", "hostaddr", "service", "replication", "load_balance_hosts",
+    "sslcertmode",
+})
+_QUERY_KEY = re.compile(r"(?:^|(?<=&))([A-Za-z_]+)(?==)")
+
+
+def asyncpg_query(text: str, in_query: bool = False) -> tuple[str, list[str], bool]:
+    """A URL moving to asyncpg, or a piece of one (`in_query`: the piece starts inside the
+    query string): libpq's `sslmode=` → asyncpg's `ssl=`; one line per parameter asyncpg
+    rejects, saying where it goes instead; and whether the text ends inside the query."""
+    rejected: list[str] = []
+
+    def rename(match: re.Match) -> str:
+        key = match.group(1)
+        if key in _ASYNCPG_ELSEWHERE:
+            rejected.append(f"`{key}` (asyncpg takes it as {_ASYNCPG_ELSEWHERE[key]})")
+        elif key in _LIBPQ_ONLY:
+            rejected.append(f"`{key}` (a libpq setting asyncpg has no equivalent for)")
+        return _ASYNCPG_RENAMED.get(key, key)
+
+    head, sep, query = ("", "", text) if in_query else text.partition("?")
+    if not (in_query or sep):
+        return text, rejected, False
+    return head + sep + _QUERY_KEY.sub(rename, query), rejected, True

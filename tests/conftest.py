@@ -22,6 +22,8 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="sqla-asyncify-test-cache
 SLOW_ELSEWHERE = {
     "tests/test_sample_project_sync.py::test_sample_project_suite_passes_sync":
         "runs the sample project's own test suite in a subprocess (~10 s)",
+    "tests/test_sample_project_sync.py::test_sample_project_suite_passes_sync_on_postgresql":
+        "runs the sample project's own test suite on PostgreSQL in a subprocess (~15 s)",
 }
 
 
@@ -29,3 +31,6 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if item.nodeid in SLOW_ELSEWHERE:
             item.add_marker(pytest.mark.slow)
+
+# The throwaway PostgreSQL server (fixture `postgres`) for the tests that run on it too.
+pytest_plugins = ["tests.postgres"]

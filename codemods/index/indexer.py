@@ -47,6 +47,7 @@ from .shapes import (
     returns_query_object,
     run_sync_target,
     runs_query,
+    url_drivername,
     url_source,
     without_subscripts,
 )
@@ -373,6 +374,8 @@ class _Indexer(ast.NodeVisitor):
     visit_AsyncWith = _with
 
     def visit_Call(self, node: ast.Call) -> None:
+        if url_drivername(node) is not None:  # `URL.create("postgresql", ...)`: SQA001 looks
+            self.index.url_scopes.add(self.scope)
         if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
             name = node.args[1]  # a computed name reads anything: "*"
             self._read_chain(node.args[0], name.value if isinstance(name, ast.Constant) and (

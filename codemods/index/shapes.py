@@ -85,7 +85,27 @@ def url_source(value: ast.expr) -> tuple[str, str] | None:
             "get", "getenv"):
         default = next(filter(None, (url_source(a) for a in value.args[1:])), None)
         return ("environment", default[1]) if default else None
+    if isinstance(value, ast.Call) and (drivername := url_drivername(value)) is not None:
+        return ("literal", drivername.value) if isinstance(drivername.value, str) and (
+            looks_like_url(f"{drivername.value}://")) else None
+    if isinstance(value, ast.Call) and (callee_name(value.func) or "").rpartition(".")[2] == (
+            "make_url") and value.args:
+        return url_source(value.args[0])
     return None
+
+
+def url_drivername(call: ast.Call) -> ast.Constant | None:
+    """The dialect+driver literal of `URL.create("postgresql", ...)` or
+    `url.set(drivername="postgresql")`."""
+    callee = callee_name(call.func) or ""
+    if callee == "URL.create" or callee.endswith(".URL.create"):
+        given = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg == "drivername"), None)
+    elif callee.endswith(".set"):
+        given = next((k.value for k in call.keywords if k.arg == "drivername"), None)
+    else:
+        return None
+    return given if isinstance(given, ast.Constant) else None
 
 
 def default_name(value: ast.expr) -> str | None:

@@ -7,6 +7,7 @@ import enum
 import libcst as cst
 import libcst.matchers as m
 
+from .. import api_surface as api
 from .. import urls
 from ..api_surface import CONFIG_ENGINE_FACTORIES, CONNECTION_CLASSES, ENGINE_FACTORIES
 from ..rewrite.context import Context, callee, dotted
@@ -19,10 +20,14 @@ _ASYNC_ENGINE = ("sqlalchemy.ext.asyncio", "create_async_engine")
 class AsyncEngine(RenameReferences):
     """create_engine() becomes create_async_engine() with the async driver in the URL.
 
-    sqlite → sqlite+aiosqlite, postgresql/psycopg2 → postgresql+asyncpg, mysql/pymysql →
-    mysql+aiomysql, mssql+pyodbc → mssql+aioodbc. A URL the tool cannot see (a variable, a
-    setting) keeps its expression and gets a TODO naming the mapping. `Engine` annotations
-    become `AsyncEngine`.
+    sqlite → sqlite+aiosqlite, postgresql/postgres/psycopg2 → postgresql+asyncpg, mysql/pymysql
+    → mysql+aiomysql, mssql+pyodbc → mssql+aioodbc (psycopg 3 has an asyncio side and stays).
+    A URL moving to asyncpg gets asyncpg's `ssl=` for libpq's `sslmode=`, and a TODO for any
+    libpq parameter asyncpg refuses (`application_name`, `connect_timeout`, `options`, ...),
+    naming where it goes instead. The driver of `URL.create("postgresql", ...)`,
+    `url.set(drivername=...)` and the text of `make_url("...")` move the same way. A URL the
+    tool cannot see (a variable, a setting) keeps its expression and gets a TODO naming the
+    mapping. `Engine` annotations become `AsyncEngine`.
 
     URL literals elsewhere change only where they feed an engine: held by a name an engine
     reads its URL from (`DATABASE_URL = "..."` for `create_engine(DATABASE_URL)`, the default
@@ -43,6 +48,18 @@ class AsyncEngine(RenameReferences):
             from sqlalchemy.ext.asyncio import create_async_engine
 
             engine = create_async_engine("postgresql+asyncpg://app@localhost/shop")
+        """),
+        Case("""
+            from sqlalchemy import URL, create_engine
+
+            secure = create_engine("postgresql://app@db/shop?sslmode=require")
+            parts = create_engine(URL.create("postgresql", host="db"))
+        """, """
+            from sqlalchemy import URL
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            secure = create_async_engine("postgresql+asyncpg://app@db/shop?ssl=require")
+            parts = create_async_engine(URL.create("postgresql+asyncpg", host="db"))
         """),
         Case("""
             import os
@@ -87,10 +104,15 @@ class AsyncEngine(RenameReferences):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.module: cst.Module | None = None
-        self.url_uses: dict[int, _Use] | None = None  # found at the first URL literal
+        self.url_uses: _UrlUses | None = None  # found at the first URL literal
 
     def visit_Module(self, node: cst.Module) -> None:
         self.module, self.url_uses = node, None
+
+    def _uses(self) -> _UrlUses:
+        if self.url_uses is None:
+            self.url_uses = _UrlUses.find(self.module, self.ctx)
+        return self.url_uses
 
     def _async_url(self, text: str, node: cst.CSTNode) -> str | None:
         """The URL text with an async driver where it feeds an engine the run converts (None:
@@ -98,9 +120,7 @@ class AsyncEngine(RenameReferences):
         new_url = urls.async_url(text)
         if new_url is None or new_url == text:
             return None
-        if self.url_uses is None:
-            self.url_uses = _UrlUses.find(self.module, self.ctx) if self.module else {}
-        use = self.url_uses.get(id(node), _Use.OTHER)
+        use = self._uses().found.get(id(node), _Use.OTHER)
         if use is _Use.TEXT and self.ctx.plan.engine_urls.any_engine:
             self.ctx.todo(self.code, f"text compared with a database URL ({text!r}): the URLs "
                                      "this run gives an async driver now begin "
@@ -110,12 +130,24 @@ class AsyncEngine(RenameReferences):
             return None
         self.ctx.change(self.code, f"database URL → async driver {new_url.split(':')[0]!r}",
                         node)
+        if new_url.startswith(f"{urls.ASYNCPG}://"):
+            new_url, rejected, _ = urls.asyncpg_query(new_url)
+            self._asyncpg_rejects(rejected, node)
         return new_url
+
+    def _asyncpg_rejects(self, rejected: list[str], node: cst.CSTNode) -> None:
+        if rejected:
+            self.ctx.todo(self.code, "asyncpg refuses these libpq parameters of the URL "
+                                     "(connect() got an unexpected keyword argument): "
+                                     + "; ".join(rejected) + "; take them out of the URL",
+                          node)
 
     def leave_SimpleString(self, original: cst.SimpleString,
                            updated: cst.SimpleString) -> cst.BaseExpression:
         """A sync database URL an engine reads: the async engine would refuse it at runtime."""
         value = original.evaluated_value
+        if isinstance(value, str) and urls.async_drivername(value):
+            return self._drivername(original, updated, value)
         if not isinstance(value, str) or not urls.looks_like_url(value):
             return updated
         new_url = self._async_url(value, original)
@@ -123,6 +155,16 @@ class AsyncEngine(RenameReferences):
             return updated
         return updated.with_changes(value=f"{updated.prefix}{updated.quote}{new_url}"
                                           f"{updated.quote}")
+
+    def _drivername(self, original: cst.SimpleString, updated: cst.SimpleString,
+                    value: str) -> cst.SimpleString:
+        """`URL.create("postgresql", ...)`, `url.set(drivername="postgresql")` feeding an
+        engine the run converts."""
+        if self._uses().drivernames.get(id(original)) is not _Use.ENGINE:
+            return updated
+        new = urls.async_drivername(value)
+        self.ctx.change(self.code, f"URL drivername → async driver {new!r}", original)
+        return updated.with_changes(value=f"{updated.prefix}{updated.quote}{new}{updated.quote}")
 
     def leave_FormattedString(self, original: cst.FormattedString,
                               updated: cst.FormattedString) -> cst.BaseExpression:
@@ -133,8 +175,16 @@ class AsyncEngine(RenameReferences):
         new_head = self._async_url(head.value, original)
         if new_head is None:
             return updated
-        return updated.with_changes(parts=[head.with_changes(value=new_head),
-                                           *updated.parts[1:]])
+        parts = [head.with_changes(value=new_head)]
+        in_query, rejected = "?" in new_head, []
+        for part in updated.parts[1:]:
+            if isinstance(part, cst.FormattedStringText) and new_head.startswith(
+                    f"{urls.ASYNCPG}://"):
+                text, more, in_query = urls.asyncpg_query(part.value, in_query)
+                part, rejected = part.with_changes(value=text), rejected + more
+            parts.append(part)
+        self._asyncpg_rejects(rejected, original)
+        return updated.with_changes(parts=parts)
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call):
@@ -156,6 +206,8 @@ class AsyncEngine(RenameReferences):
                                          "put one in the URL (see `sqla-asyncify rules SQA001`)",
                               original)
             return updated
+        if isinstance(url, cst.Call) and self._uses().names_driver(url):
+            return updated  # its literal moves to an async driver with the engine
         name = dotted(url)
         source = name and self.ctx.plan.engine_urls.source(self.ctx.ix, self.ctx.scope, name)
         if source and source.origin == "literal":
@@ -195,7 +247,8 @@ class _UrlUses(Visitor):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.stack: list[cst.CSTNode] = []
-        self.found: dict[int, _Use] = {}
+        self.found: dict[int, _Use] = {}  # URL literals
+        self.drivernames: dict[int, _Use] = {}  # of `URL.create(...)`, `.set(drivername=...)`
         self.scopes: list[str] = []
         # the functions and classes holding URL literals, and those around them (the index
         # knows): the rest of a large module is not walked
@@ -203,10 +256,11 @@ class _UrlUses(Visitor):
                        for i in range(1, len(s.split(".")) + 1)}
 
     @classmethod
-    def find(cls, module: cst.Module, ctx: Context) -> dict[int, _Use]:
+    def find(cls, module: cst.Module | None, ctx: Context) -> _UrlUses:
         visitor = cls(ctx)
-        visitor.walk(module)
-        return visitor.found
+        if module is not None:
+            visitor.walk(module)
+        return visitor
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         head = node if isinstance(node, cst.SimpleString) else (
@@ -215,6 +269,8 @@ class _UrlUses(Visitor):
             head.value if isinstance(head, cst.FormattedStringText) else None)
         if isinstance(text, str) and urls.looks_like_url(text):
             self.found[id(node)] = self._use(node)
+        elif isinstance(node, cst.Call) and (drivername := self._drivername(node)) is not None:
+            self.drivernames[id(drivername)] = self._use(node)
         self.stack.append(node)
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self.scopes.append(".".join([*self.scopes[-1:], node.name.value]))
@@ -257,6 +313,25 @@ class _UrlUses(Visitor):
             child = parent
         return _Use.OTHER
 
+    def _drivername(self, call: cst.Call) -> cst.SimpleString | None:
+        """The dialect+driver literal of `URL.create("postgresql", ...)` or
+        `url.set(drivername="postgresql")`."""
+        keyword = next((a.value for a in call.args
+                        if a.keyword is not None and a.keyword.value == "drivername"), None)
+        if self.ctx.qualify(call.func) in api.URL_CREATE:
+            given = call.args[0].value if call.args and call.args[0].keyword is None else keyword
+        elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "set":
+            given = keyword
+        else:
+            return None
+        return given if isinstance(given, cst.SimpleString) else None
+
+    def names_driver(self, call: cst.Call) -> bool:
+        """`URL.create("postgresql", ...)`, `x.set(drivername="...")`, `make_url("<URL>")`."""
+        return self._drivername(call) is not None or (
+            self.ctx.qualify(call.func) in api.MAKE_URL and bool(call.args)
+            and m.matches(call.args[0].value, _URL_LITERAL))
+
     def _argument(self, call: cst.Call, arg: cst.Arg, depth: int) -> tuple[bool, _Use]:
         """(the value flows on out of the call, else what the call does with it)."""
         qualified = self.ctx.qualify(call.func)
@@ -269,6 +344,8 @@ class _UrlUses(Visitor):
             return False, _Use.ENGINE if url else _Use.OTHER
         if method in _TEXT_METHODS:
             return False, _Use.TEXT
+        if qualified in api.MAKE_URL:
+            return True, _Use.OTHER  # the URL object holds what the literal says
         if method in _DEFAULTING and arg is not (positional[0] if positional else None):
             return True, _Use.OTHER
         if method == "setdefault" and positional and arg is not positional[0]:

@@ -1,8 +1,10 @@
+import os
+
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from bookshop.api.app import app
 from bookshop.db import SessionLocal, get_db
@@ -11,14 +13,38 @@ from bookshop.repositories import books, customers
 from bookshop.services.catalogue import seed_demo_data
 
 
+# The database the tests run on: in-memory SQLite, unless BOOKSHOP_TEST_DATABASE_URL names
+# another one (e.g. postgresql://user@localhost/bookshop_test) whose tables they may create
+# and drop.
+TEST_DATABASE_URL = os.environ.get("BOOKSHOP_TEST_DATABASE_URL", "sqlite://")
+ON_SQLITE = make_url(TEST_DATABASE_URL).get_backend_name() == "sqlite"
+if ON_SQLITE:
+    # One shared in-memory connection, usable from the TestClient's threads too.
+    ENGINE_OPTIONS = {"connect_args": {"check_same_thread": False}, "poolclass": StaticPool}
+else:
+    # A server: a new connection for each checkout, in whichever thread asks for it.
+    ENGINE_OPTIONS = {"poolclass": NullPool}
+
+
 @pytest.fixture
 def engine():
-    # One shared in-memory connection, usable from the TestClient's threads too.
-    engine = create_engine(
-        "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
-    )
+    engine = create_engine(TEST_DATABASE_URL, **ENGINE_OPTIONS)
     Base.metadata.create_all(engine)
     yield engine
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """The URL of an empty database the code under test creates its tables in."""
+    if ON_SQLITE:
+        url = f"sqlite:///{tmp_path / 'bookshop.db'}"
+        yield url
+        return
+    yield TEST_DATABASE_URL
+    engine = create_engine(TEST_DATABASE_URL, **ENGINE_OPTIONS)
+    Base.metadata.drop_all(engine)
     engine.dispose()
 
 

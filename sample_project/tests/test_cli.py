@@ -4,15 +4,15 @@ from bookshop.cli import main, parse_items
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+def db_url(empty_database_url):
+    url = empty_database_url
     assert main(["--db", url, "init"]) == 0
     assert main(["--db", url, "seed"]) == 0
     return url
 
 
-def test_init_and_seed(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+def test_init_and_seed(empty_database_url, tmp_path, capsys):
+    url = empty_database_url
     assert main(["--db", url, "init"]) == 0
     assert main(["--db", url, "seed"]) == 0
     assert main(["--db", url, "seed"]) == 0
@@ -22,7 +22,8 @@ def test_init_and_seed(tmp_path, capsys):
         "Seeded 7 books, 7 reviews, 2 customers",
         "Seeded 0 books, 0 reviews, 0 customers",
     ]
-    assert (tmp_path / "fresh.db").exists()
+    if url.startswith("sqlite"):
+        assert (tmp_path / "bookshop.db").exists()
 
 
 def test_search_command(db_url, capsys):

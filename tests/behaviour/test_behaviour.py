@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,8 +57,9 @@ EXIT_SYNC_CONNECTION = 3
 EXIT_UNRAISABLE = 4
 
 
-def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+def _run(args: list[str], cwd: Path,
+         extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", **(extra_env or {}))
     env.pop("PYTHONWARNINGS", None)
     try:
         return subprocess.run(
@@ -79,25 +81,28 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         )
 
 
-def _run_original(program: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _run_original(program: Path, tmp_path: Path,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     workdir = tmp_path / "original"
     if program.is_dir():
         shutil.copytree(program, workdir)
-        return _run_each(sorted(workdir.glob("*.py")), lambda path: [str(path)], "the original")
+        return _run_each(sorted(workdir.glob("*.py")), lambda path: [str(path)], "the original",
+                         env)
     workdir.mkdir()
-    proc = _run([str(program)], cwd=workdir)
+    proc = _run([str(program)], cwd=workdir, extra_env=env)
     assert proc.returncode == 0, (
         f"the original {program.name} itself fails (status {proc.returncode}):\n{proc.stderr}"
     )
     return proc
 
 
-def _run_each(modules: list[Path], command, what: str) -> subprocess.CompletedProcess[str]:
+def _run_each(modules: list[Path], command, what: str,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the modules of a folder program one after the other (in their folder); stdout of
     each under a `== module.py` line. Stops at the first that fails."""
     out, err = [], []
     for module in modules:
-        proc = _run(command(module), cwd=module.parent)
+        proc = _run(command(module), cwd=module.parent, extra_env=env)
         out.append(f"== {module.name}\n{proc.stdout}")
         err.append(f"== {module.name}\n{proc.stderr}")
         if proc.returncode != 0:
@@ -113,10 +118,11 @@ def _guarded(program: Path) -> list[str]:
     return ["-W", "error::RuntimeWarning", str(RUNNER), str(program)]
 
 
-def _run_guarded(program: Path) -> subprocess.CompletedProcess[str]:
+def _run_guarded(program: Path,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     if program.is_dir():
-        return _run_each(sorted(program.glob("*.py")), _guarded, "the migrated program")
-    return _run(_guarded(program), cwd=program.parent)
+        return _run_each(sorted(program.glob("*.py")), _guarded, "the migrated program", env)
+    return _run(_guarded(program), cwd=program.parent, extra_env=env)
 
 
 def _migrate_source():
@@ -197,7 +203,14 @@ def _stdout_diff(expected: str, actual: str) -> str:
 @pytest.mark.parametrize("program", [pytest.param(p, id=p.stem)
                                      for p in [*PROGRAMS, *FOLDER_PROGRAMS]])
 def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> None:
-    original = _run_original(program, tmp_path)
+    _check_program(program, tmp_path)
+
+
+def _check_program(program: Path, tmp_path: Path, env_before: dict[str, str] | None = None,
+                   env_after: dict[str, str] | None = None) -> None:
+    """Run the original (in `env_before`), migrate it, run the migrated program guarded (in
+    `env_after`) and compare."""
+    original = _run_original(program, tmp_path, env_before)
 
     migrated_dir = tmp_path / "migrated"
     migrated_dir.mkdir()
@@ -218,7 +231,8 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
     if all(source == result.new_source for source, result in results.values()):
         problems.append("the migrated source is identical to the original")
 
-    run = _run_guarded(migrated_dir if program.is_dir() else migrated_dir / program.name)
+    run = _run_guarded(migrated_dir if program.is_dir() else migrated_dir / program.name,
+                       env_after)
     if run.returncode != 0:
         problems.append(f"the migrated program exited with status {run.returncode}")
     if run.stdout != original.stdout:
@@ -231,6 +245,97 @@ def test_migrated_program_behaves_the_same(program: Path, tmp_path: Path) -> Non
         + f"\n--- findings ---\n{chr(10).join(findings) or '  (none)'}\n"
         + "\n".join(shown)
     )
+
+# --- the same programs on PostgreSQL -------------------------------------------------------
+# In a copy of each program its SQLite URL literals become the bare `postgresql://` (under
+# SQLAlchemy 2.1 its default PostgreSQL driver is psycopg 3), which the tool must turn into
+# `postgresql+asyncpg://` like any URL. The server and a fresh database for each run (the
+# original's, the migrated program's) come from libpq's variables PGHOST, PGPORT, PGUSER and
+# PGDATABASE, which psycopg and asyncpg both read: the programs stay as they are apart from
+# the URL. A program whose SQL or setup only SQLite takes says so in a
+# `# behaviour: sqlite only: <why>` line and is skipped here with that reason.
+
+SQLITE_URL = re.compile(r"""(["'])sqlite(?:\+\w+)?://[^"']*\1""")
+SQLITE_ONLY = "# behaviour: sqlite only:"
+POSTGRESQL_URL = "postgresql://"
+
+
+def _on_postgresql(program: Path, folder: Path) -> Path:
+    """A copy of the program in `folder` whose SQLite URLs name PostgreSQL instead."""
+    sources = sorted(program.glob("*.py")) if program.is_dir() else [program]
+    texts = {source.name: source.read_text(encoding="utf-8") for source in sources}
+    reasons = [line.partition(SQLITE_ONLY)[2].strip() for text in texts.values()
+               for line in text.splitlines() if SQLITE_ONLY in line]
+    if reasons:
+        pytest.skip(f"SQLite only: {reasons[0]}")
+    target = folder / program.name if program.is_dir() else folder
+    target.mkdir(parents=True)
+    replaced = 0
+    for name, text in texts.items():
+        text, count = SQLITE_URL.subn(f'"{POSTGRESQL_URL}"', text)
+        replaced += count
+        (target / name).write_text(text, encoding="utf-8")
+    assert replaced, f"{program.name}: no SQLite URL literal to point at PostgreSQL"
+    return target if program.is_dir() else target / program.name
+
+
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.stem)
+                                     for p in [*PROGRAMS, *FOLDER_PROGRAMS]])
+def test_migrated_program_behaves_the_same_on_postgresql(program: Path, tmp_path: Path,
+                                                         postgres) -> None:
+    copy = _on_postgresql(program, tmp_path / "on_postgresql")
+    _check_program(copy, tmp_path, postgres.env(postgres.create_database()),
+                   postgres.env(postgres.create_database()))
+    migrated = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "migrated").iterdir())
+    assert "postgresql+asyncpg://" in migrated, "the URL does not name asyncpg after migration"
+
+
+# The URL forms SQA001 moves to asyncpg, on the server: libpq's `sslmode` (asyncpg's `ssl`),
+# URL objects built from parts, parsed, or given another driver.
+URL_FORMS_PROGRAM = """\
+import os
+
+from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.engine import Engine
+
+HOST, PORT, DB = os.environ["PGHOST"], int(os.environ["PGPORT"]), os.environ["PGDATABASE"]
+
+with_sslmode = create_engine(
+    f"postgresql://postgres@{HOST}:{PORT}/{DB}?sslmode=disable&target_session_attrs=any")
+from_parts = create_engine(URL.create("postgresql", username="postgres", host=HOST, port=PORT,
+                                      database=DB))
+parsed = create_engine(make_url(f"postgresql://postgres@{HOST}:{PORT}/{DB}?sslmode=prefer"))
+switched = create_engine(make_url(os.environ["SHOP_URL"]).set(drivername="postgresql"))
+
+
+def check(name: str, engine: Engine) -> None:
+    with engine.connect() as conn:
+        same = conn.execute(text("SELECT current_database() = :db"), {"db": DB}).scalar()
+    print(name, "reaches the test database:", same)
+
+
+def main() -> None:
+    check("sslmode", with_sslmode)
+    check("URL.create", from_parts)
+    check("make_url", parsed)
+    check("set(drivername=...)", switched)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_url_forms_reach_postgresql_through_asyncpg(tmp_path: Path, postgres) -> None:
+    program = tmp_path / "url_forms.py"
+    program.write_text(URL_FORMS_PROGRAM, encoding="utf-8")
+    database = postgres.create_database()
+    # the URL an environment variable holds: its driver is set in the code
+    env = {**postgres.env(database), "SHOP_URL": postgres.url("postgresql+psycopg", database)}
+    _check_program(program, tmp_path, env, env)
+    migrated = (tmp_path / "migrated" / program.name).read_text(encoding="utf-8")
+    assert migrated.count("postgresql+asyncpg") == 4 and "sslmode=" not in migrated, migrated
+
 
 # Every program is migrated with `--target sync` too (2.0-style select() on the same
 # synchronous session) and must print the same; a legacy `.query()` may stay only under a

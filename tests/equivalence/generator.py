@@ -33,7 +33,7 @@ class Program:
     spans: dict[str, tuple[int, int]]  # case name -> (first, last) line of its def
 
 
-def build_program(cases: Iterable[Case]) -> Program:
+def build_program(cases: Iterable[Case], url: str = "sqlite://") -> Program:
     cases = list(cases)
     lines = MODELS_SRC.rstrip("\n").split("\n") + ["", ""]
     spans: dict[str, tuple[int, int]] = {}
@@ -46,7 +46,7 @@ def build_program(cases: Iterable[Case]) -> Program:
 
     lines += [
         "def main():",
-        '    engine = create_engine("sqlite://")',
+        f"    engine = create_engine({url!r})",
         "    Base.metadata.create_all(engine)",
         "    results = {}",
     ]
@@ -103,11 +103,13 @@ class Migrated:
         return "main" in self.async_functions
 
 
-def run_program(source: str, workdir: Path, name: str, timeout: float = 120) -> Run:
-    """Run ``source`` as ``workdir/name`` in a fresh interpreter; parse its results line."""
+def run_program(source: str, workdir: Path, name: str, timeout: float = 120,
+                env: dict[str, str] | None = None) -> Run:
+    """Run ``source`` as ``workdir/name`` in a fresh interpreter (``env`` added to the
+    environment); parse its results line."""
     path = workdir / name
     path.write_text(source, encoding="utf-8")
-    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", **(env or {}))
     env.pop("PYTHONWARNINGS", None)
     try:
         proc = subprocess.run(

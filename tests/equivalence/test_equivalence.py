@@ -8,7 +8,7 @@ builds it, the others load it); each test then compares one case:
 * the normalised result (entities as ``("User", id)`` + loaded relationships, Rows, scalars,
   or the exception class name);
 * the SQL the case executed: number of statements, verb of each, and whether it has ``LIMIT``;
-* the driver: the async target must only use the async (aiosqlite) driver, legacy and the
+* the driver: the async target must only use the async (aiosqlite / asyncpg) driver, legacy and the
   sync target the sync one;
 * ``--target sync`` leaves no ``async def`` / ``await`` / ``async with`` / ``async for``;
 * no TODO finding or marker for the case (cases where the tool chose ``run_sync`` must simply
@@ -46,17 +46,25 @@ TODO_MARKER = "# TODO(sqla-asyncify"
 
 
 # --- building and running, once per test run --------------------------------------------------
+SQLITE = "sqlite://"
+# On PostgreSQL the program names the dialect only (SQLAlchemy 2.1's default driver, psycopg 3,
+# which the tool turns into asyncpg); the server and a fresh database for each run come from
+# libpq's variables (PGHOST, PGDATABASE, ...), which psycopg and asyncpg both read.
+POSTGRESQL = "postgresql://"
+
+
 @functools.cache
-def _program() -> Program:
-    return build_program(CASES + UNSUPPORTED)
+def _program(url: str = SQLITE) -> Program:
+    return build_program(CASES + UNSUPPORTED, url)
 
 
-def _build_legacy(workdir: Path) -> Run:
-    return run_program(_program().source, workdir, "legacy_program.py")
+def _build_legacy(workdir: Path, url: str = SQLITE, env: dict | None = None) -> Run:
+    return run_program(_program(url).source, workdir, "legacy_program.py", env=env)
 
 
-def _build_migrated(target: str, workdir: Path) -> Migrated:
-    program = _program()
+def _build_migrated(target: str, workdir: Path, url: str = SQLITE,
+                    env: dict | None = None) -> Migrated:
+    program = _program(url)
     result = migrate_source(program.source, "legacy_program.py", Config(target=target))
     if result.error is not None:
         return Migrated(target, result, None, {}, frozenset(), False)
@@ -72,7 +80,7 @@ def _build_migrated(target: str, workdir: Path) -> Migrated:
             functions[node.name] = "\n".join(lines[start:node.end_lineno])
             if _is_async(node):
                 async_functions.add(node.name)
-    run = run_program(result.new_source, workdir, f"migrated_{target}.py")
+    run = run_program(result.new_source, workdir, f"migrated_{target}.py", env=env)
     return Migrated(target, result, run, functions, frozenset(async_functions), _is_async(tree))
 
 
@@ -84,15 +92,30 @@ def _is_async(node: ast.AST) -> bool:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> BuildOnce:
     """The legacy run and the migrated runs, built once for all xdist workers of the run."""
-    directory = shared_directory(tmp_path_factory, "sqla-equivalence")
+    return _build_once(shared_directory(tmp_path_factory, "sqla-equivalence"), request, SQLITE,
+                       lambda: None, "built")
+
+
+@pytest.fixture(scope="session")
+def built_on_postgresql(tmp_path_factory: pytest.TempPathFactory,
+                        request: pytest.FixtureRequest, postgres) -> BuildOnce:
+    """The same on PostgreSQL: each run (built by whichever worker) on a fresh database."""
+    return _build_once(shared_directory(tmp_path_factory, "sqla-equivalence-postgresql"),
+                       request, POSTGRESQL, lambda: postgres.env(postgres.create_database()),
+                       "built_on_postgresql")
+
+
+def _build_once(directory: Path, request: pytest.FixtureRequest, url: str, env,
+                fixture: str) -> BuildOnce:
     needed = {"legacy"} | {
         item.callspec.params["target"] for item in request.session.items
         if getattr(item, "module", None) is sys.modules[__name__]
+        and fixture in getattr(item, "fixturenames", ())
         and "target" in getattr(getattr(item, "callspec", None), "params", {})}
     return BuildOnce(directory, {
-        "async": lambda: _build_migrated("async", directory),
-        "sync": lambda: _build_migrated("sync", directory),
-        "legacy": lambda: _build_legacy(directory),
+        "async": lambda: _build_migrated("async", directory, url, env()),
+        "sync": lambda: _build_migrated("sync", directory, url, env()),
+        "legacy": lambda: _build_legacy(directory, url, env()),
     }, needed)
 
 
@@ -225,6 +248,25 @@ def test_unsupported_case_has_todo(target: str, case: Case, built: BuildOnce) ->
     assert TODO_MARKER in code, (
         f"{case.name} [{target}]: expected a TODO marker in the migrated function "
         f"({len(todos)} TODO findings in the file)\n" + _describe(migrated, case))
+
+
+# --- the same on PostgreSQL: psycopg before, asyncpg after -----------------------------------
+def test_legacy_program_runs_on_postgresql(built_on_postgresql: BuildOnce) -> None:
+    test_legacy_program_runs(built_on_postgresql)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_migration_succeeds_on_postgresql(target: str, built_on_postgresql: BuildOnce) -> None:
+    test_migration_succeeds(target, built_on_postgresql)
+    expected = (f"create_async_engine({'postgresql+asyncpg://'!r})" if target == "async"
+                else f"create_engine({POSTGRESQL!r})")
+    assert expected in _migrated(built_on_postgresql, target).result.new_source
+
+
+@pytest.mark.parametrize(("target", "case"), EQUIVALENT)
+def test_case_equivalent_on_postgresql(target: str, case: Case,
+                                       built_on_postgresql: BuildOnce) -> None:
+    test_case_equivalent(target, case, built_on_postgresql)
 
 
 # --- premises of the harness ------------------------------------------------------------------

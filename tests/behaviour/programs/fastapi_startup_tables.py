@@ -1,3 +1,4 @@
+# behaviour: sqlite only: one in-memory connection shared by TestClient's threads (StaticPool, check_same_thread)
 """A FastAPI app whose tables are created at import (module-level create_all), driven by
 TestClient: the migrated app creates them in a lifespan handler instead. The tests of
 suites/fastapi_test_clients/ use it through `TestClient(app)` without `with`."""

@@ -1,3 +1,4 @@
+# behaviour: sqlite only: its trigger is SQLite SQL (CREATE TRIGGER ... BEGIN ... END)
 """Club ledger: what an object holds when it is read right after commit() — a reload in
 the sync program. Members move between clubs (one side declared, no back_populates),
 memberships in events are linked from both ends of a backref, prices are typed by the
