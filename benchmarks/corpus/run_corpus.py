@@ -171,6 +171,7 @@ class TargetResult:
     tool_error: str = ""
     tool_seconds: float = 0.0
     tests_after: TestRun | None = None
+    second_run_changes: list[str] = field(default_factory=list)  # files a rerun changes
     scripts_same: int = 0  # of the scripts that ran clean on the original
     scripts_differing: list[str] = field(default_factory=list)  # "path: how"
 
@@ -497,6 +498,19 @@ def run_tool(repo: Path, root: Path, subpath: str, target: str, timeout: float) 
     return report, ""
 
 
+def second_run_changes(args: argparse.Namespace, project: Project, migrated: Path,
+                       target: str, work: Path) -> list[str]:
+    """Files a second run over the migrated copy would change (a migration is idempotent:
+    none), on a throwaway copy."""
+    again = work / f"again-{target}"
+    copy_tree(migrated, again)
+    report, error = run_tool(args.repo, again, project.subpath, target, args.timeout)
+    shutil.rmtree(again, ignore_errors=True)
+    if error:
+        return [f"(second run: {error.splitlines()[0]})"]
+    return [entry["path"] for entry in report.get("files", []) if entry.get("status") == "changed"]
+
+
 def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> None:
     """Fill `result` with the static comparison of the original and the migrated copy."""
     base, migrated = before / subpath, after / subpath
@@ -753,6 +767,7 @@ def run_project(project: Project, args: argparse.Namespace, work: Path) -> Proje
         ]
         (work / f"report-{target}.json").write_text(json.dumps(report, indent=1))
         measure(before, after, project.subpath, outcome)
+        outcome.second_run_changes = second_run_changes(args, project, after, target, work)
         if python is not None:
             log(f"  tests on the {target} migration ({project.name})")
             outcome.tests_after = run_suite(project, python, after, args.timeout)
@@ -779,7 +794,8 @@ def target_line(name: str, outcome: TargetResult, before: TestRun | None) -> str
         f"converted {outcome.converted} ({percent(outcome.converted, outcome.chains)}), "
         f"run_sync {outcome.run_sync}, todo {outcome.todo}, "
         f"silent {outcome.silent} ({percent(outcome.silent, outcome.chains)}); "
-        f"reported skips {outcome.reported_skips}"
+        f"reported skips {outcome.reported_skips}; "
+        f"second run changes {len(outcome.second_run_changes)}"
     )
     if outcome.target == "async":
         line += (f"; unawaited {outcome.unawaited}; legacy on async sessions "
@@ -813,6 +829,9 @@ def print_results(results: list[ProjectResult], details: bool) -> None:
                 "reported_skips",
             ):
                 setattr(total, key, getattr(total, key) + getattr(outcome, key))
+            total.second_run_changes += outcome.second_run_changes
+            for path in outcome.second_run_changes:
+                print(f"   a second run changes: {path}")
             if outcome.tool_error:
                 print(f"   tool error: {outcome.tool_error}")
             for failed in outcome.failed_files:

@@ -243,6 +243,9 @@ class Kinds:
     def call_result_kind(self, ix: ModuleIndex, scope: str, callee: str,
                          entered: bool = False) -> ObjKind | None:
         """What `callee(...)` returns (or, with `entered`, what `with callee(...) as x` binds)."""
+        if callee.endswith("()"):  # `sessionmaker(bind=engine)()`: calling what a call gave
+            made = self.call_result_kind(ix, scope, callee[:-2])
+            return ObjKind.SESSION if made in (ObjKind.FACTORY, ObjKind.SESSION) else None
         kind = _kind_of(self.project.qualify(ix, callee), _CALL_RESULT_KINDS) or (
             self._class_kind(ix, callee, _CALL_RESULT_KINDS))
         if kind is not None:

@@ -203,9 +203,11 @@ class Reads:
                 callee.endswith(".run_sync")):  # its lambda's calls are call sites of their own
             return True
         qualified = self.project.qualify(ix, callee)
-        return qualified.startswith(("sqlalchemy.", "sqlmodel.")) or self.kinds.kind(
-            ix, scope, head) in (ObjKind.SESSION, ObjKind.CONNECTION, ObjKind.ENGINE,
-                                 ObjKind.FACTORY)
+        receiver = callee.rpartition(".")[0]  # `db.session.refresh`: the session's own API
+        return qualified.startswith(("sqlalchemy.", "sqlmodel.")) or any(
+            self.kinds.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.CONNECTION,
+                                                 ObjKind.ENGINE, ObjKind.FACTORY)
+            for name in dict.fromkeys((head, receiver)) if name)
 
     def reads_on_result(self, ref: FunctionRef, seen: frozenset[FunctionRef] = frozenset()
                         ) -> FoundReads:

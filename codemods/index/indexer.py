@@ -62,6 +62,7 @@ class _Indexer(ast.NodeVisitor):
         self.chained_by: dict[int, ast.Call] = {}  # id(call) -> the call made on its result
         self.iterated: set[int] = set()  # ids of expressions a for loop iterates
         self.held: dict[str, Held] = {}  # scope → its statement and query/result variables
+        self.globals: dict[str, set[str]] = {}  # function scope → names it declares `global`
 
     # -- scopes -------------------------------------------------------------------------------
     @property
@@ -130,6 +131,9 @@ class _Indexer(ast.NodeVisitor):
         for d in node.decorator_list:
             self.visit(d)
         self.scopes.append(node.name)
+        declared = {name for sub in own if isinstance(sub, ast.Global) for name in sub.names}
+        if declared:
+            self.globals[self.scope] = declared
         for default in [*args.defaults, *filter(None, args.kw_defaults)]:
             for sub in ast.walk(default):  # `def connect(url="sqlite://")`: a URL in this scope
                 if isinstance(sub, ast.Constant):
@@ -326,7 +330,9 @@ class _Indexer(ast.NodeVisitor):
         call_args: tuple[str | None, ...] = ()
         if (first := first_item_of(value)) is not None:  # `x = next(gen())`: what gen yields
             origin, targets = ENTER, (first,)
-        elif isinstance(value, ast.Call) and (callee := callee_name(value.func)):
+        elif isinstance(value, ast.Call) and (callee := callee_name(value.func) or (
+                isinstance(value.func, ast.Call) and (inner := callee_name(value.func.func))
+                and f"{inner}()")):  # `sessionmaker(bind=engine)()`: what the result makes
             origin, targets = CALL, (callee,)
             call_args = tuple(dotted_name(a) for a in [*value.args,
                                                        *(k.value for k in value.keywords)])
@@ -343,7 +349,9 @@ class _Indexer(ast.NodeVisitor):
                     (dotted_name(k.value) for k in value.keywords if k.arg == "query_class"), None)
                 if query_class:
                     self.index.query_classes[target.id] = query_class
-            self.index.bindings.setdefault(self.scope, []).append(
+            # `global session` then `session = Session()`: the module's name
+            scope = "" if target.id in self.globals.get(self.scope, ()) else self.scope
+            self.index.bindings.setdefault(scope, []).append(
                 Binding(target.id, origin, targets, call_args))
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
               and target.value.id in ("self", "cls") and self.classes):

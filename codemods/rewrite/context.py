@@ -295,6 +295,10 @@ class Context:
         name = dotted(expr)
         if not name:
             return None
+        head = name.partition(".")[0]
+        if head in self.ix.imports and self.scopes and self.plan.binding_scope(
+                self.ix, self.scope, head) not in (None, ""):
+            return name  # a function's own `Session = scoped_session(...)` hides the import
         qualified = self._qualified.get(name)
         if qualified is None:  # several rules ask for every name a file reads
             qualified = self._qualified[name] = self.plan.qualify(self.ix, name)
