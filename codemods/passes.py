@@ -282,10 +282,26 @@ def verify(result: FileResult) -> None:
         result.new_source = result.old_source
 
 
+def _compile_error(source: str, path: str) -> SyntaxError | None:
+    try:
+        compile_as_python_would(source, path)
+    except SyntaxError as exc:
+        return exc
+    except RecursionError:
+        pass
+    return None
+
+
 def does_not_compile(result: FileResult, exc: SyntaxError) -> None:
-    result.error = (f"internal error: the rewrite produced code that does not compile "
-                    f"({exc.msg}, output line {exc.lineno}); the file was left unchanged")
-    result.error_line = exc.lineno
+    original = _compile_error(result.old_source, result.path)
+    if original is not None:  # Python parses it but refuses to compile it: 'return' outside def
+        result.error = (f"the file does not compile as it is ({original.msg}, line "
+                        f"{original.lineno}); the file was left unchanged")
+        result.error_line = original.lineno
+    else:
+        result.error = (f"internal error: the rewrite produced code that does not compile "
+                        f"({exc.msg}, output line {exc.lineno}); the file was left unchanged")
+        result.error_line = exc.lineno
     result.new_source = result.old_source
 
 

@@ -225,9 +225,13 @@ class Context:
             return cst.FlattenSentinel([self._attach_todos(first, todos), *rest])
         if not hasattr(stmt, "leading_lines"):
             return stmt
-        existing = {line.comment.value for line in stmt.leading_lines if line.comment}
+        # A statement that carries a rule's marker from an earlier run gets no other marker of
+        # that rule: its message may name what the first run changed (`with AsyncSession`,
+        # a class qualified by the function made async), and a re-run must add nothing.
+        existing = {marker_code(line.comment.value) for line in stmt.leading_lines
+                    if line.comment}
         new_lines = [cst.EmptyLine(comment=cst.Comment(text)) for text in dict.fromkeys(todos)
-                     if text not in existing]
+                     if marker_code(text) not in existing]
         if not new_lines:
             return stmt
         return stmt.with_changes(leading_lines=[*stmt.leading_lines, *new_lines])
