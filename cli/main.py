@@ -24,7 +24,7 @@ from typer.exceptions import TyperException
 from codemods import RULES, Config, FileResult, Status
 from codemods.config import Settings, load_settings
 from codemods.engine import iter_migrate
-from codemods.rules import RULES_BY_CODE
+from codemods.rules import RULES_BY_CODE, SelectionError, resolve_selection
 from codemods.sources import (
     NotWritten,
     Skipped,
@@ -194,7 +194,6 @@ def migrate(
                      target=target.value if target else None, pytest_plugin=pytest_plugin,
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
                      cache_dir=None if no_cache else _cache_dir(paths, project_root))
-    _check_codes(config.select | config.ignore)
     out = ReportConsole(highlight=False, soft_wrap=output_format is Format.json or diff)
     err = ReportConsole(stderr=True, highlight=False)
 
@@ -224,9 +223,15 @@ def migrate(
 def _config(settings: Settings, **overrides: object) -> Config:
     """The run's Config: the project's settings, overridden by the command line."""
     try:
-        return Config.from_settings(settings, **overrides)
+        config = Config.from_settings(settings, **overrides)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    _check_codes(config.select | config.ignore)
+    try:  # the run pulls in what the selection needs (and says so); refused: exit 2 here
+        resolve_selection(config)
+    except SelectionError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return config
 
 
 def _cache_dir(paths: list[Path], project_root: Path | None) -> str | None:

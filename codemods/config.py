@@ -23,6 +23,8 @@ PYTEST_PLUGINS = ("asyncio", "anyio")
 class Config:
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
+    # rules outside `select` that the selected rules' output needs (`rules.resolve_selection`)
+    pulled_in: frozenset[str] = frozenset()
     # "async": AsyncSession + await; "sync": 2.0-style select() on the same sync sessions
     target: str = "async"
     # how tests and fixtures that became async are marked: pytest-asyncio or anyio
@@ -53,6 +55,8 @@ class Config:
     def enables(self, code: str) -> bool:
         """`--select` / `--ignore` let rule `code` run (they take prefixes: `SQA1` selects
         SQA1xx); its target is the rule's own business."""
+        if code in self.pulled_in:
+            return True
         return (not self.select or any(code.startswith(p) for p in self.select)) and not any(
             code.startswith(p) for p in self.ignore)
 

@@ -19,6 +19,8 @@ class AsyncScopedSession(RenameReferences):
     """
 
     code = "SQA004"
+    ensures = frozenset({"async-objects"})
+    needs = frozenset({"awaited-io"})
     summary = "scoped_session → async_scoped_session(..., scopefunc=asyncio.current_task)"
     cases = (
         Case("""

@@ -31,6 +31,8 @@ class AsyncDDL(Rule):
     """
 
     code = "SQA010"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = ("metadata.create_all/drop_all/reflect(engine) → async with engine.begin(): "
                "await conn.run_sync(...)")
     cases = (

@@ -17,6 +17,8 @@ class AsyncWith(Rule):
     """
 
     code = "SQA201"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "with Session()/maker()/maker.begin()/s.begin()/engine.connect() → async with"
     cases = (
         Case("""

@@ -50,6 +50,8 @@ class AsyncFunctions(Rule):
     """
 
     code = "SQA300"
+    ensures = frozenset({"async-functions"})
+    needs = frozenset({"awaited-callers"})
     summary = "def → async def for functions that await; their calls are awaited"
     cases = (
         Case("""

@@ -18,6 +18,7 @@ class AsyncEntryPoint(Rule):
     """
 
     code = "SQA301"
+    ensures = frozenset({"awaited-callers"})
     summary = "if __name__ == '__main__': main() → asyncio.run(main())"
     cases = (
         Case("""

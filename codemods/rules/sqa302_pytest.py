@@ -31,6 +31,7 @@ class AsyncTests(Rule):
     """
 
     code = "SQA302"
+    ensures = frozenset({"awaited-callers"})
     summary = "async tests get @pytest.mark.asyncio, async fixtures @pytest_asyncio.fixture"
     cases = (
         Case("""

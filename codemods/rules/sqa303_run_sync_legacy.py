@@ -34,6 +34,8 @@ class RunSyncLegacy(Rule):
     """
 
     code = "SQA303"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "calls to not-yet-migrated session functions → await session.run_sync(fn, ...)"
     cases = (
         Case("""

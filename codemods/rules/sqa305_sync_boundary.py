@@ -20,6 +20,7 @@ class SyncBoundary(Rule):
     """
 
     code = "SQA305"
+    ensures = frozenset({"awaited-callers"})
     summary = "click/typer commands, Celery tasks, console scripts → sync wrapper + async body"
     cases = (
         Case("""

@@ -28,6 +28,7 @@ class ScriptEntryPoint(Rule):
     """
 
     code = RULE
+    ensures = frozenset({"awaited-callers"})
     summary = "module-level script work / __main__ blocks → async def main() + asyncio.run()"
     cases = (
         Case("""

@@ -55,6 +55,7 @@ class ReadsAfterCommit(Rule):
     """
 
     code = "SQA408"
+    needs = frozenset({"async-functions", "async-objects"})
     summary = ("reads after commit() that sync reloaded, relationships read after refresh() "
                "→ await session.refresh(obj, [names])")
     cases = (

@@ -28,6 +28,7 @@ class NameReaderCalls(Rule):
     """
 
     code = "SQA409"
+    needs = frozenset({"async-functions", "async-objects"})
     summary = ("calls of model methods reading attributes by run-time name (serializers) → "
                "await session.run_sync(lambda ...: obj.method())")
     cases = (

@@ -1,0 +1,79 @@
+"""Options keep the output coherent (issue 15, items 14-24): selections, suppression markers,
+configuration, summary counts — through typer's CliRunner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_cli import SYNC
+from typer.testing import CliRunner
+
+from cli.main import app
+from codemods import Config, migrate_source
+from codemods.rules import RULES, SelectionError, resolve_selection
+from codemods.rules.base import GUARANTEES
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (tmp_path / "app.py").write_text(SYNC)
+    return tmp_path
+
+
+# 14. a selection pulls in what its code needs, or is refused
+@pytest.mark.parametrize("option", [["--select", "SQA1,SQA2"], ["--select", "SQA100"],
+                                    ["--select", "SQA2"], ["--select", "SQA4"]])
+def test_a_selection_runs_the_rules_its_code_needs_and_says_so(project: Path,
+                                                              option: list[str]) -> None:
+    result = run("migrate", str(project), "--write", *option)
+    assert result.exit_code == 0, result.output
+    assert "await outside" not in result.output and "error" not in result.stderr
+    assert "SQA300 as well (a function that now awaits becomes `async def`): they run too" in (
+        result.output)
+    text = (project / "app.py").read_text()
+    assert "async def first_user" in text and "asyncio.run(main())" in text
+    compile(text, "app.py", "exec")
+
+
+@pytest.mark.parametrize(("ignored", "needer"), [("SQA300", "SQA010"), ("SQA301", "SQA300"),
+                                                 ("SQA3", "SQA010"), ("SQA200", "SQA001")])
+def test_ignoring_a_rule_the_others_need_is_refused(project: Path, ignored: str,
+                                                    needer: str) -> None:
+    before = (project / "app.py").read_text()
+    result = run("migrate", str(project), "--write", "--ignore", ignored)
+    assert result.exit_code == 2, result.output
+    assert f"{needer} needs" in result.output and "would leave code that does not work" in (
+        result.output)
+    assert (project / "app.py").read_text() == before
+
+
+def test_ignoring_rules_nothing_needs_is_accepted(project: Path) -> None:
+    result = run("migrate", str(project), "--ignore", "SQA4,SQA306")
+    assert result.exit_code == 0, result.output
+    assert "they run too" not in result.output
+
+
+def test_the_library_resolves_selections_too() -> None:
+    result = migrate_source(SYNC, "app.py", Config(select=frozenset({"SQA100"})))
+    assert result.error is None and "async def first_user" in result.new_source
+    with pytest.raises(SelectionError):
+        migrate_source(SYNC, "app.py", Config(ignore=frozenset({"SQA301"})))
+
+
+def test_what_rules_need_is_ensured_by_rules_of_each_target() -> None:
+    for rule in RULES:
+        assert rule.needs <= set(GUARANTEES) and rule.ensures <= set(GUARANTEES), rule.code
+        for target in rule.targets & {"async"}:
+            for need in rule.needs:
+                assert any(need in r.ensures and target in r.targets for r in RULES), (
+                    rule.code, need)
+    config, notes = resolve_selection(Config(select=frozenset({"SQA100"}), target="sync"))
+    assert not config.pulled_in and not notes  # sync code awaits nothing
