@@ -48,6 +48,7 @@ from .render import (
     print_skipped,
     print_status,
     print_summary,
+    print_warnings,
     unified_diff,
 )
 
@@ -293,6 +294,7 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
             if write and result.changed:
                 _write(result)
             results.append(result)
+            print_warnings(err, result)
             if text and result.changed:
                 print_file(out, result)
             elif result.status is Status.FAILED:

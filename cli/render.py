@@ -122,6 +122,12 @@ def print_failure(console: Console, result: FileResult) -> None:
     console.print(Text(f"error: {where}: {result.error}", style="bold red"), soft_wrap=True)
 
 
+def print_warnings(console: Console, result: FileResult) -> None:
+    for line, message in result.warnings:
+        console.print(Text(f"warning: {display_path(result.path)}:{line}: {message}",
+                           style="yellow"), soft_wrap=True)
+
+
 def print_skipped(console: Console, skipped: Iterable[Skipped], verbose: bool) -> None:
     """What discovery left out: files that are not regular files always, the folders the
     skip rules leave out (virtualenvs, build output, ...) with `verbose`."""

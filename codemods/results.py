@@ -59,6 +59,9 @@ class FileResult:
     newline: str = "\n"
     has_bom: bool = False
     digest: str | None = None  # of the bytes read: the write refuses a file changed since
+    # (line, message) about the file as read that is no finding of a rule: a malformed
+    # suppression marker
+    warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -83,4 +86,5 @@ class FileResult:
             "todos": [f.to_dict() for f in self.findings if f.kind is Kind.TODO],
             "run_sync": [f.to_dict() for f in self.findings if f.kind is Kind.RUN_SYNC],
             "skips": [f.to_dict() for f in self.findings if f.kind is Kind.SKIP],
+            "warnings": [{"line": line, "message": message} for line, message in self.warnings],
         }

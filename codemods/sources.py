@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .results import FileResult
+from .todo import suppression_warnings
 
 # Folders that never hold the project's own source, at any depth.
 SKIP_DIRS = frozenset({
@@ -98,7 +99,8 @@ class SourceFile:
     def new_result(self) -> FileResult:
         return FileResult(path=self.path, old_source=self.text, new_source=self.text,
                           error=self.error, error_line=self.error_line, encoding=self.encoding,
-                          newline=self.newline, has_bom=self.has_bom, digest=self.digest)
+                          newline=self.newline, has_bom=self.has_bom, digest=self.digest,
+                          warnings=suppression_warnings(self.text))
 
 
 _FOLDER_REASONS = {"__pycache__": "bytecode cache", "node_modules": "installed packages",

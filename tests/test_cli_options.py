@@ -77,3 +77,33 @@ def test_what_rules_need_is_ensured_by_rules_of_each_target() -> None:
                     rule.code, need)
     config, notes = resolve_selection(Config(select=frozenset({"SQA100"}), target="sync"))
     assert not config.pulled_in and not notes  # sync code awaits nothing
+
+
+# 15. suppression markers: strict, with prefixes, and a TODO where a suppression breaks code
+@pytest.mark.parametrize("marker", ["ignore[sqa201]", "ignore[SQA201;SQA003]", "ignore SQA201",
+                                    "ignore[]", "IGNORE"])
+def test_a_malformed_suppression_marker_warns_and_suppresses_nothing(tmp_path: Path,
+                                                                    marker: str) -> None:
+    source = SYNC.replace("    with Session(engine) as session:",
+                          f"    with Session(engine) as session:  # sqla-asyncify: {marker}")
+    (tmp_path / "app.py").write_text(source)
+    line = source.splitlines().index(
+        f"    with Session(engine) as session:  # sqla-asyncify: {marker}") + 1
+    for output in ("text", "json"):
+        result = run("migrate", str(tmp_path / "app.py"), "--format", output)
+        assert result.exit_code == 0, result.output
+        assert f"app.py:{line}: malformed suppression marker" in result.stderr
+    assert "async with AsyncSession" in run("migrate", str(tmp_path), "--diff").stdout
+
+
+def test_suppression_takes_prefixes_and_a_broken_with_gets_a_todo(tmp_path: Path) -> None:
+    source = SYNC.replace("    with Session(engine) as session:",
+                          "    with Session(engine) as session:  # sqla-asyncify: ignore[SQA2]")
+    (tmp_path / "app.py").write_text(source)
+    result = run("migrate", str(tmp_path), "--write")
+    assert result.exit_code == 0 and "malformed" not in result.stderr
+    text = (tmp_path / "app.py").read_text()
+    assert "    with AsyncSession(" in text and "async with AsyncSession" not in text
+    assert "TODO(sqla-asyncify SQA201): a suppression keeps this `with`" in text
+    assert run("migrate", str(tmp_path), "--check").exit_code == 1  # the marker is work left
+    assert run("migrate", str(tmp_path), "--diff").stdout == ""  # and a re-run adds nothing

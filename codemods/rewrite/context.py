@@ -360,14 +360,16 @@ class Context:
         return anchor is not None and id(anchor) in self._reported_at
 
     def report(self, code: str, kind: Kind, message: str, node: cst.CSTNode,
-               at: cst.CSTNode | None = None, tag: Tag = Tag.NONE) -> bool:
+               at: cst.CSTNode | None = None, tag: Tag = Tag.NONE,
+               despite_suppression: bool = False) -> bool:
         """The one way rules report. The finding is anchored to the statement around `node`
         (or `at`, a statement of the file as read that the traversal has not left yet); a
         TODO also leaves its marker comment above that statement. Nothing is reported where
-        a suppression comment on that statement (or around it) names `code`: returns False."""
+        a suppression comment on that statement (or around it) names `code`: returns False
+        (`despite_suppression`: a TODO saying the suppression leaves code that fails)."""
         statement = at or (self.statements[-1] if self.statements else None)
-        if self.is_suppressed(code) or (
-                statement is not None and self._anchor_suppresses(code, statement)):
+        if not despite_suppression and (self.is_suppressed(code) or (
+                statement is not None and self._anchor_suppresses(code, statement))):
             return False
         self.findings.append(PendingFinding(self.anchor(at or node), code, kind, message, tag))
         if kind is Kind.TODO and statement is not None:
