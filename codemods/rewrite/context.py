@@ -81,6 +81,22 @@ def _statement_comments(stmt: cst.CSTNode) -> list[str]:
     return comments
 
 
+def _without_header_markers(original: cst.Module, updated: cst.Module) -> cst.Module:
+    """A marker above the first statement is part of the module's header once the file is
+    read again: a re-run drops a new marker of a rule the header already has one of."""
+    codes = {marker_code(line.comment.value) for line in original.header if line.comment}
+    codes.discard(None)
+    if not codes or not updated.body or not original.body:
+        return updated
+    first, before = updated.body[0], original.body[0].leading_lines
+    kept = [line for line in first.leading_lines if line in before or not (
+        line.comment and marker_code(line.comment.value) in codes)]
+    if len(kept) == len(first.leading_lines):
+        return updated
+    return updated.with_changes(body=[first.with_changes(leading_lines=kept),
+                                      *updated.body[1:]])
+
+
 def statement_suppressions(stmt: cst.CSTNode) -> set[str]:
     """The rule codes a statement's own comments suppress."""
     return suppressed_codes(_statement_comments(stmt))
@@ -199,6 +215,8 @@ class Context:
 
     def leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
         kind = type(original)
+        if kind is cst.Module:
+            return _without_header_markers(original, updated)
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.pop()
         elif kind is cst.Lambda:
