@@ -22,7 +22,7 @@ from rich.text import Text
 from typer.exceptions import TyperException
 
 from codemods import RULES, Config, FileResult, Status
-from codemods.config import Settings, load_settings
+from codemods.config import Settings, SettingsError, load_settings
 from codemods.engine import iter_migrate
 from codemods.rules import RULES_BY_CODE, SelectionError, resolve_selection
 from codemods.sources import (
@@ -180,6 +180,9 @@ def migrate(
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also say which folders and files were skipped, and why.")
     ] = False,
+    show_settings: Annotated[bool, typer.Option(
+        "--show-settings", help="Print the configuration this run would use (pyproject.toml "
+                                "and the command line) and exit.")] = False,
 ) -> None:
     """Show (default), check or apply the migration of PATHS.
 
@@ -190,7 +193,7 @@ def migrate(
     """
     if write and check:
         raise typer.BadParameter("--write and --check exclude each other")
-    settings = load_settings(paths[0] if paths else Path.cwd())
+    settings = _load_settings(paths[0] if paths else Path.cwd())
     config = _config(settings, select=_codes(select), ignore=_codes(ignore),
                      target=target.value if target else None, pytest_plugin=pytest_plugin,
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
@@ -199,6 +202,10 @@ def migrate(
     err = ReportConsole(stderr=True, highlight=False)
 
     excludes = [*settings.exclude, *(exclude or [])]
+    if show_settings:
+        _show_settings(config, excludes, project_root or find_project_root(
+            [p for p in paths if p.exists()]))
+        raise typer.Exit(EXIT_OK)
     sources, context, skipped = _sources(paths, excludes, project_root)
     print_skipped(err, skipped, verbose)
     notes: list[str] = []
@@ -219,6 +226,39 @@ def migrate(
     if check and (summary.changed or summary.markers):
         raise typer.Exit(EXIT_WORK_LEFT)
     raise typer.Exit(EXIT_OK)
+
+
+def _load_settings(start: Path) -> Settings:
+    """`[tool.sqla-asyncify]` of the project; one that cannot be used exits 2, saying why."""
+    try:
+        return load_settings(start)
+    except SettingsError as exc:
+        _say(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _show_settings(config: Config, excludes: list[str], root: Path | None) -> None:
+    """The configuration a run would use, one `key = value` a line (TOML-like)."""
+    resolved, _ = resolve_selection(config)
+    rows = {
+        "project-root": str(root) if root else "(none: no pyproject.toml or .git above)",
+        "target": config.target,
+        "select": sorted(config.select) or "(every rule)",
+        "ignore": sorted(config.ignore),
+        "rules-run": [r.code for r in RULES_BY_CODE if resolved.target in r.targets
+                      and resolved.enables(r.code)],
+        "exclude": excludes,
+        "pytest-plugin": config.pytest_plugin,
+        "strict-loading": config.strict_loading,
+        "console-scripts": sorted(config.console_scripts),
+        "python": ".".join(map(str, config.python)),
+        "jobs": config.jobs,
+        "cache-dir": config.cache_dir or "(no cache)",
+    }
+    for key, value in rows.items():
+        shown = json.dumps(value) if not isinstance(value, str) or key in (
+            "target", "pytest-plugin") else value
+        sys.stdout.write(f"{key} = {shown}\n")
 
 
 def _config(settings: Settings, **overrides: object) -> Config:
@@ -250,12 +290,12 @@ def _sources(paths: list[Path], excludes: list[str], project_root: Path | None
              ) -> tuple[list[SourceFile], list[SourceFile], list[Skipped]]:
     """The files to migrate, the rest of their project (context for an incremental run), and
     what discovery left out."""
-    sources, skipped = read_sources(discover(paths, excludes))
     root = project_root or find_project_root([p for p in paths if p.exists()])
+    sources, skipped = read_sources(discover(paths, excludes, root))
     if root is None:
         return sources, [], skipped
     selected = {real_path(s.path) for s in sources}
-    context = [SourceFile.read(p) for p in discover([root], excludes)
+    context = [SourceFile.read(p) for p in discover([root], excludes, root)
                if isinstance(p, Path) and real_path(p) not in selected]
     return sources, context, skipped
 
@@ -340,7 +380,7 @@ def status(
     """How far the migration is, per module: migrated, to do, blocked (dry run)."""
     if not path.exists():
         raise typer.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
-    settings = load_settings(path)
+    settings = _load_settings(path)
     config = _config(settings)
     report = project_status(path, [*settings.exclude, *(exclude or [])], config)
     if output_format is Format.json:

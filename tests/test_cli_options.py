@@ -3,6 +3,7 @@ configuration, summary counts — through typer's CliRunner."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,57 @@ def test_suppression_takes_prefixes_and_a_broken_with_gets_a_todo(tmp_path: Path
     assert "TODO(sqla-asyncify SQA201): a suppression keeps this `with`" in text
     assert run("migrate", str(tmp_path), "--check").exit_code == 1  # the marker is work left
     assert run("migrate", str(tmp_path), "--diff").stdout == ""  # and a re-run adds nothing
+
+
+# 16. configuration: checked strictly, gitignore-like excludes, --show-settings
+@pytest.mark.parametrize(("table", "message"), [
+    ('strict-loading = "false"\n', "`strict-loading` must be true or false (got 'false')"),
+    ("exclud = []\n", "unknown key `exclud`"),
+    ('target = "asnyc"\n', "`target` must be one of 'async', 'sync'"),
+    ("select = 3\n", "`select` must be a list of rule codes or prefixes"),
+    ("select = [\n", "invalid TOML"),
+])
+def test_a_bad_configuration_exits_2_naming_the_file_and_key(project: Path, table: str,
+                                                              message: str) -> None:
+    (project / "pyproject.toml").write_text("[tool.sqla-asyncify]\n" + table)
+    before = (project / "app.py").read_text()
+    for command in (["migrate", str(project), "--write"], ["status", str(project)]):
+        result = run(*command)
+        assert result.exit_code == 2, result.output
+        assert "pyproject.toml" in result.stderr and message in result.stderr, result.stderr
+    assert (project / "app.py").read_text() == before
+
+
+def test_excludes_are_gitignore_like_from_the_project_root(project: Path) -> None:
+    nested = project / "src" / "app" / "migrations"
+    nested.mkdir(parents=True)
+    (nested / "0001.py").write_text(SYNC)
+    (project / "migrations").mkdir()
+    (project / "migrations" / "env.py").write_text(SYNC)
+    (project / "src" / "app" / "keep.py").write_text(SYNC)
+
+    def migrated(exclude: str) -> set[str]:
+        (project / "pyproject.toml").write_text(f'[tool.sqla-asyncify]\nexclude = ["{exclude}"]\n')
+        result = run("migrate", str(project / "src"), "--no-cache", "--format", "json")
+        assert result.exit_code == 0, result.output
+        return {Path(f["path"]).relative_to(project).as_posix()
+                for f in json.loads(result.stdout)["files"] if f["status"] == "changed"}
+
+    # no slash: a name at any depth
+    assert migrated("migrations") == {"src/app/keep.py"}
+    # with a slash: from the project root, not from the folder the run was given
+    assert migrated("migrations/*") == {"src/app/keep.py", "src/app/migrations/0001.py"}
+    assert migrated("src/app/migrations/") == {"src/app/keep.py"}
+    assert migrated("**/migrations/*.py") == {"src/app/keep.py"}
+
+
+def test_show_settings_prints_the_resolved_configuration(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.sqla-asyncify]\nselect = ["SQA1"]\nexclude = ["migrations"]\n'
+        "strict-loading = true\n")
+    result = run("migrate", str(project), "--show-settings", "--target", "async")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert 'select = ["SQA1"]' in lines and 'exclude = ["migrations"]' in lines
+    assert "strict-loading = true" in lines and f"project-root = {project.resolve()}" in lines
+    assert any(line.startswith("rules-run = ") and '"SQA300"' in line for line in lines)
