@@ -69,13 +69,12 @@ class Summary:
         self.results = list(results)
         self.notes = list(notes)  # messages about the whole run, each printed once
         self.status = Counter(r.status for r in self.results)
-        self.by_rule = Counter(f.code for r in self.results for f in r.findings
-                               if f.kind is Kind.CHANGE)
+        self.by_rule = Counter(code for r in self.results for code, _ in r.changed_lines())
         self.todos = sum(r.count(Kind.TODO) for r in self.results)
         self.markers = sum(remaining_todos(r) for r in self.results)
         self.run_sync = sum(r.count(Kind.RUN_SYNC) for r in self.results)
         # what the audit after colouring found that no rule handled, per code
-        self.audit_flags = Counter(f.code for r in self.results for f in r.findings
+        self.audit_flags = Counter(f.code for r in self.results for f in r.kept_findings
                                    if f.tag is Tag.AUDIT)
 
     @property

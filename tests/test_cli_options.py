@@ -162,3 +162,48 @@ def test_show_settings_prints_the_resolved_configuration(project: Path) -> None:
     assert 'select = ["SQA1"]' in lines and 'exclude = ["migrations"]' in lines
     assert "strict-loading = true" in lines and f"project-root = {project.resolve()}" in lines
     assert any(line.startswith("rules-run = ") and '"SQA300"' in line for line in lines)
+
+
+# 20. true summary counts
+def _summary(*args: str) -> dict:
+    result = run("migrate", *args, "--format", "json", "--no-cache")
+    return json.loads(result.stdout)["summary"]
+
+
+def test_a_no_op_second_run_adds_no_todos(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SYNC.replace(
+        "engine = create_engine(\"sqlite://\")",
+        "engine = create_engine(\"sqlite://\")\nMaker = sessionmaker(engine, expire_on_commit=True)"
+    ).replace("from sqlalchemy.orm import", "from sqlalchemy.orm import sessionmaker,"))
+    first = _summary(str(tmp_path))
+    assert first["todos_added"] >= 1
+    assert run("migrate", str(tmp_path), "--write").exit_code == 0
+    again = _summary(str(tmp_path))
+    assert (again["changed"], again["todos_added"], again["changes_by_rule"]) == (0, 0, {})
+    assert again["todo_markers_remaining"] == first["todos_added"]
+
+
+def test_a_failed_file_counts_no_changes(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(SYNC + "\nreturn first_user\n")  # does not compile
+    result = run("migrate", str(tmp_path), "--format", "json", "--no-cache")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 2 and data["summary"]["failed"] == 1
+    assert data["summary"]["changes_by_rule"] == {} and data["summary"]["todos_added"] == 0
+    assert data["files"][0]["changes"] == [] and "Dry run" not in result.stdout
+
+
+def test_one_line_rewritten_for_several_reasons_counts_once_per_rule(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SYNC + '''
+
+def a(session: Session):
+    return first_user(session)
+
+
+def b(session: Session):
+    return [a(session), a(session), first_user(session)]
+''')
+    by_rule = _summary(str(tmp_path))["changes_by_rule"]
+    data = json.loads(run("migrate", str(tmp_path), "--format", "json", "--no-cache").stdout)
+    lines = [(c["code"], c["line"]) for c in data["files"][0]["changes"]]
+    assert len(lines) > len(set(lines))  # several SQA300 changes on the line of b's return
+    assert by_rule["SQA300"] == len({line for code, line in lines if code == "SQA300"})

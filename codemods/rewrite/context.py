@@ -389,6 +389,9 @@ class Context:
         if not despite_suppression and (self.is_suppressed(code) or (
                 statement is not None and self._anchor_suppresses(code, statement))):
             return False
+        if kind is Kind.TODO and statement is not None and code in {
+                marker_code(text) for text in _statement_comments(statement)}:
+            return True  # its marker is there from an earlier run: nothing is added
         self.findings.append(PendingFinding(self.anchor(at or node), code, kind, message, tag))
         if kind is Kind.TODO and statement is not None:
             self._pending_todos.setdefault(id(statement), []).append(todo_comment(code, message))
