@@ -41,6 +41,7 @@ from codemods.workers import default_jobs
 from .render import (
     ReportConsole,
     Summary,
+    display_path,
     json_report,
     print_failure,
     print_file,
@@ -55,7 +56,8 @@ from .render import (
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    done (a dry run, or the changes written); with --check: nothing left to do
-  1    --check: a file would change, or TODO markers remain
+  1    --check: a file would change, or TODO markers remain; --only-given: another
+       file must change with the given ones
   2    a file could not be read, migrated or written (each says why on stderr),
        a bad option, or an internal error
   130  interrupted (Ctrl-C); 143: terminated (SIGTERM); 141: stdout closed early"""
@@ -180,6 +182,11 @@ def migrate(
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also say which folders and files were skipped, and why.")
     ] = False,
+    only_given: Annotated[bool, typer.Option(
+        "--only-given", help="Write only the files given as PATHS (the pre-commit hook "
+                             "passes the staged files): other files of the project that "
+                             "must change with them are listed, and the run exits 1.")
+    ] = False,
     show_settings: Annotated[bool, typer.Option(
         "--show-settings", help="Print the configuration this run would use (pyproject.toml "
                                 "and the command line) and exit.")] = False,
@@ -209,8 +216,14 @@ def migrate(
     sources, context, skipped = _sources(paths, excludes, project_root)
     print_skipped(err, skipped, verbose)
     notes: list[str] = []
+    given = {s.path for s in sources} if only_given else None
     results = _run(sources, config, err, out, text=output_format is Format.text and not diff,
-                   context=context, notes=notes, write=write)
+                   context=context, notes=notes, write=write, given=given)
+    held_back = [r for r in results if given is not None and r.path not in given and r.changed]
+    for result in held_back:
+        err.print(Text(f"{display_path(result.path)}: must change too (it calls code this run "
+                       "made async); not written: pass it as well", style="yellow"),
+                  soft_wrap=True)
     summary = Summary(results, notes)  # after writing: a write that failed fails its file
     if output_format is Format.json:
         sys.stdout.write(json_report(summary) + "\n")  # plain: rich would re-parse it
@@ -223,7 +236,7 @@ def migrate(
         print_summary(out, summary, wrote=write, check=check)
     if summary.failed:
         raise typer.Exit(EXIT_ERROR)
-    if check and (summary.changed or summary.markers):
+    if held_back or check and (summary.changed or summary.markers):
         raise typer.Exit(EXIT_WORK_LEFT)
     raise typer.Exit(EXIT_OK)
 
@@ -316,7 +329,8 @@ def _write(result: FileResult) -> None:
 
 def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
          text: bool, context: list[SourceFile] | None = None,
-         notes: list[str] | None = None, write: bool = False) -> list[FileResult]:
+         notes: list[str] | None = None, write: bool = False,
+         given: set[str] | None = None) -> list[FileResult]:
     """Migrate (and with `write`, write each file as soon as it is final), printing each
     changed file's report then (text mode) and each failure on stderr (every mode); messages
     about the whole run are added to `notes`."""
@@ -331,7 +345,7 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
         for result in iter_migrate(sources, config, context or [],
                                    progress=lambda _path: progress.advance(task),
                                    notes=None if notes is None else notes.append):
-            if write and result.changed:
+            if write and result.changed and (given is None or result.path in given):
                 _write(result)
             results.append(result)
             print_warnings(err, result)

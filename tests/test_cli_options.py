@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from codemods import Config, migrate_source
 from codemods.rules import RULES, SelectionError, resolve_selection
-from codemods.rules.base import GUARANTEES
+from codemods.rules.base import GUARANTEES, USERS_AND_ADDRESSES
 
 runner = CliRunner()
 
@@ -207,3 +207,37 @@ def b(session: Session):
     lines = [(c["code"], c["line"]) for c in data["files"][0]["changes"]]
     assert len(lines) > len(set(lines))  # several SQA300 changes on the line of b's return
     assert by_rule["SQA300"] == len({line for code, line in lines if code == "SQA300"})
+
+
+# 17. status and --check agree; the pre-commit apply hook writes only the files it is given
+def _agree(tree: Path) -> tuple[int, dict]:
+    check = run("migrate", str(tree), "--check", "--no-cache").exit_code
+    status = json.loads(run("status", str(tree), "--format", "json").stdout)
+    states = {m["state"] for m in status["modules"]}
+    assert (check == 1) == bool(states - {"migrated", "no database code"}), (check, status)
+    return check, status
+
+
+@pytest.mark.parametrize("pyproject", [
+    '[project]\nname = "app"\n[tool.sqla-asyncify]\nstrict-loading = true\n',
+    '[project]\nname = "app"\n[project.scripts]\napp = "app:main"\n',
+])
+def test_status_and_check_agree(project: Path, pyproject: str) -> None:
+    (project / "models.py").write_text(USERS_AND_ADDRESSES)
+    (project / "pyproject.toml").write_text(pyproject)
+    assert _agree(project)[0] == 1
+    assert run("migrate", str(project), "--write", "--no-cache").exit_code == 0
+    assert _agree(project)[0] == 0
+
+
+def test_the_apply_hook_writes_only_the_files_it_is_given(project: Path) -> None:
+    (project / "repo.py").write_text(
+        "from sqlalchemy.orm import Session\n\n\ndef count(session: Session, User):\n"
+        "    return session.query(User).count()\n")
+    (project / "app.py").write_text(SYNC + "\n\nfrom repo import count\n\n\n"
+                                           "def report(session):\n    return count(session)\n")
+    before = (project / "app.py").read_text()
+    result = run("migrate", str(project / "repo.py"), "--write", "--only-given", "--no-cache")
+    assert "async def count" in (project / "repo.py").read_text()
+    assert (project / "app.py").read_text() == before
+    assert result.exit_code == 1 and "app.py: must change too" in result.stderr
