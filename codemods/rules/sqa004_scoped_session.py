@@ -31,7 +31,9 @@ class AsyncScopedSession(RenameReferences):
             Session = scoped_session(sessionmaker(bind=engine))
         """, """
             import asyncio
-            from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker, create_async_engine
+
+            from sqlalchemy.ext.asyncio import (
+                async_scoped_session, async_sessionmaker, create_async_engine)
 
             engine = create_async_engine("sqlite+aiosqlite:///shop.db")
             # TODO(sqla-asyncify SQA004): await <registry>.remove() at the end of every task or request that used it, or its sessions stay open

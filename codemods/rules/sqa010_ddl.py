@@ -49,8 +49,8 @@ class AsyncDDL(Rule):
                 engine = create_engine(url)
                 Base.metadata.create_all(engine)
         """, """
-            from sqlalchemy.orm import DeclarativeBase
             from sqlalchemy.ext.asyncio import create_async_engine
+            from sqlalchemy.orm import DeclarativeBase
 
 
             class Base(DeclarativeBase):

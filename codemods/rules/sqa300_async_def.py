@@ -92,6 +92,7 @@ class AsyncFunctions(Rule):
                 print(first, sorted(skus(session)), list(skus(session)))
         """, """
             from contextlib import aclosing
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import AsyncSession
 

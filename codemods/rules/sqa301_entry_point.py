@@ -35,6 +35,7 @@ class AsyncEntryPoint(Rule):
                 main()
         """, """
             import asyncio
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import create_async_engine
 

@@ -50,8 +50,8 @@ class AsyncTests(Rule):
                 session.commit()
         """, """
             import pytest
-            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
             import pytest_asyncio
+            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 
             @pytest_asyncio.fixture

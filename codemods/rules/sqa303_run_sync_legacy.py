@@ -62,8 +62,8 @@ class RunSyncLegacy(Rule):
                 session.commit()
                 return count(session, True)
         """, """
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
             from sqlalchemy_pages import paginate
 
 

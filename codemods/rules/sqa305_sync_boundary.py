@@ -35,6 +35,7 @@ class SyncBoundary(Rule):
                     click.echo(conn.execute(text("select 1")).scalar())
         """, """
             import asyncio
+
             import click
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import create_async_engine

@@ -41,6 +41,7 @@ class ScriptEntryPoint(Rule):
             print("done")
         """, """
             import asyncio
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -74,6 +75,7 @@ class ScriptEntryPoint(Rule):
                 report()
         """, """
             import asyncio
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 

@@ -74,8 +74,8 @@ class ReadsAfterCommit(Rule):
                 return address.user.name
         """, """
             # an address handed to another user by its foreign key
-            from sqlalchemy.orm import joinedload
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import joinedload
 
             from models import Address, User
 

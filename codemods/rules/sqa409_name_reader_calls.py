@@ -60,8 +60,8 @@ class NameReaderCalls(Rule):
                 return book.to_dict()
         """, """
             from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
             class Base(DeclarativeBase):

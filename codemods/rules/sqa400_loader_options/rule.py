@@ -45,9 +45,9 @@ class LoaderOptions(Rule):
             def user_emails(session: Session) -> list[str]:
                 return [f"{u.name}: {len(u.addresses)}" for u in session.query(User).all()]
         """, """
-            from sqlalchemy.orm import selectinload
-            from sqlalchemy.ext.asyncio import AsyncSession
             from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import selectinload
 
             from models import User
 
