@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import signal
@@ -69,7 +70,28 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("sqla-asyncify")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout
+        return "0.1.0"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"sqla-asyncify {_version()}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Migrate synchronous SQLAlchemy code to SQLAlchemy 2.x asyncio."""
 
 EXIT_OK, EXIT_WORK_LEFT, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -147,7 +169,8 @@ def _check_codes(codes: frozenset[str]) -> None:
 @app.command(epilog=EXIT_CODES_HELP)
 @_guarded
 def migrate(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to migrate.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to migrate.",
+                                                metavar="PATHS")],
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (atomic).")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print only a plain unified diff.")] = False,
     check: Annotated[bool, typer.Option(
@@ -155,11 +178,13 @@ def migrate(
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
         Format.text),
     select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Only these rule codes (or prefixes), comma-separated.")] = None,
+        "--select", metavar="CODES",
+        help="Only these rule codes (or prefixes), comma-separated.")] = None,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="Skip these rule codes (or prefixes), comma-separated.")] = None,
+        "--ignore", metavar="CODES",
+        help="Skip these rule codes (or prefixes), comma-separated.")] = None,
     exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Glob of paths to leave out (repeatable).")] = None,
+        "--exclude", metavar="GLOB", help="Glob of paths to leave out (repeatable).")] = None,
     target: Annotated[Target | None, typer.Option(
         "--target", help="async: AsyncSession + await (default); sync: 2.0-style select() "
                          "on the same synchronous sessions.")] = None,
@@ -187,6 +212,9 @@ def migrate(
                              "passes the staged files): other files of the project that "
                              "must change with them are listed, and the run exits 1.")
     ] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print only problems (failures, warnings, files that must "
+                              "change too) on stderr: no diffs, no summary.")] = False,
     show_settings: Annotated[bool, typer.Option(
         "--show-settings", help="Print the configuration this run would use (pyproject.toml "
                                 "and the command line) and exit.")] = False,
@@ -217,7 +245,8 @@ def migrate(
     print_skipped(err, skipped, verbose)
     notes: list[str] = []
     given = {s.path for s in sources} if only_given else None
-    results = _run(sources, config, err, out, text=output_format is Format.text and not diff,
+    results = _run(sources, config, err, out,
+                   text=output_format is Format.text and not diff and not quiet,
                    context=context, notes=notes, write=write, given=given)
     held_back = [r for r in results if given is not None and r.path not in given and r.changed]
     for result in held_back:
@@ -232,7 +261,7 @@ def migrate(
             if result.changed:
                 sys.stdout.write(unified_diff(result))
         print_notes(err, notes)  # stdout stays a diff `git apply` takes
-    else:
+    elif not quiet:
         print_summary(out, summary, wrote=write, check=check)
     if summary.failed:
         raise typer.Exit(EXIT_ERROR)
@@ -361,11 +390,15 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
 @_guarded
 def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full.")] = None
           ) -> None:
-    """List every rule: code, summary and a before/after example."""
-    out = ReportConsole(highlight=False)
+    """List every rule (sorted by code): code, summary and a before/after example."""
+    out = ReportConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
     chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
+    if code is None and not sys.stdout.isatty():  # piped: one plain line a rule, for grep
+        for rule in chosen:
+            sys.stdout.write(f"{rule.code}  {rule.summary}\n")
+        return
     if code is None:
         table = Table(show_header=True, header_style="bold")
         table.add_column("code")
@@ -389,7 +422,7 @@ def status(
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
         Format.text),
     exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Glob of paths to leave out (repeatable).")] = None,
+        "--exclude", metavar="GLOB", help="Glob of paths to leave out (repeatable).")] = None,
 ) -> None:
     """How far the migration is, per module: migrated, to do, blocked (dry run)."""
     if not path.exists():

@@ -248,15 +248,22 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | N
     folders, build output at a project root, caches) and the excluded paths. `excludes` are
     globs relative to `base` (the project root; default: each of `paths`), as in .gitignore."""
     excludes = tuple(excludes)
-    seen: set[Path] = set()
+    seen: set[str] = set()  # real paths: `a.py` and `/abs/a.py` (or a link to it) are one file
+
+    def first_time(path: Path) -> bool:
+        real = os.path.realpath(path)
+        if real in seen:
+            return False
+        seen.add(real)
+        return True
+
     for root in paths:
         problem = _file_problem(root)
         if problem is not None:
             yield problem
             continue
         if not root.is_dir():
-            if root not in seen:
-                seen.add(root)
+            if first_time(root):
                 yield root
             continue
         errors: list[OSError] = []
@@ -284,8 +291,7 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | N
         for item in sorted(found, key=lambda f: str(f.path if isinstance(f, Skipped) else f)):
             if isinstance(item, Skipped):
                 yield item
-            elif item not in seen:
-                seen.add(item)
+            elif first_time(item):
                 yield item
 
 

@@ -241,3 +241,41 @@ def test_the_apply_hook_writes_only_the_files_it_is_given(project: Path) -> None
     assert "async def count" in (project / "repo.py").read_text()
     assert (project / "app.py").read_text() == before
     assert result.exit_code == 1 and "app.py: must change too" in result.stderr
+
+
+# 18, 22, 24: conventions
+def test_version_and_short_help() -> None:
+    version = run("--version")
+    assert version.exit_code == 0 and version.stdout.startswith("sqla-asyncify ")
+    for args in (["-h"], ["migrate", "-h"], ["status", "-h"]):
+        shown = run(*args)
+        assert shown.exit_code == 0 and "Usage:" in shown.stdout
+    helped = run("migrate", "-h").stdout
+    assert "--select CODES" in helped and "--exclude GLOB" in helped and "{paths}" not in helped
+
+
+def test_quiet_prints_only_problems(project: Path) -> None:
+    (project / "bad.py").write_text("def broken(:\n")
+    result = run("migrate", str(project), "-q")
+    assert result.exit_code == 2
+    assert result.stdout == "" and "bad.py" in result.stderr
+    assert run("migrate", str(project / "app.py"), "--quiet").output == ""
+
+
+def test_rules_are_sorted_and_not_wrapped_when_piped() -> None:
+    listing = run("rules").stdout.splitlines()
+    codes = [line.split()[0] for line in listing]
+    assert codes == sorted(codes) and len(codes) == len(RULES)
+    assert all(line == f"{r.code}  {r.summary}" for line, r in zip(
+        listing, sorted(RULES, key=lambda r: r.code), strict=True))
+    shown = run("rules", "SQA100").stdout
+    long_line = next(line for line in shown.splitlines() if len(line) > 80)
+    assert "session.scalars" in long_line or "select(" in long_line
+
+
+def test_the_same_file_given_twice_is_processed_once(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    data = json.loads(run("migrate", "app.py", str(project / "app.py"), ".", "--format",
+                          "json", "--no-cache").stdout)
+    assert [f["path"] for f in data["files"]] == ["app.py"]
+    assert data["summary"]["files_scanned"] == 1
