@@ -43,6 +43,7 @@ from .render import (
     ReportConsole,
     Summary,
     display_path,
+    github_report,
     json_report,
     print_failure,
     print_file,
@@ -51,6 +52,7 @@ from .render import (
     print_status,
     print_summary,
     print_warnings,
+    sarif_report,
     unified_diff,
 )
 
@@ -102,6 +104,8 @@ _PROGRESS_THRESHOLD = 50  # files; below this a run is too short for a progress 
 class Format(str, enum.Enum):
     text = "text"
     json = "json"
+    github = "github"  # workflow annotations (migrate only)
+    sarif = "sarif"  # SARIF 2.1.0 (migrate only)
 
 
 class Target(str, enum.Enum):
@@ -175,7 +179,9 @@ def migrate(
     diff: Annotated[bool, typer.Option("--diff", help="Print only a plain unified diff.")] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 1 if any file would change or TODO markers remain.")] = False,
-    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
+    output_format: Annotated[Format, typer.Option(
+        "--format", help="Report format: text, json, github (workflow annotations) or sarif.")
+    ] = (
         Format.text),
     select: Annotated[list[str] | None, typer.Option(
         "--select", metavar="CODES",
@@ -233,7 +239,7 @@ def migrate(
                      target=target.value if target else None, pytest_plugin=pytest_plugin,
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
                      cache_dir=None if no_cache else _cache_dir(paths, project_root))
-    out = ReportConsole(highlight=False, soft_wrap=output_format is Format.json or diff)
+    out = ReportConsole(highlight=False, soft_wrap=output_format is not Format.text or diff)
     err = ReportConsole(stderr=True, highlight=False)
 
     excludes = [*settings.exclude, *(exclude or [])]
@@ -256,6 +262,10 @@ def migrate(
     summary = Summary(results, notes)  # after writing: a write that failed fails its file
     if output_format is Format.json:
         sys.stdout.write(json_report(summary) + "\n")  # plain: rich would re-parse it
+    elif output_format is Format.github:
+        sys.stdout.write(github_report(summary))
+    elif output_format is Format.sarif:
+        sys.stdout.write(sarif_report(summary, _version()) + "\n")
     elif diff:
         for result in results:
             if result.changed:
@@ -419,12 +429,16 @@ def status(
     path: Annotated[Path, typer.Argument(
         help="The project (or package) to report on.", metavar="PATH")] = (
         Path(".")),
-    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
+    output_format: Annotated[Format, typer.Option(
+        "--format", help="Report format: text, json, github (workflow annotations) or sarif.")
+    ] = (
         Format.text),
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", metavar="GLOB", help="Glob of paths to leave out (repeatable).")] = None,
 ) -> None:
     """How far the migration is, per module: migrated, to do, blocked (dry run)."""
+    if output_format not in (Format.text, Format.json):
+        raise typer.BadParameter("status reports as text or json", param_hint="--format")
     if not path.exists():
         raise typer.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
     settings = _load_settings(path)

@@ -279,3 +279,26 @@ def test_the_same_file_given_twice_is_processed_once(project: Path, monkeypatch)
                           "json", "--no-cache").stdout)
     assert [f["path"] for f in data["files"]] == ["app.py"]
     assert data["summary"]["files_scanned"] == 1
+
+
+# 19. --format github and sarif
+def test_github_annotations_and_sarif(project: Path) -> None:
+    (project / "bad.py").write_text("def broken(:\n")
+    (project / "todo.py").write_text(SYNC.replace("# sqla", "#").replace(
+        'engine = create_engine("sqlite://")',
+        'engine = create_engine("sqlite://")\nfrom sqlalchemy.orm import sessionmaker\n'
+        "Maker = sessionmaker(engine, expire_on_commit=True)"))
+    github = run("migrate", str(project), "--format", "github", "--no-cache")
+    assert github.exit_code == 2
+    lines = github.stdout.splitlines()
+    assert any(line.startswith("::error file=") and "bad.py,line=1" in line for line in lines)
+    assert any(line.startswith("::warning file=") and "title=sqla-asyncify SQA404" in line
+               for line in lines)
+    assert any(line.startswith("::notice file=") and "app.py" in line for line in lines)
+    sarif = json.loads(run("migrate", str(project), "--format", "sarif", "--no-cache").stdout)
+    assert sarif["version"] == "2.1.0"
+    results = sarif["runs"][0]["results"]
+    assert {r["level"] for r in results} == {"error", "warning", "note"}
+    assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == {
+        r.code for r in RULES}
+    assert run("status", str(project), "--format", "sarif").exit_code == 2
