@@ -17,7 +17,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 from typer.exceptions import TyperException
@@ -376,11 +384,13 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
     results: list[FileResult] = []
     show_progress = err.is_terminal and len(sources) >= _PROGRESS_THRESHOLD
     progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), console=err, transient=True,
+                        TaskProgressColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("eta"), TimeRemainingColumn(), console=err,
                         disable=not show_progress)
     with progress:
         # Each file passes two stages (rewrite, then colouring) before it is final.
-        task = progress.add_task("migrating", total=2 * len(sources))
+        total = 2 * len(sources)
+        task = progress.add_task("migrating", total=total)
         for result in iter_migrate(sources, config, context or [],
                                    progress=lambda _path: progress.advance(task),
                                    notes=None if notes is None else notes.append):
@@ -392,6 +402,8 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
                 print_file(out, result)
             elif result.status is Status.FAILED:
                 print_failure(err, result)
+        # files that fail early or need no second stage tick once: the bar ends full
+        progress.update(task, completed=total)
     order = {source.path: i for i, source in enumerate(sources)}
     return sorted(results, key=lambda r: (order.get(r.path, len(order)), r.path))
 

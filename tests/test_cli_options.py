@@ -302,3 +302,15 @@ def test_github_annotations_and_sarif(project: Path) -> None:
     assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == {
         r.code for r in RULES}
     assert run("status", str(project), "--format", "sarif").exit_code == 2
+
+
+# 23. the progress bar runs to 100%, with elapsed time and ETA
+def test_the_progress_bar_ends_full(tmp_path: Path, monkeypatch) -> None:
+    import cli.main
+    monkeypatch.setattr(cli.main, "_PROGRESS_THRESHOLD", 3)
+    for i in range(4):
+        (tmp_path / f"m{i}.py").write_text(SYNC if i % 2 else "x = 1\n")
+    result = runner.invoke(app, ["migrate", str(tmp_path), "--no-cache"],
+                           env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "100%" in result.stderr and "8/8" in result.stderr, result.stderr
