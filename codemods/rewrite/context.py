@@ -191,6 +191,8 @@ class Context:
             self.not_references.add(id(node.attr))
         elif kind is cst.Param:
             self.not_references.add(id(node.name))
+        elif kind is cst.Global or kind is cst.Nonlocal:  # `global Session` declares a name
+            self.not_references.update(id(item.name) for item in node.names)
         elif kind is cst.Arg:
             if node.keyword is not None:
                 self.not_references.add(id(node.keyword))
