@@ -190,10 +190,10 @@ def run(seconds: float, seed: int, out: Path, generators: tuple[str, ...]) -> St
     while time.monotonic() - start < seconds:
         name, source = sources[turn % len(sources)]
         turn += 1
-        text = next(source)
-        setattr(stats, name, getattr(stats, name) + 1)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # SyntaxWarnings of generated code are not ours
             warnings.simplefilter("ignore")
+            text = next(source)
+            setattr(stats, name, getattr(stats, name) + 1)
             check(text, stats, save)
     stats.seconds = round(time.monotonic() - start, 1)
     return stats
