@@ -170,7 +170,9 @@ def check(text: str, stats: Stats, save: Callable[[str, str], None]) -> None:
         save("second-run", text)
 
 
-def run(seconds: float, seed: int, out: Path, generators: tuple[str, ...]) -> Stats:
+def run(seconds: float, seed: int, out: Path, generators: tuple[str, ...],
+        max_inputs: int | None = None) -> Stats:
+    """Fuzz for `seconds` (or until `max_inputs` inputs: the same inputs on any machine)."""
     stats = Stats()
     rng = random.Random(seed)
     sources = []
@@ -187,7 +189,8 @@ def run(seconds: float, seed: int, out: Path, generators: tuple[str, ...]) -> St
 
     start = time.monotonic()
     turn = 0
-    while time.monotonic() - start < seconds:
+    while time.monotonic() - start < seconds and (max_inputs is None
+                                                  or stats.inputs < max_inputs):
         name, source = sources[turn % len(sources)]
         turn += 1
         with warnings.catch_warnings():  # SyntaxWarnings of generated code are not ours
