@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import signal
@@ -16,15 +17,23 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 from typer.exceptions import TyperException
 
 from codemods import RULES, Config, FileResult, Status
-from codemods.config import Settings, load_settings
+from codemods.config import Settings, SettingsError, load_settings
 from codemods.engine import iter_migrate
-from codemods.rules import RULES_BY_CODE
+from codemods.rules import RULES_BY_CODE, SelectionError, resolve_selection
 from codemods.sources import (
     NotWritten,
     Skipped,
@@ -41,6 +50,8 @@ from codemods.workers import default_jobs
 from .render import (
     ReportConsole,
     Summary,
+    display_path,
+    github_report,
     json_report,
     print_failure,
     print_file,
@@ -48,13 +59,16 @@ from .render import (
     print_skipped,
     print_status,
     print_summary,
+    print_warnings,
+    sarif_report,
     unified_diff,
 )
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    done (a dry run, or the changes written); with --check: nothing left to do
-  1    --check: a file would change, or TODO markers remain
+  1    --check: a file would change, or TODO markers remain; --only-given: another
+       file must change with the given ones
   2    a file could not be read, migrated or written (each says why on stderr),
        a bad option, or an internal error
   130  interrupted (Ctrl-C); 143: terminated (SIGTERM); 141: stdout closed early"""
@@ -66,7 +80,28 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("sqla-asyncify")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout
+        return "0.1.0"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"sqla-asyncify {_version()}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Migrate synchronous SQLAlchemy code to SQLAlchemy 2.x asyncio."""
 
 EXIT_OK, EXIT_WORK_LEFT, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -77,6 +112,8 @@ _PROGRESS_THRESHOLD = 50  # files; below this a run is too short for a progress 
 class Format(str, enum.Enum):
     text = "text"
     json = "json"
+    github = "github"  # workflow annotations (migrate only)
+    sarif = "sarif"  # SARIF 2.1.0 (migrate only)
 
 
 class Target(str, enum.Enum):
@@ -144,19 +181,24 @@ def _check_codes(codes: frozenset[str]) -> None:
 @app.command(epilog=EXIT_CODES_HELP)
 @_guarded
 def migrate(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to migrate.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to migrate.",
+                                                metavar="PATHS")],
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (atomic).")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print only a plain unified diff.")] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 1 if any file would change or TODO markers remain.")] = False,
-    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
+    output_format: Annotated[Format, typer.Option(
+        "--format", help="Report format: text, json, github (workflow annotations) or sarif.")
+    ] = (
         Format.text),
     select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Only these rule codes (or prefixes), comma-separated.")] = None,
+        "--select", metavar="CODES",
+        help="Only these rule codes (or prefixes), comma-separated.")] = None,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="Skip these rule codes (or prefixes), comma-separated.")] = None,
+        "--ignore", metavar="CODES",
+        help="Skip these rule codes (or prefixes), comma-separated.")] = None,
     exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Glob of paths to leave out (repeatable).")] = None,
+        "--exclude", metavar="GLOB", help="Glob of paths to leave out (repeatable).")] = None,
     target: Annotated[Target | None, typer.Option(
         "--target", help="async: AsyncSession + await (default); sync: 2.0-style select() "
                          "on the same synchronous sessions.")] = None,
@@ -179,6 +221,17 @@ def migrate(
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also say which folders and files were skipped, and why.")
     ] = False,
+    only_given: Annotated[bool, typer.Option(
+        "--only-given", help="Write only the files given as PATHS (the pre-commit hook "
+                             "passes the staged files): other files of the project that "
+                             "must change with them are listed, and the run exits 1.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print only problems (failures, warnings, files that must "
+                              "change too) on stderr: no diffs, no summary.")] = False,
+    show_settings: Annotated[bool, typer.Option(
+        "--show-settings", help="Print the configuration this run would use (pyproject.toml "
+                                "and the command line) and exit.")] = False,
 ) -> None:
     """Show (default), check or apply the migration of PATHS.
 
@@ -189,44 +242,97 @@ def migrate(
     """
     if write and check:
         raise typer.BadParameter("--write and --check exclude each other")
-    settings = load_settings(paths[0] if paths else Path.cwd())
+    settings = _load_settings(paths[0] if paths else Path.cwd())
     config = _config(settings, select=_codes(select), ignore=_codes(ignore),
                      target=target.value if target else None, pytest_plugin=pytest_plugin,
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
                      cache_dir=None if no_cache else _cache_dir(paths, project_root))
-    _check_codes(config.select | config.ignore)
-    out = ReportConsole(highlight=False, soft_wrap=output_format is Format.json or diff)
+    out = ReportConsole(highlight=False, soft_wrap=output_format is not Format.text or diff)
     err = ReportConsole(stderr=True, highlight=False)
 
     excludes = [*settings.exclude, *(exclude or [])]
+    if show_settings:
+        _show_settings(config, excludes, project_root or find_project_root(
+            [p for p in paths if p.exists()]))
+        raise typer.Exit(EXIT_OK)
     sources, context, skipped = _sources(paths, excludes, project_root)
     print_skipped(err, skipped, verbose)
     notes: list[str] = []
-    results = _run(sources, config, err, out, text=output_format is Format.text and not diff,
-                   context=context, notes=notes, write=write)
+    given = {s.path for s in sources} if only_given else None
+    results = _run(sources, config, err, out,
+                   text=output_format is Format.text and not diff and not quiet,
+                   context=context, notes=notes, write=write, given=given)
+    held_back = [r for r in results if given is not None and r.path not in given and r.changed]
+    for result in held_back:
+        err.print(Text(f"{display_path(result.path)}: must change too (it calls code this run "
+                       "made async); not written: pass it as well", style="yellow"),
+                  soft_wrap=True)
     summary = Summary(results, notes)  # after writing: a write that failed fails its file
     if output_format is Format.json:
         sys.stdout.write(json_report(summary) + "\n")  # plain: rich would re-parse it
+    elif output_format is Format.github:
+        sys.stdout.write(github_report(summary))
+    elif output_format is Format.sarif:
+        sys.stdout.write(sarif_report(summary, _version()) + "\n")
     elif diff:
         for result in results:
             if result.changed:
                 sys.stdout.write(unified_diff(result))
         print_notes(err, notes)  # stdout stays a diff `git apply` takes
-    else:
+    elif not quiet:
         print_summary(out, summary, wrote=write, check=check)
     if summary.failed:
         raise typer.Exit(EXIT_ERROR)
-    if check and (summary.changed or summary.markers):
+    if held_back or check and (summary.changed or summary.markers):
         raise typer.Exit(EXIT_WORK_LEFT)
     raise typer.Exit(EXIT_OK)
+
+
+def _load_settings(start: Path) -> Settings:
+    """`[tool.sqla-asyncify]` of the project; one that cannot be used exits 2, saying why."""
+    try:
+        return load_settings(start)
+    except SettingsError as exc:
+        _say(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _show_settings(config: Config, excludes: list[str], root: Path | None) -> None:
+    """The configuration a run would use, one `key = value` a line (TOML-like)."""
+    resolved, _ = resolve_selection(config)
+    rows = {
+        "project-root": str(root) if root else "(none: no pyproject.toml or .git above)",
+        "target": config.target,
+        "select": sorted(config.select) or "(every rule)",
+        "ignore": sorted(config.ignore),
+        "rules-run": [r.code for r in RULES_BY_CODE if resolved.target in r.targets
+                      and resolved.enables(r.code)],
+        "exclude": excludes,
+        "pytest-plugin": config.pytest_plugin,
+        "strict-loading": config.strict_loading,
+        "console-scripts": sorted(config.console_scripts),
+        "python": ".".join(map(str, config.python)),
+        "jobs": config.jobs,
+        "cache-dir": config.cache_dir or "(no cache)",
+    }
+    for key, value in rows.items():
+        shown = json.dumps(value) if not isinstance(value, str) or key in (
+            "target", "pytest-plugin") else value
+        sys.stdout.write(f"{key} = {shown}\n")
 
 
 def _config(settings: Settings, **overrides: object) -> Config:
     """The run's Config: the project's settings, overridden by the command line."""
     try:
-        return Config.from_settings(settings, **overrides)
+        config = Config.from_settings(settings, **overrides)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    _check_codes(config.select | config.ignore)
+    try:  # the run pulls in what the selection needs (and says so); refused: exit 2 here
+        resolve_selection(config)
+    except SelectionError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return config
 
 
 def _cache_dir(paths: list[Path], project_root: Path | None) -> str | None:
@@ -244,12 +350,12 @@ def _sources(paths: list[Path], excludes: list[str], project_root: Path | None
              ) -> tuple[list[SourceFile], list[SourceFile], list[Skipped]]:
     """The files to migrate, the rest of their project (context for an incremental run), and
     what discovery left out."""
-    sources, skipped = read_sources(discover(paths, excludes))
     root = project_root or find_project_root([p for p in paths if p.exists()])
+    sources, skipped = read_sources(discover(paths, excludes, root))
     if root is None:
         return sources, [], skipped
     selected = {real_path(s.path) for s in sources}
-    context = [SourceFile.read(p) for p in discover([root], excludes)
+    context = [SourceFile.read(p) for p in discover([root], excludes, root)
                if isinstance(p, Path) and real_path(p) not in selected]
     return sources, context, skipped
 
@@ -270,28 +376,34 @@ def _write(result: FileResult) -> None:
 
 def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
          text: bool, context: list[SourceFile] | None = None,
-         notes: list[str] | None = None, write: bool = False) -> list[FileResult]:
+         notes: list[str] | None = None, write: bool = False,
+         given: set[str] | None = None) -> list[FileResult]:
     """Migrate (and with `write`, write each file as soon as it is final), printing each
     changed file's report then (text mode) and each failure on stderr (every mode); messages
     about the whole run are added to `notes`."""
     results: list[FileResult] = []
     show_progress = err.is_terminal and len(sources) >= _PROGRESS_THRESHOLD
     progress = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), console=err, transient=True,
+                        TaskProgressColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("eta"), TimeRemainingColumn(), console=err,
                         disable=not show_progress)
     with progress:
         # Each file passes two stages (rewrite, then colouring) before it is final.
-        task = progress.add_task("migrating", total=2 * len(sources))
+        total = 2 * len(sources)
+        task = progress.add_task("migrating", total=total)
         for result in iter_migrate(sources, config, context or [],
                                    progress=lambda _path: progress.advance(task),
                                    notes=None if notes is None else notes.append):
-            if write and result.changed:
+            if write and result.changed and (given is None or result.path in given):
                 _write(result)
             results.append(result)
+            print_warnings(err, result)
             if text and result.changed:
                 print_file(out, result)
             elif result.status is Status.FAILED:
                 print_failure(err, result)
+        # files that fail early or need no second stage tick once: the bar ends full
+        progress.update(task, completed=total)
     order = {source.path: i for i, source in enumerate(sources)}
     return sorted(results, key=lambda r: (order.get(r.path, len(order)), r.path))
 
@@ -300,11 +412,15 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
 @_guarded
 def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full.")] = None
           ) -> None:
-    """List every rule: code, summary and a before/after example."""
-    out = ReportConsole(highlight=False)
+    """List every rule (sorted by code): code, summary and a before/after example."""
+    out = ReportConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
     chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
+    if code is None and not sys.stdout.isatty():  # piped: one plain line a rule, for grep
+        for rule in chosen:
+            sys.stdout.write(f"{rule.code}  {rule.summary}\n")
+        return
     if code is None:
         table = Table(show_header=True, header_style="bold")
         table.add_column("code")
@@ -325,15 +441,19 @@ def status(
     path: Annotated[Path, typer.Argument(
         help="The project (or package) to report on.", metavar="PATH")] = (
         Path(".")),
-    output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = (
+    output_format: Annotated[Format, typer.Option(
+        "--format", help="Report format: text, json, github (workflow annotations) or sarif.")
+    ] = (
         Format.text),
     exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Glob of paths to leave out (repeatable).")] = None,
+        "--exclude", metavar="GLOB", help="Glob of paths to leave out (repeatable).")] = None,
 ) -> None:
     """How far the migration is, per module: migrated, to do, blocked (dry run)."""
+    if output_format not in (Format.text, Format.json):
+        raise typer.BadParameter("status reports as text or json", param_hint="--format")
     if not path.exists():
         raise typer.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
-    settings = load_settings(path)
+    settings = _load_settings(path)
     config = _config(settings)
     report = project_status(path, [*settings.exclude, *(exclude or [])], config)
     if output_format is Format.json:

@@ -6,7 +6,7 @@ import difflib
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -16,6 +16,7 @@ from rich.text import Text
 
 from codemods import FileResult, Kind, Status
 from codemods.results import Tag
+from codemods.rules import RULES_BY_CODE
 from codemods.sources import Skipped
 from codemods.status import ModuleState, ProjectStatus
 from codemods.todo import TODO_PREFIX
@@ -69,13 +70,12 @@ class Summary:
         self.results = list(results)
         self.notes = list(notes)  # messages about the whole run, each printed once
         self.status = Counter(r.status for r in self.results)
-        self.by_rule = Counter(f.code for r in self.results for f in r.findings
-                               if f.kind is Kind.CHANGE)
+        self.by_rule = Counter(code for r in self.results for code, _ in r.changed_lines())
         self.todos = sum(r.count(Kind.TODO) for r in self.results)
         self.markers = sum(remaining_todos(r) for r in self.results)
         self.run_sync = sum(r.count(Kind.RUN_SYNC) for r in self.results)
         # what the audit after colouring found that no rule handled, per code
-        self.audit_flags = Counter(f.code for r in self.results for f in r.findings
+        self.audit_flags = Counter(f.code for r in self.results for f in r.kept_findings
                                    if f.tag is Tag.AUDIT)
 
     @property
@@ -122,6 +122,12 @@ def print_failure(console: Console, result: FileResult) -> None:
     console.print(Text(f"error: {where}: {result.error}", style="bold red"), soft_wrap=True)
 
 
+def print_warnings(console: Console, result: FileResult) -> None:
+    for line, message in result.warnings:
+        console.print(Text(f"warning: {display_path(result.path)}:{line}: {message}",
+                           style="yellow"), soft_wrap=True)
+
+
 def print_skipped(console: Console, skipped: Iterable[Skipped], verbose: bool) -> None:
     """What discovery left out: files that are not regular files always, the folders the
     skip rules leave out (virtualenvs, build output, ...) with `verbose`."""
@@ -161,9 +167,64 @@ def print_notes(console: Console, notes: Iterable[str]) -> None:
         console.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
 
 
+JSON_SCHEMA_VERSION = 1  # raised when a key changes meaning or goes away
+
+
 def json_report(summary: Summary) -> str:
-    return json.dumps({"summary": summary.to_dict(), "notes": summary.notes,
+    return json.dumps({"schema_version": JSON_SCHEMA_VERSION, "summary": summary.to_dict(),
+                       "notes": summary.notes,
                        "files": [r.to_dict() for r in summary.results]}, indent=2)
+
+
+def _problems(summary: Summary) -> Iterator[tuple[str, str, int, str, str]]:
+    """(level, path, line, rule code, message) for each failure, warning, TODO and changed
+    file: what CI annotations and SARIF show."""
+    for r in summary.results:
+        path = display_path(r.path).replace(os.sep, "/")
+        if r.error is not None:
+            yield "error", path, r.error_line or 1, "", r.error
+        for line, message in r.warnings:
+            yield "warning", path, line, "", message
+        for f in r.kept_findings:
+            if f.kind is Kind.TODO:
+                yield "warning", path, f.line or 1, f.code, f.message
+        if r.changed:
+            codes = sorted({f.code for f in r.kept_findings if f.kind is Kind.CHANGE})
+            yield "notice", path, 1, codes[0] if codes else "", (
+                f"would change ({', '.join(codes)}); run sqla-asyncify migrate --write")
+
+
+def _escape(text: str, properties: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if properties else text
+
+
+def github_report(summary: Summary) -> str:
+    """GitHub Actions workflow commands: one annotation a problem."""
+    lines = []
+    for level, path, line, code, message in _problems(summary):
+        title = f",title={_escape('sqla-asyncify ' + code, True)}" if code else ""
+        lines.append(f"::{level} file={_escape(path, True)},line={line}{title}::"
+                     f"{_escape(message)}")
+    return "".join(f"{line}\n" for line in lines)
+
+
+def sarif_report(summary: Summary, version: str) -> str:
+    """SARIF 2.1.0: one run, a result a problem, the rules with their summaries."""
+    levels = {"error": "error", "warning": "warning", "notice": "note"}
+    results = [{
+        "ruleId": code or "sqla-asyncify",
+        "level": levels[level],
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": path},
+                                            "region": {"startLine": line}}}],
+    } for level, path, line, code, message in _problems(summary)]
+    rules = [{"id": r.code, "shortDescription": {"text": r.summary}} for r in RULES_BY_CODE]
+    return json.dumps({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "sqla-asyncify", "version": version,
+                                      "rules": rules}}, "results": results}],
+    }, indent=2)
 
 
 _STATE_STYLE = {"migrated": "green", "blocked": "yellow", "to do": "cyan", "failed": "bold red",

@@ -23,6 +23,8 @@ PYTEST_PLUGINS = ("asyncio", "anyio")
 class Config:
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
+    # rules outside `select` that the selected rules' output needs (`rules.resolve_selection`)
+    pulled_in: frozenset[str] = frozenset()
     # "async": AsyncSession + await; "sync": 2.0-style select() on the same sync sessions
     target: str = "async"
     # how tests and fixtures that became async are marked: pytest-asyncio or anyio
@@ -53,6 +55,8 @@ class Config:
     def enables(self, code: str) -> bool:
         """`--select` / `--ignore` let rule `code` run (they take prefixes: `SQA1` selects
         SQA1xx); its target is the rule's own business."""
+        if code in self.pulled_in:
+            return True
         return (not self.select or any(code.startswith(p) for p in self.select)) and not any(
             code.startswith(p) for p in self.ignore)
 
@@ -84,10 +88,54 @@ class Settings:
     sqlalchemy_pin: str | None = None  # see Config
 
 
-def _strings(value: object) -> list[str]:
+class SettingsError(ValueError):
+    """`[tool.sqla-asyncify]` cannot be used as written: the message names the file and key."""
+
+
+_KEYS = {  # key: what it must hold
+    "select": "a list of rule codes or prefixes",
+    "ignore": "a list of rule codes or prefixes",
+    "exclude": "a list of path globs",
+    "target": f"one of {', '.join(map(repr, TARGETS))}",
+    "pytest-plugin": f"one of {', '.join(map(repr, PYTEST_PLUGINS))}",
+    "strict-loading": "true or false",
+}
+
+
+def _strings(table: dict[str, object], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in value] if isinstance(value, list) else []
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise SettingsError(f"{where}: `{key}` must be {_KEYS[key]} (got {value!r})")
+
+
+def _choice(table: dict[str, object], key: str, where: str, allowed: tuple[str, ...],
+            default: str) -> str:
+    value = table.get(key, default)
+    if value not in allowed:
+        raise SettingsError(f"{where}: `{key}` must be {_KEYS[key]} (got {value!r})")
+    return str(value)
+
+
+def _table(pyproject: Path, data: dict[str, object]) -> dict[str, object]:
+    """`[tool.sqla-asyncify]`, checked: unknown keys and wrong types raise SettingsError."""
+    tool = data.get("tool", {})
+    table = tool.get("sqla-asyncify", {}) if isinstance(tool, dict) else {}
+    where = f"{pyproject}: [tool.sqla-asyncify]"
+    if not isinstance(table, dict):
+        raise SettingsError(f"{where} must be a table")
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise SettingsError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(f'`{k}`' for k in unknown)} (known: "
+                            f"{', '.join(_KEYS)})")
+    strict = table.get("strict-loading", False)
+    if not isinstance(strict, bool):  # `"false"` is a string, and bool("false") is True
+        raise SettingsError(f"{where}: `strict-loading` must be true or false (got "
+                            f"{strict!r})")
+    return table
 
 
 # `>=3.9`, `~=3.10`, `==3.11.*`, `>3.8`: a lower bound on the Python version
@@ -148,15 +196,18 @@ def _pyproject_settings(start: Path) -> Settings:
         if pyproject.is_file():
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                return Settings()
-            table = data.get("tool", {}).get("sqla-asyncify", {})
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"{pyproject}: cannot read: {exc}") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise SettingsError(f"{pyproject}: invalid TOML: {exc}") from None
+            table = _table(pyproject, data)
+            where = f"{pyproject}: [tool.sqla-asyncify]"
             return Settings(
-                select=frozenset(c.upper() for c in _strings(table.get("select"))),
-                ignore=frozenset(c.upper() for c in _strings(table.get("ignore"))),
-                exclude=tuple(_strings(table.get("exclude"))),
-                target=str(table.get("target", "async")),
-                pytest_plugin=str(table.get("pytest-plugin", "asyncio")),
+                select=frozenset(c.upper() for c in _strings(table, "select", where)),
+                ignore=frozenset(c.upper() for c in _strings(table, "ignore", where)),
+                exclude=tuple(_strings(table, "exclude", where)),
+                target=_choice(table, "target", where, TARGETS, "async"),
+                pytest_plugin=_choice(table, "pytest-plugin", where, PYTEST_PLUGINS, "asyncio"),
                 strict_loading=bool(table.get("strict-loading", False)),
                 console_scripts=frozenset(str(v) for v in data.get("project", {}).get(
                     "scripts", {}).values()),

@@ -32,6 +32,7 @@ from .passes import (
     rule_scopes,
 )
 from .results import FileResult
+from .rules import resolve_selection
 from .sources import SourceFile
 
 
@@ -223,7 +224,8 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
              context_sources: Iterable[SourceFile],
              progress: Callable[[str], None] | None,
              notes: Callable[[str], None] | None) -> Iterator[FileResult]:
-    config = config or Config()
+    # the rules the selection's code needs run too (a refused selection raises SelectionError)
+    config, selection_notes = resolve_selection(config or Config())
     tick = progress or (lambda path: None)
     sources, context_sources = list(sources), list(context_sources)
     selected: list[Job] = []
@@ -244,7 +246,7 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         context=frozenset(job.ix.module for job in context),
         console_scripts=frozenset((module, function) for module, _, function in (
             script.partition(":") for script in config.console_scripts))))
-    for note in run_notes(plan, config) if notes else ():
+    for note in [*selection_notes, *run_notes(plan, config)] if notes else ():
         notes(note)
     config = effective_config(plan, config)
 

@@ -59,6 +59,9 @@ class FileResult:
     newline: str = "\n"
     has_bom: bool = False
     digest: str | None = None  # of the bytes read: the write refuses a file changed since
+    # (line, message) about the file as read that is no finding of a rule: a malformed
+    # suppression marker
+    warnings: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -70,8 +73,19 @@ class FileResult:
     def changed(self) -> bool:
         return self.status is Status.CHANGED
 
+    @property
+    def kept_findings(self) -> list[Finding]:
+        """The findings of what the file now holds: none for a file that failed (it was left
+        as it was)."""
+        return [] if self.error is not None else self.findings
+
     def count(self, kind: Kind) -> int:
-        return sum(1 for f in self.findings if f.kind is kind)
+        return sum(1 for f in self.kept_findings if f.kind is kind)
+
+    def changed_lines(self) -> set[tuple[str, int]]:
+        """(rule code, line) of each change kept: a line rewritten for three reasons by one
+        rule counts once for it."""
+        return {(f.code, f.line) for f in self.kept_findings if f.kind is Kind.CHANGE}
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -79,8 +93,9 @@ class FileResult:
             "status": self.status.value,
             "error": None if self.error is None else {"line": self.error_line,
                                                        "message": self.error},
-            "changes": [f.to_dict() for f in self.findings if f.kind is Kind.CHANGE],
-            "todos": [f.to_dict() for f in self.findings if f.kind is Kind.TODO],
-            "run_sync": [f.to_dict() for f in self.findings if f.kind is Kind.RUN_SYNC],
-            "skips": [f.to_dict() for f in self.findings if f.kind is Kind.SKIP],
+            "changes": [f.to_dict() for f in self.kept_findings if f.kind is Kind.CHANGE],
+            "todos": [f.to_dict() for f in self.kept_findings if f.kind is Kind.TODO],
+            "run_sync": [f.to_dict() for f in self.kept_findings if f.kind is Kind.RUN_SYNC],
+            "skips": [f.to_dict() for f in self.kept_findings if f.kind is Kind.SKIP],
+            "warnings": [{"line": line, "message": message} for line, message in self.warnings],
         }

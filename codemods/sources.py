@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .results import FileResult
+from .todo import suppression_warnings
 
 # Folders that never hold the project's own source, at any depth.
 SKIP_DIRS = frozenset({
@@ -98,7 +99,8 @@ class SourceFile:
     def new_result(self) -> FileResult:
         return FileResult(path=self.path, old_source=self.text, new_source=self.text,
                           error=self.error, error_line=self.error_line, encoding=self.encoding,
-                          newline=self.newline, has_bom=self.has_bom, digest=self.digest)
+                          newline=self.newline, has_bom=self.has_bom, digest=self.digest,
+                          warnings=suppression_warnings(self.text))
 
 
 _FOLDER_REASONS = {"__pycache__": "bytecode cache", "node_modules": "installed packages",
@@ -143,13 +145,60 @@ def _skip_reason(folder: Path, root: Path) -> str | None:
     return None
 
 
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regex: `**/` any folders (none too), `*` and `?` within one name."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                out.append(re.escape("["))
+                i += 1
+            else:
+                out.append("[" + pattern[i + 1:end].replace("!", "^", 1) + "]")
+                i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + "(?:/.*)?")  # a folder excludes what is below it
+
+
+def excluded(relative: str, pattern: str) -> bool:
+    """`exclude` as in .gitignore: `relative` is a path from the project root (posix); a
+    pattern without a slash (`migrations`, `*_pb2.py`) matches a name at any depth, one with
+    a slash (`src/app/migrations/`, `migrations/*`, `**/legacy/*.py`) from the root."""
+    pattern = pattern.strip()
+    if pattern.startswith("./"):
+        pattern = pattern[2:]
+    if not pattern:
+        return False
+    if "/" not in pattern.rstrip("/"):
+        name = pattern.rstrip("/")
+        return any(fnmatch.fnmatchcase(part, name) for part in relative.split("/"))
+    return _glob_regex(pattern.strip("/")).fullmatch(relative) is not None
+
+
 def _excluded(path: Path, root: Path, excludes: Iterable[str]) -> bool:
+    if not excludes:
+        return False
     try:
         relative = path.relative_to(root).as_posix()
     except ValueError:
-        relative = path.as_posix()
-    return any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path.name, pattern)
-               or fnmatch.fnmatch(relative, f"{pattern.rstrip('/')}/*") for pattern in excludes)
+        relative = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+        relative = Path(relative).as_posix() if not relative.startswith("..") else path.name
+    return any(excluded(relative, pattern) for pattern in excludes)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -191,21 +240,30 @@ def _read_regular_file(path: Path) -> bytes:
         return handle.read()
 
 
-def discover(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[Path | Skipped]:
+def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | None = None
+             ) -> Iterator[Path | Skipped]:
     """Python files under `paths`, sorted, and what was left out: a path that cannot be read
     (missing, a symbolic link loop: `failed`), a file that is not a regular file (a named
     pipe), and with `verbose` the folders the skip rules leave out (virtualenvs, hidden
-    folders, build output at a project root, caches) and the excluded paths."""
+    folders, build output at a project root, caches) and the excluded paths. `excludes` are
+    globs relative to `base` (the project root; default: each of `paths`), as in .gitignore."""
     excludes = tuple(excludes)
-    seen: set[Path] = set()
+    seen: set[str] = set()  # real paths: `a.py` and `/abs/a.py` (or a link to it) are one file
+
+    def first_time(path: Path) -> bool:
+        real = os.path.realpath(path)
+        if real in seen:
+            return False
+        seen.add(real)
+        return True
+
     for root in paths:
         problem = _file_problem(root)
         if problem is not None:
             yield problem
             continue
         if not root.is_dir():
-            if root not in seen:
-                seen.add(root)
+            if first_time(root):
                 yield root
             continue
         errors: list[OSError] = []
@@ -215,7 +273,7 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[Pa
             kept = []
             for name in sorted(dirs):
                 reason = _skip_reason(here / name, root) or (
-                    "excluded" if _excluded(here / name, root, excludes) else None)
+                    "excluded" if _excluded(here / name, base or root, excludes) else None)
                 if reason is None:
                     kept.append(name)
                 else:
@@ -224,7 +282,7 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[Pa
             for name in files:
                 if not name.endswith(".py"):
                     continue
-                if _excluded(here / name, root, excludes):
+                if _excluded(here / name, base or root, excludes):
                     found.append(Skipped(str(here / name), "excluded", verbose=True))
                 else:
                     found.append(_file_problem(here / name) or here / name)
@@ -233,8 +291,7 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = ()) -> Iterator[Pa
         for item in sorted(found, key=lambda f: str(f.path if isinstance(f, Skipped) else f)):
             if isinstance(item, Skipped):
                 yield item
-            elif item not in seen:
-                seen.add(item)
+            elif first_time(item):
                 yield item
 
 

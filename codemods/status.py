@@ -33,7 +33,7 @@ from pathlib import Path
 from .config import Config
 from .engine import iter_migrate
 from .results import FileResult, Finding, Kind, Tag
-from .sources import Skipped, SourceFile, discover, read_sources
+from .sources import Skipped, SourceFile, discover, find_project_root, read_sources
 from .todo import TODO_PREFIX, Marker, find_markers
 
 # Findings counted as "sessions and engines still sync".
@@ -236,7 +236,7 @@ def project_status(root: Path, excludes: Iterable[str] = (), config: Config | No
     written) and summarise it per module, sorted by path."""
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such file or directory")
-    sources, skipped = read_sources(discover([root], excludes))
+    sources, skipped = read_sources(discover([root], excludes, find_project_root([root])))
     by_path = {s.path: s for s in sources}
     modules = [module_status(by_path[r.path], r) for r in iter_migrate(sources, config)
                if r.path in by_path]

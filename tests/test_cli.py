@@ -249,11 +249,12 @@ def test_select_and_ignore(project: Path) -> None:
     data = json.loads(run("migrate", str(project), "--format", "json",
                           "--select", "SQA001").stdout)
     codes = {c["code"] for f in data["files"] for c in f["changes"]}
-    assert codes == {"SQA001"}
+    assert "SQA001" in codes and "SQA400" not in codes  # with what its code needs (a note)
+    assert any("they run too" in note for note in data["notes"])
     data = json.loads(run("migrate", str(project), "--format", "json",
-                          "--ignore", "SQA1,SQA3").stdout)
+                          "--ignore", "SQA4,SQA101").stdout)
     codes = {c["code"] for f in data["files"] for c in f["changes"]}
-    assert codes and not any(c.startswith(("SQA1", "SQA3")) for c in codes)
+    assert codes and not any(c.startswith(("SQA4", "SQA101")) for c in codes)
 
 
 def test_unknown_rule_code_is_a_usage_error(project: Path) -> None:
@@ -291,10 +292,13 @@ def test_exclude_and_skipped_directories(project: Path) -> None:
 
 
 def test_settings_from_pyproject(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.sqla-asyncify]\nignore = ["SQA001"]\n')
+    (project / "pyproject.toml").write_text('[tool.sqla-asyncify]\nselect = ["SQA0"]\n')
     data = json.loads(run("migrate", str(project), "--format", "json").stdout)
     codes = {c["code"] for f in data["files"] for c in f["changes"]}
-    assert "SQA001" not in codes and "SQA100" in codes
+    assert "SQA001" in codes and any("they run too" in note for note in data["notes"])
+    (project / "pyproject.toml").write_text('[tool.sqla-asyncify]\nignore = ["SQA001"]\n')
+    result = run("migrate", str(project))
+    assert result.exit_code == 2 and "needs SQA001" in result.output
 
 
 def test_rules_lists_every_rule_and_shows_one() -> None:

@@ -516,3 +516,12 @@ def test_a_reader_gone_early_exits_141_without_a_traceback(tmp_path: Path) -> No
                           timeout=300)
     assert done.returncode == 141, done.stderr
     assert done.stderr == ""
+
+
+# Found by benchmarks/fuzz.py: code `ast` parses but CPython refuses to compile is the input's
+# fault, not an internal error of the rewrite.
+def test_code_that_does_not_compile_as_it_is_is_not_an_internal_error(tree: Path) -> None:
+    (tree / "bad.py").write_text(SYNC + "\nreturn first_user\n")
+    result = write_fails_alone(tree, "bad.py", "the file does not compile as it is ('return' "
+                                               "outside function, line 7)")
+    assert "internal error" not in result.stderr

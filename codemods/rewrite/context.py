@@ -81,6 +81,22 @@ def _statement_comments(stmt: cst.CSTNode) -> list[str]:
     return comments
 
 
+def _without_header_markers(original: cst.Module, updated: cst.Module) -> cst.Module:
+    """A marker above the first statement is part of the module's header once the file is
+    read again: a re-run drops a new marker of a rule the header already has one of."""
+    codes = {marker_code(line.comment.value) for line in original.header if line.comment}
+    codes.discard(None)
+    if not codes or not updated.body or not original.body:
+        return updated
+    first, before = updated.body[0], original.body[0].leading_lines
+    kept = [line for line in first.leading_lines if line in before or not (
+        line.comment and marker_code(line.comment.value) in codes)]
+    if len(kept) == len(first.leading_lines):
+        return updated
+    return updated.with_changes(body=[first.with_changes(leading_lines=kept),
+                                      *updated.body[1:]])
+
+
 def statement_suppressions(stmt: cst.CSTNode) -> set[str]:
     """The rule codes a statement's own comments suppress."""
     return suppressed_codes(_statement_comments(stmt))
@@ -175,6 +191,8 @@ class Context:
             self.not_references.add(id(node.attr))
         elif kind is cst.Param:
             self.not_references.add(id(node.name))
+        elif kind is cst.Global or kind is cst.Nonlocal:  # `global Session` declares a name
+            self.not_references.update(id(item.name) for item in node.names)
         elif kind is cst.Arg:
             if node.keyword is not None:
                 self.not_references.add(id(node.keyword))
@@ -199,6 +217,8 @@ class Context:
 
     def leave(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
         kind = type(original)
+        if kind is cst.Module:
+            return _without_header_markers(original, updated)
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.pop()
         elif kind is cst.Lambda:
@@ -225,9 +245,13 @@ class Context:
             return cst.FlattenSentinel([self._attach_todos(first, todos), *rest])
         if not hasattr(stmt, "leading_lines"):
             return stmt
-        existing = {line.comment.value for line in stmt.leading_lines if line.comment}
+        # A statement that carries a rule's marker from an earlier run gets no other marker of
+        # that rule: its message may name what the first run changed (`with AsyncSession`,
+        # a class qualified by the function made async), and a re-run must add nothing.
+        existing = {marker_code(line.comment.value) for line in stmt.leading_lines
+                    if line.comment}
         new_lines = [cst.EmptyLine(comment=cst.Comment(text)) for text in dict.fromkeys(todos)
-                     if text not in existing]
+                     if marker_code(text) not in existing]
         if not new_lines:
             return stmt
         return stmt.with_changes(leading_lines=[*stmt.leading_lines, *new_lines])
@@ -360,15 +384,20 @@ class Context:
         return anchor is not None and id(anchor) in self._reported_at
 
     def report(self, code: str, kind: Kind, message: str, node: cst.CSTNode,
-               at: cst.CSTNode | None = None, tag: Tag = Tag.NONE) -> bool:
+               at: cst.CSTNode | None = None, tag: Tag = Tag.NONE,
+               despite_suppression: bool = False) -> bool:
         """The one way rules report. The finding is anchored to the statement around `node`
         (or `at`, a statement of the file as read that the traversal has not left yet); a
         TODO also leaves its marker comment above that statement. Nothing is reported where
-        a suppression comment on that statement (or around it) names `code`: returns False."""
+        a suppression comment on that statement (or around it) names `code`: returns False
+        (`despite_suppression`: a TODO saying the suppression leaves code that fails)."""
         statement = at or (self.statements[-1] if self.statements else None)
-        if self.is_suppressed(code) or (
-                statement is not None and self._anchor_suppresses(code, statement)):
+        if not despite_suppression and (self.is_suppressed(code) or (
+                statement is not None and self._anchor_suppresses(code, statement))):
             return False
+        if kind is Kind.TODO and statement is not None and code in {
+                marker_code(text) for text in _statement_comments(statement)}:
+            return True  # its marker is there from an earlier run: nothing is added
         self.findings.append(PendingFinding(self.anchor(at or node), code, kind, message, tag))
         if kind is Kind.TODO and statement is not None:
             self._pending_todos.setdefault(id(statement), []).append(todo_comment(code, message))

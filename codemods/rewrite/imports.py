@@ -4,9 +4,11 @@ libcst's AddImportsVisitor/RemoveImportsVisitor do the same job but re-resolve s
 over the whole module (they were two thirds of the run time on a 200-module tree); a rewrite
 only ever adds `from x import y` / `import x` and drops imports that became unused, so this
 module does exactly that on the module's top level:
-- a name joins an existing one-line `from module import ...`; otherwise the new statement goes
-  after the last import of the same top-level package, standard-library imports after the
-  last standard-library import (or first), anything else after the last import;
+- a name joins an existing one-line `from module import ...` (in order, if its names are
+  sorted); otherwise the new statement goes where isort / ruff's `I` rules put it: sorted into
+  the group (imports between blank lines) of its section — standard library, third party,
+  local (relative) — or as a new group between the sections before and after it, so a file
+  whose imports were sorted stays sorted;
 - an import is dropped only when its name is read nowhere else (strings count, for
   `"Session"` annotations and `__all__`), keeping the comments and blank lines around it.
 """
@@ -182,8 +184,8 @@ def _add(body: list[cst.CSTNode], changes: ImportChanges) -> list[cst.CSTNode]:
         if module == "__future__":
             start = i + 1
         imports.append((i, module))
-    inserts: dict[int, list[cst.SimpleStatementLine]] = {}
     new_from: dict[str, cst.SimpleStatementLine] = {}  # statements created here, by module
+    created: list[cst.SimpleStatementLine] = []
     for key in changes.add:
         if key in present:
             continue
@@ -197,10 +199,8 @@ def _add(body: list[cst.CSTNode], changes: ImportChanges) -> list[cst.CSTNode]:
             body[target] = _merged(body[target], alias)
             continue
         if name and module in new_from:
-            created = new_from[module]
-            merged = _merged(created, alias)
-            for group in inserts.values():
-                group[:] = [merged if s is created else s for s in group]
+            merged = _merged(new_from[module], alias)
+            created[created.index(new_from[module])] = merged
             new_from[module] = merged
             continue
         package = module.lstrip(".")  # `.models`: relative to the module's package
@@ -210,49 +210,168 @@ def _add(body: list[cst.CSTNode], changes: ImportChanges) -> list[cst.CSTNode]:
             if name else cst.Import(names=[alias])])
         if name:
             new_from[module] = statement
-        same_package = [i for i, m in imports if _package(m) == _package(module)]
-        if same_package:
-            position = same_package[-1] + 1
-        elif _is_stdlib(module):
-            stdlib = [i for i, m in imports if _is_stdlib(m) and m != "__future__"]
-            position = stdlib[-1] + 1 if stdlib else start
-        else:
-            position = imports[-1][0] + 1 if imports else start
-        inserts.setdefault(position, []).append(statement)
-    created = {id(stmt) for stmt in new_from.values()}
-    for group in inserts.values():  # names of a statement made here are sorted (isort-like)
-        group[:] = [_sorted(s) if id(s) in created else s for s in group]
-    result: list[cst.CSTNode] = []
-    for i, stmt in enumerate(body):
-        new = inserts.pop(i, [])
-        if new and i == start and imports and i == imports[0][0]:
-            # above the first import: take over the blank lines/comments that led to it
-            new[0] = new[0].with_changes(leading_lines=stmt.leading_lines)
-            stmt = stmt.with_changes(leading_lines=[])
-        elif new and i == start and start:
-            new[0] = new[0].with_changes(leading_lines=[cst.EmptyLine()])  # after a docstring
-        result.extend(new)
-        result.append(stmt)
-    for new in inserts.values():  # past the end: a module of nothing but imports
-        result.extend(new)
-    return result
+        created.append(statement)
+    for statement in created:
+        _place(body, start, _wrapped(_sorted(statement)))
+    return body
+
+
+LINE_LENGTH = 88  # ruff's and black's default: a longer `from` import is wrapped as they do
+
+
+def _wrapped(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """A one-line `from x import a, b` longer than LINE_LENGTH in ruff's wrapped form:
+    parentheses, a name a line, a trailing comma."""
+    node = stmt.body[0]
+    if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+        return stmt
+    # (a parenthesized one the tool added names to is laid out again as a whole)
+    flat = node.with_changes(lpar=None, rpar=None, names=[
+        alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if (
+            i < len(node.names) - 1) else cst.MaybeSentinel.DEFAULT)
+        for i, alias in enumerate(node.names)])
+    if len(cst.Module([]).code_for_node(stmt.with_changes(body=[flat])).rstrip("\n")) <= (
+            LINE_LENGTH):
+        return stmt.with_changes(body=[flat]) if node.lpar is not None else stmt
+
+    def broken(indent: str) -> cst.ParenthesizedWhitespace:
+        return cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(),
+                                           indent=False, last_line=cst.SimpleWhitespace(indent))
+
+    names = [alias.with_changes(comma=cst.Comma(whitespace_after=broken(
+        "    " if i < len(node.names) - 1 else ""))) for i, alias in enumerate(node.names)]
+    return stmt.with_changes(body=[node.with_changes(
+        names=names, lpar=cst.LeftParen(whitespace_after=broken("    ")), rpar=cst.RightParen())])
+
+
+# isort / ruff `I` sections, in file order; relative imports are the local folder's
+_FUTURE, _STDLIB, _THIRD_PARTY, _LOCAL = range(4)
+
+
+def _statement_module(stmt: cst.SimpleStatementLine) -> str:
+    node = stmt.body[0]
+    if isinstance(node, cst.Import):
+        return _module_name(node.names[0].name)
+    return "." * len(node.relative) + _module_name(node.module)
+
+
+def _section(module: str) -> int:
+    if module == "__future__":
+        return _FUTURE
+    if module.startswith("."):
+        return _LOCAL
+    return _STDLIB if _is_stdlib(module) else _THIRD_PARTY
+
+
+def _sort_key(stmt: cst.SimpleStatementLine) -> tuple[int, int, str]:
+    """isort's default order within a section: `import x` lines, then `from x import`
+    lines, each by module (case-insensitive; `..` before `.`)."""
+    module = _statement_module(stmt)
+    dots = len(module) - len(module.lstrip("."))
+    return (int(isinstance(stmt.body[0], cst.ImportFrom)), -dots, module.lstrip(".").lower())
+
+
+def _place(body: list[cst.CSTNode], start: int, stmt: cst.SimpleStatementLine) -> None:
+    """Insert a new import where isort would put it: in the block of imports at the top (its
+    groups are the runs of imports between blank lines), sorted into the group of its section,
+    or as a new group between the sections before and after it."""
+    end = start
+    while end < len(body) and _import_keys(body[end]) is not None:
+        end += 1
+    groups: list[list[int]] = []
+    for i in range(start, end):
+        if not groups or any(line.comment is None for line in body[i].leading_lines):
+            groups.append([])
+        groups[-1].append(i)
+    module = _statement_module(stmt)
+    section, package = _section(module), _package(module)
+
+    def sections(group: list[int]) -> set[int]:
+        return {_section(_statement_module(body[i])) for i in group}
+
+    target = next((g for g in groups if any(
+        _package(m) == package and _section(m) == section
+        for m in (_statement_module(body[i]) for i in g))), None) or next(
+        (g for g in groups if sections(g) == {section}), None)
+    if target is not None:
+        key = _sort_key(stmt)
+        position = next((i for i in target if _sort_key(body[i]) > key), target[-1] + 1)
+        if position == target[0]:  # first of its group: it takes the group's leading lines
+            stmt = stmt.with_changes(leading_lines=body[position].leading_lines)
+            body[position] = body[position].with_changes(leading_lines=[])
+        body.insert(position, stmt)
+        return
+    mixed = next((g for g in groups if section in sections(g)), None)
+    if mixed is not None:  # an unsorted group: after the last import of its section
+        body.insert(max(i for i in mixed if _section(_statement_module(body[i])) == section)
+                    + 1, stmt)
+        return
+    later = next((g for g in groups if min(sections(g)) > section), None)
+    if later is None:  # a new last group (or the first import of the module)
+        body.insert(end, stmt.with_changes(
+            leading_lines=[cst.EmptyLine()] if groups or start else []))
+        return
+    position = later[0]
+    if position == groups[0][0]:  # above the first import: take its lines
+        stmt = stmt.with_changes(leading_lines=body[position].leading_lines)
+        body[position] = body[position].with_changes(leading_lines=[cst.EmptyLine()])
+    else:
+        stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()])
+    body.insert(position, stmt)
 
 
 def _sorted(stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
     node = stmt.body[0]
-    names = sorted(node.names, key=lambda a: _module_name(a.name))
+    names = sorted(node.names, key=_name_key if isinstance(node, cst.ImportFrom) else (
+        lambda a: _module_name(a.name).lower()))
     names = comma_separated(names)
     return stmt.with_changes(body=[node.with_changes(names=names)])
 
 
 def _mergeable(stmt: cst.CSTNode) -> bool:
-    """A one-line `from module import a, b` (no parentheses, no star)."""
+    """A `from module import a, b` (no star; in parentheses, with two names or more)."""
     node = stmt.body[0]
-    return isinstance(node, cst.ImportFrom) and node.rpar is None
+    return isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar) and (
+        node.rpar is None or len(node.names) > 1)
+
+
+def _name_key(alias: cst.ImportAlias) -> tuple[int, str]:
+    """isort's `order-by-type`: CONSTANTS, then Classes, then other names."""
+    name = _module_name(alias.name)
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
 
 
 def _merged(stmt: cst.SimpleStatementLine, alias: cst.ImportAlias) -> cst.SimpleStatementLine:
+    """`alias` joins the names of a `from` import: in sorted order if they are sorted; a
+    one-line import that grows too long is wrapped."""
     node = stmt.body[0]
     names = list(node.names)
-    names[-1] = names[-1].with_changes(comma=comma())
-    return stmt.with_changes(body=[node.with_changes(names=[*names, alias])])
+    keys = [_name_key(a) for a in names]
+    if node.lpar is not None:  # one name a line: the new one takes a neighbour's layout
+        position = next((i for i, k in enumerate(keys) if k > _name_key(alias)), len(names)
+                        ) if keys == sorted(keys) else len(names)
+        middle = names[0].comma
+        if position == len(names):
+            names[-1], alias = names[-1].with_changes(comma=middle), alias.with_changes(
+                comma=names[-1].comma)
+        else:
+            alias = alias.with_changes(comma=middle)
+        names.insert(position, alias)
+        return stmt.with_changes(body=[node.with_changes(names=names)])
+    return _wrapped(_merged_line(stmt, node, names, keys, alias))
+
+
+def _merged_line(stmt: cst.SimpleStatementLine, node: cst.ImportFrom,
+                 names: list[cst.ImportAlias], keys: list[tuple[int, str]],
+                 alias: cst.ImportAlias) -> cst.SimpleStatementLine:
+    if keys != sorted(keys):
+        names[-1] = names[-1].with_changes(comma=comma())
+        return stmt.with_changes(body=[node.with_changes(names=[*names, alias])])
+    position = next((i for i, k in enumerate(keys) if k > _name_key(alias)), len(names))
+    last = names[-1].comma  # a trailing comma the line had stays at its end
+    names.insert(position, alias)
+    names = comma_separated(names)
+    if not isinstance(last, cst.MaybeSentinel):
+        names[-1] = names[-1].with_changes(comma=last)
+    return stmt.with_changes(body=[node.with_changes(names=names)])

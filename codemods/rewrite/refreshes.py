@@ -98,12 +98,15 @@ class FunctionState:
         for block in walker.blocks:
             stop = None
             for statement in reversed(block):
+                position = state.positions.get(id(statement))
+                if position is None:  # a statement the walker did not number (found by fuzzing)
+                    continue
                 small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) \
                     else None
                 if isinstance(small, cst.Return | cst.Raise | cst.Break | cst.Continue):
-                    stop = state.positions[id(statement)] + 1
+                    stop = position + 1
                 if stop is not None:
-                    state.stops[state.positions[id(statement)]] = stop
+                    state.stops[position] = stop
         state.params = {p.name.value for p in _parameters(function)}
         return state
 

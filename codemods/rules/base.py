@@ -44,6 +44,17 @@ class Address(Base):
 """
 
 
+# What rules guarantee to each other's output (`Rule.ensures` / `Rule.needs`), as the message
+# refusing a selection says it.
+GUARANTEES = {
+    "async-functions": "a function that now awaits becomes `async def`",
+    "awaited-callers": "a function made async is awaited or run by asyncio.run() where it is "
+                       "called (entry points, commands, tests)",
+    "async-objects": "what is awaited is an async engine or session",
+    "awaited-io": "the I/O of an async engine or session is awaited (queries, commit, with)",
+}
+
+
 @dataclass(frozen=True)
 class Case:
     """An executable example of a rule: the module `before`, migrated as a whole (with
@@ -86,6 +97,11 @@ class Rule:
     # (each written by a rule it declares in `after`).
     provides: ClassVar[frozenset[str]] = frozenset()
     reads: ClassVar[frozenset[str]] = frozenset()
+    # What the code a rule writes relies on, and what a rule guarantees (keys of GUARANTEES):
+    # `--select`/`--ignore` run every rule that ensures what an enabled rule needs, so a
+    # selection never leaves an `await` outside an `async def` (see `resolve_selection`).
+    ensures: ClassVar[frozenset[str]] = frozenset()
+    needs: ClassVar[frozenset[str]] = frozenset()
     targets: ClassVar[frozenset[str]] = frozenset({"async"})  # `--target` values it serves
     # A local rule that also edits files outside the selection of an incremental run, where
     # its `local_scopes` find something there (the file keeps its own code otherwise).

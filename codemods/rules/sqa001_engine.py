@@ -38,6 +38,8 @@ class AsyncEngine(RenameReferences):
     """
 
     code = "SQA001"
+    ensures = frozenset({"async-objects"})
+    needs = frozenset({"awaited-io"})
     summary = "create_engine() → create_async_engine() with an async driver URL"
     cases = (
         Case("""

@@ -22,6 +22,8 @@ class AsyncSessionmaker(RenameReferences):
     """
 
     code = "SQA002"
+    ensures = frozenset({"async-objects"})
+    needs = frozenset({"awaited-io"})
     summary = "sessionmaker() → async_sessionmaker(..., expire_on_commit=False)"
     cases = (
         Case("""

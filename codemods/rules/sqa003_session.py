@@ -17,6 +17,8 @@ class AsyncSessionClass(RenameReferences):
     """
 
     code = "SQA003"
+    ensures = frozenset({"async-objects"})
+    needs = frozenset({"awaited-io"})
     summary = "Session → AsyncSession (SQLAlchemy or SQLModel), expire_on_commit=False"
     cases = (
         Case("""

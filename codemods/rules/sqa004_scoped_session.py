@@ -19,6 +19,8 @@ class AsyncScopedSession(RenameReferences):
     """
 
     code = "SQA004"
+    ensures = frozenset({"async-objects"})
+    needs = frozenset({"awaited-io"})
     summary = "scoped_session → async_scoped_session(..., scopefunc=asyncio.current_task)"
     cases = (
         Case("""
@@ -29,7 +31,12 @@ class AsyncScopedSession(RenameReferences):
             Session = scoped_session(sessionmaker(bind=engine))
         """, """
             import asyncio
-            from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker, create_async_engine
+
+            from sqlalchemy.ext.asyncio import (
+                async_scoped_session,
+                async_sessionmaker,
+                create_async_engine,
+            )
 
             engine = create_async_engine("sqlite+aiosqlite:///shop.db")
             # TODO(sqla-asyncify SQA004): await <registry>.remove() at the end of every task or request that used it, or its sessions stay open

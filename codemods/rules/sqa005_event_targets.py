@@ -58,8 +58,8 @@ class AsyncEventTargets(Rule):
                 print("committed")
         """, """
             from sqlalchemy import event
-            from sqlalchemy.orm import Session
             from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+            from sqlalchemy.orm import Session
 
             engine = create_async_engine("sqlite+aiosqlite:///shop.db")
             SessionLocal = async_sessionmaker(engine, expire_on_commit=False)

@@ -31,6 +31,8 @@ class AsyncDDL(Rule):
     """
 
     code = "SQA010"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = ("metadata.create_all/drop_all/reflect(engine) → async with engine.begin(): "
                "await conn.run_sync(...)")
     cases = (
@@ -47,8 +49,8 @@ class AsyncDDL(Rule):
                 engine = create_engine(url)
                 Base.metadata.create_all(engine)
         """, """
-            from sqlalchemy.orm import DeclarativeBase
             from sqlalchemy.ext.asyncio import create_async_engine
+            from sqlalchemy.orm import DeclarativeBase
 
 
             class Base(DeclarativeBase):

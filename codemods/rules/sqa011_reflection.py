@@ -29,6 +29,8 @@ class AsyncReflection(Rule):
     """
 
     code = "SQA011"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "Table(autoload_with=engine), inspect(engine).x() → await conn.run_sync(lambda ...)"
     cases = (
         Case("""

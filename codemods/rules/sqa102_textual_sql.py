@@ -40,8 +40,8 @@ class TextualSQL(Rule):
                 return session.execute("SELECT count(*) FROM users WHERE name != :name",
                                        {"name": "root"}).scalar_one()
         """, """
-            from sqlalchemy.ext.asyncio import AsyncSession
             from sqlalchemy import text
+            from sqlalchemy.ext.asyncio import AsyncSession
 
 
             async def count_users(session: AsyncSession) -> int:

@@ -31,6 +31,8 @@ class AwaitCoroutines(Rule):
     """
 
     code = "SQA200"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "await session/connection/engine coroutine methods (commit, execute, get, …)"
     cases = (
         Case("""

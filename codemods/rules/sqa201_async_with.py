@@ -6,6 +6,7 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..api_surface import ASYNC_SESSION_CLASSES, ENGINE_CONTEXTS, SESSION_CLASSES, STARTABLES
+from ..results import Kind
 from ..rewrite.context import dotted
 from .base import Case, Rule
 
@@ -17,6 +18,8 @@ class AsyncWith(Rule):
     """
 
     code = "SQA201"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "with Session()/maker()/maker.begin()/s.begin()/engine.connect() → async with"
     cases = (
         Case("""
@@ -58,6 +61,17 @@ class AsyncWith(Rule):
         return (receiver in (ObjKind.FACTORY, ObjKind.SESSION, ObjKind.CONNECTION)
                 and method in STARTABLES) or (
             receiver is ObjKind.ENGINE and method in ENGINE_CONTEXTS)
+
+    def suppressed_With(self, original: cst.With, updated: cst.With) -> None:
+        """Suppressed here, but other rules made what the block enters async (`Session` is
+        now `AsyncSession`): a plain `with` over it fails, so say so."""
+        if updated.asynchronous is not None or updated.deep_equals(original) or not all(
+                self._is_async_context(item.item) for item in original.items):
+            return
+        self.ctx.report(self.code, Kind.TODO, "a suppression keeps this `with` from becoming "
+                        "`async with`, but it enters an async session or connection now, "
+                        "which only `async with` can (remove the suppression, or suppress "
+                        "the rules that made it async too)", original, despite_suppression=True)
 
     def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
         if updated.asynchronous is not None:

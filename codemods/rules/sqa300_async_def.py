@@ -50,6 +50,8 @@ class AsyncFunctions(Rule):
     """
 
     code = "SQA300"
+    ensures = frozenset({"async-functions"})
+    needs = frozenset({"awaited-callers"})
     summary = "def → async def for functions that await; their calls are awaited"
     cases = (
         Case("""
@@ -90,6 +92,7 @@ class AsyncFunctions(Rule):
                 print(first, sorted(skus(session)), list(skus(session)))
         """, """
             from contextlib import aclosing
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -375,6 +378,11 @@ class AsyncFunctions(Rule):
         if updated.asynchronous is None and any(
                 (ref := self._target(item.item)) and self._is_context_manager(ref)
                 or self._enters_async(item.item) for item in original.items):
+            reason = self.ctx.cannot_await()
+            if reason:  # a class body, a lambda, module level outside a script's main()
+                self.ctx.todo(self.code, "this `with` enters an async context manager now and "
+                                         f"must become `async with`, but {reason}", original)
+                return updated
             self.ctx.change(self.code, "with over an async context manager → async with",
                             original)
             return updated.with_changes(asynchronous=cst.Asynchronous())

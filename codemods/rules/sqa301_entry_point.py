@@ -18,6 +18,7 @@ class AsyncEntryPoint(Rule):
     """
 
     code = "SQA301"
+    ensures = frozenset({"awaited-callers"})
     summary = "if __name__ == '__main__': main() → asyncio.run(main())"
     cases = (
         Case("""
@@ -34,6 +35,7 @@ class AsyncEntryPoint(Rule):
                 main()
         """, """
             import asyncio
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import create_async_engine
 

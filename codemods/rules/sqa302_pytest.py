@@ -31,6 +31,7 @@ class AsyncTests(Rule):
     """
 
     code = "SQA302"
+    ensures = frozenset({"awaited-callers"})
     summary = "async tests get @pytest.mark.asyncio, async fixtures @pytest_asyncio.fixture"
     cases = (
         Case("""
@@ -49,8 +50,8 @@ class AsyncTests(Rule):
                 session.commit()
         """, """
             import pytest
-            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
             import pytest_asyncio
+            from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 
             @pytest_asyncio.fixture

@@ -34,6 +34,8 @@ class RunSyncLegacy(Rule):
     """
 
     code = "SQA303"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "calls to not-yet-migrated session functions → await session.run_sync(fn, ...)"
     cases = (
         Case("""
@@ -60,8 +62,8 @@ class RunSyncLegacy(Rule):
                 session.commit()
                 return count(session, True)
         """, """
-            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
             from sqlalchemy_pages import paginate
 
 

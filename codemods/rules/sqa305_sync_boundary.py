@@ -20,6 +20,7 @@ class SyncBoundary(Rule):
     """
 
     code = "SQA305"
+    ensures = frozenset({"awaited-callers"})
     summary = "click/typer commands, Celery tasks, console scripts → sync wrapper + async body"
     cases = (
         Case("""
@@ -34,6 +35,7 @@ class SyncBoundary(Rule):
                     click.echo(conn.execute(text("select 1")).scalar())
         """, """
             import asyncio
+
             import click
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import create_async_engine

@@ -28,6 +28,7 @@ class ScriptEntryPoint(Rule):
     """
 
     code = RULE
+    ensures = frozenset({"awaited-callers"})
     summary = "module-level script work / __main__ blocks → async def main() + asyncio.run()"
     cases = (
         Case("""
@@ -40,6 +41,7 @@ class ScriptEntryPoint(Rule):
             print("done")
         """, """
             import asyncio
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
@@ -73,6 +75,7 @@ class ScriptEntryPoint(Rule):
                 report()
         """, """
             import asyncio
+
             from sqlalchemy import text
             from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 

@@ -124,7 +124,7 @@ class MockedNames(AuditRule):
                 with patch("case.user_name", new=MagicMock(return_value="ann")):
                     assert greeting(MagicMock(), 1) == "Hello ann"
         """, """
-            from unittest.mock import MagicMock, patch, AsyncMock
+            from unittest.mock import AsyncMock, MagicMock, patch
 
             from sqlalchemy.ext.asyncio import AsyncSession
 

@@ -41,11 +41,12 @@ app = FastAPI()
 """
 _APP_AFTER = """\
 from contextlib import asynccontextmanager
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase
 
 engine = create_async_engine("sqlite+aiosqlite:///./shop.db")
 

@@ -40,8 +40,8 @@ class AsyncFunctionValues(AuditRule):
 
             HANDLERS = {"archive": archive}
         """, """
-            from sqlalchemy.ext.asyncio import AsyncSession
             from sqlalchemy import text
+            from sqlalchemy.ext.asyncio import AsyncSession
 
 
             async def archive(session: AsyncSession, name: str) -> None:

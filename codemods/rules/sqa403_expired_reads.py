@@ -37,6 +37,7 @@ class ExpiredReads(Rule):
     """
 
     code = "SQA403"
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "reads after rollback()/expire() → await session.refresh(obj) after it"
     cases = (
         Case("""

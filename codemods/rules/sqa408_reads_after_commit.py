@@ -55,6 +55,7 @@ class ReadsAfterCommit(Rule):
     """
 
     code = "SQA408"
+    needs = frozenset({"async-functions", "async-objects"})
     summary = ("reads after commit() that sync reloaded, relationships read after refresh() "
                "→ await session.refresh(obj, [names])")
     cases = (
@@ -73,8 +74,8 @@ class ReadsAfterCommit(Rule):
                 return address.user.name
         """, """
             # an address handed to another user by its foreign key
-            from sqlalchemy.orm import joinedload
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import joinedload
 
             from models import Address, User
 

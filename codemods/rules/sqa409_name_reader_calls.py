@@ -28,6 +28,7 @@ class NameReaderCalls(Rule):
     """
 
     code = "SQA409"
+    needs = frozenset({"async-functions", "async-objects"})
     summary = ("calls of model methods reading attributes by run-time name (serializers) → "
                "await session.run_sync(lambda ...: obj.method())")
     cases = (
@@ -59,8 +60,8 @@ class NameReaderCalls(Rule):
                 return book.to_dict()
         """, """
             from sqlalchemy import ForeignKey
-            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
             from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
             class Base(DeclarativeBase):

@@ -22,8 +22,8 @@ CASES = (
             def by_id(session: Session, user_id: int) -> User | None:
                 return session.query(User).get(user_id)
         """, """
-            from sqlalchemy.ext.asyncio import AsyncSession
             from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
 
             from models import User
 
@@ -48,8 +48,8 @@ CASES = (
             def count_named(session: Session, name: str) -> int:
                 return session.query(User).filter_by(name=name).count()
         """, """
-            from sqlalchemy.orm import Session
             from sqlalchemy import func, select
+            from sqlalchemy.orm import Session
 
             from models import User
 

@@ -47,6 +47,8 @@ class QueryToSelect(ChainRunner, Rule):
     """
 
     code = "SQA100"
+    ensures = frozenset({"awaited-io"})
+    needs = frozenset({"async-functions", "async-objects"})
     summary = "session.query(...) → select() executed with await session.scalars/execute"
     cases = CASES
     targets = frozenset({"async", "sync"})

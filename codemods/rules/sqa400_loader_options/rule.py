@@ -45,9 +45,9 @@ class LoaderOptions(Rule):
             def user_emails(session: Session) -> list[str]:
                 return [f"{u.name}: {len(u.addresses)}" for u in session.query(User).all()]
         """, """
-            from sqlalchemy.orm import selectinload
-            from sqlalchemy.ext.asyncio import AsyncSession
             from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import selectinload
 
             from models import User
 
@@ -361,8 +361,11 @@ class LoaderOptions(Rule):
         if not options or not isinstance(updated, cst.Call) or not isinstance(
                 updated.func, cst.Attribute) or updated.func.attr.value != "get":
             return updated
-        elements = comma_separated([cst.Element(o) for o in options])
         args = list(updated.args)
+        given = {a.keyword.value: i for i, a in enumerate(args) if a.keyword is not None}
+        if "options" in given:  # a re-run, or options of the user's: add only the missing ones
+            return _merged_options(updated, args, given, options)
+        elements = comma_separated([cst.Element(o) for o in options])
         args[-1] = args[-1].with_changes(comma=comma())
         for keyword, value in (("options", cst.List(elements)),
                                ("populate_existing", cst.Name("True"))):
@@ -372,6 +375,24 @@ class LoaderOptions(Rule):
                 whitespace_after=cst.SimpleWhitespace(" ")) if keyword == "options" else
                 cst.MaybeSentinel.DEFAULT))
         return updated.with_changes(args=args)
+
+
+def _merged_options(call: cst.Call, args: list[cst.Arg], given: dict[str, int],
+                    options: list[cst.BaseExpression]) -> cst.Call:
+    """`session.get(E, pk, options=[...])` with the loader options it lacks appended (none:
+    the call as it is; options that are not a list literal are the user's to extend)."""
+    listed = args[given["options"]].value
+    if not isinstance(listed, cst.List):
+        return call
+    code = cst.Module([]).code_for_node
+    have = {code(element.value) for element in listed.elements}
+    missing = [option for option in options if code(option) not in have]
+    if not missing:
+        return call
+    elements = comma_separated([*listed.elements, *(cst.Element(o) for o in missing)])
+    args[given["options"]] = args[given["options"]].with_changes(
+        value=listed.with_changes(elements=elements))
+    return call.with_changes(args=args)
 
 
 def _path(hops: list[tuple[str, str]]) -> tuple[str, ...]:

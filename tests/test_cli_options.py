@@ -1,0 +1,316 @@
+"""Options keep the output coherent (issue 15, items 14-24): selections, suppression markers,
+configuration, summary counts — through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_cli import SYNC
+from typer.testing import CliRunner
+
+from cli.main import app
+from codemods import Config, migrate_source
+from codemods.rules import RULES, SelectionError, resolve_selection
+from codemods.rules.base import GUARANTEES, USERS_AND_ADDRESSES
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    (tmp_path / "app.py").write_text(SYNC)
+    return tmp_path
+
+
+# 14. a selection pulls in what its code needs, or is refused
+@pytest.mark.parametrize("option", [["--select", "SQA1,SQA2"], ["--select", "SQA100"],
+                                    ["--select", "SQA2"], ["--select", "SQA4"]])
+def test_a_selection_runs_the_rules_its_code_needs_and_says_so(project: Path,
+                                                              option: list[str]) -> None:
+    result = run("migrate", str(project), "--write", *option)
+    assert result.exit_code == 0, result.output
+    assert "await outside" not in result.output and "error" not in result.stderr
+    assert "SQA300 as well (a function that now awaits becomes `async def`): they run too" in (
+        result.output)
+    text = (project / "app.py").read_text()
+    assert "async def first_user" in text and "asyncio.run(main())" in text
+    compile(text, "app.py", "exec")
+
+
+@pytest.mark.parametrize(("ignored", "needer"), [("SQA300", "SQA010"), ("SQA301", "SQA300"),
+                                                 ("SQA3", "SQA010"), ("SQA200", "SQA001")])
+def test_ignoring_a_rule_the_others_need_is_refused(project: Path, ignored: str,
+                                                    needer: str) -> None:
+    before = (project / "app.py").read_text()
+    result = run("migrate", str(project), "--write", "--ignore", ignored)
+    assert result.exit_code == 2, result.output
+    assert f"{needer} needs" in result.output and "would leave code that does not work" in (
+        result.output)
+    assert (project / "app.py").read_text() == before
+
+
+def test_ignoring_rules_nothing_needs_is_accepted(project: Path) -> None:
+    result = run("migrate", str(project), "--ignore", "SQA4,SQA306")
+    assert result.exit_code == 0, result.output
+    assert "they run too" not in result.output
+
+
+def test_the_library_resolves_selections_too() -> None:
+    result = migrate_source(SYNC, "app.py", Config(select=frozenset({"SQA100"})))
+    assert result.error is None and "async def first_user" in result.new_source
+    with pytest.raises(SelectionError):
+        migrate_source(SYNC, "app.py", Config(ignore=frozenset({"SQA301"})))
+
+
+def test_what_rules_need_is_ensured_by_rules_of_each_target() -> None:
+    for rule in RULES:
+        assert rule.needs <= set(GUARANTEES) and rule.ensures <= set(GUARANTEES), rule.code
+        for target in rule.targets & {"async"}:
+            for need in rule.needs:
+                assert any(need in r.ensures and target in r.targets for r in RULES), (
+                    rule.code, need)
+    config, notes = resolve_selection(Config(select=frozenset({"SQA100"}), target="sync"))
+    assert not config.pulled_in and not notes  # sync code awaits nothing
+
+
+# 15. suppression markers: strict, with prefixes, and a TODO where a suppression breaks code
+@pytest.mark.parametrize("marker", ["ignore[sqa201]", "ignore[SQA201;SQA003]", "ignore SQA201",
+                                    "ignore[]", "IGNORE"])
+def test_a_malformed_suppression_marker_warns_and_suppresses_nothing(tmp_path: Path,
+                                                                    marker: str) -> None:
+    source = SYNC.replace("    with Session(engine) as session:",
+                          f"    with Session(engine) as session:  # sqla-asyncify: {marker}")
+    (tmp_path / "app.py").write_text(source)
+    line = source.splitlines().index(
+        f"    with Session(engine) as session:  # sqla-asyncify: {marker}") + 1
+    for output in ("text", "json"):
+        result = run("migrate", str(tmp_path / "app.py"), "--format", output)
+        assert result.exit_code == 0, result.output
+        assert f"app.py:{line}: malformed suppression marker" in result.stderr
+    assert "async with AsyncSession" in run("migrate", str(tmp_path), "--diff").stdout
+
+
+def test_suppression_takes_prefixes_and_a_broken_with_gets_a_todo(tmp_path: Path) -> None:
+    source = SYNC.replace("    with Session(engine) as session:",
+                          "    with Session(engine) as session:  # sqla-asyncify: ignore[SQA2]")
+    (tmp_path / "app.py").write_text(source)
+    result = run("migrate", str(tmp_path), "--write")
+    assert result.exit_code == 0 and "malformed" not in result.stderr
+    text = (tmp_path / "app.py").read_text()
+    assert "    with AsyncSession(" in text and "async with AsyncSession" not in text
+    assert "TODO(sqla-asyncify SQA201): a suppression keeps this `with`" in text
+    assert run("migrate", str(tmp_path), "--check").exit_code == 1  # the marker is work left
+    assert run("migrate", str(tmp_path), "--diff").stdout == ""  # and a re-run adds nothing
+
+
+# 16. configuration: checked strictly, gitignore-like excludes, --show-settings
+@pytest.mark.parametrize(("table", "message"), [
+    ('strict-loading = "false"\n', "`strict-loading` must be true or false (got 'false')"),
+    ("exclud = []\n", "unknown key `exclud`"),
+    ('target = "asnyc"\n', "`target` must be one of 'async', 'sync'"),
+    ("select = 3\n", "`select` must be a list of rule codes or prefixes"),
+    ("select = [\n", "invalid TOML"),
+])
+def test_a_bad_configuration_exits_2_naming_the_file_and_key(project: Path, table: str,
+                                                              message: str) -> None:
+    (project / "pyproject.toml").write_text("[tool.sqla-asyncify]\n" + table)
+    before = (project / "app.py").read_text()
+    for command in (["migrate", str(project), "--write"], ["status", str(project)]):
+        result = run(*command)
+        assert result.exit_code == 2, result.output
+        assert "pyproject.toml" in result.stderr and message in result.stderr, result.stderr
+    assert (project / "app.py").read_text() == before
+
+
+def test_excludes_are_gitignore_like_from_the_project_root(project: Path) -> None:
+    nested = project / "src" / "app" / "migrations"
+    nested.mkdir(parents=True)
+    (nested / "0001.py").write_text(SYNC)
+    (project / "migrations").mkdir()
+    (project / "migrations" / "env.py").write_text(SYNC)
+    (project / "src" / "app" / "keep.py").write_text(SYNC)
+
+    def migrated(exclude: str) -> set[str]:
+        (project / "pyproject.toml").write_text(f'[tool.sqla-asyncify]\nexclude = ["{exclude}"]\n')
+        result = run("migrate", str(project / "src"), "--no-cache", "--format", "json")
+        assert result.exit_code == 0, result.output
+        return {Path(f["path"]).relative_to(project).as_posix()
+                for f in json.loads(result.stdout)["files"] if f["status"] == "changed"}
+
+    # no slash: a name at any depth
+    assert migrated("migrations") == {"src/app/keep.py"}
+    # with a slash: from the project root, not from the folder the run was given
+    assert migrated("migrations/*") == {"src/app/keep.py", "src/app/migrations/0001.py"}
+    assert migrated("src/app/migrations/") == {"src/app/keep.py"}
+    assert migrated("**/migrations/*.py") == {"src/app/keep.py"}
+
+
+def test_show_settings_prints_the_resolved_configuration(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.sqla-asyncify]\nselect = ["SQA1"]\nexclude = ["migrations"]\n'
+        "strict-loading = true\n")
+    result = run("migrate", str(project), "--show-settings", "--target", "async")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert 'select = ["SQA1"]' in lines and 'exclude = ["migrations"]' in lines
+    assert "strict-loading = true" in lines and f"project-root = {project.resolve()}" in lines
+    assert any(line.startswith("rules-run = ") and '"SQA300"' in line for line in lines)
+
+
+# 20. true summary counts
+def _summary(*args: str) -> dict:
+    result = run("migrate", *args, "--format", "json", "--no-cache")
+    return json.loads(result.stdout)["summary"]
+
+
+def test_a_no_op_second_run_adds_no_todos(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SYNC.replace(
+        "engine = create_engine(\"sqlite://\")",
+        "engine = create_engine(\"sqlite://\")\nMaker = sessionmaker(engine, expire_on_commit=True)"
+    ).replace("from sqlalchemy.orm import", "from sqlalchemy.orm import sessionmaker,"))
+    first = _summary(str(tmp_path))
+    assert first["todos_added"] >= 1
+    assert run("migrate", str(tmp_path), "--write").exit_code == 0
+    again = _summary(str(tmp_path))
+    assert (again["changed"], again["todos_added"], again["changes_by_rule"]) == (0, 0, {})
+    assert again["todo_markers_remaining"] == first["todos_added"]
+
+
+def test_a_failed_file_counts_no_changes(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(SYNC + "\nreturn first_user\n")  # does not compile
+    result = run("migrate", str(tmp_path), "--format", "json", "--no-cache")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 2 and data["summary"]["failed"] == 1
+    assert data["summary"]["changes_by_rule"] == {} and data["summary"]["todos_added"] == 0
+    assert data["files"][0]["changes"] == [] and "Dry run" not in result.stdout
+
+
+def test_one_line_rewritten_for_several_reasons_counts_once_per_rule(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(SYNC + '''
+
+def a(session: Session):
+    return first_user(session)
+
+
+def b(session: Session):
+    return [a(session), a(session), first_user(session)]
+''')
+    by_rule = _summary(str(tmp_path))["changes_by_rule"]
+    data = json.loads(run("migrate", str(tmp_path), "--format", "json", "--no-cache").stdout)
+    lines = [(c["code"], c["line"]) for c in data["files"][0]["changes"]]
+    assert len(lines) > len(set(lines))  # several SQA300 changes on the line of b's return
+    assert by_rule["SQA300"] == len({line for code, line in lines if code == "SQA300"})
+
+
+# 17. status and --check agree; the pre-commit apply hook writes only the files it is given
+def _agree(tree: Path) -> tuple[int, dict]:
+    check = run("migrate", str(tree), "--check", "--no-cache").exit_code
+    status = json.loads(run("status", str(tree), "--format", "json").stdout)
+    states = {m["state"] for m in status["modules"]}
+    assert (check == 1) == bool(states - {"migrated", "no database code"}), (check, status)
+    return check, status
+
+
+@pytest.mark.parametrize("pyproject", [
+    '[project]\nname = "app"\n[tool.sqla-asyncify]\nstrict-loading = true\n',
+    '[project]\nname = "app"\n[project.scripts]\napp = "app:main"\n',
+])
+def test_status_and_check_agree(project: Path, pyproject: str) -> None:
+    (project / "models.py").write_text(USERS_AND_ADDRESSES)
+    (project / "pyproject.toml").write_text(pyproject)
+    assert _agree(project)[0] == 1
+    assert run("migrate", str(project), "--write", "--no-cache").exit_code == 0
+    assert _agree(project)[0] == 0
+
+
+def test_the_apply_hook_writes_only_the_files_it_is_given(project: Path) -> None:
+    (project / "repo.py").write_text(
+        "from sqlalchemy.orm import Session\n\n\ndef count(session: Session, User):\n"
+        "    return session.query(User).count()\n")
+    (project / "app.py").write_text(SYNC + "\n\nfrom repo import count\n\n\n"
+                                           "def report(session):\n    return count(session)\n")
+    before = (project / "app.py").read_text()
+    result = run("migrate", str(project / "repo.py"), "--write", "--only-given", "--no-cache")
+    assert "async def count" in (project / "repo.py").read_text()
+    assert (project / "app.py").read_text() == before
+    assert result.exit_code == 1 and "app.py: must change too" in result.stderr
+
+
+# 18, 22, 24: conventions
+def test_version_and_short_help() -> None:
+    version = run("--version")
+    assert version.exit_code == 0 and version.stdout.startswith("sqla-asyncify ")
+    for args in (["-h"], ["migrate", "-h"], ["status", "-h"]):
+        shown = run(*args)
+        assert shown.exit_code == 0 and "Usage:" in shown.stdout
+    helped = run("migrate", "-h").stdout
+    assert "--select CODES" in helped and "--exclude GLOB" in helped and "{paths}" not in helped
+
+
+def test_quiet_prints_only_problems(project: Path) -> None:
+    (project / "bad.py").write_text("def broken(:\n")
+    result = run("migrate", str(project), "-q")
+    assert result.exit_code == 2
+    assert result.stdout == "" and "bad.py" in result.stderr
+    assert run("migrate", str(project / "app.py"), "--quiet").output == ""
+
+
+def test_rules_are_sorted_and_not_wrapped_when_piped() -> None:
+    listing = run("rules").stdout.splitlines()
+    codes = [line.split()[0] for line in listing]
+    assert codes == sorted(codes) and len(codes) == len(RULES)
+    assert all(line == f"{r.code}  {r.summary}" for line, r in zip(
+        listing, sorted(RULES, key=lambda r: r.code), strict=True))
+    shown = run("rules", "SQA100").stdout
+    long_line = next(line for line in shown.splitlines() if len(line) > 80)
+    assert "session.scalars" in long_line or "select(" in long_line
+
+
+def test_the_same_file_given_twice_is_processed_once(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    data = json.loads(run("migrate", "app.py", str(project / "app.py"), ".", "--format",
+                          "json", "--no-cache").stdout)
+    assert [f["path"] for f in data["files"]] == ["app.py"]
+    assert data["summary"]["files_scanned"] == 1
+
+
+# 19. --format github and sarif
+def test_github_annotations_and_sarif(project: Path) -> None:
+    (project / "bad.py").write_text("def broken(:\n")
+    (project / "todo.py").write_text(SYNC.replace("# sqla", "#").replace(
+        'engine = create_engine("sqlite://")',
+        'engine = create_engine("sqlite://")\nfrom sqlalchemy.orm import sessionmaker\n'
+        "Maker = sessionmaker(engine, expire_on_commit=True)"))
+    github = run("migrate", str(project), "--format", "github", "--no-cache")
+    assert github.exit_code == 2
+    lines = github.stdout.splitlines()
+    assert any(line.startswith("::error file=") and "bad.py,line=1" in line for line in lines)
+    assert any(line.startswith("::warning file=") and "title=sqla-asyncify SQA404" in line
+               for line in lines)
+    assert any(line.startswith("::notice file=") and "app.py" in line for line in lines)
+    sarif = json.loads(run("migrate", str(project), "--format", "sarif", "--no-cache").stdout)
+    assert sarif["version"] == "2.1.0"
+    results = sarif["runs"][0]["results"]
+    assert {r["level"] for r in results} == {"error", "warning", "note"}
+    assert {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} == {
+        r.code for r in RULES}
+    assert run("status", str(project), "--format", "sarif").exit_code == 2
+
+
+# 23. the progress bar runs to 100%, with elapsed time and ETA
+def test_the_progress_bar_ends_full(tmp_path: Path, monkeypatch) -> None:
+    import cli.main
+    monkeypatch.setattr(cli.main, "_PROGRESS_THRESHOLD", 3)
+    for i in range(4):
+        (tmp_path / f"m{i}.py").write_text(SYNC if i % 2 else "x = 1\n")
+    result = runner.invoke(app, ["migrate", str(tmp_path), "--no-cache"],
+                           env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "100%" in result.stderr and "8/8" in result.stderr, result.stderr
