@@ -104,7 +104,7 @@ class _Indexer(ast.NodeVisitor):
             sub, (ast.Yield, ast.Return)) and sub.value is not None)))
         returns = [sub.value for sub in own if isinstance(sub, ast.Return)]
         params_set = {a.arg for a in params}
-        queries = {returned_query(value, params_set, node) for value in returns}
+        queries = {returned_query(value, params_set, own, node) for value in returns}
         self._note_usages(own)
         self.index.functions[qualname] = FunctionInfo(
             qualname=qualname,

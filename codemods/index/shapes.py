@@ -323,18 +323,18 @@ def _query_valued(node: ast.expr, query_names: set[str]) -> bool:
     return False
 
 
-def returned_query(value: ast.expr | None, params: set[str],
+def returned_query(value: ast.expr | None, params: set[str], own: list[ast.AST],
                    function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedQuery | None:
     """`session.query(X).filter(...)` on a parameter, with no terminal; or a variable that
     only ever holds one (`q = session.query(X)`, `q = q.filter(...)` under conditions)."""
     steps, root = _method_chain(value) if value is not None else ([], None)
     if isinstance(root, ast.Name) and root.id not in params:  # `return q.order_by(...)`
-        built = _built_query(root.id, params, function)
+        built = _built_query(root.id, params, own, function)
         return built and replace(built, steps=(*built.steps, *steps))
     return _chained_query(value, params)
 
 
-def _built_query(name: str, params: set[str],
+def _built_query(name: str, params: set[str], own: list[ast.AST],
                  function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedQuery | None:
     """The query variable `name` a function builds and returns: one `session.query(...)`
     start, then `name = name.<builder step>(...)`; bound and read nowhere else (not even in a
@@ -344,7 +344,7 @@ def _built_query(name: str, params: set[str],
     start: ReturnedQuery | None = None
     steps: list[str] = []
     allowed: set[int] = set()  # the assignments' targets, and reads that build on or return it
-    for node in own_nodes(function):
+    for node in own:
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return None
         if isinstance(node, ast.Return) and node.value is not None:

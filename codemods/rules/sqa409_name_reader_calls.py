@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from ..analysis import ObjKind
+from ..analysis.project import qualname
 from ..results import Kind
 from ..rewrite.build import method_call
 from ..rewrite.context import dotted
-from ..rewrite.traversal import OwnScopeVisitor, Visitor
+from ..rewrite.traversal import OwnScopeVisitor
 from .base import Case, Rule
 
 
@@ -116,7 +118,7 @@ class NameReaderCalls(Rule):
         receiver = updated.func.value
         named = _Sessions.used(original.func.value, self.ctx)
         sessions = named or self.sessions[-1]
-        if len(sessions) != 1 or _Awaits.any_in(updated.args):
+        if len(sessions) != 1 or any(m.findall(arg, m.Await()) for arg in updated.args):
             where = ("it names no session" if not sessions else
                      f"it uses several sessions ({', '.join(sessions)})" if len(sessions) > 1
                      else "an argument awaits")
@@ -129,7 +131,7 @@ class NameReaderCalls(Rule):
             return updated
         session = self.ctx.run_sync_receiver(cst.parse_expression(sessions[0]))
         param = cst.Param(cst.Name(self.ctx.free_name("sync_session")))
-        if _Awaits.any_in([receiver]):  # evaluated first, outside the lambda, as before
+        if m.findall(receiver, m.Await()):  # evaluated first, outside the lambda, as before
             obj = cst.Name(self.ctx.free_name("obj"))
             fn = cst.Lambda(params=cst.Parameters(params=[param, cst.Param(obj)]),
                             body=updated.with_changes(func=updated.func.with_changes(value=obj)))
@@ -154,8 +156,7 @@ class NameReaderCalls(Rule):
         owner = plan.owner_class(ix, self.ctx.scope)
         if owner is None or owner not in ix.classes:
             return False
-        qualified = f"{ix.module}.{owner}" if ix.module else owner
-        return qualified in plan.mapped_classes or plan.is_model_base(ix, owner)
+        return qualname(ix, owner) in plan.mapped_classes or plan.is_model_base(ix, owner)
 
 
 class _Sessions(OwnScopeVisitor):
@@ -191,18 +192,3 @@ class _Sessions(OwnScopeVisitor):
             self.found.setdefault(name, None)
             return False
         return True
-
-
-class _Awaits(Visitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    @classmethod
-    def any_in(cls, nodes) -> bool:
-        visitor = cls()
-        for node in nodes:
-            visitor.walk(node)
-        return visitor.found
-
-    def visit_Await(self, node: cst.Await) -> None:
-        self.found = True
