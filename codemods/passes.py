@@ -165,11 +165,27 @@ def module_config(ix: ModuleIndex, plan: Plan, config: Config) -> Config:
 
 def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     """Parse and apply the local rules (none for a file outside the selection: it only gets
-    the colouring pass, but needs the same bookkeeping)."""
+    the colouring pass, but needs the same bookkeeping).
+
+    A query variable converted to select() where one of its uses cannot be would leave that
+    use running a legacy method on a select(): the pass is then redone with the variable
+    kept a legacy Query (a few rounds at most: each one keeps more variables legacy)."""
     config = module_config(job.ix, plan, config)
     module = job.parsed or cst.parse_module(job.source.text)
+    legacy_variables: dict[tuple[str, str], str] = {}
+    while True:
+        pending, broken = _local_rules(job, plan, config, module, legacy_variables)
+        if broken.keys() <= legacy_variables.keys():
+            return pending
+        legacy_variables = legacy_variables | broken
+
+
+def _local_rules(job: Job, plan: Plan, config: Config, module: cst.Module,
+                 legacy_variables: dict[tuple[str, str], str]
+                 ) -> tuple[Pending, dict[tuple[str, str], str]]:
     changes = ImportChanges()
     ctx = Context(plan, job.ix, lambda node: node, changes, config)
+    ctx.legacy_variables = legacy_variables
     pending = Pending(job.source, job.ix, module, module, changes, ctx.findings,
                       ctx.io_scopes, ctx.renamed, ctx.unconverted_scopes, config)
     if job.rewrite and any(r.code == scripts.RULE for r in select_rules(config, COLOURING)):
@@ -182,7 +198,7 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
         scopes = rule_scopes(job.ix, plan, config, rules)
     rule_pass = RulePass(ctx, rules, scopes, pending.origins)
     pending.tree = rule_pass.transform(module)
-    return pending
+    return pending, ctx.broken_variables
 
 
 def rule_scopes(ix: ModuleIndex, plan: Plan, config: Config,

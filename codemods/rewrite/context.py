@@ -166,6 +166,11 @@ class Context:
         self.outputs = RuleOutputs()
         # functions where a legacy query stays (TODO): candidates to keep sync behind run_sync
         self.unconverted_scopes: dict[str, str] = {}  # scope → why legacy code stays there
+        # Query variables (scope, name) → why one of their uses stays legacy: the variable must
+        # stay a legacy Query everywhere (`legacy_variables`, given when the pass is redone)
+        # rather than be a select() that use cannot run (`broken_variables`, found by it).
+        self.legacy_variables: dict[tuple[str, str], str] = {}
+        self.broken_variables: dict[tuple[str, str], str] = {}
         self.io_scopes: set[str] = set()  # function qualnames where an await was inserted
         # imported names whose references the local pass replaced: old local -> new local
         self.renamed: dict[str, str] = {}

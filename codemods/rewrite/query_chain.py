@@ -58,6 +58,8 @@ class QueryVariable:
     may_repeat_entities: bool
     joined: bool
     plain: bool = False  # `q = session.query(E)` and nothing more: `q.get(pk)` can convert
+    # the entity a later filter_by() applies to after its joins, where that is known
+    joined_to: cst.BaseExpression | None = None
 
 
 def unwind(expr: cst.BaseExpression,
@@ -116,6 +118,7 @@ class Statement:
     streaming: cst.BaseExpression | None = None  # yield_per(n): the n
     imports: list[tuple[str, str, str | None]] = field(default_factory=list)
     execution_options: list[cst.Arg] = field(default_factory=list)
+    joined_to: cst.BaseExpression | None = None  # the entity filter_by() applies to now
 
     @property
     def shape(self) -> RowShape:
@@ -219,7 +222,7 @@ class SelectBuilder:
             if for_dml:
                 raise Unsupported("bulk update/delete on a query variable")
             elements, repeats = list(variable.elements), variable.may_repeat_entities
-            stmt, joined = variable.expr, variable.joined
+            stmt, joined, joined_to = variable.expr, variable.joined, variable.joined_to
         else:
             assert chain.query_call is not None
             elements = [self.element(a) for a in chain.query_call.args]
@@ -231,8 +234,7 @@ class SelectBuilder:
                     chain.query_call.args, elements, strict=True)])
             repeats = any(e.is_entity and (e.entity is None or self.ctx.plan.joined_collections(
                 e.entity)) for e in elements)
-            joined = False
-        joined_to = None  # the entity filter_by() applies to after a join (legacy rule)
+            joined, joined_to = False, None  # joined_to: what filter_by() applies to after a join
         where: list[cst.Arg] = []
         streaming = None
         options: list[cst.Arg] = []  # execution options, which count() must carry outside
@@ -243,7 +245,7 @@ class SelectBuilder:
                 where.extend(call.args)
                 stmt = _step(call, stmt, "where")
             elif name == "filter_by":
-                if joined and (joined_to is None or chain.variable is not None):
+                if joined and joined_to is None:
                     raise Unsupported("filter_by() after a join whose target entity cannot be "
                                       "resolved (write .where(Entity.column == value))")
                 criteria = self._filter_by(call, joined_to or self._primary(elements))
@@ -297,7 +299,7 @@ class SelectBuilder:
             else:
                 raise Unsupported(f"Query.{name}() has no faithful select() rewrite yet")
         return Statement(stmt, elements, repeats, joined, where, streaming, list(self.imports),
-                         options)
+                         options, joined_to)
 
     def _join_repeats(self, call: cst.Call) -> bool:
         """Can this join repeat rows of the entities already selected? Not for many-to-one."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import libcst as cst
@@ -37,9 +38,33 @@ _VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"delete", "update"},
 
 class VariableScan(NamedTuple):
     convertible: frozenset[str]
-    # started on two paths as rows of different shapes (entities vs columns): no consumer
-    # reached by both can run them the same way, so they stay legacy
-    mixed_shapes: frozenset[str]
+    # started on two paths as rows no one run fits (objects vs Rows, or rows needing
+    # `.unique()` vs rows it raises on): they stay legacy (name → why)
+    mixed_shapes: Mapping[str, str]
+    # assigned under a branch or loop: what a join left filter_by() to apply to depends on
+    # the path, which the rewrite does not follow
+    branched: frozenset[str] = frozenset()
+
+
+class _RowRun(NamedTuple):
+    entity: bool  # objects through scalars(), else Rows through execute()
+    unique: bool  # legacy de-duplicated these rows: `.unique()`
+    unhashable: bool  # `.unique()` would raise on them
+
+
+_RESHAPED = "objects on one path and rows of other columns on another"
+
+
+def _conflict(runs: list[_RowRun]) -> str | None:
+    """Why no one run of the variable fits its starts on different paths, if so.
+    (`.unique()` on the rows of a path without joins changes nothing, so a variable whose
+    start on any path needs it gets it on all.)"""
+    if len({run.entity for run in runs}) > 1:
+        return _RESHAPED
+    if any(run.unique for run in runs) and any(run.unhashable for run in runs):
+        return ("rows legacy Query de-duplicated on one path and rows holding a JSON or ARRAY "
+                "value (which .unique() cannot hash) on another")
+    return None
 
 
 class QueryVariableScan(Visitor):
@@ -67,6 +92,7 @@ class QueryVariableScan(Visitor):
         self.ended: dict[str, int] = {}
         self.top_level: set[int] = set()  # the function body's own small statements
         self.reshaped: set[str] = set()  # variables given another row shape under a branch
+        self.branched: set[str] = set()  # variables assigned under a branch or loop
         self.position = 0  # names visited so far
         self.nested = 0
 
@@ -78,7 +104,7 @@ class QueryVariableScan(Visitor):
         first.top_level = top_level
         first.walk(function.body)  # pass 1: which names are assigned queries
         if not first.candidates - first.rejected:
-            return VariableScan(frozenset(), frozenset())
+            return VariableScan(frozenset(), {})
         second = cls(ctx)
         second.top_level = top_level
         second.candidates = first.candidates - first.rejected
@@ -86,7 +112,8 @@ class QueryVariableScan(Visitor):
         second.walk(function.body)  # pass 2: is every read of them a convertible use?
         escaped = {n.value for n, at in second.reads if id(n) not in second.ok_reads
                    and at <= second.ended.get(n.value, at)}
-        left = second.rejected | escaped
+        left = second.rejected | escaped | {  # a use has no select() form: see local_pass
+            name for scope, name in ctx.legacy_variables if scope == ctx.scope}
         # a variable built from another (`page = q.limit(n)`) converts with it or not at all
         changed = True
         while changed:
@@ -95,20 +122,21 @@ class QueryVariableScan(Visitor):
                 if (derived in left) != (root in left):
                     left |= {derived, root}
                     changed = True
-        mixed = frozenset(name for name, starts in second.starts.items()
-                          if len(set(filter(None, map(second._row_shape, starts)))) > 1) | (
-            second.reshaped & second.candidates)
-        return VariableScan(frozenset(second.candidates - left - mixed), mixed)
+        mixed = {name: why for name, starts in second.starts.items()
+                 if (why := _conflict(list(filter(None, map(second._row_run, starts)))))}
+        mixed |= {name: _RESHAPED for name in second.reshaped & second.candidates}
+        return VariableScan(frozenset(second.candidates - left - mixed.keys()), mixed,
+                            frozenset(second.branched))
 
-    def _row_shape(self, chain: QueryChain) -> tuple[bool, bool] | None:
-        """What decides how the select() a start builds is run: objects through scalars() or
-        Rows through execute(), and whether it needs .unique() (None: no faithful select();
-        its rewrite says so)."""
+    def _row_run(self, chain: QueryChain) -> _RowRun | None:
+        """How the select() a start builds must be run (None: no faithful select(); its
+        rewrite says so)."""
         try:
             statement = SelectBuilder(self.ctx).build(chain, chain.steps)
         except Unsupported:
             return None
-        return statement.shape is RowShape.ENTITY, statement.needs_unique
+        return _RowRun(statement.shape is RowShape.ENTITY, statement.needs_unique,
+                       any(e.unhashable for e in statement.elements))
 
     def _variable_chain(self, expr: cst.BaseExpression) -> cst.Name | None:
         """The variable a chain of allowed steps starts at, if any."""
@@ -144,6 +172,8 @@ class QueryVariableScan(Visitor):
                 self.targets.add(id(t.target))
         if not isinstance(target, cst.Name) or self.nested:
             return
+        if id(node) not in self.top_level:
+            self.branched.add(target.value)
         if target.value in self.ended:
             self.rejected.add(target.value)  # a query again after holding rows: not followed
             return

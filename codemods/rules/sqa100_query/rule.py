@@ -32,7 +32,7 @@ from .running import ChainRunner
 FLASK_QUERY_TODO = ("Flask-SQLAlchemy has no asyncio support: this query stays synchronous on "
                     "db.session; --target sync moves it to select(), or move this data layer "
                     "off Flask-SQLAlchemy first")
-_NO_VARIABLES = VariableScan(frozenset(), frozenset())
+_NO_VARIABLES = VariableScan(frozenset(), {})
 # Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 
@@ -96,6 +96,26 @@ class QueryToSelect(ChainRunner, Rule):
     def _converted(self) -> dict[str, QueryVariable]:
         return self.variables[-1][1] if self.variables and self.ctx.function else {}
 
+    def _converted_variable(self, node: cst.CSTNode) -> str | None:
+        """The local query variable this legacy use stays on that the rewrite converts to
+        select() elsewhere in the function: a chain on it, or one of its starts."""
+        if not self.variables or self.ctx.function is None:
+            return None
+        scan, converted = self.variables[-1]
+        if isinstance(node, cst.Assign):
+            target = node.targets[0].target
+            if isinstance(target, cst.Name) and target.value in scan.convertible:
+                return target.value
+            node = node.value
+        if isinstance(node, cst.For):
+            node = node.iter
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        chain = unwind(node, converted) if isinstance(node, cst.BaseExpression) else None
+        variable = chain.variable if chain is not None else None
+        return variable.expr.value if variable is not None and isinstance(
+            variable.expr, cst.Name) and variable.expr.value in converted else None
+
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         """`q = session.query(X)...` / `q = q.filter(...)` for a variable that never escapes."""
         if not self.variables or self.ctx.function is None or len(updated.targets) != 1:
@@ -104,14 +124,20 @@ class QueryToSelect(ChainRunner, Rule):
         scan, converted = self.variables[-1]
         if not isinstance(target, cst.Name):
             return updated
+        kept_legacy = self.ctx.legacy_variables.get((self.ctx.scope, target.value))
+        start = unwind(original.value)
+        if kept_legacy is not None and start is not None:
+            self._spoken_for(start)
+            self._leave_legacy(f"query variable `{target.value}` stays a legacy query, since "
+                               f"one of its uses has no select() form: {kept_legacy}",
+                               original)
+            return updated
         if target.value in scan.mixed_shapes:
-            chain = unwind(original.value)
-            if chain is not None:
-                self._spoken_for(chain)
-            self._leave_legacy(f"query variable `{target.value}` holds rows of different "
-                               "shapes on different paths (entities on one, columns on "
-                               "another): no single select() run fits where it is used; "
-                               "convert it by hand", original)
+            if start is not None:
+                self._spoken_for(start)
+            self._leave_legacy(f"query variable `{target.value}` holds "
+                               f"{scan.mixed_shapes[target.value]}: no single select() run "
+                               "fits where it is used; convert it by hand", original)
             return updated
         if target.value not in scan.convertible:
             return updated
@@ -127,10 +153,19 @@ class QueryToSelect(ChainRunner, Rule):
             self._leave_legacy(f"query variable `{target.value}` not converted: {exc}",
                                original)
             return updated
+        # What another path's assignment needed holds wherever the paths meet: `.unique()`,
+        # and that a join leaves filter_by() no one entity.
+        previous = converted.get(target.value)
+        repeats, joined = statement.needs_unique, statement.joined
+        if previous is not None:
+            repeats |= previous.may_repeat_entities and not any(
+                e.unhashable for e in statement.elements)
+            joined |= previous.joined
         converted[target.value] = QueryVariable(
             cst.Name(target.value), self._session(chain), statement.elements,
-            statement.needs_unique, statement.joined,
-            plain=not chain.steps and (chain.variable is None or chain.variable.plain))
+            repeats, joined,
+            plain=not chain.steps and (chain.variable is None or chain.variable.plain),
+            joined_to=None if target.value in scan.branched else statement.joined_to)
         self.ctx.change(self.code, f"query variable `{target.value}` → select()", original,
                         Tag.QUERY_VARIABLE)
         # loader options SQA400 put where the variable is built (every run of it needs them)

@@ -76,7 +76,12 @@ class ChainRunner:
 
     def _leave_legacy(self, reason: str, node: cst.CSTNode) -> None:
         """A legacy query stays here, with a TODO saying why; with the async target its
-        function may be kept sync behind run_sync (and its TODO there gives this reason)."""
+        function may be kept sync behind run_sync (and its TODO there gives this reason).
+        Where it is a use of a query variable converted to select() (or another start of
+        one), the variable must stay legacy: the file's pass is redone so."""
+        variable = self._converted_variable(node)
+        if variable is not None:
+            self.ctx.broken_variables.setdefault((self.ctx.scope, variable), reason)
         self.ctx.todo(self.code, reason, node)
         if self.ctx.async_target and self.ctx.function is not None:
             self.ctx.unconverted_scopes.setdefault(self.ctx.scope, reason)
@@ -262,7 +267,9 @@ class ChainRunner:
             # the legacy Query still works on a sync 2.x session; a chain on a converted
             # variable or helper has no legacy query left to run (its function is kept sync)
             self._spoken_for(chain)
-            self._leave_legacy(f"kept the legacy query: {reason}", original)
+            self._leave_legacy(reason if chain.variable is not None and (
+                self._converted_variable(original)) else f"kept the legacy query: {reason}",
+                original)
             return updated
         param = cst.Name("sync_session")
         body = ReplaceExpression(chain.session, param).transform(updated)
