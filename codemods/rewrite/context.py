@@ -309,6 +309,9 @@ class Context:
 
     # -- facts ----------------------------------------------------------------------------------
     def kind(self, expr: cst.BaseExpression) -> ObjKind | None:
+        if type(expr) is cst.Call:  # `registry()`, `SessionLocal()`: what the call returns
+            called = callee(expr.func)
+            return self.plan.call_result_kind(self.ix, self.scope, called) if called else None
         name = dotted(expr)
         return self.plan.kind(self.ix, self.scope, name) if name else None
 
