@@ -197,13 +197,25 @@ class SelectBuilder:
                 return Element(node, None, True, node)
             method = node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
             if qualified.startswith("sqlalchemy.") or callee.startswith("func.") or (
-                    method in _COLUMN_METHODS):
+                    method in _COLUMN_METHODS) or self._built_on_sql_function(node):
                 return Element(node, None, False, None)
         if isinstance(node, (cst.BaseNumber, cst.BaseString)) or (
                 isinstance(node, cst.Name) and node.value == "None"):
             return Element(node, None, False, None)  # (`query(X.a, None)`: a NULL column)
         shown = cst.Module([]).code_for_node(node)
         raise Unsupported(f"cannot tell whether `{shown}` is a mapped class or a column")
+
+    def _built_on_sql_function(self, node: cst.Call) -> bool:
+        """`exists().where(...)`, `func.max(X.n).filter(...)`: methods called on what a
+        SQLAlchemy function (not `aliased()`) made, which is a SQL expression."""
+        base: cst.BaseExpression = node
+        while isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute):
+            base = base.func.value
+        if base is node or not isinstance(base, cst.Call):
+            return False
+        qualified = self.ctx.qualify(base.func) or ""
+        return qualified not in api.ALIASED and (qualified.startswith("sqlalchemy.") or (
+            dotted(base.func) or "").startswith("func."))
 
     # -- the statement --------------------------------------------------------------------------
     def name(self, module: str, name: str,
