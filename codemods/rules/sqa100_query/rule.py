@@ -128,8 +128,9 @@ class QueryToSelect(ChainRunner, Rule):
         start = unwind(original.value)
         if kept_legacy is not None and start is not None:
             self._spoken_for(start)
+            why = kept_legacy.removeprefix(f"query variable `{target.value}` not converted: ")
             self._leave_legacy(f"query variable `{target.value}` stays a legacy query, since "
-                               f"one of its uses has no select() form: {kept_legacy}",
+                               f"where it is built or used has no select() form: {why}",
                                original)
             return updated
         if target.value in scan.mixed_shapes:

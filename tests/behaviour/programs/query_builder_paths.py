@@ -74,6 +74,15 @@ def heavy_or_labelled(session: Session, label: str, joined: bool):
     return [j.spice for j in q.filter_by(grams=5).order_by(Jar.id).all()]
 
 
+def labels_of(session: Session, model, shelves_only: bool):
+    # the second start has no select() form (the model is a parameter): nor has the first then
+    if shelves_only:
+        q = session.query(Shelf)
+    else:
+        q = session.query(model)
+    return sorted(type(o).__name__ + str(o.id) for o in q.all())
+
+
 def report(session: Session):
     print("shelves", shelves(session, True), shelves(session, False))
     print("refined", shelves_refined(session, True), shelves_refined(session, False))
@@ -81,6 +90,7 @@ def report(session: Session):
     print("spices on top", spices_on(session, "top"))
     print("heavy or labelled", heavy_or_labelled(session, "low", True),
           heavy_or_labelled(session, "low", False))
+    print("labels", labels_of(session, Jar, True), labels_of(session, Jar, False))
 
 
 def main():
