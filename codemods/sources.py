@@ -248,10 +248,11 @@ def _read_regular_file(path: Path) -> bytes:
 
 def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | None = None
              ) -> Iterator[Path | Skipped]:
-    """Python files under `paths`, sorted, and what was left out: a path that cannot be read
-    (missing, a symbolic link loop: `failed`), a file that is not a regular file (a named
-    pipe), and with `verbose` the folders the skip rules leave out (virtualenvs, hidden
-    folders, build output at a project root, caches) and the excluded paths. `excludes` are
+    """Python files under `paths`, sorted (with the `.pyi` stub beside a module), and what
+    was left out: a path that cannot be read (missing, a symbolic link loop: `failed`), a
+    file that is not a regular file (a named pipe), and with `verbose` the folders the skip
+    rules leave out (virtualenvs, hidden folders, build output at a project root, caches)
+    and the excluded paths. `excludes` are
     globs relative to `base` (the project root; default: each of `paths`), as in .gitignore."""
     excludes = tuple(excludes)
     seen: set[str] = set()  # real paths: `a.py` and `/abs/a.py` (or a link to it) are one file
@@ -271,6 +272,9 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | N
         if not root.is_dir():
             if first_time(root):
                 yield root
+            stub = root.with_name(root.name + "i")  # `mod.pyi` beside a `mod.py` given
+            if root.suffix == ".py" and stub.is_file() and first_time(stub):
+                yield stub
             continue
         errors: list[OSError] = []
         found: list[Path | Skipped] = []
@@ -285,8 +289,10 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | N
                 else:
                     found.append(Skipped(f"{here / name}{os.sep}", reason, verbose=True))
             dirs[:] = kept
+            names = set(files)
             for name in files:
-                if not name.endswith(".py"):
+                # a stub is migrated with its module (its signatures follow the module's)
+                if not (name.endswith(".py") or name.endswith(".pyi") and name[:-1] in names):
                     continue
                 if is_excluded(here / name, base or root, excludes):
                     found.append(Skipped(str(here / name), "excluded", verbose=True))

@@ -455,3 +455,36 @@ def test_a_file_name_with_a_colon_is_reported_as_it_is(project: Path, monkeypatc
         "artifactLocation"]["uri"]
     assert uri == "a%3Ab.py" and urllib.parse.unquote(uri) == "a:b.py"
     assert "\na:b.py " in run("status", ".").stdout
+
+
+# 24. a stub beside a migrated module gets its signatures
+STUB = '''\
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session
+
+class User(DeclarativeBase):
+    id: Mapped[int]
+
+def first_user(session: Session) -> User | None: ...
+def main() -> None: ...
+'''
+
+
+def test_a_stub_beside_a_module_is_shown_written_and_counted(project: Path, monkeypatch
+                                                            ) -> None:
+    monkeypatch.chdir(project)
+    (project / "app.pyi").write_text(STUB)
+    (project / "alone.pyi").write_text(STUB)  # no module beside it: not picked up
+    dry = run("migrate", ".", "--diff", "--no-cache")
+    assert "+++ b/app.pyi\n" in dry.stdout
+    assert "+async def first_user(session: AsyncSession) -> User | None: ...\n" in dry.stdout
+    assert "alone.pyi" not in dry.stdout
+    given = json.loads(run("migrate", "app.py", "--format", "json", "--no-cache").stdout)
+    assert [f["path"] for f in given["files"]] == ["app.py", "app.pyi"]
+    assert given["summary"]["changed"] == 2
+    written = run("migrate", ".", "--write", "--no-cache")
+    assert written.exit_code == 0 and "│ files rewritten       │ 2 │" in written.stdout
+    stub = (project / "app.pyi").read_text()
+    assert "from sqlalchemy.ext.asyncio import AsyncSession\n" in stub
+    assert "async def main() -> None: ..." in stub
+    assert run("migrate", ".", "--check", "--no-cache").exit_code == 0
+    assert (project / "alone.pyi").read_text() == STUB
