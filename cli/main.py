@@ -366,8 +366,7 @@ def migrate(
 
     excludes = [*settings.exclude, *(exclude or [])]
     if show_settings:
-        _show_settings(config, excludes, project_root or find_project_root(
-            [p for p in [start] if p.exists()]))
+        _show_settings(config, excludes, project_root or find_project_root([start]))
         raise typer.Exit(EXIT_OK)
     if stdin:
         piped_bytes = sys.stdin.buffer.read()
@@ -442,7 +441,7 @@ def _stdin_source(data: bytes, filename: Path | None, excludes: list[str],
     project's excludes, it is left as it is (and said with -v)."""
     name = str(filename) if filename else STDIN_NAME
     source = SourceFile.from_bytes(name, data)
-    root = project_root or find_project_root([filename.parent if filename else Path.cwd()])
+    root = project_root or find_project_root([filename or Path.cwd()])
     if filename and root and is_excluded(Path(os.path.abspath(filename)), root, excludes):
         return source, [Skipped(name, "excluded", verbose=True)]
     return source, []
