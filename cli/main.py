@@ -192,9 +192,9 @@ class Color(str, enum.Enum):
 _color: ContextVar[Color] = ContextVar("color", default=Color.auto)  # of the running command
 
 
-def _set_color(value: Color) -> Color:
-    _color.set(value)
-    return value
+def _set_color(value: Color | str) -> Color:
+    _color.set(Color(value))
+    return Color(value)
 
 
 ColorOption = Annotated[Color, typer.Option(
