@@ -12,8 +12,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,18 +29,22 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand
 from typer.exceptions import TyperException
 
 from codemods import RULES, Config, FileResult, Status
-from codemods.config import Settings, SettingsError, load_settings
+from codemods.config import PYTEST_PLUGINS, Settings, SettingsError, load_settings
 from codemods.engine import iter_migrate
+from codemods.results import RuleStatistics
 from codemods.rules import RULES_BY_CODE, SelectionError, resolve_selection
 from codemods.sources import (
     NotWritten,
     Skipped,
     SourceFile,
     discover,
+    encoded,
     find_project_root,
+    is_excluded,
     read_sources,
     real_path,
     write_atomic,
@@ -61,9 +66,13 @@ from .render import (
     print_summary,
     print_warnings,
     sarif_report,
+    statistics_json,
+    statistics_text,
     unified_diff,
 )
 
+_INTERRUPTED_HELP = """\
+  130  interrupted (Ctrl-C); 143: terminated (SIGTERM); 141: stdout closed early"""
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    done (a dry run, or the changes written); with --check: nothing left to do
@@ -71,7 +80,52 @@ Exit codes:
        file must change with the given ones
   2    a file could not be read, migrated or written (each says why on stderr),
        a bad option, or an internal error
-  130  interrupted (Ctrl-C); 143: terminated (SIGTERM); 141: stdout closed early"""
+""" + _INTERRUPTED_HELP
+STATUS_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    the report was printed (modules that failed are listed in it)
+  2    a bad option or configuration, or an internal error
+""" + _INTERRUPTED_HELP
+RULES_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    the rules were printed
+  2    no rule has that code
+""" + _INTERRUPTED_HELP
+
+
+class _ReadableCommand(TyperCommand):
+    """Help that names arguments as other tools do (`PATHS...`, `[CODE]`), not as typer
+    does (`{paths}... <list[Path]>`)."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_label(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: typer.Context, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_label(param), record[1]))
+            else:
+                options.append(record)
+        for title, records in (("Arguments", arguments), ("Options", options)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+def _argument_label(param: Any) -> str:
+    """An argument as usage and help name it: its metavar, `...` when it takes several."""
+    name = param.metavar or (param.name or "").upper()
+    return f"{name}..." if param.nargs != 1 else name
+
 
 app = typer.Typer(
     help="Migrate synchronous SQLAlchemy code to SQLAlchemy 2.x asyncio.",
@@ -112,13 +166,55 @@ _PROGRESS_THRESHOLD = 50  # files; below this a run is too short for a progress 
 class Format(str, enum.Enum):
     text = "text"
     json = "json"
-    github = "github"  # workflow annotations (migrate only)
-    sarif = "sarif"  # SARIF 2.1.0 (migrate only)
+    github = "github"  # workflow annotations
+    sarif = "sarif"  # SARIF 2.1.0
+
+
+class StatusFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
 
 
 class Target(str, enum.Enum):
     async_ = "async"
     sync = "sync"
+
+
+PytestPlugin = enum.Enum("PytestPlugin", {name: name for name in PYTEST_PLUGINS}, type=str)
+
+
+class Color(str, enum.Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+_color: ContextVar[Color] = ContextVar("color", default=Color.auto)  # of the running command
+
+
+def _set_color(value: Color | str) -> Color:
+    _color.set(Color(value))
+    return Color(value)
+
+
+ColorOption = Annotated[Color, typer.Option(
+    "--color", callback=_set_color,
+    help="Colour the report: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces "
+         "it), always or never.")]
+StatisticsOption = Annotated[bool, typer.Option(
+    "--statistics", help="Print, per rule, the lines it changes, the TODOs it adds and its "
+                         "run_sync wraps, instead of the report.")]
+
+
+def _console(stderr: bool = False, **options: object) -> ReportConsole:
+    """A console for the report, coloured as `--color` of the running command says."""
+    color = _color.get()
+    if color is Color.never:
+        options["color_system"] = None
+    elif color is Color.always:
+        stream = sys.stderr if stderr else sys.stdout
+        options.update(no_color=False, color_system="auto" if stream.isatty() else "standard")
+    return ReportConsole(stderr=stderr, highlight=False, **options)
 
 
 class _Terminated(BaseException):
@@ -162,8 +258,8 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _say(message: str) -> None:
-    ReportConsole(stderr=True, highlight=False).print(Text(f"sqla-asyncify: {message}",
-                                                     style="bold red"), soft_wrap=True)
+    _console(stderr=True).print(Text(f"sqla-asyncify: {message}", style="bold red"),
+                                soft_wrap=True)
 
 
 def _codes(values: list[str] | None) -> frozenset[str]:
@@ -178,12 +274,18 @@ def _check_codes(codes: frozenset[str]) -> None:
                                  "(see `sqla-asyncify rules`)")
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+STDIN = Path("-")
+STDIN_NAME = "<stdin>"  # the file on stdin without --stdin-filename
+
+
+@app.command(cls=_ReadableCommand, epilog=EXIT_CODES_HELP)
 @_guarded
 def migrate(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to migrate.",
-                                                metavar="PATHS")],
-    write: Annotated[bool, typer.Option("--write", help="Apply the changes (atomic).")] = False,
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files or folders to migrate; - reads one file from stdin.", metavar="PATHS")],
+    write: Annotated[bool, typer.Option(
+        "--write", help="Apply the changes (atomic); with -, print the migrated source on "
+                        "stdout.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print only a plain unified diff.")] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="Exit 1 if any file would change or TODO markers remain.")] = False,
@@ -202,22 +304,26 @@ def migrate(
     target: Annotated[Target | None, typer.Option(
         "--target", help="async: AsyncSession + await (default); sync: 2.0-style select() "
                          "on the same synchronous sessions.")] = None,
-    pytest_plugin: Annotated[str | None, typer.Option(
+    pytest_plugin: Annotated[PytestPlugin | None, typer.Option(
         "--pytest-plugin", help="How async tests are marked: asyncio (pytest-asyncio, "
                                 "default) or anyio.")] = None,
     strict_loading: Annotated[bool, typer.Option(
         "--strict-loading", help='Add lazy="raise" to relationships without a loading '
                                  "strategy, so unproven loads fail loudly in tests.")] = False,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, help="Worker processes (default: the CPU count; small runs use "
-                                    "one).")] = None,
+        "--jobs", "-j", min=1, metavar="N",
+        help="Worker processes (default: the CPU count; small runs use one).")] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Do not read or write the index cache (in "
                            "~/.cache/sqla-asyncify, or $XDG_CACHE_HOME).")] = False,
     project_root: Annotated[Path | None, typer.Option(
-        "--project-root", help="The whole project, indexed for an incremental run (default: "
-                               "the nearest folder above PATHS with pyproject.toml or .git).")
-    ] = None,
+        "--project-root", metavar="DIR",
+        help="The whole project, indexed for an incremental run (default: the nearest "
+             "folder above PATHS with pyproject.toml or .git).")] = None,
+    stdin_filename: Annotated[Path | None, typer.Option(
+        "--stdin-filename", metavar="PATH",
+        help="With -: the file's path, for messages, pyproject.toml and excludes, and its "
+             "module name.")] = None,
     verbose: Annotated[bool, typer.Option(
         "--verbose", "-v", help="Also say which folders and files were skipped, and why.")
     ] = False,
@@ -229,6 +335,8 @@ def migrate(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Print only problems (failures, warnings, files that must "
                               "change too) on stderr: no diffs, no summary.")] = False,
+    statistics: StatisticsOption = False,
+    color: ColorOption = Color.auto,
     show_settings: Annotated[bool, typer.Option(
         "--show-settings", help="Print the configuration this run would use (pyproject.toml "
                                 "and the command line) and exit.")] = False,
@@ -239,36 +347,54 @@ def migrate(
     installed packages (__pycache__, node_modules, site-packages), build/ and dist/ directly
     under a project root; -v lists them. A named pipe or other non-regular file is skipped
     with a line saying so.
+
+    With - the source is read from stdin and migrated as one file (the rest of the project is
+    not read); --stdin-filename names it.
     """
-    if write and check:
-        raise typer.BadParameter("--write and --check exclude each other")
-    settings = _load_settings(paths[0] if paths else Path.cwd())
+    stdin = STDIN in paths
+    _check_options(paths, stdin, stdin_filename, write=write, check=check, diff=diff,
+                   output_format=output_format, statistics=statistics)
+    start = (stdin_filename or Path.cwd()) if stdin else paths[0]
+    settings = _load_settings(start)
     config = _config(settings, select=_codes(select), ignore=_codes(ignore),
-                     target=target.value if target else None, pytest_plugin=pytest_plugin,
+                     target=target.value if target else None,
+                     pytest_plugin=pytest_plugin.value if pytest_plugin else None,
                      jobs=jobs or default_jobs(), strict_loading=strict_loading,
-                     cache_dir=None if no_cache else _cache_dir(paths, project_root))
-    out = ReportConsole(highlight=False, soft_wrap=output_format is not Format.text or diff)
-    err = ReportConsole(stderr=True, highlight=False)
+                     cache_dir=None if no_cache or stdin else _cache_dir(paths, project_root))
+    out = _console(soft_wrap=output_format is not Format.text or diff)
+    err = _console(stderr=True)
 
     excludes = [*settings.exclude, *(exclude or [])]
     if show_settings:
-        _show_settings(config, excludes, project_root or find_project_root(
-            [p for p in paths if p.exists()]))
+        _show_settings(config, excludes, project_root or find_project_root([start]))
         raise typer.Exit(EXIT_OK)
-    sources, context, skipped = _sources(paths, excludes, project_root)
+    if stdin:
+        piped_bytes = sys.stdin.buffer.read()
+        piped, skipped = _stdin_source(piped_bytes, stdin_filename, excludes, project_root)
+        sources, context = [] if skipped else [piped], []
+    else:
+        sources, context, skipped = _sources(paths, excludes, project_root)
     print_skipped(err, skipped, verbose)
     notes: list[str] = []
     given = {s.path for s in sources} if only_given else None
-    results = _run(sources, config, err, out,
-                   text=output_format is Format.text and not diff and not quiet,
-                   context=context, notes=notes, write=write, given=given)
+    report = output_format is Format.text and not (diff or quiet or statistics)
+    results = _run(sources, config, err, out, text=report and not (stdin and write),
+                   context=context, notes=notes, write=write and not stdin, given=given)
+    if stdin and write:
+        migrated = results[0] if results else piped.new_result()
+        _print_stdin_source(migrated, piped_bytes)
+        print_notes(err, notes)
+        raise typer.Exit(EXIT_ERROR if migrated.status is Status.FAILED else EXIT_OK)
     held_back = [r for r in results if given is not None and r.path not in given and r.changed]
     for result in held_back:
         err.print(Text(f"{display_path(result.path)}: must change too (it calls code this run "
                        "made async); not written: pass it as well", style="yellow"),
                   soft_wrap=True)
     summary = Summary(results, notes)  # after writing: a write that failed fails its file
-    if output_format is Format.json:
+    if statistics:
+        _print_statistics(summary.statistics, output_format)
+        print_notes(err, notes)
+    elif output_format is Format.json:
         sys.stdout.write(json_report(summary) + "\n")  # plain: rich would re-parse it
     elif output_format is Format.github:
         sys.stdout.write(github_report(summary))
@@ -286,6 +412,55 @@ def migrate(
     if held_back or check and (summary.changed or summary.markers):
         raise typer.Exit(EXIT_WORK_LEFT)
     raise typer.Exit(EXIT_OK)
+
+
+def _check_options(paths: list[Path], stdin: bool, stdin_filename: Path | None, *,
+                   write: bool, check: bool, diff: bool, output_format: Format,
+                   statistics: bool) -> None:
+    """Combinations of options that cannot make sense are usage errors (exit 2)."""
+    if write and check:
+        raise typer.BadParameter("--write and --check exclude each other")
+    if stdin and len(paths) > 1:
+        raise typer.BadParameter("- (stdin) is one file: give no other PATHS with it",
+                                 param_hint="PATHS")
+    if stdin_filename is not None and not stdin:
+        raise typer.BadParameter("only with - (the source on stdin)",
+                                 param_hint="--stdin-filename")
+    if stdin and write and (diff or statistics or output_format is not Format.text):
+        raise typer.BadParameter("with - and --write stdout is the migrated source: no "
+                                 "report format, --diff or --statistics", param_hint="--write")
+    if statistics and (diff or output_format not in (Format.text, Format.json)):
+        raise typer.BadParameter("statistics print as text or json, not with --diff",
+                                 param_hint="--statistics")
+
+
+def _stdin_source(data: bytes, filename: Path | None, excludes: list[str],
+                  project_root: Path | None) -> tuple[SourceFile, list[Skipped]]:
+    """The file on stdin, named `filename` (for messages and its module name), migrated on
+    its own like one file given: the rest of its project is not read. Excluded by the
+    project's excludes, it is left as it is (and said with -v)."""
+    name = str(filename) if filename else STDIN_NAME
+    source = SourceFile.from_bytes(name, data)
+    root = project_root or find_project_root([filename or Path.cwd()])
+    if filename and root and is_excluded(Path(os.path.abspath(filename)), root, excludes):
+        return source, [Skipped(name, "excluded", verbose=True)]
+    return source, []
+
+
+def _print_stdin_source(result: FileResult, data: bytes) -> None:
+    """`migrate - --write`: the migrated source on stdout, in its encoding; the bytes as
+    read when it failed (an editor replacing its buffer with it loses nothing)."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data if result.status is Status.FAILED else encoded(result))
+    sys.stdout.flush()
+
+
+def _print_statistics(rows: list[RuleStatistics], output_format: Format | StatusFormat
+                      ) -> None:
+    if output_format.value == "json":
+        sys.stdout.write(statistics_json(rows) + "\n")
+    else:
+        sys.stdout.write(statistics_text(rows))
 
 
 def _load_settings(start: Path) -> Settings:
@@ -408,12 +583,15 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
     return sorted(results, key=lambda r: (order.get(r.path, len(order)), r.path))
 
 
-@app.command()
+@app.command(cls=_ReadableCommand, epilog=RULES_EXIT_CODES_HELP)
 @_guarded
-def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full.")] = None
-          ) -> None:
-    """List every rule (sorted by code): code, summary and a before/after example."""
-    out = ReportConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
+def rules(
+    code: Annotated[str | None, typer.Argument(help="Show one rule in full.", metavar="CODE")
+                    ] = None,
+    color: ColorOption = Color.auto,
+) -> None:
+    """List every rule, sorted by code; with CODE, its before/after example."""
+    out = _console(soft_wrap=not sys.stdout.isatty())
     chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
@@ -435,29 +613,29 @@ def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full
     out.print(rule.example(), markup=False)
 
 
-@app.command()
+@app.command(cls=_ReadableCommand, epilog=STATUS_EXIT_CODES_HELP)
 @_guarded
 def status(
     path: Annotated[Path, typer.Argument(
         help="The project (or package) to report on.", metavar="PATH")] = (
         Path(".")),
-    output_format: Annotated[Format, typer.Option(
-        "--format", help="Report format: text, json, github (workflow annotations) or sarif.")
-    ] = (
-        Format.text),
+    output_format: Annotated[StatusFormat, typer.Option("--format", help="Report format.")
+                             ] = StatusFormat.text,
     exclude: Annotated[list[str] | None, typer.Option(
         "--exclude", metavar="GLOB", help="Glob of paths to leave out (repeatable).")] = None,
+    statistics: StatisticsOption = False,
+    color: ColorOption = Color.auto,
 ) -> None:
     """How far the migration is, per module: migrated, to do, blocked (dry run)."""
-    if output_format not in (Format.text, Format.json):
-        raise typer.BadParameter("status reports as text or json", param_hint="--format")
     if not path.exists():
         raise typer.BadParameter(f"{path}: no such file or directory", param_hint="PATH")
     settings = _load_settings(path)
     config = _config(settings)
     report = project_status(path, [*settings.exclude, *(exclude or [])], config)
-    if output_format is Format.json:
+    if statistics:
+        _print_statistics(report.statistics, output_format)
+    elif output_format is StatusFormat.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        print_status(ReportConsole(highlight=False), report)
+        print_status(_console(), report)
     raise typer.Exit(EXIT_OK)

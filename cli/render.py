@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from codemods import FileResult, Kind, Status
-from codemods.results import Tag
+from codemods.results import RuleStatistics, Tag, rule_statistics
 from codemods.rules import RULES_BY_CODE
 from codemods.sources import Skipped
 from codemods.status import ModuleState, ProjectStatus
@@ -70,7 +71,8 @@ class Summary:
         self.results = list(results)
         self.notes = list(notes)  # messages about the whole run, each printed once
         self.status = Counter(r.status for r in self.results)
-        self.by_rule = Counter(code for r in self.results for code, _ in r.changed_lines())
+        self.statistics = rule_statistics(self.results)
+        self.by_rule = Counter({s.code: s.changes for s in self.statistics if s.changes})
         self.todos = sum(r.count(Kind.TODO) for r in self.results)
         self.markers = sum(remaining_todos(r) for r in self.results)
         self.run_sync = sum(r.count(Kind.RUN_SYNC) for r in self.results)
@@ -167,6 +169,21 @@ def print_notes(console: Console, notes: Iterable[str]) -> None:
         console.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
 
 
+def statistics_text(rows: Iterable[RuleStatistics]) -> str:
+    """`--statistics`: a line a rule, aligned, its summary last (like `ruff --statistics`)."""
+    summaries = {r.code: r.summary for r in RULES_BY_CODE}
+    lines = [f"{'code':<8}{'changes':>8}{'TODOs':>7}{'run_sync':>10}  summary"]
+    lines += [f"{r.code:<8}{r.changes:>8}{r.todos:>7}{r.run_sync:>10}  {summaries.get(r.code, '')}"
+              for r in rows]
+    return "".join(f"{line}\n" for line in lines) if len(lines) > 1 else ""
+
+
+def statistics_json(rows: Iterable[RuleStatistics]) -> str:
+    summaries = {r.code: r.summary for r in RULES_BY_CODE}
+    return json.dumps([{**r.to_dict(), "summary": summaries.get(r.code, "")} for r in rows],
+                      indent=2)
+
+
 JSON_SCHEMA_VERSION = 1  # raised when a key changes meaning or goes away
 
 
@@ -209,6 +226,12 @@ def github_report(summary: Summary) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+def _uri(path: str) -> str:
+    """A path as a URI reference (RFC 3986): `a:b.py` is `a%3Ab.py` (else its `a:` reads as a
+    scheme), spaces and bytes that are not UTF-8 percent-encoded."""
+    return urllib.parse.quote(os.fsencode(path), safe="/")
+
+
 def sarif_report(summary: Summary, version: str) -> str:
     """SARIF 2.1.0: one run, a result a problem, the rules with their summaries."""
     levels = {"error": "error", "warning": "warning", "notice": "note"}
@@ -216,7 +239,7 @@ def sarif_report(summary: Summary, version: str) -> str:
         "ruleId": code or "sqla-asyncify",
         "level": levels[level],
         "message": {"text": message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": path},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)},
                                             "region": {"startLine": line}}}],
     } for level, path, line, code, message in _problems(summary)]
     rules = [{"id": r.code, "shortDescription": {"text": r.summary}} for r in RULES_BY_CODE]

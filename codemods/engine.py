@@ -26,14 +26,17 @@ from .passes import (
     audit_rules,
     audit_scopes,
     context_rules,
+    internal_error,
     local_pass,
     module_config,
     needs_colouring,
     rule_scopes,
+    verify,
 )
 from .results import FileResult
 from .rules import resolve_selection
 from .sources import SourceFile
+from .stubs import is_stub, migrate_stub, stub_path
 
 
 def _reached_modules(plan: Plan, selected: list[ModuleIndex],
@@ -228,6 +231,27 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
     config, selection_notes = resolve_selection(config or Config())
     tick = progress or (lambda path: None)
     sources, context_sources = list(sources), list(context_sources)
+    # stubs are no modules: each follows its module's signatures (`stubs`), once it is final
+    stubs = {s.path: s for s in [*sources, *context_sources] if is_stub(s.path)}
+    given_stubs = {s.path for s in sources if is_stub(s.path)}
+    sources = [s for s in sources if not is_stub(s.path)]
+    context_sources = [s for s in context_sources if not is_stub(s.path)]
+
+    def with_stub(result: FileResult) -> Iterator[FileResult]:
+        """The module's result, then its stub's (a stub outside the selection only when it
+        changes)."""
+        yield result
+        stub = stubs.pop(stub_path(result.path), None)
+        if stub is not None:
+            try:
+                stub_result = migrate_stub(stub, result)
+                verify(stub_result)
+            except Exception as exc:  # noqa: BLE001 - a bug fails the stub, never the run
+                stub_result = stub.new_result()
+                internal_error(stub_result, exc)
+            if stub.path in given_stubs or stub_result.changed or stub_result.error:
+                tick(stub.path)
+                yield stub_result
     selected: list[Job] = []
     indexes = index_all([s for s in [*sources, *context_sources] if s.error is None],
                         config.jobs, Path(config.cache_dir) if config.cache_dir else None)
@@ -236,7 +260,7 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         ix = _indexed(source, result, indexes)
         if ix is None:
             tick(result.path)
-            yield result
+            yield from with_stub(result)
         else:
             selected.append(Job(source, ix, result))
     context = [Job(source, ix, result, rewrite=False) for source in context_sources
@@ -291,11 +315,14 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
     for result in _rounds(transport, plan, first, late, tick):
         done.add(result.path)
         if result.path in selected_paths or result.error is not None or result.changed:
-            yield result
+            yield from with_stub(result)
     for job in selected:
         if job.result.path not in done:  # nothing to do in it
             tick(job.result.path)
-            yield job.result
+            yield from with_stub(job.result)
+    for path in sorted(given_stubs & set(stubs)):  # their module is not in the run
+        tick(path)
+        yield stubs[path].new_result()
 
 
 def _indexed(source: SourceFile, result: FileResult,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -99,3 +101,29 @@ class FileResult:
             "skips": [f.to_dict() for f in self.kept_findings if f.kind is Kind.SKIP],
             "warnings": [{"line": line, "message": message} for line, message in self.warnings],
         }
+
+
+@dataclass(frozen=True)
+class RuleStatistics:
+    """What one rule did over a run (`--statistics`): lines changed (a line rewritten for
+    several reasons counts once), TODOs added and `run_sync` wraps."""
+
+    code: str
+    changes: int = 0
+    todos: int = 0
+    run_sync: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "changes": self.changes, "todos": self.todos,
+                "run_sync": self.run_sync}
+
+
+def rule_statistics(results: Iterable[FileResult]) -> list[RuleStatistics]:
+    """Per rule, sorted by code, what the results hold (failed files count nothing)."""
+    results = list(results)
+    changes = Counter(code for r in results for code, _ in r.changed_lines())
+    todos = Counter(f.code for r in results for f in r.kept_findings if f.kind is Kind.TODO)
+    run_sync = Counter(f.code for r in results for f in r.kept_findings
+                       if f.kind is Kind.RUN_SYNC)
+    return [RuleStatistics(code, changes[code], todos[code], run_sync[code])
+            for code in sorted({*changes, *todos, *run_sync})]

@@ -67,11 +67,16 @@ class SourceFile:
 
     @classmethod
     def read(cls, path: Path) -> SourceFile:
-        name = str(path)
         try:
             data = _read_regular_file(path)
         except OSError as exc:
-            return cls(path=name, error=f"cannot read: {_os_reason(exc)}")
+            return cls(path=str(path), error=f"cannot read: {_os_reason(exc)}")
+        return cls.from_bytes(str(path), data)
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> SourceFile:
+        """A file's text from its bytes (standard input: `migrate -`), decoded as CPython
+        would: coding cookie or UTF-8, BOM."""
         has_bom = data.startswith(b"\xef\xbb\xbf")
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -190,7 +195,8 @@ def excluded(relative: str, pattern: str) -> bool:
     return _glob_regex(pattern.strip("/")).fullmatch(relative) is not None
 
 
-def _excluded(path: Path, root: Path, excludes: Iterable[str]) -> bool:
+def is_excluded(path: Path, root: Path, excludes: Iterable[str]) -> bool:
+    """Whether `excludes` (globs from `root`, see `excluded`) leave `path` out."""
     if not excludes:
         return False
     try:
@@ -242,10 +248,11 @@ def _read_regular_file(path: Path) -> bytes:
 
 def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | None = None
              ) -> Iterator[Path | Skipped]:
-    """Python files under `paths`, sorted, and what was left out: a path that cannot be read
-    (missing, a symbolic link loop: `failed`), a file that is not a regular file (a named
-    pipe), and with `verbose` the folders the skip rules leave out (virtualenvs, hidden
-    folders, build output at a project root, caches) and the excluded paths. `excludes` are
+    """Python files under `paths`, sorted (with the `.pyi` stub beside a module), and what
+    was left out: a path that cannot be read (missing, a symbolic link loop: `failed`), a
+    file that is not a regular file (a named pipe), and with `verbose` the folders the skip
+    rules leave out (virtualenvs, hidden folders, build output at a project root, caches)
+    and the excluded paths. `excludes` are
     globs relative to `base` (the project root; default: each of `paths`), as in .gitignore."""
     excludes = tuple(excludes)
     seen: set[str] = set()  # real paths: `a.py` and `/abs/a.py` (or a link to it) are one file
@@ -265,6 +272,9 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | N
         if not root.is_dir():
             if first_time(root):
                 yield root
+            stub = root.with_name(root.name + "i")  # `mod.pyi` beside a `mod.py` given
+            if root.suffix == ".py" and stub.is_file() and first_time(stub):
+                yield stub
             continue
         errors: list[OSError] = []
         found: list[Path | Skipped] = []
@@ -273,16 +283,18 @@ def discover(paths: Iterable[Path], excludes: Iterable[str] = (), base: Path | N
             kept = []
             for name in sorted(dirs):
                 reason = _skip_reason(here / name, root) or (
-                    "excluded" if _excluded(here / name, base or root, excludes) else None)
+                    "excluded" if is_excluded(here / name, base or root, excludes) else None)
                 if reason is None:
                     kept.append(name)
                 else:
                     found.append(Skipped(f"{here / name}{os.sep}", reason, verbose=True))
             dirs[:] = kept
+            names = set(files)
             for name in files:
-                if not name.endswith(".py"):
+                # a stub is migrated with its module (its signatures follow the module's)
+                if not (name.endswith(".py") or name.endswith(".pyi") and name[:-1] in names):
                     continue
-                if _excluded(here / name, base or root, excludes):
+                if is_excluded(here / name, base or root, excludes):
                     found.append(Skipped(str(here / name), "excluded", verbose=True))
                 else:
                     found.append(_file_problem(here / name) or here / name)
@@ -351,6 +363,13 @@ def fit_encoding(text: str, encoding: str) -> str:
     return text
 
 
+def encoded(result: FileResult) -> bytes:
+    """The new text as the file's bytes: its encoding (text the tool inserted spelt in ASCII
+    where the encoding lacks a character) and its BOM."""
+    data = result.new_source.encode(result.encoding, "sqla-asyncify-fallback")
+    return b"\xef\xbb\xbf" + data if result.has_bom else data
+
+
 class NotWritten(Exception):
     """A file `write_atomic` left as it was; the message says why (for the user)."""
 
@@ -368,9 +387,7 @@ def write_atomic(result: FileResult) -> None:
     links, or whose owner the temp file cannot be given, is rewritten in place instead, so
     every link and the owner stay; on a failure there the old bytes are written back."""
     target = real_path(result.path)
-    data = result.new_source.encode(result.encoding, "sqla-asyncify-fallback")
-    if result.has_bom:
-        data = b"\xef\xbb\xbf" + data
+    data = encoded(result)
     try:
         before = os.stat(target)
     except OSError as exc:

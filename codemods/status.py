@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .config import Config
 from .engine import iter_migrate
-from .results import FileResult, Finding, Kind, Tag
+from .results import FileResult, Finding, Kind, RuleStatistics, Tag, rule_statistics
 from .sources import Skipped, SourceFile, discover, find_project_root, read_sources
 from .todo import TODO_PREFIX, Marker, find_markers
 
@@ -101,6 +101,8 @@ class ProjectStatus:
     root: str
     modules: list[ModuleStatus]
     skipped: list[Skipped] = field(default_factory=list)  # files left out (named pipes)
+    # per rule, what the migration would still do (`status --statistics`)
+    statistics: list[RuleStatistics] = field(default_factory=list)
 
     @property
     def states(self) -> Counter[ModuleState]:
@@ -238,8 +240,9 @@ def project_status(root: Path, excludes: Iterable[str] = (), config: Config | No
         raise FileNotFoundError(f"{root}: no such file or directory")
     sources, skipped = read_sources(discover([root], excludes, find_project_root([root])))
     by_path = {s.path: s for s in sources}
-    modules = [module_status(by_path[r.path], r) for r in iter_migrate(sources, config)
-               if r.path in by_path]
-    modules.sort(key=lambda m: m.path)
+    results = [r for r in iter_migrate(sources, config) if r.path in by_path]
+    modules = sorted((module_status(by_path[r.path], r) for r in results),
+                     key=lambda m: m.path)
     return ProjectStatus(root=str(root), modules=modules,
-                         skipped=[s for s in skipped if not s.verbose])
+                         skipped=[s for s in skipped if not s.verbose],
+                         statistics=rule_statistics(results))

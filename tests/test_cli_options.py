@@ -4,6 +4,7 @@ configuration, summary counts — through typer's CliRunner."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -314,3 +315,176 @@ def test_the_progress_bar_ends_full(tmp_path: Path, monkeypatch) -> None:
                            env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "120"})
     assert result.exit_code == 0, result.output
     assert "100%" in result.stderr and "8/8" in result.stderr, result.stderr
+
+
+# 18. stdin, --color, --statistics, exit codes in every command's help
+def test_stdin_dry_run_shows_the_diff_under_the_stdin_filename(project: Path) -> None:
+    result = runner.invoke(app, ["migrate", "-", "--stdin-filename", "src/app.py", "--diff"],
+                           input=SYNC.encode())
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("--- a/src/app.py\n+++ b/src/app.py\n")
+    data = json.loads(runner.invoke(app, ["migrate", "-", "--format", "json"],
+                                    input=SYNC.encode()).stdout)
+    assert [f["path"] for f in data["files"]] == ["<stdin>"]
+
+
+def test_stdin_write_prints_only_the_migrated_source(project: Path) -> None:
+    result = runner.invoke(app, ["migrate", "-", "--write"], input=SYNC.encode())
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout == migrate_source(SYNC).new_source
+    assert (project / "app.py").read_text() == SYNC  # nothing on disk is touched
+    latin = "# coding: latin-1\n# caf\xe9\n" + SYNC
+    result = runner.invoke(app, ["migrate", "-", "--write"], input=latin.encode("latin-1"))
+    assert result.stdout_bytes.decode("latin-1").startswith("# coding: latin-1\n# caf\xe9\n")
+
+
+def test_stdin_that_fails_is_echoed_as_read_with_exit_2() -> None:
+    broken = b"# coding: latin-1\ndef broken(:\n    '\xe9'\n"
+    result = runner.invoke(app, ["migrate", "-", "--write", "--stdin-filename", "pkg/m.py"],
+                           input=broken)
+    assert result.exit_code == 2
+    assert result.stdout_bytes == broken
+    assert result.stderr.startswith("error: pkg/m.py:2: syntax error")
+
+
+def test_stdin_finds_the_configuration_and_excludes_of_its_file(project: Path,
+                                                                   monkeypatch) -> None:
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\n[tool.sqla-asyncify]\ntarget = "sync"\n'
+        'exclude = ["legacy/"]\n')
+    (project / "other.py").write_text("def broken(:\n")  # the project is not read
+    monkeypatch.chdir("/")
+    result = runner.invoke(app, ["migrate", "-", "--write", "--stdin-filename",
+                                 str(project / "app.py")], input=SYNC.encode())
+    assert result.exit_code == 0, result.output
+    assert "AsyncSession" not in result.stdout and "select(User)" in result.stdout
+    excluded = runner.invoke(app, ["migrate", "-", "--write", "-v", "--stdin-filename",
+                                   str(project / "legacy" / "app.py")], input=SYNC.encode())
+    assert excluded.exit_code == 0 and excluded.stdout == SYNC
+    assert "legacy/app.py: skipped: excluded" in excluded.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-", "app.py"], "give no other PATHS"),
+    (["app.py", "--stdin-filename", "x.py"], "only with -"),
+    (["-", "--write", "--format", "json"], "stdout is the migrated source"),
+    (["app.py", "--statistics", "--format", "sarif"], "statistics print as text or json"),
+])
+def test_stdin_options_that_cannot_work_together_exit_2(project: Path, args: list[str],
+                                                       message: str, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["migrate", *args], input=b"")
+    assert result.exit_code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize(("args", "env", "coloured"), [
+    (["--color", "always"], {}, True),
+    (["--color", "always"], {"NO_COLOR": "1"}, True),
+    (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+    ([], {"FORCE_COLOR": "1"}, True),
+    ([], {"NO_COLOR": "1", "TERM": "xterm"}, False),
+    ([], {}, False),  # auto, and the output is no terminal
+])
+def test_color_auto_always_never(project: Path, args: list[str], env: dict[str, str],
+                                 coloured: bool) -> None:
+    env = {"NO_COLOR": None, "FORCE_COLOR": None, **env}
+    for command in (["migrate", str(project), "--no-cache"], ["status", str(project)]):
+        result = runner.invoke(app, [*command, *args], env=env)
+        assert result.exit_code == 0, result.output
+        assert ("\x1b[" in result.stdout) is coloured, (command, args, env)
+
+
+def test_statistics_count_per_rule_in_migrate_and_status(project: Path) -> None:
+    text = run("migrate", str(project), "--statistics", "--no-cache").stdout
+    lines = text.splitlines()
+    assert lines[0].split() == ["code", "changes", "TODOs", "run_sync", "summary"]
+    rows = {line.split()[0]: line.split()[1:4] for line in lines[1:]}
+    assert rows["SQA100"] == ["1", "0", "0"] and rows["SQA300"] == ["3", "0", "0"]
+    assert "select() executed with await" in text
+    data = json.loads(run("migrate", str(project), "--statistics", "--format", "json",
+                          "--no-cache").stdout)
+    summary = json.loads(run("migrate", str(project), "--format", "json",
+                             "--no-cache").stdout)["summary"]
+    assert {r["code"]: r["changes"] for r in data} == summary["changes_by_rule"]
+    assert run("status", str(project), "--statistics").stdout == text
+    assert json.loads(run("status", str(project), "--statistics", "--format", "json").stdout
+                      ) == data
+    (project / "app.py").write_text(migrate_source(SYNC).new_source)
+    assert run("migrate", str(project), "--statistics", "--no-cache").stdout == ""
+
+
+# 22. help reads like other tools' help
+@pytest.mark.parametrize(("command", "usage"), [
+    ([], "Usage: sqla-asyncify [OPTIONS] COMMAND [ARGS]..."),
+    (["migrate"], "Usage: sqla-asyncify migrate [OPTIONS] PATHS..."),
+    (["status"], "Usage: sqla-asyncify status [OPTIONS] [PATH]"),
+    (["rules"], "Usage: sqla-asyncify rules [OPTIONS] [CODE]"),
+])
+def test_every_command_has_readable_help_with_its_exit_codes(command: list[str],
+                                                             usage: str) -> None:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "100"},
+                           prog_name="sqla-asyncify")
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.startswith(usage + "\n")
+    assert "Exit codes:\n    0 " in text and "\n    2 " in text and "130" in text
+    for unreadable in ("{", "<list[", "<str>", "<path>", "<int", "<bool>"):
+        assert unreadable not in text, (unreadable, text)
+
+
+def test_pytest_plugin_is_a_choice(project: Path) -> None:
+    assert "--pytest-plugin <asyncio|anyio>" in run("migrate", "-h").stdout
+    result = run("migrate", str(project), "--pytest-plugin", "trio")
+    assert result.exit_code == 2 and "'trio' is not one of 'asyncio', 'anyio'" in result.stderr
+    assert run("migrate", str(project), "--pytest-plugin", "anyio", "--no-cache").exit_code == 0
+
+
+# 24. a file name holding a colon is reported as it is, escaped per format
+def test_a_file_name_with_a_colon_is_reported_as_it_is(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    (project / "app.py").rename(project / "a:b.py")
+    assert "--- a/a:b.py\n+++ b/a:b.py\n" in run("migrate", "a:b.py", "--diff",
+                                                  "--no-cache").stdout
+    assert "a:b.py " in run("migrate", ".", "--no-cache").stdout
+    data = json.loads(run("migrate", ".", "--format", "json", "--no-cache").stdout)
+    assert [f["path"] for f in data["files"]] == ["a:b.py"]
+    github = run("migrate", ".", "--format", "github", "--no-cache").stdout
+    assert github.startswith("::notice file=a%3Ab.py,line=1,")
+    sarif = json.loads(run("migrate", ".", "--format", "sarif", "--no-cache").stdout)
+    uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"][
+        "artifactLocation"]["uri"]
+    assert uri == "a%3Ab.py" and urllib.parse.unquote(uri) == "a:b.py"
+    assert "\na:b.py " in run("status", ".").stdout
+
+
+# 24. a stub beside a migrated module gets its signatures
+STUB = '''\
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session
+
+class User(DeclarativeBase):
+    id: Mapped[int]
+
+def first_user(session: Session) -> User | None: ...
+def main() -> None: ...
+'''
+
+
+def test_a_stub_beside_a_module_is_shown_written_and_counted(project: Path, monkeypatch
+                                                            ) -> None:
+    monkeypatch.chdir(project)
+    (project / "app.pyi").write_text(STUB)
+    (project / "alone.pyi").write_text(STUB)  # no module beside it: not picked up
+    dry = run("migrate", ".", "--diff", "--no-cache")
+    assert "+++ b/app.pyi\n" in dry.stdout
+    assert "+async def first_user(session: AsyncSession) -> User | None: ...\n" in dry.stdout
+    assert "alone.pyi" not in dry.stdout
+    given = json.loads(run("migrate", "app.py", "--format", "json", "--no-cache").stdout)
+    assert [f["path"] for f in given["files"]] == ["app.py", "app.pyi"]
+    assert given["summary"]["changed"] == 2
+    written = run("migrate", ".", "--write", "--no-cache")
+    assert written.exit_code == 0 and "│ files rewritten       │ 2 │" in written.stdout
+    stub = (project / "app.pyi").read_text()
+    assert "from sqlalchemy.ext.asyncio import AsyncSession\n" in stub
+    assert "async def main() -> None: ..." in stub
+    assert run("migrate", ".", "--check", "--no-cache").exit_code == 0
+    assert (project / "alone.pyi").read_text() == STUB
