@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from .. import api_surface as api
-from ..index import ALIAS, CALL, ClassInfo, ModuleIndex, RelationshipInfo
+from ..index import ALIAS, CALL, PARAM, ClassInfo, ModuleIndex, RelationshipInfo
 from .project import Project, qualname
 
 
@@ -324,9 +324,26 @@ class Models:
                     return self.mapped_class(ix, found_in.rpartition(".")[0], dotted,
                                              depth + 1) if found_in else None
                 return self.mapped_class(ix, scope, binding.targets[0], depth + 1)
+            if binding.origin == PARAM and not binding.targets and depth < 8:
+                return self._passed_class(ix, project.binding_scope(ix, scope, dotted) or "",
+                                          dotted, depth)
             return None
         qualified = project.qualify(ix, dotted)
         return qualified if qualified in self.mapped_classes else None
+
+    def _passed_class(self, ix: ModuleIndex, function: str, param: str, depth: int
+                      ) -> str | None:
+        """The mapped class every call of `function` in the project passes for its
+        unannotated parameter `param` (`def rows(session, model)` called only as
+        `rows(s, Book)`), if it is always the same one."""
+        ref = (ix.module, function)
+        if function not in ix.functions:
+            return None
+        passed = set()
+        for caller_ix, site in self.project.callers(ref):
+            given = self.project.argument_for(site, ref, param)
+            passed.add(given and self.mapped_class(caller_ix, site.scope, given, depth + 1))
+        return passed.pop() if len(passed) == 1 else None
 
     def queried_entity(self, ix: ModuleIndex, scope: str, dotted: str) -> str | None:
         """The mapped class a `query(...)` argument names: `User`, `models.User`, `User.id`."""

@@ -83,6 +83,15 @@ def labels_of(session: Session, model, shelves_only: bool):
     return sorted(type(o).__name__ + str(o.id) for o in q.all())
 
 
+def labelled(session: Session, model, label: str):
+    # every caller passes Shelf: the query is of Shelf, and the jars read below load with it
+    return session.query(model).filter(model.label == label).all()
+
+
+def jar_counts(session: Session, label: str):
+    return [len(s.jars) for s in labelled(session, Shelf, label)]
+
+
 def report(session: Session):
     print("shelves", shelves(session, True), shelves(session, False))
     print("refined", shelves_refined(session, True), shelves_refined(session, False))
@@ -90,7 +99,8 @@ def report(session: Session):
     print("spices on top", spices_on(session, "top"))
     print("heavy or labelled", heavy_or_labelled(session, "low", True),
           heavy_or_labelled(session, "low", False))
-    print("labels", labels_of(session, Jar, True), labels_of(session, Jar, False))
+    print("jar counts", jar_counts(session, "top"), jar_counts(session, "empty"))
+    print("labels", labels_of(session, Jar, True), labels_of(session, Jar, False), labels_of(session, Shelf, False))
 
 
 def main():
