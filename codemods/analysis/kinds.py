@@ -254,8 +254,11 @@ class Kinds:
         if function is not None:  # a project function: what its return annotation says
             target = self.project.modules[function[0]]
             info = target.functions[function[1]]
+            if info.is_generator:
+                return self.annotation_kind(target, info.returns) or (
+                    self._yielded_kind(target, info) if entered else None)
             return self.annotation_kind(target, info.returns) or (
-                self._yielded_kind(target, info) if entered and info.is_generator else None)
+                None if info.returns else self._returned_kind(target, info))
         receiver, _, method = callee.rpartition(".")
         if self.kind(ix, scope, callee) in (ObjKind.FACTORY, ObjKind.SESSION):
             return ObjKind.SESSION  # `SessionLocal()`, `self.session_factory()`, `Scoped()`
@@ -271,6 +274,19 @@ class Kinds:
         if receiver_kind in (ObjKind.SESSION, ObjKind.CONNECTION) and method in api.STARTABLES:
             return ObjKind.TRANSACTION
         return None
+
+    def _returned_kind(self, ix: ModuleIndex, info: FunctionInfo) -> ObjKind | None:
+        """What an unannotated function returns, when every return says the same: a session
+        (`return Session(engine)`), an engine, ... (`produces` lists what it returns)."""
+        key = (ix.module, info.qualname, "<returns>")
+        if key in self._kinds:
+            return self._kinds[key]
+        self._kinds[key] = None  # recursion guard: functions returning each other's calls
+        kinds = {self.call_result_kind(ix, info.qualname, produced[:-2]) if produced.endswith(
+            "()") else self.kind(ix, info.qualname, produced) for produced in info.produces}
+        result = kinds.pop() if len(kinds) == 1 and info.produces else None
+        self._kinds[key] = result
+        return result
 
     def _yielded_kind(self, ix: ModuleIndex, info: FunctionInfo) -> ObjKind | None:
         """What an unannotated generator yields (`yield db` after `db = SessionLocal()`)."""

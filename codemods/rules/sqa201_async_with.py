@@ -7,7 +7,7 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..api_surface import ASYNC_SESSION_CLASSES, ENGINE_CONTEXTS, SESSION_CLASSES, STARTABLES
 from ..results import Kind
-from ..rewrite.context import dotted
+from ..rewrite.context import callee, dotted
 from .base import Case, Rule
 
 
@@ -54,6 +54,8 @@ class AsyncWith(Rule):
         kind = self.ctx.kind(expr.func)
         if kind in (ObjKind.FACTORY, ObjKind.SESSION):  # `maker()`, `Scoped()`
             return True
+        if self._returns_session(expr):
+            return True
         if not isinstance(expr.func, cst.Attribute):
             return False
         method = expr.func.attr.value
@@ -61,6 +63,18 @@ class AsyncWith(Rule):
         return (receiver in (ObjKind.FACTORY, ObjKind.SESSION, ObjKind.CONNECTION)
                 and method in STARTABLES) or (
             receiver is ObjKind.ENGINE and method in ENGINE_CONTEXTS)
+
+    def _returns_session(self, call: cst.Call) -> bool:
+        """`get_session()`: a project function (not a generator: a context manager made of
+        one is entered as it is) whose return annotation says it returns a session."""
+        name = callee(call.func)
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        ref = plan.resolve_function(ix, scope, name) if name else None
+        if ref is None:
+            return False
+        info = plan.modules[ref[0]].functions[ref[1]]
+        return not info.is_generator and not info.decorators and self.ctx.kind(
+            call) is ObjKind.SESSION
 
     def suppressed_With(self, original: cst.With, updated: cst.With) -> None:
         """Suppressed here, but other rules made what the block enters async (`Session` is
