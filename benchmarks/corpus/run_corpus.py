@@ -607,6 +607,7 @@ def venv_python(project: Project, src: Path, need_async: bool) -> Path:
     return python
 
 
+PROBLEM_LINE = re.compile(r"(FAILED|ERROR) \S")
 SUMMARY_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b")
 
 
@@ -627,7 +628,9 @@ def parse_pytest(output: str) -> TestRun:
                 elif word == "skipped":
                     run.skipped = int(number)
             break
-    run.problems = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    # pytest's short summary lines ("FAILED path::test - ..."), not captured log records
+    # ("ERROR    logger:file.py:12 message"), which also start with the level name
+    run.problems = [line for line in lines if PROBLEM_LINE.match(line)]
     return run
 
 

@@ -6,12 +6,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 
+from .. import api_surface as api
 from ..index import ALIAS, CALL, ENTER, PARAM, Binding, CallSite, ModuleIndex
 
 FunctionRef = tuple[str, str]  # (module, qualname)
 Caller = tuple[ModuleIndex, CallSite]
 # scope → name → the name's bindings in that scope, in the index's order
 ScopeBindings = dict[str, dict[str, list[Binding]]]
+
+
+# Select methods that keep what a statement selects.
+_SAME_ENTITY_STEPS = frozenset({"where", "filter", "filter_by", "order_by", "limit", "offset",
+                                "options", "join", "outerjoin", "distinct", "group_by",
+                                "having", "execution_options"})
 
 
 def scope_chain(scope: str) -> list[str]:
@@ -235,6 +242,8 @@ class Project:
         if bindings:
             return next(filter(None, (self._binding_class(ix, scope, b, depth)
                                       for b in bindings)), None)
+        if dotted in ix.loads.get(scope, ()):
+            return self._loaded_class(ix, scope, dotted)
         qualified = ix.qualify(dotted)
         found = self.lookup(qualified) if qualified != dotted else None
         if found and "." not in found[1] and found[1] not in found[0].classes:
@@ -243,6 +252,36 @@ class Project:
         owner = self.instance_class(ix, scope, receiver, depth + 1) if receiver else None
         return next(filter(None, (self._attribute_class(m, c, attr, depth)
                                   for m, c in self.lineage(owner))), None) if owner else None
+
+    def _loaded_class(self, ix: ModuleIndex, scope: str, name: str
+                      ) -> tuple[ModuleIndex, str] | None:
+        """`for person in session.scalars(stmt)` where every start of the statement variable
+        `stmt` is `select(Person)` (refined by its own methods): `person` is a Person."""
+        root, chain = ix.aliases.get(scope, {}).get(name, ("", ""))
+        if chain or not root.endswith(".scalars()"):
+            return None
+        sites = [site for site in self.calls_in(ix, scope) if site.callee == root[:-2]]
+        statement = sites[0].args[0] if len(sites) == 1 and sites[0].args else None
+        if statement is None or statement.endswith("()"):
+            return None
+        entities = set()
+        for binding in self.bindings(ix, scope, statement):
+            target = binding.targets[0] if binding.origin == CALL else ""
+            refined = target.startswith(f"{statement}.")  # `stmt = stmt.where(...)`
+            head, *steps = target.removeprefix(f"{statement}." if refined else "").split("().")
+            if any(step not in _SAME_ENTITY_STEPS for step in ([head] if refined else []) + steps):
+                return None
+            if refined:
+                continue
+            if self.qualify(ix, head) not in api.SELECT_FUNCTIONS:
+                return None
+            # `select(X)`, or `select(X).where(...)` whose select() is the scope's only one
+            selects = [binding.call_args] if not steps else [
+                site.args for site in self.calls_in(ix, scope) if site.callee == head]
+            if len(selects) != 1 or len(selects[0]) != 1 or selects[0][0] is None:
+                return None
+            entities.add(selects[0][0])
+        return self.resolve_class(ix, entities.pop()) if len(entities) == 1 else None
 
     def _attribute_class(self, ix: ModuleIndex, owner: str, attr: str, depth: int
                          ) -> tuple[ModuleIndex, str] | None:

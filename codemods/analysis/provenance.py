@@ -10,12 +10,14 @@ from __future__ import annotations
 import builtins
 
 from ..index import ALIAS, CALL, ENTER, PARAM, VALUE, Binding, ModuleIndex
-from .kinds import Kinds
+from .kinds import Kinds, ObjKind
 from .project import FunctionRef, Project
 
 # Packages whose import makes a module database code (with the project modules importing them).
 DATABASE_PACKAGES = frozenset({"sqlalchemy", "flask_sqlalchemy", "sqlmodel"})
 _BUILTINS = frozenset(dir(builtins))
+# What a call on these hands back may be the project's mapped objects (rows, loaded instances).
+_LOADERS = frozenset({ObjKind.SESSION, ObjKind.FLASK_SESSION, ObjKind.CONNECTION})
 _DEPTH = 6  # aliases followed (`a = b`, `for x in xs`) before giving up
 # Outside callables whose result holds the arguments they are given (which may be project
 # objects): what they return is not provably unrelated.
@@ -84,6 +86,8 @@ class Provenance:
         if found_in is not None:
             return all(self._binding_unrelated(ix, found_in, b, depth)
                        for b in self.project.bound_in(ix, found_in, head))
+        if head in ix.loads.get(scope, ()):
+            return False  # objects a query loaded: instances of the project's mapped classes
         alias = ix.aliases.get(scope, {}).get(head)  # `for row in rows`: an element of rows
         if alias is not None and not alias[0].endswith("()"):
             return self.unrelated(ix, scope, alias[0], depth + 1)
@@ -131,6 +135,9 @@ class Provenance:
         if self.project.resolve_function(ix, scope, callee) is not None or (
                 self.project.resolve_class(ix, callee) is not None):
             return False
+        receiver = callee.rpartition(".")[0]
+        if receiver and self.kinds.kind(ix, scope, receiver) in _LOADERS:
+            return False  # `session.get(...)`, `session.scalars(...)`: the project's objects
         head = callee.split(".")[0]
         if head in ix.imports:
             return not self.in_project(ix.qualify(callee))
