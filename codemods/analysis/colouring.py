@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import api_surface as api
-from ..index import CALL, ModuleIndex
+from ..index import CALL, FunctionInfo, ModuleIndex
 from .kinds import Kinds, ObjKind
 from .models import Models
 from .project import FunctionRef, Project, qualname
@@ -110,29 +110,55 @@ class Colouring:
         return [partner] if partner and partner[1] in self.project.modules[ref[0]].functions \
             else []
 
-    def keepable_sync(self, unconverted: set[FunctionRef],
-                      io: set[FunctionRef]) -> frozenset[FunctionRef]:
-        """Functions holding legacy code the rewrite cannot convert that can stay synchronous:
-        they take a session (run_sync hands them its sync one), call no function that becomes
-        async, and are called only from functions (which will wrap the calls)."""
+    def keepable_sync(self, unconverted: dict[FunctionRef, str],
+                      io: set[FunctionRef]) -> dict[FunctionRef, str]:
+        """Functions holding legacy code the rewrite cannot convert that can stay synchronous
+        (→ why): they take a session (run_sync hands them its sync one), call no function that
+        becomes async, and are called only from functions (which will wrap the calls). One
+        that hands its legacy Query back stays sync only with every caller using it, and so
+        on up (inside run_sync the Query still runs)."""
+        kept: dict[FunctionRef, str] = {}
+        for ref, why in unconverted.items():
+            group = self._sync_group(ref, why, io)
+            if group is not None:
+                kept |= group
+        return kept
+
+    def _sync_group(self, ref: FunctionRef, why: str, io: set[FunctionRef]
+                    ) -> dict[FunctionRef, str] | None:
+        """`ref` and the callers its legacy Query reaches, if all of them can stay sync."""
+        project = self.project
+        group = {ref: why}
+        todo = [ref]
+        while todo:
+            member = todo.pop()
+            ix = project.modules[member[0]]
+            info = ix.functions.get(member[1])
+            if info is None or not self._can_stay_sync(member, info, io, group):
+                return None
+            if info.returns_query_object:  # its callers hold a legacy Query: sync too
+                for caller_ix, site in project.callers(member):
+                    caller = (caller_ix.module, site.scope)
+                    if caller not in group:
+                        group[caller] = f"it uses the legacy Query {member[1]}() returns"
+                        todo.append(caller)
+        return group
+
+    def _can_stay_sync(self, ref: FunctionRef, info: FunctionInfo, io: set[FunctionRef],
+                       group: dict[FunctionRef, str]) -> bool:
         project, kinds = self.project, self.kinds
-        kept = set()
-        for ref in unconverted:
-            ix = project.modules[ref[0]]
-            info = ix.functions.get(ref[1])
-            if info is None or kinds.is_fixture(ix, ref[1]) or self.sync_boundary(ref) or (
-                    ref[1].rpartition(".")[2].startswith("test")) or info.returns_query_object:
-                continue  # a Query handed back would run outside run_sync
-            takes_session = any(kinds.kind(ix, ref[1], p) is ObjKind.SESSION
-                                for p in info.params)
-            calls_async = any(project.resolve_function(ix, site.scope, site.callee) in io - {ref}
-                              for site in project.calls_in(ix, ref[1]))
-            # callers through run_sync: an earlier run kept it sync (idempotence)
-            callers = [*project.callers(ref), *project.run_sync_callers(ref)]
-            if takes_session and not calls_async and callers and all(
-                    site.scope in caller_ix.functions for caller_ix, site in callers):
-                kept.add(ref)
-        return frozenset(kept)
+        ix = project.modules[ref[0]]
+        if kinds.is_fixture(ix, ref[1]) or self.sync_boundary(ref) or (
+                ref[1].rpartition(".")[2].startswith("test")):
+            return False
+        takes_session = any(kinds.kind(ix, ref[1], p) is ObjKind.SESSION for p in info.params)
+        calls_async = any(
+            (callee := project.resolve_function(ix, site.scope, site.callee)) in io
+            and callee != ref and callee not in group for site in project.calls_in(ix, ref[1]))
+        # callers through run_sync: an earlier run kept it sync (idempotence)
+        callers = [*project.callers(ref), *project.run_sync_callers(ref)]
+        return takes_session and not calls_async and bool(callers) and all(
+            site.scope in caller_ix.functions for caller_ix, site in callers)
 
     def legacy_class(self, ix: ModuleIndex, dotted: str) -> bool:
         """A class with methods an incremental run leaves sync."""
