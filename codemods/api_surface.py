@@ -19,6 +19,11 @@ ASYNC_SESSION_CLASSES = frozenset({
 })
 SQLMODEL_SESSION_CLASSES = frozenset({"sqlmodel.Session", "sqlmodel.orm.session.Session"})
 
+# `object_session(obj)`: the session an object belongs to (async: the AsyncSession)
+OBJECT_SESSIONS = frozenset({"sqlalchemy.orm.object_session",
+                             "sqlalchemy.orm.session.object_session"})
+ASYNC_OBJECT_SESSIONS = frozenset({"sqlalchemy.ext.asyncio.async_object_session",
+                                   "sqlalchemy.ext.asyncio.session.async_object_session"})
 SCOPED_SESSIONS = frozenset({"sqlalchemy.orm.scoped_session",
                              "sqlalchemy.orm.scoping.scoped_session"})
 ASYNC_SCOPED_SESSIONS = frozenset({"sqlalchemy.ext.asyncio.async_scoped_session",

@@ -45,7 +45,8 @@ _DECLARED_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED
                    (api.ENGINE_CLASSES, ObjKind.ENGINE),
                    (api.CONNECTION_CLASSES, ObjKind.CONNECTION))
 # What calling one of these returns.
-_CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS,
+_CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCOPED_SESSIONS
+                       | api.OBJECT_SESSIONS | api.ASYNC_OBJECT_SESSIONS,
                        ObjKind.SESSION),  # a scoped_session registry proxies its session
                       (api.SESSIONMAKERS | api.ASYNC_SESSIONMAKERS, ObjKind.FACTORY),
                       (api.ENGINE_FACTORIES | api.CONFIG_ENGINE_FACTORIES

@@ -240,8 +240,10 @@ class Project:
             return self._attribute_class(ix, owner, attr, depth)
         bindings = [] if "." in dotted else self.bindings(ix, scope, dotted)
         if bindings:
-            return next(filter(None, (self._binding_class(ix, scope, b, depth)
-                                      for b in bindings)), None)
+            found = next(filter(None, (self._binding_class(ix, scope, b, depth)
+                                       for b in bindings)), None)
+            return found or (self._fetched_class(ix, scope, bindings)
+                             if dotted in ix.loads.get(scope, ()) else None)
         if dotted in ix.loads.get(scope, ()):
             return self._loaded_class(ix, scope, dotted)
         qualified = ix.qualify(dotted)
@@ -252,6 +254,15 @@ class Project:
         owner = self.instance_class(ix, scope, receiver, depth + 1) if receiver else None
         return next(filter(None, (self._attribute_class(m, c, attr, depth)
                                   for m, c in self.lineage(owner))), None) if owner else None
+
+    def _fetched_class(self, ix: ModuleIndex, scope: str, bindings: list[Binding]
+                       ) -> tuple[ModuleIndex, str] | None:
+        """`post = session.get(Post, 1)` (a name the index saw loaded): a Post."""
+        classes = [self.resolve_class(ix, b.call_args[0]) if b.origin == CALL and b.targets[
+            0].endswith(".get") and b.call_args and b.call_args[0] else None for b in bindings]
+        first = classes[0]
+        return first if first and all(
+            c and (c[0].module, c[1]) == (first[0].module, first[1]) for c in classes) else None
 
     def _loaded_class(self, ix: ModuleIndex, scope: str, name: str
                       ) -> tuple[ModuleIndex, str] | None:

@@ -183,6 +183,10 @@ class SelectBuilder:
                 return Element(node, None, True, node)
             if ".c." in f".{name}":  # `table.c.col`, `subquery.c.col`
                 return Element(node, None, False, None)
+            if name.endswith(".__class__") and not self.ctx.async_target:
+                # an object's class, so a mapped one: which, only the run knows, as the lazy
+                # loads a sync session still does need no loader options
+                return Element(node, None, True, node)
             if isinstance(node, cst.Attribute):
                 owner = dotted(node.value)
                 owner_class = owner and plan.mapped_class(ix, scope, owner)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..api_surface import EXPIRE_ON_COMMIT, SESSION_CLASSES, SQLMODEL_SESSION_CLASSES
+from ..api_surface import (
+    EXPIRE_ON_COMMIT,
+    OBJECT_SESSIONS,
+    SESSION_CLASSES,
+    SQLMODEL_SESSION_CLASSES,
+)
 from ..rewrite.build import with_keyword_default
 from .base import Case, RenameReferences
 
@@ -42,6 +47,8 @@ class AsyncSessionClass(RenameReferences):
                         ("sqlalchemy.ext.asyncio", "AsyncSession")),
         **dict.fromkeys(SQLMODEL_SESSION_CLASSES,
                         ("sqlmodel.ext.asyncio.session", "AsyncSession")),
+        # the sync one would hand back the AsyncSession's sync Session, which cannot await
+        **dict.fromkeys(OBJECT_SESSIONS, ("sqlalchemy.ext.asyncio", "async_object_session")),
     }
 
     subclass_todo = ("{name} subclasses the sync Session and stays sync: pass it as "

@@ -159,8 +159,13 @@ def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
         if isinstance(node, ast.FunctionDef) and node.lineno - 1 >= 1
         and "TODO(sqla-asyncify SQA303)" in lines[_decorated_start(node) - 2]
     }
+    # what runs inside `session.run_sync(lambda sync_session: ...)` runs on the sync session
+    in_run_sync = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and isinstance(node.func, ast.Attribute) and node.func.attr == "run_sync"
+                   and node.args and isinstance(node.args[0], ast.Lambda)
+                   for inner in ast.walk(node.args[0])}
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or id(node) in in_run_sync:
             continue
         if _inside_kept(node, tree, kept_sync):
             continue
