@@ -9,6 +9,10 @@ import libcst as cst
 from ..rewrite.context import dotted
 from .base import COLOURING, Case, Rule
 
+# pytest's xunit-style hooks: called as plain functions, never awaited
+_XUNIT_HOOKS = frozenset({"setup_method", "teardown_method", "setup_class", "teardown_class",
+                          "setup_function", "teardown_function", "setup_module",
+                          "teardown_module"})
 _FIXTURE = "pytest.fixture"
 _TEST_CASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
 # unittest's async hooks: what IsolatedAsyncioTestCase awaits instead
@@ -78,6 +82,12 @@ class AsyncTests(Rule):
         owner = self.ctx.plan.owner_class(self.ctx.ix, self.ctx.scope)
         if owner and self._test_case(owner):
             return self._test_case_method(original, updated)
+        if original.name.value in _XUNIT_HOOKS and self._in_test_module():
+            self.ctx.todo(self.code, f"pytest calls {original.name.value}() without awaiting "
+                                     "it, and it now awaits: move its work into an autouse "
+                                     "async fixture (setup before its `yield`, teardown after)",
+                          original)
+            return updated
         if self._is_test(original):
             return self._test(original, updated)
         return updated
@@ -124,6 +134,12 @@ class AsyncTests(Rule):
         if isinstance(target, cst.Call):
             target = target.func
         return self.ctx.qualify(target) == _FIXTURE
+
+    def _in_test_module(self) -> bool:
+        """A test module, a conftest.py, or a test package's `__init__.py` (base classes)."""
+        path = PurePath(self.ctx.ix.path)
+        return path.name.startswith("test_") or path.name.endswith("_test.py") or (
+            path.name == "conftest.py") or any(part in ("test", "tests") for part in path.parts)
 
     def _is_test(self, function: cst.FunctionDef) -> bool:
         name = PurePath(self.ctx.ix.path).name
