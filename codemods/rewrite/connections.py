@@ -15,6 +15,11 @@ def connection(ctx: Context, bind: cst.BaseExpression, kind: ObjKind) -> cst.Bas
     the connection it opens, read or bound nowhere in the current function (nor in the
     functions inside it)."""
     if kind is ObjKind.CONNECTION:
+        if type(bind) is cst.Call and isinstance(bind.func, cst.Attribute) and (
+                bind.func.attr.value == "connection") and ctx.kind(
+                    bind.func.value) is ObjKind.SESSION:
+            # `AsyncSession.connection()` is a coroutine: `(await session.connection())`
+            return cst.Await(bind, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         return bind
     scope = ctx.scope
     used = {name for where, names in ctx.ix.names_read.items()
@@ -30,7 +35,7 @@ def on_connection(statement: cst.SimpleStatementLine, bind: cst.BaseExpression,
                   conn: cst.BaseExpression, verb: str) -> cst.BaseStatement:
     """`statement` (which uses `conn`, from `connection()`) under `async with
     bind.<verb>() as conn:`; as it is when `bind` is the connection."""
-    if conn is bind:
+    if conn is bind or (type(conn) is cst.Await and conn.expression is bind):
         return statement
     return cst.With(
         asynchronous=cst.Asynchronous(),
