@@ -95,15 +95,42 @@ class AsyncWith(Rule):
             return updated
         shown = ", ".join(dotted(i.item.func) or "…" if isinstance(i.item, cst.Call) else "…"
                           for i in original.items)
-        if not all(flags):
-            self.ctx.todo(self.code, f"`with {shown}` mixes async and sync context managers: "
-                                     "split it into nested `async with` / `with`", original)
-            return updated
         reason = self.ctx.cannot_await()
         if reason:
             self.ctx.todo(self.code, f"`with {shown}` must become `async with`, but {reason}",
                           original)
             return updated
         self.ctx.io_scopes.add(self.ctx.scope)
-        self.ctx.change(self.code, f"with {shown} → async with", original)
-        return updated.with_changes(asynchronous=cst.Asynchronous())
+        if all(flags):
+            self.ctx.change(self.code, f"with {shown} → async with", original)
+            return updated.with_changes(asynchronous=cst.Asynchronous())
+        self.ctx.change(self.code, f"with {shown} → nested `async with` / `with` (entered "
+                                   "and exited in the same order)", original)
+        return _nested(updated, flags)
+
+
+def _nested(with_: cst.With, flags: list[bool]) -> cst.With:
+    """`with a, b, c:` as nested statements, one per run of items alike (async or not):
+    Python enters the items of one `with` left to right and exits them in reverse, exactly
+    as nested statements do."""
+    runs: list[tuple[bool, list[cst.WithItem]]] = []
+    for item, is_async in zip(with_.items, flags, strict=True):
+        if runs and runs[-1][0] == is_async:
+            runs[-1][1].append(item)
+        else:
+            runs.append((is_async, [item]))
+    # items laid out over several lines need the parentheses they had
+    parens = {} if isinstance(with_.lpar, cst.MaybeSentinel) else {
+        "lpar": cst.LeftParen(), "rpar": cst.RightParen()}
+    body: cst.BaseSuite = with_.body
+    for is_async, items in reversed(runs[1:]):
+        inner = cst.With(items=_last_without_comma(items), body=body,
+                         asynchronous=cst.Asynchronous() if is_async else None, **parens)
+        body = cst.IndentedBlock(body=[inner])
+    is_async, items = runs[0]
+    return with_.with_changes(items=_last_without_comma(items), body=body,
+                              asynchronous=cst.Asynchronous() if is_async else None)
+
+
+def _last_without_comma(items: list[cst.WithItem]) -> list[cst.WithItem]:
+    return [*items[:-1], items[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]

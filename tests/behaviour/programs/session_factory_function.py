@@ -1,4 +1,5 @@
 """Sessions made by plain project functions (annotated or not) and entered with `with`."""
+import os
 import warnings
 
 warnings.simplefilter("ignore")
@@ -38,10 +39,19 @@ def total():
         return sum(lamp.watts for lamp in session.scalars(select(Lamp)))
 
 
+def add_logged(watts):
+    # a session and a plain file in one `with`: entered in this order, exited in reverse
+    with new_session() as session, open(os.devnull, "w") as log:
+        print(watts, file=log)
+        session.add(Lamp(watts=watts))
+        session.commit()
+
+
 def main():
     Base.metadata.create_all(engine)
     add(40)
     add(60)
+    add_logged(5)
     print("total", total())
 
 
