@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from ..analysis import FunctionRef, Plan
+from ..analysis import FunctionRef, ObjKind, Plan
 from ..index import ModuleIndex
 from ..results import Kind, Tag
 from ..rewrite.context import callee
@@ -17,6 +17,8 @@ RUNNERS = frozenset({"run", "run_sync", "run_until_complete", "create_task", "ga
                       "ensure_future", "wait_for", "shield", "wait", "as_completed",
                       "start_soon", "Depends", "aclosing", "anext"})
 _SHOWN = 3  # candidates named in a TODO
+# Session methods handing back one mapped object (the others hand back results or rows).
+_OBJECT_LOADERS = frozenset({"get", "get_one", "merge"})
 
 
 class UnawaitedCalls(AuditRule):
@@ -98,6 +100,7 @@ class UnawaitedCalls(AuditRule):
     def visit_Call(self, node: cst.Call) -> None:
         name = callee(node.func)
         if name is None:
+            self._on_loaded_object(node)
             return
         method = name.rpartition(".")[2]
         if method in RUNNERS:
@@ -114,6 +117,24 @@ class UnawaitedCalls(AuditRule):
         if (id(self.ctx.statements[-1]), message) not in self.reported:
             self.reported.add((id(self.ctx.statements[-1]), message))
             self.ctx.report(self.code, Kind.TODO, message, node, tag=Tag.AUDIT)
+
+    def _on_loaded_object(self, node: cst.Call) -> None:
+        """`(await session.get(Report, 1)).best()`: a method called on the object a session
+        call loaded, whose class the tool cannot name here."""
+        func = node.func
+        if not isinstance(func, cst.Attribute) or id(node) in self.ctx.awaited or (
+                id(node) in self.handed_over):
+            return
+        loaded = func.value.expression if isinstance(func.value, cst.Await) else func.value
+        if not (isinstance(loaded, cst.Call) and isinstance(loaded.func, cst.Attribute)
+                and loaded.func.attr.value in _OBJECT_LOADERS
+                and self.ctx.kind(loaded.func.value) is ObjKind.SESSION):
+            return
+        found = tuple(c for c in self.ctx.plan.async_by_name(func.attr.value) if "." in c[1])
+        if found and not any(code.startswith(self.covering) for code in self.ctx.marker_codes()):
+            self.ctx.report(self.code, Kind.TODO, self._message(
+                f"{cst.Module([]).code_for_node(loaded)}.{func.attr.value}", found), node,
+                tag=Tag.AUDIT)
 
     def _candidates(self, name: str, candidates: tuple[FunctionRef, ...]
                     ) -> tuple[FunctionRef, ...]:
