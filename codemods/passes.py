@@ -93,10 +93,13 @@ class RulePass(Transformer):
             if self.ctx.is_suppressed(code):
                 held_back(original, updated)
         updated = self.ctx.leave(original, updated)
-        if self.origins is not None and type(original) in _LINE_CARRIERS and isinstance(
-                updated, cst.CSTNode):
-            # The next pass sees `updated`; remember which original node it stands for.
-            self.origins[id(updated)] = (original, updated)
+        if self.origins is not None and type(original) in _LINE_CARRIERS:
+            # The next pass sees `updated`; remember which original node it stands for (each
+            # statement a rule made of one, `x.commit()` + `x.refresh(obj)`, stands for it:
+            # they move or stay with it, SQA307).
+            for node in updated.nodes if type(updated) is cst.FlattenSentinel else (
+                    [updated] if isinstance(updated, cst.CSTNode) else []):
+                self.origins[id(node)] = (original, node)
         return updated
 
 

@@ -7,7 +7,8 @@ statement; suppression comments are honoured per statement), and the awaits alre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -147,6 +148,9 @@ class Context:
         # statements (as read) an earlier pass reported a TODO, skip or run_sync wrap at
         self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
+        # (decorator id, its def's scope): a decorator runs in the scope around the def, so
+        # that scope is set aside while the decorator is visited (as the index reads it too)
+        self._decorating: list[tuple[int, tuple[str, cst.CSTNode]]] = []
         self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
         self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
         # ids of event.listen()/listens_for() targets: listeners stay on the sync classes
@@ -183,6 +187,9 @@ class Context:
                 self.class_bases.update(id(arg.value) for arg in node.bases)
         elif kind is cst.Lambda:
             self.lambdas.append(node)
+        elif kind is cst.Decorator:
+            if self.scopes and any(d is node for d in self.scopes[-1][1].decorators):
+                self._decorating.append((id(node), self.scopes.pop()))
         elif kind is cst.Await:
             self.awaited.add(id(node.expression))
         elif kind is cst.Expr:
@@ -223,6 +230,9 @@ class Context:
             self.scopes.pop()
         elif kind is cst.Lambda:
             self.lambdas.pop()
+        elif kind is cst.Decorator:
+            if self._decorating and self._decorating[-1][0] == id(original):
+                self.scopes.append(self._decorating.pop()[1])
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth -= 1
         new_kind = type(updated)
@@ -294,6 +304,16 @@ class Context:
         """At module level, in a statement that moves into the async entry point (SQA307)."""
         return not self.scopes and bool(self.statements) and self.entry is not None and (
             self.entry.moves(self.statements[0]))
+
+    @contextmanager
+    def around_def(self) -> Iterator[None]:
+        """In a rule's `leave_FunctionDef`/`leave_ClassDef`: the scope around the def, where
+        its decorators run."""
+        scope = self.scopes.pop()
+        try:
+            yield
+        finally:
+            self.scopes.append(scope)
 
     @property
     def function(self) -> cst.FunctionDef | None:
