@@ -17,7 +17,7 @@ import libcst as cst
 from ..analysis import ObjKind, Plan
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
-from ..index import ModuleIndex
+from ..index import VALUE, ModuleIndex
 from ..results import Finding, Kind, Tag
 from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
@@ -159,6 +159,10 @@ class Context:
         self._pending_todos: dict[int, list[str]] = {}
         self._suppressed: list[frozenset[str] | set[str]] = []
         self._qualified: dict[str, str] = {}
+        # imported names the module binds again (`Session = scoped_session(...)`): they do not
+        # stand for the import (a fallback `X = None` of an optional import still does)
+        self._rebound = {b.name for b in ix.bindings.get("", ()) if b.name in ix.imports and (
+            b.origin != VALUE)}
         self._suppressed_below: dict[int, dict[int, set[str]]] = {}  # see `_anchor_suppresses`
         self.awaited: set[int] = set()  # ids of expressions already under `await`
         self.statement_values: set[int] = set()  # ids of expressions that are whole statements
@@ -340,9 +344,9 @@ class Context:
         if not name:
             return None
         head = name.partition(".")[0]
-        if head in self.ix.imports and self.scopes and self.plan.binding_scope(
-                self.ix, self.scope, head) not in (None, ""):
-            return name  # a function's own `Session = scoped_session(...)` hides the import
+        if head in self.ix.imports and (head in self._rebound or self.scopes and (
+                self.plan.binding_scope(self.ix, self.scope, head) not in (None, ""))):
+            return name  # `Session = scoped_session(...)` hides the import
         qualified = self._qualified.get(name)
         if qualified is None:  # several rules ask for every name a file reads
             qualified = self._qualified[name] = self.plan.qualify(self.ix, name)
