@@ -238,7 +238,7 @@ class _Indexer(ast.NodeVisitor):
         return self.index.aliases.get(self.scope, {}).get(name, (name, ""))
 
     def _alias(self, target: ast.expr, value: ast.expr) -> None:
-        if not self.scopes or not isinstance(target, ast.Name):
+        if not isinstance(target, ast.Name):
             return
         aliases = self.index.aliases.setdefault(self.scope, {})
         value = holding(value)
@@ -311,7 +311,7 @@ class _Indexer(ast.NodeVisitor):
 
     def _read_chain(self, node: ast.expr, suffix: str = "") -> None:
         dotted = dotted_name(without_subscripts(node))
-        if dotted is None or not self.scopes:
+        if dotted is None:
             return
         head, _, chain = f"{dotted}.{suffix}".rstrip(".").partition(".")
         root, prefix = self._alias_root(head)
