@@ -53,6 +53,17 @@ from .shapes import (
 )
 
 
+def _result_callee(func: ast.expr) -> str | None:
+    """`callee_name`, also for a method of an awaited call's result: `(await s.scalars(q))
+    .first` is `s.scalars().first` as `s.query(E).first` is `s.query().first`, so a variable
+    bound to it aliases the same in a re-run."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Await) and isinstance(
+            func.value.value, ast.Call):
+        owner = dotted_name(func.value.value.func)
+        return f"{owner}().{func.attr}" if owner else None
+    return callee_name(func)
+
+
 class _Indexer(ast.NodeVisitor):
     def __init__(self, index: ModuleIndex) -> None:
         self.index = index
@@ -242,7 +253,7 @@ class _Indexer(ast.NodeVisitor):
             return
         aliases = self.index.aliases.setdefault(self.scope, {})
         value = holding(value)
-        if isinstance(value, ast.Call) and (name := callee_name(value.func)):
+        if isinstance(value, ast.Call) and (name := _result_callee(value.func)):
             if name.endswith(".run_sync"):  # the result of the function it runs
                 name = run_sync_target(value) or name
             aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result

@@ -70,6 +70,15 @@ def callee(func: cst.BaseExpression) -> str | None:
     return name
 
 
+def result_callee(func: cst.BaseExpression) -> str | None:
+    """`callee`, also for a method of an awaited call's result: `(await s.scalars(q)).all`
+    is `s.scalars().all` (as the index names it)."""
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Await) and isinstance(
+            func.value.expression, cst.Call):
+        owner = dotted(func.value.expression.func)
+        return f"{owner}().{func.attr.value}" if owner else None
+    return callee(func)
+
 
 def _statement_comments(stmt: cst.CSTNode) -> list[str]:
     comments = [line.comment.value for line in getattr(stmt, "leading_lines", ())

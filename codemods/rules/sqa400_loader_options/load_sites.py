@@ -12,7 +12,7 @@ from ...index import PASSING_ON, CallSite
 from ...index.shapes import OBJECT_TERMINALS as _OBJECT_TERMINALS
 from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
 from ...index.shapes import RUN_VERBS as _RUNS_SELECT
-from ...rewrite.context import Context, callee, dotted
+from ...rewrite.context import Context, callee, dotted, result_callee
 from ...rewrite.query_chain import unwind
 from ...rewrite.query_variables import QueryVariableScan
 from ...rewrite.traversal import Visitor
@@ -270,7 +270,7 @@ class LoadSites(Visitor):
             value = value.args[0].value  # `sorted(session.query(E).all(), key=...)`
         self._find(value, variable, node, iterated, position)
         called = value.expression if isinstance(value, cst.Await) else value
-        name = callee(called.func) if isinstance(called, cst.Call) else None
+        name = result_callee(called.func) if isinstance(called, cst.Call) else None
         # `for x in q` / `for x in result`: the index files x's reads under what q holds
         alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
             called, cst.Name) else None
