@@ -260,8 +260,8 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
     if not found:
         return tree
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
-    if "" in found and pending.entry_function:
-        relevant.add(pending.entry_function)  # module-level code, moved there (SQA307)
+    if pending.entry_function:  # module-level code and definitions moved there (SQA307)
+        relevant |= {f"{pending.entry_function}.{s}".rstrip(".") for s in relevant}
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
     tree = RulePass(ctx, rules, relevant).transform(tree)
