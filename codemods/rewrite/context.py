@@ -488,13 +488,17 @@ class Context:
         """The local name for `module.name`, and the import to add for it (None if present).
 
         An existing import of the same object (or of one of `equivalents`) is reused; a
-        clash with another object of that name imports it as `sa_<name>` instead.
+        clash with another object of that name imports it as `sa_<name>` instead — also with
+        a name the module reads without binding it (the import would change what that code
+        reads, and a re-run would read it as the import).
         """
         wanted = {f"{module}.{name}", *equivalents}
         for local, qualified in self.ix.imports.items():
             if qualified in wanted:
                 return local, None
-        asname = f"sa_{name}" if name in self.ix.imports or name in self.ix.module_names else None
+        clash = name in self.ix.imports or name in self.ix.module_names or any(
+            name in names for names in self.ix.names_read.values())
+        asname = f"sa_{name}" if clash else None
         return asname or name, (module, name, asname)
 
     def import_name(self, module: str, name: str,
