@@ -17,7 +17,7 @@ import libcst as cst
 from ..analysis import ObjKind, Plan
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
-from ..index import VALUE, ModuleIndex
+from ..index import CALL, ENTER, ModuleIndex
 from ..results import Finding, Kind, Tag
 from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
@@ -168,10 +168,11 @@ class Context:
         self._pending_todos: dict[int, list[str]] = {}
         self._suppressed: list[frozenset[str] | set[str]] = []
         self._qualified: dict[str, str] = {}
-        # imported names the module binds again (`Session = scoped_session(...)`): they do not
-        # stand for the import (a fallback `X = None` of an optional import still does)
+        # imported names the module binds again to what a call makes (`Session =
+        # scoped_session(...)`): they do not stand for the import (the fallback of an optional
+        # import, `X = None` or `X = object`, still does)
         self._rebound = {b.name for b in ix.bindings.get("", ()) if b.name in ix.imports and (
-            b.origin != VALUE)}
+            b.origin in (CALL, ENTER))}
         self._suppressed_below: dict[int, dict[int, set[str]]] = {}  # see `_anchor_suppresses`
         self.awaited: set[int] = set()  # ids of expressions already under `await`
         self.statement_values: set[int] = set()  # ids of expressions that are whole statements
