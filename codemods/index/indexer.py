@@ -417,6 +417,10 @@ class _Indexer(ast.NodeVisitor):
                 self._load(passed, arg)
         if callee:
             receiver, _, method = callee.rpartition(".")
+            handed = node.args[0] if method == "run_sync" and node.args else None
+            if isinstance(handed, ast.Lambda) and (sync_params := [
+                    *handed.args.posonlyargs, *handed.args.args]):
+                self.index.sync_sessions.setdefault(self.scope, set()).add(sync_params[0].arg)
             in_lambda = any(receiver in params for params in self.lambda_params)
             if method == "query" and receiver and "." not in receiver and node.args and (
                     not in_lambda):
