@@ -80,8 +80,13 @@ class _Indexer(ast.NodeVisitor):
     def scope(self) -> str:
         return ".".join(self.scopes)
 
-    def _bind(self, name: str, origin: str, targets: tuple[str, ...]) -> None:
-        self.index.bindings.setdefault(self.scope, []).append(Binding(name, origin, targets))
+    def _bind(self, name: str, origin: str, targets: tuple[str, ...],
+              call_args: tuple[str | None, ...] = ()) -> None:
+        # `global session` then `session = Session()` / `with Session() as session`: the
+        # module's name
+        scope = "" if name in self.globals.get(self.scope, ()) else self.scope
+        self.index.bindings.setdefault(scope, []).append(Binding(name, origin, targets,
+                                                                 call_args))
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -360,10 +365,7 @@ class _Indexer(ast.NodeVisitor):
                     (dotted_name(k.value) for k in value.keywords if k.arg == "query_class"), None)
                 if query_class:
                     self.index.query_classes[target.id] = query_class
-            # `global session` then `session = Session()`: the module's name
-            scope = "" if target.id in self.globals.get(self.scope, ()) else self.scope
-            self.index.bindings.setdefault(scope, []).append(
-                Binding(target.id, origin, targets, call_args))
+            self._bind(target.id, origin, targets, call_args)
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
               and target.value.id in ("self", "cls") and self.classes):
             # (`cls.engine = ...` in a classmethod such as setUpClass: `self.engine` later)
