@@ -157,9 +157,11 @@ class Context:
         # statements (as read) an earlier pass reported a TODO, skip or run_sync wrap at
         self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
-        # (decorator id, its def's scope): a decorator runs in the scope around the def, so
-        # that scope is set aside while the decorator is visited (as the index reads it too)
-        self._decorating: list[tuple[int, tuple[str, cst.CSTNode]]] = []
+        # A def's decorators and parameter defaults run in the scope around it (when the def
+        # runs), as the index reads them: the ids of those nodes, and (node id, the def's
+        # scope) for each one being visited, its scope set aside meanwhile
+        self._runs_around: set[int] = set()
+        self._outside: list[tuple[int, tuple[str, cst.CSTNode]]] = []
         self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
         self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
         # ids of event.listen()/listens_for() targets: listeners stay on the sync classes
@@ -194,16 +196,21 @@ class Context:
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
         kind = type(node)  # exact types: isinstance on libcst's ABCs dominates the run time
+        if id(node) in self._runs_around:
+            self._outside.append((id(node), self.scopes.pop()))
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.append((node.name.value, node))
             self.not_references.add(id(node.name))
+            self._runs_around.update(id(d) for d in node.decorators)
+            if kind is cst.FunctionDef:
+                params = node.params
+                self._runs_around.update(
+                    id(p.default) for p in (*params.posonly_params, *params.params,
+                                            *params.kwonly_params) if p.default is not None)
             if kind is cst.ClassDef:
                 self.class_bases.update(id(arg.value) for arg in node.bases)
         elif kind is cst.Lambda:
             self.lambdas.append(node)
-        elif kind is cst.Decorator:
-            if self.scopes and any(d is node for d in self.scopes[-1][1].decorators):
-                self._decorating.append((id(node), self.scopes.pop()))
         elif kind is cst.Await:
             self.awaited.add(id(node.expression))
         elif kind is cst.Expr:
@@ -244,11 +251,10 @@ class Context:
             self.scopes.pop()
         elif kind is cst.Lambda:
             self.lambdas.pop()
-        elif kind is cst.Decorator:
-            if self._decorating and self._decorating[-1][0] == id(original):
-                self.scopes.append(self._decorating.pop()[1])
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth -= 1
+        if self._outside and self._outside[-1][0] == id(original):
+            self.scopes.append(self._outside.pop()[1])
         new_kind = type(updated)
         if (new_kind is cst.Attribute or new_kind is cst.Subscript) and type(
                 updated.value) is cst.Await:
