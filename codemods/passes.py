@@ -93,10 +93,13 @@ class RulePass(Transformer):
             if self.ctx.is_suppressed(code):
                 held_back(original, updated)
         updated = self.ctx.leave(original, updated)
-        if self.origins is not None and type(original) in _LINE_CARRIERS and isinstance(
-                updated, cst.CSTNode):
-            # The next pass sees `updated`; remember which original node it stands for.
-            self.origins[id(updated)] = (original, updated)
+        if self.origins is not None and type(original) in _LINE_CARRIERS:
+            # The next pass sees `updated`; remember which original node it stands for (each
+            # statement a rule made of one, `x.commit()` + `x.refresh(obj)`, stands for it:
+            # they move or stay with it, SQA307).
+            for node in updated.nodes if type(updated) is cst.FlattenSentinel else (
+                    [updated] if isinstance(updated, cst.CSTNode) else []):
+                self.origins[id(node)] = (original, node)
         return updated
 
 
@@ -273,8 +276,8 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
     if not found:
         return tree
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
-    if "" in found and pending.entry_function:
-        relevant.add(pending.entry_function)  # module-level code, moved there (SQA307)
+    if pending.entry_function:  # module-level code and definitions moved there (SQA307)
+        relevant |= {f"{pending.entry_function}.{s}".rstrip(".") for s in relevant}
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
     tree = RulePass(ctx, rules, relevant).transform(tree)

@@ -171,12 +171,10 @@ class Kinds:
         declared = self._declared_type(ix, bindings)
         if declared:
             return self.annotation_kind(ix, declared)  # a declared type wins over any guess
-        for binding in bindings:
-            kind = self._binding_kind(ix, scope, binding)
-            if kind is not None:
-                return kind
-        if bindings:
-            return None
+        kinds = {kind for binding in bindings
+                 if (kind := self._binding_kind(ix, scope, binding)) is not None}
+        if bindings:  # a name holding an engine here and a session there: the tool cannot
+            return kinds.pop() if len(kinds) == 1 else None  # tell which one a use reads
         qualified = ix.qualify(name)
         if qualified != name:
             found = self.project.lookup(qualified)

@@ -197,6 +197,8 @@ class Reads:
         model constructors (`Review(book=book)` sets attributes; a backref append to an
         unloaded collection is queued without loading it)."""
         head = callee.split(".")[0]
+        if head in ix.sync_sessions.get(scope, ()):  # `run_sync(lambda s: s.query(...))`
+            return True
         if (head in _BUILTINS and head not in ix.imports) or "()." in callee or (
                 callee.rpartition(".")[2] in _STORING) or self.models.mapped_class(
                     ix, scope, callee) or (

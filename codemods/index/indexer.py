@@ -53,6 +53,17 @@ from .shapes import (
 )
 
 
+def _result_callee(func: ast.expr) -> str | None:
+    """`callee_name`, also for a method of an awaited call's result: `(await s.scalars(q))
+    .first` is `s.scalars().first` as `s.query(E).first` is `s.query().first`, so a variable
+    bound to it aliases the same in a re-run."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Await) and isinstance(
+            func.value.value, ast.Call):
+        owner = dotted_name(func.value.value.func)
+        return f"{owner}().{func.attr}" if owner else None
+    return callee_name(func)
+
+
 class _Indexer(ast.NodeVisitor):
     def __init__(self, index: ModuleIndex) -> None:
         self.index = index
@@ -69,8 +80,13 @@ class _Indexer(ast.NodeVisitor):
     def scope(self) -> str:
         return ".".join(self.scopes)
 
-    def _bind(self, name: str, origin: str, targets: tuple[str, ...]) -> None:
-        self.index.bindings.setdefault(self.scope, []).append(Binding(name, origin, targets))
+    def _bind(self, name: str, origin: str, targets: tuple[str, ...],
+              call_args: tuple[str | None, ...] = ()) -> None:
+        # `global session` then `session = Session()` / `with Session() as session`: the
+        # module's name
+        scope = "" if name in self.globals.get(self.scope, ()) else self.scope
+        self.index.bindings.setdefault(scope, []).append(Binding(name, origin, targets,
+                                                                 call_args))
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -238,11 +254,11 @@ class _Indexer(ast.NodeVisitor):
         return self.index.aliases.get(self.scope, {}).get(name, (name, ""))
 
     def _alias(self, target: ast.expr, value: ast.expr) -> None:
-        if not self.scopes or not isinstance(target, ast.Name):
+        if not isinstance(target, ast.Name):
             return
         aliases = self.index.aliases.setdefault(self.scope, {})
         value = holding(value)
-        if isinstance(value, ast.Call) and (name := callee_name(value.func)):
+        if isinstance(value, ast.Call) and (name := _result_callee(value.func)):
             if name.endswith(".run_sync"):  # the result of the function it runs
                 name = run_sync_target(value) or name
             aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result
@@ -311,7 +327,7 @@ class _Indexer(ast.NodeVisitor):
 
     def _read_chain(self, node: ast.expr, suffix: str = "") -> None:
         dotted = dotted_name(without_subscripts(node))
-        if dotted is None or not self.scopes:
+        if dotted is None:
             return
         head, _, chain = f"{dotted}.{suffix}".rstrip(".").partition(".")
         root, prefix = self._alias_root(head)
@@ -349,10 +365,7 @@ class _Indexer(ast.NodeVisitor):
                     (dotted_name(k.value) for k in value.keywords if k.arg == "query_class"), None)
                 if query_class:
                     self.index.query_classes[target.id] = query_class
-            # `global session` then `session = Session()`: the module's name
-            scope = "" if target.id in self.globals.get(self.scope, ()) else self.scope
-            self.index.bindings.setdefault(scope, []).append(
-                Binding(target.id, origin, targets, call_args))
+            self._bind(target.id, origin, targets, call_args)
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
               and target.value.id in ("self", "cls") and self.classes):
             # (`cls.engine = ...` in a classmethod such as setUpClass: `self.engine` later)
@@ -406,6 +419,10 @@ class _Indexer(ast.NodeVisitor):
                 self._load(passed, arg)
         if callee:
             receiver, _, method = callee.rpartition(".")
+            handed = node.args[0] if method == "run_sync" and node.args else None
+            if isinstance(handed, ast.Lambda) and (sync_params := [
+                    *handed.args.posonlyargs, *handed.args.args]):
+                self.index.sync_sessions.setdefault(self.scope, set()).add(sync_params[0].arg)
             in_lambda = any(receiver in params for params in self.lambda_params)
             if method == "query" and receiver and "." not in receiver and node.args and (
                     not in_lambda):

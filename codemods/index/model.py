@@ -140,6 +140,8 @@ class ModuleIndex:
     # scope -> names (or `self.x`) bound from a `session.query(...)` chain, `session.get(E, pk)`
     # or a run select (objects loaded there); "return" when the function returns one directly
     loads: dict[str, set[str]] = field(default_factory=dict)
+    # scope -> the session parameters of its run_sync lambdas (`run_sync(lambda s: ...)`: s)
+    sync_sessions: dict[str, set[str]] = field(default_factory=dict)
     # scope -> relationship paths its `.options(...)` calls load ("lines", "lines.book")
     loaded_paths: dict[str, set[str]] = field(default_factory=dict)
     # `self.x = ...` in methods: class qualname -> (method scope, binding of x)

@@ -7,7 +7,8 @@ statement; suppression comments are honoured per statement), and the awaits alre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ import libcst as cst
 from ..analysis import ObjKind, Plan
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
-from ..index import ModuleIndex
+from ..index import CALL, ENTER, ModuleIndex
 from ..results import Finding, Kind, Tag
 from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
@@ -68,6 +69,15 @@ def callee(func: cst.BaseExpression) -> str | None:
         return f"{owner}().{func.attr.value}" if owner else None
     return name
 
+
+def result_callee(func: cst.BaseExpression) -> str | None:
+    """`callee`, also for a method of an awaited call's result: `(await s.scalars(q)).all`
+    is `s.scalars().all` (as the index names it)."""
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Await) and isinstance(
+            func.value.expression, cst.Call):
+        owner = dotted(func.value.expression.func)
+        return f"{owner}().{func.attr.value}" if owner else None
+    return callee(func)
 
 
 def _statement_comments(stmt: cst.CSTNode) -> list[str]:
@@ -147,6 +157,11 @@ class Context:
         # statements (as read) an earlier pass reported a TODO, skip or run_sync wrap at
         self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
         self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
+        # A def's decorators and parameter defaults run in the scope around it (when the def
+        # runs), as the index reads them: the ids of those nodes, and (node id, the def's
+        # scope) for each one being visited, its scope set aside meanwhile
+        self._runs_around: set[int] = set()
+        self._outside: list[tuple[int, tuple[str, cst.CSTNode]]] = []
         self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
         self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
         # ids of event.listen()/listens_for() targets: listeners stay on the sync classes
@@ -155,6 +170,11 @@ class Context:
         self._pending_todos: dict[int, list[str]] = {}
         self._suppressed: list[frozenset[str] | set[str]] = []
         self._qualified: dict[str, str] = {}
+        # imported names the module binds again to what a call makes (`Session =
+        # scoped_session(...)`): they do not stand for the import (the fallback of an optional
+        # import, `X = None` or `X = object`, still does)
+        self._rebound = {b.name for b in ix.bindings.get("", ()) if b.name in ix.imports and (
+            b.origin in (CALL, ENTER))}
         self._suppressed_below: dict[int, dict[int, set[str]]] = {}  # see `_anchor_suppresses`
         self.awaited: set[int] = set()  # ids of expressions already under `await`
         self.statement_values: set[int] = set()  # ids of expressions that are whole statements
@@ -181,9 +201,17 @@ class Context:
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
         kind = type(node)  # exact types: isinstance on libcst's ABCs dominates the run time
+        if id(node) in self._runs_around:
+            self._outside.append((id(node), self.scopes.pop()))
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.append((node.name.value, node))
             self.not_references.add(id(node.name))
+            self._runs_around.update(id(d) for d in node.decorators)
+            if kind is cst.FunctionDef:
+                params = node.params
+                self._runs_around.update(
+                    id(p.default) for p in (*params.posonly_params, *params.params,
+                                            *params.kwonly_params) if p.default is not None)
             if kind is cst.ClassDef:
                 self.class_bases.update(id(arg.value) for arg in node.bases)
         elif kind is cst.Lambda:
@@ -230,6 +258,8 @@ class Context:
             self.lambdas.pop()
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth -= 1
+        if self._outside and self._outside[-1][0] == id(original):
+            self.scopes.append(self._outside.pop()[1])
         new_kind = type(updated)
         if (new_kind is cst.Attribute or new_kind is cst.Subscript) and type(
                 updated.value) is cst.Await:
@@ -300,6 +330,16 @@ class Context:
         return not self.scopes and bool(self.statements) and self.entry is not None and (
             self.entry.moves(self.statements[0]))
 
+    @contextmanager
+    def around_def(self) -> Iterator[None]:
+        """In a rule's `leave_FunctionDef`/`leave_ClassDef`: the scope around the def, where
+        its decorators run."""
+        scope = self.scopes.pop()
+        try:
+            yield
+        finally:
+            self.scopes.append(scope)
+
     @property
     def function(self) -> cst.FunctionDef | None:
         """The innermost scope when it is a function (None at module or class level)."""
@@ -328,9 +368,9 @@ class Context:
         if not name:
             return None
         head = name.partition(".")[0]
-        if head in self.ix.imports and self.scopes and self.plan.binding_scope(
-                self.ix, self.scope, head) not in (None, ""):
-            return name  # a function's own `Session = scoped_session(...)` hides the import
+        if head in self.ix.imports and (head in self._rebound or self.scopes and (
+                self.plan.binding_scope(self.ix, self.scope, head) not in (None, ""))):
+            return name  # `Session = scoped_session(...)` hides the import
         qualified = self._qualified.get(name)
         if qualified is None:  # several rules ask for every name a file reads
             qualified = self._qualified[name] = self.plan.qualify(self.ix, name)
@@ -463,13 +503,17 @@ class Context:
         """The local name for `module.name`, and the import to add for it (None if present).
 
         An existing import of the same object (or of one of `equivalents`) is reused; a
-        clash with another object of that name imports it as `sa_<name>` instead.
+        clash with another object of that name imports it as `sa_<name>` instead — also with
+        a name the module reads without binding it (the import would change what that code
+        reads, and a re-run would read it as the import).
         """
         wanted = {f"{module}.{name}", *equivalents}
         for local, qualified in self.ix.imports.items():
             if qualified in wanted:
                 return local, None
-        asname = f"sa_{name}" if name in self.ix.imports or name in self.ix.module_names else None
+        clash = name in self.ix.imports or name in self.ix.module_names or any(
+            name in names for names in self.ix.names_read.values())
+        asname = f"sa_{name}" if clash else None
         return asname or name, (module, name, asname)
 
     def import_name(self, module: str, name: str,

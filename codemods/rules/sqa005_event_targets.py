@@ -89,22 +89,23 @@ class AsyncEventTargets(Rule):
         not be entered at all)."""
         if type(updated) is not cst.FunctionDef:
             return updated
-        around = self.ctx.scope.rpartition(".")[0]
-        decorators = [d.with_changes(decorator=self._retarget(o.decorator, d.decorator, around))
-                      if type(o.decorator) is cst.Call and type(d.decorator) is cst.Call else d
-                      for o, d in zip(original.decorators, updated.decorators, strict=True)]
+        with self.ctx.around_def():
+            decorators = [d.with_changes(decorator=self._retarget(o.decorator, d.decorator))
+                          if type(o.decorator) is cst.Call and type(d.decorator) is cst.Call
+                          else d
+                          for o, d in zip(original.decorators, updated.decorators, strict=True)]
         return updated.with_changes(decorators=decorators)
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if type(updated) is not cst.Call or id(original) in self.decorators:
             return updated
-        return self._retarget(original, updated, self.ctx.scope)
+        return self._retarget(original, updated)
 
-    def _retarget(self, original: cst.Call, updated: cst.Call, scope: str) -> cst.Call:
+    def _retarget(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if not original.args or original.args[0].keyword is not None or (
                 self.ctx.qualify(original.func) not in EVENT_FUNCTIONS):
             return updated
-        target = original.args[0].value
+        target, scope = original.args[0].value, self.ctx.scope
         if isinstance(target, cst.Call) and isinstance(target.func, cst.Attribute) and (
                 target.func.attr.value == "connection"):
             return self._session_connection(original, updated, target, scope)

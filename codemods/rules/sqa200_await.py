@@ -58,8 +58,9 @@ class AwaitCoroutines(Rule):
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call) or not isinstance(updated.func, cst.Attribute):
             return updated
-        if id(original) in self.ctx.awaited or id(original) in self.ctx.with_items:
-            return updated
+        if id(original) in self.ctx.awaited or id(original) in self.ctx.with_items or (
+                id(original) in self.ctx.event_targets):
+            return updated  # (SQA005 awaits `session.connection()` as an event target)
         method = updated.func.attr.value
         kind = self.ctx.kind(original.func.value)
         if kind is None or method not in _COROUTINES.get(kind, ()):

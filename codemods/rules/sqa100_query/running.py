@@ -130,6 +130,9 @@ class ChainRunner:
                 return self._bulk(original, updated, chain, terminal)
             if updated.args and not listed and terminal not in ("value", "values"):
                 raise Unsupported(f".{terminal}() with arguments")
+            if terminal in ("value", "values") and (not updated.args or any(
+                    a.keyword or a.star for a in updated.args)):
+                raise Unsupported(f"Query.{terminal}() without columns")
             statement = self._builder().build(chain, chain.steps)
         except Unsupported as exc:
             return self._run_sync(original, updated, chain, str(exc))
@@ -165,8 +168,6 @@ class ChainRunner:
     def _values(self, original: cst.Call, updated: cst.Call, chain: QueryChain,
                 stmt: cst.BaseExpression, terminal: str) -> cst.BaseExpression:
         """`q.value(c)` → first row's value or None; `q.values(*c)` → an iterator of Rows."""
-        if not updated.args or any(a.keyword or a.star for a in updated.args):
-            raise Unsupported(f"Query.{terminal}() without columns")
         stmt = method_call(stmt, "with_only_columns", comma_separated(list(updated.args)))
         self.ctx.change(self.code, f"query.{terminal}() → select().with_only_columns() executed",
                         original)

@@ -12,7 +12,7 @@ from ...index import PASSING_ON, CallSite
 from ...index.shapes import OBJECT_TERMINALS as _OBJECT_TERMINALS
 from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
 from ...index.shapes import RUN_VERBS as _RUNS_SELECT
-from ...rewrite.context import Context, callee, dotted
+from ...rewrite.context import Context, callee, dotted, result_callee
 from ...rewrite.query_chain import unwind
 from ...rewrite.query_variables import QueryVariableScan
 from ...rewrite.traversal import Visitor
@@ -143,16 +143,25 @@ class StatementVariables(Visitor):
 
 
 def _same_selects(builds: list[cst.BaseExpression], ctx: Context) -> bool:
-    """Every build is `select(E)...` of the same one entity, with the same options."""
+    """Every build is `select(E)...` (or every one `session.query(E)...`, which a first run
+    turns into the former) of the same one entity, with the same options."""
     selected = set()
     for build in builds:
         bottom = _chain_bottom(build)
-        if not (isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
-                ".select") and len(bottom.args) == 1):
+        chain = unwind(build)
+        if isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
+                ".select"):
+            legacy, args = False, bottom.args
+        elif chain is not None and chain.query_call is not None and (
+                ctx.kind(chain.session) is ObjKind.SESSION):
+            legacy, args = True, chain.query_call.args
+        else:
+            return False
+        if len(args) != 1:
             return False
         options = tuple(sorted(cst.Module([]).code_for_node(a.value) for c in _chain_calls(
             build) if c.func.attr.value == "options" for a in c.args))
-        selected.add((dotted(bottom.args[0].value), options))
+        selected.add((legacy, dotted(args[0].value), options))
     return len(selected) == 1 and None not in next(iter(selected))
 
 
@@ -270,7 +279,7 @@ class LoadSites(Visitor):
             value = value.args[0].value  # `sorted(session.query(E).all(), key=...)`
         self._find(value, variable, node, iterated, position)
         called = value.expression if isinstance(value, cst.Await) else value
-        name = callee(called.func) if isinstance(called, cst.Call) else None
+        name = result_callee(called.func) if isinstance(called, cst.Call) else None
         # `for x in q` / `for x in result`: the index files x's reads under what q holds
         alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
             called, cst.Name) else None
