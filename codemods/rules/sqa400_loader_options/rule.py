@@ -167,7 +167,11 @@ class LoaderOptions(Rule):
             if site.root:
                 chains_of_root, opaque_of_root = plan.reads_on(ix, scope, site.root)
                 chains |= chains_of_root
-                opaque += opaque_of_root
+                # the index files reads of every name iterating `session.scalars()` here
+                # under it: what another of them is handed to says nothing about these
+                shared = sum(root == site.root and not chain for root, chain in
+                             ix.aliases.get(scope, {}).values()) > 1
+                opaque += [] if shared else opaque_of_root
         paths: list[list[tuple[str, str]]] = []
         for chain in sorted(plan.implicit_reads(site.entity, chains)):
             hops = plan.relationship_paths(site.entity, chain)
