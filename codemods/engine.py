@@ -27,6 +27,7 @@ from .passes import (
     audit_scopes,
     context_rules,
     local_pass,
+    local_pass_can_act,
     module_config,
     needs_colouring,
     rule_scopes,
@@ -267,9 +268,12 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
 
     # a settings module holding only a database URL (`DATABASE_URL = "sqlite://..."`) has
     # none of the marker bytes, but its URL may feed an engine the run converts; a test
-    # module driving the app with `TestClient(app)` may need work too (SQA309)
-    first = [job for job in selected if job.source.may_need_work or job.ix.url_dialects
-             or plan.model_parameter_scopes(job.ix)
+    # module driving the app with `TestClient(app)` may need work too (SQA309). A file whose
+    # bytes may need work gets the local pass only when the plan gives it something to do
+    # there (`local_pass_can_act`).
+    first = [job for job in selected
+             if (job.source.may_need_work and local_pass_can_act(job.ix, plan, config))
+             or job.ix.url_dialects or plan.model_parameter_scopes(job.ix)
              or rule_scopes(job.ix, plan, module_config(job.ix, plan, config))]
     rewritten = {job.result.path for job in first}
     rest = [job for job in [*selected, *context]
