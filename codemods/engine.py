@@ -23,6 +23,7 @@ from .passes import (
     FileRewriter,
     Job,
     LocalOutcome,
+    audit_finds_in_original,
     audit_rules,
     audit_scopes,
     context_rules,
@@ -271,8 +272,9 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
     # module driving the app with `TestClient(app)` may need work too (SQA309). A file whose
     # bytes may need work gets the local pass only when the plan gives it something to do
     # there (`local_pass_can_act`).
+    can_act = {job.result.path: local_pass_can_act(job.ix, plan, config) for job in selected}
     first = [job for job in selected
-             if (job.source.may_need_work and local_pass_can_act(job.ix, plan, config))
+             if (job.source.may_need_work and can_act[job.result.path])
              or job.ix.url_dialects or plan.model_parameter_scopes(job.ix)
              or rule_scopes(job.ix, plan, module_config(job.ix, plan, config))]
     rewritten = {job.result.path for job in first}
@@ -285,8 +287,16 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         rule edits there too (SQA309: the tests of an app this run gives a lifespan)."""
         coloured = plan.with_state(state)
         audits = audit_rules(config)
+
+        def audited(job: Job) -> bool:
+            # a file no local rule can act on, where nothing became async, stays the text as
+            # read: the index tells whether the audit can find something in it
+            if can_act[job.result.path]:
+                return bool(audit_scopes(job.ix, coloured, audits))
+            return audit_finds_in_original(job.ix, coloured, audits)
+
         return [job for job in rest if needs_colouring(job.ix, plan, state.async_functions) or (
-            job.rewrite and audit_scopes(job.ix, coloured, audits)) or (
+            job.rewrite and audited(job)) or (
             not job.rewrite and context_rules(job.ix, plan, config))]
 
     selected_paths = {job.result.path for job in selected}

@@ -278,6 +278,13 @@ def audit_scopes(ix: ModuleIndex, plan: Plan, rules: list[type[AuditRule]]) -> s
     return set().union(*(rule.scopes(ix, plan) for rule in rules))
 
 
+def audit_finds_in_original(ix: ModuleIndex, plan: Plan, rules: list[type[AuditRule]]
+                            ) -> bool:
+    """The audit can find something in a module left as it was read (see
+    `AuditRule.finds_in_original`)."""
+    return any(rule.finds_in_original(ix, plan) for rule in rules)
+
+
 def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
                ) -> cst.Module:
     """The audit rules over the final tree, where they can find something: a file of the
