@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import workers
+from . import run_cache, workers
 from .analysis import FunctionRef, Plan, RunState
 from .analysis.sync_modules import ALEMBIC
 from .config import Config
@@ -219,7 +219,40 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     that many worker processes.
     """
     with _rare_full_collections():
+        yield from _cached(list(sources), config, list(context_sources), progress, notes)
+
+
+def _cached(sources: list[SourceFile], config: Config | None,
+            context_sources: list[SourceFile], progress: Callable[[str], None] | None,
+            notes: Callable[[str], None] | None) -> Iterator[FileResult]:
+    """The run, or (with a cache folder) the stored results of the same run: same tool, same
+    options, the same files with the same texts (see `run_cache`)."""
+    folder = Path(config.cache_dir) if config is not None and config.cache_dir else None
+    if folder is None:
         yield from _migrate(sources, config, context_sources, progress, notes)
+        return
+    key = run_cache.run_key(sources, context_sources, config)
+    record = run_cache.load(folder, key)
+    if record is not None:
+        for note in record.notes if notes else ():
+            notes(note)
+        for result in run_cache.replay(record, [*sources, *context_sources]):
+            if progress:
+                progress(result.path)
+            yield result
+        return
+    said: list[str] = []
+
+    def note(message: str) -> None:
+        said.append(message)
+        if notes:
+            notes(message)
+
+    results = []
+    for result in _migrate(sources, config, context_sources, progress, note):
+        results.append(run_cache.stored(result))
+        yield result
+    run_cache.store(folder, key, said, results)  # only a run that was seen to its end
 
 
 def _migrate(sources: Iterable[SourceFile], config: Config | None,
