@@ -59,7 +59,7 @@ class Plan:
         loads = Loads(project, state.legacy)
         self._helpers = Helpers(project, models, state.context)
         colouring = Colouring(project, models, kinds, reads, analysis.sync_modules.reasons,
-                              state)
+                              state, analysis.answers)
         self._colouring = colouring
         # names across modules, the call graph
         self.modules = project.modules
