@@ -1783,6 +1783,9 @@ class RunSample:
     stdout_bytes: int
     stdout_is_json: bool
     json_keys: list[str] | None = None
+    # user + system CPU seconds of the child and the workers it waited for (`wait4`): steadier
+    # than the wall time on a machine others share
+    cpu_s: float | None = None
 
 
 class ToolError(Exception):
@@ -1849,6 +1852,7 @@ def run_tool_once(cmd: list[str], repo: Path, timeout: float) -> RunSample:
         stdout_bytes=len(stdout),
         stdout_is_json=json_ok,
         json_keys=keys,
+        cpu_s=usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -1894,6 +1898,8 @@ def variant_report(
         "name": name,
         "cmd": cmd,
         **_stats([r.wall_s for r in runs], py_files),
+        "median_cpu_s": statistics.median(r.cpu_s for r in runs if r.cpu_s is not None)
+        if all(r.cpu_s is not None for r in runs) else None,
         "peak_rss_mib": max(r.max_rss_mib for r in runs),
         "peak_tree_rss_mib": max(trees) if trees else None,
         "exit_codes": sorted({r.exit_code for r in runs}),
@@ -1946,6 +1952,7 @@ class Baseline:
         self.sources = [p.read_bytes().decode("utf-8", "replace") for p in paths]
         self.times: dict[str, list[float]] = {"ast_parse": [], "libcst_parse_module": []}
         self.refused: dict[str, int] = {}
+        self.cpu: dict[str, list[float]] = {}
         try:
             import libcst
         except ImportError:
@@ -1956,13 +1963,14 @@ class Baseline:
 
     def _timed(self, key: str, parse: Callable[[str], object]) -> None:
         refused = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for source in self.sources:
             try:
                 parse(source)
             except Exception:  # noqa: BLE001 - a file this parser refuses
                 refused += 1
         self.times[key].append(time.perf_counter() - start)
+        self.cpu.setdefault(key, []).append(time.process_time() - cpu)
         self.refused[key] = refused
 
     def round(self) -> None:
@@ -1986,6 +1994,7 @@ class Baseline:
         result["libcst_parse_module"] = {
             **_stats(times, len(self.sources)),
             "times_s": times,
+            "median_cpu_s": statistics.median(self.cpu["libcst_parse_module"]),
             "refused": self.refused.get("libcst_parse_module", 0),
             "libcst_version": version("libcst"),
             "parser": os.environ.get("LIBCST_PARSER_TYPE", "native (default)"),
@@ -2007,6 +2016,9 @@ def add_ratios(report: dict[str, Any]) -> None:
     for variant in report["variants"]:
         variant["ratio_to_libcst_parse"] = (
             variant["median_s"] / floor["median_s"] if floor and floor["median_s"] else None)
+        cpu = floor.get("median_cpu_s") if floor else None
+        variant["cpu_ratio_to_libcst_parse"] = (
+            variant["median_cpu_s"] / cpu if cpu and variant.get("median_cpu_s") else None)
 
 
 def tree_info(root: Path) -> TreeInfo:
@@ -2095,7 +2107,7 @@ def _print_table(report: dict[str, Any]) -> None:
             f"{tree['lines']} lines) generated in {tree['generation_s']:.2f}s"
         )
     header = f"{'variant':<28}{'files':>7}{'files/s':>10}{'median s':>10}{'min s':>9}"
-    header += f"{'peak RSS MiB':>14}{'tree RSS MiB':>14}{'x libcst parse':>16}"
+    header += f"{'peak RSS MiB':>14}{'tree RSS MiB':>14}{'x libcst parse':>16}{'(cpu)':>7}"
     rows: list[str] = []
     for v in report["variants"]:
         rows.append(
@@ -2103,6 +2115,7 @@ def _print_table(report: dict[str, Any]) -> None:
             f"{v['median_s']:>10.3f}{v['min_s']:>9.3f}"
             f"{v['peak_rss_mib']:>14.1f}{_fmt(v['peak_tree_rss_mib'], '.1f'):>14}"
             f"{_fmt(v.get('ratio_to_libcst_parse'), '.2f'):>16}"
+            f"{_fmt(v.get('cpu_ratio_to_libcst_parse'), '.2f'):>7}"
         )
     baseline = report.get("baseline")
     if baseline:
@@ -2112,7 +2125,7 @@ def _print_table(report: dict[str, Any]) -> None:
                 rows.append(
                     f"{label + ' (in-process)':<28}{baseline['files']:>7}"
                     f"{b['files_per_s']:>10.1f}{b['median_s']:>10.3f}{b['min_s']:>9.3f}"
-                    f"{'-':>14}{'-':>14}{'1.00' if key != 'ast_parse' else '-':>16}"
+                    f"{'-':>14}{'-':>14}{'1.00' if key != 'ast_parse' else '-':>16}{'':>7}"
                 )
     if rows:
         print()

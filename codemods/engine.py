@@ -17,6 +17,7 @@ from . import run_cache, workers
 from .analysis import FunctionRef, Plan, RunState
 from .analysis.sync_modules import ALEMBIC
 from .config import Config
+from .deep import retry_deep
 from .index import ModuleIndex
 from .index.cache import index_all
 from .passes import (
@@ -305,7 +306,7 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
     # module driving the app with `TestClient(app)` may need work too (SQA309). A file whose
     # bytes may need work gets the local pass only when the plan gives it something to do
     # there (`local_pass_can_act`).
-    can_act = {job.result.path: local_pass_can_act(job.ix, plan, config) for job in selected}
+    can_act = {job.result.path: _can_act(job.ix, plan, config) for job in selected}
     first = [job for job in selected
              if (job.source.may_need_work and can_act[job.result.path])
              or job.ix.url_dialects or plan.model_parameter_scopes(job.ix)
@@ -326,7 +327,10 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
             # read: the index tells whether the audit can find something in it
             if can_act[job.result.path]:
                 return bool(audit_scopes(job.ix, coloured, audits))
-            return audit_finds_in_original(job.ix, coloured, audits)
+            try:  # (the analysis of a deeply chained module: as `_can_act`)
+                return retry_deep(audit_finds_in_original, job.ix, coloured, audits)
+            except RecursionError:
+                return True
 
         return [job for job in rest if needs_colouring(job.ix, plan, state.async_functions) or (
             job.rewrite and audited(job)) or (
@@ -343,6 +347,16 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         if job.result.path not in done:  # nothing to do in it
             tick(job.result.path)
             yield job.result
+
+
+def _can_act(ix: ModuleIndex, plan: Plan, config: Config) -> bool:
+    """`local_pass_can_act`, in a deep thread where the analysis of a deeply chained module
+    reaches the recursion limit (as the local pass itself would be); True when even that
+    cannot answer (the local pass then reports the file's failure as before)."""
+    try:
+        return retry_deep(local_pass_can_act, ix, plan, config)
+    except RecursionError:
+        return True
 
 
 def _indexed(source: SourceFile, result: FileResult,

@@ -108,3 +108,16 @@ def test_generated_tree_and_sample_project_same(tmp_path: Path, target: str,
             fast, skipped = _outcome(root, config, None, True, patch)
         assert fast == full
         assert skipped >= minimum
+
+
+def test_deeply_chained_module_does_not_fail_the_run() -> None:
+    """Deciding whether the local pass can act analyses the module's names as the pass
+    would: where that reaches the recursion limit (a long alias chain, met in aiida-core) it
+    retries in a deep thread like the pass, instead of failing the whole run."""
+    from codemods import migrate_source
+
+    lines = ["# no session here", "x0 = object()",
+             *(f"x{i} = x{i - 1}" for i in range(1, 1500)), "", "def f():",
+             "    return x1499.query()", ""]
+    result = migrate_source("\n".join(lines), "deep.py")
+    assert result.error is None and not result.changed
