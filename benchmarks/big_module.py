@@ -8,6 +8,8 @@ calling them, so the colouring reaches across the module.
 
     python benchmarks/big_module.py            # prints the seconds taken
     python benchmarks/big_module.py --lines 3000 --profile
+    python benchmarks/big_module.py --megabytes 5 --floor   # a 5 MB file, vs libcst's parse
+    python benchmarks/big_module.py --megabytes 5 --write /tmp/big.py --no-run
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import resource
 import sys
 import time
 from pathlib import Path
@@ -137,12 +140,45 @@ def generate(lines: int) -> str:
     return "".join(parts)
 
 
+def generate_bytes(size: int) -> str:
+    """A module of about `size` bytes (the same units as `generate`)."""
+    unit = len(UNIT.format(n=500, prev=499).encode())
+    return generate(HEADER.count("\n") + max(1, size // unit) * UNIT.count("\n"))
+
+
+def _rss_mib() -> float:
+    """This process's peak resident set so far (Linux: KiB; macOS: bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=7500)
+    parser.add_argument("--megabytes", type=float, help="a module of this size instead")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time libcst.parse_module of the module (first) and print "
+                             "the ratio")
+    parser.add_argument("--write", type=Path, help="write the module to this file")
+    parser.add_argument("--no-run", action="store_true", help="only generate (with --write)")
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries")
     args = parser.parse_args()
-    source = generate(args.lines)
+    source = (generate_bytes(int(args.megabytes * 1_000_000)) if args.megabytes
+              else generate(args.lines))
+    if args.write:
+        args.write.write_text(source)
+        print(f"wrote {args.write} ({len(source.encode()) / 1e6:.2f} MB, "
+              f"{source.count(chr(10))} lines)")
+    if args.no_run:
+        return
+    floor = None
+    if args.floor:
+        import libcst
+
+        start = time.perf_counter()
+        libcst.parse_module(source)
+        floor = time.perf_counter() - start
+        print(f"libcst.parse_module: {floor:.2f} s, peak RSS {_rss_mib():.0f} MiB")
     profiler = cProfile.Profile() if args.profile else None
     start = time.perf_counter()
     if profiler:
@@ -153,8 +189,10 @@ def main() -> None:
     seconds = time.perf_counter() - start
     if result.error:
         sys.exit(f"migration failed: {result.error}")
-    print(f"{source.count(chr(10))} lines migrated in {seconds:.2f} s "
-          f"({len(result.findings)} findings)")
+    ratio = f", {seconds / floor:.2f}x the parse" if floor else ""
+    print(f"{source.count(chr(10))} lines ({len(source.encode()) / 1e6:.2f} MB) migrated in "
+          f"{seconds:.2f} s{ratio} ({len(result.findings)} findings), peak RSS "
+          f"{_rss_mib():.0f} MiB")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 

@@ -1783,6 +1783,9 @@ class RunSample:
     stdout_bytes: int
     stdout_is_json: bool
     json_keys: list[str] | None = None
+    # user + system CPU seconds of the child and the workers it waited for (`wait4`): steadier
+    # than the wall time on a machine others share
+    cpu_s: float | None = None
 
 
 class ToolError(Exception):
@@ -1849,6 +1852,7 @@ def run_tool_once(cmd: list[str], repo: Path, timeout: float) -> RunSample:
         stdout_bytes=len(stdout),
         stdout_is_json=json_ok,
         json_keys=keys,
+        cpu_s=usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -1886,20 +1890,16 @@ def _stats(times: list[float], py_files: int) -> dict[str, float]:
     }
 
 
-def time_variant(
-    name: str, cmd: list[str], repo: Path, py_files: int, repeat: int, warmup: int, timeout: float
+def variant_report(
+    name: str, cmd: list[str], py_files: int, runs: list[RunSample], warm: list[RunSample]
 ) -> dict[str, Any]:
-    warm = [run_tool_once(cmd, repo, timeout) for _ in range(warmup)]
-    runs = []
-    for i in range(repeat):
-        sample = run_tool_once(cmd, repo, timeout)
-        runs.append(sample)
-        print(f"  {name}: run {i + 1}/{repeat} {sample.wall_s:.3f}s", file=sys.stderr)
     trees = [r.tree_rss_mib for r in runs if r.tree_rss_mib is not None]
     return {
         "name": name,
         "cmd": cmd,
         **_stats([r.wall_s for r in runs], py_files),
+        "median_cpu_s": statistics.median(r.cpu_s for r in runs if r.cpu_s is not None)
+        if all(r.cpu_s is not None for r in runs) else None,
         "peak_rss_mib": max(r.max_rss_mib for r in runs),
         "peak_tree_rss_mib": max(trees) if trees else None,
         "exit_codes": sorted({r.exit_code for r in runs}),
@@ -1911,43 +1911,126 @@ def time_variant(
     }
 
 
+def time_rounds(
+    variants: list[tuple[str, list[str], Path]],
+    py_files: int,
+    repeat: int,
+    warmup: int,
+    timeout: float,
+    between: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every variant once per round, alternating (so they share the machine's load of the
+    same minutes), then `between()` (the parser baselines); the warm-ups first."""
+    warm: dict[str, list[RunSample]] = {name: [] for name, _, _ in variants}
+    runs: dict[str, list[RunSample]] = {name: [] for name, _, _ in variants}
+    for _ in range(warmup):
+        for name, cmd, repo in variants:
+            warm[name].append(run_tool_once(cmd, repo, timeout))
+    for i in range(repeat):
+        for name, cmd, repo in variants:
+            sample = run_tool_once(cmd, repo, timeout)
+            runs[name].append(sample)
+            print(f"  {name}: round {i + 1}/{repeat} {sample.wall_s:.3f}s", file=sys.stderr)
+        if between is not None:
+            between()
+    return [variant_report(name, cmd, py_files, runs[name], warm[name])
+            for name, cmd, _ in variants]
+
+
 # --------------------------------------------------------------------------------------
 # In-process parser baselines
 # --------------------------------------------------------------------------------------
 
 
-def run_baseline(root: Path, repeat: int) -> dict[str, Any]:
-    paths = sorted(root.rglob("*.py"))
-    sources = [p.read_text(encoding="utf-8") for p in paths]
-    result: dict[str, Any] = {"files": len(sources)}
+class Baseline:
+    """The in-process parser floors over the tree's files, one round at a time (so that they
+    can alternate with the tool's runs). Files a parser refuses (Python 2 code in a real
+    tree) are left out of its timing and counted."""
 
-    def timed(parse: Callable[[str], object]) -> list[float]:
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            for source in sources:
+    def __init__(self, root: Path) -> None:
+        paths = sorted(p for p in root.rglob("*.py") if p.is_file())
+        self.sources = [p.read_bytes().decode("utf-8", "replace") for p in paths]
+        self.times: dict[str, list[float]] = {"ast_parse": [], "libcst_parse_module": []}
+        self.refused: dict[str, int] = {}
+        self.cpu: dict[str, list[float]] = {}
+        try:
+            import libcst
+        except ImportError:
+            print("warning: libcst is not installed; skipping its baseline", file=sys.stderr)
+            self.libcst = None
+        else:
+            self.libcst = libcst
+
+    def _timed(self, key: str, parse: Callable[[str], object]) -> None:
+        refused = 0
+        start, cpu = time.perf_counter(), time.process_time()
+        for source in self.sources:
+            try:
                 parse(source)
-            times.append(time.perf_counter() - start)
-        return times
+            except Exception:  # noqa: BLE001 - a file this parser refuses
+                refused += 1
+        self.times[key].append(time.perf_counter() - start)
+        self.cpu.setdefault(key, []).append(time.process_time() - cpu)
+        self.refused[key] = refused
 
-    ast_times = timed(ast.parse)
-    result["ast_parse"] = {**_stats(ast_times, len(sources)), "times_s": ast_times}
-    try:
-        import libcst
-    except ImportError:
-        print("warning: libcst is not installed; skipping its baseline", file=sys.stderr)
-        result["libcst_parse_module"] = None
+    def round(self) -> None:
+        self._timed("ast_parse", ast.parse)
+        if self.libcst is not None:
+            self._timed("libcst_parse_module", self.libcst.parse_module)
+        print(f"  libcst.parse_module floor: {self.times['libcst_parse_module'][-1]:.3f}s"
+              if self.libcst is not None else "", file=sys.stderr)
+
+    def report(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"files": len(self.sources)}
+        times = self.times["ast_parse"]
+        result["ast_parse"] = {**_stats(times, len(self.sources)), "times_s": times,
+                               "refused": self.refused.get("ast_parse", 0)}
+        if self.libcst is None:
+            result["libcst_parse_module"] = None
+            return result
+        from importlib.metadata import version
+
+        times = self.times["libcst_parse_module"]
+        result["libcst_parse_module"] = {
+            **_stats(times, len(self.sources)),
+            "times_s": times,
+            "median_cpu_s": statistics.median(self.cpu["libcst_parse_module"]),
+            "refused": self.refused.get("libcst_parse_module", 0),
+            "libcst_version": version("libcst"),
+            "parser": os.environ.get("LIBCST_PARSER_TYPE", "native (default)"),
+        }
         return result
-    from importlib.metadata import version
 
-    cst_times = timed(libcst.parse_module)
-    result["libcst_parse_module"] = {
-        **_stats(cst_times, len(sources)),
-        "times_s": cst_times,
-        "libcst_version": version("libcst"),
-        "parser": os.environ.get("LIBCST_PARSER_TYPE", "native (default)"),
-    }
-    return result
+
+def run_baseline(root: Path, repeat: int) -> dict[str, Any]:
+    baseline = Baseline(root)
+    for _ in range(repeat):
+        baseline.round()
+    return baseline.report()
+
+
+def add_ratios(report: dict[str, Any]) -> None:
+    """Each variant's median as a multiple of the libcst parse floor's median (the bar: a
+    dry run faster than libcst can merely parse the tree, the goal ≤ 0.5×)."""
+    floor = (report.get("baseline") or {}).get("libcst_parse_module")
+    for variant in report["variants"]:
+        variant["ratio_to_libcst_parse"] = (
+            variant["median_s"] / floor["median_s"] if floor and floor["median_s"] else None)
+        cpu = floor.get("median_cpu_s") if floor else None
+        variant["cpu_ratio_to_libcst_parse"] = (
+            variant["median_cpu_s"] / cpu if cpu and variant.get("median_cpu_s") else None)
+
+
+def tree_info(root: Path) -> TreeInfo:
+    """The figures of an existing tree (`--tree`): what the generator reports for its own."""
+    files = [p for p in root.rglob("*.py") if p.is_file()]
+    lines = size = sqla = 0
+    for path in files:
+        data = path.read_bytes()
+        size += len(data)
+        lines += data.count(b"\n")
+        sqla += b"sqlalchemy" in data
+    return TreeInfo(root, len(files), len(files), sqla, 0, lines, size, 0.0, 0)
 
 
 # --------------------------------------------------------------------------------------
@@ -1979,6 +2062,12 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--no-tool", action="store_true", help="skip timing the CLI")
     parser.add_argument("--generate-only", action="store_true", help="generate, then exit")
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="checkout holding cli/")
+    parser.add_argument(
+        "--compare-repo", type=Path, help="another checkout: its tool too, alternating"
+    )
+    parser.add_argument(
+        "--tree", type=Path, help="time an existing tree (e.g. a real project) instead"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args(argv)
     if args.modules < 1:
@@ -1995,6 +2084,10 @@ def _parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         parser.error("--generate-only needs --out")
     if not args.repo.is_dir():
         parser.error(f"--repo {args.repo} is not a directory")
+    if args.compare_repo is not None and not args.compare_repo.is_dir():
+        parser.error(f"--compare-repo {args.compare_repo} is not a directory")
+    if args.tree is not None and not args.tree.is_dir():
+        parser.error(f"--tree {args.tree} is not a directory")
     return args, extra
 
 
@@ -2004,19 +2097,25 @@ def _fmt(value: object, spec: str) -> str:
 
 def _print_table(report: dict[str, Any]) -> None:
     tree = report["tree"]
-    print(
-        f"tree: {tree['py_files']} .py files ({tree['modules']} modules, "
-        f"{tree['sqla_modules']} using SQLAlchemy, {tree['packages']} packages, "
-        f"{tree['lines']} lines) generated in {tree['generation_s']:.2f}s"
-    )
+    if tree.get("given"):
+        print(f"tree: {tree['path']}: {tree['py_files']} .py files ({tree['sqla_modules']} "
+              f"naming sqlalchemy, {tree['lines']} lines, {tree['bytes'] / 1e6:.1f} MB)")
+    else:
+        print(
+            f"tree: {tree['py_files']} .py files ({tree['modules']} modules, "
+            f"{tree['sqla_modules']} using SQLAlchemy, {tree['packages']} packages, "
+            f"{tree['lines']} lines) generated in {tree['generation_s']:.2f}s"
+        )
     header = f"{'variant':<28}{'files':>7}{'files/s':>10}{'median s':>10}{'min s':>9}"
-    header += f"{'peak RSS MiB':>14}{'tree RSS MiB':>14}"
+    header += f"{'peak RSS MiB':>14}{'tree RSS MiB':>14}{'x libcst parse':>16}{'(cpu)':>7}"
     rows: list[str] = []
     for v in report["variants"]:
         rows.append(
             f"{v['name']:<28}{tree['py_files']:>7}{v['files_per_s']:>10.1f}"
             f"{v['median_s']:>10.3f}{v['min_s']:>9.3f}"
             f"{v['peak_rss_mib']:>14.1f}{_fmt(v['peak_tree_rss_mib'], '.1f'):>14}"
+            f"{_fmt(v.get('ratio_to_libcst_parse'), '.2f'):>16}"
+            f"{_fmt(v.get('cpu_ratio_to_libcst_parse'), '.2f'):>7}"
         )
     baseline = report.get("baseline")
     if baseline:
@@ -2026,7 +2125,7 @@ def _print_table(report: dict[str, Any]) -> None:
                 rows.append(
                     f"{label + ' (in-process)':<28}{baseline['files']:>7}"
                     f"{b['files_per_s']:>10.1f}{b['median_s']:>10.3f}{b['min_s']:>9.3f}"
-                    f"{'-':>14}{'-':>14}"
+                    f"{'-':>14}{'-':>14}{'1.00' if key != 'ast_parse' else '-':>16}{'':>7}"
                 )
     if rows:
         print()
@@ -2050,12 +2149,18 @@ def main(argv: list[str] | None = None) -> int:
     variants_out: list[dict[str, Any]] = []
     report: dict[str, Any] = {}
     try:
-        print(f"generating {args.modules} modules into {out} ...", file=log)
-        tree = generate_project(out, args.modules, args.sqla_fraction, args.seed, args.packages)
-        print(f"generated {tree.py_files} .py files in {tree.seconds:.2f}s", file=log)
+        if args.tree is not None:
+            out = args.tree.resolve()
+            tree = tree_info(out)
+        else:
+            print(f"generating {args.modules} modules into {out} ...", file=log)
+            tree = generate_project(out, args.modules, args.sqla_fraction, args.seed,
+                                    args.packages)
+            print(f"generated {tree.py_files} .py files in {tree.seconds:.2f}s", file=log)
         report = {
             "tree": {
-                "path": str(out) if args.out else None,
+                "given": args.tree is not None,
+                "path": str(out) if args.out or args.tree else None,
                 "py_files": tree.py_files,
                 "modules": tree.modules,
                 "sqla_modules": tree.sqla_modules,
@@ -2086,22 +2191,31 @@ def main(argv: list[str] | None = None) -> int:
                     variants.append((f"--jobs {n}", [*base_cmd, "--jobs", str(n), *extra]))
             elif args.workers:
                 notes.append("--workers ignored: `cli migrate --help` lists no --jobs option")
+            runs = [(name, cmd, repo) for name, cmd in variants]
+            if args.compare_repo is not None:
+                other = args.compare_repo.resolve()
+                probe_cli(other)
+                runs += [(f"{name} @ {other.name}", cmd, other) for name, cmd in variants]
+            baseline = Baseline(out) if args.baseline else None
             before = tree_fingerprint(out)
-            for name, cmd in variants:
-                print(f"timing {name}: {' '.join(cmd)}", file=log)
-                variants_out.append(
-                    time_variant(
-                        name, cmd, repo, tree.py_files, args.repeat, args.warmup, args.timeout
-                    )
-                )
-                if not variants_out[-1]["stdout_is_json"]:
-                    notes.append(f"{name}: stdout was not valid JSON")
+            for name, cmd, where in runs:
+                print(f"timing {name}: {' '.join(cmd)} (in {where})", file=log)
+            # the variants alternate round by round, the parser floor timed between rounds
+            variants_out.extend(time_rounds(
+                runs, tree.py_files, args.repeat, args.warmup, args.timeout,
+                baseline.round if baseline else None))
+            for variant in variants_out:
+                if not variant["stdout_is_json"]:
+                    notes.append(f"{variant['name']}: stdout was not valid JSON")
             if tree_fingerprint(out) != before:
                 notes.append("the tree changed during the runs: the 'dry run' wrote files")
                 report["tree_modified"] = True
-        if args.baseline:
+            if baseline is not None:
+                report["baseline"] = baseline.report()
+        elif args.baseline:
             print("timing in-process ast.parse / libcst.parse_module ...", file=log)
             report["baseline"] = run_baseline(out, args.repeat)
+        add_ratios(report)
     except ToolError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.stderr_tail:

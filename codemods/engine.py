@@ -13,21 +13,24 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from . import workers
+from . import run_cache, workers
 from .analysis import FunctionRef, Plan, RunState
 from .analysis.sync_modules import ALEMBIC
 from .config import Config
+from .deep import retry_deep
 from .index import ModuleIndex
 from .index.cache import index_all
 from .passes import (
     FileRewriter,
     Job,
     LocalOutcome,
+    audit_finds_in_original,
     audit_rules,
     audit_scopes,
     context_rules,
     internal_error,
     local_pass,
+    local_pass_can_act,
     module_config,
     needs_colouring,
     rule_scopes,
@@ -221,7 +224,40 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     that many worker processes.
     """
     with _rare_full_collections():
+        yield from _cached(list(sources), config, list(context_sources), progress, notes)
+
+
+def _cached(sources: list[SourceFile], config: Config | None,
+            context_sources: list[SourceFile], progress: Callable[[str], None] | None,
+            notes: Callable[[str], None] | None) -> Iterator[FileResult]:
+    """The run, or (with a cache folder) the stored results of the same run: same tool, same
+    options, the same files with the same texts (see `run_cache`)."""
+    folder = Path(config.cache_dir) if config is not None and config.cache_dir else None
+    if folder is None:
         yield from _migrate(sources, config, context_sources, progress, notes)
+        return
+    key = run_cache.run_key(sources, context_sources, config)
+    record = run_cache.load(folder, key)
+    if record is not None:
+        for note in record.notes if notes else ():
+            notes(note)
+        for result in run_cache.replay(record, [*sources, *context_sources]):
+            if progress:
+                progress(result.path)
+            yield result
+        return
+    said: list[str] = []
+
+    def note(message: str) -> None:
+        said.append(message)
+        if notes:
+            notes(message)
+
+    results = []
+    for result in _migrate(sources, config, context_sources, progress, note):
+        results.append(run_cache.stored(result))
+        yield result
+    run_cache.store(folder, key, said, results)  # only a run that was seen to its end
 
 
 def _migrate(sources: Iterable[SourceFile], config: Config | None,
@@ -292,9 +328,13 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
 
     # a settings module holding only a database URL (`DATABASE_URL = "sqlite://..."`) has
     # none of the marker bytes, but its URL may feed an engine the run converts; a test
-    # module driving the app with `TestClient(app)` may need work too (SQA309)
-    first = [job for job in selected if job.source.may_need_work or job.ix.url_dialects
-             or plan.model_parameter_scopes(job.ix)
+    # module driving the app with `TestClient(app)` may need work too (SQA309). A file whose
+    # bytes may need work gets the local pass only when the plan gives it something to do
+    # there (`local_pass_can_act`).
+    can_act = {job.result.path: _can_act(job.ix, plan, config) for job in selected}
+    first = [job for job in selected
+             if (job.source.may_need_work and can_act[job.result.path])
+             or job.ix.url_dialects or plan.model_parameter_scopes(job.ix)
              or rule_scopes(job.ix, plan, module_config(job.ix, plan, config))]
     rewritten = {job.result.path for job in first}
     rest = [job for job in [*selected, *context]
@@ -306,8 +346,19 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         rule edits there too (SQA309: the tests of an app this run gives a lifespan)."""
         coloured = plan.with_state(state)
         audits = audit_rules(config)
+
+        def audited(job: Job) -> bool:
+            # a file no local rule can act on, where nothing became async, stays the text as
+            # read: the index tells whether the audit can find something in it
+            if can_act[job.result.path]:
+                return bool(audit_scopes(job.ix, coloured, audits))
+            try:  # (the analysis of a deeply chained module: as `_can_act`)
+                return retry_deep(audit_finds_in_original, job.ix, coloured, audits)
+            except RecursionError:
+                return True
+
         return [job for job in rest if needs_colouring(job.ix, plan, state.async_functions) or (
-            job.rewrite and audit_scopes(job.ix, coloured, audits)) or (
+            job.rewrite and audited(job)) or (
             not job.rewrite and context_rules(job.ix, plan, config))]
 
     selected_paths = {job.result.path for job in selected}
@@ -324,6 +375,16 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
     for path in sorted(given_stubs & set(stubs)):  # their module is not in the run
         tick(path)
         yield stubs[path].new_result()
+
+
+def _can_act(ix: ModuleIndex, plan: Plan, config: Config) -> bool:
+    """`local_pass_can_act`, in a deep thread where the analysis of a deeply chained module
+    reaches the recursion limit (as the local pass itself would be); True when even that
+    cannot answer (the local pass then reports the file's failure as before)."""
+    try:
+        return retry_deep(local_pass_can_act, ix, plan, config)
+    except RecursionError:
+        return True
 
 
 def _indexed(source: SourceFile, result: FileResult,

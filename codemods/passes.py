@@ -204,6 +204,39 @@ def _local_rules(job: Job, plan: Plan, config: Config, module: cst.Module,
     return pending, ctx.broken_variables
 
 
+# Packages whose names a local rule may act on in module-level code that the plan's scopes do
+# not show (an import it renames, a call it rewrites, a test fixture, a mock): a module
+# importing any of them always gets the local pass. Any package whose name holds "alchemy"
+# counts too.
+_API_PACKAGES = frozenset({
+    "sqlmodel", "alembic", "fastapi", "starlette", "flask", "pyramid", "zope", "pytest",
+    "pytest_asyncio", "unittest", "asyncio", "celery", "rq", "click", "typer", "databases",
+    "greenlet", "aiosqlite", "asyncpg", "psycopg", "psycopg2", "pymysql", "aiomysql",
+})
+
+# Off only in the test proving that the files it skips come out of the run unchanged.
+SKIP_UNPLANNED = True
+
+
+def local_pass_can_act(ix: ModuleIndex, plan: Plan, config: Config) -> bool:
+    """Whether the local pass can change this module, from the index alone (the plan): it
+    enters only the scopes `relevant_scopes` and the rules' `local_scopes` name, so a module
+    with none of them, no database URL and no import of a database or framework API has only
+    module-level code that names nothing a local rule acts on. Such a module is not parsed by
+    libcst for the local pass; the colouring stage still takes it when it calls code that
+    became async, or the audit can find something in it."""
+    if not SKIP_UNPLANNED:
+        return True
+    if ix.url_scopes or ix.url_dialects or ix.url_names:
+        return True
+    for qualified in ix.imports.values():
+        head = qualified.partition(".")[0]
+        if head in _API_PACKAGES or "alchemy" in head:
+            return True
+    config = module_config(ix, plan, config)
+    return bool(plan.relevant_scopes(ix) or rule_scopes(ix, plan, config))
+
+
 def rule_scopes(ix: ModuleIndex, plan: Plan, config: Config,
                 rules: list[type[Rule]] | None = None) -> set[str]:
     """Scopes of the module the local rules (`rules`, default: all) ask to enter beyond the
@@ -262,6 +295,13 @@ def audit_rules(config: Config) -> list[type[AuditRule]]:
 def audit_scopes(ix: ModuleIndex, plan: Plan, rules: list[type[AuditRule]]) -> set[str]:
     """Where in the module the audit can find something (from the index)."""
     return set().union(*(rule.scopes(ix, plan) for rule in rules))
+
+
+def audit_finds_in_original(ix: ModuleIndex, plan: Plan, rules: list[type[AuditRule]]
+                            ) -> bool:
+    """The audit can find something in a module left as it was read (see
+    `AuditRule.finds_in_original`)."""
+    return any(rule.finds_in_original(ix, plan) for rule in rules)
 
 
 def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool

@@ -26,9 +26,12 @@ class Colouring:
     functions change the answers)."""
 
     def __init__(self, project: Project, models: Models, kinds: Kinds, reads: Reads,
-                 sync_modules: dict[str, str], state: RunState) -> None:
+                 sync_modules: dict[str, str], state: RunState,
+                 shared: dict[object, object] | None = None) -> None:
         self.project, self.models, self.kinds, self.reads = project, models, kinds, reads
         self.sync_modules, self.state = sync_modules, state
+        # state-free answers, shared by the colourings of every run state of one project
+        self.shared: dict[object, object] = {} if shared is None else shared
 
     def cannot_be_async(self, ref: FunctionRef) -> str | None:
         """Why a function must stay synchronous, or None when it can become `async def`."""
@@ -181,29 +184,32 @@ class Colouring:
         name or a name that holds a session, sessionmaker, engine or connection. With it (the
         colouring pass): a scope that becomes async or calls a function that did.
         """
-        relevant: set[str] = set()
         if async_functions is None:
             kept = {q for m, q in self.state.keep_sync if m == ix.module}
-            relevant |= ix.url_scopes
-            mapped = {q for q in ix.classes if qualname(ix, q) in self.models.mapped_classes
-                      or self.models.is_model_base(ix, q)}  # and the mixins they inherit
-            relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
-            relevant |= self.reads.model_parameter_scopes(ix)
-            for scope, names in ix.names_read.items():
-                if any(self._sqlalchemy_related(ix, scope, n) for n in names):
-                    relevant.add(scope)
-            relevant |= self._session_attribute_calls(ix)
-        else:
-            relevant |= {q for q in ix.functions if (ix.module, q) in async_functions}
-            relevant |= {site.scope for site in ix.calls
-                         if self.project.calls_into(ix, site, async_functions)}
-        for scope in list(relevant):  # a nested scope is reached through its parents
-            parts = scope.split(".")
-            relevant.update(".".join(parts[:i]) for i in range(1, len(parts)))
-        if async_functions is None:
-            relevant -= {s for s in relevant if any(s == k or s.startswith(f"{k}.")
-                                                    for k in kept)}
-        return relevant
+            key = ("relevant_scopes", id(ix))
+            found = self.shared.get(key)
+            if found is None:  # the same for every run state: asked by the engine and the pass
+                found = self.shared[key] = frozenset(self._local_relevant(ix))
+            return {s for s in found if not any(s == k or s.startswith(f"{k}.") for k in kept)}
+        relevant: set[str] = set()
+        relevant |= {q for q in ix.functions if (ix.module, q) in async_functions}
+        relevant |= {site.scope for site in ix.calls
+                     if self.project.calls_into(ix, site, async_functions)}
+        return _with_parents(relevant)
+
+    def _local_relevant(self, ix: ModuleIndex) -> set[str]:
+        """The local pass's scopes before the run state keeps any function sync."""
+        relevant: set[str] = set()
+        relevant |= ix.url_scopes
+        mapped = {q for q in ix.classes if qualname(ix, q) in self.models.mapped_classes
+                  or self.models.is_model_base(ix, q)}  # and the mixins they inherit
+        relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
+        relevant |= self.reads.model_parameter_scopes(ix)
+        for scope, names in ix.names_read.items():
+            if any(self._sqlalchemy_related(ix, scope, n) for n in names):
+                relevant.add(scope)
+        relevant |= self._session_attribute_calls(ix)
+        return _with_parents(relevant)
 
     def _session_attribute_calls(self, ix: ModuleIndex) -> set[str]:
         """Scopes calling a method on an attribute that holds a session (`request.db.add()`,
@@ -226,3 +232,11 @@ class Colouring:
             return True
         mapped = self.models.mapped_class(ix, scope, name)  # `User.query` on a Flask model
         return mapped is not None and self.kinds.flask_db(mapped) is not None
+
+
+def _with_parents(relevant: set[str]) -> set[str]:
+    """A nested scope is reached through its parents."""
+    for scope in list(relevant):
+        parts = scope.split(".")
+        relevant.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return relevant

@@ -14,8 +14,9 @@ shared by every plan `with_state` derives; what depends on the state is rebuilt 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from ..config import Config
 from ..index import ClassInfo, ModuleIndex
@@ -44,6 +45,8 @@ class _Analysis:
     engine_urls: EngineUrls
     sync_modules: SyncModules
     startups: Startups
+    # project-wide answers the rules compute once per run (see `Plan.once`)
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 class Plan:
@@ -56,7 +59,7 @@ class Plan:
         loads = Loads(project, state.legacy)
         self._helpers = Helpers(project, models, state.context)
         colouring = Colouring(project, models, kinds, reads, analysis.sync_modules.reasons,
-                              state)
+                              state, analysis.answers)
         self._colouring = colouring
         # names across modules, the call graph
         self.modules = project.modules
@@ -125,6 +128,15 @@ class Plan:
     def with_state(self, state: RunState) -> Plan:
         """This project under another run state (the state-free analysis is shared)."""
         return Plan(self._analysis, state)
+
+    def once(self, key: str, compute: Callable[[Plan], Any]) -> Any:
+        """A state-free answer about the whole project, computed on first use and shared by
+        every plan `with_state` derives (a rule asking it for each file would otherwise scan
+        the project once per file)."""
+        answers = self._analysis.answers
+        if key not in answers:
+            answers[key] = compute(self)
+        return answers[key]
 
     # -- the run state --------------------------------------------------------------------------
     @property

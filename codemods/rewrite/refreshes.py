@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..analysis import ObjKind
+from ..analysis import ObjKind, Plan
 from ..api_surface import (
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSIONMAKERS,
@@ -569,8 +569,12 @@ def changes(ctx: Context, state: FunctionState, start: int, end: int) -> Changes
 def project_expires_on_commit(ctx: Context) -> bool:
     """Sessions of the project expired their objects on commit in the original program: some
     sync session factory or Session() call leaves expire_on_commit at its default (True), or
-    the project makes none (its sessions come from outside: the default)."""
-    plan = ctx.plan
+    the project makes none (its sessions come from outside: the default). Asked once per
+    run (it reads every module's calls)."""
+    return ctx.plan.once("expires_on_commit", _expires_on_commit)
+
+
+def _expires_on_commit(plan: Plan) -> bool:
     sites = [site for ix in plan.modules.values() for site in ix.calls
              if plan.qualify(ix, site.callee) in _FACTORIES]
     return not sites or any(EXPIRE_ON_COMMIT not in {k for k, _ in site.kwargs}

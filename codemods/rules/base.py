@@ -206,3 +206,10 @@ class AuditRule(Rule):
     def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
         """Scopes (qualnames, "" for module level) where the check can find something."""
         raise NotImplementedError
+
+    @classmethod
+    def finds_in_original(cls, ix: ModuleIndex, plan: Plan) -> bool:
+        """Whether the check can find something in a module the run leaves as it was read (no
+        rule rewrote it): the engine parses such a module only for an audit that may. A rule
+        that can tell more from the index than `scopes` says overrides it."""
+        return bool(cls.scopes(ix, plan))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import libcst as cst
@@ -140,20 +141,43 @@ class UnawaitedCalls(AuditRule):
                     ) -> tuple[FunctionRef, ...]:
         """The functions that became async this call may reach: the one it resolves to, or
         (receiver unknown) every one of its name."""
-        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        return self.index_candidates(
+            self.ctx.plan, self.ctx.ix, self.ctx.scope, name, candidates,
+            lambda receiver: self._sync_session(receiver) or self._imported_here(receiver))
+
+    @staticmethod
+    def index_candidates(plan: Plan, ix: ModuleIndex, scope: str, name: str,
+                         candidates: tuple[FunctionRef, ...],
+                         excluded: Callable[[str], bool] = lambda receiver: False
+                         ) -> tuple[FunctionRef, ...]:
+        """`_candidates` from the index alone; `excluded`: receivers the tree shows to be
+        none of them (the sync session a run_sync lambda takes, a name this run imported)."""
         ref = plan.resolve_call(ix, scope, name)
         if ref is not None:
             return (ref,) if ref in candidates else ()
         receiver = name.rpartition(".")[0]
-        if not receiver or receiver.endswith(".query()") or self._sync_session(receiver) or not (
+        if not receiver or receiver.endswith(".query()") or not (
                 plan.database_module(ix) or plan.imports_project(ix)):
-            return ()  # (a legacy Query's own method; the sync session run_sync hands over)
+            return ()  # (a legacy Query's own method)
         if plan.kind(ix, scope, receiver) is not None or plan.unrelated(ix, scope, receiver) or (
-                self._imported_here(receiver)):
+                excluded(receiver)):
             return ()
         if receiver.split(".")[0] not in ix.imports:  # `obj.allocate()` calls a method
             return tuple(c for c in candidates if "." in c[1])
         return candidates
+
+    @classmethod
+    def finds_in_original(cls, ix: ModuleIndex, plan: Plan) -> bool:
+        """For a module the run leaves as it was read (no rule rewrote it, nothing it
+        defines or calls became async), the index holds every call the audit would see:
+        whether one of them may reach a function that became async."""
+        if not plan.async_functions:
+            return False
+        for site in ix.calls:
+            found = plan.async_by_name(site.callee.rpartition(".")[2])
+            if found and cls.index_candidates(plan, ix, site.scope, site.callee, found):
+                return True
+        return False
 
     def _imported_here(self, receiver: str) -> bool:
         """`func.count()` where this run imported `func` from outside the project."""
