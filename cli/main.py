@@ -33,6 +33,7 @@ from typer.exceptions import TyperException
 from codemods import RULES, Config, FileResult, Status
 from codemods.config import Settings, SettingsError, load_settings
 from codemods.engine import iter_migrate
+from codemods.lint import LINT_RULES
 from codemods.rules import RULES_BY_CODE, SelectionError, resolve_selection
 from codemods.sources import (
     NotWritten,
@@ -414,7 +415,8 @@ def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full
           ) -> None:
     """List every rule (sorted by code): code, summary and a before/after example."""
     out = ReportConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
-    chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
+    chosen = [r for r in [*RULES_BY_CODE, *LINT_RULES]  # migration rules, then lint's
+              if code is None or r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
     if code is None and not sys.stdout.isatty():  # piped: one plain line a rule, for grep
@@ -461,3 +463,9 @@ def status(
     else:
         print_status(ReportConsole(highlight=False), report)
     raise typer.Exit(EXIT_OK)
+
+
+# `lint` lives in its own module (it uses the helpers above)
+from .lint import LINT_EXIT_CODES_HELP, lint  # noqa: E402
+
+app.command(epilog=LINT_EXIT_CODES_HELP)(_guarded(lint))

@@ -1,0 +1,81 @@
+"""SQA500: a relationship or deferred column read on objects whose query does not load it."""
+
+from __future__ import annotations
+
+import re
+
+from ..config import Config
+from ..engine import iter_migrate
+from ..results import Kind
+from ..rules.base import USERS_AND_ADDRESSES
+from .base import LintCase, LintFinding, LintRule
+from .runner import LintRun
+
+# SQA400's change message: "eager-load User.addresses (read after the query): .options(...)"
+_SQA400 = re.compile(r"eager-load (?P<read>.+) \(read after the query\): (?P<fix>\.options\(.*\))$")
+
+
+class UnloadedReads(LintRule):
+    """Relationships and deferred columns read after an async query must be loaded by it.
+
+    Under asyncio an attribute the query did not load is loaded on first read, which needs
+    I/O the event loop cannot do there: `MissingGreenlet` (a many-to-one whose object happens
+    to be in the identity map is the exception that hides it in tests). The check is SQA400's
+    analysis of the migration, run on async code: reads are followed through loops, helpers
+    the objects are passed to, callers of functions returning them, properties, `__repr__`
+    and response schemas. The finding names the option to add; `--fix` adds it
+    (`selectinload` for collections, `joinedload` for many-to-one, `undefer` for deferred
+    columns, options on `session.get` with `populate_existing=True`).
+    """
+
+    code = "SQA500"
+    summary = ("relationship/deferred column read after an async query that does not load it "
+               "→ add selectinload/joinedload/undefer (--fix)")
+    fixable = True
+    cases = (
+        LintCase("""
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from models import User
+
+
+            async def address_counts(session: AsyncSession) -> list[int]:
+                users = (await session.scalars(select(User))).all()
+                return [len(u.addresses) for u in users]
+        """, """
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import selectinload
+
+            from models import User
+
+
+            async def address_counts(session: AsyncSession) -> list[int]:
+                users = (await session.scalars(select(User).options(selectinload(User.addresses)))).all()
+                return [len(u.addresses) for u in users]
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
+    )
+
+    def check_project(self, run: LintRun) -> list[LintFinding]:
+        config = Config(select=frozenset({"SQA400"}), jobs=run.config.jobs,
+                        cache_dir=run.config.cache_dir)
+        found: list[LintFinding] = []
+        for result in iter_migrate(run.sources, config, run.context):
+            if result.error is not None or result.path not in {s.path for s in run.sources}:
+                continue
+            changes = [f for f in result.findings if f.kind is Kind.CHANGE]
+            lines = result.old_source.splitlines()
+            for finding in changes:
+                match = _SQA400.match(finding.message) if finding.code == "SQA400" else None
+                if match is None:
+                    continue
+                text = lines[finding.line - 1] if 0 < finding.line <= len(lines) else ""
+                found.append(LintFinding(
+                    result.path, finding.line, len(text) - len(text.lstrip()) + 1, self.code,
+                    f"{match['read']} is read after this query, which does not load it: the "
+                    "implicit load raises MissingGreenlet under asyncio; add "
+                    f"`{match['fix']}`", f"|{' '.join(text.split())}"))
+            if result.changed and changes and all(f.code == "SQA400" for f in changes):
+                run.fixes[result.path] = result
+        return found
