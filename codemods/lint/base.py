@@ -63,8 +63,10 @@ class LintContext:
     """What a rule sees of one file: its tree (with positions), index and the project plan;
     `report` files a finding at a node."""
 
-    def __init__(self, path: str, module: cst.Module, ix: ModuleIndex, plan: Plan) -> None:
+    def __init__(self, path: str, module: cst.Module, ix: ModuleIndex, plan: Plan,
+                 texts: dict[str, str] | None = None) -> None:
         self.path, self.ix, self.plan = path, ix, plan
+        self.texts = texts or {}  # path → text of every file of the project
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.module = wrapper.module
         self.positions = wrapper.resolve(PositionProvider)

@@ -76,6 +76,7 @@ def lint_sources(sources: Iterable[SourceFile], config: LintConfig | None = None
     indexes = {path: ix for path, ix in found.items() if isinstance(ix, ModuleIndex)}
     run = LintRun(sources, context_sources, config, Plan.build(indexes.values()), indexes)
     results: list[LintResult] = []
+    texts = {s.path: s.text for s in [*sources, *context_sources]}
     by_path: dict[str, list[LintFinding]] = {}
     fixable = {r.code for r in chosen if r.fixable}
     for rule in chosen:
@@ -92,7 +93,7 @@ def lint_sources(sources: Iterable[SourceFile], config: LintConfig | None = None
         if ix is None:
             continue
         try:
-            ctx = LintContext(source.path, cst.parse_module(source.text), ix, run.plan)
+            ctx = LintContext(source.path, cst.parse_module(source.text), ix, run.plan, texts)
         except cst.ParserSyntaxError as exc:
             result.error, result.error_line = f"cannot parse: {exc.message}", exc.raw_line
             continue
