@@ -9,11 +9,17 @@ import re
 import libcst as cst
 
 from ..api_surface import (
+    ASYNC_ENGINE_FACTORIES,
     ASYNC_SESSION_CLASSES,
     ASYNC_SESSIONMAKERS,
+    ENGINE_CLASSES,
+    ENGINE_FACTORIES,
     EXPIRE_ON_COMMIT,
+    SESSION_CLASSES,
     SESSIONMAKERS,
 )
+from ..index import ModuleIndex
+from ..index.model import CALL, ENTER, PARAM, TYPE
 from ..index.shapes import RESULT_STEPS, RUN_VERBS
 from ..rewrite.context import dotted
 from .base import LintContext
@@ -146,3 +152,40 @@ def made_by(call: cst.BaseExpression) -> tuple[str | None, bool | None]:
     said = next((not (isinstance(a.value, cst.Name) and a.value.value == "False")
                  for a in call.args if a.keyword and a.keyword.value == EXPIRE_ON_COMMIT), None)
     return dotted(func), said
+
+
+SYNC = "sync"
+ASYNC = "async"
+_MADE = {**dict.fromkeys(SESSION_CLASSES | ENGINE_FACTORIES | ENGINE_CLASSES
+                         - {"sqlalchemy.ext.asyncio.AsyncEngine"}, SYNC),
+         **dict.fromkeys(ASYNC_SESSION_CLASSES | ASYNC_ENGINE_FACTORIES
+                         | {"sqlalchemy.ext.asyncio.AsyncEngine"}, ASYNC)}
+_MAKERS = {**dict.fromkeys(SESSIONMAKERS, SYNC), **dict.fromkeys(ASYNC_SESSIONMAKERS, ASYNC)}
+
+
+def flavour(ctx: LintContext, scope: str, name: str, ix: ModuleIndex | None = None,
+            depth: int = 0) -> str | None:
+    """SYNC or ASYNC: whether the session or engine `name` holds in `scope` is a sync or an
+    asyncio one, from its annotation or the call that made it (a factory's too); None when
+    neither says."""
+    ix = ix or ctx.ix
+    plan = ctx.plan
+    for binding in plan.bindings(ix, scope, name):
+        if binding.origin in (PARAM, TYPE):
+            for target in binding.targets:
+                found = _MADE.get(plan.qualify(ix, target))
+                if found:
+                    return found
+        elif binding.origin in (CALL, ENTER) and binding.targets:
+            qualified = plan.qualify(ix, binding.targets[0].removesuffix(".begin"))
+            if qualified in _MADE:
+                return _MADE[qualified]
+            where = plan.lookup(qualified)
+            if where is None or depth > 2 or "." in where[1]:
+                continue
+            module, factory = where
+            for call in module.top_level_calls:
+                made = _MAKERS.get(plan.qualify(module, call.callee))
+                if call.target == factory and made and "class_" not in dict(call.kwargs):
+                    return made
+    return None
