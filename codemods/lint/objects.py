@@ -21,7 +21,7 @@ from ..api_surface import (
 from ..index import ModuleIndex
 from ..index.model import CALL, ENTER, PARAM, TYPE
 from ..index.shapes import RESULT_STEPS, RUN_VERBS
-from ..rewrite.context import dotted
+from ..rewrite.context import callee, dotted
 from .base import LintContext
 
 # Calls that make an AsyncSession (`sessionmaker(class_=AsyncSession)` too) or its factory.
@@ -67,8 +67,8 @@ def loaded(ctx: LintContext, scope: str, value: cst.BaseExpression
             cls = ctx.mapped_class(scope, bottom.args[0].value)
             one = single if single is not None else method == "scalar"
             return (cls, session, one) if cls else None
-        if method not in RESULT_STEPS | {"scalar"}:
-            return None
+        if method not in RESULT_STEPS | {"scalar"}:  # `repo.load(...)`: a project method
+            return _returned(ctx, scope, expr) if single is None else None
         if single is None and method not in ("unique", "scalars"):
             single = method in _SINGLE
         expr = unwrap(receiver)
@@ -77,7 +77,28 @@ def loaded(ctx: LintContext, scope: str, value: cst.BaseExpression
         return None
     if isinstance(expr, cst.Call):
         cls = ctx.mapped_class(scope, expr.func)
-        return (cls, None, True) if cls else None
+        return (cls, None, True) if cls else _returned(ctx, scope, expr)
+    return None
+
+
+_COLLECTIONS = frozenset({"list", "List", "Sequence", "typing.List", "typing.Sequence",
+                          "collections.abc.Sequence", "tuple", "set"})
+
+
+def _returned(ctx: LintContext, scope: str, call: cst.Call
+              ) -> tuple[str, str | None, bool] | None:
+    """What a project function returns, from its return annotation (`-> Customer`,
+    `-> list[Order]`): the session that loaded it is not known."""
+    name = callee(call.func)
+    ref = ctx.plan.resolve_function(ctx.ix, scope, name) if name else None
+    info = ctx.plan.modules[ref[0]].functions.get(ref[1]) if ref else None
+    if info is None:
+        return None
+    module = ctx.plan.modules[ref[0]]
+    for returned in info.returns:
+        cls = ctx.plan.mapped_class(module, ref[1], returned)
+        if cls:
+            return cls, None, not any(r in _COLLECTIONS for r in info.returns)
     return None
 
 

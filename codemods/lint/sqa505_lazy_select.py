@@ -8,6 +8,12 @@ from ..api_surface import RELATIONSHIP_FUNCTIONS
 from ..rules.base import USERS_AND_ADDRESSES
 from .base import LintCase, LintContext, LintRule
 
+# the check's models, on the asyncio API (`AsyncAttrs`: `await obj.awaitable_attrs.x`)
+_ASYNC_MODELS = USERS_AND_ADDRESSES.replace(
+    "from sqlalchemy.orm import", "from sqlalchemy.ext.asyncio import AsyncAttrs\nfrom "
+    "sqlalchemy.orm import").replace("class Base(DeclarativeBase)",
+                                     "class Base(AsyncAttrs, DeclarativeBase)")
+
 
 class LazySelectRelationships(LintRule):
     """With `--strict`, relationships of mapped classes used from async code do not load on
@@ -25,7 +31,7 @@ class LazySelectRelationships(LintRule):
     summary = 'lazy="select" (default) relationship on a model used from async code → lazy="raise"'
     strict_only = True
     cases = (
-        LintCase(USERS_AND_ADDRESSES, USERS_AND_ADDRESSES.replace(
+        LintCase(_ASYNC_MODELS, _ASYNC_MODELS.replace(
             'relationship(back_populates="user")',
             'relationship(back_populates="user", lazy="raise")').replace(
             'relationship(back_populates="addresses")',

@@ -46,3 +46,13 @@ def outcome(error: BaseException) -> str:
     """The exception as the program prints it: its class, and the one it wraps."""
     wrapped = getattr(error, "orig", None)
     return f"{type(error).__name__}" + (f" ({type(wrapped).__name__})" if wrapped else "")
+
+
+async def run_checks(maker: async_sessionmaker, *checks) -> None:
+    """Each check on a session of its own, printing what it returned or raised."""
+    for check in checks:
+        async with maker() as session:
+            try:
+                print(check.__name__, "->", await check(session))
+            except Exception as error:  # noqa: BLE001 - the failure is what it shows
+                print(check.__name__, "->", outcome(error))

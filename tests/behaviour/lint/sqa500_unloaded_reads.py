@@ -2,7 +2,7 @@
 
 import asyncio
 
-from shop import User, outcome, seeded
+from shop import User, run_checks, seeded
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload, undefer
@@ -32,12 +32,7 @@ async def fixed_bios(session: AsyncSession) -> list[str]:
 
 async def main() -> None:
     engine, maker = await seeded()
-    for check in (broken_counts, fixed_counts, broken_bios, fixed_bios):
-        async with maker() as session:
-            try:
-                print(check.__name__, "->", await check(session))
-            except Exception as error:  # noqa: BLE001 - the failure is what it shows
-                print(check.__name__, "->", outcome(error))
+    await run_checks(maker, broken_counts, fixed_counts, broken_bios, fixed_bios)
     await engine.dispose()
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from shop import User, outcome, seeded
+from shop import User, run_checks, seeded
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -52,13 +52,8 @@ async def fixed_after_refresh(session: AsyncSession) -> int:
 
 async def main() -> None:
     engine, maker = await seeded()
-    for check in (broken_after_commit, fixed_after_commit, broken_after_rollback,
-                  fixed_after_rollback, broken_after_refresh, fixed_after_refresh):
-        async with maker() as session:
-            try:
-                print(check.__name__, "->", await check(session))
-            except Exception as error:  # noqa: BLE001 - the failure is what it shows
-                print(check.__name__, "->", outcome(error))
+    await run_checks(maker, broken_after_commit, fixed_after_commit, broken_after_rollback,
+                     fixed_after_rollback, broken_after_refresh, fixed_after_refresh)
     await engine.dispose()
 
 
