@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from codemods import Config, migrate_source
 from codemods.lint import LintConfig, lint_sources
 from codemods.sources import SourceFile
 
@@ -62,3 +63,50 @@ def test_lint_reports_the_broken_functions_only(program: Path, findings: dict) -
         assert {f.code for f in findings["shop.py"]} == {"SQA505"}
         return
     assert all(code in where.get(name, set()) for name in broken), where
+
+
+# -- the migration's behaviour programs: what lint says of their migrated form --------------
+MIGRATION_PROGRAMS = [p for p in sorted((HERE.parent / "programs").glob("*.py"))
+                      if "# behaviour: --target sync only" not in p.read_text("utf-8")]
+
+
+@pytest.fixture(scope="module")
+def migrated_programs() -> dict[str, tuple[str, str]]:
+    """Each program migrated (its text), and migrated without SQA400 (no loader options)."""
+    found = {}
+    for program in MIGRATION_PROGRAMS:
+        text = program.read_text("utf-8")
+        full = migrate_source(text, program.name)
+        bare = migrate_source(text, program.name, Config(ignore=frozenset({"SQA400"})))
+        if full.error is None and bare.error is None:
+            found[program.name] = (full.new_source, bare.new_source)
+    return found
+
+
+def test_migrated_behaviour_programs_are_lint_clean(migrated_programs: dict) -> None:
+    """They run on aiosqlite without MissingGreenlet (test_behaviour.py): every finding on
+    them would be a false positive."""
+    sources = [SourceFile.from_text(name, full) for name, (full, _) in migrated_programs.items()]
+    found = [(r.path, f.line, f.code) for source in sources
+             for r in lint_sources([source]) for f in r.findings]
+    assert found == []
+
+
+def test_every_missing_greenlet_without_loader_options_is_found(
+        migrated_programs: dict, tmp_path: Path) -> None:
+    """Each program migrated without SQA400 that then hits MissingGreenlet at run time gets
+    an SQA500 finding (the seed of a removed option, on every program)."""
+    hit, missed = [], []
+    for name, (full, bare) in migrated_programs.items():
+        if bare == full:
+            continue  # SQA400 had nothing to do
+        (tmp_path / name).write_text(bare, encoding="utf-8")
+        run = subprocess.run([sys.executable, "-W", "ignore", name], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+        if "MissingGreenlet" not in run.stdout + run.stderr:
+            continue
+        hit.append(name)
+        result = lint_sources([SourceFile.from_text(name, bare)])[0]
+        if "SQA500" not in {f.code for f in result.findings}:
+            missed.append(name)
+    assert len(hit) >= 15 and missed == [], (hit, missed)
