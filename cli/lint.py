@@ -117,7 +117,7 @@ def lint(
         except BaselineError as exc:
             main._say(str(exc))
             raise typer.Exit(main.EXIT_ERROR) from None
-    _report(findings, output_format, statistics, covered, len(fixed))
+    _report(findings, output_format, statistics, covered, len(fixed), failed)
     if failed:
         raise typer.Exit(main.EXIT_ERROR)
     raise typer.Exit(main.EXIT_WORK_LEFT if findings else main.EXIT_OK)
@@ -163,13 +163,15 @@ def _path(finding: LintFinding) -> str:
 
 
 def _report(findings: list[LintFinding], output_format: main.Format, statistics: bool,
-            covered: int, fixed_files: int) -> None:
+            covered: int, fixed_files: int, failed: list[LintResult]) -> None:
     summaries = {r.code: r.summary for r in LINT_RULES}
     if output_format is main.Format.json:
         by_code = Counter(f.code for f in findings)
         sys.stdout.write(json.dumps({
             "schema_version": 1,
             "findings": [{**f.to_dict(), "path": _path(f)} for f in findings],
+            "errors": [{"path": display_path(r.path).replace(os.sep, "/"),
+                        "line": r.error_line, "message": r.error} for r in failed],
             "summary": {"findings": len(findings), "by_code": dict(sorted(by_code.items())),
                         "baselined": covered, "fixed_files": fixed_files},
         }, indent=2) + "\n")

@@ -110,6 +110,8 @@ def test_unparsable_file_exits_2(project: Path) -> None:
     (project / "broken.py").write_text("def (:\n", encoding="utf-8")
     result = _run(".")
     assert result.exit_code == 2 and "broken.py:1" in result.stderr
+    report = json.loads(_run(".", "--format", "json").stdout)
+    assert [e["path"] for e in report["errors"]] == ["broken.py"]
 
 
 def test_select_ignore_and_statistics(project: Path) -> None:
