@@ -23,9 +23,11 @@ class UnloadedReads(LintRule):
     to be in the identity map is the exception that hides it in tests). The check is SQA400's
     analysis of the migration, run on async code: reads are followed through loops, helpers
     the objects are passed to, callers of functions returning them, properties, `__repr__`
-    and response schemas. The finding names the option to add; `--fix` adds it
-    (`selectinload` for collections, `joinedload` for many-to-one, `undefer` for deferred
-    columns, options on `session.get` with `populate_existing=True`).
+    and the response schemas of FastAPI routes (`response_model=`). The finding names the
+    option to add; `--fix` adds it (`selectinload` for collections, `joinedload` for
+    many-to-one, `undefer` for deferred columns, options on `session.get` with
+    `populate_existing=True`). Also reported: `lazy="dynamic"` reads (`--fix` runs them in
+    `run_sync`) and collections of new objects first read after a commit (SQA407).
     """
 
     code = "SQA500"
@@ -54,6 +56,46 @@ class UnloadedReads(LintRule):
             async def address_counts(session: AsyncSession) -> list[int]:
                 users = (await session.scalars(select(User).options(selectinload(User.addresses)))).all()
                 return [len(u.addresses) for u in users]
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
+        LintCase("""
+            from fastapi import FastAPI
+            from pydantic import BaseModel
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from models import User
+
+            app = FastAPI()
+
+
+            class UserOut(BaseModel):
+                name: str
+                addresses: list[dict]
+
+
+            @app.get("/users", response_model=list[UserOut])
+            async def users(session: AsyncSession):
+                return (await session.scalars(select(User))).all()
+        """, """
+            from fastapi import FastAPI
+            from pydantic import BaseModel
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import selectinload
+
+            from models import User
+
+            app = FastAPI()
+
+
+            class UserOut(BaseModel):
+                name: str
+                addresses: list[dict]
+
+
+            @app.get("/users", response_model=list[UserOut])
+            async def users(session: AsyncSession):
+                return (await session.scalars(select(User).options(selectinload(User.addresses)))).all()
         """, models=USERS_AND_ADDRESSES),  # noqa: E501
     )
 
