@@ -22,6 +22,8 @@ class SharedSession(LintRule):
     already flushing`, `This session is provisioning a new connection; concurrent operations
     are not permitted`, or rows of one query read by the other). Give each task its own
     session (`async with Session() as s:` inside the task), or await them one after another.
+    Sessions count when passed to the tasks' calls, or used by a function nested in this one
+    that a gathered call runs (a closure over the session).
     """
 
     code = "SQA503"
@@ -54,6 +56,31 @@ class SharedSession(LintRule):
                 await save(session, "a")
                 await save(session, "b")
         """),
+        LintCase("""
+            import asyncio
+
+            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+            async def touch_all(maker: async_sessionmaker, ids: list[int]) -> None:
+                async with maker() as session:
+                    async def touch(i: int) -> None:
+                        await session.flush()
+
+                    await asyncio.gather(*(touch(i) for i in ids))
+        """, """
+            import asyncio
+
+            from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+            async def touch_all(maker: async_sessionmaker, ids: list[int]) -> None:
+                async def touch(i: int) -> None:
+                    async with maker() as session:
+                        await session.flush()
+
+                await asyncio.gather(*(touch(i) for i in ids))
+        """),
     )
 
     def check(self, ctx: LintContext) -> None:
@@ -63,14 +90,15 @@ class SharedSession(LintRule):
                 task = qualified in _TASKS or (isinstance(call.node.func, cst.Attribute) and (
                     call.node.func.attr.value == "create_task"))
                 if qualified in _GATHER:
-                    self._gather(ctx, scope, call.node)
+                    self._gather(ctx, scope, call.node, _closures(ctx, scope, function))
                 elif task and call.node.args:
                     self._task(ctx, scope, function, call.node)
 
-    def _gather(self, ctx: LintContext, scope: str, node: cst.Call) -> None:
+    def _gather(self, ctx: LintContext, scope: str, node: cst.Call,
+                closures: dict[str, set[str]]) -> None:
         counts: dict[str, int] = {}
         for arg in node.args:
-            for session in _sessions(ctx, scope, arg.value):
+            for session in _sessions(ctx, scope, arg.value, closures):
                 # `gather(*(work(session, i) for i in ...))` starts many tasks at once
                 counts[session] = counts.get(session, 0) + (2 if arg.star else 1)
         shared = sorted(s for s, n in counts.items() if n > 1)
@@ -97,8 +125,10 @@ class SharedSession(LintRule):
                 return
 
 
-def _sessions(ctx: LintContext, scope: str, expr: cst.BaseExpression) -> set[str]:
-    """Sessions passed to the calls in `expr` (a coroutine call, a generator of them)."""
+def _sessions(ctx: LintContext, scope: str, expr: cst.BaseExpression,
+              closures: dict[str, set[str]] | None = None) -> set[str]:
+    """Sessions passed to the calls in `expr` (a coroutine call, a generator of them), or
+    used by the functions nested in this one that they call (`closures`)."""
     found: set[str] = set()
 
     class _Args(cst.CSTVisitor):
@@ -106,6 +136,10 @@ def _sessions(ctx: LintContext, scope: str, expr: cst.BaseExpression) -> set[str
             session = session_of(ctx, scope, arg.value)
             if session:
                 found.add(session)
+
+        def visit_Call(self, call: cst.Call) -> None:
+            if closures and isinstance(call.func, cst.Name):
+                found.update(closures.get(call.func.value, ()))
 
     expr.visit(_Args())
     return found
@@ -127,3 +161,31 @@ def _names(body: cst.CSTNode, dotted_name: str) -> list[cst.CSTNode]:
 
     body.visit(_Uses())
     return found
+
+
+def _closures(ctx: LintContext, scope: str, function: cst.FunctionDef) -> dict[str, set[str]]:
+    """The functions defined in `function` → the sessions of `function` they use."""
+    nested: list[cst.FunctionDef] = []
+
+    class _Defs(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            nested.append(node)
+            return False
+
+    function.body.visit(_Defs())
+    found: dict[str, set[str]] = {}
+    for inner in nested:
+        names = _Names()
+        inner.body.visit(names)
+        used = {name for name in names.seen if session_of(ctx, scope, cst.Name(name))}
+        if used:
+            found[inner.name.value] = used
+    return found
+
+
+class _Names(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.seen.add(node.value)
