@@ -413,10 +413,11 @@ def _run(sources: list[SourceFile], config: Config, err: Console, out: Console,
 @_guarded
 def rules(code: Annotated[str | None, typer.Argument(help="Show one rule in full.")] = None
           ) -> None:
-    """List every rule (sorted by code): code, summary and a before/after example."""
+    """List every migration rule (sorted by code); `rules CODE` shows one, SQA5xx lint rules too."""
     out = ReportConsole(highlight=False, soft_wrap=not sys.stdout.isatty())
-    chosen = [r for r in [*RULES_BY_CODE, *LINT_RULES]  # migration rules, then lint's
-              if code is None or r.code == code.upper()]
+    # the listing is the migration's (`lint --rules` lists lint's); one code may be either
+    chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()] or [
+        r for r in LINT_RULES if code is not None and r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
     if code is None and not sys.stdout.isatty():  # piped: one plain line a rule, for grep
