@@ -35,6 +35,7 @@ from typer.exceptions import TyperException
 from codemods import RULES, Config, FileResult, Status
 from codemods.config import PYTEST_PLUGINS, Settings, SettingsError, load_settings
 from codemods.engine import iter_migrate
+from codemods.lint import LINT_RULES
 from codemods.results import RuleStatistics
 from codemods.rules import RULES_BY_CODE, SelectionError, resolve_selection
 from codemods.sources import (
@@ -590,9 +591,11 @@ def rules(
                     ] = None,
     color: ColorOption = Color.auto,
 ) -> None:
-    """List every rule, sorted by code; with CODE, its before/after example."""
+    """List every migration rule (sorted by code); `rules CODE` shows one, SQA5xx lint rules too."""
     out = _console(soft_wrap=not sys.stdout.isatty())
-    chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()]
+    # the listing is the migration's (`lint --rules` lists lint's); one code may be either
+    chosen = [r for r in RULES_BY_CODE if code is None or r.code == code.upper()] or [
+        r for r in LINT_RULES if code is not None and r.code == code.upper()]
     if not chosen:
         raise typer.BadParameter(f"no rule {code!r} (see `sqla-asyncify rules`)")
     if code is None and not sys.stdout.isatty():  # piped: one plain line a rule, for grep
@@ -639,3 +642,9 @@ def status(
     else:
         print_status(_console(), report)
     raise typer.Exit(EXIT_OK)
+
+
+# `lint` lives in its own module (it uses the helpers above)
+from .lint import LINT_EXIT_CODES_HELP, lint  # noqa: E402
+
+app.command(epilog=LINT_EXIT_CODES_HELP)(_guarded(lint))

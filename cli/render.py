@@ -218,10 +218,20 @@ def _escape(text: str, properties: bool = False) -> str:
 
 def github_report(summary: Summary) -> str:
     """GitHub Actions workflow commands: one annotation a problem."""
+    return github_annotations(_problems(summary))
+
+
+# (level, path, line, rule code, message[, column]): what annotations and SARIF show
+Problem = tuple[str, str, int, str, str] | tuple[str, str, int, str, str, int]
+
+
+def github_annotations(problems: Iterable[Problem]) -> str:
+    """One workflow command a problem (`lint` reports its findings this way too)."""
     lines = []
-    for level, path, line, code, message in _problems(summary):
+    for level, path, line, code, message, *column in problems:
         title = f",title={_escape('sqla-asyncify ' + code, True)}" if code else ""
-        lines.append(f"::{level} file={_escape(path, True)},line={line}{title}::"
+        col = f",col={column[0]}" if column else ""
+        lines.append(f"::{level} file={_escape(path, True)},line={line}{col}{title}::"
                      f"{_escape(message)}")
     return "".join(f"{line}\n" for line in lines)
 
@@ -234,15 +244,21 @@ def _uri(path: str) -> str:
 
 def sarif_report(summary: Summary, version: str) -> str:
     """SARIF 2.1.0: one run, a result a problem, the rules with their summaries."""
+    return sarif_log(_problems(summary), [(r.code, r.summary) for r in RULES_BY_CODE], version)
+
+
+def sarif_log(problems: Iterable[Problem], rules: Iterable[tuple[str, str]],
+              version: str) -> str:
+    """A SARIF 2.1.0 log of `problems`, with the `(code, summary)` of each rule."""
     levels = {"error": "error", "warning": "warning", "notice": "note"}
     results = [{
         "ruleId": code or "sqla-asyncify",
         "level": levels[level],
         "message": {"text": message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)},
-                                            "region": {"startLine": line}}}],
-    } for level, path, line, code, message in _problems(summary)]
-    rules = [{"id": r.code, "shortDescription": {"text": r.summary}} for r in RULES_BY_CODE]
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": {
+            "startLine": line, **({"startColumn": column[0]} if column else {})}}}],
+    } for level, path, line, code, message, *column in problems]
+    rules = [{"id": code, "shortDescription": {"text": summary}} for code, summary in rules]
     return json.dumps({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
         "runs": [{"tool": {"driver": {"name": "sqla-asyncify", "version": version,

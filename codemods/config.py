@@ -99,16 +99,33 @@ _KEYS = {  # key: what it must hold
     "target": f"one of {', '.join(map(repr, TARGETS))}",
     "pytest-plugin": f"one of {', '.join(map(repr, PYTEST_PLUGINS))}",
     "strict-loading": "true or false",
+    "lint": "a table: the settings of `sqla-asyncify lint`",
+}
+_LINT_KEYS = {  # [tool.sqla-asyncify.lint]
+    "select": _KEYS["select"],
+    "ignore": _KEYS["ignore"],
+    "exclude": _KEYS["exclude"],
+    "strict": "true or false",
+    "baseline": "a path (relative to pyproject.toml)",
 }
 
 
-def _strings(table: dict[str, object], key: str, where: str) -> list[str]:
+def _strings(table: dict[str, object], key: str, where: str,
+             keys: dict[str, str] = _KEYS) -> list[str]:
     value = table.get(key, [])
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    raise SettingsError(f"{where}: `{key}` must be {_KEYS[key]} (got {value!r})")
+    raise SettingsError(f"{where}: `{key}` must be {keys[key]} (got {value!r})")
+
+
+def _unknown_keys(table: dict[str, object], keys: dict[str, str], where: str) -> None:
+    unknown = sorted(set(table) - set(keys))
+    if unknown:
+        raise SettingsError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(f'`{k}`' for k in unknown)} (known: "
+                            f"{', '.join(keys)})")
 
 
 def _choice(table: dict[str, object], key: str, where: str, allowed: tuple[str, ...],
@@ -126,11 +143,7 @@ def _table(pyproject: Path, data: dict[str, object]) -> dict[str, object]:
     where = f"{pyproject}: [tool.sqla-asyncify]"
     if not isinstance(table, dict):
         raise SettingsError(f"{where} must be a table")
-    unknown = sorted(set(table) - set(_KEYS))
-    if unknown:
-        raise SettingsError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(f'`{k}`' for k in unknown)} (known: "
-                            f"{', '.join(_KEYS)})")
+    _unknown_keys(table, _KEYS, where)
     strict = table.get("strict-loading", False)
     if not isinstance(strict, bool):  # `"false"` is a string, and bool("false") is True
         raise SettingsError(f"{where}: `strict-loading` must be true or false (got "
@@ -187,7 +200,8 @@ def load_settings(start: Path) -> Settings:
     return replace(_pyproject_settings(start), sqlalchemy_pin=sqlalchemy_pin(start))
 
 
-def _pyproject_settings(start: Path) -> Settings:
+def _pyproject(start: Path) -> tuple[Path, dict[str, object]] | None:
+    """The nearest pyproject.toml at or above `start`, read (None: there is none)."""
     folder = Path(os.path.realpath(start))  # never raises on a symbolic link loop
     if not folder.is_dir():
         folder = folder.parent
@@ -195,22 +209,65 @@ def _pyproject_settings(start: Path) -> Settings:
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file():
             try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+                return pyproject, tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError) as exc:
                 raise SettingsError(f"{pyproject}: cannot read: {exc}") from None
             except tomllib.TOMLDecodeError as exc:
                 raise SettingsError(f"{pyproject}: invalid TOML: {exc}") from None
-            table = _table(pyproject, data)
-            where = f"{pyproject}: [tool.sqla-asyncify]"
-            return Settings(
-                select=frozenset(c.upper() for c in _strings(table, "select", where)),
-                ignore=frozenset(c.upper() for c in _strings(table, "ignore", where)),
-                exclude=tuple(_strings(table, "exclude", where)),
-                target=_choice(table, "target", where, TARGETS, "async"),
-                pytest_plugin=_choice(table, "pytest-plugin", where, PYTEST_PLUGINS, "asyncio"),
-                strict_loading=bool(table.get("strict-loading", False)),
-                console_scripts=frozenset(str(v) for v in data.get("project", {}).get(
-                    "scripts", {}).values()),
-                python=lowest_python(data.get("project", {}).get("requires-python")),
-            )
-    return Settings()
+    return None
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """`[tool.sqla-asyncify.lint]`."""
+
+    select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    exclude: tuple[str, ...] = ()
+    strict: bool = False
+    baseline: Path | None = None  # resolved against the folder of pyproject.toml
+
+
+def load_lint_settings(start: Path) -> LintSettings:
+    """`[tool.sqla-asyncify.lint]` of the nearest pyproject.toml (defaults if none); unknown
+    keys and wrong types raise SettingsError, as in `[tool.sqla-asyncify]`."""
+    found = _pyproject(start)
+    if found is None:
+        return LintSettings()
+    pyproject, data = found
+    table = _table(pyproject, data).get("lint", {})
+    where = f"{pyproject}: [tool.sqla-asyncify.lint]"
+    if not isinstance(table, dict):
+        raise SettingsError(f"{where} must be a table")
+    _unknown_keys(table, _LINT_KEYS, where)
+    strict, baseline = table.get("strict", False), table.get("baseline")
+    if not isinstance(strict, bool):
+        raise SettingsError(f"{where}: `strict` must be true or false (got {strict!r})")
+    if baseline is not None and not isinstance(baseline, str):
+        raise SettingsError(f"{where}: `baseline` must be {_LINT_KEYS['baseline']} (got "
+                            f"{baseline!r})")
+    return LintSettings(
+        select=frozenset(c.upper() for c in _strings(table, "select", where, _LINT_KEYS)),
+        ignore=frozenset(c.upper() for c in _strings(table, "ignore", where, _LINT_KEYS)),
+        exclude=tuple(_strings(table, "exclude", where, _LINT_KEYS)), strict=strict,
+        baseline=pyproject.parent / baseline if baseline else None)
+
+
+def _pyproject_settings(start: Path) -> Settings:
+    found = _pyproject(start)
+    if found is None:
+        return Settings()
+    pyproject, data = found
+    table = _table(pyproject, data)
+    where = f"{pyproject}: [tool.sqla-asyncify]"
+    return Settings(
+        select=frozenset(c.upper() for c in _strings(table, "select", where)),
+        ignore=frozenset(c.upper() for c in _strings(table, "ignore", where)),
+        exclude=tuple(_strings(table, "exclude", where)),
+        target=_choice(table, "target", where, TARGETS, "async"),
+        pytest_plugin=_choice(table, "pytest-plugin", where, PYTEST_PLUGINS, "asyncio"),
+        strict_loading=bool(table.get("strict-loading", False)),
+        console_scripts=frozenset(str(v) for v in data.get("project", {}).get(
+            "scripts", {}).values()),
+        python=lowest_python(data.get("project", {}).get("requires-python")),
+    )

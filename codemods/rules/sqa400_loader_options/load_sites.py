@@ -291,14 +291,22 @@ class LoadSites(Visitor):
         ctx = self.ctx
         if self._select_load(value, variable, node, iterated, position):
             return
+        if isinstance(value, cst.Await) and isinstance(value.expression, cst.Call) and (
+                isinstance(value.expression.func, cst.Attribute)) and (
+                value.expression.func.attr.value == "get"):
+            value = value.expression  # `await session.get(E, pk)`: already async code
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
             terminal = value.func.attr.value
             if terminal == "get" and ctx.kind(value.func.value) is ObjKind.SESSION and (
                     value.args):  # session.get(E, pk)
                 entity = dotted(value.args[0].value)
                 mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
+                # `options=[...]` it already has (a re-run, or async code): those are loaded
+                existing = {path for a in value.args if a.keyword is not None and (
+                    a.keyword.value == "options") and isinstance(a.value, cst.List)
+                            for e in a.value.elements for path in _option_paths(e.value)}
                 if mapped:
-                    self.sites.append(LoadSite(id(value), variable, mapped, set(), node,
+                    self.sites.append(LoadSite(id(value), variable, mapped, existing, node,
                                                value.func.value))
                 return
             chain = unwind(value.func.value) if terminal in _OBJECT_TERMINALS and not (

@@ -198,7 +198,10 @@ class LoaderOptions(Rule):
             shown = ", ".join(".".join([hops[0][0].rpartition(".")[2]] + [
                 a.replace(_POLYMORPHIC, "(subclass columns)") for _, a in hops])
                               for hops in unique)
-            self.ctx.change(self.code, f"eager-load {shown} (read after the query)", site.node)
+            # the options themselves too: `lint` (SQA500) names the one to add
+            options = ", ".join(cst.Module([]).code_for_node(self._option(h)) for h in unique)
+            self.ctx.change(self.code, f"eager-load {shown} (read after the query): "
+                                       f".options({options})", site.node)
         computed = sorted({chain.rpartition(".*")[0] or chain[:-1] for chain in chains
                            if chain == "*" or chain.endswith(".*")})
         if computed:
