@@ -17,6 +17,7 @@ from ..analysis import ObjKind, Plan
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
 from ..index import ModuleIndex
+from ..index.redefinitions import DefinitionKeys
 from ..results import Finding, Kind, Tag
 from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
@@ -146,7 +147,9 @@ class Context:
         self.findings: list[PendingFinding] = []
         # statements (as read) an earlier pass reported a TODO, skip or run_sync wrap at
         self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
-        self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
+        # (name, FunctionDef | ClassDef); a function's name as its scope key (`login@1`)
+        self.scopes: list[tuple[str, cst.CSTNode]] = []
+        self.definition_keys = DefinitionKeys(ix.redefined)
         self.lambdas: list[cst.Lambda] = []  # the lambdas around the current node
         self.run_sync_lambdas: set[int] = set()  # ids of lambdas given to session.run_sync()
         # ids of event.listen()/listens_for() targets: listeners stay on the sync classes
@@ -181,11 +184,13 @@ class Context:
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
         kind = type(node)  # exact types: isinstance on libcst's ABCs dominates the run time
-        if kind is cst.FunctionDef or kind is cst.ClassDef:
+        if kind is cst.FunctionDef:
+            self.scopes.append((self.definition_keys.key(self.scope, node.name.value), node))
+            self.not_references.add(id(node.name))
+        elif kind is cst.ClassDef:
             self.scopes.append((node.name.value, node))
             self.not_references.add(id(node.name))
-            if kind is cst.ClassDef:
-                self.class_bases.update(id(arg.value) for arg in node.bases)
+            self.class_bases.update(id(arg.value) for arg in node.bases)
         elif kind is cst.Lambda:
             self.lambdas.append(node)
         elif kind is cst.Await:
