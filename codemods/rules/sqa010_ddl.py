@@ -98,7 +98,7 @@ class AsyncDDL(Rule):
             return updated
         reason = self.ctx.cannot_await()
         method = dotted(call.func) or "metadata." + call.func.attr.value
-        # a module-level statement on an engine (a connection cannot have been opened there)
+        # a module-level statement on an engine (no async connection can be open at import)
         startup = self.startup if reason and kind is ObjKind.ENGINE and (
             self.ctx.function is None) and not (self.ctx.scopes or self.ctx.lambdas) and len(
                 self.ctx.statements) == 1 else None
