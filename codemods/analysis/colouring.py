@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import api_surface as api
 from ..index import CALL, FunctionInfo, ModuleIndex
+from ..index.redefinitions import plain_name
 from .kinds import Kinds, ObjKind
 from .models import Models
 from .project import FunctionRef, Project, qualname
@@ -38,7 +39,7 @@ class Colouring:
         if ref[0] in self.sync_modules:
             return self.sync_modules[ref[0]]
         info = self.project.modules[ref[0]].functions[ref[1]]
-        name = ref[1].rpartition(".")[2]
+        name = plain_name(ref[1])
         if name.startswith("__") and name.endswith("__") and name not in ASYNC_SPECIAL_METHODS:
             return f"special method {name}() cannot be async"
         decorator = sync_only_decorator(info)

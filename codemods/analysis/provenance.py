@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 
 from ..index import ALIAS, CALL, ENTER, PARAM, VALUE, Binding, ModuleIndex
+from ..index.redefinitions import plain_name
 from .kinds import Kinds, ObjKind
 from .project import FunctionRef, Project
 
@@ -30,7 +31,7 @@ def by_name(functions: frozenset[FunctionRef]) -> dict[str, tuple[FunctionRef, .
     """The functions, by their last name (`get` → every `*.get` among them)."""
     table: dict[str, list[FunctionRef]] = {}
     for ref in sorted(functions):
-        table.setdefault(ref[1].rpartition(".")[2], []).append(ref)
+        table.setdefault(plain_name(ref[1]), []).append(ref)
     return {name: tuple(refs) for name, refs in table.items()}
 
 
@@ -227,7 +228,7 @@ class Provenance:
             return (f"`{name}` is annotated `{' | '.join(binding.targets)}`, which is not a "
                     "session class")
         if binding.origin == PARAM:
-            function = scope.rpartition(".")[2]
+            function = plain_name(scope)
             if not self.project.callers((ix.module, scope)):
                 return (f"`{name}` is an untyped parameter and nothing in the project calls "
                         f"`{function}()` (annotate it: `{name}: Session`)")

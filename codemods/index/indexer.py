@@ -28,6 +28,7 @@ from .model import (
     ModuleIndex,
     TopLevelCall,
 )
+from .redefinitions import split_keys
 from .shapes import (
     Held,
     annotation_names,
@@ -68,6 +69,8 @@ class _Indexer(ast.NodeVisitor):
     def __init__(self, index: ModuleIndex) -> None:
         self.index = index
         self.scopes: list[str] = []
+        self.split: dict[int, str] = {}  # id of a def a later one rebinds -> its scope key
+        self.definitions: dict[str, list[str]] = {}  # qualified name -> scope key of each def
         self.classes: list[str] = []
         self.lambda_params: list[set[str]] = []
         self.chained_by: dict[int, ast.Call] = {}  # id(call) -> the call made on its result
@@ -108,10 +111,33 @@ class _Indexer(ast.NodeVisitor):
             if alias.name != "*":
                 self.index.imports[alias.asname or alias.name] = f"{base}.{alias.name}"
 
+    def generic_visit(self, node: ast.AST) -> None:
+        """ast's, noting the functions each statement list defines again first."""
+        for _, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                if len(value) > 1 and isinstance(value[0], ast.stmt):
+                    self._note_redefinitions(value)
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    def _note_redefinitions(self, body: list[ast.stmt]) -> None:
+        defs = [s for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if len(defs) < 2:
+            return
+        keys = split_keys([(d.name, [n for n in map(dotted_name, (
+            x.func if isinstance(x, ast.Call) else x for x in d.decorator_list)) if n])
+            for d in defs])
+        self.split.update((id(defs[i]), key) for i, key in keys.items())
+
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         if not self.scopes:
             self.index.module_names.add(node.name)
-        qualname = ".".join([*self.scopes, node.name])
+        key = self.split.get(id(node), node.name)
+        qualname = ".".join([*self.scopes, key])
+        self.definitions.setdefault(".".join([*self.scopes, node.name]), []).append(qualname)
         args = node.args
         params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
         own = list(own_nodes(node))
@@ -146,7 +172,7 @@ class _Indexer(ast.NodeVisitor):
         )
         for d in node.decorator_list:
             self.visit(d)
-        self.scopes.append(node.name)
+        self.scopes.append(key)
         declared = {name for sub in own if isinstance(sub, ast.Global) for name in sub.names}
         if declared:
             self.globals[self.scope] = declared
@@ -166,6 +192,7 @@ class _Indexer(ast.NodeVisitor):
                 default=default_name(default) if default is not None else None))
             # the signature is rewritten with the function (`factory: sessionmaker`)
             self.index.names_read.setdefault(self.scope, set()).update(annotation)
+        self._note_redefinitions(node.body)
         for stmt in node.body:
             self.visit(stmt)
         self.scopes.pop()
@@ -190,6 +217,7 @@ class _Indexer(ast.NodeVisitor):
         self.index.classes[qualname] = info
         self.scopes.append(node.name)
         self.classes.append(qualname)
+        self._note_redefinitions(node.body)
         for stmt in node.body:
             self.visit(stmt)
         self.classes.pop()
@@ -532,6 +560,9 @@ def index_source(source: str, path: str, module: str) -> ModuleIndex:
     SyntaxError for text that does not parse."""
     index = ModuleIndex(module=module, path=path)
     tree = ast.parse(source, filename=path)
-    _Indexer(index).visit(tree)
+    indexer = _Indexer(index)
+    indexer.visit(tree)
+    index.redefined = {plain: tuple(keys) for plain, keys in indexer.definitions.items()
+                       if any(key != plain for key in keys)}
     index.top_level_calls = _top_level_calls(tree, source)
     return index

@@ -158,6 +158,9 @@ class ModuleIndex:
     # `properties={"batches": relationship(...)}` of a call (imperative mapping): its line ->
     # the relationships it declares (their targets as written here)
     mapping_properties: dict[int, tuple[RelationshipInfo, ...]] = field(default_factory=dict)
+    # a function name defined again in the same statement list: its qualified name -> the
+    # scope key of each of its definitions, in order (`login@1`, `login`; redefinitions.py)
+    redefined: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def runs_under_alembic(self) -> bool:

@@ -18,6 +18,7 @@ from ..analysis import ObjKind, Plan
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
 from ..index import CALL, ENTER, ModuleIndex
+from ..index.redefinitions import DefinitionKeys
 from ..results import Finding, Kind, Tag
 from ..todo import is_suppressed, marker_code, suppressed_codes, todo_comment
 from .build import parenthesize
@@ -156,7 +157,9 @@ class Context:
         self.findings: list[PendingFinding] = []
         # statements (as read) an earlier pass reported a TODO, skip or run_sync wrap at
         self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
-        self.scopes: list[tuple[str, cst.CSTNode]] = []  # (name, FunctionDef | ClassDef)
+        # (name, FunctionDef | ClassDef); a function's name as its scope key (`login@1`)
+        self.scopes: list[tuple[str, cst.CSTNode]] = []
+        self.definition_keys = DefinitionKeys(ix.redefined)
         # A def's decorators and parameter defaults run in the scope around it (when the def
         # runs), as the index reads them: the ids of those nodes, and (node id, the def's
         # scope) for each one being visited, its scope set aside meanwhile
@@ -204,7 +207,9 @@ class Context:
         if id(node) in self._runs_around:
             self._outside.append((id(node), self.scopes.pop()))
         if kind is cst.FunctionDef or kind is cst.ClassDef:
-            self.scopes.append((node.name.value, node))
+            name = self.definition_keys.key(self.scope, node.name.value) if (
+                kind is cst.FunctionDef) else node.name.value
+            self.scopes.append((name, node))
             self.not_references.add(id(node.name))
             self._runs_around.update(id(d) for d in node.decorators)
             if kind is cst.FunctionDef:

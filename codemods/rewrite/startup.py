@@ -3,9 +3,14 @@ must now await: where it can go instead of being left with a TODO.
 
 * A FastAPI application module: into a `lifespan` handler the app is built with (uvicorn
   imports the module inside its running event loop, so nothing can be awaited at import).
-* A pytest module (`test_*.py`, `*_test.py`, `conftest.py`): run in place with
-  `asyncio.run()`, at the moment the original ran it (pytest imports test modules outside any
-  event loop), so the tables exist before the tests that import-time code prepared them for.
+* Any other module (a pytest module, a library module the project imports): run in place, at
+  the moment the original ran it, so whatever imports the module finds the tables as before.
+  It runs with `asyncio.run()` in a thread of its own: the importer may itself be running an
+  event loop (uvicorn imports the app, and with it this module, inside its loop; a test may
+  import it from an async test), where `asyncio.run()` refuses to start. Blocking the
+  importer until it is done is what the synchronous statement did. Afterwards the engine's
+  connections are disposed of: they belong to the loop that ends there (asyncpg's fail on any
+  other loop) — except a `StaticPool`'s, whose one connection is the in-memory database.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from ..analysis.startup import is_pytest_module
+from .context import dotted
 
 if TYPE_CHECKING:
     from ..analysis.startup import AppStartup
@@ -36,22 +41,24 @@ class Startup:
     """Where a module's import-time database work can go (see the module docstring)."""
 
     module: cst.Module
-    # a FastAPI app module (what the plan decided moves into its lifespan); None: a pytest
+    # a FastAPI app module (what the plan decided moves into its lifespan); None: any other
     # module (run in place)
     app: AppStartup | None = None
     moved: list[cst.BaseStatement] = field(default_factory=list)
+    # the engine each moved statement runs on, where it can be named again (not a call)
+    engines: list[cst.BaseExpression | None] = field(default_factory=list)
 
-    @classmethod
-    def of(cls, module: cst.Module, name: str, app: AppStartup | None) -> Startup | None:
-        """`app`: the plan's answer for the module's FastAPI app, if it builds one."""
-        if app is not None:
-            return cls(module, app)
-        return cls(module) if is_pytest_module(name) else None
-
-    def add(self, statement: cst.BaseStatement) -> cst.BaseStatement:
-        """Record a rewritten statement to move; returns it."""
+    def add(self, statement: cst.BaseStatement, engine: cst.BaseExpression
+            ) -> cst.BaseStatement:
+        """Record a rewritten statement to move, which runs on `engine`; returns it."""
         self.moved.append(statement)
+        self.engines.append(engine if dotted(engine) else None)
         return statement
+
+    @property
+    def in_place(self) -> bool:
+        """The statements run where they are (no lifespan to move them into)."""
+        return self.app is None
 
     def cannot_move(self, statement: cst.CSTNode) -> str | None:
         """Why this module-level statement cannot move, or None."""
@@ -94,17 +101,31 @@ class Startup:
 
     def _in_place(self, module: cst.Module, ctx: Context) -> cst.Module:
         asyncio = ctx.import_module("asyncio")
+        executor_class = ctx.import_name("concurrent.futures", "ThreadPoolExecutor")
+        static_pool = None
         body: list[cst.BaseStatement] = []
         taken: set[str] = set()
         for statement in module.body:
-            if not any(statement is m for m in self.moved):
+            at = next((i for i, m in enumerate(self.moved) if statement is m), None)
+            if at is None:
                 body.append(statement)
                 continue
             name = ctx.free_name("_set_up_database", taken=taken)
-            taken.add(name)
-            body.append(_async_def(name, "", [statement]))
-            body.append(cst.parse_statement(f"{asyncio}.run({name}())").with_changes(
-                leading_lines=_TWO_LINES))
+            executor = ctx.free_name("_executor", taken=taken)
+            taken |= {name, executor}
+            work = [statement]
+            engine = self.engines[at]
+            if engine is not None:
+                static_pool = static_pool or ctx.import_name("sqlalchemy.pool", "StaticPool")
+                code = dotted(engine)
+                work.append(cst.parse_statement(
+                    f"if not isinstance({code}.pool, {static_pool}):\n"
+                    f"    await {code}.dispose()\n"))
+            body.append(_async_def(name, "", work))
+            body.append(cst.parse_statement(
+                f"with {executor_class}(1) as {executor}:\n"
+                f"    {executor}.submit({asyncio}.run, {name}()).result()\n").with_changes(
+                    leading_lines=_TWO_LINES))
         return module.with_changes(body=body)
 
 

@@ -10,6 +10,7 @@ import libcst.matchers as m
 from .. import api_surface as api
 from .. import urls
 from ..api_surface import CONFIG_ENGINE_FACTORIES, CONNECTION_CLASSES, ENGINE_FACTORIES
+from ..index.redefinitions import DefinitionKeys
 from ..rewrite.context import Context, callee, dotted
 from ..rewrite.traversal import Visitor
 from .base import Case, RenameReferences
@@ -252,6 +253,8 @@ class _UrlUses(Visitor):
         self.found: dict[int, _Use] = {}  # URL literals
         self.drivernames: dict[int, _Use] = {}  # of `URL.create(...)`, `.set(drivername=...)`
         self.scopes: list[str] = []
+        self.keys = DefinitionKeys(ctx.ix.redefined)
+        self.scope_of: dict[int, str] = {}  # id of a function or class -> its scope key
         # the functions and classes holding URL literals, and those around them (the index
         # knows): the rest of a large module is not walked
         self.wanted = {".".join(s.split(".")[:i]) for s in ctx.ix.url_scopes
@@ -275,7 +278,11 @@ class _UrlUses(Visitor):
             self.drivernames[id(drivername)] = self._use(node)
         self.stack.append(node)
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            self.scopes.append(".".join([*self.scopes[-1:], node.name.value]))
+            outer = self.scopes[-1] if self.scopes else ""
+            name = self.keys.key(outer, node.name.value) if isinstance(
+                node, cst.FunctionDef) else node.name.value
+            self.scopes.append(f"{outer}.{name}" if outer else name)
+            self.scope_of[id(node)] = self.scopes[-1]
             return self.scopes[-1] in self.wanted
         return True
 
@@ -359,8 +366,8 @@ class _UrlUses(Visitor):
             return False, self._named(name)
         if arg.star or arg not in positional:
             return False, _Use.OTHER
-        scope = ".".join(n.name.value for n in self.stack[:depth]
-                         if isinstance(n, (cst.FunctionDef, cst.ClassDef)))
+        scope = next((self.scope_of[id(n)] for n in reversed(self.stack[:depth])
+                      if isinstance(n, (cst.FunctionDef, cst.ClassDef))), "")
         name = callee(call.func)
         ref = self.ctx.plan.resolve_function(self.ctx.ix, scope, name) if name else None
         info = self.ctx.plan.modules[ref[0]].functions.get(ref[1]) if ref else None

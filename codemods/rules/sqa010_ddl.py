@@ -22,9 +22,12 @@ class AsyncDDL(Rule):
     At module level (it ran at import, where nothing can be awaited): in a FastAPI app
     module it moves into a `lifespan` handler the app is built with (`FastAPI(...,
     lifespan=lifespan)`; an app that already has a lifespan or start-up handler gets a TODO
-    to move it there; SQA309 makes the app's test clients run that lifespan); in a pytest
-    module (`test_*.py`, `conftest.py`) it runs in place through `asyncio.run()`, so its
-    tables exist before the tests run, as they did.
+    to move it there; SQA309 makes the app's test clients run that lifespan); in any other
+    module (a library module others import, a pytest module) it runs in place, so whoever
+    imports the module finds the tables as before: in an `async def` run by `asyncio.run()`
+    in a thread of its own (the importer may be running an event loop, where `asyncio.run()`
+    cannot start), which then disposes of the engine's connections, bound to that loop,
+    unless its pool is a `StaticPool` (an in-memory database lives in its one connection).
 
     `metadata.reflect(engine)` (an async engine cannot be inspected) runs the same way inside
     `async with engine.connect()`.
@@ -69,7 +72,7 @@ class AsyncDDL(Rule):
 
     def visit_Module(self, node: cst.Module) -> None:
         ix = self.ctx.ix
-        self.startup = Startup.of(node, ix.module, self.ctx.plan.app_startup(
+        self.startup = Startup(node, self.ctx.plan.app_startup(
             ix, self.ctx.config)) if self.ctx.async_target else None
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
@@ -95,8 +98,10 @@ class AsyncDDL(Rule):
             return updated
         reason = self.ctx.cannot_await()
         method = dotted(call.func) or "metadata." + call.func.attr.value
-        startup = self.startup if reason and self.ctx.function is None and not (
-            self.ctx.scopes or self.ctx.lambdas) and len(self.ctx.statements) == 1 else None
+        # a module-level statement on an engine (no async connection can be open at import)
+        startup = self.startup if reason and kind is ObjKind.ENGINE and (
+            self.ctx.function is None) and not (self.ctx.scopes or self.ctx.lambdas) and len(
+                self.ctx.statements) == 1 else None
         if startup is not None:
             reason = startup.cannot_move(original)
         if reason:
@@ -107,8 +112,14 @@ class AsyncDDL(Rule):
         conn = connection(self.ctx, bind, kind)
         run_sync = method_call(conn, "run_sync", comma_separated([cst.Arg(call.func), *rest]))
         self.ctx.io_scopes.add(self.ctx.scope)
-        self.ctx.change(self.code, f"{method}() through run_sync on an async connection",
+        where = ""
+        if startup is not None and startup.in_place:
+            where = (", run at import as before, by asyncio.run() in a thread of its own (the "
+                     "importer may be running an event loop); the engine's connections are "
+                     "disposed of after it (they belong to that loop) unless its pool is a "
+                     "StaticPool (an in-memory database)")
+        self.ctx.change(self.code, f"{method}() through run_sync on an async connection{where}",
                         original)
         rewritten = on_connection(updated.with_changes(body=[cst.Expr(cst.Await(run_sync))]),
                                   bind, conn, DDL_METHODS[call.func.attr.value])
-        return startup.add(rewritten) if startup else rewritten
+        return startup.add(rewritten, bind) if startup else rewritten

@@ -7,10 +7,10 @@ from pathlib import PurePath
 import libcst as cst
 
 from ..analysis import Plan
+from ..analysis.startup import is_pytest_module
 from ..config import Config
 from ..index import ModuleIndex
 from ..rewrite.context import dotted
-from ..rewrite.startup import is_pytest_module
 from ..rewrite.traversal import OwnScopeVisitor
 from .base import Case, Rule
 
