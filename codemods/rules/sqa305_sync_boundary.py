@@ -62,8 +62,8 @@ class SyncBoundary(Rule):
                 ref not in self.ctx.plan.async_functions):
             return updated
         caller = self.ctx.plan.sync_boundary(ref)
-        if caller is None:
-            return updated
+        if caller is None or self.ctx.plan.framework_awaits(ref):
+            return updated  # (asyncclick awaits an async callback: it stays `async def`)
         impl_name = f"_{original.name.value}_async"
         asyncio = self.ctx.import_module("asyncio")
         call = cst.Call(func=cst.Name(impl_name), args=_forwarded(original.params))
