@@ -36,6 +36,12 @@ class AsyncFunctions(Rule):
         async def greet(session, user_id):
             return "hi " + (await get_user(session, user_id)).name
 
+    A project decorator's wrapper and the functions it decorates become async together, and
+    the wrapper awaits them (`return await f(*args, **kwargs)`), also through a decorator
+    factory; where the tool cannot tell every function the wrapper receives, a TODO. A
+    function that became async under a decorator the tool does not know (one that may
+    register it for code calling it without awaiting) gets a TODO at its def.
+
     Generators become async generators iterated with `async for`; `@contextmanager` becomes
     `@asynccontextmanager` entered with `async with`. Calls from code that cannot be async
     (lambdas, properties, special methods) get a TODO instead.

@@ -16,7 +16,9 @@ class SyncBoundary(Rule):
                 print(await history(session, email))
 
     The framework keeps calling the same name with the same signature; the work runs in one
-    event loop per call. Its callers stay synchronous.
+    event loop per call. Its callers stay synchronous. Click drop-ins (`rich_click`, `cloup`)
+    and click's decorators re-exported by a project module count as click; asyncclick awaits
+    a coroutine callback itself, so its commands become `async def` with no wrapper.
     """
 
     code = "SQA305"
