@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import api_surface as api
 from ..index import CALL, FunctionInfo, ModuleIndex
 from ..index.redefinitions import plain_name
+from .decorators import Decorators
 from .kinds import Kinds, ObjKind
 from .models import Models
 from .project import FunctionRef, Project, qualname
@@ -18,8 +19,30 @@ ASYNC_SPECIAL_METHODS = {"__enter__": "__aenter__", "__exit__": "__aexit__"}
 # Frameworks that call a function synchronously (SQA305 keeps a sync wrapper for them).
 _SYNC_FRAMEWORKS = frozenset({"click.command", "click.group", "celery.shared_task",
                               "dramatiq.actor", "rq.job"})
-_FRAMEWORK_FACTORIES = frozenset({"click.Group", "click.group", "typer.Typer", "celery.Celery"})
+_FRAMEWORK_FACTORIES = frozenset({"click.Group", "click.group", "typer.Typer", "celery.Celery",
+                                  "asyncclick.Group", "asyncclick.group"})
 _FRAMEWORK_METHODS = frozenset({"command", "group", "task", "callback"})
+# Packages whose `command`/`group` are click's (re-exported, or subclasses of its classes):
+# click calls their callbacks synchronously, as its own. `import rich_click as click`.
+_CLICK_DROP_INS = {"rich_click": "click", "cloup": "click"}
+_CLICK_DROP_IN_CLASSES = {"click.RichGroup": "click.Group", "click.RichCommand": "click.Command"}
+# Decorators that hand a coroutine function on unchanged or to code that awaits it: the
+# rest, on a function that became async, get a TODO (who calls what they registered?).
+_TRANSPARENT_DECORATORS = frozenset({
+    "staticmethod", "classmethod", "functools.wraps", "functools.update_wrapper",
+    "abc.abstractmethod", "typing.overload", "typing.override", "typing.final",
+    "typing_extensions.override", "typing_extensions.final", "contextlib.contextmanager",
+    "contextlib.asynccontextmanager", "pytest.fixture", "pytest_asyncio.fixture",
+})
+_TRANSPARENT_PREFIXES = ("pytest.mark.", "unittest.mock.patch", "mock.patch")
+# `@app.get(...)` & co. on objects of these packages: they await a coroutine function.
+_AWAITING_APPS = frozenset({"fastapi", "starlette"})
+_APP_METHODS = api.ROUTE_METHODS | frozenset({"websocket", "middleware", "exception_handler",
+                                              "on_event", "route", "websocket_route"})
+# asyncclick (click's async fork) awaits a callback that is a coroutine function; its
+# commands are still called synchronously (`cli()` runs its own event loop).
+_AWAITING_FRAMEWORKS = frozenset({"asyncclick"})
+_AWAITING_DECORATORS = frozenset({"asyncclick.command", "asyncclick.group"})
 
 
 class Colouring:
@@ -27,9 +50,10 @@ class Colouring:
     functions change the answers)."""
 
     def __init__(self, project: Project, models: Models, kinds: Kinds, reads: Reads,
-                 sync_modules: dict[str, str], state: RunState,
+                 decorators: Decorators, sync_modules: dict[str, str], state: RunState,
                  shared: dict[object, object] | None = None) -> None:
         self.project, self.models, self.kinds, self.reads = project, models, kinds, reads
+        self.decorators = decorators
         self.sync_modules, self.state = sync_modules, state
         # state-free answers, shared by the colourings of every run state of one project
         self.shared: dict[object, object] = {} if shared is None else shared
@@ -56,32 +80,91 @@ class Colouring:
         script — or None. Such a function keeps a sync wrapper running its async body."""
         if ref in self.state.console_scripts:
             return "a console script"
+        framework = self._framework(ref)
+        return f"@{framework[0]}" if framework else None
+
+    def framework_awaits(self, ref: FunctionRef) -> bool:
+        """A sync boundary whose framework awaits the function itself when it is a coroutine
+        function (asyncclick): it becomes `async def` with no sync wrapper."""
+        framework = self._framework(ref)
+        return framework is not None and framework[1].partition(".")[0] in _AWAITING_FRAMEWORKS
+
+    def _framework(self, ref: FunctionRef) -> tuple[str, str] | None:
+        """(the decorator as written, the framework's qualified name for it) of a function a
+        framework registers and calls: a click/typer command, a Celery task, …"""
         ix = self.project.modules[ref[0]]
         for decorator in ix.functions[ref[1]].decorators:
-            qualified = self.project.qualify(ix, decorator)
-            if qualified in _SYNC_FRAMEWORKS:
-                return f"@{decorator}"
+            qualified = self._outside(ix, decorator)
+            if qualified in _SYNC_FRAMEWORKS | _AWAITING_DECORATORS:
+                return decorator, qualified
             owner, _, method = decorator.rpartition(".")
-            if method in _FRAMEWORK_METHODS and owner and self._framework_object(ix, owner):
-                return f"@{decorator}"
+            framework = self._framework_object(ix, owner) if (
+                method in _FRAMEWORK_METHODS and owner) else None
+            if framework:
+                return decorator, framework
         return None
 
-    def _framework_object(self, ix: ModuleIndex, name: str) -> bool:
-        """`cli` in `@cli.command()`: a click group, a Typer app, a Celery app."""
+    def unknown_decorators(self, ref: FunctionRef) -> list[str]:
+        """The decorators of a function that became async that may hand it to code calling
+        it without awaiting: not a framework the tool knows, nor a project decorator whose
+        wrapper it follows (decorators.py)."""
+        ix = self.project.modules[ref[0]]
+        outer = ref[1].rpartition(".")[0]
+        if self._framework(ref):
+            return []
+        unknown = []
+        for decorator in ix.functions[ref[1]].decorators:
+            qualified = self._outside(ix, decorator)
+            if qualified in _TRANSPARENT_DECORATORS or qualified.startswith(
+                    _TRANSPARENT_PREFIXES) or self.decorators.applied(ix, outer, decorator):
+                continue
+            owner, _, method = decorator.rpartition(".")
+            if method in _APP_METHODS and owner and self._made_by(ix, outer, owner).partition(
+                    ".")[0] in _AWAITING_APPS:
+                continue
+            unknown.append(decorator)
+        return unknown
+
+    def _made_by(self, ix: ModuleIndex, scope: str, name: str) -> str:
+        """The outside callable that built the object a name holds (`app = FastAPI()`,
+        also imported from a project module), or ""."""
+        for _ in range(8):
+            calls = [b for b in self.project.bindings(ix, scope, name) if b.origin == CALL]
+            if calls:
+                return self._outside(ix, calls[0].targets[0])
+            found = self.project.lookup(ix.qualify(name)) if name in ix.imports else None
+            if found is None:
+                return ""
+            ix, scope, name = found[0], "", found[1]
+        return ""
+
+    def _outside(self, ix: ModuleIndex, dotted: str) -> str:
+        """The outside name a decorator or class comes from, a click drop-in's as click's."""
+        qualified = self.project.outside_name(ix, dotted)
+        head, _, rest = qualified.partition(".")
+        qualified = f"{_CLICK_DROP_INS[head]}.{rest}" if head in _CLICK_DROP_INS else qualified
+        return _CLICK_DROP_IN_CLASSES.get(qualified, qualified)
+
+    def _framework_object(self, ix: ModuleIndex, name: str) -> str | None:
+        """`cli` in `@cli.command()`: a click group, a Typer app, a Celery app (what makes it,
+        as a qualified name)."""
         project = self.project
         for binding in project.bindings(ix, "", name):
-            if binding.origin == CALL and project.qualify(ix, binding.targets[0]) in (
+            if binding.origin == CALL and (made := self._outside(ix, binding.targets[0])) in (
                     _FRAMEWORK_FACTORIES):
-                return True
+                return made
         function = project.resolve_function(ix, "", name)
-        return function is not None and any(
-            project.qualify(project.modules[function[0]], d) in _SYNC_FRAMEWORKS
-            for d in project.modules[function[0]].functions[function[1]].decorators)
+        module = project.modules[function[0]] if function else None
+        return next((q for d in module.functions[function[1]].decorators
+                     if (q := self._outside(module, d)) in _SYNC_FRAMEWORKS | _AWAITING_DECORATORS),
+                    None) if module and function else None
 
     def colour(self, io_functions: set[FunctionRef],
                within: set[str] | None = None) -> frozenset[FunctionRef]:
         """Fixed point: functions doing I/O, every function that calls one, and the methods
-        a method that became async overrides or is overridden by become async.
+        a method that became async overrides or is overridden by become async. A project
+        decorator's wrapper and the functions it wraps share one colour (decorators.py): a
+        call of one runs the other.
 
         A caller that cannot be async (a property, a special method) stays sync; the rewrite
         leaves a TODO at its call. `within` limits the callers followed to those modules.
@@ -97,6 +180,8 @@ class Colouring:
                 continue  # its callers keep calling a sync wrapper
             todo.extend(m for m in [*self.project.same_method(ref), *self._partner(ref)]
                         if m not in result and not self.cannot_be_async(m))
+            todo.extend(m for m in self._wrapping(ref) if m not in result and (
+                within is None or m[0] in within) and not self.cannot_be_async(m))
             for caller_ix, site in self.project.callers(ref):
                 caller = (caller_ix.module, site.scope)
                 if site.scope not in caller_ix.functions or (
@@ -105,6 +190,14 @@ class Colouring:
                 if caller not in result and not self.cannot_be_async(caller):
                     todo.append(caller)
         return frozenset(result)
+
+    def _wrapping(self, ref: FunctionRef) -> list[FunctionRef]:
+        """The wrappers of the project decorators on `ref`, and for a wrapper the functions
+        it wraps (but those a framework calls synchronously: they keep a sync function the
+        wrapper keeps calling, and the rewrite leaves a TODO there)."""
+        wrapper = self.decorators.wrapper(ref)
+        wrapped = [f for f in wrapper.wrapped if not self.sync_boundary(f)] if wrapper else []
+        return [*self.decorators.wrappers_of(ref), *wrapped]
 
     def _partner(self, ref: FunctionRef) -> list[FunctionRef]:
         """`__exit__` for `__enter__` and back: `async with` needs both async."""

@@ -21,6 +21,7 @@ from typing import Any
 from ..config import Config
 from ..index import ClassInfo, ModuleIndex
 from .colouring import Colouring
+from .decorators import Decorators
 from .engine_urls import EngineUrls
 from .helpers import Helpers, HelperShape
 from .kinds import Kinds
@@ -45,6 +46,7 @@ class _Analysis:
     engine_urls: EngineUrls
     sync_modules: SyncModules
     startups: Startups
+    decorators: Decorators
     # project-wide answers the rules compute once per run (see `Plan.once`)
     answers: dict[str, Any] = field(default_factory=dict)
 
@@ -58,8 +60,8 @@ class Plan:
                                          analysis.reads)
         loads = Loads(project, state.legacy)
         self._helpers = Helpers(project, models, state.context)
-        colouring = Colouring(project, models, kinds, reads, analysis.sync_modules.reasons,
-                              state, analysis.answers)
+        colouring = Colouring(project, models, kinds, reads, analysis.decorators,
+                              analysis.sync_modules.reasons, state, analysis.answers)
         self._colouring = colouring
         # names across modules, the call graph
         self.modules = project.modules
@@ -109,6 +111,9 @@ class Plan:
         self.cannot_be_async, self.sync_boundary = (colouring.cannot_be_async,
                                                     colouring.sync_boundary)
         self.relevant_scopes = colouring.relevant_scopes
+        self.framework_awaits = colouring.framework_awaits
+        self.unknown_decorators = colouring.unknown_decorators
+        self.wrapper = analysis.decorators.wrapper  # a project decorator's inner function
         self.instance_session = colouring.instance_session
 
     @classmethod
@@ -122,7 +127,7 @@ class Plan:
         sync_modules = SyncModules(project, kinds)
         return cls(_Analysis(project, models, kinds, Reads(project, models, kinds),
                              Provenance(project, kinds), EngineUrls(project, sync_modules),
-                             sync_modules, Startups(project, kinds)),
+                             sync_modules, Startups(project, kinds), Decorators(project)),
                    state or RunState())
 
     def with_state(self, state: RunState) -> Plan:
@@ -178,6 +183,17 @@ class Plan:
             self._async_by_name = by_name(frozenset(
                 ref for ref in self._state.async_functions if not self.sync_boundary(ref)))
         return self._async_by_name.get(name, ())
+
+    def unfollowed_wrapper(self, ref: FunctionRef) -> str | None:
+        """For the inner function of a project decorator: why the tool cannot tell that every
+        function it wraps became async (so that it awaits them), or None when it can."""
+        wrapper = self.wrapper(ref)
+        if wrapper is None:
+            return "it is no decorator's wrapper the tool follows"
+        return wrapper.unknown or next((
+            f"{f[1]}() stays synchronous ({self.sync_boundary(f) or self.cannot_be_async(f)})"
+            for f in wrapper.wrapped if f not in self.async_functions or self.sync_boundary(f)),
+            None) or (None if ref in self.async_functions else f"{ref[1]}() stays synchronous")
 
     def gets_lifespan(self, qualified: str, config: Config) -> AppStartup | None:
         """The startup of the FastAPI app `qualified` names when this run gives it a lifespan

@@ -149,6 +149,25 @@ class Project:
             return f"{found[0].module}.{found[1]}"
         return qualified
 
+    def outside_name(self, ix: ModuleIndex, dotted: str) -> str:
+        """The qualified name outside the project that a name re-exported by project modules
+        comes from (`command` after `from cli_kit import command`, where cli_kit.py has
+        `from click import command`, is `click.command`); else its qualified name."""
+        qualified = self.qualify(ix, dotted)
+        for _ in range(8):
+            parts = qualified.split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                module = self._module_named(".".join(parts[:cut]))
+                found = self.modules.get(module) if module else None
+                if found is not None:
+                    if parts[cut] not in found.imports or parts[cut] in found.module_names:
+                        return qualified
+                    qualified = found.qualify(".".join(parts[cut:]))
+                    break
+            else:
+                return qualified
+        return qualified
+
     def unaliased(self, qualified: str) -> str:
         """A qualified name with module-level aliases followed: `Model` after
         `Model = db.Model` is `<module>.db.Model`."""

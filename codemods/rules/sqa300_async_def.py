@@ -36,6 +36,12 @@ class AsyncFunctions(Rule):
         async def greet(session, user_id):
             return "hi " + (await get_user(session, user_id)).name
 
+    A project decorator's wrapper and the functions it decorates become async together, and
+    the wrapper awaits them (`return await f(*args, **kwargs)`), also through a decorator
+    factory; where the tool cannot tell every function the wrapper receives, a TODO. A
+    function that became async under a decorator the tool does not know (one that may
+    register it for code calling it without awaiting) gets a TODO at its def.
+
     Generators become async generators iterated with `async for`; `@contextmanager` becomes
     `@asynccontextmanager` entered with `async with`. Calls from code that cannot be async
     (lambdas, properties, special methods) get a TODO instead.
@@ -151,6 +157,13 @@ class AsyncFunctions(Rule):
             return updated
         self.ctx.change(self.code, f"def {original.name.value}() → async def (it awaits "
                                    "database I/O)", original, Tag.ASYNC_DEF)
+        for unknown in self.ctx.plan.unknown_decorators(ref):
+            self.ctx.todo(self.code, f"{original.name.value}() became async, and @{unknown} "
+                                     "may hand it to code that calls it without awaiting (its "
+                                     "work would be lost): check that what it registers or "
+                                     "wraps awaits coroutine functions, else keep a sync "
+                                     "function for it that runs this one with asyncio.run()",
+                          original)
         decorators = []
         for decorator in updated.decorators:
             if self.ctx.qualify(decorator.decorator) == _CONTEXTMANAGER:
@@ -194,6 +207,8 @@ class AsyncFunctions(Rule):
                     original.args[0].value, cst.ListComp):
             return updated.args[0].value  # `list([x async for x in gen()])`
         ref = self._target(original)
+        if ref is None and id(original) not in self.ctx.awaited:
+            return self._wrapped_call(original, updated)
         if ref is None or id(original) in self.ctx.awaited or self.ctx.plan.sync_boundary(ref):
             return updated  # (a sync boundary keeps a sync wrapper: SQA305)
         info = self._info(ref)
@@ -218,6 +233,31 @@ class AsyncFunctions(Rule):
                 updated.func.attr.value in ASYNC_SPECIAL_METHODS):  # `super().__enter__()`
             updated = updated.with_changes(func=updated.func.with_changes(
                 attr=cst.Name(ASYNC_SPECIAL_METHODS[updated.func.attr.value])))
+        return cst.Await(expression=updated)
+
+    def _wrapped_call(self, original: cst.Call, updated: cst.BaseExpression
+                      ) -> cst.BaseExpression:
+        """`f(*args, **kwargs)` in a decorator's wrapper, `f` the decorated function: awaited
+        when every function the decorator is applied to became async (they share one colour),
+        else a TODO saying why the tool cannot tell what `f(...)` returns."""
+        plan, here = self.ctx.plan, (self.ctx.ix.module, self.ctx.scope)
+        wrapper = plan.wrapper(here)
+        if wrapper is None or callee(original.func) != wrapper.param:
+            return updated
+        became = [f for f in wrapper.wrapped if f in plan.async_functions]
+        if not became:
+            return updated
+        names = ", ".join(f"{f[1]}()" for f in became[:3]) + (" …" if len(became) > 3 else "")
+        blocker = plan.unfollowed_wrapper(here) or self.ctx.cannot_await()
+        if blocker:
+            self.ctx.todo(self.code, f"may return a coroutine: {wrapper.param}() is the "
+                                     f"function @{wrapper.decorator} wraps and {names} became "
+                                     f"async, but {blocker}; await it if every function it "
+                                     "wraps is async", original)
+            return updated
+        self.ctx.change(self.code, f"await {wrapper.param}() (every function "
+                                   f"@{wrapper.decorator} wraps became async: {names})",
+                        original)
         return cst.Await(expression=updated)
 
     # -- async generators where a generator was consumed synchronously --------------------------

@@ -16,7 +16,9 @@ class SyncBoundary(Rule):
                 print(await history(session, email))
 
     The framework keeps calling the same name with the same signature; the work runs in one
-    event loop per call. Its callers stay synchronous.
+    event loop per call. Its callers stay synchronous. Click drop-ins (`rich_click`, `cloup`)
+    and click's decorators re-exported by a project module count as click; asyncclick awaits
+    a coroutine callback itself, so its commands become `async def` with no wrapper.
     """
 
     code = "SQA305"
@@ -62,8 +64,8 @@ class SyncBoundary(Rule):
                 ref not in self.ctx.plan.async_functions):
             return updated
         caller = self.ctx.plan.sync_boundary(ref)
-        if caller is None:
-            return updated
+        if caller is None or self.ctx.plan.framework_awaits(ref):
+            return updated  # (asyncclick awaits an async callback: it stays `async def`)
         impl_name = f"_{original.name.value}_async"
         asyncio = self.ctx.import_module("asyncio")
         call = cst.Call(func=cst.Name(impl_name), args=_forwarded(original.params))

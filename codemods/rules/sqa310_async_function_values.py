@@ -95,6 +95,8 @@ class AsyncFunctionValues(AuditRule):
         if ref is None or ref not in self.ctx.plan.async_functions or (
                 self.ctx.plan.sync_boundary(ref)):
             return
+        if self.ctx.plan.wrapper(ref) and not self.ctx.plan.unfollowed_wrapper(ref):
+            return  # a decorator's wrapper: the calls of the functions it wraps are awaited
         if self.ctx.reported_here() or any(c.startswith("SQA3") for c in self.ctx.marker_codes()):
             return
         self.ctx.report(self.code, Kind.TODO,

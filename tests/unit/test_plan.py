@@ -337,3 +337,87 @@ def test_no_lifespan_is_promised_when_sqa010_does_not_run_or_the_app_is_context(
     assert not plan.gets_lifespan("main.engine", Config())
     assert not plan.with_state(RunState(context=frozenset({"main"}))).gets_lifespan(
         "main.app", Config())
+
+
+DECORATORS = '''
+from functools import wraps
+
+def requires_user(f):
+    @wraps(f)
+    def wrapper(*args, **kwargs):
+        return f(*args, user=1, **kwargs)
+    return wrapper
+
+def retry(times):
+    def decorator(f):
+        def wrapper(*args):
+            return f(*args)
+        return wrapper
+    return decorator
+
+def logged(f):
+    def wrapper():
+        return f()
+    return wrapper
+
+@requires_user
+def give(points, user):
+    pass
+
+class Ledger:
+    @retry(3)
+    def balance(self):
+        pass
+
+@logged
+def count():
+    pass
+
+checked = logged(print)
+'''
+
+
+def test_decorator_wrappers_and_what_they_wrap() -> None:
+    plan = plan_of(app__deco=DECORATORS)
+    wrapper = plan.wrapper(("app.deco", "requires_user.wrapper"))
+    assert wrapper is not None and wrapper.param == "f" and wrapper.unknown is None
+    assert wrapper.wrapped == (("app.deco", "give"),)
+    factory = plan.wrapper(("app.deco", "retry.decorator.wrapper"))  # `@retry(3)` on a method
+    assert factory is not None and factory.wrapped == (("app.deco", "Ledger.balance"),)
+    assert factory.unknown is None
+    called = plan.wrapper(("app.deco", "logged.wrapper"))  # also `logged(print)`
+    assert called is not None and "logged()" in (called.unknown or "")
+    # the wrapper and what it wraps share one colour, both ways
+    assert plan.colour({("app.deco", "give")}) >= {("app.deco", "requires_user.wrapper")}
+    assert ("app.deco", "Ledger.balance") in plan.colour({("app.deco", "retry.decorator.wrapper")})
+
+
+CLICK_DROP_IN = '''
+import asyncclick
+import rich_click as click
+from app.kit import group
+
+@click.group()
+def cli():
+    pass
+
+@cli.command()
+def ping():
+    pass
+
+@group()
+def tools():
+    pass
+
+@asyncclick.command()
+def run():
+    pass
+'''
+
+
+def test_click_drop_ins_and_re_exports_are_sync_boundaries() -> None:
+    plan = plan_of(app__cli=CLICK_DROP_IN, app__kit="from click import group\n")
+    for name in ("cli", "ping", "tools", "run"):
+        assert plan.sync_boundary(("app.cli", name)), name
+    assert plan.framework_awaits(("app.cli", "run"))  # asyncclick awaits its callbacks
+    assert not plan.framework_awaits(("app.cli", "ping"))
