@@ -291,7 +291,8 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
                 yield stub_result
     selected: list[Job] = []
     indexes = index_all([s for s in [*sources, *context_sources] if s.error is None],
-                        config.jobs, Path(config.cache_dir) if config.cache_dir else None)
+                        config.jobs, Path(config.cache_dir) if config.cache_dir else None,
+                        selected={s.path for s in sources})
     for source in sources:
         result = source.new_result()
         ix = _indexed(source, result, indexes)

@@ -73,7 +73,7 @@ class Plan:
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
         self.run_sync_callers, self.importers = project.run_sync_callers, project.importers
         self.ancestors, self.lineage = project.ancestors, project.lineage
-        self.implicit_self = project.implicit_self
+        self.implicit_self, self.import_root = project.implicit_self, project.import_root
         # modules that stay synchronous under the async target: module -> why
         self.stays_sync = analysis.sync_modules.reasons.get
         # where names come from (the audit after colouring)

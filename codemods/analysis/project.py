@@ -119,6 +119,21 @@ class Project:
         found = self._by_suffix.get(name, [])
         return found[0] if len(found) == 1 else None
 
+    def import_root(self, ix: ModuleIndex) -> str:
+        """The leading part of the project's module names that `ix`'s own imports leave out:
+        `shop.` when `shop/views/items.py` imports `models` for `shop/models.py` (the run
+        names namespace packages from the folder holding all its code; the module itself
+        runs with `shop/` on sys.path). "" when its imports spell names in full, or tell
+        nothing. The first import that resolves decides (source order: deterministic)."""
+        for qualified in ix.imports.values():
+            parts = qualified.split(".")
+            for cut in range(len(parts), 0, -1):
+                written = ".".join(parts[:cut])
+                found = self._module_named(written)
+                if found is not None:
+                    return found.removesuffix(written) if found != written else ""
+        return ""
+
     def importers(self, module: str) -> list[str]:
         """The other project modules that import `module` or a name from it. `import a.b.c`
         is indexed as `import a`: such an import counts for every module below `a`."""

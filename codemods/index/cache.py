@@ -23,19 +23,82 @@ from .model import ModuleIndex
 Indexed = ModuleIndex | tuple[str, int | None]  # an index, or (error, line)
 
 
-def module_name_for(path: str) -> str:
-    """Dotted module name, found by walking up through packages (`__init__.py`, or a folder
-    without one inside a package: a namespace subpackage); "" for a path that names no file
-    (`<string>`)."""
+def module_name_for(path: str, root: Path | None) -> str:
+    """Dotted module name as Python imports the file, found by walking up through packages
+    (`__init__.py`, or a folder without one inside a package: a namespace subpackage); ""
+    for a path that names no file (`<string>`).
+
+    A file in no regular package is named from `root` (the folder holding the run's code),
+    its folders below it being namespace packages (PEP 420): `repository/jobs.py` is
+    `repository.jobs`, not `jobs`, so `models/jobs.py` beside it stays another module. A
+    folder whose name is not an identifier cannot be imported through, so its files are
+    named from it. The top of a regular package is taken to be on sys.path, as is usual.
+    """
     if not path or path.startswith("<"):
         return ""
     file = Path(os.path.realpath(path))  # never raises on a symbolic link loop
     parts = [] if file.stem == "__init__" else [file.stem]
     folder = file.parent
-    while (folder / "__init__.py").exists() or (folder.parent / "__init__.py").exists():
+    in_package = False
+    while True:
+        if (folder / "__init__.py").exists():
+            in_package = True
+        elif not ((folder.parent / "__init__.py").exists() or (
+                not in_package and root is not None and root in folder.parents
+                and folder.name.isidentifier())):
+            break
         parts.append(folder.name)
         folder = folder.parent
     return ".".join(reversed(parts))
+
+
+def source_root(paths: list[str]) -> Path | None:
+    """The folder holding every file of the run (the files named `<...>` aside), from which
+    the files outside regular packages are named."""
+    folders = [os.path.dirname(os.path.realpath(p)) for p in paths if p and not p.startswith("<")]
+    return Path(os.path.commonpath(folders)) if folders else None
+
+
+def module_clashes(named: list[tuple[str, str]], selected: set[str]) -> dict[str, str]:
+    """Path → why it is left out of the analysis, for files that share a module name with
+    another file of the run (`selected`: the paths being migrated; the rest is context).
+
+    Python itself settles one case: a package `web/__init__.py` wins over `web.py` in the
+    same folder (that file is then only ever run as a script, and the analysis keys the name
+    to the package). Otherwise, of copies such as `part-a/app/models.py` and
+    `part-b/app/models.py`, the one being migrated is the module; where none is, the one in
+    the tree of the files being migrated (the longest common folder) — the one their imports
+    find. Two being migrated could be either at run time: both fail, saying so."""
+    by_name: dict[str, list[str]] = {}
+    for path, module in named:
+        if module:
+            by_name.setdefault(module, []).append(path)
+    folders = {os.path.dirname(os.path.realpath(p)) for p in selected}
+    clashes = {}
+    for module, paths in by_name.items():
+        if len(paths) == 1:
+            continue
+        packages = [p for p in paths if os.path.basename(p) == "__init__.py"]
+        files = [p for p in paths if p not in packages]
+        if len(packages) == 1 and all(  # `web.py` beside `web/`: Python imports the package
+                os.path.dirname(os.path.dirname(os.path.realpath(packages[0])))
+                == os.path.dirname(os.path.realpath(p)) for p in files):
+            continue
+        chosen = [p for p in paths if p in selected]
+        if not chosen:
+            nearness = {p: max((len(os.path.commonpath([os.path.realpath(p), f]))
+                                for f in folders), default=0) for p in paths}
+            chosen = [p for p in paths if nearness[p] == max(nearness.values())]
+        for path in paths:
+            if len(chosen) == 1 and path != chosen[0]:
+                clashes[path] = f"another file, {chosen[0]}, is the module `{module}`"
+            elif len(chosen) > 1:
+                others = sorted(o for o in paths if o != path)
+                clashes[path] = (
+                    f"{', '.join(others)} {'is' if len(others) == 1 else 'are'} the module "
+                    f"`{module}` too, so the tool cannot tell which file an import of "
+                    f"`{module}` means; left unchanged: migrate each tree in a run of its own")
+    return clashes
 
 
 def _index_one(job: tuple[SourceFile, str]) -> tuple[str, Indexed]:
@@ -61,18 +124,24 @@ def _index(source: SourceFile, module: str) -> ModuleIndex:
         return call_deep(index_source, source.text, source.path, module)
 
 
-def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = None
-              ) -> dict[str, Indexed]:
-    """Path → its index, or (error, line) for text that does not parse. With `cache_dir`,
-    indexes are kept by content hash, so a re-run only reads the files that changed."""
-    named = [(source, module_name_for(source.path)) for source in sources]
+def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = None,
+              selected: set[str] | None = None) -> dict[str, Indexed]:
+    """Path → its index, or (error, line) for text that does not parse or is one module
+    with another file (`module_clashes`; `selected`: the paths being migrated, default
+    all). With `cache_dir`, indexes are kept by content hash, so a re-run only reads the
+    files that changed."""
+    root = source_root([source.path for source in sources])
+    named = [(source, module_name_for(source.path, root)) for source in sources]
+    clashes = module_clashes([(source.path, module) for source, module in named],
+                             {s.path for s in sources} if selected is None else selected)
+    named = [job for job in named if job[0].path not in clashes]
     cache = _IndexCache(cache_dir) if cache_dir else None
     found = cache.load(named) if cache else {}
     missing = [job for job in named if job[0].path not in found]
     fresh = dict(workers.map_in_workers(_index_one, missing, jobs))
     if cache:
         cache.store(missing, fresh)
-    return {**found, **fresh}
+    return {**found, **fresh, **{path: (why, None) for path, why in clashes.items()}}
 
 
 def _code_version() -> str:

@@ -552,7 +552,7 @@ class Context:
             return cst.Name(imported[qualified]), None
         if module in imported and module in plan.modules:
             return cst.Attribute(value=cst.Name(imported[module]), attr=cst.Name(name)), None
-        local, key = self.local_name(_importable_from(ix, module), name)
+        local, key = self.local_name(_importable_from(ix, module, plan.import_root(ix)), name)
         return cst.Name(local), key
 
     def import_module(self, module: str) -> str:
@@ -568,11 +568,14 @@ class Context:
 
 
 
-def _importable_from(ix: ModuleIndex, module: str) -> str:
+def _importable_from(ix: ModuleIndex, module: str, root: str) -> str:
     """`module` as this module imports it: relative (`.models`, `..db`) when both are in the
-    same top-level package, else as named."""
-    package = ix.module.split(".") if ix.path.endswith("__init__.py") else (
-        ix.module.split(".")[:-1])
+    same top-level package, else as named. `root` is the leading part of both names that
+    is on sys.path when the module runs (`Project.import_root`): it is no package, so it is
+    left out (a relative import through it would reach beyond the top-level package)."""
+    own = ix.module.removeprefix(root) if module.startswith(root) else ix.module
+    module = module.removeprefix(root)
+    package = own.split(".") if ix.path.endswith("__init__.py") else own.split(".")[:-1]
     parts = module.split(".")
     common = 0
     while common < min(len(package), len(parts)) and package[common] == parts[common]:
