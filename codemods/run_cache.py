@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 
 from .config import Config
-from .index.cache import module_name_for
+from .index.cache import module_name_for, source_root
 from .results import FileResult, Finding
 from .sources import SourceFile
 
@@ -55,12 +55,14 @@ def run_key(sources: Iterable[SourceFile], context: Iterable[SourceFile], config
     for item in dataclasses.fields(config):
         if item.name not in _NOT_IN_KEY:
             digest.update(f"{item.name}={_canonical(getattr(config, item.name))}\0".encode())
+    sources, context = list(sources), list(context)
+    root = source_root([s.path for s in (*sources, *context)])  # names as the index gives them
     for role, files in (("selected", sources), ("context", context)):
         digest.update(role.encode() + b"\0")
         for source in files:
             content = source.digest or hashlib.blake2b(
                 source.text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-            fields = (source.path, module_name_for(source.path), content, source.error or "",
+            fields = (source.path, module_name_for(source.path, root), content, source.error or "",
                       str(source.error_line))
             digest.update("\0".join(fields).encode("utf-8", "surrogateescape") + b"\1")
     return digest.hexdigest()
