@@ -8,6 +8,7 @@ state it decided (a small value; each worker derives its plan from it).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -44,11 +45,28 @@ def _fork_context():
 _PR_SET_PDEATHSIG = 1  # prctl(2), Linux
 
 
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C held back while workers are forked: a child inherits the blocked signal and
+    ignores it before letting it through (`_exit_with_parent`), so one that arrives while it
+    starts cannot print a traceback; the main process gets it once this ends."""
+    held = hasattr(signal, "pthread_sigmask")
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _exit_with_parent(parent: int) -> None:
     """In a worker, first: end when the main process ends, however it ends (SIGTERM, kill
     -9), and leave Ctrl-C to it (the terminal sends SIGINT to every process of the group; the
     main process answers it once and its workers go with it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held back while it was forked
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler
     if sys.platform.startswith("linux"):
         try:
@@ -84,8 +102,10 @@ def map_in_workers(function: Callable[[_Item], _Mapped], items: list[_Item],
     workers = _workers(jobs, len(items))
     if workers == 1:
         return list(map(function, items))
-    with _fork_context().Pool(workers, initializer=_exit_with_parent,
-                              initargs=(os.getpid(),)) as pool:
+    with _interrupts_held():
+        pool = _fork_context().Pool(workers, initializer=_exit_with_parent,
+                                    initargs=(os.getpid(),))
+    with pool:
         return list(pool.imap_unordered(function, items, chunksize=32))
 
 
@@ -186,7 +206,8 @@ class _InWorkers:
             process = context.Process(target=_worker, daemon=True,
                                       args=(rewriter_factory, plan, config, share, child,
                                             os.getpid()))
-            process.start()
+            with _interrupts_held():
+                process.start()
             child.close()
             self.connections[parent] = (process, share)
 
