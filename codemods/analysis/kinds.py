@@ -281,11 +281,15 @@ class Kinds:
         if key in self._kinds:
             return self._kinds[key]
         self._kinds[key] = None  # recursion guard: functions returning each other's calls
-        kinds = {self.call_result_kind(ix, info.qualname, produced[:-2]) if produced.endswith(
-            "()") else self.kind(ix, info.qualname, produced) for produced in info.produces}
+        kinds = {self._produced_kind(ix, info.qualname, p) for p in info.produces}
         result = kinds.pop() if len(kinds) == 1 and info.produces else None
         self._kinds[key] = result
         return result
+
+    def _produced_kind(self, ix: ModuleIndex, scope: str, produced: str) -> ObjKind | None:
+        """What a returned or yielded value (`produces`: a name, or `f()`) is."""
+        return self.call_result_kind(ix, scope, produced[:-2]) if produced.endswith(
+            "()") else self.kind(ix, scope, produced)
 
     def _yielded_kind(self, ix: ModuleIndex, info: FunctionInfo) -> ObjKind | None:
         """What an unannotated generator yields (`yield db` after `db = SessionLocal()`)."""
@@ -320,8 +324,7 @@ class Kinds:
         for module in candidates:
             if self.is_fixture(module, name):
                 for produced in module.functions[name].produces:
-                    kind = self.call_result_kind(module, name, produced[:-2]) if (
-                        produced.endswith("()")) else self.kind(module, name, produced)
+                    kind = self._produced_kind(module, name, produced)
                     if kind is not None:  # (`yield sessionmaker(bind=engine)`: a factory)
                         return kind
         return None

@@ -18,6 +18,7 @@ class Models:
         self._mapped: dict[str, ClassInfo] | None = None
         self._schemas: set[str] | None = None
         self._name_readers: frozenset[str] | None = None
+        self._passed: dict[tuple[str, str, str], str | None] = {}  # see `_passed_class`
 
     @property
     def mapped_classes(self) -> dict[str, ClassInfo]:
@@ -339,11 +340,15 @@ class Models:
         ref = (ix.module, function)
         if function not in ix.functions:
             return None
-        passed = set()
-        for caller_ix, site in self.project.callers(ref):
-            given = self.project.argument_for(site, ref, param)
-            passed.add(given and self.mapped_class(caller_ix, site.scope, given, depth + 1))
-        return passed.pop() if len(passed) == 1 else None
+        key = (ix.module, function, param)
+        if key not in self._passed:
+            self._passed[key] = None  # recursion guard: a parameter forwarded in a cycle
+            passed = set()
+            for caller_ix, site in self.project.callers(ref):
+                given = self.project.argument_for(site, ref, param)
+                passed.add(given and self.mapped_class(caller_ix, site.scope, given, depth + 1))
+            self._passed[key] = passed.pop() if len(passed) == 1 else None
+        return self._passed[key]
 
     def queried_entity(self, ix: ModuleIndex, scope: str, dotted: str) -> str | None:
         """The mapped class a `query(...)` argument names: `User`, `models.User`, `User.id`."""

@@ -8,17 +8,12 @@ from collections.abc import Iterator
 
 from .. import api_surface as api
 from ..index import ALIAS, CALL, ENTER, PARAM, Binding, CallSite, ModuleIndex
+from ..index.shapes import BUILDER_STEPS  # steps that keep what a statement selects
 
 FunctionRef = tuple[str, str]  # (module, qualname)
 Caller = tuple[ModuleIndex, CallSite]
 # scope → name → the name's bindings in that scope, in the index's order
 ScopeBindings = dict[str, dict[str, list[Binding]]]
-
-
-# Select methods that keep what a statement selects.
-_SAME_ENTITY_STEPS = frozenset({"where", "filter", "filter_by", "order_by", "limit", "offset",
-                                "options", "join", "outerjoin", "distinct", "group_by",
-                                "having", "execution_options"})
 
 
 def scope_chain(scope: str) -> list[str]:
@@ -314,7 +309,7 @@ class Project:
             target = binding.targets[0] if binding.origin == CALL else ""
             refined = target.startswith(f"{statement}.")  # `stmt = stmt.where(...)`
             head, *steps = target.removeprefix(f"{statement}." if refined else "").split("().")
-            if any(step not in _SAME_ENTITY_STEPS for step in ([head] if refined else []) + steps):
+            if any(step not in BUILDER_STEPS for step in ([head] if refined else []) + steps):
                 return None
             if refined:
                 continue

@@ -111,7 +111,10 @@ class UnawaitedCalls(AuditRule):
         candidates = self.ctx.plan.async_by_name(method)
         if not candidates or id(node) in self.ctx.awaited or id(node) in self.handed_over:
             return
-        found = self._candidates(name, candidates)
+        self._flag(node, name, self._candidates(name, candidates))
+
+    def _flag(self, node: cst.Call, name: str, found: tuple[FunctionRef, ...]) -> None:
+        """The TODO for a call that may reach `found`, once a statement and message."""
         if not found or any(code.startswith(self.covering) for code in self.ctx.marker_codes()):
             return
         message = self._message(name, found)
@@ -132,10 +135,7 @@ class UnawaitedCalls(AuditRule):
                 and self.ctx.kind(loaded.func.value) is ObjKind.SESSION):
             return
         found = tuple(c for c in self.ctx.plan.async_by_name(func.attr.value) if "." in c[1])
-        if found and not any(code.startswith(self.covering) for code in self.ctx.marker_codes()):
-            self.ctx.report(self.code, Kind.TODO, self._message(
-                f"{cst.Module([]).code_for_node(loaded)}.{func.attr.value}", found), node,
-                tag=Tag.AUDIT)
+        self._flag(node, f"{cst.Module([]).code_for_node(loaded)}.{func.attr.value}", found)
 
     def _candidates(self, name: str, candidates: tuple[FunctionRef, ...]
                     ) -> tuple[FunctionRef, ...]:
