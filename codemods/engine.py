@@ -115,14 +115,15 @@ def _rounds_in(transport: workers.Transport, plan: Plan, jobs: list[Job],
     yield from progress.take(transport.local(), tick)
     # Functions to keep sync behind run_sync, and the files to redo for that.
     unconverted = progress.unconverted()
-    keep = plan.keepable_sync(unconverted, progress.made_async())
+    keep, shells = plan.keepable_sync(unconverted, progress.made_async())
     if keep:
         modules = {module for module, _ in keep} | {
             caller.module for ref in keep for caller, _ in plan.callers(ref)}
         plan = plan.with_state(replace(
             plan.state, keep_sync=plan.keep_sync | keep.keys(),
             legacy=plan.legacy | keep.keys(),
-            kept_because=plan.state.kept_because | set(keep.items())))
+            kept_because=plan.state.kept_because | set(keep.items()),
+            sync_shells=plan.state.sync_shells | shells))
         paths = {job.result.path for job in jobs if job.ix.module in modules}
         yield from progress.take(transport.redo(plan.state, paths), lambda path: None)
     async_functions = plan.colour(progress.made_async())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .. import api_surface as api
 from ..index import CALL, FunctionInfo, ModuleIndex
 from ..index.redefinitions import plain_name
@@ -43,6 +45,11 @@ _APP_METHODS = api.ROUTE_METHODS | frozenset({"websocket", "middleware", "except
 # commands are still called synchronously (`cli()` runs its own event loop).
 _AWAITING_FRAMEWORKS = frozenset({"asyncclick"})
 _AWAITING_DECORATORS = frozenset({"asyncclick.command", "asyncclick.group"})
+
+
+class KeptSync(NamedTuple):
+    kept: dict[FunctionRef, str]  # function → why it keeps legacy code
+    shells: frozenset[FunctionRef]  # of them, routes whose body runs in an async shell
 
 
 class Colouring:
@@ -208,18 +215,24 @@ class Colouring:
             else []
 
     def keepable_sync(self, unconverted: dict[FunctionRef, str],
-                      io: set[FunctionRef]) -> dict[FunctionRef, str]:
+                      io: set[FunctionRef]) -> KeptSync:
         """Functions holding legacy code the rewrite cannot convert that can stay synchronous
         (→ why): they take a session (run_sync hands them its sync one), call no function that
-        becomes async, and are called only from functions (which will wrap the calls). One
-        that hands its legacy Query back stays sync only with every caller using it, and so
-        on up (inside run_sync the Query still runs)."""
+        becomes async, and are called only from functions (which will wrap the calls) or not
+        at all in the project. One that hands its legacy Query back stays sync only with every
+        caller using it, and so on up (inside run_sync the Query still runs). A route a
+        framework awaits, handed the async session, keeps its body sync inside an async
+        shell (`shells`)."""
         kept: dict[FunctionRef, str] = {}
+        shells: set[FunctionRef] = set()
         for ref, why in unconverted.items():
             group = self._sync_group(ref, why, io)
             if group is not None:
                 kept |= group
-        return kept
+            elif self._shell_fits(ref, io):
+                kept[ref] = why
+                shells.add(ref)
+        return KeptSync(kept, frozenset(shells))
 
     def _sync_group(self, ref: FunctionRef, why: str, io: set[FunctionRef]
                     ) -> dict[FunctionRef, str] | None:
@@ -243,19 +256,46 @@ class Colouring:
 
     def _can_stay_sync(self, ref: FunctionRef, info: FunctionInfo, io: set[FunctionRef],
                        group: dict[FunctionRef, str]) -> bool:
-        project, kinds = self.project, self.kinds
+        project = self.project
         ix = project.modules[ref[0]]
-        if kinds.is_fixture(ix, ref[1]) or self.sync_boundary(ref) or (
+        if self.kinds.is_fixture(ix, ref[1]) or self.sync_boundary(ref) or (
                 ref[1].rpartition(".")[2].startswith("test")):
             return False
-        takes_session = any(kinds.kind(ix, ref[1], p) is ObjKind.SESSION for p in info.params)
-        calls_async = any(
-            (callee := project.resolve_function(ix, site.scope, site.callee)) in io
-            and callee != ref and callee not in group for site in project.calls_in(ix, ref[1]))
         # callers through run_sync: an earlier run kept it sync (idempotence)
         callers = [*project.callers(ref), *project.run_sync_callers(ref)]
-        return takes_session and not calls_async and bool(callers) and all(
-            site.scope in caller_ix.functions for caller_ix, site in callers)
+        if not callers and info.decorators:
+            return False  # registered with a framework, which hands it the async session
+        # no callers: code outside the project calls it, and the TODO tells it to use run_sync
+        return bool(self._session_params(ix, ref[1])) and not self._calls_async(
+            ref, io, group) and all(site.scope in caller_ix.functions
+                                   for caller_ix, site in callers)
+
+    def _shell_fits(self, ref: FunctionRef, io: set[FunctionRef]) -> bool:
+        """A plain sync route of a framework that awaits coroutine functions (FastAPI),
+        taking one session and called by nothing in the project: it can become an `async def`
+        whose body, unchanged, runs through `await session.run_sync(...)`."""
+        project = self.project
+        ix = project.modules[ref[0]]
+        info = ix.functions[ref[1]]
+        return ("." not in ref[1] and bool(info.decorators) and not info.is_async
+                and not info.is_generator and not info.returns_query_object
+                and not self.unknown_decorators(ref) and not self.sync_boundary(ref)
+                and len(self._session_params(ix, ref[1])) == 1
+                and not self._calls_async(ref, io, {ref: ""})
+                and not project.callers(ref) and not project.run_sync_callers(ref))
+
+    def _session_params(self, ix: ModuleIndex, scope: str) -> list[str]:
+        return [p for p in ix.functions[scope].params
+                if self.kinds.kind(ix, scope, p) is ObjKind.SESSION]
+
+    def _calls_async(self, ref: FunctionRef, io: set[FunctionRef],
+                     group: dict[FunctionRef, str]) -> bool:
+        """It calls a function that becomes async, other than itself or one kept with it."""
+        project = self.project
+        ix = project.modules[ref[0]]
+        return any(
+            (callee := project.resolve_function(ix, site.scope, site.callee)) in io
+            and callee != ref and callee not in group for site in project.calls_in(ix, ref[1]))
 
     def legacy_class(self, ix: ModuleIndex, dotted: str) -> bool:
         """A class with methods an incremental run leaves sync."""

@@ -164,6 +164,10 @@ class Plan:
     def keep_sync(self) -> frozenset[FunctionRef]:
         return self._state.keep_sync
 
+    @property
+    def sync_shells(self) -> frozenset[FunctionRef]:
+        return self._state.sync_shells
+
     def kept_because(self, ref: FunctionRef) -> str | None:
         """Why a function kept synchronous holds legacy code (the TODO the local pass left)."""
         return next((why for kept, why in self._state.kept_because if kept == ref), None)

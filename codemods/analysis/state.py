@@ -18,6 +18,9 @@ class RunState:
     # functions left synchronous because they keep legacy code (callers use run_sync)
     keep_sync: frozenset[FunctionRef] = frozenset()
     kept_because: frozenset[tuple[FunctionRef, str]] = frozenset()  # (kept function, why)
+    # kept-sync entry points a framework calls with the async session: each becomes an
+    # `async def` running its unchanged body, as a nested function, through run_sync
+    sync_shells: frozenset[FunctionRef] = frozenset()
     async_functions: frozenset[FunctionRef] = frozenset()  # what the colouring made async
     # (module, old local name, new local name): imported names the rewrite replaced there
     # (`Session` -> `AsyncSession`), so the module binds the new name

@@ -456,6 +456,14 @@ class Context:
             self._pending_todos.setdefault(id(statement), []).append(todo_comment(code, message))
         return True
 
+    def take_markers(self, statement: cst.CSTNode, code: str) -> list[str]:
+        """The markers of rule `code` waiting for `statement`, taken off it (the rule puts them
+        on a statement it builds instead)."""
+        pending = self._pending_todos.get(id(statement), [])
+        taken = [text for text in pending if marker_code(text) == code]
+        self._pending_todos[id(statement)] = [text for text in pending if text not in taken]
+        return taken
+
     def change(self, code: str, message: str, node: cst.CSTNode, tag: Tag = Tag.NONE) -> None:
         self.report(code, Kind.CHANGE, message, node, tag=tag)
 

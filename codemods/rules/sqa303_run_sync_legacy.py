@@ -101,10 +101,68 @@ class RunSyncLegacy(Rule):
         ref = (self.ctx.ix.module, self.ctx.scope)
         if ref in self.ctx.plan.keep_sync:
             why = self.ctx.plan.kept_because(ref) or "convert its legacy query by hand"
-            self.ctx.todo(self.code, f"{node.name.value}() is kept synchronous, and migrated "
+            name = _shell_body_name(node) if ref in self.ctx.plan.sync_shells else (
+                node.name.value)
+            self.ctx.todo(self.code, f"{name}() is kept synchronous, and migrated "
                                      "callers run it with await session.run_sync(...), since it "
                                      f"holds a legacy query the tool cannot convert: {why}",
                           node, at=node)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef,
+                          updated: cst.FunctionDef) -> cst.FunctionDef:
+        ref = (self.ctx.ix.module, self.ctx.scope)
+        if ref not in self.ctx.plan.sync_shells:
+            return updated
+        return self._shell(original, updated, self.ctx.take_markers(original, self.code))
+
+    def _shell(self, original: cst.FunctionDef, updated: cst.FunctionDef,
+               markers: list[str]) -> cst.FunctionDef:
+        """`async def route(..., db: AsyncSession = Depends(...))` whose body is the route's
+        own, unchanged, in a nested function that `await db.run_sync(...)` runs with the sync
+        session. Every parameter is handed over, so the body may assign to any of them."""
+        params = updated.params
+        session = next(p for p in _all_params(params)
+                       if self.ctx.kind(p.name) is ObjKind.SESSION)
+        inner_name = _shell_body_name(original)
+        others = [p.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT,
+                                 comma=cst.MaybeSentinel.DEFAULT)
+                  for p in [*params.posonly_params, *params.params] if p is not session]
+        kwonly = [p.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT,
+                                 comma=cst.MaybeSentinel.DEFAULT)
+                  for p in params.kwonly_params if p is not session]
+        star_arg = params.star_arg if isinstance(params.star_arg, cst.Param) else None
+        inner_params = cst.Parameters(
+            params=[session.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT,
+                                         comma=cst.MaybeSentinel.DEFAULT), *others],
+            star_arg=star_arg or (cst.ParamStar() if kwonly else cst.MaybeSentinel.DEFAULT),
+            kwonly_params=kwonly, star_kwarg=params.star_kwarg)
+        docstring, body = _split_docstring(list(updated.body.body))
+        inner = cst.FunctionDef(
+            name=cst.Name(inner_name), params=inner_params, body=updated.body.with_changes(
+                body=body), returns=updated.returns,
+            leading_lines=[cst.EmptyLine(comment=cst.Comment(text)) for text in markers])
+        args = [cst.Arg(cst.Name(inner_name)), *(cst.Arg(p.name) for p in others)]
+        if star_arg is not None:
+            args.append(cst.Arg(star_arg.name, star="*"))
+        args += [cst.Arg(p.name, keyword=p.name, equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""),
+            whitespace_after=cst.SimpleWhitespace(""))) for p in kwonly]
+        if isinstance(params.star_kwarg, cst.Param):
+            args.append(cst.Arg(params.star_kwarg.name, star="**"))
+        run = cst.Await(cst.Call(func=cst.Attribute(
+            value=self.ctx.run_sync_receiver(session.name), attr=cst.Name("run_sync")),
+            args=args))
+        async_session = self.ctx.import_name("sqlalchemy.ext.asyncio", "AsyncSession")
+        outer_session = session.with_changes(annotation=cst.Annotation(cst.Name(async_session)))
+        self.ctx.report(self.code, Kind.RUN_SYNC, f"{original.name.value}() runs its legacy body "
+                        "through run_sync", original)
+        return updated.with_changes(
+            asynchronous=cst.Asynchronous(),
+            params=params.deep_replace(session, outer_session),
+            body=updated.body.with_changes(body=[
+                *docstring, inner,
+                cst.SimpleStatementLine([cst.Return(run)],
+                                        leading_lines=[cst.EmptyLine(indent=False)])]))
 
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call) or not self.ctx.plan.legacy or (
@@ -175,6 +233,24 @@ class RunSyncLegacy(Rule):
         for arg in args:
             finder.walk(arg)
         return finder.found
+
+
+def _shell_body_name(function: cst.FunctionDef) -> str:
+    return f"{function.name.value}_sync"
+
+
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
+    return [*params.posonly_params, *params.params, *params.kwonly_params]
+
+
+def _split_docstring(body: list[cst.BaseStatement]
+                     ) -> tuple[list[cst.BaseStatement], list[cst.BaseStatement]]:
+    """The docstring stays on the route (frameworks read it), the rest moves."""
+    first = body[0] if body else None
+    if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and isinstance(
+            first.body[0], cst.Expr) and isinstance(first.body[0].value, cst.BaseString):
+        return [first], body[1:] or [cst.SimpleStatementLine([cst.Pass()])]
+    return [], body
 
 
 def dotted_ok(call: cst.Call) -> bool:
