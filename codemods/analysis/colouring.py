@@ -226,33 +226,36 @@ class Colouring:
         kept: dict[FunctionRef, str] = {}
         shells: set[FunctionRef] = set()
         for ref, why in unconverted.items():
-            group = self._sync_group(ref, why, io)
-            if group is not None:
-                kept |= group
-            elif self._shell_fits(ref, io):
-                kept[ref] = why
-                shells.add(ref)
+            found = self._sync_group(ref, why, io)
+            if found is not None:
+                kept |= found.kept
+                shells |= found.shells
         return KeptSync(kept, frozenset(shells))
 
-    def _sync_group(self, ref: FunctionRef, why: str, io: set[FunctionRef]
-                    ) -> dict[FunctionRef, str] | None:
-        """`ref` and the callers its legacy Query reaches, if all of them can stay sync."""
+    def _sync_group(self, ref: FunctionRef, why: str, io: set[FunctionRef]) -> KeptSync | None:
+        """`ref` and the callers its legacy Query reaches, if all of them can stay sync (or,
+        routes, keep a sync body in an async shell)."""
         project = self.project
         group = {ref: why}
+        shells = set()
         todo = [ref]
         while todo:
             member = todo.pop()
             ix = project.modules[member[0]]
             info = ix.functions.get(member[1])
-            if info is None or not self._can_stay_sync(member, info, io, group):
+            if info is None:
                 return None
+            if not self._can_stay_sync(member, info, io, group):
+                if not self._shell_fits(member, io, group):
+                    return None
+                shells.add(member)
             if info.returns_query_object:  # its callers hold a legacy Query: sync too
                 for caller_ix, site in project.callers(member):
                     caller = (caller_ix.module, site.scope)
                     if caller not in group:
                         group[caller] = f"it uses the legacy Query {member[1]}() returns"
                         todo.append(caller)
-        return group
+        return KeptSync(group, frozenset(shells))
 
     def _can_stay_sync(self, ref: FunctionRef, info: FunctionInfo, io: set[FunctionRef],
                        group: dict[FunctionRef, str]) -> bool:
@@ -270,7 +273,8 @@ class Colouring:
             ref, io, group) and all(site.scope in caller_ix.functions
                                    for caller_ix, site in callers)
 
-    def _shell_fits(self, ref: FunctionRef, io: set[FunctionRef]) -> bool:
+    def _shell_fits(self, ref: FunctionRef, io: set[FunctionRef],
+                    group: dict[FunctionRef, str]) -> bool:
         """A plain sync route of a framework that awaits coroutine functions (FastAPI),
         taking one session and called by nothing in the project: it can become an `async def`
         whose body, unchanged, runs through `await session.run_sync(...)`."""
@@ -281,7 +285,7 @@ class Colouring:
                 and not info.is_generator and not info.returns_query_object
                 and not self.unknown_decorators(ref) and not self.sync_boundary(ref)
                 and len(self._session_params(ix, ref[1])) == 1
-                and not self._calls_async(ref, io, {ref: ""})
+                and not self._calls_async(ref, io, group)
                 and not project.callers(ref) and not project.run_sync_callers(ref))
 
     def _session_params(self, ix: ModuleIndex, scope: str) -> list[str]:
