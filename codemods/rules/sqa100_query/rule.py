@@ -9,11 +9,11 @@ from ...analysis import ObjKind, Plan
 from ...api_surface import SELECT_FUNCTIONS
 from ...config import Config
 from ...index import ModuleIndex
-from ...index.shapes import CONSUMERS, IN_OPERATORS, STATEMENT_TERMINALS
+from ...index.shapes import BUILDER_STEPS, CONSUMERS, IN_OPERATORS, STATEMENT_TERMINALS
 from ...index.shapes import QUERY_TERMINALS as TERMINALS
-from ...results import Tag
-from ...rewrite.build import comma_separated, method_call
-from ...rewrite.context import dotted
+from ...results import Kind, Tag
+from ...rewrite.build import ReplaceExpression, comma_separated, method_call, run_sync_lambda
+from ...rewrite.context import callee, dotted
 from ...rewrite.query_chain import (
     QueryChain,
     QueryVariable,
@@ -34,6 +34,8 @@ FLASK_QUERY_TODO = ("Flask-SQLAlchemy has no asyncio support: this query stays s
                     "off Flask-SQLAlchemy first")
 _NO_VARIABLES = VariableScan(frozenset(), {})
 # Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
+# what their functions are handed is SQLAlchemy's business, not a function that runs a Query
+_SQLALCHEMY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel", "flask_sqlalchemy"})
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 
 
@@ -238,7 +240,54 @@ class QueryToSelect(ChainRunner, Rule):
             args = [self._consumed(original, arg) for arg in updated.args]
             if any(new is not old for new, old in zip(args, updated.args, strict=True)):
                 return updated.with_changes(args=args)
+        elif builtin is None:
+            return self._handed_a_query(original, updated)
         return updated
+
+    def _handed_a_query(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        """`paginate(session.query(X).filter(...), page)`: a function that runs the legacy
+        Query it is handed, called with the async session, runs inside run_sync with the sync
+        session in its place (every mention of the session in the call is the sync one
+        there). Only for a plain function: the project's (sync, no generator, hands back no
+        Query) or an imported one outside SQLAlchemy (with a TODO: the tool cannot see it)."""
+        ctx = self.ctx
+        if not ctx.async_target or ctx.in_run_sync_lambda or ctx.cannot_await():
+            return updated
+        chains = [chain for arg in updated.args if not arg.star and (
+            chain := unwind(arg.value, self._converted)) is not None]
+        if not chains or any(c.variable is not None or c.query_call is None or c.session_kind(
+                ctx) is not ObjKind.SESSION or any(step not in BUILDER_STEPS for step, _ in
+                                                   c.steps) for c in chains):
+            return updated
+        session = chains[0].session
+        if any(not c.session.deep_equals(session) for c in chains):
+            return updated
+        name = callee(updated.func)
+        ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
+        outside = None
+        if ref:
+            info = ctx.plan.modules[ref[0]].functions[ref[1]]
+            if info.is_async or info.is_generator or info.returns_query_object:
+                return updated
+        else:
+            outside = ctx.qualify(updated.func)
+            if not outside or "." not in outside or outside.partition(".")[0] in (
+                    _SQLALCHEMY_PACKAGES) or ctx.plan.lookup(outside) is not None:
+                return updated
+        for chain in chains:
+            self._spoken_for(chain)
+        param = cst.Name("sync_session")
+        body = ReplaceExpression(session, param).transform(updated)
+        shown = name or "the function"
+        ctx.report(self.code, Kind.RUN_SYNC, f"{shown}() is handed a legacy Query: called "
+                                             "inside run_sync with the sync session", original)
+        if outside:
+            ctx.todo(self.code, f"{shown}() is handed a legacy Query, so it runs inside "
+                                "run_sync with the sync session: check that it runs the query "
+                                "before it returns (what it hands back is used outside "
+                                "run_sync), or give it a select() and the session", original)
+        return self._await(run_sync_lambda(ctx.run_sync_receiver(session), param, body),
+                           original)
 
     def _run_chain(self, expr: cst.BaseExpression, original: cst.CSTNode) -> QueryChain | None:
         """The chain `expr` is, to be run or turned into a select() at `original` (None: not
