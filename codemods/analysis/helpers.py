@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..index import ModuleIndex, ReturnedQuery
+from ..index import CallSite, FunctionInfo, ModuleIndex, ReturnedQuery
 from ..index.shapes import BUILDER_STEPS
+from .kinds import Kinds, ObjKind
 from .models import Models
 from .project import FunctionRef, Project
+
+# The parameter a query finisher gets for the session its callers' queries ran on.
+FINISHER_SESSION = "session"
 
 # Steps a caller may chain on a helper's query, and the terminals that run it.
 _HELPER_STEPS = frozenset({"filter", "where", "order_by", "limit", "offset", "slice", "options",
@@ -30,6 +34,17 @@ class HelperShape:
     session_attrs: tuple[str, ...]  # the session is this attribute path of the parameter
 
 
+@dataclass(frozen=True)
+class FinisherShape:
+    """A function handed a legacy Query it runs (see `Plan.query_finishers`)."""
+
+    param: str  # the parameter holding the query
+    position: int  # its place among the parameters
+    entity: str  # the mapped class every caller's query selects (qualified)
+    session_param: str | None  # its own session parameter; None: it gets `session=`
+    may_repeat_entities: bool  # rows legacy Query de-duplicated: `.unique()`
+
+
 def _usage_followed(usage: str) -> bool:
     """Chained steps the rewrite knows, ending in a terminal or iterated by a `for`."""
     methods, _, end = usage.partition("|")
@@ -45,9 +60,61 @@ class Helpers:
     """The query helpers of one run: only functions outside the run's context modules,
     called only from outside them (context code is not rewritten)."""
 
-    def __init__(self, project: Project, models: Models, context: frozenset[str]) -> None:
-        self.project, self.models, self.context = project, models, context
+    def __init__(self, project: Project, models: Models, kinds: Kinds,
+                 context: frozenset[str]) -> None:
+        self.project, self.models, self.kinds, self.context = project, models, kinds, context
         self._helpers: dict[FunctionRef, HelperShape] | None = None
+        self._finishers: dict[FunctionRef, FinisherShape] | None = None
+
+    @property
+    def query_finishers(self) -> dict[FunctionRef, FinisherShape]:
+        """Functions handed a legacy query of one mapped class that they refine and run
+        (`paginate(session.query(Ticket).filter(...), page)`): each is handed the select()
+        and the session instead (a `session` keyword when it has no session parameter),
+        and runs it there. Every caller is rewritten in this run and hands it a query built
+        in the call, on a session."""
+        if self._finishers is None:
+            self._finishers = {}
+            for ix in self.project.modules.values():
+                if ix.module in self.context:
+                    continue
+                for qualname, info in ix.functions.items():
+                    shape = self._finisher_shape(ix, qualname, info) if (
+                        info.query_params) else None
+                    if shape is not None:
+                        self._finishers[(ix.module, qualname)] = shape
+        return self._finishers
+
+    def _finisher_shape(self, ix: ModuleIndex, qualname: str,
+                        info: FunctionInfo) -> FinisherShape | None:
+        if "." in qualname or info.is_async or info.is_generator or info.decorators:
+            return None  # a plain function: no implicit `self`, no wrapper in between
+        param = info.query_params[0]
+        own = [p for p in info.params if self.kinds.kind(ix, qualname, p) is ObjKind.SESSION]
+        if len(own) > 1 or not own and (FINISHER_SESSION in info.params or FINISHER_SESSION in (
+                ix.names_read.get(qualname, ()))):
+            return None
+        position = info.params.index(param)
+        entities = set()
+        eager = False  # a caller's query has loader options (a joined eager load?)
+        callers = self.project.callers((ix.module, qualname))
+        for caller, site in callers:
+            queries = dict(site.queries)
+            query = queries.get(position) or queries.get(param)
+            if caller.module in self.context or query is None or len(query.args) != 1 or (
+                    query.args[0] is None):
+                return None
+            session = ".".join([query.session_param, *query.session_attrs])
+            if self.kinds.kind(caller, site.scope, session) is not ObjKind.SESSION or own and (
+                    _argument(site, info.params.index(own[0]), own[0]) != session):
+                return None
+            entities.add(self.models.mapped_class(caller, site.scope, query.args[0]))
+            eager = eager or "options" in query.steps
+        if not callers or len(entities) != 1 or None in entities:
+            return None
+        entity = entities.pop()
+        return FinisherShape(param, position, entity, own[0] if own else None,
+                             eager or bool(self.models.joined_collections(entity)))
 
     @property
     def query_helpers(self) -> dict[FunctionRef, HelperShape]:
@@ -98,3 +165,11 @@ class Helpers:
                 entities, is_entity, strict=True) if flag))
         return HelperShape(tuple(entities), tuple(is_entity), repeats, joined,
                            query.session_param, query.session_attrs)
+
+
+def _argument(site: CallSite, position: int, name: str) -> str | None:
+    """The dotted name a call passes for a parameter, if it is one."""
+    keyword = dict(site.kwargs)
+    if name in keyword:
+        return keyword[name]
+    return site.args[position] if position < len(site.args) else None

@@ -23,7 +23,7 @@ from ..index import ClassInfo, ModuleIndex
 from .colouring import Colouring
 from .decorators import Decorators
 from .engine_urls import EngineUrls
-from .helpers import Helpers, HelperShape
+from .helpers import FinisherShape, Helpers, HelperShape
 from .kinds import Kinds
 from .models import Models
 from .project import FunctionRef, Project
@@ -59,7 +59,7 @@ class Plan:
         project, models, kinds, reads = (analysis.project, analysis.models, analysis.kinds,
                                          analysis.reads)
         loads = Loads(project, state.legacy)
-        self._helpers = Helpers(project, models, state.context)
+        self._helpers = Helpers(project, models, kinds, state.context)
         colouring = Colouring(project, models, kinds, reads, analysis.decorators,
                               analysis.sync_modules.reasons, state, analysis.answers)
         self._colouring = colouring
@@ -229,6 +229,10 @@ class Plan:
     @property
     def query_helpers(self) -> dict[FunctionRef, HelperShape]:
         return self._helpers.query_helpers
+
+    @property
+    def query_finishers(self) -> dict[FunctionRef, FinisherShape]:
+        return self._helpers.query_finishers
 
     @property
     def name_readers(self) -> frozenset[str]:

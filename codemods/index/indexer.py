@@ -26,6 +26,7 @@ from .model import (
     ClassInfo,
     FunctionInfo,
     ModuleIndex,
+    ReturnedQuery,
     TopLevelCall,
 )
 from .redefinitions import split_keys
@@ -37,12 +38,15 @@ from .shapes import (
     dotted_name,
     first_item_of,
     handed_out_patches,
+    handed_queries,
     holding,
     keyword_text,
     note_held,
     option_paths,
     own_nodes,
     produced,
+    query_arguments,
+    query_params,
     reads_by_name,
     returned_query,
     returns_query_object,
@@ -77,6 +81,8 @@ class _Indexer(ast.NodeVisitor):
         self.iterated: set[int] = set()  # ids of expressions a for loop iterates
         self.held: dict[str, Held] = {}  # scope → its statement and query/result variables
         self.globals: dict[str, set[str]] = {}  # function scope → names it declares `global`
+        # function scope → its query variables read only as call arguments
+        self.handed: dict[str, dict[str, ReturnedQuery]] = {}
 
     # -- scopes -------------------------------------------------------------------------------
     @property
@@ -163,6 +169,7 @@ class _Indexer(ast.NodeVisitor):
             produces=produces,
             returned_query=queries.pop() if len(queries) == 1 and returns else None,
             returns_query_object=returns_query_object(own, returns),
+            query_params=query_params(node, own, [a.arg for a in params]),
             response_model=tuple(name for d in node.decorator_list if isinstance(d, ast.Call)
                                  for kw in d.keywords if kw.arg == "response_model"
                                  for name in annotation_names(kw.value)),
@@ -173,6 +180,9 @@ class _Indexer(ast.NodeVisitor):
         for d in node.decorator_list:
             self.visit(d)
         self.scopes.append(key)
+        handed = handed_queries(node, own)
+        if handed:
+            self.handed[self.scope] = handed
         declared = {name for sub in own if isinstance(sub, ast.Global) for name in sub.names}
         if declared:
             self.globals[self.scope] = declared
@@ -478,6 +488,7 @@ class _Indexer(ast.NodeVisitor):
                 kwargs=tuple((kw.arg, dotted_name(kw.value)) for kw in node.keywords if kw.arg),
                 line=node.lineno,
                 usage=self._usage(node),
+                queries=query_arguments(node, self.handed.get(self.scope, {})),
             ))
         self.generic_visit(node)
 

@@ -37,6 +37,9 @@ class CallSite:
     # What happens to the result: the methods chained on it, then "for" (iterated) or
     # "value" (used otherwise): "filter.order_by.all|value", "|for"; "" when unknown.
     usage: str = ""
+    # arguments that are a legacy query, not run (position or keyword → the query, whose
+    # `session_param` is the head of the session's dotted name)
+    queries: tuple[tuple[int | str, ReturnedQuery], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class FunctionInfo:
     produces: tuple[str, ...] = ()  # names it returns or yields, `f()` for a call's result
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
+    # parameters it uses only as a legacy Query it runs (refines, then runs or iterates)
+    query_params: tuple[str, ...] = ()
     response_model: tuple[str, ...] = ()  # names in a route decorator's `response_model=`
     is_async: bool = False  # `async def`
     # `getattr(self, <a name known only at run time>)`: a method reading attributes by name

@@ -334,12 +334,14 @@ def returned_query(value: ast.expr | None, params: set[str], own: list[ast.AST],
     return _chained_query(value, params)
 
 
-def _built_query(name: str, params: set[str], own: list[ast.AST],
-                 function: ast.FunctionDef | ast.AsyncFunctionDef) -> ReturnedQuery | None:
+def _built_query(name: str, params: set[str] | None, own: list[ast.AST],
+                 function: ast.FunctionDef | ast.AsyncFunctionDef,
+                 handed: bool = False) -> ReturnedQuery | None:
     """The query variable `name` a function builds and returns: one `session.query(...)`
     start, then `name = name.<builder step>(...)`; bound and read nowhere else (not even in a
-    nested function), so the select() built the same way is all its callers see."""
-    if name in params:
+    nested function), so the select() built the same way is all its callers see. `handed`:
+    read instead only as a call's argument (on any session: `params` None)."""
+    if params is not None and name in params:
         return None
     start: ReturnedQuery | None = None
     steps: list[str] = []
@@ -347,8 +349,11 @@ def _built_query(name: str, params: set[str], own: list[ast.AST],
     for node in own:
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return None
-        if isinstance(node, ast.Return) and node.value is not None:
+        if not handed and isinstance(node, ast.Return) and node.value is not None:
             allowed.add(id(_method_chain(node.value)[1]))
+        if handed and isinstance(node, ast.Call):
+            allowed.update(id(a) for a in [*node.args, *(k.value for k in node.keywords)]
+                           if isinstance(a, ast.Name) and a.id == name)
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
                 node.targets[0], ast.Name) and node.targets[0].id == name):
             continue
@@ -387,20 +392,104 @@ def _method_chain(value: ast.expr) -> tuple[list[str], ast.expr]:
     return list(reversed(steps)), node
 
 
-def _chained_query(value: ast.expr | None, params: set[str]) -> ReturnedQuery | None:
+def _chained_query(value: ast.expr | None, params: set[str] | None) -> ReturnedQuery | None:
     """`session.query(X).filter(...)` on a parameter (or an attribute of one:
-    `request.dbsession.query(X)`), with no terminal."""
+    `request.dbsession.query(X)`; `params` None: on any name), with no terminal."""
     steps: list[str] = []
     node = value
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         session = dotted_name(node.func.value) if node.func.attr == "query" else None
         head, *attrs = session.split(".") if session else [""]
-        if head in params:
+        if head and (params is None or head in params):
             return ReturnedQuery(head, tuple(dotted_name(a) for a in node.args),
                                  tuple(reversed(steps)), tuple(attrs))
         steps.append(node.func.attr)
         node = node.func.value
     return None
+
+
+# What a function handed a legacy Query may do with it for the rewrite to give it a select()
+# and the session instead (see `query_params`): refine it, then run or iterate it. Not
+# `filter_by()`, which would need the entity's name in the function's module.
+FINISHER_STEPS = frozenset({"filter", "where", "order_by", "limit", "offset", "options",
+                            "distinct"})
+FINISHER_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "count"})
+
+
+def query_params(function: ast.FunctionDef | ast.AsyncFunctionDef, own: list[ast.AST],
+                 params: list[str]) -> tuple[str, ...]:
+    """Parameters the function uses only as a legacy Query it runs: each read of one starts
+    `p.<steps>.<terminal>()` (no arguments to the terminal), is iterated by a `for`, or
+    refines it in place (`p = p.<steps>`); it is read in no nested function."""
+    allowed: set[int] = set()
+    ran: set[str] = set()
+    rebound: set[str] = set()
+    for node in own:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in FINISHER_TERMINALS) and not node.args and not node.keywords:
+            steps, base = _method_chain(node)
+            if isinstance(base, ast.Name) and all(s in FINISHER_STEPS for s in steps[:-1]):
+                allowed.add(id(base))
+                ran.add(base.id)
+        elif isinstance(node, (ast.For, ast.comprehension)):
+            steps, base = _method_chain(node.iter)
+            if isinstance(base, ast.Name) and all(s in FINISHER_STEPS for s in steps):
+                allowed.add(id(base))
+                ran.add(base.id)
+        elif isinstance(node, ast.Assign):
+            steps, base = _method_chain(node.value)
+            target = node.targets[0] if len(node.targets) == 1 else None
+            if isinstance(target, ast.Name) and isinstance(base, ast.Name) and (
+                    base.id == target.id) and steps and all(s in FINISHER_STEPS for s in steps):
+                allowed.add(id(base))
+                allowed.add(id(target))
+            else:
+                rebound.update(t.id for t in ast.walk(node) if isinstance(t, ast.Name)
+                               and isinstance(t.ctx, ast.Store))
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.NamedExpr, ast.Delete)):
+            rebound.update(t.id for t in ast.walk(node) if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            rebound.update(node.names)
+    own_ids = {id(node) for node in own}
+    found = []
+    for param in params:
+        if param not in ran or param in rebound:
+            continue
+        names = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id == param]
+        if all(id(n) in own_ids and id(n) in allowed for n in names):
+            found.append(param)
+    return tuple(found)
+
+
+def handed_queries(function: ast.FunctionDef | ast.AsyncFunctionDef,
+                   own: list[ast.AST]) -> dict[str, ReturnedQuery]:
+    """Query variables of a function read only as arguments of calls (`paginate(q, 1)`)."""
+    names = {a.id for node in own if isinstance(node, ast.Call)
+             for a in [*node.args, *(k.value for k in node.keywords)] if isinstance(a, ast.Name)}
+    found = {}
+    for name in names:
+        query = _built_query(name, None, own, function, handed=True)
+        if query is not None:
+            found[name] = query
+    return found
+
+
+def query_arguments(call: ast.Call, variables: dict[str, ReturnedQuery]
+                    ) -> tuple[tuple[int | str, ReturnedQuery], ...]:
+    """The arguments of a call that are a legacy query, not run (built in the call, or a
+    variable of `handed_queries`), refined only by the steps a function handed it may take
+    (`FINISHER_STEPS`, and `filter_by()`, which the caller's rewrite makes explicit)."""
+    if any(isinstance(arg, ast.Starred) for arg in call.args):
+        return ()  # positions past a `*args` are unknown
+    found: list[tuple[int | str, ReturnedQuery]] = []
+    for key, value in [*enumerate(call.args), *((k.arg, k.value) for k in call.keywords
+                                                if k.arg)]:
+        query = variables.get(value.id) if isinstance(value, ast.Name) else (
+            _chained_query(value, None))
+        if query is not None and all(step in FINISHER_STEPS or step == "filter_by"
+                                     for step in query.steps):
+            found.append((key, query))
+    return tuple(found)
 
 
 def reads_by_name(own: list[ast.AST], receiver: str) -> bool:

@@ -310,6 +310,10 @@ def _place(body: list[cst.CSTNode], start: int, stmt: cst.SimpleStatementLine) -
     if later is None:  # a new last group (or the first import of the module)
         body.insert(end, stmt.with_changes(
             leading_lines=[cst.EmptyLine()] if groups or start else []))
+        after = body[end + 1] if not groups and end + 1 < len(body) else None
+        if after is not None and not after.leading_lines:  # keep the code off the import
+            blank = 2 if isinstance(after, (cst.FunctionDef, cst.ClassDef)) else 1
+            body[end + 1] = after.with_changes(leading_lines=[cst.EmptyLine()] * blank)
         return
     position = later[0]
     if position == groups[0][0]:  # above the first import: take its lines

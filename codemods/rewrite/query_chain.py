@@ -60,6 +60,8 @@ class QueryVariable:
     plain: bool = False  # `q = session.query(E)` and nothing more: `q.get(pk)` can convert
     # the entity a later filter_by() applies to after its joins, where that is known
     joined_to: cst.BaseExpression | None = None
+    # what `session` is when its name says nothing yet (a parameter the rewrite adds)
+    session_kind: ObjKind | None = None
 
 
 def unwind(expr: cst.BaseExpression,
@@ -75,7 +77,8 @@ def unwind(expr: cst.BaseExpression,
         node = node.func.value
     if variables and isinstance(node, cst.Name) and node.value in variables:
         variable = variables[node.value]
-        return QueryChain(variable.session, None, list(reversed(steps)), variable)
+        return QueryChain(variable.session, None, list(reversed(steps)), variable,
+                          known_kind=variable.session_kind)
     return None
 
 

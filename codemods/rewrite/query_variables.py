@@ -8,6 +8,7 @@ from typing import NamedTuple
 import libcst as cst
 
 from ..analysis import ObjKind
+from ..analysis.helpers import FinisherShape
 from ..index.shapes import (
     BUILDER_STEPS,
     CONSUMERS,
@@ -15,7 +16,7 @@ from ..index.shapes import (
     QUERY_TERMINALS,
     STATEMENT_TERMINALS,
 )
-from .context import Context, dotted
+from .context import Context, callee, dotted
 from .query_chain import (
     QueryChain,
     RowShape,
@@ -102,6 +103,9 @@ class QueryVariableScan(Visitor):
                      if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body}
         first = cls(ctx)
         first.top_level = top_level
+        finisher = ctx.plan.query_finishers.get((ctx.ix.module, ctx.scope))
+        if finisher is not None:  # its callers hand it a select() of one mapped class
+            first.candidates.add(finisher.param)
         first.walk(function.body)  # pass 1: which names are assigned queries
         if not first.candidates - first.rejected:
             return VariableScan(frozenset(), {})
@@ -235,6 +239,9 @@ class QueryVariableScan(Visitor):
     def visit_Call(self, node: cst.Call) -> None:
         if self.nested:
             return
+        handed = self._handed_to_finisher(node)
+        if handed is not None:
+            self.ok_reads.add(id(handed))  # `paginate(q, 1)`: it runs the select() itself
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in _VARIABLE_TERMINALS:
             root = self._variable_chain(node.func.value)
         elif dotted(node.func) in CONSUMERS | {"list"} or isinstance(
@@ -248,6 +255,16 @@ class QueryVariableScan(Visitor):
             return
         if root is not None:
             self.ok_reads.add(id(root))
+
+    def _handed_to_finisher(self, node: cst.Call) -> cst.Name | None:
+        """The variable a call hands a query finisher of the project, if any."""
+        ctx = self.ctx
+        name = callee(node.func)
+        ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
+        finisher = ctx.plan.query_finishers.get(ref) if ref else None
+        arg = finisher and finisher_argument(node, finisher)
+        value = arg.value if arg else None
+        return value if isinstance(value, cst.Name) and value.value in self.candidates else None
 
     def visit_Return(self, node: cst.Return) -> None:
         root = self._variable_chain(node.value) if self.helper and not self.nested and (
@@ -288,6 +305,14 @@ class QueryVariableScan(Visitor):
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
             self.targets.add(id(node.keyword))
+
+
+def finisher_argument(call: cst.Call, finisher: FinisherShape) -> cst.Arg | None:
+    """The argument a call of a query finisher hands it the query in."""
+    positional = [a for a in call.args if a.keyword is None]
+    return next((a for a in call.args if a.keyword is not None
+                 and a.keyword.value == finisher.param), None) or (
+        positional[finisher.position] if finisher.position < len(positional) else None)
 
 
 def _step_names(expr: cst.BaseExpression) -> set[str]:

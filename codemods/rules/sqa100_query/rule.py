@@ -6,6 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ...analysis import ObjKind, Plan
+from ...analysis.helpers import FINISHER_SESSION
 from ...api_surface import SELECT_FUNCTIONS
 from ...config import Config
 from ...index import ModuleIndex
@@ -15,6 +16,7 @@ from ...results import Kind, Tag
 from ...rewrite.build import ReplaceExpression, comma_separated, method_call, run_sync_lambda
 from ...rewrite.context import callee, dotted
 from ...rewrite.query_chain import (
+    Element,
     QueryChain,
     QueryVariable,
     RowShape,
@@ -23,7 +25,7 @@ from ...rewrite.query_chain import (
     model_query_chain,
     unwind,
 )
-from ...rewrite.query_variables import QueryVariableScan, VariableScan
+from ...rewrite.query_variables import QueryVariableScan, VariableScan, finisher_argument
 from ...rewrite.traversal import Visitor
 from ..base import Rule
 from .cases import CASES
@@ -33,9 +35,9 @@ FLASK_QUERY_TODO = ("Flask-SQLAlchemy has no asyncio support: this query stays s
                     "db.session; --target sync moves it to select(), or move this data layer "
                     "off Flask-SQLAlchemy first")
 _NO_VARIABLES = VariableScan(frozenset(), {})
-# Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 # what their functions are handed is SQLAlchemy's business, not a function that runs a Query
 _SQLALCHEMY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel", "flask_sqlalchemy"})
+# Flask-SQLAlchemy's Query terminals → its `db.*` helpers that take a select() (3.x).
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 
 
@@ -65,18 +67,35 @@ class QueryToSelect(ChainRunner, Rule):
         self.saw_query = False  # the current simple statement calls some `.query(`
         self.query_scopes: set[str] | None = None
         self.reported: set[int] = set()  # `.query()` calls a TODO already speaks about
+        self.project_packages: set[str] | None = None  # top-level names of its modules
 
     @classmethod
     def local_scopes(cls, ix: ModuleIndex, plan: Plan, config: Config) -> set[str]:
         """Callers of a query helper run the select() it returns now, also in a module that
-        names no SQLAlchemy (a view calling a service)."""
-        helpers = plan.query_helpers
+        names no SQLAlchemy (a view calling a service); and query finishers run the select()
+        they are handed (a pagination module)."""
+        helpers, finishers = plan.query_helpers, plan.query_finishers
         return {site.scope for site in ix.calls
-                if helpers and plan.resolve_function(ix, site.scope, site.callee) in helpers}
+                if helpers and plan.resolve_function(ix, site.scope, site.callee) in helpers} | {
+            scope for module, scope in finishers if module == ix.module}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.variables.append((QueryVariableScan.convertible(node, self.ctx)
-                               if self._has_query(node) else _NO_VARIABLES, {}))
+        finisher = self.ctx.plan.query_finishers.get((self.ctx.ix.module, self.ctx.scope))
+        scan = QueryVariableScan.convertible(node, self.ctx) if finisher or self._has_query(
+            node) else _NO_VARIABLES
+        converted: dict[str, QueryVariable] = {}
+        if finisher is not None and finisher.param in scan.convertible:
+            # what its callers hand it: a select() of one mapped class, and the session
+            session = cst.Name(finisher.session_param or FINISHER_SESSION)
+            converted[finisher.param] = QueryVariable(
+                cst.Name(finisher.param), session, [Element(cst.Name("_"), finisher.entity,
+                                                            True, None)],
+                finisher.may_repeat_entities, False, session_kind=ObjKind.SESSION)
+        elif finisher is not None:
+            self.ctx.todo(self.code, f"its callers hand `{finisher.param}` a select(), but it "
+                                     "uses it in a way the tool cannot convert: convert it by "
+                                     "hand", node, at=node)
+        self.variables.append((scan, converted))
 
     def _has_query(self, function: cst.FunctionDef) -> bool:
         """Cheap check (from the index) that the function calls some `.query(...)`, or reads
@@ -92,7 +111,19 @@ class QueryToSelect(ChainRunner, Rule):
     def leave_FunctionDef(self, original: cst.FunctionDef,
                           updated: cst.FunctionDef) -> cst.FunctionDef:
         self.variables.pop()
-        return updated
+        finisher = self.ctx.plan.query_finishers.get((self.ctx.ix.module, self.ctx.scope))
+        if finisher is None or finisher.session_param is not None:
+            return updated
+        # the session its callers' queries ran on, a keyword-only parameter
+        annotation = self.ctx.import_name("sqlalchemy.ext.asyncio", "AsyncSession") if (
+            self.ctx.async_target) else self.ctx.import_name("sqlalchemy.orm", "Session")
+        param = cst.Param(cst.Name(FINISHER_SESSION), cst.Annotation(cst.Name(annotation)))
+        params = updated.params
+        star = params.star_arg if isinstance(params.star_arg, cst.Param) else cst.ParamStar()
+        self.ctx.change(self.code, f"handed a select() instead of a legacy Query: it gets "
+                                   f"`{FINISHER_SESSION}` to run it", original)
+        return updated.with_changes(params=params.with_changes(
+            star_arg=star, kwonly_params=[*params.kwonly_params, param]))
 
     @property
     def _converted(self) -> dict[str, QueryVariable]:
@@ -168,7 +199,8 @@ class QueryToSelect(ChainRunner, Rule):
             cst.Name(target.value), self._session(chain), statement.elements,
             repeats, joined,
             plain=not chain.steps and (chain.variable is None or chain.variable.plain),
-            joined_to=None if target.value in scan.branched else statement.joined_to)
+            joined_to=None if target.value in scan.branched else statement.joined_to,
+            session_kind=chain.known_kind)
         self.ctx.change(self.code, f"query variable `{target.value}` → select()", original,
                         Tag.QUERY_VARIABLE)
         # loader options SQA400 put where the variable is built (every run of it needs them)
@@ -198,7 +230,7 @@ class QueryToSelect(ChainRunner, Rule):
         # (`.unique()` on rows of a branch that did not join changes nothing: distinct
         # entities)
         converted[name] = QueryVariable(cst.Name(name), variable.session, variable.elements,
-                                        repeats, joined)
+                                        repeats, joined, session_kind=variable.session_kind)
         self.ctx.change(self.code, f"query variable `{name}` → select()", original,
                         Tag.QUERY_VARIABLE)
         return updated.with_changes(value=updated.value.with_changes(body=branches[0],
@@ -223,7 +255,7 @@ class QueryToSelect(ChainRunner, Rule):
             chain = self._chain(updated.func.value, method) if known or (
                 model_query_chain(updated.func.value, self.ctx)) else None
             if chain is None or not known:
-                return updated
+                return self._handed_a_query(original, updated)  # `pages.paginate(q, 1)`
             if self._flask_in_async(chain, original):
                 return updated
             if method in _FLASK_TERMINALS:
@@ -244,7 +276,49 @@ class QueryToSelect(ChainRunner, Rule):
             return self._handed_a_query(original, updated)
         return updated
 
+    def _to_finisher(self, original: cst.Call, updated: cst.Call) -> cst.Call | None:
+        """`paginate(session.query(X).filter(...), page)` for a query finisher of the
+        project: `paginate(select(X).where(...), page, session=session)`."""
+        ctx = self.ctx
+        name = callee(updated.func)
+        ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
+        finisher = ctx.plan.query_finishers.get(ref) if ref else None
+        if finisher is None:
+            return None
+        arg = finisher_argument(updated, finisher)
+        chain = unwind(arg.value, self._converted) if arg is not None else None
+        if chain is None or chain.variable is None and chain.query_call is None:
+            return None  # (the plan saw a query there: a rewrite in between changed it)
+        if isinstance(arg.value, cst.Name) and chain.variable is None:
+            self._leave_legacy(f"{name}() is handed a select(), but query variable "
+                               f"`{arg.value.value}` stays legacy here: convert it by hand",
+                               original)
+            return updated
+        try:
+            statement = self._builder().build(chain, chain.steps)
+        except Unsupported as exc:
+            self._leave_legacy(f"{name}() is handed a select(), but this query has none: "
+                               f"{exc}", original)
+            return updated
+        self._spoken_for(chain)
+        args = [a.with_changes(value=self._finish(statement)) if a is arg else a
+                for a in updated.args]
+        if finisher.session_param is None:
+            args = comma_separated([*args, cst.Arg(
+                self._session(chain), keyword=cst.Name(FINISHER_SESSION),
+                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                      whitespace_after=cst.SimpleWhitespace("")))])
+        ctx.change(self.code, f"legacy query handed to {name}() → select()" + (
+            f", with {FINISHER_SESSION}=" if finisher.session_param is None else ""), original)
+        return updated.with_changes(args=args)
+
     def _handed_a_query(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        finished = self._to_finisher(original, updated)
+        if finished is not None:
+            return finished
+        return self._run_sync_call(original, updated)
+
+    def _run_sync_call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """`paginate(session.query(X).filter(...), page)`: a function that runs the legacy
         Query it is handed, called with the async session, runs inside run_sync with the sync
         session in its place (every mention of the session in the call is the sync one
@@ -264,16 +338,15 @@ class QueryToSelect(ChainRunner, Rule):
             return updated
         name = callee(updated.func)
         ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
-        outside = None
+        outside = not ref and name is not None and self._outside_function(name)
         if ref:
             info = ctx.plan.modules[ref[0]].functions[ref[1]]
-            if info.is_async or info.is_generator or info.returns_query_object:
-                return updated
-        else:
-            outside = ctx.qualify(updated.func)
-            if not outside or "." not in outside or outside.partition(".")[0] in (
-                    _SQLALCHEMY_PACKAGES) or ctx.plan.lookup(outside) is not None:
-                return updated
+            if info.is_async or info.is_generator or info.returns_query_object or any(
+                    param is None or param in info.produces
+                    for param in self._params_given(updated, chains, name, ref)):
+                return updated  # the Query (or a generator running it) would come back
+        elif not outside:
+            return updated
         for chain in chains:
             self._spoken_for(chain)
         param = cst.Name("sync_session")
@@ -288,6 +361,32 @@ class QueryToSelect(ChainRunner, Rule):
                                 "run_sync), or give it a select() and the session", original)
         return self._await(run_sync_lambda(ctx.run_sync_receiver(session), param, body),
                            original)
+
+    def _params_given(self, call: cst.Call, chains: list[QueryChain], name: str,
+                      ref: tuple[str, str]) -> list[str | None]:
+        """The parameters of the project function `ref` the legacy queries go to (None:
+        one the tool cannot tell)."""
+        params = self.ctx.plan.modules[ref[0]].functions[ref[1]].params
+        skip = self.ctx.plan.implicit_self(name, ref)
+        queries = {id(c.steps[-1][1] if c.steps else c.query_call) for c in chains}
+        given: list[str | None] = []
+        for position, arg in enumerate(call.args):
+            if id(arg.value) not in queries:
+                continue
+            if arg.keyword is not None:
+                given.append(arg.keyword.value)
+            else:
+                given.append(params[position + skip] if position + skip < len(params) else None)
+        return given
+
+    def _outside_function(self, name: str) -> bool:
+        """`name` is imported from a package outside the project and SQLAlchemy."""
+        qualified = self.ctx.ix.imports.get(name.partition(".")[0])
+        top = qualified.partition(".")[0] if qualified else ""
+        if self.project_packages is None:
+            self.project_packages = {m.partition(".")[0] for m in self.ctx.plan.modules}
+        return bool(top) and top not in _SQLALCHEMY_PACKAGES and (
+            top not in self.project_packages)
 
     def _run_chain(self, expr: cst.BaseExpression, original: cst.CSTNode) -> QueryChain | None:
         """The chain `expr` is, to be run or turned into a select() at `original` (None: not

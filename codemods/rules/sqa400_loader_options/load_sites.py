@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ...analysis import ObjKind
+from ...analysis.helpers import FINISHER_SESSION
 from ...index import PASSING_ON, CallSite
 from ...index.shapes import OBJECT_TERMINALS as _OBJECT_TERMINALS
 from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
@@ -283,6 +284,9 @@ class LoadSites(Visitor):
         # `for x in q` / `for x in result`: the index files x's reads under what q holds
         alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
             called, cst.Name) else None
+        finisher = self.ctx.plan.query_finishers.get((self.ctx.ix.module, self.ctx.scope))
+        if isinstance(called, cst.Name) and finisher and called.value == finisher.param:
+            alias = (called.value, "")  # `for x in query`: x's reads are filed under `query`
         for site in self.sites[found:]:
             site.root = f"{name}()" if name else alias[0] if alias and not alias[1] else None
 
@@ -317,6 +321,8 @@ class LoadSites(Visitor):
         if iterated and chain is None:
             chain = unwind(value)
         statement = None
+        if chain is None and self._finisher_load(value, variable, node, iterated, key):
+            return
         if chain is None:  # `q.all()`, `for x in q` on `q = session.query(E)...`
             root = _chain_root(value) if not isinstance(value, cst.Name) else value
             held = self.variables.get(root.value) if root is not None else None
@@ -338,6 +344,24 @@ class LoadSites(Visitor):
             self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session,
                                        statement=statement))
 
+
+    def _finisher_load(self, value: cst.BaseExpression, variable: str | None,
+                       node: cst.CSTNode, iterated: bool, key: int) -> bool:
+        """`query.all()`, `for x in query` in a query finisher (see `Plan.query_finishers`),
+        on the parameter its callers hand a query of one mapped class."""
+        ctx = self.ctx
+        finisher = ctx.plan.query_finishers.get((ctx.ix.module, ctx.scope))
+        root = _chain_root(value) if not isinstance(value, cst.Name) else value
+        if finisher is None or root is None or root.value != finisher.param or not (
+                iterated or isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value in _OBJECT_TERMINALS):
+            return False
+        existing = {path for call in _chain_calls(value) if isinstance(call.func, cst.Attribute)
+                    and call.func.attr.value == "options"
+                    for arg in call.args for path in _option_paths(arg.value)}
+        session = cst.Name(finisher.session_param or FINISHER_SESSION)
+        self.sites.append(LoadSite(key, variable, finisher.entity, existing, node, session))
+        return True
 
     def _select_load(self, value: cst.BaseExpression, target: str | None,
                      node: cst.CSTNode, iterated: bool, position: int | None) -> bool:

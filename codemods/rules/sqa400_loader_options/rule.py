@@ -134,7 +134,9 @@ class LoaderOptions(Rule):
             self.loading_scopes = set(self.ctx.ix.loads) | {
                 site.scope for site in self.ctx.ix.calls
                 if site.callee.rpartition(".")[2] in _RUNS and site.args and site.args[0]
-                and not site.args[0].endswith("()")}
+                and not site.args[0].endswith("()")} | {  # and what finishers are handed
+                scope for module, scope in self.ctx.plan.query_finishers
+                if module == self.ctx.ix.module}
         return self.loading_scopes
 
     def visit_Call(self, node: cst.Call) -> None:
