@@ -87,4 +87,32 @@ CASES = (
                 # TODO(sqla-asyncify SQA100): Flask-SQLAlchemy has no asyncio support: this query stays synchronous on db.session; --target sync moves it to select(), or move this data layer off Flask-SQLAlchemy first
                 return [recipe.id for recipe in Recipe.query.order_by(Recipe.id)]
         """),  # noqa: E501
+        Case("""
+            from sqlalchemy.orm import Session
+
+            from models import User
+
+
+            def page_of(query, page: int, size: int = 20) -> list:
+                # handed a legacy Query by every caller: it gets the select() and the session
+                return query.offset((page - 1) * size).limit(size).all()
+
+
+            def users_page(session: Session, page: int) -> list:
+                return page_of(session.query(User).order_by(User.name), page)
+        """, """
+            from sqlalchemy import select
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            from models import User
+
+
+            async def page_of(query, page: int, size: int = 20, *, session: AsyncSession) -> list:
+                # handed a legacy Query by every caller: it gets the select() and the session
+                return (await session.scalars(query.offset((page - 1) * size).limit(size))).all()
+
+
+            async def users_page(session: AsyncSession, page: int) -> list:
+                return await page_of(select(User).order_by(User.name), page, session=session)
+        """, models=USERS_AND_ADDRESSES),  # noqa: E501
     )
