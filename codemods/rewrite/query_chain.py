@@ -107,6 +107,15 @@ class Element:
     is_entity: bool
     source: cst.BaseExpression | None  # the entity expression a column belongs to
     unhashable: bool = False  # a JSON/ARRAY column: legacy never de-duplicated such rows
+    # one of several selected expressions the tool cannot tell a mapped class from a column
+    # by (`query(Book, read_column.value)`): the rows are Rows either way
+    unknown: bool = False
+
+
+def unknown_elements(elements: list[Element]) -> str | None:
+    """Why a statement with elements of unknown kind cannot be run here, if it has any."""
+    shown = [cst.Module([]).code_for_node(e.node) for e in elements if e.unknown]
+    return f"cannot tell whether `{shown[0]}` is a mapped class or a column" if shown else None
 
 
 @dataclass
@@ -172,7 +181,9 @@ class SelectBuilder:
         self.imports: list[tuple[str, str, str | None]] = []  # added once the rewrite is kept
 
     # -- elements -------------------------------------------------------------------------------
-    def element(self, arg: cst.Arg) -> Element:
+    def element(self, arg: cst.Arg, among_others: bool = False) -> Element:
+        """What a selected expression is (`among_others`: one of several the query selects,
+        whose rows are Rows whatever it is)."""
         if arg.star:
             raise Unsupported("a starred argument hides what the query selects")
         node = arg.value
@@ -209,6 +220,8 @@ class SelectBuilder:
         if isinstance(node, (cst.BaseNumber, cst.BaseString)) or (
                 isinstance(node, cst.Name) and node.value == "None"):
             return Element(node, None, False, None)  # (`query(X.a, None)`: a NULL column)
+        if among_others:
+            return Element(node, None, False, None, unknown=True)
         shown = cst.Module([]).code_for_node(node)
         raise Unsupported(f"cannot tell whether `{shown}` is a mapped class or a column")
 
@@ -234,7 +247,10 @@ class SelectBuilder:
         return cst.Name(local)
 
     def build(self, chain: QueryChain, steps: list[tuple[str, cst.Call]],
-              for_dml: bool = False) -> Statement:
+              for_dml: bool = False, unknown_ok: bool = False) -> Statement:
+        """The select() of `chain` with `steps`. `unknown_ok`: a selected expression of
+        unknown kind is allowed (see `Element.unknown`): a statement only built here, or run
+        by a terminal returning one row or a count, where Rows of any kind come out alike."""
         stmt: cst.BaseExpression
         if chain.variable is not None:
             variable = chain.variable
@@ -244,7 +260,8 @@ class SelectBuilder:
             stmt, joined, joined_to = variable.expr, variable.joined, variable.joined_to
         else:
             assert chain.query_call is not None
-            elements = [self.element(a) for a in chain.query_call.args]
+            elements = [self.element(a, among_others=len(chain.query_call.args) > 1)
+                        for a in chain.query_call.args]
             if not elements:
                 raise Unsupported("query() without arguments")
             stmt = chain.query_call.with_changes(
@@ -317,6 +334,9 @@ class SelectBuilder:
                 continue  # no joinpoint in 2.0: nothing to reset
             else:
                 raise Unsupported(f"Query.{name}() has no faithful select() rewrite yet")
+        unknown = None if unknown_ok else unknown_elements(elements)
+        if unknown:
+            raise Unsupported(unknown)
         return Statement(stmt, elements, repeats, joined, where, streaming, list(self.imports),
                          options, joined_to)
 

@@ -136,7 +136,7 @@ class QueryVariableScan(Visitor):
         """How the select() a start builds must be run (None: no faithful select(); its
         rewrite says so)."""
         try:
-            statement = SelectBuilder(self.ctx).build(chain, chain.steps)
+            statement = SelectBuilder(self.ctx).build(chain, chain.steps, unknown_ok=True)
         except Unsupported:
             return None
         return _RowRun(statement.shape is RowShape.ENTITY, statement.needs_unique,

@@ -23,6 +23,7 @@ from ...rewrite.query_chain import (
     Unsupported,
     helper_query_chain,
     model_query_chain,
+    unknown_elements,
     unwind,
 )
 from ...rewrite.query_variables import QueryVariableScan, VariableScan, finisher_argument
@@ -182,7 +183,7 @@ class QueryToSelect(ChainRunner, Rule):
             converted.pop(target.value, None)  # `rows = rows.all()`: it holds rows from here
             return updated
         try:
-            statement = self._builder().build(chain, chain.steps)
+            statement = self._builder().build(chain, chain.steps, unknown_ok=True)
         except Unsupported as exc:
             self._leave_legacy(f"query variable `{target.value}` not converted: {exc}",
                                original)
@@ -191,12 +192,15 @@ class QueryToSelect(ChainRunner, Rule):
         # and that a join leaves filter_by() no one entity.
         previous = converted.get(target.value)
         repeats, joined = statement.needs_unique, statement.joined
+        elements = statement.elements
         if previous is not None:
             repeats |= previous.may_repeat_entities and not any(
                 e.unhashable for e in statement.elements)
             joined |= previous.joined
+            if unknown_elements(previous.elements) and not unknown_elements(elements):
+                elements = previous.elements  # (the same row shape: what runs it must know)
         converted[target.value] = QueryVariable(
-            cst.Name(target.value), self._session(chain), statement.elements,
+            cst.Name(target.value), self._session(chain), elements,
             repeats, joined,
             plain=not chain.steps and (chain.variable is None or chain.variable.plain),
             joined_to=None if target.value in scan.branched else statement.joined_to,
@@ -220,7 +224,7 @@ class QueryToSelect(ChainRunner, Rule):
                 if chain is None or not chain.steps:
                     branches.append(branch)  # the variable itself
                     continue
-                statement = self._builder().build(chain, chain.steps)
+                statement = self._builder().build(chain, chain.steps, unknown_ok=True)
                 repeats |= statement.needs_unique
                 joined |= statement.joined
                 branches.append(self._finish(statement))

@@ -17,8 +17,18 @@ from ...rewrite.build import (
     run_sync_lambda,
 )
 from ...rewrite.context import Context
-from ...rewrite.query_chain import QueryChain, RowShape, SelectBuilder, Statement, Unsupported
+from ...rewrite.query_chain import (
+    QueryChain,
+    RowShape,
+    SelectBuilder,
+    Statement,
+    Unsupported,
+    unknown_elements,
+)
 
+# Terminals giving the same answer whether legacy Query de-duplicated the rows or not: a
+# selected expression of unknown kind (a class or a column?) changes nothing there.
+_ONE_ROW_TERMINALS = frozenset({"first", "count"})
 # Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.
 _REMOVED = {
     "from_self": "rewrite it as sq = stmt.subquery(); aliased(Entity, sq)",
@@ -133,9 +143,15 @@ class ChainRunner:
             if terminal in ("value", "values") and (not updated.args or any(
                     a.keyword or a.star for a in updated.args)):
                 raise Unsupported(f"Query.{terminal}() without columns")
-            statement = self._builder().build(chain, chain.steps)
+            statement = self._builder().build(chain, chain.steps,
+                                              unknown_ok=terminal in _ONE_ROW_TERMINALS)
         except Unsupported as exc:
             return self._run_sync(original, updated, chain, str(exc))
+        unknown = unknown_elements(statement.elements)
+        if unknown:
+            self.ctx.todo(self.code, f"the tool {unknown}: the rows are Rows either way, but if "
+                                     "it is a mapped class, add loader options for the "
+                                     "relationships read on it", original)
         if statement.streaming is not None and self.ctx.async_target:
             return self._run_sync(original, updated, chain, "yield_per() outside a for loop "
                                   "(AsyncSession.execute refuses server-side cursors)")
