@@ -107,9 +107,16 @@ class Element:
     is_entity: bool
     source: cst.BaseExpression | None  # the entity expression a column belongs to
     unhashable: bool = False  # a JSON/ARRAY column: legacy never de-duplicated such rows
-    # one of several selected expressions the tool cannot tell a mapped class from a column
-    # by (`query(Book, read_column.value)`): the rows are Rows either way
+    # a selected expression the tool cannot tell a mapped class from a column by
+    # (`query(Book, read_column.value)`, `query(activity_cls)`)
     unknown: bool = False
+
+
+def runs_alike(terminal: str, elements: list[Element]) -> bool:
+    """`count()` counts the same rows whatever a selected expression is, and `first()` of a
+    query selecting several gives a Row either way (legacy de-duplication changes nothing
+    for one row)."""
+    return terminal == "count" or terminal == "first" and len(elements) > 1
 
 
 def unknown_elements(elements: list[Element]) -> str | None:
@@ -181,9 +188,8 @@ class SelectBuilder:
         self.imports: list[tuple[str, str, str | None]] = []  # added once the rewrite is kept
 
     # -- elements -------------------------------------------------------------------------------
-    def element(self, arg: cst.Arg, among_others: bool = False) -> Element:
-        """What a selected expression is (`among_others`: one of several the query selects,
-        whose rows are Rows whatever it is)."""
+    def element(self, arg: cst.Arg) -> Element:
+        """What a selected expression is (`unknown` when the tool cannot tell)."""
         if arg.star:
             raise Unsupported("a starred argument hides what the query selects")
         node = arg.value
@@ -220,10 +226,7 @@ class SelectBuilder:
         if isinstance(node, (cst.BaseNumber, cst.BaseString)) or (
                 isinstance(node, cst.Name) and node.value == "None"):
             return Element(node, None, False, None)  # (`query(X.a, None)`: a NULL column)
-        if among_others:
-            return Element(node, None, False, None, unknown=True)
-        shown = cst.Module([]).code_for_node(node)
-        raise Unsupported(f"cannot tell whether `{shown}` is a mapped class or a column")
+        return Element(node, None, False, None, unknown=True)
 
     def _built_on_sql_function(self, node: cst.Call) -> bool:
         """`exists().where(...)`, `func.max(X.n).filter(...)`: methods called on what a
@@ -250,7 +253,7 @@ class SelectBuilder:
               for_dml: bool = False, unknown_ok: bool = False) -> Statement:
         """The select() of `chain` with `steps`. `unknown_ok`: a selected expression of
         unknown kind is allowed (see `Element.unknown`): a statement only built here, or run
-        by a terminal returning one row or a count, where Rows of any kind come out alike."""
+        by a terminal that gives the same answer whatever it is (`runs_alike`)."""
         stmt: cst.BaseExpression
         if chain.variable is not None:
             variable = chain.variable
@@ -260,8 +263,7 @@ class SelectBuilder:
             stmt, joined, joined_to = variable.expr, variable.joined, variable.joined_to
         else:
             assert chain.query_call is not None
-            elements = [self.element(a, among_others=len(chain.query_call.args) > 1)
-                        for a in chain.query_call.args]
+            elements = [self.element(a) for a in chain.query_call.args]
             if not elements:
                 raise Unsupported("query() without arguments")
             stmt = chain.query_call.with_changes(

@@ -23,6 +23,7 @@ from .query_chain import (
     SelectBuilder,
     Unsupported,
     model_query_chain,
+    unknown_elements,
     unwind,
 )
 from .traversal import Visitor
@@ -139,6 +140,8 @@ class QueryVariableScan(Visitor):
             statement = SelectBuilder(self.ctx).build(chain, chain.steps, unknown_ok=True)
         except Unsupported:
             return None
+        if len(statement.elements) == 1 and unknown_elements(statement.elements):
+            return None  # objects or Rows: whatever runs it says so
         return _RowRun(statement.shape is RowShape.ENTITY, statement.needs_unique,
                        any(e.unhashable for e in statement.elements))
 

@@ -23,12 +23,10 @@ from ...rewrite.query_chain import (
     SelectBuilder,
     Statement,
     Unsupported,
+    runs_alike,
     unknown_elements,
 )
 
-# Terminals giving the same answer whether legacy Query de-duplicated the rows or not: a
-# selected expression of unknown kind (a class or a column?) changes nothing there.
-_ONE_ROW_TERMINALS = frozenset({"first", "count"})
 # Query methods SQLAlchemy 2.0 removed: the code fails on 2.x already, run_sync cannot help.
 _REMOVED = {
     "from_self": "rewrite it as sq = stmt.subquery(); aliased(Entity, sq)",
@@ -143,12 +141,13 @@ class ChainRunner:
             if terminal in ("value", "values") and (not updated.args or any(
                     a.keyword or a.star for a in updated.args)):
                 raise Unsupported(f"Query.{terminal}() without columns")
-            statement = self._builder().build(chain, chain.steps,
-                                              unknown_ok=terminal in _ONE_ROW_TERMINALS)
+            statement = self._builder().build(chain, chain.steps, unknown_ok=True)
+            unknown = unknown_elements(statement.elements)
+            if unknown and not runs_alike(terminal, statement.elements):
+                raise Unsupported(unknown)
         except Unsupported as exc:
             return self._run_sync(original, updated, chain, str(exc))
-        unknown = unknown_elements(statement.elements)
-        if unknown:
+        if unknown and terminal != "count":
             self.ctx.todo(self.code, f"the tool {unknown}: the rows are Rows either way, but if "
                                      "it is a mapped class, add loader options for the "
                                      "relationships read on it", original)
