@@ -31,6 +31,7 @@ from .model import (
 )
 from .redefinitions import split_keys
 from .shapes import (
+    ONE_OBJECT_TERMINALS,
     Held,
     annotation_names,
     callee_name,
@@ -42,6 +43,7 @@ from .shapes import (
     holding,
     keyword_text,
     note_held,
+    one_loaded_root,
     option_paths,
     own_nodes,
     produced,
@@ -67,6 +69,16 @@ def _result_callee(func: ast.expr) -> str | None:
         owner = dotted_name(func.value.value.func)
         return f"{owner}().{func.attr}" if owner else None
     return callee_name(func)
+
+
+def _one_loaded(value: ast.Call) -> bool:
+    """`s.query(E).first()`, `(await s.scalars(stmt)).first()`: one object of what a call
+    made (see `one_loaded_root`)."""
+    func = value.func
+    inner = func.value.value if isinstance(func, ast.Attribute) and isinstance(
+        func.value, ast.Await) else getattr(func, "value", None)
+    return isinstance(func, ast.Attribute) and func.attr in ONE_OBJECT_TERMINALS and (
+        isinstance(inner, ast.Call))
 
 
 class _Indexer(ast.NodeVisitor):
@@ -299,7 +311,9 @@ class _Indexer(ast.NodeVisitor):
         if isinstance(value, ast.Call) and (name := _result_callee(value.func)):
             if name.endswith(".run_sync"):  # the result of the function it runs
                 name = run_sync_target(value) or name
-            aliases[target.id] = (f"{name}()", "")  # `for x in repo.orders(s)`: the result
+            # `for x in repo.orders(s)`: the result; `x = s.query(E).first()`: that one object
+            aliases[target.id] = (one_loaded_root(target.id, name) if _one_loaded(value) else (
+                f"{name}()"), "")
             return
         dotted = dotted_name(value)
         if dotted is None:

@@ -19,6 +19,16 @@ from .model import ReturnedQuery
 RESULT_METHODS = {"all": "all", "first": "first", "one": "one", "one_or_none": "one_or_none"}
 # Terminals that hand back objects of the query's one entity.
 OBJECT_TERMINALS = frozenset({*RESULT_METHODS, "get"})
+# Terminals (legacy and 2.0-style) that hand back one object or row.
+ONE_OBJECT_TERMINALS = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one",
+                                  "scalar_one_or_none"})
+
+
+def one_loaded_root(variable: str, callee: str) -> str:
+    """The name reads on `variable = <call>.first()` (and the other ONE_OBJECT_TERMINALS)
+    are filed under: its own, so that two such loads in one function (the same call name
+    once the first run made both `(await s.scalars(...)).first()`) do not share reads."""
+    return f"{variable}={callee}()"
 # Every terminal that runs the query.
 QUERY_TERMINALS = frozenset({*OBJECT_TERMINALS, "scalar", "count", "value", "values", "delete",
                              "update"})

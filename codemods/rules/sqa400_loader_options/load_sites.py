@@ -11,6 +11,7 @@ from ...analysis import ObjKind
 from ...analysis.helpers import FINISHER_SESSION
 from ...index import PASSING_ON, CallSite
 from ...index.shapes import OBJECT_TERMINALS as _OBJECT_TERMINALS
+from ...index.shapes import ONE_OBJECT_TERMINALS, one_loaded_root
 from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
 from ...index.shapes import RUN_VERBS as _RUNS_SELECT
 from ...rewrite.context import Context, callee, dotted, result_callee
@@ -166,6 +167,24 @@ def _same_selects(builds: list[cst.BaseExpression], ctx: Context) -> bool:
     return len(selected) == 1 and None not in next(iter(selected))
 
 
+def loaded_root(called: cst.BaseExpression, variable: str | None) -> str | None:
+    """What the index files reads on `variable = called` under, for a call (`repo.orders()`
+    for its result; the variable's own root for one object, see `one_loaded_root`)."""
+    name = result_callee(called.func) if isinstance(called, cst.Call) else None
+    if name is None:
+        return None
+    return one_loaded_root(variable, name) if variable and _one_loaded(called) else f"{name}()"
+
+
+def _one_loaded(value: cst.Call) -> bool:
+    """`s.query(E).first()`, `(await s.scalars(stmt)).first()` (the index's `_one_loaded`)."""
+    func = value.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in ONE_OBJECT_TERMINALS:
+        return False
+    inner = func.value.expression if isinstance(func.value, cst.Await) else func.value
+    return isinstance(inner, cst.Call)
+
+
 def _chain_calls(expr: cst.BaseExpression) -> list[cst.Call]:
     calls = []
     while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
@@ -280,7 +299,7 @@ class LoadSites(Visitor):
             value = value.args[0].value  # `sorted(session.query(E).all(), key=...)`
         self._find(value, variable, node, iterated, position)
         called = value.expression if isinstance(value, cst.Await) else value
-        name = result_callee(called.func) if isinstance(called, cst.Call) else None
+        root = loaded_root(called, variable)
         # `for x in q` / `for x in result`: the index files x's reads under what q holds
         alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
             called, cst.Name) else None
@@ -288,7 +307,7 @@ class LoadSites(Visitor):
         if isinstance(called, cst.Name) and finisher and called.value == finisher.param:
             alias = (called.value, "")  # `for x in query`: x's reads are filed under `query`
         for site in self.sites[found:]:
-            site.root = f"{name}()" if name else alias[0] if alias and not alias[1] else None
+            site.root = root or (alias[0] if alias and not alias[1] else None)
 
     def _find(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
               iterated: bool, position: int | None) -> None:

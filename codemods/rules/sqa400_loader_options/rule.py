@@ -7,9 +7,8 @@ import libcst as cst
 
 from ...results import Kind
 from ...rewrite.build import arguments, comma, comma_separated, run_sync_lambda
-from ...rewrite.context import callee
 from ..base import USERS_AND_ADDRESSES, Case, Rule
-from .load_sites import LoadSite, LoadSites
+from .load_sites import LoadSite, LoadSites, loaded_root
 
 # the last hop of a path whose objects are read for a column only their subclasses map
 _POLYMORPHIC = "*"
@@ -107,9 +106,9 @@ class LoaderOptions(Rule):
         if target is not None:
             chains = plan.reads_on(ix, scope, target)[0]
             called = value.expression if isinstance(value, cst.Await) else value
-            root = callee(called.func) if isinstance(called, cst.Call) else None
+            root = loaded_root(called, target)
             if root:
-                chains |= plan.reads_on(ix, scope, f"{root}()")[0]
+                chains |= plan.reads_on(ix, scope, root)[0]
         relationships = {attr for info in plan.mapped_classes.values()
                          for attr in info.relationships}
         read = sorted({c.split(".")[0] for c in chains} & relationships)
