@@ -101,9 +101,9 @@ class Helpers:
         for caller, site in callers:
             queries = dict(site.queries)
             query = queries.get(position) or queries.get(param)
-            if caller.module in self.context or query is None or len(query.args) != 1 or (
-                    query.args[0] is None):
-                return None
+            if caller.module in self.context or site.scope not in caller.functions or (
+                    query is None or len(query.args) != 1 or query.args[0] is None):
+                return None  # (module-level code could not await it)
             session = ".".join([query.session_param, *query.session_attrs])
             if self.kinds.kind(caller, site.scope, session) is not ObjKind.SESSION or own and (
                     _argument(site, info.params.index(own[0]), own[0]) != session):

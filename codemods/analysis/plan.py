@@ -20,7 +20,7 @@ from typing import Any
 
 from ..config import Config
 from ..index import ClassInfo, ModuleIndex
-from .colouring import Colouring
+from .colouring import Colouring, KeptSync
 from .decorators import Decorators
 from .engine_urls import EngineUrls
 from .helpers import FinisherShape, Helpers, HelperShape
@@ -107,7 +107,7 @@ class Plan:
         self.model_parameter_scopes = reads.model_parameter_scopes
         self.untraced_sources, self.returns_loaded = loads.untraced_sources, loads.returns_loaded
         # colouring
-        self.colour, self.keepable_sync = colouring.colour, colouring.keepable_sync
+        self.colour = colouring.colour
         self.cannot_be_async, self.sync_boundary = (colouring.cannot_be_async,
                                                     colouring.sync_boundary)
         self.relevant_scopes = colouring.relevant_scopes
@@ -233,6 +233,14 @@ class Plan:
     @property
     def query_finishers(self) -> dict[FunctionRef, FinisherShape]:
         return self._helpers.query_finishers
+
+    def keepable_sync(self, unconverted: dict[FunctionRef, str],
+                      io: set[FunctionRef]) -> KeptSync:
+        """See `Colouring.keepable_sync`; never a query finisher, whose callers hand it a
+        select() already."""
+        finishers = self.query_finishers
+        return self._colouring.keepable_sync(
+            {ref: why for ref, why in unconverted.items() if ref not in finishers}, io)
 
     @property
     def name_readers(self) -> frozenset[str]:
