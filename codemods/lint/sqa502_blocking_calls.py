@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..api_surface import ENGINE_FACTORIES, SESSION_CLASSES, SESSIONMAKERS
+from ..api_surface import ASYNC_SESSION_CLASSES, ENGINE_FACTORIES, SESSION_CLASSES, SESSIONMAKERS
 from ..rewrite.context import callee, dotted
 from .base import LintCase, LintContext, LintRule
 from .calls import own_calls
@@ -34,7 +34,8 @@ class BlockingCalls(LintRule):
     (`session.query(...)`), `time.sleep`, `requests.*`, `urllib.request.urlopen` and
     `subprocess.run` block every other task of the loop while they wait; the finding names
     the asyncio alternative. A session or engine counts as synchronous when its annotation
-    or the call that made it (its factory's too) says so.
+    or the call that made it (its factory's too) says so; `sessionmaker(engine,
+    class_=AsyncSession)` makes async sessions and is not reported.
     """
 
     code = "SQA502"
@@ -56,6 +57,20 @@ class BlockingCalls(LintRule):
                 for _ in range(ticks):
                     await asyncio.sleep(0.1)
         """),
+        LintCase("""
+            from sqlalchemy.orm import sessionmaker
+
+
+            async def make_factory(engine):
+                return sessionmaker(engine)
+        """, """
+            from sqlalchemy.ext.asyncio import AsyncSession
+            from sqlalchemy.orm import sessionmaker
+
+
+            async def make_factory(engine):
+                return sessionmaker(engine, class_=AsyncSession)
+        """),
     )
 
     def check(self, ctx: LintContext) -> None:
@@ -65,6 +80,8 @@ class BlockingCalls(LintRule):
 
     def _call(self, ctx: LintContext, scope: str, node: cst.Call) -> None:
         qualified = ctx.qualify(node.func)
+        if qualified in SESSIONMAKERS and _makes_async_sessions(ctx, node):
+            return  # `sessionmaker(engine, class_=AsyncSession)`: an async factory, no I/O
         if qualified in _BLOCKING:
             ctx.report(self.code, node, f"`{qualified}()` blocks the event loop in async "
                                         f"code; use {_BLOCKING[qualified]}", scope)
@@ -79,3 +96,9 @@ class BlockingCalls(LintRule):
         ctx.report(self.code, node, f"`{callee(node.func)}()` runs on a synchronous {what} "
                                     "and blocks the event loop; use the asyncio one "
                                     "(AsyncSession / create_async_engine) and await it", scope)
+
+
+def _makes_async_sessions(ctx: LintContext, node: cst.Call) -> bool:
+    """`sessionmaker(..., class_=AsyncSession)` (or another asyncio session class)."""
+    return any(arg.keyword is not None and arg.keyword.value == "class_"
+               and ctx.qualify(arg.value) in ASYNC_SESSION_CLASSES for arg in node.args)

@@ -30,9 +30,24 @@ async def fixed_bios(session: AsyncSession) -> list[str]:
     return [u.bio for u in users]
 
 
+async def broken_marked(session: AsyncSession) -> int:
+    # the object travels in a container, which the analysis does not follow: the migration
+    # left its TODO at the read, and lint reports the read while the TODO is there
+    kept = {"first": (await session.scalars(select(User).order_by(User.id))).first()}
+    # TODO(sqla-asyncify SQA405): User.addresses may load lazily here (MissingGreenlet)
+    return len(kept["first"].addresses)
+
+
+async def fixed_marked(session: AsyncSession) -> int:
+    kept = {"first": (await session.scalars(select(User).options(selectinload(User.addresses))
+                                            .order_by(User.id))).first()}
+    return len(kept["first"].addresses)
+
+
 async def main() -> None:
     engine, maker = await seeded()
-    await run_checks(maker, broken_counts, fixed_counts, broken_bios, fixed_bios)
+    await run_checks(maker, broken_counts, fixed_counts, broken_bios, fixed_bios,
+                     broken_marked, fixed_marked)
     await engine.dispose()
 
 
