@@ -387,6 +387,18 @@ class Project:
         return [(m, f"{c}.{method}") for m, c in family if (m, c) != (module, owner)
                 and f"{c}.{method}" in self.modules[m].functions]
 
+    def overridden(self, ref: FunctionRef) -> list[FunctionRef]:
+        """The methods of that name in the classes above the method's class, which it
+        overrides: a call of one of them on `self` (`self._get()` in a base class) may run
+        it."""
+        module, qualname_ = ref
+        owner, _, method = qualname_.rpartition(".")
+        ix = self.modules[module]
+        if owner not in ix.classes:
+            return []
+        return [(m.module, f"{c}.{method}") for m, c in self.lineage((ix, owner))
+                if (m.module, c) != (module, owner) and f"{c}.{method}" in m.functions]
+
     def subclasses(self, ix: ModuleIndex, name: str) -> set[tuple[str, str]]:
         """(module, class) of the project classes below the class `name` of `ix`."""
         return self._subclasses().get((ix.module, name), set())

@@ -219,7 +219,9 @@ class Reads:
         chains = self.response_schema_reads(ref)
         opaque: list[tuple[str, str]] = []
         project = self.project
-        for caller_ix, site in [*project.callers(ref), *project.run_sync_callers(ref)]:
+        callers = [*project.callers(ref), *project.run_sync_callers(ref), *(
+            caller for base in project.overridden(ref) for caller in project.callers(base))]
+        for caller_ix, site in callers:
             # `x = f(...)`; where an earlier run left f synchronous, `x = session.run_sync(f,
             # ...)` (that call is the site) or `session.run_sync(lambda s: f(...))`
             # (the index files results of run_sync calls under the function they run)
