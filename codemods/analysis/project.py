@@ -295,10 +295,11 @@ class Project:
 
     def _loaded_class(self, ix: ModuleIndex, scope: str, name: str
                       ) -> tuple[ModuleIndex, str] | None:
-        """`for person in session.scalars(stmt)` where every start of the statement variable
-        `stmt` is `select(Person)` (refined by its own methods): `person` is a Person."""
+        """`for person in session.scalars(stmt)` (or SQLModel's `session.exec(stmt)`) where
+        every start of the statement variable `stmt` is `select(Person)` (refined by its own
+        methods): `person` is a Person."""
         root, chain = ix.aliases.get(scope, {}).get(name, ("", ""))
-        if chain or not root.endswith(".scalars()"):
+        if chain or not root.endswith((".scalars()", ".exec()")):  # (SQLModel's exec())
             return None
         sites = [site for site in self.calls_in(ix, scope) if site.callee == root[:-2]]
         statement = sites[0].args[0] if len(sites) == 1 and sites[0].args else None
