@@ -13,6 +13,9 @@ from .base import COLOURING, Case, Rule
 _XUNIT_HOOKS = frozenset({"setup_method", "teardown_method", "setup_class", "teardown_class",
                           "setup_function", "teardown_function", "setup_module",
                           "teardown_module"})
+# the per-test ones, once async: renamed, and awaited around each test by an autouse fixture
+_METHOD_HOOKS = {"setup_method": "async_setup_method", "teardown_method": "async_teardown_method"}
+_HOOK_FIXTURE = "_async_xunit_methods"
 _FIXTURE = "pytest.fixture"
 _TEST_CASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
 # unittest's async hooks: what IsolatedAsyncioTestCase awaits instead
@@ -71,6 +74,10 @@ class AsyncTests(Rule):
     phase = COLOURING
     after = ("SQA300",)
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.hook_classes: set[str] = set()  # classes whose setup/teardown_method it renamed
+
     def leave_FunctionDef(self, original: cst.FunctionDef,
                           updated: cst.FunctionDef) -> cst.FunctionDef:
         ref = (self.ctx.ix.module, self.ctx.scope)
@@ -82,6 +89,8 @@ class AsyncTests(Rule):
         owner = self.ctx.plan.owner_class(self.ctx.ix, self.ctx.scope)
         if owner and self._test_case(owner):
             return self._test_case_method(original, updated)
+        if original.name.value in _METHOD_HOOKS and owner and self._in_test_module():
+            return self._method_hook(original, updated, owner)
         if original.name.value in _XUNIT_HOOKS and self._in_test_module():
             self.ctx.todo(self.code, f"pytest calls {original.name.value}() without awaiting "
                                      "it, and it now awaits: move its work into an autouse "
@@ -92,9 +101,78 @@ class AsyncTests(Rule):
             return self._test(original, updated)
         return updated
 
+    def _method_hook(self, original: cst.FunctionDef, updated: cst.FunctionDef,
+                     owner: str) -> cst.FunctionDef:
+        """`async def setup_method(self, method)` → `async_setup_method`, which the class's
+        autouse fixture awaits before each test (pytest would call it without awaiting)."""
+        name = original.name.value
+        self.hook_classes.add(owner)
+        self.ctx.change(self.code, f"async {name}() → {_METHOD_HOOKS[name]}(), awaited by an "
+                                   "autouse fixture around each test", original)
+        return updated.with_changes(name=cst.Name(_METHOD_HOOKS[name]))
+
+    def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
+        """`super().setup_method(method)` in a hook made async calls the renamed one (the
+        call as SQA300 left it: awaited)."""
+        call = updated.expression if isinstance(updated, cst.Await) else updated
+        func = call.func if isinstance(call, cst.Call) else None
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _METHOD_HOOKS or (
+                self._async_hook(self.ctx.plan.owner_class(self.ctx.ix, self.ctx.scope),
+                                 func.attr.value) is None):
+            return updated
+        renamed = call.with_changes(func=func.with_changes(
+            attr=cst.Name(_METHOD_HOOKS[func.attr.value])))
+        return updated.with_changes(expression=renamed) if isinstance(
+            updated, cst.Await) else renamed
+
+    def _async_hook(self, owner: str | None, hook: str) -> list[str] | None:
+        """The parameters of the nearest `hook` of the class `owner` (of this module) or its
+        project bases, if it became async."""
+        if owner is None:
+            return None
+        plan = self.ctx.plan
+        for ix, cls in plan.lineage((self.ctx.ix, owner)):
+            info = ix.functions.get(f"{cls}.{hook}")
+            if info is not None:
+                return list(info.params) if (
+                    ix.module, f"{cls}.{hook}") in plan.async_functions else None
+        return None
+
+    def _hook_fixture(self, owner: str) -> cst.FunctionDef:
+        """The autouse fixture awaiting the class's async setup/teardown around each test."""
+        plugin = self.ctx.config.pytest_plugin
+        module = self.ctx.import_module("pytest" if plugin == "anyio" else "pytest_asyncio")
+        lines = []
+        for hook, at in (("setup_method", 0), ("teardown_method", 1)):
+            params = self._async_hook(owner, hook)
+            if params is not None:  # pytest hands the test function to a hook that takes it
+                arg = "request.function" if len(params) > 1 else ""
+                lines.append((at, f"await self.{_METHOD_HOOKS[hook]}({arg})"))
+        body = [text for at, text in lines if at == 0] + ["yield"] + [
+            text for at, text in lines if at == 1]
+        code = (f"@{module}.fixture(autouse=True)\n"
+                f"async def {_HOOK_FIXTURE}(self, request):\n"
+                + "".join(f"    {line}\n" for line in body))
+        fixture = cst.parse_statement(code)
+        assert isinstance(fixture, cst.FunctionDef)
+        return fixture
+
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         """A unittest.TestCase whose methods now await becomes an IsolatedAsyncioTestCase
-        (unittest never awaits a coroutine method of a plain TestCase)."""
+        (unittest never awaits a coroutine method of a plain TestCase). A test class whose
+        setup_method/teardown_method became async gets the fixture that awaits them."""
+        if self.ctx.scope in self.hook_classes:
+            fixture = self._hook_fixture(self.ctx.scope)
+            body = list(updated.body.body)
+            docstring = 1 if body and isinstance(body[0], cst.SimpleStatementLine) and isinstance(
+                body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value,
+                                                          cst.BaseString) else 0
+            after = body[docstring:]
+            if after:  # the blank line that was above the first method goes above the fixture
+                fixture = fixture.with_changes(leading_lines=after[0].leading_lines)
+                after[0] = after[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+            updated = updated.with_changes(body=updated.body.with_changes(
+                body=[*body[:docstring], fixture, *after]))
         if not self._test_case(self.ctx.scope) or not self._awaits(self.ctx.scope):
             return updated
         bases = []
