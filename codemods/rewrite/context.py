@@ -173,6 +173,7 @@ class Context:
         self._pending_todos: dict[int, list[str]] = {}
         self._suppressed: list[frozenset[str] | set[str]] = []
         self._qualified: dict[str, str] = {}
+        self._names_read: set[str] | None = None  # every name the module reads (local_name)
         # imported names the module binds again to what a call makes (`Session =
         # scoped_session(...)`): they do not stand for the import (the fallback of an optional
         # import, `X = None` or `X = object`, still does)
@@ -516,8 +517,10 @@ class Context:
         for local, qualified in self.ix.imports.items():
             if qualified in wanted:
                 return local, None
-        clash = name in self.ix.imports or name in self.ix.module_names or any(
-            name in names for names in self.ix.names_read.values())
+        if self._names_read is None:
+            self._names_read = set().union(*self.ix.names_read.values())
+        clash = name in self.ix.imports or name in self.ix.module_names or (
+            name in self._names_read)
         asname = f"sa_{name}" if clash else None
         return asname or name, (module, name, asname)
 
