@@ -54,7 +54,6 @@ class Project:
         self._bindings: dict[int, tuple[ModuleIndex, ScopeBindings]] = {}
         self._callers: dict[FunctionRef, list[Caller]] | None = None
         self._run_sync_callers: dict[FunctionRef, list[Caller]] | None = None
-        self._calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
         self._subclass_table: dict[tuple[str, str], set[tuple[str, str]]] | None = None
         self._by_suffix: dict[str, list[str]] | None = None
         self._importers: dict[str, list[str]] | None = None
@@ -499,9 +498,6 @@ class Project:
         return self._callers.get(ref, [])
 
     def calls_in(self, ix: ModuleIndex, scope: str) -> list[CallSite]:
-        if self._calls_by_scope is None:
-            self._calls_by_scope = {}
-            for module in self.modules.values():
-                for site in module.calls:
-                    self._calls_by_scope.setdefault((module.module, site.scope), []).append(site)
-        return self._calls_by_scope.get((ix.module, scope), [])
+        """The calls in `scope` of the project module named like `ix`."""
+        module = self.modules.get(ix.module)
+        return [] if module is None else module.calls_in(scope)
