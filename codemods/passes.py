@@ -31,7 +31,7 @@ from .sources import SourceFile, fit_encoding
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
 # Whitespace and punctuation: no rule and no bookkeeping looks at them or below them, and they
-# are over half of all nodes, so the pass does nothing for them.
+# are over half of all nodes, so the pass does not even call itself for them.
 _TRIVIA = frozenset({
     cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
     cst.EmptyLine, cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual,
@@ -48,6 +48,8 @@ _TRIVIA = frozenset({
 
 class RulePass(Transformer):
     """One traversal that gives every node to each rule in order (Fixit-style dispatch)."""
+
+    skipped = _TRIVIA
 
     def __init__(self, ctx: Context, rules: list[type[Rule]], relevant: set[str],
                  origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None) -> None:
@@ -72,8 +74,6 @@ class RulePass(Transformer):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)
-        if kind in _TRIVIA:
-            return False
         self.ctx.enter(node)
         for code, visit in self.visits.get(kind.__name__, ()):
             if not self.ctx.is_suppressed(code):
@@ -83,8 +83,6 @@ class RulePass(Transformer):
         return True
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[override]
-        if type(original) in _TRIVIA:
-            return updated
         name = type(original).__name__
         for code, leave in self.leaves.get(name, ()):
             if not self.ctx.is_suppressed(code):

@@ -89,7 +89,13 @@ class OwnScopeVisitor(Visitor):
 
 
 class Transformer(_NoFieldHooks, cst.CSTTransformer):
-    """A transformer dispatching `visit_<Node>` / `leave_<Node>` only; `transform` runs it."""
+    """A transformer dispatching `visit_<Node>` / `leave_<Node>` only; `transform` runs it.
+
+    Nodes of the `skipped` types are neither visited nor left nor entered: they come back as
+    they are, without a call per node (a subclass's `on_visit` would return False for them
+    and its `on_leave` keep them)."""
+
+    skipped: frozenset[type[cst.CSTNode]] = frozenset()
 
     def transform(self, node: cst.CSTNode
                   ) -> cst.CSTNode | cst.FlattenSentinel | cst.RemovalSentinel:
@@ -100,13 +106,16 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
         updated = node
         if self.on_visit(node):
             changes: dict[str, object] = {}
+            skipped = self.skipped
             for name in child_fields(node):
                 value = getattr(node, name)
-                if type(value) is tuple or type(value) is list:
+                kind = type(value)
+                if kind is tuple or kind is list:
                     new_items = self._sequence(value)
                     if new_items is not None:
                         changes[name] = new_items
-                elif value is not None and type(value) is not cst.MaybeSentinel:
+                elif value is not None and kind is not cst.MaybeSentinel and (
+                        kind not in skipped):
                     new = self.transform(value)
                     if new is not value:
                         if type(new) is cst.FlattenSentinel or type(new) is cst.RemovalSentinel:
@@ -122,7 +131,11 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
         emptied by the transform (no longer anything concrete) dropped."""
         result: list[cst.CSTNode] = []
         changed = False
+        skipped = self.skipped
         for child in children:
+            if type(child) in skipped:
+                result.append(child)
+                continue
             new = self.transform(child)
             if new is child:
                 result.append(child)
