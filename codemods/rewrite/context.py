@@ -299,7 +299,8 @@ class Context:
 
     def is_suppressed(self, code: str) -> bool:
         """`code` is suppressed on the statement being visited or one around it."""
-        return bool(self._suppressed) and is_suppressed(code, self._suppressed[-1])
+        codes = self._suppressed[-1] if self._suppressed else _NOTHING
+        return bool(codes) and is_suppressed(code, codes)  # (none: the common case, cheap)
 
     def _anchor_suppresses(self, code: str, statement: cst.CSTNode) -> bool:
         """A suppression on `statement` (one the traversal has not entered yet, e.g. a read
