@@ -23,33 +23,19 @@ from .rewrite import imports, scripts
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
 from .rewrite.lines import statement_lines
-from .rewrite.traversal import Transformer
+from .rewrite.traversal import TRIVIA, Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
 from .sources import SourceFile, fit_encoding
 
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
-# Whitespace and punctuation: no rule and no bookkeeping looks at them or below them, and they
-# are over half of all nodes, so the pass does not even call itself for them.
-_TRIVIA = frozenset({
-    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
-    cst.EmptyLine, cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual,
-    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
-    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar, cst.Ellipsis,
-    cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
-    cst.MatrixMultiply, cst.LeftShift, cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor,
-    cst.Equal, cst.NotEqual, cst.LessThan, cst.LessThanEqual, cst.GreaterThan,
-    cst.GreaterThanEqual, cst.In, cst.NotIn, cst.Is, cst.IsNot, cst.And, cst.Or, cst.Not,
-    cst.Minus, cst.Plus, cst.BitInvert, cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign,
-    cst.DivideAssign, cst.ModuloAssign, cst.BitOrAssign, cst.BitAndAssign,
-})
 
 
 class RulePass(Transformer):
     """One traversal that gives every node to each rule in order (Fixit-style dispatch)."""
 
-    skipped = _TRIVIA
+    skipped = TRIVIA  # (its on_visit / on_leave would do nothing for them)
 
     def __init__(self, ctx: Context, rules: list[type[Rule]], relevant: set[str],
                  origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None) -> None:
