@@ -74,6 +74,45 @@ def test_walk_visits_what_libcst_visits_in_its_order() -> None:
     assert all(a == b and m is n for (a, m), (b, n) in zip(fast.events, slow.events, strict=True))
 
 
+class _Names(cst.CSTVisitor):
+    """Hooks for names and calls only: whitespace and punctuation need not be entered."""
+
+    def __init__(self) -> None:
+        self.seen: list[cst.CSTNode] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.seen.append(node)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.seen.append(original_node)
+
+
+class _FastNames(Visitor, _Names):
+    pass
+
+
+class _Comments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.seen.append(node.value)
+
+
+class _FastComments(Visitor, _Comments):
+    pass
+
+
+def test_walk_skips_whitespace_and_punctuation_only_where_no_hook_looks_at_them() -> None:
+    assert _FastNames.skipped and not _FastComments.skipped and not _FastOrder.skipped
+    module = cst.parse_module(SOURCE)
+    for slow, fast in ((_Names(), _FastNames()), (_Comments(), _FastComments())):
+        module.visit(slow)
+        fast.walk(module)
+        assert slow.seen and len(fast.seen) == len(slow.seen)
+        assert all(a is b or a == b for a, b in zip(fast.seen, slow.seen, strict=True))
+
+
 class _Rewrite(cst.CSTTransformer):
     """Renames, flattens a statement into two, empties a statement line, adds a comma."""
 
