@@ -8,6 +8,7 @@ works under always comes from the engine.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -22,7 +23,7 @@ from .results import FileResult, Kind
 from .rewrite import imports, scripts
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
-from .rewrite.lines import statement_lines
+from .rewrite.lines import statement_lines, statement_texts
 from .rewrite.traversal import TRIVIA, Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
@@ -120,12 +121,21 @@ class Pending:
     # the same for the colouring pass: its output node → the local pass's node it stands for
     coloured: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     _lines: dict[int, int] | None = None
+    _texts: dict[int, str] = field(default_factory=dict)
 
     def lines(self) -> dict[int, int]:
         """`id(statement) -> line` for the statements of the file as read."""
         if self._lines is None:
-            self._lines = statement_lines(self.original, self.source.text)
+            tree = ast.parse(self.source.text)
+            self._lines = statement_lines(self.original, self.source.text, tree)
+            self._texts = statement_texts(self.original, self.source.text, tree)
         return self._lines
+
+    def texts(self) -> dict[int, str]:
+        """`id(statement) -> its text as read` for the top-level statements (see
+        `statement_texts`)."""
+        self.lines()
+        return self._texts
 
 
 @dataclass(frozen=True)
@@ -314,7 +324,8 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     if not pending.findings and not pending.imports:
         return  # no rule acted: the text is the text as read (no code generation)
     # a file in `# coding: ascii` or latin-1 gets its TODO markers' arrows in ASCII
-    result.new_source = fit_encoding(imports.apply(tree, pending.imports), result.encoding)
+    result.new_source = fit_encoding(imports.apply(tree, pending.imports, pending.texts()),
+                                     result.encoding)
     if pending.findings:
         lines = pending.lines()
         result.findings = sorted(f.at(lines.get(id(f.anchor), 0))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import pytest
 
 from codemods.rewrite import imports
+from codemods.rewrite.lines import statement_texts
 from codemods.rewrite.traversal import Transformer, Visitor
 
 SOURCE = '''\
@@ -156,3 +159,19 @@ def test_transform_gives_what_libcst_gives_and_keeps_unchanged_subtrees() -> Non
 def test_module_text_is_libcsts(source: str) -> None:
     module = cst.parse_module(source)
     assert imports.apply(module, imports.ImportChanges()) == module.code
+
+
+@pytest.mark.parametrize("source", [
+    SOURCE, SOURCE.replace("\n", "\r\n"), "x = 1\r\ny = 2\rz = 3\n",
+    "# head\n\n# more\nimport a; import b\n\n\n@d\n# between\n@e(\n  1)\n\ndef f():\n"
+    "    pass\n    # in the block\n# after the block\nclass C: pass\n# foot\n",
+    '"""Doc."""\nx = """a\nb\\\nc"""\ny = (1,\n     2)  # two\nif x:\n    pass\nelse:\n'
+    '    y = 3\n\x0c\nz = 4',
+])
+def test_statement_texts_are_what_libcst_renders(source: str) -> None:
+    module = cst.parse_module(source)
+    texts = statement_texts(module, source, ast.parse(source))
+    assert len(texts) == len(module.body) - 1
+    assert all(texts[id(s)] == module.code_for_node(s) for s in module.body[:-1])
+    changes = imports.ImportChanges()
+    assert imports.apply(module, changes, texts) == imports.apply(module, changes) == source
