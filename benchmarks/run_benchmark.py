@@ -1794,6 +1794,16 @@ class ToolError(Exception):
         self.stderr_tail = stderr_tail
 
 
+def _complete_report(stdout: bytes) -> bool:
+    """A whole JSON report: exit code 2 then says some files failed (a real tree holds files
+    that do not parse), not that the run did."""
+    try:
+        json.loads(stdout)
+    except ValueError:
+        return False
+    return True
+
+
 def _tail(data: bytes, lines: int = 40) -> str:
     text = data.decode("utf-8", errors="replace").rstrip()
     return "\n".join(text.splitlines()[-lines:])
@@ -1831,7 +1841,7 @@ def run_tool_once(cmd: list[str], repo: Path, timeout: float) -> RunSample:
         stderr = err.read()
 
     code = proc.returncode
-    if code not in (0, 1):
+    if code not in (0, 1) and not (code == 2 and _complete_report(stdout)):
         raise ToolError(f"tool exited with code {code}: {' '.join(cmd)}", _tail(stderr))
     if b"Traceback (most recent call last)" in stderr:
         raise ToolError(f"tool crashed (exit {code}): {' '.join(cmd)}", _tail(stderr))

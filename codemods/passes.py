@@ -8,6 +8,7 @@ works under always comes from the engine.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -22,32 +23,20 @@ from .results import FileResult, Kind
 from .rewrite import imports, scripts
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
-from .rewrite.lines import statement_lines
-from .rewrite.traversal import Transformer
+from .rewrite.lines import statement_lines, statement_texts
+from .rewrite.traversal import TRIVIA, Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
 from .sources import SourceFile, fit_encoding
 
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
-# Whitespace and punctuation: no rule and no bookkeeping looks at them or below them, and they
-# are over half of all nodes, so the pass does nothing for them.
-_TRIVIA = frozenset({
-    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
-    cst.EmptyLine, cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual,
-    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
-    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar, cst.Ellipsis,
-    cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
-    cst.MatrixMultiply, cst.LeftShift, cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor,
-    cst.Equal, cst.NotEqual, cst.LessThan, cst.LessThanEqual, cst.GreaterThan,
-    cst.GreaterThanEqual, cst.In, cst.NotIn, cst.Is, cst.IsNot, cst.And, cst.Or, cst.Not,
-    cst.Minus, cst.Plus, cst.BitInvert, cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign,
-    cst.DivideAssign, cst.ModuloAssign, cst.BitOrAssign, cst.BitAndAssign,
-})
 
 
 class RulePass(Transformer):
     """One traversal that gives every node to each rule in order (Fixit-style dispatch)."""
+
+    skipped = TRIVIA  # (its on_visit / on_leave would do nothing for them)
 
     def __init__(self, ctx: Context, rules: list[type[Rule]], relevant: set[str],
                  origins: dict[int, tuple[cst.CSTNode, cst.CSTNode]] | None = None) -> None:
@@ -72,8 +61,6 @@ class RulePass(Transformer):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)
-        if kind in _TRIVIA:
-            return False
         self.ctx.enter(node)
         for code, visit in self.visits.get(kind.__name__, ()):
             if not self.ctx.is_suppressed(code):
@@ -83,8 +70,6 @@ class RulePass(Transformer):
         return True
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[override]
-        if type(original) in _TRIVIA:
-            return updated
         name = type(original).__name__
         for code, leave in self.leaves.get(name, ()):
             if not self.ctx.is_suppressed(code):
@@ -136,12 +121,21 @@ class Pending:
     # the same for the colouring pass: its output node → the local pass's node it stands for
     coloured: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
     _lines: dict[int, int] | None = None
+    _texts: dict[int, str] = field(default_factory=dict)
 
     def lines(self) -> dict[int, int]:
         """`id(statement) -> line` for the statements of the file as read."""
         if self._lines is None:
-            self._lines = statement_lines(self.original, self.source.text)
+            tree = ast.parse(self.source.text)
+            self._lines = statement_lines(self.original, self.source.text, tree)
+            self._texts = statement_texts(self.original, self.source.text, tree)
         return self._lines
+
+    def texts(self) -> dict[int, str]:
+        """`id(statement) -> its text as read` for the top-level statements (see
+        `statement_texts`)."""
+        self.lines()
+        return self._texts
 
 
 @dataclass(frozen=True)
@@ -330,7 +324,8 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     if not pending.findings and not pending.imports:
         return  # no rule acted: the text is the text as read (no code generation)
     # a file in `# coding: ascii` or latin-1 gets its TODO markers' arrows in ASCII
-    result.new_source = fit_encoding(imports.apply(tree, pending.imports), result.encoding)
+    result.new_source = fit_encoding(imports.apply(tree, pending.imports, pending.texts()),
+                                     result.encoding)
     if pending.findings:
         lines = pending.lines()
         result.findings = sorted(f.at(lines.get(id(f.anchor), 0))

@@ -60,7 +60,7 @@ def handed_to(ix: ModuleIndex, scopes: set[str]) -> set[str]:
     while todo:
         scope = todo.pop()
         owner = ix.functions[scope].owner_class if scope in ix.functions else None
-        reached = {site.callee for site in ix.calls if site.scope == scope}
+        reached = {site.callee for site in ix.calls_in(scope)}
         reached = {name for name in reached if "." not in name} | {
             f"{owner}.{name[5:]}" for name in reached if owner and name.startswith("self.")}
         if scope in fixtures:

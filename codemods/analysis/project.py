@@ -54,9 +54,9 @@ class Project:
         self._bindings: dict[int, tuple[ModuleIndex, ScopeBindings]] = {}
         self._callers: dict[FunctionRef, list[Caller]] | None = None
         self._run_sync_callers: dict[FunctionRef, list[Caller]] | None = None
-        self._calls_by_scope: dict[tuple[str, str], list[CallSite]] | None = None
         self._subclass_table: dict[tuple[str, str], set[tuple[str, str]]] | None = None
         self._by_suffix: dict[str, list[str]] | None = None
+        self._lookups: dict[str, tuple[ModuleIndex, str] | None] = {}
         self._importers: dict[str, list[str]] | None = None
 
     # -- bindings -------------------------------------------------------------------------------
@@ -75,7 +75,13 @@ class Project:
     def binding_scope(self, ix: ModuleIndex, scope: str, name: str) -> str | None:
         """The innermost scope (from `scope` outwards) that binds `name`, if any."""
         table = self.scope_bindings(ix)
-        return next((s for s in scope_chain(scope) if name in table.get(s, {})), None)
+        while True:  # `scope_chain(scope)`, innermost first, without building it
+            names = table.get(scope)
+            if names is not None and name in names:
+                return scope
+            if not scope:
+                return None
+            scope = scope.rpartition(".")[0]
 
     def bindings(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:
         """The bindings of `name` in the innermost scope binding it."""
@@ -85,6 +91,13 @@ class Project:
     # -- qualified names ------------------------------------------------------------------------
     def lookup(self, qualified: str, depth: int = 0) -> tuple[ModuleIndex, str] | None:
         """The project module and top-level name a qualified name points to (following imports)."""
+        if depth == 0:  # (asked for most names of every module: remembered)
+            if qualified not in self._lookups:
+                self._lookups[qualified] = self._lookup(qualified, 0)
+            return self._lookups[qualified]
+        return self._lookup(qualified, depth)
+
+    def _lookup(self, qualified: str, depth: int) -> tuple[ModuleIndex, str] | None:
         parts = qualified.split(".")
         for cut in range(len(parts) - 1, -1, -1):
             module = self._module_named(".".join(parts[:cut]))
@@ -512,9 +525,6 @@ class Project:
         return self._callers.get(ref, [])
 
     def calls_in(self, ix: ModuleIndex, scope: str) -> list[CallSite]:
-        if self._calls_by_scope is None:
-            self._calls_by_scope = {}
-            for module in self.modules.values():
-                for site in module.calls:
-                    self._calls_by_scope.setdefault((module.module, site.scope), []).append(site)
-        return self._calls_by_scope.get((ix.module, scope), [])
+        """The calls in `scope` of the project module named like `ix`."""
+        module = self.modules.get(ix.module)
+        return [] if module is None else module.calls_in(scope)

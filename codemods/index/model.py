@@ -166,6 +166,19 @@ class ModuleIndex:
     # a function name defined again in the same statement list: its qualified name -> the
     # scope key of each of its definitions, in order (`login@1`, `login`; redefinitions.py)
     redefined: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `calls` by scope, built on first use (`calls_in`)
+    _calls_by_scope: dict[str, list[CallSite]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+
+    def calls_in(self, scope: str) -> list[CallSite]:
+        """The calls made in exactly `scope`, in the index's order (a lookup, not a scan: a
+        big module has thousands of calls)."""
+        if self._calls_by_scope is None:
+            table: dict[str, list[CallSite]] = {}
+            for site in self.calls:
+                table.setdefault(site.scope, []).append(site)
+            self._calls_by_scope = table
+        return self._calls_by_scope.get(scope, [])
 
     @property
     def runs_under_alembic(self) -> bool:

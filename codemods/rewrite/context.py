@@ -173,6 +173,7 @@ class Context:
         self._pending_todos: dict[int, list[str]] = {}
         self._suppressed: list[frozenset[str] | set[str]] = []
         self._qualified: dict[str, str] = {}
+        self._names_read: set[str] | None = None  # every name the module reads (local_name)
         # imported names the module binds again to what a call makes (`Session =
         # scoped_session(...)`): they do not stand for the import (the fallback of an optional
         # import, `X = None` or `X = object`, still does)
@@ -298,7 +299,8 @@ class Context:
 
     def is_suppressed(self, code: str) -> bool:
         """`code` is suppressed on the statement being visited or one around it."""
-        return bool(self._suppressed) and is_suppressed(code, self._suppressed[-1])
+        codes = self._suppressed[-1] if self._suppressed else _NOTHING
+        return bool(codes) and is_suppressed(code, codes)  # (none: the common case, cheap)
 
     def _anchor_suppresses(self, code: str, statement: cst.CSTNode) -> bool:
         """A suppression on `statement` (one the traversal has not entered yet, e.g. a read
@@ -524,8 +526,10 @@ class Context:
         for local, qualified in self.ix.imports.items():
             if qualified in wanted:
                 return local, None
-        clash = name in self.ix.imports or name in self.ix.module_names or any(
-            name in names for names in self.ix.names_read.values())
+        if self._names_read is None:
+            self._names_read = set().union(*self.ix.names_read.values())
+        clash = name in self.ix.imports or name in self.ix.module_names or (
+            name in self._names_read)
         asname = f"sa_{name}" if clash else None
         return asname or name, (module, name, asname)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -80,9 +80,11 @@ def _read_names(code: str) -> tuple[set[str], str]:
     return names, "\n".join(strings)
 
 
-def apply(module: cst.Module, changes: ImportChanges) -> str:
-    """The text of `module` with the import changes made."""
-    text = _Text(module)
+def apply(module: cst.Module, changes: ImportChanges, texts: Mapping[int, str] | None = None
+          ) -> str:
+    """The text of `module` with the import changes made (`texts`: `id(statement) -> text`
+    of top-level statements as read, which need not be rendered again)."""
+    text = _Text(module, texts or {})
     body = list(module.body)
     if changes.add:  # first, so new imports take the place of the ones they replace
         body = _add(body, changes)
@@ -96,8 +98,9 @@ class _Text:
     """The text of a module with a given body, each top-level statement rendered once (a
     body with imports added or dropped shares all other statements with the one before)."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, texts: Mapping[int, str]) -> None:
         self.module = module
+        self.texts = texts  # of statements as read (kept alive by the caller)
         # (id, last?) → (statement, text); the statement is kept, so the id stays its own
         self.rendered: dict[tuple[int, bool], tuple[cst.CSTNode, str]] = {}
 
@@ -109,6 +112,8 @@ class _Text:
             body[-1], True)
 
     def _text(self, stmt: cst.CSTNode, last: bool) -> str:
+        if not last and id(stmt) in self.texts:
+            return self.texts[id(stmt)]
         known = self.rendered.get((id(stmt), last))
         if known is None:
             # the last one with the footer and the end of the file as libcst writes them

@@ -8,16 +8,48 @@ The two trees list statements in the same order, so they are walked side by side
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
 
-def statement_lines(module: cst.Module, source: str) -> dict[int, int]:
-    """`id(statement) -> line` for every statement of `module` (parsed from `source`)."""
+def statement_lines(module: cst.Module, source: str, tree: ast.Module | None = None
+                    ) -> dict[int, int]:
+    """`id(statement) -> line` for every statement of `module` (parsed from `source`; `tree`:
+    its `ast`, if already parsed)."""
     lines: dict[int, int] = {}
-    _walk(module.body, ast.parse(source).body, lines)
+    _walk(module.body, (tree or ast.parse(source)).body, lines)
     return lines
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the line ends Python (and ast's line numbers) know
+
+
+def statement_texts(module: cst.Module, source: str, tree: ast.Module) -> dict[int, str]:
+    """`id(statement) -> its text as read` for the top-level statements of `module` (parsed
+    from `source`, whose `ast` is `tree`) but the last: each one's lines from its leading
+    blank and comment lines up to where the next one's begin — what libcst renders for it, so
+    a statement no pass changed need not be rendered. Empty where the trees do not line up."""
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(source))]  # line n begins at starts[n-1]
+    remaining = iter(tree.body)
+    begins: list[int] = []  # where each statement's text begins
+    for stmt in module.body:
+        first = next(remaining, None)
+        for _ in range(len(stmt.body) - 1 if isinstance(stmt, cst.SimpleStatementLine) else 0):
+            next(remaining, None)  # `a; b`: one libcst line, two ast statements
+        if first is None:
+            return {}
+        decorators = getattr(first, "decorator_list", ())
+        line = min([first.lineno, *(d.lineno for d in decorators)])
+        if decorators and not source.startswith("@", starts[line - 1]):
+            return {}  # (a decorator's expression on a line of its own)
+        begins.append(starts[line - 1 - len(stmt.leading_lines)])
+    if not begins or begins[0] != starts[len(module.header)] or next(remaining, None) or any(
+            a >= b for a, b in zip(begins, begins[1:], strict=False)):
+        return {}
+    return {id(stmt): source[begin:end] for stmt, begin, end in zip(
+        module.body, begins, begins[1:], strict=False)}
 
 
 def _walk(cst_body: Sequence[cst.CSTNode], ast_body: Sequence[ast.stmt],

@@ -435,9 +435,9 @@ def database_computed(ctx: Context, cls: str | None) -> bool:
     if cls is None:
         return False
     for ix, name in _class_chain(ctx, cls):
-        for site in ix.calls:
-            if site.scope == name and (_COMPUTED_KEYWORDS & {k for k, _ in site.kwargs} or (
-                    site.callee.rpartition(".")[2] in _COMPUTED_CALLS)):
+        for site in ix.calls_in(name):
+            if _COMPUTED_KEYWORDS & {k for k, _ in site.kwargs} or (
+                    site.callee.rpartition(".")[2] in _COMPUTED_CALLS):
                 return True
     return False
 
@@ -615,7 +615,7 @@ class _SessionMakers(Visitor):
         local = qualified.rpartition(".")[2]
         makers = {b.targets[0] for b in module.bindings.get("", []) if b.name == local
                   and b.targets and plan.qualify(module, b.targets[0]) in _FACTORIES}
-        sites = [s for s in module.calls if s.scope == "" and s.callee in makers]
+        sites = [s for s in module.calls_in("") if s.callee in makers]
         return bool(sites) and all(EXPIRE_ON_COMMIT in {k for k, _ in s.kwargs} for s in sites)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:

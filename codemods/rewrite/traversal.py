@@ -15,6 +15,21 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+# Whitespace and punctuation: over half of all nodes, with only more of them below. No rule
+# and no bookkeeping looks at them: a traversal does not even call itself for them (`skipped`).
+TRIVIA = frozenset({
+    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
+    cst.EmptyLine, cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.ImportStar, cst.Ellipsis,
+    cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
+    cst.MatrixMultiply, cst.LeftShift, cst.RightShift, cst.BitAnd, cst.BitOr, cst.BitXor,
+    cst.Equal, cst.NotEqual, cst.LessThan, cst.LessThanEqual, cst.GreaterThan,
+    cst.GreaterThanEqual, cst.In, cst.NotIn, cst.Is, cst.IsNot, cst.And, cst.Or, cst.Not,
+    cst.Minus, cst.Plus, cst.BitInvert, cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign,
+    cst.DivideAssign, cst.ModuloAssign, cst.BitOrAssign, cst.BitAndAssign,
+})
+
 # node type → its child fields, in the order libcst visits them
 _FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
@@ -58,18 +73,44 @@ class _NoFieldHooks:
         return None
 
 
+def _skippable(cls: type, base: type) -> frozenset[type[cst.CSTNode]]:
+    """The trivia a traversal class may skip: all of them when it neither overrides
+    `on_visit` / `on_leave` nor has a `visit_<Node>` / `leave_<Node>` of its own for them
+    (libcst's stubs do nothing), else none (it says itself, with `skipped`)."""
+    if cls.on_visit is not base.on_visit or cls.on_leave is not base.on_leave:
+        return frozenset()
+    hooks = [f"{prefix}{kind.__name__}" for kind in TRIVIA for prefix in ("visit_", "leave_")]
+    if any(getattr(cls, hook, None) is not getattr(base, hook, None) for hook in hooks):
+        return frozenset()
+    return TRIVIA
+
+
 class Visitor(_NoFieldHooks, cst.CSTVisitor):
-    """A read-only visitor dispatching `visit_<Node>` / `leave_<Node>` only; `walk` runs it."""
+    """A read-only visitor dispatching `visit_<Node>` / `leave_<Node>` only; `walk` runs it.
+
+    Nodes of the `skipped` types are neither visited nor left nor entered (see
+    `_skippable`)."""
+
+    skipped: frozenset[type[cst.CSTNode]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "skipped" not in cls.__dict__:
+            cls.skipped = _skippable(cls, cst.CSTVisitor)
 
     def walk(self, node: cst.CSTNode) -> None:
         """Visit `node` and everything below it (as `node.visit(self)`, building nothing)."""
         if self.on_visit(node):
+            skipped = self.skipped
             for name in child_fields(node):
                 value = getattr(node, name)
-                if type(value) is tuple or type(value) is list:
+                kind = type(value)
+                if kind is tuple or kind is list:
                     for child in value:
-                        self.walk(child)
-                elif value is not None and type(value) is not cst.MaybeSentinel:
+                        if type(child) not in skipped:
+                            self.walk(child)
+                elif value is not None and kind is not cst.MaybeSentinel and (
+                        kind not in skipped):
                     self.walk(value)
         self.on_leave(node)
 
@@ -89,7 +130,17 @@ class OwnScopeVisitor(Visitor):
 
 
 class Transformer(_NoFieldHooks, cst.CSTTransformer):
-    """A transformer dispatching `visit_<Node>` / `leave_<Node>` only; `transform` runs it."""
+    """A transformer dispatching `visit_<Node>` / `leave_<Node>` only; `transform` runs it.
+
+    Nodes of the `skipped` types are neither visited nor left nor entered: they come back as
+    they are (see `_skippable`)."""
+
+    skipped: frozenset[type[cst.CSTNode]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "skipped" not in cls.__dict__:
+            cls.skipped = _skippable(cls, cst.CSTTransformer)
 
     def transform(self, node: cst.CSTNode
                   ) -> cst.CSTNode | cst.FlattenSentinel | cst.RemovalSentinel:
@@ -100,13 +151,16 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
         updated = node
         if self.on_visit(node):
             changes: dict[str, object] = {}
+            skipped = self.skipped
             for name in child_fields(node):
                 value = getattr(node, name)
-                if type(value) is tuple or type(value) is list:
+                kind = type(value)
+                if kind is tuple or kind is list:
                     new_items = self._sequence(value)
                     if new_items is not None:
                         changes[name] = new_items
-                elif value is not None and type(value) is not cst.MaybeSentinel:
+                elif value is not None and kind is not cst.MaybeSentinel and (
+                        kind not in skipped):
                     new = self.transform(value)
                     if new is not value:
                         if type(new) is cst.FlattenSentinel or type(new) is cst.RemovalSentinel:
@@ -122,7 +176,11 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
         emptied by the transform (no longer anything concrete) dropped."""
         result: list[cst.CSTNode] = []
         changed = False
+        skipped = self.skipped
         for child in children:
+            if type(child) in skipped:
+                result.append(child)
+                continue
             new = self.transform(child)
             if new is child:
                 result.append(child)

@@ -238,10 +238,12 @@ class MockedNames(AuditRule):
 
     # -- traversal --------------------------------------------------------------------------
     def visit_Module(self, node: cst.Module) -> None:
+        own = self.scopes(self.ctx.ix, self.ctx.plan)
+        if not own:  # no patch in the module (the index's calls): nothing to track or retarget
+            return
         body = Body()
         Collect(self.ctx.qualify, body, functions=False).walk(node)
         self.module_defs = body.defs
-        own = self.scopes(self.ctx.ix, self.ctx.plan)
         MockTracker(self.ctx, self.edits, self._target).run(node, body, own,
                                                             self._conftest_mocks())
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 import pytest
 
 from codemods.rewrite import imports
+from codemods.rewrite.lines import statement_texts
 from codemods.rewrite.traversal import Transformer, Visitor
 
 SOURCE = '''\
@@ -74,6 +77,45 @@ def test_walk_visits_what_libcst_visits_in_its_order() -> None:
     assert all(a == b and m is n for (a, m), (b, n) in zip(fast.events, slow.events, strict=True))
 
 
+class _Names(cst.CSTVisitor):
+    """Hooks for names and calls only: whitespace and punctuation need not be entered."""
+
+    def __init__(self) -> None:
+        self.seen: list[cst.CSTNode] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.seen.append(node)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.seen.append(original_node)
+
+
+class _FastNames(Visitor, _Names):
+    pass
+
+
+class _Comments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def visit_Comment(self, node: cst.Comment) -> None:
+        self.seen.append(node.value)
+
+
+class _FastComments(Visitor, _Comments):
+    pass
+
+
+def test_walk_skips_whitespace_and_punctuation_only_where_no_hook_looks_at_them() -> None:
+    assert _FastNames.skipped and not _FastComments.skipped and not _FastOrder.skipped
+    module = cst.parse_module(SOURCE)
+    for slow, fast in ((_Names(), _FastNames()), (_Comments(), _FastComments())):
+        module.visit(slow)
+        fast.walk(module)
+        assert slow.seen and len(fast.seen) == len(slow.seen)
+        assert all(a is b or a == b for a, b in zip(fast.seen, slow.seen, strict=True))
+
+
 class _Rewrite(cst.CSTTransformer):
     """Renames, flattens a statement into two, empties a statement line, adds a comma."""
 
@@ -117,3 +159,19 @@ def test_transform_gives_what_libcst_gives_and_keeps_unchanged_subtrees() -> Non
 def test_module_text_is_libcsts(source: str) -> None:
     module = cst.parse_module(source)
     assert imports.apply(module, imports.ImportChanges()) == module.code
+
+
+@pytest.mark.parametrize("source", [
+    SOURCE, SOURCE.replace("\n", "\r\n"), "x = 1\r\ny = 2\rz = 3\n",
+    "# head\n\n# more\nimport a; import b\n\n\n@d\n# between\n@e(\n  1)\n\ndef f():\n"
+    "    pass\n    # in the block\n# after the block\nclass C: pass\n# foot\n",
+    '"""Doc."""\nx = """a\nb\\\nc"""\ny = (1,\n     2)  # two\nif x:\n    pass\nelse:\n'
+    '    y = 3\n\x0c\nz = 4',
+])
+def test_statement_texts_are_what_libcst_renders(source: str) -> None:
+    module = cst.parse_module(source)
+    texts = statement_texts(module, source, ast.parse(source))
+    assert len(texts) == len(module.body) - 1
+    assert all(texts[id(s)] == module.code_for_node(s) for s in module.body[:-1])
+    changes = imports.ImportChanges()
+    assert imports.apply(module, changes, texts) == imports.apply(module, changes) == source
