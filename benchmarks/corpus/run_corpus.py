@@ -204,13 +204,17 @@ def legacy_chains(tree: ast.AST) -> list[ast.Attribute]:
       `cls.query.get(1)`, `db.Model.query.count()`).
 
     Not counted: a bare `M.query` (passed on, assigned or returned), `query` used as a plain
-    name, and the rest of a chain: `q.filter(...)` on a variable holding a query is part of
-    the chain that built `q`. So each chain counts once, where it starts.
+    name, `self.query(...)` in a class that defines its own `query` method (a method of the
+    project, not a session's), and the rest of a chain: `q.filter(...)` on a variable
+    holding a query is part of the chain that built `q`. So each chain counts once, where it
+    starts.
     """
     parents = parent_map(tree)
     chains = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Attribute) and node.attr == "query"):
+            continue
+        if _own_query_method(node, parents):
             continue
         parent = parents.get(node)
         called = isinstance(parent, ast.Call) and parent.func is node
@@ -222,6 +226,18 @@ def legacy_chains(tree: ast.AST) -> list[ast.Attribute]:
         if called or receiver:
             chains.append(node)
     return sorted(chains, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _own_query_method(node: ast.Attribute, parents: dict[ast.AST, ast.AST]) -> bool:
+    """`self.query` inside a class whose body defines `def query`."""
+    if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+        return False
+    scope = parents.get(node)
+    while scope is not None and not isinstance(scope, ast.ClassDef):
+        scope = parents.get(scope)
+    return scope is not None and any(
+        isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == "query"
+        for item in scope.body)
 
 
 def callee_name(call: ast.Call) -> str | None:

@@ -150,3 +150,23 @@ def test_unawaited_calls_are_found_exactly_where_imports_resolve_them(
     assert [text for _, text in found] == [
         "save(db, name)", "crud.user.get(db, 1)", "crud.save(db, name)", "repo.get(db, 2)"]
     assert result.unawaited == 4
+
+
+def test_a_class_own_query_method_is_not_a_legacy_chain(runner) -> None:
+    import ast
+
+    tree = ast.parse(dedent("""
+        class Builder:
+            def query(self, obj):
+                return self.session.query(type(obj))
+
+            def build(self, obj):
+                return self.query(obj).filter_by(id=1)
+
+
+        class View:
+            def show(self):
+                return self.query(1)
+    """))
+    lines = [chain.lineno for chain in runner.legacy_chains(tree)]
+    assert lines == [4, 12]  # the session's query, and `self.query` of a class without one
