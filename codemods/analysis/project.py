@@ -308,7 +308,8 @@ class Project:
 
     def _loaded_class(self, ix: ModuleIndex, scope: str, name: str
                       ) -> tuple[ModuleIndex, str] | None:
-        """`for person in session.scalars(stmt)` (or SQLModel's `session.exec(stmt)`) where
+        """`for person in session.scalars(stmt)` (or SQLModel's `session.exec(stmt)`, also
+        through a variable: `results = session.exec(stmt)`, `for person in results`) where
         every start of the statement variable `stmt` is `select(Person)` (refined by its own
         methods): `person` is a Person."""
         root, chain = ix.aliases.get(scope, {}).get(name, ("", ""))
@@ -316,6 +317,11 @@ class Project:
             return None
         sites = [site for site in self.calls_in(ix, scope) if site.callee == root[:-2]]
         statement = sites[0].args[0] if len(sites) == 1 and sites[0].args else None
+        source = ix.loop_sources.get(scope, {}).get(name)
+        if len(sites) > 1 and source is not None:  # `results = session.exec(sql)`, then
+            calls = [b for b in self.bindings(ix, scope, source) if b.origin == CALL]  # a loop
+            if len(calls) == 1 and calls[0].targets[0] == root[:-2] and calls[0].call_args:
+                statement = calls[0].call_args[0]
         if statement is None or statement.endswith("()"):
             return None
         entities = set()

@@ -336,7 +336,12 @@ class _Indexer(ast.NodeVisitor):
             self._load("return", node.value)
         self.generic_visit(node)
 
+    def _loop_source(self, target: ast.expr, iterated: ast.expr) -> None:
+        if isinstance(target, ast.Name) and isinstance(iterated, ast.Name):
+            self.index.loop_sources.setdefault(self.scope, {})[target.id] = iterated.id
+
     def visit_For(self, node: ast.For) -> None:
+        self._loop_source(node.target, node.iter)
         self._alias(node.target, node.iter)
         self._load(node.target, node.iter)
         self.generic_visit(node)
@@ -344,6 +349,7 @@ class _Indexer(ast.NodeVisitor):
     visit_AsyncFor = visit_For
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._loop_source(node.target, node.iter)
         self._alias(node.target, node.iter)
         self._load(node.target, node.iter)
         self.generic_visit(node)

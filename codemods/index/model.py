@@ -142,6 +142,8 @@ class ModuleIndex:
     attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # scope -> variable -> (root variable, chain) it aliases (`for line in order.lines`)
     aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # scope → loop variable → the variable its loop iterates (`for person in results`)
+    loop_sources: dict[str, dict[str, str]] = field(default_factory=dict)
     # scope -> names (or `self.x`) bound from a `session.query(...)` chain, `session.get(E, pk)`
     # or a run select (objects loaded there); "return" when the function returns one directly
     loads: dict[str, set[str]] = field(default_factory=dict)

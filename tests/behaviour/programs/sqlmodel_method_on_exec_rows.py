@@ -1,5 +1,6 @@
-"""SQLModel rows of session.exec(stmt), stmt narrowed under an if: a model method that
-queries (and so becomes async) called on the loop variable is awaited."""
+"""SQLModel rows of session.exec(stmt), stmt narrowed under an if, looped over directly or
+through a variable: a model method that queries (and so becomes async) called on the loop
+variable is awaited."""
 from typing import Optional
 
 from sqlmodel import Field, Session, SQLModel, create_engine, select
@@ -30,6 +31,10 @@ def report(**filters):
         out = []
         for account in session.exec(stmt):
             out.append((account.name, account.last_entry(session).amount))
+        names = session.exec(select(Account.name)).all()  # another exec() in the function
+        rows = session.exec(stmt)
+        for account in rows:  # through a variable
+            out.append((account.name, account.last_entry(session).amount, len(names)))
         return out
 
 
