@@ -95,3 +95,12 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 # The throwaway PostgreSQL server (fixture `postgres`) for the tests that run on it too.
 pytest_plugins = ["tests.postgres"]
+
+
+@pytest.fixture(scope="session")
+def first_runs(tmp_path_factory: pytest.TempPathFactory):
+    """Each fixture case's first run, made once for all xdist workers (tests/test_fixtures.py)."""
+    from tests.equivalence.build_once import shared_directory
+    from tests.test_fixtures import FirstRuns
+
+    return FirstRuns(shared_directory(tmp_path_factory, "fixture-first-runs"))
