@@ -56,6 +56,7 @@ class ForkServer:
         self.env = env  # the server's own environment (what the interpreter starts with)
         self._process: subprocess.Popen[str] | None = None
         self._failed = not hasattr(os, "fork")
+        self.forked = 0  # runs served by a fork (the others were plain subprocesses)
         self._lock = threading.Lock()
 
     def _server(self) -> subprocess.Popen[str] | None:
@@ -81,9 +82,12 @@ class ForkServer:
             self._process.wait()
 
     def close(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.stdin.close()
-            self._process.wait(timeout=30)
+        """Stop the server (a later run starts another)."""
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.stdin.close()
+                self._process.wait(timeout=30)
+            self._process = None
 
     def run(self, args: list[str], cwd: Path, env: dict[str, str],
             timeout: float) -> subprocess.CompletedProcess[str]:
@@ -106,6 +110,7 @@ class ForkServer:
                 encoding = _io_encoding(env)[0]
                 stdout = out.read_text(encoding=encoding, errors="replace")
                 stderr = err.read_text(encoding=encoding, errors="replace")
+            self.forked += 1
             if answer.get("timed_out"):
                 return subprocess.CompletedProcess(
                     [sys.executable, *args], -1, stdout,
@@ -151,12 +156,18 @@ def _startup(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.startswith("PYTHON") and k != "PYTHONIOENCODING"}
 
 
-def _io_encoding(env: dict[str, str]) -> tuple[str, str | None]:
+def _io_encoding(env: dict[str, str],
+                 default: tuple[str, str | None] = ("utf-8", None)) -> tuple[str, str | None]:
+    """The streams' encoding and errors: PYTHONIOENCODING's, or else `default` (the server's
+    own, which its environment gave as it does a fresh interpreter's)."""
     encoding, _, errors = env.get("PYTHONIOENCODING", "").partition(":")
-    return encoding or "utf-8", errors or None
+    return encoding or default[0], errors or (None if encoding else default[1])
 
 
 # --- the server --------------------------------------------------------------------------------
+STREAMS = (sys.__stdout__.encoding if sys.__stdout__ else "utf-8", None)
+
+
 def _serve() -> int:
     with warnings.catch_warnings(record=True) as shown:
         warnings.simplefilter("always")
@@ -242,7 +253,7 @@ def _child(request: dict) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        encoding, errors = _io_encoding(request["env"])
+        encoding, errors = _io_encoding(request["env"], STREAMS)
         sys.stdout = sys.__stdout__ = open(1, "w", encoding=encoding,  # noqa: SIM115
                                            errors=errors or "strict", closefd=False)
         sys.stderr = sys.__stderr__ = open(2, "w", encoding=encoding,  # noqa: SIM115

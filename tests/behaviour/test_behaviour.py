@@ -653,7 +653,9 @@ def test_a_forked_run_is_a_fresh_interpreters_run(tmp_path: Path, status: int) -
     env = _environment({"SHOP": "open"})
     fresh = subprocess.run([sys.executable, *args], cwd=folder, env=env, capture_output=True,
                            text=True, encoding="utf-8", timeout=TIMEOUT)
+    served = MIGRATED.forked
     forked = MIGRATED.run(args, folder, env, TIMEOUT)
+    assert MIGRATED.forked == served + 1, "the run was not a fork of the server"
     assert (forked.returncode, forked.stdout, forked.stderr) == (
         fresh.returncode, fresh.stdout, fresh.stderr) == (
         status, f"['{status}'] here here open 2 é\nthread joined\natexit ran\n",
