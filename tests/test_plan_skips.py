@@ -12,10 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from codemods import engine, passes
-from codemods.engine import iter_migrate
-from codemods.sources import SourceFile, discover
-from tests.test_fixtures import FIXTURES, _cases, _config, _selection
+from tests.test_fixtures import (
+    FIXTURES,
+    FirstRuns,
+    _cases,
+    _config,
+    _selection,
+    copy_case,
+    outcome,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,53 +29,26 @@ def _outcome(root: Path, config, selection: list[str] | None, skip: bool,
              monkeypatch: pytest.MonkeyPatch) -> tuple[dict, int]:
     """Every result of a run over `root` (path → text, findings, error) and how many files
     the plan let skip the local pass."""
-    skipped = 0
-    can_act = passes.local_pass_can_act
-
-    def counted(ix, plan, cfg):
-        nonlocal skipped
-        found = can_act(ix, plan, cfg)
-        skipped += not found
-        return found
-
-    monkeypatch.setattr(passes, "SKIP_UNPLANNED", skip)
-    monkeypatch.setattr(engine, "local_pass_can_act", counted)
-    sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
-
-    def selected(source: SourceFile) -> bool:
-        relative = Path(source.path).relative_to(root).as_posix()
-        return selection is None or any(relative == s or relative.startswith(f"{s}/")
-                                        for s in selection)
-
-    results = iter_migrate([s for s in sources if selected(s)], config,
-                           [s for s in sources if not selected(s)])
-    found = {Path(r.path).relative_to(root).as_posix():
-             (r.new_source, [(f.code, f.kind, f.line, f.message) for f in r.findings],
-              r.error, r.error_line) for r in results}
+    found, _tree, skipped = outcome(root, config, selection, skip)
     return found, skipped
 
 
 def _copy(case: Path, work: Path) -> Path:
-    if case.is_dir():  # a case's `input` folder
-        shutil.copytree(case, work)
-        return work
-    work.mkdir()
-    for suffix in (".input.py", ".noop.py"):
-        if case.name.endswith(suffix):
-            (work / (case.name.removesuffix(suffix) + ".py")).write_bytes(case.read_bytes())
-    return work
+    return copy_case(case, work)
 
 
 @pytest.mark.parametrize("case", _cases())
 def test_fixture_same_with_and_without_skipping(case: Path, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                first_runs: FirstRuns) -> None:
     """Every fixture (input files and context), both ways: the same results. A case where
-    the plan skips no file runs the same code both ways, so only the others run twice."""
+    the plan skips no file runs the same code both ways, so only the others run twice. With
+    skipping on, the run is the case's first run (test_fixtures.py asserts on it too)."""
     root = _copy(case, tmp_path / "case")
     assert any(root.rglob("*.py"))
     selection = _selection(case)
-    with monkeypatch.context() as patch:
-        fast, skipped = _outcome(root, _config(case), selection, True, patch)
+    first = first_runs.get(case)
+    fast, skipped = first.results, first.skipped
     if skipped:
         with monkeypatch.context() as patch:
             full, none = _outcome(root, _config(case), selection, False, patch)
@@ -78,13 +56,12 @@ def test_fixture_same_with_and_without_skipping(case: Path, tmp_path: Path,
         assert fast == full
 
 
-def test_some_fixture_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_some_fixture_is_skipped(first_runs: FirstRuns) -> None:
     """The comparison above sees the skip at work: a module that only looks like database
     code (a `session` parameter of a buffer class, a `.query()` of a search index)."""
     case = FIXTURES / "multimodule" / "lookalikes_skip_local_pass" / "input"
-    _, skipped = _outcome(_copy(case, tmp_path / "case"), _config(case), None, True,
-                          monkeypatch)
-    assert skipped >= 2
+    assert _selection(case) is None  # the whole case, as migrated here before
+    assert first_runs.get(case).skipped >= 2
 
 
 @pytest.mark.slow
@@ -97,7 +74,10 @@ def test_generated_tree_and_sample_project_same(tmp_path: Path, target: str,
     sys.modules.setdefault("run_benchmark", bench)
     spec.loader.exec_module(bench)
     tree = tmp_path / "synth"
-    bench.generate_project(tree, modules=160, sqla_fraction=0.33, seed=3, packages=8)
+    # 36 modules: the smallest tree (this seed, 8 packages) whose generation takes every path
+    # through the generator that the 160-module tree of before took (a line tracer's arcs
+    # over benchmarks/run_benchmark.py), and two more; the plan lets 33 of them skip.
+    bench.generate_project(tree, modules=36, sqla_fraction=0.33, seed=3, packages=8)
     sample = tmp_path / "sample"
     shutil.copytree(ROOT / "sample_project", sample)
     config = _config(Path("target-sync" if target == "sync" else "."))

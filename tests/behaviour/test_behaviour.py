@@ -36,6 +36,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from forkserver import ForkServer
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -57,10 +58,32 @@ EXIT_SYNC_CONNECTION = 3
 EXIT_UNRAISABLE = 4
 
 
-def _run(args: list[str], cwd: Path,
-         extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _environment(extra_env: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ, PYTHONIOENCODING="utf-8", **(extra_env or {}))
     env.pop("PYTHONWARNINGS", None)
+    return env
+
+
+# Programs run in forks of warm interpreters (forkserver.py: the same run as a fresh `python`,
+# without starting one and importing SQLAlchemy each time); the originals on one, the migrated
+# programs on another, so that the two runs compared have different hash seeds.
+ORIGINALS = ForkServer(_environment())
+MIGRATED = ForkServer(_environment())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fork_servers():
+    yield
+    for server in (ORIGINALS, MIGRATED):
+        server.close()
+
+
+def _run(args: list[str], cwd: Path, extra_env: dict[str, str] | None = None,
+         server: ForkServer | None = None) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` in `cwd`: in a fork of `server`, or (None) a fresh interpreter."""
+    env = _environment(extra_env)
+    if server is not None:
+        return server.run(args, cwd, env, TIMEOUT)
     try:
         return subprocess.run(
             [sys.executable, *args],
@@ -81,28 +104,28 @@ def _run(args: list[str], cwd: Path,
         )
 
 
-def _run_original(program: Path, tmp_path: Path,
-                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run_original(program: Path, tmp_path: Path, env: dict[str, str] | None = None,
+                  server: ForkServer | None = ORIGINALS) -> subprocess.CompletedProcess[str]:
     workdir = tmp_path / "original"
     if program.is_dir():
         shutil.copytree(program, workdir)
         return _run_each(sorted(workdir.glob("*.py")), lambda path: [str(path)], "the original",
-                         env)
+                         env, server)
     workdir.mkdir()
-    proc = _run([str(program)], cwd=workdir, extra_env=env)
+    proc = _run([str(program)], cwd=workdir, extra_env=env, server=server)
     assert proc.returncode == 0, (
         f"the original {program.name} itself fails (status {proc.returncode}):\n{proc.stderr}"
     )
     return proc
 
 
-def _run_each(modules: list[Path], command, what: str,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run_each(modules: list[Path], command, what: str, env: dict[str, str] | None = None,
+              server: ForkServer | None = None) -> subprocess.CompletedProcess[str]:
     """Run the modules of a folder program one after the other (in their folder); stdout of
     each under a `== module.py` line. Stops at the first that fails."""
     out, err = [], []
     for module in modules:
-        proc = _run(command(module), cwd=module.parent, extra_env=env)
+        proc = _run(command(module), cwd=module.parent, extra_env=env, server=server)
         out.append(f"== {module.name}\n{proc.stdout}")
         err.append(f"== {module.name}\n{proc.stderr}")
         if proc.returncode != 0:
@@ -118,11 +141,12 @@ def _guarded(program: Path) -> list[str]:
     return ["-W", "error::RuntimeWarning", str(RUNNER), str(program)]
 
 
-def _run_guarded(program: Path,
-                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run_guarded(program: Path, env: dict[str, str] | None = None,
+                 server: ForkServer | None = MIGRATED) -> subprocess.CompletedProcess[str]:
     if program.is_dir():
-        return _run_each(sorted(program.glob("*.py")), _guarded, "the migrated program", env)
-    return _run(_guarded(program), cwd=program.parent, extra_env=env)
+        return _run_each(sorted(program.glob("*.py")), _guarded, "the migrated program", env,
+                         server)
+    return _run(_guarded(program), cwd=program.parent, extra_env=env, server=server)
 
 
 def _migrate_source():
@@ -369,7 +393,7 @@ def test_program_migrated_with_target_sync_behaves_the_same(program: Path,
               and node.func.attr == "query" and not marked(node.lineno)]
     migrated = tmp_path / program.name
     migrated.write_text(result.new_source, encoding="utf-8")
-    run = _run([str(migrated)], tmp_path)
+    run = _run([str(migrated)], tmp_path, server=MIGRATED)
     assert (run.returncode, run.stdout, legacy) == (0, original.stdout, []), (
         f"legacy .query() left on lines {legacy}\n"
         + _stdout_diff(original.stdout, run.stdout)
@@ -515,7 +539,8 @@ def test_migrated_program_prints_what_sqlalchemy_1_4_printed(program: Path, targ
     assert result.error is None, result.error
     migrated = tmp_path / program.name
     migrated.write_text(result.new_source, encoding="utf-8")
-    run = _run_guarded(migrated) if target == "async" else _run([str(migrated)], tmp_path)
+    run = (_run_guarded(migrated) if target == "async"
+           else _run([str(migrated)], tmp_path, server=MIGRATED))
     expected = program.with_suffix(".out").read_text(encoding="utf-8")
     assert (run.returncode, run.stdout) == (0, expected), (
         f"{run.stderr}\n--- migrated source ---\n{_numbered(result.new_source)}")
@@ -562,19 +587,28 @@ if __name__ == "__main__":
 """
 
 
-def test_guard_flags_a_sync_connection_and_keeps_stdout(tmp_path: Path) -> None:
+# Each harness test runs in fresh interpreters (`python run_guarded.py ...`, the real entry
+# point) and in forks of the warm ones the program tests use.
+RUNS = [pytest.param(None, id="fresh"), pytest.param(MIGRATED, id="forked")]
+
+
+@pytest.mark.parametrize("server", RUNS)
+def test_guard_flags_a_sync_connection_and_keeps_stdout(tmp_path: Path,
+                                                        server: ForkServer | None) -> None:
     program = PROGRAMS[0]
-    original = _run_original(program, tmp_path)
-    run = _run_guarded(program)
+    original = _run_original(program, tmp_path, server=server and ORIGINALS)
+    run = _run_guarded(program, server=server)
     assert run.returncode == EXIT_SYNC_CONNECTION, run.stderr
     assert "sqlite3.Connection" in run.stderr
     assert run.stdout == original.stdout
 
 
-def test_guard_passes_async_code_and_flags_a_forgotten_await(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", RUNS)
+def test_guard_passes_async_code_and_flags_a_forgotten_await(tmp_path: Path,
+                                                             server: ForkServer | None) -> None:
     good = tmp_path / "good.py"
     good.write_text(ASYNC_PROGRAM, encoding="utf-8")
-    run = _run_guarded(good)
+    run = _run_guarded(good, server=server)
     assert (run.returncode, run.stdout) == (0, "left: []\n"), run.stderr
 
     forgetful = tmp_path / "forgetful.py"
@@ -582,6 +616,62 @@ def test_guard_passes_async_code_and_flags_a_forgotten_await(tmp_path: Path) -> 
         ASYNC_PROGRAM.replace("await session.delete(note)", "session.delete(note)"),
         encoding="utf-8",
     )
-    run = _run_guarded(forgetful)
+    run = _run_guarded(forgetful, server=server)
     assert run.returncode == EXIT_UNRAISABLE, run.stderr
     assert "AsyncSession.delete' was never awaited" in run.stderr
+
+
+EXIT_PROGRAM = """\
+import atexit
+import os
+import random
+import sys
+import threading
+import time
+
+atexit.register(lambda: print("atexit ran", flush=True))
+worker = threading.Thread(target=lambda: (time.sleep(0.2), print("thread joined")))
+worker.start()
+print(sys.argv[1:], os.path.basename(sys.path[0]), os.path.basename(os.getcwd()),
+      os.environ.get("SHOP"), len({random.random() for _ in range(2)}), "é")
+print("to stderr", file=sys.stderr)
+raise SystemExit(int(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("status", [0, 5])
+def test_a_forked_run_is_a_fresh_interpreters_run(tmp_path: Path, status: int) -> None:
+    """What a program sees and leaves: argv, sys.path[0], the working folder, the environment,
+    a reseeded `random`, UTF-8 streams, non-daemon threads joined and atexit run before the
+    exit, its status; a program the guard runs is flagged the same way; a run past its
+    timeout is stopped."""
+    folder = tmp_path / "here"
+    folder.mkdir()
+    script = folder / "exits.py"
+    script.write_text(EXIT_PROGRAM, encoding="utf-8")
+    args = ["-W", "error::RuntimeWarning", str(script), str(status)]
+    env = _environment({"SHOP": "open"})
+    fresh = subprocess.run([sys.executable, *args], cwd=folder, env=env, capture_output=True,
+                           text=True, encoding="utf-8", timeout=TIMEOUT)
+    served = MIGRATED.forked
+    forked = MIGRATED.run(args, folder, env, TIMEOUT)
+    assert MIGRATED.forked == served + 1, "the run was not a fork of the server"
+    assert (forked.returncode, forked.stdout, forked.stderr) == (
+        fresh.returncode, fresh.stdout, fresh.stderr) == (
+        status, f"['{status}'] here here open 2 é\nthread joined\natexit ran\n",
+        "to stderr\n")
+    for n, program in enumerate((PROGRAMS[0], FOLDER_PROGRAMS[0])):
+        (tmp_path / f"fresh{n}").mkdir()
+        (tmp_path / f"forked{n}").mkdir()
+        fresh = _run_original(program, tmp_path / f"fresh{n}", server=None)
+        forked = _run_original(program, tmp_path / f"forked{n}", server=ORIGINALS)
+        assert (forked.returncode, forked.stdout) == (fresh.returncode, fresh.stdout) == (
+            0, fresh.stdout)
+    guarded = [_run_guarded(PROGRAMS[0], server=server).returncode
+               for server in (None, MIGRATED)]
+    assert guarded == [EXIT_SYNC_CONNECTION] * 2
+    sleeper = folder / "sleeps.py"
+    sleeper.write_text("import time\nprint('started', flush=True)\ntime.sleep(30)\n")
+    stopped = MIGRATED.run([str(sleeper)], folder, env, 1)
+    assert (stopped.returncode, stopped.stdout) == (-1, "started\n")
+    assert "timed out after 1 s" in stopped.stderr

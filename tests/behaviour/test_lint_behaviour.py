@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from forkserver import ForkServer
 
 from codemods import Config, migrate_source
 from codemods.lint import LintConfig, lint_sources
@@ -21,6 +22,15 @@ HERE = Path(__file__).resolve().parent / "lint"
 PROGRAMS = sorted(HERE.glob("sqa5*.py"))
 
 pytestmark = pytest.mark.slow
+
+# The programs run in forks of a warm interpreter (forkserver.py: a fresh `python`'s run).
+SERVER = ForkServer(dict(os.environ))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fork_server():
+    yield
+    SERVER.close()
 
 
 def _functions(text: str) -> list[tuple[int, int, str]]:
@@ -101,8 +111,7 @@ def test_every_missing_greenlet_without_loader_options_is_found(
         if bare == full:
             continue  # SQA400 had nothing to do
         (tmp_path / name).write_text(bare, encoding="utf-8")
-        run = subprocess.run([sys.executable, "-W", "ignore", name], cwd=tmp_path,
-                             capture_output=True, text=True, timeout=120)
+        run = SERVER.run(["-W", "ignore", name], tmp_path, dict(os.environ), 120)
         if "MissingGreenlet" not in run.stdout + run.stderr:
             continue
         hit.append(name)
