@@ -45,19 +45,26 @@ def _fork_context():
 _PR_SET_PDEATHSIG = 1  # prctl(2), Linux
 
 
+# Held back while workers are forked (see `_interrupts_held`).
+_HELD = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C held back while workers are forked: a child inherits the blocked signal and
-    ignores it before letting it through (`_exit_with_parent`), so one that arrives while it
-    starts cannot print a traceback; the main process gets it once this ends."""
+    """Ctrl-C and SIGTERM held back while workers are forked: a child inherits the blocked
+    signals and sets its own handling before letting them through (`_exit_with_parent`), so
+    one that arrives while it starts cannot print a traceback; nor can the main process's
+    handler interrupt the pool half set up (a multiprocessing finalizer half made printed
+    `AttributeError: 'Finalize' object has no attribute '_key'` at exit). The main process
+    gets the signal once this ends."""
     held = hasattr(signal, "pthread_sigmask")
     if held:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
         yield
     finally:
         if held:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -65,9 +72,9 @@ def _exit_with_parent(parent: int) -> None:
     -9), and leave Ctrl-C to it (the terminal sends SIGINT to every process of the group; the
     main process answers it once and its workers go with it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):  # held back while it was forked
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler
+    if hasattr(signal, "pthread_sigmask"):  # held back while it was forked
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     if sys.platform.startswith("linux"):
         try:
             asked = ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
