@@ -27,10 +27,8 @@ import argparse
 import ast
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -345,14 +343,8 @@ def main(argv: list[str] | None = None) -> int:
             rc.log(f"{name}: no source at {args.src / name}")
             continue
         rc.log(f"{name}:")
-        if args.keep:
-            work = (args.keep / name).resolve()
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
+        with rc.project_workdir(args.keep, name, "lint-runtime") as work:
             outcomes.append(run_project(project, args, work))
-        else:
-            with tempfile.TemporaryDirectory(prefix=f"lint-runtime-{name}-") as work:
-                outcomes.append(run_project(project, args, Path(work)))
     if args.json:
         print(as_json(outcomes))
     else:

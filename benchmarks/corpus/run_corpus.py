@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -238,6 +239,20 @@ def _own_query_method(node: ast.Attribute, parents: dict[ast.AST, ast.AST]) -> b
     return scope is not None and any(
         isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name == "query"
         for item in scope.body)
+
+
+@contextlib.contextmanager
+def project_workdir(keep: Path | None, name: str, prefix: str) -> Iterator[Path]:
+    """Where a project's copies go: `keep/name` (emptied first, left afterwards), else a
+    temporary folder."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix=f"{prefix}-{name}-") as work:
+            yield Path(work)
+        return
+    work = (keep / name).resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    yield work
 
 
 def callee_name(call: ast.Call) -> str | None:
@@ -980,14 +995,8 @@ def main(argv: Iterable[str] | None = None) -> int:
                 log(f"{project.name}: no source at {where} (--fetch-hint says how to get it)")
             continue
         log(f"{project.name}:")
-        keep = args.keep / project.name if args.keep else None
-        if keep is not None:
-            shutil.rmtree(keep, ignore_errors=True)
-            keep.mkdir(parents=True)
-            results.append(run_project(project, args, keep))
-        else:
-            with tempfile.TemporaryDirectory(prefix=f"corpus-{project.name}-") as work:
-                results.append(run_project(project, args, Path(work)))
+        with project_workdir(args.keep, project.name, "corpus") as work:
+            results.append(run_project(project, args, work))
     if args.json:
         print(as_json(results, args.repo))
     else:
