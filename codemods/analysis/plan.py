@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
-from ..index import ClassInfo, ModuleIndex
+from ..index import CallSite, ClassInfo, ModuleIndex
 from .colouring import Colouring, KeptSync
 from .decorators import Decorators
 from .engine_urls import EngineUrls
@@ -83,6 +84,7 @@ class Plan:
         self.unrelated, self.not_a_session = provenance.unrelated, provenance.not_a_session
         self.resolve_call = provenance.resolve_call
         self._async_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
+        self._methods_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
         # what names hold
         self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
         self.call_result_kind = kinds.call_result_kind  # what calling a name gives
@@ -233,6 +235,36 @@ class Plan:
     @property
     def query_finishers(self) -> dict[FunctionRef, FinisherShape]:
         return self._helpers.query_finishers
+
+    def event_target_param(self, ref: FunctionRef, param: str, depth: int = 0) -> bool:
+        """`param` of the function `ref` is what `event.listen(param, ...)` registers on,
+        there or in a function it is handed to (a few calls deep): a Session class given as
+        its default stays the sync one, which takes events for async sessions too."""
+        ix = self.modules[ref[0]]
+        for site in self.calls_in(ix, ref[1]):
+            if site.args and site.args[0] == param and self.qualify(ix, site.callee) in (
+                    EVENT_FUNCTIONS):
+                return True
+            target = self._called_method(ix, site) if depth < 3 else None
+            if target is not None and target != ref and any(
+                    self.event_target_param(target, given, depth + 1)
+                    for given in self.parameters_given(site, target, param)):
+                return True
+        return False
+
+    def _called_method(self, ix: ModuleIndex, site: CallSite) -> FunctionRef | None:
+        """The project function a call reaches; for `receiver.method(...)` on a receiver the
+        tool cannot type (`manager.track(...)`, a parameter defaulting to an instance), the
+        project's only method of that name."""
+        found = self.resolve_call(ix, site.scope, site.callee)
+        if found is not None or "." not in site.callee:
+            return found
+        if self._methods_by_name is None:
+            self._methods_by_name = by_name(frozenset(
+                (m.module, q) for m in self.modules.values() for q, f in m.functions.items()
+                if f.owner_class))
+        methods = self._methods_by_name.get(site.callee.rpartition(".")[2], ())
+        return methods[0] if len(methods) == 1 else None
 
     def keepable_sync(self, unconverted: dict[FunctionRef, str],
                       io: set[FunctionRef]) -> KeptSync:

@@ -230,6 +230,10 @@ class Context:
             self.not_references.add(id(node.attr))
         elif kind is cst.Param:
             self.not_references.add(id(node.name))
+            if node.default is not None and self.function is not None and (
+                    self.plan.event_target_param((self.ix.module, self.scope),
+                                                 node.name.value)):
+                self.event_targets.add(id(node.default))  # `def track(session=Session)`
         elif kind is cst.Global or kind is cst.Nonlocal:  # `global Session` declares a name
             self.not_references.update(id(item.name) for item in node.names)
         elif kind is cst.Arg:
