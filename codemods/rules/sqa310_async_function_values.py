@@ -57,7 +57,10 @@ class AsyncFunctionValues(AuditRule):
     @classmethod
     def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
         return {scope for scope, names in ix.names_read.items()
-                if any(plan.async_by_name(n.rpartition(".")[2]) for n in names)}
+                if any(plan.async_by_name(n.rpartition(".")[2]) for n in names)} | {
+            site.scope for site in ix.calls  # `listen(..., manager.on_flush)`: an attribute
+            if any(arg and plan.async_by_name(arg.rpartition(".")[2])  # of a parameter
+                   for arg in (*site.args, *(value for _, value in site.kwargs)))}
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -92,14 +95,30 @@ class AsyncFunctionValues(AuditRule):
         if not name or not self.ctx.plan.async_by_name(name.rpartition(".")[2]):
             return
         ref = self.ctx.plan.resolve_function(self.ctx.ix, self.ctx.scope, name)
+        if ref is None and "." in name:  # `manager.on_flush` on a receiver it cannot type
+            candidates = [r for r in self.ctx.plan.async_by_name(name.rpartition(".")[2])
+                          if "." in r[1]]  # methods of that name the run made async
+            if candidates and not self._spoken_for():
+                shown = ", ".join(f"{r[1]}()" for r in candidates)
+                self.ctx.report(self.code, Kind.TODO,
+                                f"`{name}` may be {shown}, which became async, handed on here "
+                                "as a value: whatever calls it gets a coroutine (SQLAlchemy "
+                                "never awaits an event listener) — keep it synchronous, or "
+                                "await it there", value, tag=Tag.AUDIT)
+            return
         if ref is None or ref not in self.ctx.plan.async_functions or (
                 self.ctx.plan.sync_boundary(ref)):
             return
         if self.ctx.plan.wrapper(ref) and not self.ctx.plan.unfollowed_wrapper(ref):
             return  # a decorator's wrapper: the calls of the functions it wraps are awaited
-        if self.ctx.reported_here() or any(c.startswith("SQA3") for c in self.ctx.marker_codes()):
+        if self._spoken_for():
             return
         self.ctx.report(self.code, Kind.TODO,
                         f"{ref[1].rpartition('.')[2]}() became async and is handed on here as "
                         "a value: whatever calls it gets a coroutine — await it there (or run "
                         "it with asyncio.run())", value, tag=Tag.AUDIT)
+
+    def _spoken_for(self) -> bool:
+        """A TODO of this run or of a colouring rule is on the statement already."""
+        return self.ctx.reported_here() or any(
+            c.startswith("SQA3") for c in self.ctx.marker_codes())
