@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..index import CallSite, FunctionInfo, ModuleIndex, ReturnedQuery
+from ..index import FunctionInfo, ModuleIndex, ReturnedQuery
 from ..index.shapes import BUILDER_STEPS
 from .kinds import Kinds, ObjKind
 from .models import Models
@@ -106,7 +106,7 @@ class Helpers:
                 return None  # (module-level code could not await it)
             session = ".".join([query.session_param, *query.session_attrs])
             if self.kinds.kind(caller, site.scope, session) is not ObjKind.SESSION or own and (
-                    _argument(site, info.params.index(own[0]), own[0]) != session):
+                    self.project.argument_for(site, (ix.module, qualname), own[0]) != session):
                 return None
             entities.add(self.models.mapped_class(caller, site.scope, query.args[0]))
             eager = eager or "options" in query.steps
@@ -165,11 +165,3 @@ class Helpers:
                 entities, is_entity, strict=True) if flag))
         return HelperShape(tuple(entities), tuple(is_entity), repeats, joined,
                            query.session_param, query.session_attrs)
-
-
-def _argument(site: CallSite, position: int, name: str) -> str | None:
-    """The dotted name a call passes for a parameter, if it is one."""
-    keyword = dict(site.kwargs)
-    if name in keyword:
-        return keyword[name]
-    return site.args[position] if position < len(site.args) else None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from ..analysis import ObjKind, Plan
-from ..api_surface import EVENT_FUNCTIONS
+from ..api_surface import EVENT_FUNCTIONS, SESSION_CLASSES
 from ..config import Config
 from ..index import CALL, ENTER, ModuleIndex
 from ..index.redefinitions import DefinitionKeys
@@ -230,10 +230,11 @@ class Context:
             self.not_references.add(id(node.attr))
         elif kind is cst.Param:
             self.not_references.add(id(node.name))
-            if node.default is not None and self.function is not None and (
-                    self.plan.event_target_param((self.ix.module, self.scope),
-                                                 node.name.value)):
-                self.event_targets.add(id(node.default))  # `def track(session=Session)`
+            # `def track(session=Session)` handing it to event.listen (the cheap test first)
+            if node.default is not None and self.function is not None and self.qualify(
+                    node.default) in SESSION_CLASSES and self.plan.event_target_param(
+                        (self.ix.module, self.scope), node.name.value):
+                self.event_targets.add(id(node.default))
         elif kind is cst.Global or kind is cst.Nonlocal:  # `global Session` declares a name
             self.not_references.update(id(item.name) for item in node.names)
         elif kind is cst.Arg:

@@ -164,9 +164,7 @@ class AsyncTests(Rule):
         if self.ctx.scope in self.hook_classes:
             fixture = self._hook_fixture(self.ctx.scope)
             body = list(updated.body.body)
-            docstring = 1 if body and isinstance(body[0], cst.SimpleStatementLine) and isinstance(
-                body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value,
-                                                          cst.BaseString) else 0
+            docstring = 0 if updated.get_docstring(clean=False) is None else 1
             after = body[docstring:]
             if after:  # the blank line that was above the first method goes above the fixture
                 fixture = fixture.with_changes(leading_lines=after[0].leading_lines)

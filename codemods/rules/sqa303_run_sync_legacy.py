@@ -124,19 +124,14 @@ class RunSyncLegacy(Rule):
         session = next(p for p in _all_params(params)
                        if self.ctx.kind(p.name) is ObjKind.SESSION)
         inner_name = _shell_body_name(original)
-        others = [p.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT,
-                                 comma=cst.MaybeSentinel.DEFAULT)
-                  for p in [*params.posonly_params, *params.params] if p is not session]
-        kwonly = [p.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT,
-                                 comma=cst.MaybeSentinel.DEFAULT)
-                  for p in params.kwonly_params if p is not session]
+        others = [_bare(p) for p in [*params.posonly_params, *params.params] if p is not session]
+        kwonly = [_bare(p) for p in params.kwonly_params if p is not session]
         star_arg = params.star_arg if isinstance(params.star_arg, cst.Param) else None
         inner_params = cst.Parameters(
-            params=[session.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT,
-                                         comma=cst.MaybeSentinel.DEFAULT), *others],
+            params=[_bare(session), *others],
             star_arg=star_arg or (cst.ParamStar() if kwonly else cst.MaybeSentinel.DEFAULT),
             kwonly_params=kwonly, star_kwarg=params.star_kwarg)
-        docstring, body = _split_docstring(list(updated.body.body))
+        docstring, body = _split_docstring(updated)
         inner = cst.FunctionDef(
             name=cst.Name(inner_name), params=inner_params, body=updated.body.with_changes(
                 body=body), returns=updated.returns,
@@ -235,6 +230,12 @@ class RunSyncLegacy(Rule):
         return finder.found
 
 
+def _bare(param: cst.Param) -> cst.Param:
+    """The parameter without its default (the shell hands every value over)."""
+    return param.with_changes(default=None, equal=cst.MaybeSentinel.DEFAULT,
+                              comma=cst.MaybeSentinel.DEFAULT)
+
+
 def _shell_body_name(function: cst.FunctionDef) -> str:
     return f"{function.name.value}_sync"
 
@@ -243,14 +244,13 @@ def _all_params(params: cst.Parameters) -> list[cst.Param]:
     return [*params.posonly_params, *params.params, *params.kwonly_params]
 
 
-def _split_docstring(body: list[cst.BaseStatement]
+def _split_docstring(function: cst.FunctionDef
                      ) -> tuple[list[cst.BaseStatement], list[cst.BaseStatement]]:
     """The docstring stays on the route (frameworks read it), the rest moves."""
-    first = body[0] if body else None
-    if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and isinstance(
-            first.body[0], cst.Expr) and isinstance(first.body[0].value, cst.BaseString):
-        return [first], body[1:] or [cst.SimpleStatementLine([cst.Pass()])]
-    return [], body
+    body = list(function.body.body)
+    if function.get_docstring(clean=False) is None:
+        return [], body
+    return body[:1], body[1:] or [cst.SimpleStatementLine([cst.Pass()])]
 
 
 def dotted_ok(call: cst.Call) -> bool:

@@ -331,8 +331,9 @@ class QueryToSelect(ChainRunner, Rule):
         ctx = self.ctx
         if not ctx.async_target or ctx.in_run_sync_lambda or ctx.cannot_await():
             return updated
-        chains = [chain for arg in updated.args if not arg.star and (
-            chain := unwind(arg.value, self._converted)) is not None]
+        handed = [(position, arg, chain) for position, arg in enumerate(updated.args)
+                  if not arg.star and (chain := unwind(arg.value, self._converted)) is not None]
+        chains = [chain for _, _, chain in handed]
         if not chains or any(c.variable is not None or c.query_call is None or c.session_kind(
                 ctx) is not ObjKind.SESSION or any(step not in BUILDER_STEPS for step, _ in
                                                    c.steps) for c in chains):
@@ -347,7 +348,7 @@ class QueryToSelect(ChainRunner, Rule):
             info = ctx.plan.modules[ref[0]].functions[ref[1]]
             if info.is_async or info.is_generator or info.returns_query_object or any(
                     param is None or param in info.produces
-                    for param in self._params_given(updated, chains, name, ref)):
+                    for param in self._params_given(handed, name, ref)):
                 return updated  # the Query (or a generator running it) would come back
         elif not outside:
             return updated
@@ -366,22 +367,15 @@ class QueryToSelect(ChainRunner, Rule):
         return self._await(run_sync_lambda(ctx.run_sync_receiver(session), param, body),
                            original)
 
-    def _params_given(self, call: cst.Call, chains: list[QueryChain], name: str,
+    def _params_given(self, handed: list[tuple[int, cst.Arg, QueryChain]], name: str,
                       ref: tuple[str, str]) -> list[str | None]:
-        """The parameters of the project function `ref` the legacy queries go to (None:
-        one the tool cannot tell)."""
+        """The parameters of the project function `ref` the arguments holding legacy
+        queries go to (None: one the tool cannot tell)."""
         params = self.ctx.plan.modules[ref[0]].functions[ref[1]].params
         skip = self.ctx.plan.implicit_self(name, ref)
-        queries = {id(c.steps[-1][1] if c.steps else c.query_call) for c in chains}
-        given: list[str | None] = []
-        for position, arg in enumerate(call.args):
-            if id(arg.value) not in queries:
-                continue
-            if arg.keyword is not None:
-                given.append(arg.keyword.value)
-            else:
-                given.append(params[position + skip] if position + skip < len(params) else None)
-        return given
+        return [arg.keyword.value if arg.keyword is not None else (
+            params[position + skip] if position + skip < len(params) else None)
+            for position, arg, _ in handed]
 
     def _outside_function(self, name: str) -> bool:
         """`name` is imported from a package outside the project and SQLAlchemy."""
