@@ -474,8 +474,12 @@ def query_params(function: ast.FunctionDef | ast.AsyncFunctionDef, own: list[ast
 def handed_queries(function: ast.FunctionDef | ast.AsyncFunctionDef,
                    own: list[ast.AST]) -> dict[str, ReturnedQuery]:
     """Query variables of a function read only as arguments of calls (`paginate(q, 1)`)."""
-    names = {a.id for node in own if isinstance(node, ast.Call)
-             for a in [*node.args, *(k.value for k in node.keywords)] if isinstance(a, ast.Name)}
+    started = {node.targets[0].id for node in own if isinstance(node, ast.Assign)
+               and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+               and _chained_query(node.value, None) is not None}  # (the cheap test first)
+    names = {a.id for node in own if started and isinstance(node, ast.Call)
+             for a in [*node.args, *(k.value for k in node.keywords)]
+             if isinstance(a, ast.Name) and a.id in started}
     found = {}
     for name in names:
         query = _built_query(name, None, own, function, handed=True)
