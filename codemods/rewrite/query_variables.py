@@ -262,6 +262,8 @@ class QueryVariableScan(Visitor):
     def _handed_to_finisher(self, node: cst.Call) -> cst.Name | None:
         """The variable a call hands a query finisher of the project, if any."""
         ctx = self.ctx
+        if not ctx.plan.query_finishers or not node.args:
+            return None  # (the common case: no name to resolve)
         name = callee(node.func)
         ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
         finisher = ctx.plan.query_finishers.get(ref) if ref else None
