@@ -284,6 +284,8 @@ class QueryToSelect(ChainRunner, Rule):
         """`paginate(session.query(X).filter(...), page)` for a query finisher of the
         project: `paginate(select(X).where(...), page, session=session)`."""
         ctx = self.ctx
+        if not ctx.plan.query_finishers or not updated.args:
+            return None
         name = callee(updated.func)
         ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
         finisher = ctx.plan.query_finishers.get(ref) if ref else None
