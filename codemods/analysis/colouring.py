@@ -236,7 +236,7 @@ class Colouring:
         """`ref` and the callers its legacy Query reaches, if all of them can stay sync (or,
         routes, keep a sync body in an async shell)."""
         project = self.project
-        group = {ref: why}
+        group = {ref: f"it holds a legacy query the tool cannot convert: {why}"}
         shells = set()
         todo = [ref]
         while todo:
@@ -253,7 +253,8 @@ class Colouring:
                 for caller_ix, site in project.callers(member):
                     caller = (caller_ix.module, site.scope)
                     if caller not in group:
-                        group[caller] = f"it uses the legacy Query {member[1]}() returns"
+                        group[caller] = ("it holds a legacy query the tool cannot convert: it "
+                                         f"uses the legacy Query {member[1]}() returns")
                         todo.append(caller)
         return KeptSync(group, frozenset(shells))
 
@@ -269,7 +270,7 @@ class Colouring:
         if not callers and info.decorators:
             return False  # registered with a framework, which hands it the async session
         # no callers: code outside the project calls it, and the TODO tells it to use run_sync
-        return bool(self._session_params(ix, ref[1])) and not self._calls_async(
+        return bool(self.session_params(ix, ref[1])) and not self._calls_async(
             ref, io, group) and all(site.scope in caller_ix.functions
                                    for caller_ix, site in callers)
 
@@ -284,11 +285,11 @@ class Colouring:
         return ("." not in ref[1] and bool(info.decorators) and not info.is_async
                 and not info.is_generator and not info.returns_query_object
                 and not self.unknown_decorators(ref) and not self.sync_boundary(ref)
-                and len(self._session_params(ix, ref[1])) == 1
+                and len(self.session_params(ix, ref[1])) == 1
                 and not self._calls_async(ref, io, group)
                 and not project.callers(ref) and not project.run_sync_callers(ref))
 
-    def _session_params(self, ix: ModuleIndex, scope: str) -> list[str]:
+    def session_params(self, ix: ModuleIndex, scope: str) -> list[str]:
         return [p for p in ix.functions[scope].params
                 if self.kinds.kind(ix, scope, p) is ObjKind.SESSION]
 

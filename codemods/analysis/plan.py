@@ -20,12 +20,13 @@ from typing import Any
 
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
-from ..index import CallSite, ClassInfo, ModuleIndex
+from ..index import ClassInfo, ModuleIndex
 from .colouring import Colouring, KeptSync
 from .decorators import Decorators
 from .engine_urls import EngineUrls
 from .helpers import FinisherShape, Helpers, HelperShape
 from .kinds import Kinds
+from .listeners import Listeners
 from .models import Models
 from .project import FunctionRef, Project
 from .provenance import Provenance, by_name
@@ -64,6 +65,7 @@ class Plan:
         colouring = Colouring(project, models, kinds, reads, analysis.decorators,
                               analysis.sync_modules.reasons, state, analysis.answers)
         self._colouring = colouring
+        self._listeners = Listeners(colouring, self._called_method)
         # names across modules, the call graph
         self.modules = project.modules
         self.qualify, self.binding_scope = project.qualify, project.binding_scope
@@ -245,34 +247,38 @@ class Plan:
             if site.args and site.args[0] == param and self.qualify(ix, site.callee) in (
                     EVENT_FUNCTIONS):
                 return True
-            target = self._called_method(ix, site) if depth < 3 else None
+            target = self._called_method(ix, site.scope, site.callee) if depth < 3 else None
             if target is not None and target != ref and any(
                     self.event_target_param(target, given, depth + 1)
                     for given in self.parameters_given(site, target, param)):
                 return True
         return False
 
-    def _called_method(self, ix: ModuleIndex, site: CallSite) -> FunctionRef | None:
-        """The project function a call reaches; for `receiver.method(...)` on a receiver the
-        tool cannot type (`manager.track(...)`, a parameter defaulting to an instance), the
-        project's only method of that name."""
-        found = self.resolve_call(ix, site.scope, site.callee)
-        if found is not None or "." not in site.callee:
+    def _called_method(self, ix: ModuleIndex, scope: str, callee: str) -> FunctionRef | None:
+        """The project function `callee` names in `scope`; for `receiver.method` on a receiver
+        the tool cannot type (`manager.track(...)`, a parameter defaulting to an instance),
+        the project's only method of that name."""
+        found = self.resolve_call(ix, scope, callee)
+        if found is not None or "." not in callee:
             return found
         if self._methods_by_name is None:
             self._methods_by_name = by_name(frozenset(
                 (m.module, q) for m in self.modules.values() for q, f in m.functions.items()
                 if f.owner_class))
-        methods = self._methods_by_name.get(site.callee.rpartition(".")[2], ())
+        methods = self._methods_by_name.get(callee.rpartition(".")[2], ())
         return methods[0] if len(methods) == 1 else None
 
     def keepable_sync(self, unconverted: dict[FunctionRef, str],
                       io: set[FunctionRef]) -> KeptSync:
-        """See `Colouring.keepable_sync`; never a query finisher, whose callers hand it a
+        """Event listeners that would become async and what they call (listeners.py); then
+        see `Colouring.keepable_sync`, never for a query finisher, whose callers hand it a
         select() already."""
+        listeners = self._listeners.kept_sync(io)
         finishers = self.query_finishers
-        return self._colouring.keepable_sync(
-            {ref: why for ref, why in unconverted.items() if ref not in finishers}, io)
+        found = self._colouring.keepable_sync(
+            {ref: why for ref, why in unconverted.items() if ref not in finishers},
+            io - listeners.keys())
+        return KeptSync(found.kept | listeners, found.shells - listeners.keys())
 
     @property
     def name_readers(self) -> frozenset[str]:

@@ -30,7 +30,9 @@ class RunSyncLegacy(Rule):
     `run_sync` hands the legacy function the AsyncSession's own sync Session, so it keeps
     working unchanged. A later run that migrates the function unwraps the call (SQA304). The
     same happens within one run to a function whose legacy query the tool cannot convert: it
-    stays synchronous (with a TODO) and its callers run it through run_sync.
+    stays synchronous (with a TODO) and its callers run it through run_sync. So does an
+    event listener that would become async, with what it calls: SQLAlchemy calls listeners
+    synchronously, handing them a sync Session.
     """
 
     code = "SQA303"
@@ -100,12 +102,13 @@ class RunSyncLegacy(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         ref = (self.ctx.ix.module, self.ctx.scope)
         if ref in self.ctx.plan.keep_sync:
-            why = self.ctx.plan.kept_because(ref) or "convert its legacy query by hand"
+            why = self.ctx.plan.kept_because(ref) or (
+                "it holds a legacy query the tool cannot convert: convert its legacy query by hand")
             name = _shell_body_name(node) if ref in self.ctx.plan.sync_shells else (
                 node.name.value)
             self.ctx.todo(self.code, f"{name}() is kept synchronous, and migrated "
-                                     "callers run it with await session.run_sync(...), since it "
-                                     f"holds a legacy query the tool cannot convert: {why}",
+                                     "callers run it with await session.run_sync(...), since "
+                                     f"{why}",
                           node, at=node)
 
     def leave_FunctionDef(self, original: cst.FunctionDef,
@@ -203,7 +206,7 @@ class RunSyncLegacy(Rule):
         awaited = self.ctx.await_(self.code, call, original, f"{ref[1]}()")
         if awaited is call:
             return None
-        why = ("keeps legacy code the tool cannot convert" if ref in self.ctx.plan.keep_sync
+        why = ("is kept synchronous" if ref in self.ctx.plan.keep_sync
                else f"is not migrated in this run ({ref[0]})")
         self.ctx.report(self.code, Kind.RUN_SYNC, f"{ref[1]}() {why}: called through run_sync",
                         original)
