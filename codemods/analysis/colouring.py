@@ -187,7 +187,7 @@ class Colouring:
                 continue  # its callers keep calling a sync wrapper
             todo.extend(m for m in [*self.project.same_method(ref), *self._partner(ref)]
                         if m not in result and not self.cannot_be_async(m))
-            todo.extend(m for m in self._wrapping(ref) if m not in result and (
+            todo.extend(m for m in self.wrapping(ref) if m not in result and (
                 within is None or m[0] in within) and not self.cannot_be_async(m))
             for caller_ix, site in self.project.callers(ref):
                 caller = (caller_ix.module, site.scope)
@@ -198,7 +198,7 @@ class Colouring:
                     todo.append(caller)
         return frozenset(result)
 
-    def _wrapping(self, ref: FunctionRef) -> list[FunctionRef]:
+    def wrapping(self, ref: FunctionRef) -> list[FunctionRef]:
         """The wrappers of the project decorators on `ref`, and for a wrapper the functions
         it wraps (but those a framework calls synchronously: they keep a sync function the
         wrapper keeps calling, and the rewrite leaves a TODO there)."""

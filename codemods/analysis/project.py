@@ -317,7 +317,8 @@ class Project:
             return None
         sites = [site for site in self.calls_in(ix, scope) if site.callee == root[:-2]]
         statement = sites[0].args[0] if len(sites) == 1 and sites[0].args else None
-        source = ix.loop_sources.get(scope, {}).get(name)
+        sources = ix.loop_sources.get(scope, {}).get(name, ())
+        source = sources[0] if len(sources) == 1 else None
         if len(sites) > 1 and source is not None:  # `results = session.exec(sql)`, then
             calls = [b for b in self.bindings(ix, scope, source) if b.origin == CALL]  # a loop
             if len(calls) == 1 and calls[0].targets[0] == root[:-2] and calls[0].call_args:

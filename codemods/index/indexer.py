@@ -337,8 +337,19 @@ class _Indexer(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _loop_source(self, target: ast.expr, iterated: ast.expr) -> None:
-        if isinstance(target, ast.Name) and isinstance(iterated, ast.Name):
-            self.index.loop_sources.setdefault(self.scope, {})[target.id] = iterated.id
+        """The container whose values a loop variable takes: `for row in results`, `for fn in
+        self.handlers.values()`, `for name, fn in handlers.items()`."""
+        container = dotted_name(iterated)
+        if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Attribute) and (
+                iterated.func.attr in ("items", "values") and not iterated.args):
+            container = dotted_name(iterated.func.value)
+            if iterated.func.attr == "items" and isinstance(target, ast.Tuple) and len(
+                    target.elts) == 2:
+                target = target.elts[1]
+        if isinstance(target, ast.Name) and container is not None:
+            sources = self.index.loop_sources.setdefault(self.scope, {})
+            if container not in sources.get(target.id, ()):
+                sources[target.id] = (*sources.get(target.id, ()), container)
 
     def visit_For(self, node: ast.For) -> None:
         self._loop_source(node.target, node.iter)
@@ -401,6 +412,11 @@ class _Indexer(ast.NodeVisitor):
             self.index.url_names.setdefault(self.scope, {})[target.id] = source
         if isinstance(target, ast.Name) and self.scopes:
             note_held(self.held.setdefault(self.scope, (set(), set())), target.id, value)
+        if isinstance(value, ast.Dict | ast.List | ast.Tuple | ast.Set) and (
+                name := dotted_name(target)):
+            elements = value.values if isinstance(value, ast.Dict) else value.elts
+            if named := tuple(d for e in elements if e is not None and (d := dotted_name(e))):
+                self.index.displays.setdefault(self.scope, {})[name] = named
         call_args: tuple[str | None, ...] = ()
         if (first := first_item_of(value)) is not None:  # `x = next(gen())`: what gen yields
             origin, targets = ENTER, (first,)

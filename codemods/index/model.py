@@ -142,8 +142,12 @@ class ModuleIndex:
     attribute_reads: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     # scope -> variable -> (root variable, chain) it aliases (`for line in order.lines`)
     aliases: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    # scope → loop variable → the variable its loop iterates (`for person in results`)
-    loop_sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    # scope → loop variable → the containers whose values it takes (`for person in results`,
+    # `for name, fn in self.handlers.items()`: self.handlers), one per loop over another
+    loop_sources: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    # scope → name or `self.x` assigned a dict, list, tuple or set display → the dotted names
+    # among its values (`self.handlers = {"flush": self.on_flush}`)
+    displays: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     # scope -> names (or `self.x`) bound from a `session.query(...)` chain, `session.get(E, pk)`
     # or a run select (objects loaded there); "return" when the function returns one directly
     loads: dict[str, set[str]] = field(default_factory=dict)
