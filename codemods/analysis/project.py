@@ -7,13 +7,15 @@ import sys
 from collections.abc import Iterator
 
 from .. import api_surface as api
-from ..index import ALIAS, CALL, ENTER, PARAM, Binding, CallSite, ModuleIndex
+from ..index import ALIAS, CALL, ELEMENT, ENTER, PARAM, Binding, CallSite, ModuleIndex
 from ..index.shapes import BUILDER_STEPS  # steps that keep what a statement selects
 
 FunctionRef = tuple[str, str]  # (module, qualname)
 Caller = tuple[ModuleIndex, CallSite]
 # scope → name → the name's bindings in that scope, in the index's order
 ScopeBindings = dict[str, dict[str, list[Binding]]]
+# names in a return annotation beside the class it names (`Optional[User]`, `User | None`)
+_OPTIONAL = frozenset({"None", "Optional", "typing.Optional"})
 
 
 def scope_chain(scope: str) -> list[str]:
@@ -58,6 +60,8 @@ class Project:
         self._by_suffix: dict[str, list[str]] | None = None
         self._lookups: dict[str, tuple[ModuleIndex, str] | None] = {}
         self._importers: dict[str, list[str]] | None = None
+        self._returned: dict[tuple[FunctionRef, int | None], tuple[ModuleIndex, str] | None] = {}
+        self._resolving: set[tuple[int, str, str]] = set()  # calls `_returned_class` is typing
 
     # -- bindings -------------------------------------------------------------------------------
     def scope_bindings(self, ix: ModuleIndex) -> ScopeBindings:
@@ -356,7 +360,10 @@ class Project:
     def _binding_class(self, ix: ModuleIndex, scope: str, binding: Binding, depth: int
                        ) -> tuple[ModuleIndex, str] | None:
         if binding.origin == CALL:
-            return self.resolve_class(ix, binding.targets[0])
+            return self.resolve_class(ix, binding.targets[0]) or self._returned_class(
+                ix, scope, binding.targets[0], None, depth)
+        if binding.origin == ELEMENT:  # `person, created = get_or_create(...)`
+            return self._returned_class(ix, scope, binding.targets[0], binding.element, depth)
         if binding.origin == PARAM:
             return next(filter(None, (self.resolve_class(ix, t) for t in binding.targets)), None)
         if binding.origin == ALIAS:
@@ -365,6 +372,44 @@ class Project:
             cls = self.resolve_class(ix, binding.targets[0])
             return cls if cls and self._enters_itself(cls) else None
         return None
+
+    def _returned_class(self, ix: ModuleIndex, scope: str, callee: str, element: int | None,
+                        depth: int) -> tuple[ModuleIndex, str] | None:
+        """The project class of what a project function returns (for `element`, at that
+        position of the tuples it returns): the class its return annotation names (`-> Person`,
+        `-> Person | None`), else the one class every return hands back."""
+        asked = (id(ix), scope, callee)
+        if depth >= 8 or asked in self._resolving:  # `node = node.next()`
+            return None
+        self._resolving.add(asked)
+        try:
+            ref = self.resolve_function(ix, scope, callee)
+        finally:
+            self._resolving.discard(asked)
+        if ref is None:
+            return None
+        key = (ref, element)
+        if key not in self._returned:
+            self._returned[key] = None  # (a function returning what it calls itself)
+            self._returned[key] = self._returns(ref, element, depth)
+        return self._returned[key]
+
+    def _returns(self, ref: FunctionRef, element: int | None, depth: int
+                 ) -> tuple[ModuleIndex, str] | None:
+        module = self.modules[ref[0]]
+        info = module.functions[ref[1]]
+        if info.is_generator or ref[1].endswith(".__init__"):
+            return None
+        named = [r for r in info.returns if r not in _OPTIONAL]
+        if element is None and named:
+            return self.resolve_class(module, named[0]) if len(named) == 1 else None
+        produced = info.produces if element is None else [
+            values[element] if element < len(values) else None for values in info.returns_tuples]
+        classes = [self.instance_class(module, ref[1], p, depth + 1) if p else None
+                   for p in produced]
+        first = classes[0] if classes else None
+        return first if first and all(
+            c and (c[0].module, c[1]) == (first[0].module, first[1]) for c in classes) else None
 
     def _enters_itself(self, cls: tuple[ModuleIndex, str]) -> bool:
         """The class's `__enter__` returns the instance: `return self`, also through

@@ -4,6 +4,7 @@ from .indexer import index_source
 from .model import (
     ALIAS,
     CALL,
+    ELEMENT,
     ENTER,
     PARAM,
     QUERY,
@@ -19,6 +20,6 @@ from .model import (
 )
 from .shapes import PASSING_ON
 
-__all__ = ["ALIAS", "CALL", "ENTER", "PARAM", "PASSING_ON", "QUERY", "TYPE", "VALUE", "Binding",
+__all__ = ["ALIAS", "CALL", "ELEMENT", "ENTER", "PARAM", "PASSING_ON", "QUERY", "TYPE", "VALUE", "Binding",
            "CallSite", "ClassInfo", "FunctionInfo", "ModuleIndex", "RelationshipInfo",
            "ReturnedQuery", "index_source"]

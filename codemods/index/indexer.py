@@ -16,6 +16,7 @@ from .mapping import foreign_key_targets, is_unhashable_column, relationship_inf
 from .model import (
     ALIAS,
     CALL,
+    ELEMENT,
     ENTER,
     PARAM,
     QUERY,
@@ -102,12 +103,12 @@ class _Indexer(ast.NodeVisitor):
         return ".".join(self.scopes)
 
     def _bind(self, name: str, origin: str, targets: tuple[str, ...],
-              call_args: tuple[str | None, ...] = ()) -> None:
+              call_args: tuple[str | None, ...] = (), element: int = 0) -> None:
         # `global session` then `session = Session()` / `with Session() as session`: the
         # module's name
         scope = "" if name in self.globals.get(self.scope, ()) else self.scope
         self.index.bindings.setdefault(scope, []).append(Binding(name, origin, targets,
-                                                                 call_args))
+                                                                 call_args, element=element))
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -179,6 +180,8 @@ class _Indexer(ast.NodeVisitor):
                 self.scopes) else None,
             returns=annotation_names(node.returns),
             produces=produces,
+            returns_tuples=tuple(tuple(produced(e) for e in value.elts) for value in returns
+                                 if isinstance(value, ast.Tuple)),
             returned_query=queries.pop() if len(queries) == 1 and returns else None,
             returns_query_object=returns_query_object(own, returns),
             query_params=query_params(node, own, [a.arg for a in params]),
@@ -432,6 +435,10 @@ class _Indexer(ast.NodeVisitor):
             origin, targets = TYPE, annotation_names(value)  # `Annotated[Session, ...]`
         else:
             origin, targets = VALUE, ()
+        if isinstance(target, ast.Tuple | ast.List) and origin == CALL and all(
+                isinstance(e, ast.Name) for e in target.elts):  # `person, created = f(...)`
+            for position, element in enumerate(target.elts):
+                self._bind(element.id, ELEMENT, targets, call_args, position)
         if isinstance(target, ast.Name):
             if not self.scopes:
                 self.index.module_names.add(target.id)

@@ -16,6 +16,7 @@ PARAM = "param"  # def f(x: T)           target: dotted names in the annotation
 QUERY = "query"  # x.query(E, ...)       target: E or E.col as written (x is a session)
 TYPE = "type"  # X = Annotated[T, ...]   targets: dotted names in it (a type alias)
 VALUE = "value"  # x = <anything else>   no target (it still shadows outer names)
+ELEMENT = "element"  # x, y = f(...)     target: dotted name of f; `element`: x's position
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Binding:
     targets: tuple[str, ...]
     call_args: tuple[str | None, ...] = ()  # CALL: the dotted names passed (an instance's session)
     default: str | None = None  # PARAM: its default value as a dotted name (`factory=SESSIONS`)
+    element: int = 0  # ELEMENT: the name's position in the tuple unpacked
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class FunctionInfo:
     hands_back_value: bool = False
     returns: tuple[str, ...] = ()  # dotted names in the return annotation
     produces: tuple[str, ...] = ()  # names it returns or yields, `f()` for a call's result
+    # `return obj, True`: for each return of a tuple display, what each position holds (as
+    # `produces` says it)
+    returns_tuples: tuple[tuple[str | None, ...], ...] = ()
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
     # parameters it uses only as a legacy Query it runs (refines, then runs or iterates)
