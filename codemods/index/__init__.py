@@ -20,6 +20,6 @@ from .model import (
 )
 from .shapes import PASSING_ON
 
-__all__ = ["ALIAS", "CALL", "ELEMENT", "ENTER", "PARAM", "PASSING_ON", "QUERY", "TYPE", "VALUE", "Binding",
-           "CallSite", "ClassInfo", "FunctionInfo", "ModuleIndex", "RelationshipInfo",
+__all__ = ["ALIAS", "CALL", "ELEMENT", "ENTER", "PARAM", "PASSING_ON", "QUERY", "TYPE", "VALUE",
+           "Binding", "CallSite", "ClassInfo", "FunctionInfo", "ModuleIndex", "RelationshipInfo",
            "ReturnedQuery", "index_source"]
