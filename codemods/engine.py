@@ -116,14 +116,16 @@ def _rounds_in(transport: workers.Transport, plan: Plan, jobs: list[Job],
     # Functions to keep sync behind run_sync, and the files to redo for that.
     unconverted = progress.unconverted()
     keep, shells = plan.keepable_sync(unconverted, progress.made_async())
-    if keep:
-        modules = {module for module, _ in keep} | {
+    # the others keep their legacy query variables on the sync_session, behind run_sync
+    behind = frozenset(unconverted.keys() - keep.keys())
+    if keep or behind:
+        modules = {module for module, _ in [*keep, *behind]} | {
             caller.module for ref in keep for caller, _ in plan.callers(ref)}
         plan = plan.with_state(replace(
             plan.state, keep_sync=plan.keep_sync | keep.keys(),
             legacy=plan.legacy | keep.keys(),
             kept_because=plan.state.kept_because | set(keep.items()),
-            sync_shells=plan.state.sync_shells | shells))
+            sync_shells=plan.state.sync_shells | shells, behind_run_sync=behind))
         paths = {job.result.path for job in jobs if job.ix.module in modules}
         yield from progress.take(transport.redo(plan.state, paths), lambda path: None)
     async_functions = plan.colour(progress.made_async())

@@ -172,6 +172,10 @@ class Plan:
     def sync_shells(self) -> frozenset[FunctionRef]:
         return self._state.sync_shells
 
+    @property
+    def behind_run_sync(self) -> frozenset[FunctionRef]:
+        return self._state.behind_run_sync
+
     def kept_because(self, ref: FunctionRef) -> str | None:
         """Why a function kept synchronous holds legacy code (the TODO the local pass left)."""
         return next((why for kept, why in self._state.kept_because if kept == ref), None)

@@ -21,6 +21,10 @@ class RunState:
     # kept-sync entry points a framework calls with the async session: each becomes an
     # `async def` running its unchanged body, as a nested function, through run_sync
     sync_shells: frozenset[FunctionRef] = frozenset()
+    # functions holding legacy query variables that cannot stay synchronous: the variables
+    # stay legacy Queries on the session's sync_session, each use that runs one behind
+    # run_sync (rewrite/sync_session_variables.py)
+    behind_run_sync: frozenset[FunctionRef] = frozenset()
     async_functions: frozenset[FunctionRef] = frozenset()  # what the colouring made async
     # (module, old local name, new local name): imported names the rewrite replaced there
     # (`Session` -> `AsyncSession`), so the module binds the new name

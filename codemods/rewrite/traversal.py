@@ -11,7 +11,7 @@ unchanged subtree comes back as the very same object).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
@@ -127,6 +127,23 @@ class OwnScopeVisitor(Visitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
+
+
+class _Mentions(Visitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found = self.found or node.value == self.name
+
+
+def mentions(nodes: Iterable[cst.CSTNode], name: str) -> bool:
+    """Some node reads (or binds) the name."""
+    finder = _Mentions(name)
+    for node in nodes:
+        finder.walk(node)
+    return finder.found
 
 
 class Transformer(_NoFieldHooks, cst.CSTTransformer):

@@ -8,7 +8,7 @@ from ..analysis import ObjKind
 from ..results import Kind
 from ..rewrite.build import ReplaceExpression, run_sync_lambda
 from ..rewrite.context import callee
-from ..rewrite.traversal import Visitor
+from ..rewrite.traversal import Visitor, mentions
 from .base import Case, Rule
 
 
@@ -190,7 +190,7 @@ class RunSyncLegacy(Rule):
         positional = [a for a in updated.args if a.keyword is None and not a.star]
         if updated.args and updated.args[0] in positional and isinstance(
                 updated.args[0].value, cst.Name) and updated.args[0].value.value == session.value \
-                and not self._mentions(updated.args[1:], session.value) and dotted_ok(updated):
+                and not mentions(updated.args[1:], session.value) and dotted_ok(updated):
             call = cst.Call(func=cst.Attribute(
                 value=self.ctx.run_sync_receiver(cst.Name(session.value)),
                 attr=cst.Name("run_sync")), args=[cst.Arg(updated.func), *updated.args[1:]])
@@ -225,13 +225,6 @@ class RunSyncLegacy(Rule):
             args.append(arg)
         return updated.with_changes(args=args)
 
-    @staticmethod
-    def _mentions(args: list[cst.Arg] | tuple[cst.Arg, ...], name: str) -> bool:
-        finder = _Mentions(name)
-        for arg in args:
-            finder.walk(arg)
-        return finder.found
-
 
 def _bare(param: cst.Param) -> cst.Param:
     """The parameter without its default (the shell hands every value over)."""
@@ -262,13 +255,3 @@ def dotted_ok(call: cst.Call) -> bool:
     while isinstance(node, cst.Attribute):
         node = node.value
     return isinstance(node, cst.Name)
-
-
-class _Mentions(Visitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found = False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found = self.found or node.value == self.name
-

@@ -27,7 +27,8 @@ from ...rewrite.query_chain import (
     unwind,
 )
 from ...rewrite.query_variables import QueryVariableScan, VariableScan, finisher_argument
-from ...rewrite.traversal import Visitor
+from ...rewrite.sync_session_variables import NOTHING_BEHIND, BehindRunSync, SyncSessionScan
+from ...rewrite.traversal import Visitor, mentions
 from ..base import Rule
 from .cases import CASES
 from .running import ChainRunner
@@ -65,6 +66,9 @@ class QueryToSelect(ChainRunner, Rule):
         # Per function: its query variables (what it may convert), and their state once
         # converted.
         self.variables: list[tuple[VariableScan, dict[str, QueryVariable]]] = []
+        # Per function: the query variables it keeps on the session's sync_session, run
+        # through run_sync (`Plan.behind_run_sync`)
+        self.behind: list[BehindRunSync] = []
         self.saw_query = False  # the current simple statement calls some `.query(`
         self.query_scopes: set[str] | None = None
         self.reported: set[int] = set()  # `.query()` calls a TODO already speaks about
@@ -97,6 +101,9 @@ class QueryToSelect(ChainRunner, Rule):
                                      "uses it in a way the tool cannot convert: convert it by "
                                      "hand", node, at=node)
         self.variables.append((scan, converted))
+        self.behind.append(SyncSessionScan.find(node, self.ctx, scan.convertible) if (
+            self.ctx.ix.module, self.ctx.scope) in self.ctx.plan.behind_run_sync and (
+            self._has_query(node)) else NOTHING_BEHIND)
 
     def _has_query(self, function: cst.FunctionDef) -> bool:
         """Cheap check (from the index) that the function calls some `.query(...)`, or reads
@@ -112,6 +119,7 @@ class QueryToSelect(ChainRunner, Rule):
     def leave_FunctionDef(self, original: cst.FunctionDef,
                           updated: cst.FunctionDef) -> cst.FunctionDef:
         self.variables.pop()
+        self.behind.pop()
         finisher = self.ctx.plan.query_finishers.get((self.ctx.ix.module, self.ctx.scope))
         if finisher is None or finisher.session_param is not None:
             return updated
@@ -158,6 +166,8 @@ class QueryToSelect(ChainRunner, Rule):
         scan, converted = self.variables[-1]
         if not isinstance(target, cst.Name):
             return updated
+        if target.value in self._behind.sessions:
+            return updated  # a legacy Query on the sync_session (see leave_Call)
         kept_legacy = self.ctx.legacy_variables.get((self.ctx.scope, target.value))
         start = unwind(original.value)
         if kept_legacy is not None and start is not None:
@@ -241,9 +251,18 @@ class QueryToSelect(ChainRunner, Rule):
                                                                      orelse=branches[1]))
 
     # -- entry points ---------------------------------------------------------------------------
+    @property
+    def _behind(self) -> BehindRunSync:
+        return self.behind[-1] if self.behind and self.ctx.function else NOTHING_BEHIND
+
     def leave_Call(self, original: cst.Call, updated: cst.BaseExpression) -> cst.BaseExpression:
         if not isinstance(updated, cst.Call):
             return updated
+        behind = self._behind
+        if id(original) in behind.starts:
+            return self._on_sync_session(original, updated)
+        if id(original) in behind.runs:
+            return self._behind_run_sync(original, updated)
         if isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "first":
             limited = self._exec_first(original, updated)
             if limited is not updated:
@@ -279,6 +298,31 @@ class QueryToSelect(ChainRunner, Rule):
         elif builtin is None:
             return self._handed_a_query(original, updated)
         return updated
+
+    def _on_sync_session(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """`session.query(...)` of a variable kept legacy → `session.sync_session.query(...)`:
+        built here, run only inside run_sync."""
+        assert isinstance(updated.func, cst.Attribute)
+        self.reported.add(id(original))
+        name = next(n for n, s in self._behind.sessions.items()
+                    if s.deep_equals(original.func.value))
+        self.ctx.todo(self.code, f"query variable `{name}` stays a legacy Query (the tool "
+                                 "cannot convert where it is used), built on the session's "
+                                 "sync_session; each use that runs it goes through run_sync, "
+                                 "and a function it is handed must run it before it returns: "
+                                 "convert it to select() by hand to drop these", original)
+        self.ctx.change(self.code, f"legacy query variable `{name}` → on the session's "
+                                   "sync_session, run through run_sync", original)
+        return updated.with_changes(func=updated.func.with_changes(value=cst.Attribute(
+            value=updated.func.value, attr=cst.Name("sync_session"))))
+
+    def _behind_run_sync(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        """A use that runs a query variable kept on the sync_session, inside run_sync."""
+        used = [s for n, s in self._behind.sessions.items() if mentions([original], n)]
+        self.ctx.report(self.code, Kind.RUN_SYNC, "runs a legacy query variable: inside "
+                                                  "run_sync", original)
+        return self._await(run_sync_lambda(self.ctx.run_sync_receiver(used[0]),
+                                           cst.Name("_sync_session"), updated), original)
 
     def _to_finisher(self, original: cst.Call, updated: cst.Call) -> cst.Call | None:
         """`paginate(session.query(X).filter(...), page)` for a query finisher of the
@@ -614,6 +658,9 @@ class QueryToSelect(ChainRunner, Rule):
     # -- iteration ------------------------------------------------------------------------------
     def _iterate(self, original: cst.For | cst.CompFor, updated: cst.For | cst.CompFor
                  ) -> cst.For | cst.CompFor:
+        if id(original.iter) in self._behind.loops:  # the same rows, run inside run_sync
+            listed = cst.Call(func=cst.Name("list"), args=[cst.Arg(updated.iter)])
+            return updated.with_changes(iter=self._behind_run_sync(original.iter, listed))
         chain = self._run_chain(updated.iter, original)
         if chain is None:
             return updated
