@@ -325,12 +325,19 @@ def classify_chain(
     run_sync_names: set[str],
     run_sync_lambdas: set[ast.Lambda],
 ) -> str:
-    """`run_sync`, `todo` or `silent` for a legacy chain left in the output."""
-    if in_run_sync(chain, parents, run_sync_names, run_sync_lambdas):
+    """`run_sync`, `todo` or `silent` for a legacy chain left in the output (a query built on
+    `session.sync_session` is run behind run_sync by the migration)."""
+    if on_sync_session(chain) or in_run_sync(chain, parents, run_sync_names, run_sync_lambdas):
         return "run_sync"
     if has_todo(enclosing_statement(chain, parents), lines) or kept_sync(chain, parents, lines):
         return "todo"
     return "silent"
+
+
+def on_sync_session(chain: ast.AST) -> bool:
+    """`session.sync_session.query(...)`: a legacy Query on an AsyncSession's sync one."""
+    return isinstance(chain, ast.Attribute) and isinstance(chain.value, ast.Attribute) and (
+        chain.value.attr == "sync_session")
 
 
 def kept_sync(node: ast.AST, parents: dict[ast.AST, ast.AST], lines: list[str]) -> bool:
@@ -347,6 +354,8 @@ def kept_sync(node: ast.AST, parents: dict[ast.AST, ast.AST], lines: list[str]) 
 def on_async_session(chain: ast.Attribute, parents: dict[ast.AST, ast.AST]) -> bool:
     """The legacy chain runs on an AsyncSession: it sits in an `async def`, or starts at a
     parameter annotated `AsyncSession` (not in a lambda: run_sync bodies are counted apart)."""
+    if on_sync_session(chain):
+        return False
     node: ast.AST | None = chain
     while node is not None and not isinstance(node, (*FUNCTIONS, ast.Lambda)):
         node = parents.get(node)

@@ -114,9 +114,9 @@ class SyncSessionScan(Visitor):
             self.rejected.add(name)
 
     def _async_session(self, session: cst.BaseExpression) -> bool:
-        name = dotted(session)
-        return bool(name) and self.ctx.kind(session) is ObjKind.SESSION and not (
-            self.ctx.plan.is_session_registry(self.ctx.ix, self.ctx.scope, name))
+        name = dotted(session)  # (on `.sync_session` already: an earlier run's)
+        return name is not None and not name.endswith(".sync_session") and self.ctx.kind(
+            session) is ObjKind.SESSION
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):

@@ -300,8 +300,8 @@ class QueryToSelect(ChainRunner, Rule):
         return updated
 
     def _on_sync_session(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        """`session.query(...)` of a variable kept legacy → `session.sync_session.query(...)`:
-        built here, run only inside run_sync."""
+        """`session.query(...)` of a variable kept legacy → `session.sync_session.query(...)`
+        (of the registry's session, for a scoped one): built here, run only inside run_sync."""
         assert isinstance(updated.func, cst.Attribute)
         self.reported.add(id(original))
         name = next(n for n, s in self._behind.sessions.items()
@@ -314,7 +314,7 @@ class QueryToSelect(ChainRunner, Rule):
         self.ctx.change(self.code, f"legacy query variable `{name}` → on the session's "
                                    "sync_session, run through run_sync", original)
         return updated.with_changes(func=updated.func.with_changes(value=cst.Attribute(
-            value=updated.func.value, attr=cst.Name("sync_session"))))
+            value=self.ctx.run_sync_receiver(updated.func.value), attr=cst.Name("sync_session"))))
 
     def _behind_run_sync(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """A use that runs a query variable kept on the sync_session, inside run_sync."""
@@ -731,6 +731,7 @@ class _LegacyQueries(Visitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "query" and (
-                id(node) not in self.rule.reported) and (
-                self.rule.ctx.kind(node.func.value) is ObjKind.SESSION):
+                id(node) not in self.rule.reported) and not (  # (kept there, behind run_sync)
+                isinstance(node.func.value, cst.Attribute) and node.func.value.attr.value == (
+                    "sync_session")) and self.rule.ctx.kind(node.func.value) is ObjKind.SESSION:
             self.found.append(node)
