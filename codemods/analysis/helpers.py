@@ -39,7 +39,7 @@ class FinisherShape:
     """A function handed a legacy Query it runs (see `Plan.query_finishers`)."""
 
     param: str  # the parameter holding the query
-    position: int  # its place among the parameters
+    position: int  # its place among the parameters (`self` counted, for a method)
     entity: str  # the mapped class every caller's query selects (qualified)
     session_param: str | None  # its own session parameter; None: it gets `session=`
     may_repeat_entities: bool  # rows legacy Query de-duplicated: `.unique()`
@@ -87,8 +87,12 @@ class Helpers:
 
     def _finisher_shape(self, ix: ModuleIndex, qualname: str,
                         info: FunctionInfo) -> FinisherShape | None:
-        if "." in qualname or info.is_async or info.is_generator or info.decorators:
-            return None  # a plain function: no implicit `self`, no wrapper in between
+        ref = (ix.module, qualname)
+        method = info.owner_class is not None and qualname == (
+            f"{info.owner_class}.{qualname.rpartition('.')[2]}") and info.params[:1] == ("self",)
+        if "." in qualname and not method or info.is_async or info.is_generator or (
+                info.decorators) or method and self.project.same_method(ref):
+            return None  # a function or plain method, no override: no wrapper in between
         param = info.query_params[0]
         own = [p for p in info.params if self.kinds.kind(ix, qualname, p) is ObjKind.SESSION]
         if len(own) > 1 or not own and (FINISHER_SESSION in info.params or FINISHER_SESSION in (
@@ -97,16 +101,17 @@ class Helpers:
         position = info.params.index(param)
         entities = set()
         eager = False  # a caller's query has loader options (a joined eager load?)
-        callers = self.project.callers((ix.module, qualname))
+        callers = self.project.callers(ref)
         for caller, site in callers:
             queries = dict(site.queries)
-            query = queries.get(position) or queries.get(param)
+            query = queries.get(position - self.project.implicit_self(site.callee, ref)) or (
+                queries.get(param))
             if caller.module in self.context or site.scope not in caller.functions or (
                     query is None or len(query.args) != 1 or query.args[0] is None):
                 return None  # (module-level code could not await it)
             session = ".".join([query.session_param, *query.session_attrs])
             if self.kinds.kind(caller, site.scope, session) is not ObjKind.SESSION or own and (
-                    self.project.argument_for(site, (ix.module, qualname), own[0]) != session):
+                    self.project.argument_for(site, ref, own[0]) != session):
                 return None
             entities.add(self.models.mapped_class(caller, site.scope, query.args[0]))
             eager = eager or "options" in query.steps

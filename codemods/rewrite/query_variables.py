@@ -267,7 +267,7 @@ class QueryVariableScan(Visitor):
         name = callee(node.func)
         ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
         finisher = ctx.plan.query_finishers.get(ref) if ref else None
-        arg = finisher and finisher_argument(node, finisher)
+        arg = finisher and finisher_argument(node, finisher, ctx.plan.implicit_self(name, ref))
         value = arg.value if arg else None
         return value if isinstance(value, cst.Name) and value.value in self.candidates else None
 
@@ -312,12 +312,14 @@ class QueryVariableScan(Visitor):
             self.targets.add(id(node.keyword))
 
 
-def finisher_argument(call: cst.Call, finisher: FinisherShape) -> cst.Arg | None:
-    """The argument a call of a query finisher hands it the query in."""
+def finisher_argument(call: cst.Call, finisher: FinisherShape, skip: int) -> cst.Arg | None:
+    """The argument a call of a query finisher hands it the query in (`skip`: 1 when the
+    call passes `self` implicitly)."""
     positional = [a for a in call.args if a.keyword is None]
+    at = finisher.position - skip
     return next((a for a in call.args if a.keyword is not None
                  and a.keyword.value == finisher.param), None) or (
-        positional[finisher.position] if finisher.position < len(positional) else None)
+        positional[at] if 0 <= at < len(positional) else None)
 
 
 def _step_names(expr: cst.BaseExpression) -> set[str]:

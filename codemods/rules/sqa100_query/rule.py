@@ -335,7 +335,7 @@ class QueryToSelect(ChainRunner, Rule):
         finisher = ctx.plan.query_finishers.get(ref) if ref else None
         if finisher is None:
             return None
-        arg = finisher_argument(updated, finisher)
+        arg = finisher_argument(updated, finisher, ctx.plan.implicit_self(name, ref))
         chain = unwind(arg.value, self._converted) if arg is not None else None
         if chain is None or chain.variable is None and chain.query_call is None:
             return None  # (the plan saw a query there: a rewrite in between changed it)
