@@ -43,6 +43,7 @@ class FinisherShape:
     entity: str  # the mapped class every caller's query selects (qualified)
     session_param: str | None  # its own session parameter; None: it gets `session=`
     may_repeat_entities: bool  # rows legacy Query de-duplicated: `.unique()`
+    names_entity: bool = False  # it calls filter_by() on the query: the entity is imported
 
 
 def _usage_followed(usage: str) -> bool:
@@ -118,8 +119,13 @@ class Helpers:
         if not callers or len(entities) != 1 or None in entities:
             return None
         entity = entities.pop()
+        names_entity = any(site.callee.startswith(f"{param}.") and "filter_by" in site.callee
+                           for site in ix.calls_in(qualname))
+        if names_entity and ix.module in self.project.importers(entity.rpartition(".")[0]):
+            return None  # importing the entity there would import the module in a cycle
         return FinisherShape(param, position, entity, own[0] if own else None,
-                             eager or bool(self.models.joined_collections(entity)))
+                             eager or bool(self.models.joined_collections(entity)),
+                             names_entity)
 
     @property
     def query_helpers(self) -> dict[FunctionRef, HelperShape]:

@@ -419,10 +419,10 @@ def _chained_query(value: ast.expr | None, params: set[str] | None) -> ReturnedQ
 
 
 # What a function handed a legacy Query may do with it for the rewrite to give it a select()
-# and the session instead (see `query_params`): refine it, then run or iterate it. Not
-# `filter_by()`, which would need the entity's name in the function's module.
-FINISHER_STEPS = frozenset({"filter", "where", "order_by", "limit", "offset", "options",
-                            "distinct"})
+# and the session instead (see `query_params`): refine it, then run or iterate it
+# (`filter_by()` names the entity there, which the rewrite imports).
+FINISHER_STEPS = frozenset({"filter", "filter_by", "where", "order_by", "limit", "offset",
+                            "options", "distinct"})
 FINISHER_TERMINALS = frozenset({"all", "first", "one", "one_or_none", "count"})
 
 
@@ -492,7 +492,7 @@ def query_arguments(call: ast.Call, variables: dict[str, ReturnedQuery]
                     ) -> tuple[tuple[int | str, ReturnedQuery], ...]:
     """The arguments of a call that are a legacy query, not run (built in the call, or a
     variable of `handed_queries`), refined only by the steps a function handed it may take
-    (`FINISHER_STEPS`, and `filter_by()`, which the caller's rewrite makes explicit)."""
+    (`FINISHER_STEPS`)."""
     if any(isinstance(arg, ast.Starred) for arg in call.args):
         return ()  # positions past a `*args` are unknown
     found: list[tuple[int | str, ReturnedQuery]] = []
@@ -500,8 +500,7 @@ def query_arguments(call: ast.Call, variables: dict[str, ReturnedQuery]
                                                 if k.arg)]:
         query = variables.get(value.id) if isinstance(value, ast.Name) else (
             _chained_query(value, None))
-        if query is not None and all(step in FINISHER_STEPS or step == "filter_by"
-                                     for step in query.steps):
+        if query is not None and all(step in FINISHER_STEPS for step in query.steps):
             found.append((key, query))
     return tuple(found)
 

@@ -92,9 +92,12 @@ class QueryToSelect(ChainRunner, Rule):
         if finisher is not None and finisher.param in scan.convertible:
             # what its callers hand it: a select() of one mapped class, and the session
             session = cst.Name(finisher.session_param or FINISHER_SESSION)
+            # only filter_by() names the entity
+            named = self.ctx.project_reference(finisher.entity) if (
+                finisher.names_entity) else None
             converted[finisher.param] = QueryVariable(
-                cst.Name(finisher.param), session, [Element(cst.Name("_"), finisher.entity,
-                                                            True, None)],
+                cst.Name(finisher.param), session, [Element(named or cst.Name("_"),
+                                                            finisher.entity, True, named)],
                 finisher.may_repeat_entities, False, session_kind=ObjKind.SESSION)
         elif finisher is not None:
             self.ctx.todo(self.code, f"its callers hand `{finisher.param}` a select(), but it "

@@ -14,6 +14,11 @@ def first_title(query):
     return found.title if found else None
 
 
+def urgent_titles(query, minimum=3):
+    # names no class: filter_by() applies to what its callers' queries select
+    return [t.title for t in query.filter_by(priority=minimum).order_by(None).all()]
+
+
 def with_projects(query):
     # reads a relationship of what it loads: the select() it is handed needs a loader option
     return [f"{t.title}@{t.project.name}" for t in query]

@@ -2,7 +2,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from models import Base, Project, Ticket
-from paging import first_title, paginate, with_projects
+from paging import first_title, paginate, urgent_titles, with_projects
 
 
 def list_tickets(session: Session, page: int, urgent: bool = False):
@@ -25,6 +25,10 @@ def labelled(session: Session):
     return with_projects(session.query(Ticket).filter(Ticket.priority > 0).order_by(Ticket.id))
 
 
+def top_urgent(session: Session):
+    return urgent_titles(session.query(Ticket).order_by(Ticket.id), 5)
+
+
 def main():
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
@@ -44,6 +48,7 @@ def main():
         print(newest(session))
         print(top(session))
         print(labelled(session))
+        print(top_urgent(session))
 
 
 if __name__ == "__main__":
