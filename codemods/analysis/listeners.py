@@ -67,9 +67,12 @@ class Listeners:
         """Listeners that would become async, with the functions they call that would, when
         all of these can stay sync (→ why each does). Listeners share helpers, so the groups
         are checked together; a group with a member that cannot stay sync is dropped."""
+        listeners = self.registered()
+        if not listeners:
+            return {}
         coloured = self.colouring.colour(io)
         # (a listener calling a method on an untyped receiver is not coloured itself)
-        groups = {ref: group for ref in sorted(self.registered())
+        groups = {ref: group for ref in sorted(listeners)
                   if (group := self._closure(ref, coloured)) is not None
                   and group.keys() & coloured}
         while groups:
