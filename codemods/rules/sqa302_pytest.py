@@ -218,11 +218,13 @@ class AsyncTests(Rule):
             path.name == "conftest.py") or any(part in ("test", "tests") for part in path.parts)
 
     def _is_test(self, function: cst.FunctionDef) -> bool:
+        """A `test*` function or method of a test module. Any class counts: a base class
+        not collected itself (`class DeleteCase:`) hands its tests to `Test*` subclasses,
+        and the mark does nothing where pytest does not collect it."""
         name = PurePath(self.ctx.ix.path).name
         in_test_file = name.startswith("test_") or name.endswith("_test.py")
-        in_test_classes = all(isinstance(node, cst.ClassDef) and n.startswith("Test")
-                              for n, node in self.ctx.scopes[:-1])
-        return in_test_file and function.name.value.startswith("test") and in_test_classes
+        in_classes = all(isinstance(node, cst.ClassDef) for _, node in self.ctx.scopes[:-1])
+        return in_test_file and function.name.value.startswith("test") and in_classes
 
     def _test(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         plugin = self.ctx.config.pytest_plugin
