@@ -192,3 +192,22 @@ def test_a_module_migrated_in_parts_is_migrated_as_a_whole(
     # an untouched statement keeps its text, comments and all
     assert "def untouched(a: int) -> int:\n    # nothing for the tool here\n" in (
         in_parts.new_source)
+
+
+def test_the_names_a_module_reads_are_found_part_by_part(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    from codemods.rewrite import imports
+
+    pieces = ["# header\n", 'import os\n', 'x = os.sep  # "not a string"\n',
+              'def f():\n    return "a\\nb", y\n', 'z = f"{x}!"\n']
+    whole = imports._read_names(pieces)
+    monkeypatch.setattr(imports, "PART_CHARS", 1)
+    assert list(imports._joined_parts(pieces)) == pieces  # one part per piece
+    names, strings = imports._read_names(pieces)
+    assert names == whole[0] == {"os", "x", "y", "z"}
+    assert sorted(strings.split("\n")) == sorted(whole[1].split("\n"))
+    assert "a\nb" in strings and "!" in strings
+    # a piece that parses only with the next one: the whole text is parsed
+    assert imports._read_names(["x = (\n", "1)\n"])[0] == {"x"}
+    with pytest.raises(SyntaxError):
+        imports._read_names(["x = (\n"])
