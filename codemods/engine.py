@@ -324,7 +324,7 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         if job.source.may_need_work and job.ix.module in reached:
             with contextlib.suppress(Exception):  # only a hint; the file is not rewritten
                 pending = local_pass(replace(job, rewrite=True), plan, config)
-                job.parsed = pending.original
+                job.parsed = pending.read
                 legacy_io |= {(job.ix.module, s) for s in pending.io_scopes
                               if s in job.ix.functions}
     plan = plan.with_state(replace(plan.state, legacy=plan.colour(

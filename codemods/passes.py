@@ -8,7 +8,6 @@ works under always comes from the engine.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -23,7 +22,7 @@ from .results import FileResult, Kind
 from .rewrite import imports, scripts
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
 from .rewrite.imports import ImportChanges
-from .rewrite.lines import statement_lines, statement_texts
+from .rewrite.parts import ReadModule, read_module
 from .rewrite.traversal import TRIVIA, Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
@@ -97,7 +96,7 @@ class Job:
     ix: ModuleIndex
     result: FileResult
     rewrite: bool = True
-    parsed: cst.Module | None = None
+    parsed: ReadModule | None = None
 
 
 @dataclass
@@ -106,7 +105,7 @@ class Pending:
 
     source: SourceFile
     ix: ModuleIndex
-    original: cst.Module
+    read: ReadModule  # the file as read: its tree, its statements' lines and texts
     tree: cst.Module
     imports: ImportChanges
     findings: list[PendingFinding]
@@ -120,22 +119,14 @@ class Pending:
     entry_function: str | None = None  # what the colouring pass moved them into
     # the same for the colouring pass: its output node → the local pass's node it stands for
     coloured: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=dict)
-    _lines: dict[int, int] | None = None
-    _texts: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def original(self) -> cst.Module:
+        return self.read.module
 
     def lines(self) -> dict[int, int]:
         """`id(statement) -> line` for the statements of the file as read."""
-        if self._lines is None:
-            tree = ast.parse(self.source.text)
-            self._lines = statement_lines(self.original, self.source.text, tree)
-            self._texts = statement_texts(self.original, self.source.text, tree)
-        return self._lines
-
-    def texts(self) -> dict[int, str]:
-        """`id(statement) -> its text as read` for the top-level statements (see
-        `statement_texts`)."""
-        self.lines()
-        return self._texts
+        return self.read.lines()
 
 
 @dataclass(frozen=True)
@@ -168,22 +159,23 @@ def local_pass(job: Job, plan: Plan, config: Config) -> Pending:
     use running a legacy method on a select(): the pass is then redone with the variable
     kept a legacy Query (a few rounds at most: each one keeps more variables legacy)."""
     config = module_config(job.ix, plan, config)
-    module = job.parsed or cst.parse_module(job.source.text)
+    read = job.parsed or read_module(job.source.text)
     legacy_variables: dict[tuple[str, str], str] = {}
     while True:
-        pending, broken = _local_rules(job, plan, config, module, legacy_variables)
+        pending, broken = _local_rules(job, plan, config, read, legacy_variables)
         if broken.keys() <= legacy_variables.keys():
             return pending
         legacy_variables = legacy_variables | broken
 
 
-def _local_rules(job: Job, plan: Plan, config: Config, module: cst.Module,
+def _local_rules(job: Job, plan: Plan, config: Config, read: ReadModule,
                  legacy_variables: dict[tuple[str, str], str]
                  ) -> tuple[Pending, dict[tuple[str, str], str]]:
     changes = ImportChanges()
     ctx = Context(plan, job.ix, lambda node: node, changes, config)
     ctx.legacy_variables = legacy_variables
-    pending = Pending(job.source, job.ix, module, module, changes, ctx.findings,
+    module = read.module
+    pending = Pending(job.source, job.ix, read, module, changes, ctx.findings,
                       ctx.io_scopes, ctx.renamed, ctx.unconverted_scopes, config)
     if job.rewrite and any(r.code == scripts.RULE for r in select_rules(config, COLOURING)):
         ctx.entry = pending.entry = scripts.candidates(module, plan, job.ix)
@@ -324,7 +316,7 @@ def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
     if not pending.findings and not pending.imports:
         return  # no rule acted: the text is the text as read (no code generation)
     # a file in `# coding: ascii` or latin-1 gets its TODO markers' arrows in ASCII
-    result.new_source = fit_encoding(imports.apply(tree, pending.imports, pending.texts()),
+    result.new_source = fit_encoding(imports.apply(tree, pending.imports, pending.read.texts()),
                                      result.encoding)
     if pending.findings:
         lines = pending.lines()

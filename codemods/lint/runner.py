@@ -14,6 +14,7 @@ from ..index import ModuleIndex
 from ..index.cache import index_all
 from ..results import FileResult
 from ..rewrite.context import STATEMENT_TYPES, statement_suppressions
+from ..rewrite.parts import parse_module
 from ..rewrite.traversal import Visitor
 from ..sources import SourceFile
 from ..todo import is_suppressed
@@ -93,7 +94,7 @@ def lint_sources(sources: Iterable[SourceFile], config: LintConfig | None = None
         if ix is None:
             continue
         try:
-            ctx = LintContext(source.path, cst.parse_module(source.text), ix, run.plan, texts)
+            ctx = LintContext(source.path, parse_module(source.text), ix, run.plan, texts)
         except cst.ParserSyntaxError as exc:
             result.error, result.error_line = f"cannot parse: {exc.message}", exc.raw_line
             continue

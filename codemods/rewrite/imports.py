@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from .build import comma, comma_separated
+from .parts import PART_CHARS
 
 ImportKey = tuple[str, str | None, str | None]  # (module, name or None for `import module`, asname)
 
@@ -68,16 +69,39 @@ def _import_keys(stmt: cst.CSTNode) -> list[tuple[ImportKey, cst.ImportAlias]] |
     return None
 
 
-def _read_names(code: str) -> tuple[set[str], str]:
-    """Names read anywhere, and all string constants joined (both outside imports)."""
+def _read_names(pieces: Sequence[str]) -> tuple[set[str], str]:
+    """Names read anywhere in the module whose text is `pieces` joined (its top-level
+    statements), and all its string constants joined (a name is looked for in them, and a
+    name holds no line end: their order does not matter). A big module's text is parsed in
+    parts of about `PART_CHARS` characters, at top-level statements: a whole-module `ast`
+    of it would double the run's peak memory."""
     names: set[str] = set()
     strings: list[str] = []
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            strings.append(node.value)
+    try:
+        trees = [ast.parse(part) for part in _joined_parts(pieces)]
+    except SyntaxError:  # (raised again, as for the whole text, by its own parse)
+        trees = [ast.parse("".join(pieces))]
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                strings.append(node.value)
     return names, "\n".join(strings)
+
+
+def _joined_parts(pieces: Sequence[str]) -> Iterator[str]:
+    """`pieces` joined into runs of about `PART_CHARS` characters."""
+    run: list[str] = []
+    size = 0
+    for piece in pieces:
+        run.append(piece)
+        size += len(piece)
+        if size >= PART_CHARS and not piece.rstrip("\r\n").endswith("\\"):  # (continued)
+            yield "".join(run)
+            run, size = [], 0
+    if run or not pieces:
+        yield "".join(run)
 
 
 def apply(module: cst.Module, changes: ImportChanges, texts: Mapping[int, str] | None = None
@@ -89,7 +113,7 @@ def apply(module: cst.Module, changes: ImportChanges, texts: Mapping[int, str] |
     if changes.add:  # first, so new imports take the place of the ones they replace
         body = _add(body, changes)
     if changes.remove:
-        names, strings = _read_names(text.of(module.body))
+        names, strings = _read_names(text.pieces(module.body))
         body = _remove(body, changes, names, strings)
     return text.of(body)
 
@@ -105,11 +129,15 @@ class _Text:
         self.rendered: dict[tuple[int, bool], tuple[cst.CSTNode, str]] = {}
 
     def of(self, body: Sequence[cst.CSTNode]) -> str:
+        return "".join(self.pieces(body))
+
+    def pieces(self, body: Sequence[cst.CSTNode]) -> list[str]:
+        """The module's text as its header, then each top-level statement's text."""
         if not body:
-            return self.module.with_changes(body=()).code
+            return [self.module.with_changes(body=()).code]
         head = "".join(self.module.code_for_node(line) for line in self.module.header)
-        return head + "".join(self._text(stmt, False) for stmt in body[:-1]) + self._text(
-            body[-1], True)
+        return [head, *(self._text(stmt, False) for stmt in body[:-1]), self._text(
+            body[-1], True)]
 
     def _text(self, stmt: cst.CSTNode, last: bool) -> str:
         if not last and id(stmt) in self.texts:

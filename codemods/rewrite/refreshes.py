@@ -454,7 +454,7 @@ def is_relationship(ctx: Context, cls: str | None, attr: str) -> bool:
     """`attr` is a relationship of `cls`, or (class unknown) of some mapped class."""
     if cls is not None:
         return ctx.plan.relationship(cls, attr) is not None
-    return any(attr in info.relationships for info in ctx.plan.mapped_classes.values())
+    return attr in _relationship_owners(ctx.plan)
 
 
 def lazy_relationship(ctx: Context, cls: str | None, attr: str) -> bool:
@@ -462,8 +462,20 @@ def lazy_relationship(ctx: Context, cls: str | None, attr: str) -> bool:
     if cls is not None:
         return ctx.plan.relationship(cls, attr) is not None and ctx.plan.loads_implicitly(
             cls, attr)
-    return any(attr in info.relationships and ctx.plan.loads_implicitly(qualified, attr)
-               for qualified, info in ctx.plan.mapped_classes.items())
+    return any(ctx.plan.loads_implicitly(qualified, attr)
+               for qualified in _relationship_owners(ctx.plan).get(attr, ()))
+
+
+def _relationship_owners(plan: Plan) -> dict[str, list[str]]:
+    """Relationship name -> the mapped classes declaring one of that name (asked per read
+    of an object whose class is unknown: a table, not a scan of every mapped class)."""
+    def owners(plan: Plan) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for qualified, info in plan.mapped_classes.items():
+            for attr in info.relationships:
+                found.setdefault(attr, []).append(qualified)
+        return found
+    return plan.once("relationship owners", owners)
 
 
 def relationships_read(ctx: Context, cls: str | None, name: str, chains: list[str],
@@ -574,6 +586,15 @@ def project_expires_on_commit(ctx: Context) -> bool:
     return ctx.plan.once("expires_on_commit", _expires_on_commit)
 
 
+def _sets_expiry(plan: Plan, module: ModuleIndex, local: str) -> bool:
+    """Every module-level sessionmaker call of `module` making `local` sets
+    expire_on_commit."""
+    makers = {b.targets[0] for b in plan.bindings(module, "", local)
+              if b.targets and plan.qualify(module, b.targets[0]) in _FACTORIES}
+    sites = [s for s in module.calls_in("") if s.callee in makers]
+    return bool(sites) and all(EXPIRE_ON_COMMIT in {k for k, _ in s.kwargs} for s in sites)
+
+
 def _expires_on_commit(plan: Plan) -> bool:
     sites = [site for ix in plan.modules.values() for site in ix.calls
              if plan.qualify(ix, site.callee) in _FACTORIES]
@@ -613,10 +634,9 @@ class _SessionMakers(Visitor):
         qualified = plan.qualify(self.ctx.ix, name) or name
         module = plan.modules.get(qualified.rpartition(".")[0]) or self.ctx.ix
         local = qualified.rpartition(".")[2]
-        makers = {b.targets[0] for b in module.bindings.get("", []) if b.name == local
-                  and b.targets and plan.qualify(module, b.targets[0]) in _FACTORIES}
-        sites = [s for s in module.calls_in("") if s.callee in makers]
-        return bool(sites) and all(EXPIRE_ON_COMMIT in {k for k, _ in s.kwargs} for s in sites)
+        # (asked for each session a module makes: answered once per factory)
+        return plan.once(f"explicit factory {module.path}:{local}",
+                         lambda plan: _sets_expiry(plan, module, local))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # its own sessions (a script's module-level code holds functions)
