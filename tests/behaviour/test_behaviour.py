@@ -38,6 +38,8 @@ from pathlib import Path
 import pytest
 from forkserver import ForkServer
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 RUNNER = HERE / "run_guarded.py"
@@ -472,7 +474,7 @@ def test_a_forgotten_await_the_guard_sees_carries_a_marker(tmp_path: Path) -> No
 # (pytest runs inside run_guarded.py).
 
 SUITES = sorted(p for p in (HERE / "suites").iterdir() if p.is_dir())
-_PYTEST = ["-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"]
+_PYTEST = ["-q", *PYTEST_OPTIONS, "-o", "asyncio_default_fixture_loop_scope=function"]
 _PYTEST_MAIN = """\
 import sys
 
