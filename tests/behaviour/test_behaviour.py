@@ -180,11 +180,12 @@ def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
     outside functions the tool reports (SQA303 TODO above them) as kept synchronous."""
     found = []
     lines = source.splitlines()
-    kept_sync = {
-        node.lineno for node in ast.walk(tree)
+    # the line spans of those functions, found once (not a walk of the tree for each call)
+    kept_spans = [
+        (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef) and node.lineno - 1 >= 1
         and "TODO(sqla-asyncify SQA303)" in lines[_decorated_start(node) - 2]
-    }
+    ]
     # what runs inside `session.run_sync(lambda sync_session: ...)` runs on the sync session
     in_run_sync = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.Call)
                    and isinstance(node.func, ast.Attribute) and node.func.attr == "run_sync"
@@ -193,8 +194,8 @@ def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or id(node) in in_run_sync:
             continue
-        if _inside_kept(node, tree, kept_sync):
-            continue
+        if any(start <= node.lineno <= end for start, end in kept_spans):
+            continue  # inside a function kept synchronous
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "query":
             found.append(f"line {node.lineno}: .query(...) call")
@@ -207,13 +208,6 @@ def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
 
 def _decorated_start(node: ast.FunctionDef) -> int:
     return min([node.lineno, *(d.lineno for d in node.decorator_list)])
-
-
-def _inside_kept(call: ast.Call, tree: ast.Module, kept_sync: set[int]) -> bool:
-    """The call sits in a function the tool keeps synchronous (SQA303 TODO above it)."""
-    return any(isinstance(node, ast.FunctionDef) and node.lineno in kept_sync
-               and node.lineno <= call.lineno <= (node.end_lineno or node.lineno)
-               for node in ast.walk(tree))
 
 
 def _numbered(source: str) -> str:
