@@ -28,9 +28,10 @@ SLOW_ELSEWHERE = {
 
 
 # Roughly how long the slowest tests take (seconds, one worker of `-n 2`; a test id or a test
-# function's), so that they start first: pytest-xdist hands tests out in collection order, and
-# a long test handed out last leaves the other worker idle at the end of the run. This only
-# orders the tests; which tests run, and how, stays the same.
+# function's), so that they start first: pytest-xdist hands tests out in collection order (and
+# with `--dist worksteal`, pyproject's, an idle worker steals from the end of the other's
+# queue), and a long test run last leaves the other worker idle at the end of the run. This
+# only orders the tests; which tests run, and how, stays the same.
 EXPECTED_SECONDS = {
     "tests/behaviour/test_behaviour.py::test_migrated_suite_passes_its_own_tests": 20,
     "tests/test_cli_inputs.py::test_as_many_terms_as_python_compiles_are_migrated": 15,

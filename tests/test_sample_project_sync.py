@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 SAMPLE_PROJECT = Path(__file__).resolve().parent.parent / "sample_project"
 
 
@@ -23,7 +25,7 @@ def _run_suite(database_url: str | None = None) -> None:
         env["BOOKSHOP_TEST_DATABASE_URL"] = database_url  # the sample project's tests read it
     result = subprocess.run(
         # no:benchmark: pytest-benchmark, when installed, drops an empty .benchmarks/ dir.
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark"],
+        [sys.executable, "-m", "pytest", "-q", *PYTEST_OPTIONS, "-p", "no:benchmark"],
         cwd=SAMPLE_PROJECT,
         capture_output=True,
         text=True,

@@ -38,6 +38,8 @@ from pathlib import Path
 import pytest
 from forkserver import ForkServer
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 RUNNER = HERE / "run_guarded.py"
@@ -179,11 +181,12 @@ def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
     built on `session.sync_session` is run only inside run_sync: the program's run says so)."""
     found = []
     lines = source.splitlines()
-    kept_sync = {
-        node.lineno for node in ast.walk(tree)
+    # the line spans of those functions, found once (not a walk of the tree for each call)
+    kept_spans = [
+        (node.lineno, node.end_lineno or node.lineno) for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef) and node.lineno - 1 >= 1
         and "TODO(sqla-asyncify SQA303)" in lines[_decorated_start(node) - 2]
-    }
+    ]
     # what runs inside `session.run_sync(lambda sync_session: ...)` runs on the sync session
     in_run_sync = {id(inner) for node in ast.walk(tree) if isinstance(node, ast.Call)
                    and isinstance(node.func, ast.Attribute) and node.func.attr == "run_sync"
@@ -192,8 +195,8 @@ def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or id(node) in in_run_sync:
             continue
-        if _inside_kept(node, tree, kept_sync):
-            continue
+        if any(start <= node.lineno <= end for start, end in kept_spans):
+            continue  # inside a function kept synchronous
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "query" and not (
                 isinstance(func.value, ast.Attribute) and func.value.attr == "sync_session"):
@@ -207,13 +210,6 @@ def _leftover_sync_calls(tree: ast.AST, source: str) -> list[str]:
 
 def _decorated_start(node: ast.FunctionDef) -> int:
     return min([node.lineno, *(d.lineno for d in node.decorator_list)])
-
-
-def _inside_kept(call: ast.Call, tree: ast.Module, kept_sync: set[int]) -> bool:
-    """The call sits in a function the tool keeps synchronous (SQA303 TODO above it)."""
-    return any(isinstance(node, ast.FunctionDef) and node.lineno in kept_sync
-               and node.lineno <= call.lineno <= (node.end_lineno or node.lineno)
-               for node in ast.walk(tree))
 
 
 def _numbered(source: str) -> str:
@@ -474,7 +470,7 @@ def test_a_forgotten_await_the_guard_sees_carries_a_marker(tmp_path: Path) -> No
 # (pytest runs inside run_guarded.py).
 
 SUITES = sorted(p for p in (HERE / "suites").iterdir() if p.is_dir())
-_PYTEST = ["-q", "-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function"]
+_PYTEST = ["-q", *PYTEST_OPTIONS, "-o", "asyncio_default_fixture_loop_scope=function"]
 _PYTEST_MAIN = """\
 import sys
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "SQA308"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/expected") if (p / "tests").is_dir())
 MARKER = "TODO(sqla-asyncify SQA308)"
@@ -78,7 +80,7 @@ def test_migrated_tests_fail_only_where_marked(case: Path, tmp_path: Path) -> No
     (work / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     run = subprocess.run(
         [sys.executable, "-W", "error::RuntimeWarning", "-m", "pytest", "-q", "-rA",
-         "-p", "no:cacheprovider", "-o", "asyncio_mode=strict", "tests"],
+         *PYTEST_OPTIONS, "-o", "asyncio_mode=strict", "tests"],
         cwd=work, capture_output=True, text=True, timeout=120)
     outcomes = {}
     for line in run.stdout.splitlines():

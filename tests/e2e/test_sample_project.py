@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from migrate_cli import migrate
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_project"
 GUARD_DIR = Path(__file__).parent
@@ -43,7 +45,7 @@ def _run_suite(project: Path, database_url: str | None = None) -> str:
     if database_url:
         env["BOOKSHOP_TEST_DATABASE_URL"] = database_url
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:benchmark",
+        [sys.executable, "-m", "pytest", "-q", *PYTEST_OPTIONS, "-p", "no:benchmark",
          "-p", "sync_connection_guard", "-W", "error::RuntimeWarning"],
         cwd=project, capture_output=True, text=True, timeout=600, env=env)
     output = result.stdout + result.stderr

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from migrate_cli import migrate
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ROOT / "tests" / "fixtures" / "multimodule" / "session_registry_stays_sync" / "input"
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 def _suite(project: Path) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
+        [sys.executable, "-m", "pytest", "-q", *PYTEST_OPTIONS, "-W",
          "error::RuntimeWarning", "pkg"],
         cwd=project, capture_output=True, text=True, timeout=120)
     output = result.stdout + result.stderr

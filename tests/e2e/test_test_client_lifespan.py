@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from migrate_cli import migrate
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "SQA309" / "tests_left_out" / "input"
 GUARD_DIR = Path(__file__).parent
 
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.slow  # a CLI run and two pytest runs apiece: 3-6 s
 def _suite(project: Path, guarded: bool) -> str:
     plugins = ["-p", "sync_connection_guard"] if guarded else []
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins,
+        [sys.executable, "-m", "pytest", "-q", *PYTEST_OPTIONS, *plugins,
          "-W", "error::RuntimeWarning", "tests"],
         cwd=project, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(GUARD_DIR)})

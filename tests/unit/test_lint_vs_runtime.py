@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.child_pytest import PYTEST_OPTIONS
+
 CORPUS = Path(__file__).resolve().parents[2] / "benchmarks" / "corpus"
 
 # a lazy relationship read after an async query that does not load it, caught by the code
@@ -84,7 +86,7 @@ def test_capture_and_match(lvr, tmp_path: Path) -> None:
     trace.write_text(json.dumps(["test_crates.py"]))
     env = {**os.environ, "PYTHONPATH": str(CORPUS), "LVR_ROOT": str(root),
            "LVR_OUT": str(out), "LVR_TRACE": str(trace)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", *PYTEST_OPTIONS,
                            "-p", "lint_capture", "test_crates.py"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr

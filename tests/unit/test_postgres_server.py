@@ -1,4 +1,5 @@
-"""tests/postgres.py: when there can be no server, the PostgreSQL tests say why (a skip)."""
+"""tests/postgres.py: when there can be no server, the PostgreSQL tests say why (a skip); where
+the cluster goes; the server runs."""
 
 from __future__ import annotations
 
@@ -30,6 +31,17 @@ def test_as_root_the_server_runs_as_the_postgres_user(monkeypatch: pytest.Monkey
     monkeypatch.setattr(plugin.os, "geteuid", lambda: 0)
     monkeypatch.setattr(plugin.pwd, "getpwnam", lambda name: user)
     assert plugin._unprivileged() == {"user": 101, "group": 104, "extra_groups": []}
+
+
+def test_the_cluster_goes_in_memory_only_when_it_has_room(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(plugin, "MEMORY_FOLDER", tmp_path)
+    monkeypatch.setattr(plugin, "MEMORY_NEEDED", 1)
+    assert plugin._memory_folder() == tmp_path
+    monkeypatch.setattr(plugin, "MEMORY_NEEDED", 2**80)
+    assert plugin._memory_folder() is None  # too little room: the disk
+    monkeypatch.setattr(plugin, "MEMORY_FOLDER", tmp_path / "absent")
+    assert plugin._memory_folder() is None
 
 
 @pytest.mark.slow  # starts a server: ~3 s
