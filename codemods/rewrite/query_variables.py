@@ -26,7 +26,7 @@ from .query_chain import (
     unknown_elements,
     unwind,
 )
-from .traversal import Visitor
+from .traversal import BodyScan
 
 # Steps that change what the rows hold: on the variable itself only in the function body (no
 # branch or loop around), where every later use sees the new shape.
@@ -69,7 +69,7 @@ def _conflict(runs: list[_RowRun]) -> str | None:
     return None
 
 
-class QueryVariableScan(Visitor):
+class QueryVariableScan(BodyScan):
     """Finds the variables of one function that hold a legacy query and never escape.
 
     A variable qualifies when every assignment is `q = session.query(...)...` or
@@ -80,11 +80,11 @@ class QueryVariableScan(Visitor):
     """
 
     def __init__(self, ctx: Context) -> None:
+        super().__init__()
         self.ctx = ctx
         self.helper = (ctx.ix.module, ctx.scope) in ctx.plan.query_helpers
         self.candidates: set[str] = set()
         self.rejected: set[str] = set()
-        self.targets: set[int] = set()
         self.ok_reads: set[int] = set()
         self.reads: list[tuple[cst.Name, int]] = []  # (read, position)
         self.derived: list[tuple[str, str]] = []  # (variable, the variable it is built from)
@@ -96,7 +96,6 @@ class QueryVariableScan(Visitor):
         self.reshaped: set[str] = set()  # variables given another row shape under a branch
         self.branched: set[str] = set()  # variables assigned under a branch or loop
         self.position = 0  # names visited so far
-        self.nested = 0
 
     @classmethod
     def convertible(cls, function: cst.FunctionDef, ctx: Context) -> VariableScan:
@@ -159,18 +158,6 @@ class QueryVariableScan(Visitor):
                 return None  # `x = q.all()`, `for x in q.all()`: visit_Call judges the terminal
             self.rejected.add(node.value)
         return None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.nested += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.nested -= 1
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.nested += 1
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.nested -= 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
         target = node.targets[0].target if len(node.targets) == 1 else None
@@ -301,15 +288,11 @@ class QueryVariableScan(Visitor):
             self.reads.append((node, self.position))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.targets.add(id(node.attr))  # `x.q` is not a read of `q`
+        super().visit_Attribute(node)
         if node.attr.value == "statement" and not self.nested:
             root = self._variable_chain(node.value)
             if root is not None:
                 self.ok_reads.add(id(root))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.targets.add(id(node.keyword))
 
 
 def finisher_argument(call: cst.Call, finisher: FinisherShape, skip: int) -> cst.Arg | None:

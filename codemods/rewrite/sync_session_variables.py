@@ -19,7 +19,7 @@ from ..analysis import ObjKind
 from ..index.shapes import QUERY_TERMINALS
 from .context import Context, dotted
 from .query_chain import unwind
-from .traversal import Visitor
+from .traversal import BodyScan
 
 
 class BehindRunSync(NamedTuple):
@@ -32,23 +32,22 @@ class BehindRunSync(NamedTuple):
 NOTHING_BEHIND = BehindRunSync({}, frozenset(), frozenset(), frozenset())
 
 
-class SyncSessionScan(Visitor):
+class SyncSessionScan(BodyScan):
     """The local variables of one function that hold legacy Queries on one async session,
     with every read a use run_sync can take: a further step assigned back to the variable,
     a terminal, an argument of a call, the iterable of a loop."""
 
     def __init__(self, ctx: Context, excluded: frozenset[str]) -> None:
+        super().__init__()
         self.ctx, self.excluded = ctx, excluded
         self.sessions: dict[str, cst.BaseExpression] = {}
         self.starts: dict[str, list[int]] = {}
         self.rejected: set[str] = set()
         self.reads: list[cst.Name] = []
         self.ok_reads: set[int] = set()
-        self.targets: set[int] = set()
         self.runs: dict[int, set[str]] = {}  # run call → the variables it runs
         self.loops: dict[int, str] = {}
         self.run_depth = 0  # inside a call that runs one: its inner uses run there too
-        self.nested = 0
 
     @classmethod
     def find(cls, function: cst.FunctionDef, ctx: Context,
@@ -76,18 +75,6 @@ class SyncSessionScan(Visitor):
                 node.func.attr.value not in QUERY_TERMINALS):
             node = node.func.value
         return node if isinstance(node, cst.Name) and node.value in self.sessions else None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.nested += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.nested -= 1
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.nested += 1
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.nested -= 1
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
@@ -161,10 +148,3 @@ class SyncSessionScan(Visitor):
         self.reads.append(node)
         if self.run_depth and not self.nested:
             self.ok_reads.add(id(node))  # inside a call run through run_sync
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.targets.add(id(node.attr))  # `x.q` is not a read of `q`
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.targets.add(id(node.keyword))

@@ -129,6 +129,35 @@ class OwnScopeVisitor(Visitor):
         return False
 
 
+class BodyScan(Visitor):
+    """A walk over a function's body that knows how deep it is in nested functions and
+    lambdas (`nested`) and which names are no reads of a variable (`targets`: attribute and
+    keyword names, and what a subclass adds, such as assignment targets)."""
+
+    def __init__(self) -> None:
+        self.nested = 0
+        self.targets: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nested += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.nested -= 1
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.nested += 1
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.nested -= 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.targets.add(id(node.attr))  # `x.q` is not a read of `q`
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.targets.add(id(node.keyword))
+
+
 class _Mentions(Visitor):
     def __init__(self, name: str) -> None:
         self.name = name
