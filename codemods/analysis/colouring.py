@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .. import api_surface as api
-from ..index import CALL, FunctionInfo, ModuleIndex
+from ..index import CALL, CallSite, FunctionInfo, ModuleIndex
 from ..index.redefinitions import plain_name
 from .decorators import Decorators
 from .kinds import Kinds, ObjKind
@@ -45,6 +45,11 @@ _APP_METHODS = api.ROUTE_METHODS | frozenset({"websocket", "middleware", "except
 # commands are still called synchronously (`cli()` runs its own event loop).
 _AWAITING_FRAMEWORKS = frozenset({"asyncclick"})
 _AWAITING_DECORATORS = frozenset({"asyncclick.command", "asyncclick.group"})
+
+
+def legacy_reason(why: str) -> str:
+    """Why a function holding legacy code stays synchronous (the SQA303 TODO's end)."""
+    return f"it holds a legacy query the tool cannot convert: {why}"
 
 
 class KeptSync(NamedTuple):
@@ -236,7 +241,7 @@ class Colouring:
         """`ref` and the callers its legacy Query reaches, if all of them can stay sync (or,
         routes, keep a sync body in an async shell)."""
         project = self.project
-        group = {ref: f"it holds a legacy query the tool cannot convert: {why}"}
+        group = {ref: legacy_reason(why)}
         shells = set()
         todo = [ref]
         while todo:
@@ -253,26 +258,38 @@ class Colouring:
                 for caller_ix, site in project.callers(member):
                     caller = (caller_ix.module, site.scope)
                     if caller not in group:
-                        group[caller] = ("it holds a legacy query the tool cannot convert: it "
-                                         f"uses the legacy Query {member[1]}() returns")
+                        group[caller] = legacy_reason(
+                            f"it uses the legacy Query {member[1]}() returns")
                         todo.append(caller)
         return KeptSync(group, frozenset(shells))
 
     def _can_stay_sync(self, ref: FunctionRef, info: FunctionInfo, io: set[FunctionRef],
                        group: dict[FunctionRef, str]) -> bool:
-        project = self.project
-        ix = project.modules[ref[0]]
-        if self.kinds.is_fixture(ix, ref[1]) or self.sync_boundary(ref) or (
-                ref[1].rpartition(".")[2].startswith("test")):
+        if self.run_elsewhere(ref):
             return False
-        # callers through run_sync: an earlier run kept it sync (idempotence)
-        callers = [*project.callers(ref), *project.run_sync_callers(ref)]
+        callers = self.all_callers(ref)
         if not callers and info.decorators:
             return False  # registered with a framework, which hands it the async session
         # no callers: code outside the project calls it, and the TODO tells it to use run_sync
-        return bool(self.session_params(ix, ref[1])) and not self._calls_async(
-            ref, io, group) and all(site.scope in caller_ix.functions
-                                   for caller_ix, site in callers)
+        return self.run_sync_can_call(ref, callers) and not self._calls_async(ref, io, group)
+
+    def run_elsewhere(self, ref: FunctionRef) -> bool:
+        """A test, a fixture or a function a framework calls: what runs it is not code the
+        rewrite can put behind run_sync."""
+        return self.kinds.is_fixture(self.project.modules[ref[0]], ref[1]) or bool(
+            self.sync_boundary(ref)) or ref[1].rpartition(".")[2].startswith("test")
+
+    def all_callers(self, ref: FunctionRef) -> list[tuple[ModuleIndex, CallSite]]:
+        """Its calls in the project, also through run_sync (an earlier run kept it sync:
+        idempotence)."""
+        return [*self.project.callers(ref), *self.project.run_sync_callers(ref)]
+
+    def run_sync_can_call(self, ref: FunctionRef,
+                          callers: list[tuple[ModuleIndex, CallSite]]) -> bool:
+        """Kept sync, it can be called through run_sync from these calls: it takes a session
+        (run_sync hands it the sync one) and every call is made in a function."""
+        return bool(self.session_params(self.project.modules[ref[0]], ref[1])) and all(
+            site.scope in caller_ix.functions for caller_ix, site in callers)
 
     def _shell_fits(self, ref: FunctionRef, io: set[FunctionRef],
                     group: dict[FunctionRef, str]) -> bool:

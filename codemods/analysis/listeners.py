@@ -108,12 +108,10 @@ class Listeners:
         return group
 
     def _can_stay_sync(self, ix: ModuleIndex, scope: str) -> bool:
-        """Not async already, nor a test, fixture or framework callback."""
+        """Not async already, nor run by a test runner or a framework."""
         info = ix.functions.get(scope)
-        colouring = self.colouring
-        return info is not None and not info.is_async and not scope.rpartition(".")[
-            2].startswith("test") and not colouring.kinds.is_fixture(ix, scope) and (
-            not colouring.sync_boundary((ix.module, scope)))
+        return info is not None and not info.is_async and not self.colouring.run_elsewhere(
+            (ix.module, scope))
 
     def _reaches_only_its_own(self, ref: FunctionRef, group: dict[FunctionRef, str]) -> bool:
         """The sessions, connections, factories and engines it uses are its parameters, what
@@ -144,11 +142,7 @@ class Listeners:
         return bool(setters) and all((ix.module, at) in group for at in setters)
 
     def _callable_sync(self, ref: FunctionRef, group: dict[FunctionRef, str]) -> bool:
-        """Its callers outside the group are functions that can hand it a sync session
-        through run_sync (it takes one)."""
-        outside = [(ix, site) for ix, site in [*self.project.callers(ref),
-                                               *self.project.run_sync_callers(ref)]
+        """Its callers outside the group can call it through run_sync."""
+        outside = [(ix, site) for ix, site in self.colouring.all_callers(ref)
                    if (ix.module, site.scope) not in group]
-        ix = self.project.modules[ref[0]]
-        return not outside or bool(self.colouring.session_params(ix, ref[1])) and all(
-            site.scope in caller_ix.functions for caller_ix, site in outside)
+        return not outside or self.colouring.run_sync_can_call(ref, outside)

@@ -24,12 +24,14 @@ from .traversal import BodyScan
 
 class BehindRunSync(NamedTuple):
     sessions: dict[str, cst.BaseExpression]  # variable → the session its starts query
-    starts: frozenset[int]  # ids of their `session.query(...)` calls
-    runs: frozenset[int]  # ids of the calls that run one (terminals, calls handed one)
-    loops: frozenset[int]  # ids of the loop iterables that are one
+    # node ids → the variable: its `session.query(...)` calls, the calls that run it
+    # (terminals, calls handed it) and the loop iterables that are it
+    starts: dict[int, str]
+    runs: dict[int, str]
+    loops: dict[int, str]
 
 
-NOTHING_BEHIND = BehindRunSync({}, frozenset(), frozenset(), frozenset())
+NOTHING_BEHIND = BehindRunSync({}, {}, {}, {})
 
 
 class SyncSessionScan(BodyScan):
@@ -64,9 +66,9 @@ class SyncSessionScan(BodyScan):
         left = found.rejected | {n.value for n in found.reads if id(n) not in found.ok_reads}
         names = {n: s for n, s in found.sessions.items() if n not in left}
         return BehindRunSync(
-            names, frozenset(i for n in names for i in found.starts.get(n, ())),
-            frozenset(call for call, used in found.runs.items() if used <= names.keys()),
-            frozenset(loop for loop, name in found.loops.items() if name in names))
+            names, {i: n for n in names for i in found.starts.get(n, ())},
+            {call: min(used) for call, used in found.runs.items() if used <= names.keys()},
+            {loop: name for loop, name in found.loops.items() if name in names})
 
     def _root(self, expr: cst.BaseExpression) -> cst.Name | None:
         """The variable a chain of Query steps (no terminal) starts at, if it is one."""

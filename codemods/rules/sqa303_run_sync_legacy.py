@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import ObjKind
+from ..analysis.colouring import legacy_reason
 from ..results import Kind
 from ..rewrite.build import ReplaceExpression, run_sync_lambda
 from ..rewrite.context import callee
@@ -102,8 +103,8 @@ class RunSyncLegacy(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         ref = (self.ctx.ix.module, self.ctx.scope)
         if ref in self.ctx.plan.keep_sync:
-            why = self.ctx.plan.kept_because(ref) or (
-                "it holds a legacy query the tool cannot convert: convert its legacy query by hand")
+            why = self.ctx.plan.kept_because(ref) or legacy_reason(
+                "convert its legacy query by hand")
             name = _shell_body_name(node) if ref in self.ctx.plan.sync_shells else (
                 node.name.value)
             self.ctx.todo(self.code, f"{name}() is kept synchronous, and migrated "

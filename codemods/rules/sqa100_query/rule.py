@@ -28,7 +28,7 @@ from ...rewrite.query_chain import (
 )
 from ...rewrite.query_variables import QueryVariableScan, VariableScan, finisher_argument
 from ...rewrite.sync_session_variables import NOTHING_BEHIND, BehindRunSync, SyncSessionScan
-from ...rewrite.traversal import Visitor, mentions
+from ...rewrite.traversal import Visitor
 from ..base import Rule
 from .cases import CASES
 from .running import ChainRunner
@@ -307,8 +307,7 @@ class QueryToSelect(ChainRunner, Rule):
         (of the registry's session, for a scoped one): built here, run only inside run_sync."""
         assert isinstance(updated.func, cst.Attribute)
         self.reported.add(id(original))
-        name = next(n for n, s in self._behind.sessions.items()
-                    if s.deep_equals(original.func.value))
+        name = self._behind.starts[id(original)]
         self.ctx.todo(self.code, f"query variable `{name}` stays a legacy Query (the tool "
                                  "cannot convert where it is used), built on the session's "
                                  "sync_session; each use that runs it goes through run_sync, "
@@ -321,10 +320,11 @@ class QueryToSelect(ChainRunner, Rule):
 
     def _behind_run_sync(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """A use that runs a query variable kept on the sync_session, inside run_sync."""
-        used = [s for n, s in self._behind.sessions.items() if mentions([original], n)]
+        behind = self._behind
+        name = behind.runs.get(id(original)) or behind.loops[id(original)]
         self.ctx.report(self.code, Kind.RUN_SYNC, "runs a legacy query variable: inside "
                                                   "run_sync", original)
-        return self._await(run_sync_lambda(self.ctx.run_sync_receiver(used[0]),
+        return self._await(run_sync_lambda(self.ctx.run_sync_receiver(behind.sessions[name]),
                                            cst.Name("_sync_session"), updated), original)
 
     def _to_finisher(self, original: cst.Call, updated: cst.Call) -> cst.Call | None:
