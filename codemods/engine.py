@@ -118,6 +118,9 @@ def _rounds_in(transport: workers.Transport, plan: Plan, jobs: list[Job],
     keep, shells = plan.keepable_sync(unconverted, progress.made_async())
     # the others keep their legacy query variables on the sync_session, behind run_sync
     behind = frozenset(unconverted.keys() - keep.keys())
+    # and those handing such a Query back leave it to their callers to run, behind run_sync
+    builders = plan.find_legacy_builders(behind, keep)
+    behind |= (builders.keys() | plan.builder_callers(builders)) - keep.keys()
     if keep or behind:
         modules = {module for module, _ in [*keep, *behind]} | {
             caller.module for ref in keep for caller, _ in plan.callers(ref)}
@@ -125,7 +128,8 @@ def _rounds_in(transport: workers.Transport, plan: Plan, jobs: list[Job],
             plan.state, keep_sync=plan.keep_sync | keep.keys(),
             legacy=plan.legacy | keep.keys(),
             kept_because=plan.state.kept_because | set(keep.items()),
-            sync_shells=plan.state.sync_shells | shells, behind_run_sync=behind))
+            sync_shells=plan.state.sync_shells | shells, behind_run_sync=behind,
+            legacy_builders=frozenset(builders.items())))
         paths = {job.result.path for job in jobs if job.ix.module in modules}
         yield from progress.take(transport.redo(plan.state, paths), lambda path: None)
     async_functions = plan.colour(progress.made_async())

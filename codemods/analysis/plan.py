@@ -20,7 +20,7 @@ from typing import Any
 
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
-from ..index import ClassInfo, ModuleIndex
+from ..index import ClassInfo, FunctionInfo, ModuleIndex
 from .colouring import Colouring, KeptSync
 from .decorators import Decorators
 from .engine_urls import EngineUrls
@@ -86,6 +86,7 @@ class Plan:
         self.unrelated, self.not_a_session = provenance.unrelated, provenance.not_a_session
         self.resolve_call = provenance.resolve_call
         self._async_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
+        self._legacy_builders: dict[FunctionRef, str] | None = None
         self._methods_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
         # what names hold
         self.kind, self.flask_db, self.custom_query = kinds.kind, kinds.flask_db, kinds.custom_query
@@ -175,6 +176,59 @@ class Plan:
     @property
     def behind_run_sync(self) -> frozenset[FunctionRef]:
         return self._state.behind_run_sync
+
+    @property
+    def legacy_builders(self) -> dict[FunctionRef, str]:
+        if self._legacy_builders is None:
+            self._legacy_builders = dict(self._state.legacy_builders)
+        return self._legacy_builders
+
+    def find_legacy_builders(self, behind: Iterable[FunctionRef],
+                             keep: Iterable[FunctionRef]) -> dict[FunctionRef, str]:
+        """The functions that hand back a legacy Query built on one session, with that
+        session as they name it (`self.session`, a parameter, a module's name): those of
+        `behind` building it (on its sync_session), then, over and over, functions (not
+        kept sync) returning what a builder's call on the same session returns. Where the
+        Query is run, their callers run it behind run_sync."""
+        found: dict[FunctionRef, str] = {}
+        for ref in behind:
+            info = self.modules[ref[0]].functions.get(ref[1])
+            receivers = {site.callee.removesuffix(".query") for site in self.modules[ref[0]].calls
+                         if site.scope == ref[1] and site.callee.endswith(".query")}
+            if info is not None and info.returns_query_object and len(receivers) == 1:
+                found[ref] = receivers.pop()
+        kept, todo = set(keep), list(found)
+        while todo:
+            builder = todo.pop()
+            for caller_ix, site in self.callers(builder):
+                ref = (caller_ix.module, site.scope)
+                info = caller_ix.functions.get(site.scope)
+                if ref in found or ref in kept or info is None or (
+                        site.callee not in info.returned_calls):
+                    continue
+                session = self._handed_on(builder, found[builder], site.callee, ref, info)
+                if session is not None:
+                    found[ref] = session
+                    todo.append(ref)
+        return found
+
+    def _handed_on(self, builder: FunctionRef, session: str, call: str,
+                   caller: FunctionRef, caller_info: FunctionInfo) -> str | None:
+        """The builder's session as a caller handing its Query on names it: the same
+        `self.<attribute>` for a method called on the caller's own `self`, the same name in
+        the builder's module (a session parameter: not followed)."""
+        info = self.modules[builder[0]].functions[builder[1]]
+        head = session.partition(".")[0]
+        if info.owner_class is not None and info.params and head == info.params[0]:
+            own = caller_info.params[0] if caller_info.owner_class is not None and (
+                caller_info.params) else None
+            return session if own == head and call.startswith(f"{own}.") else None
+        return session if head not in info.params and caller[0] == builder[0] else None
+
+    def builder_callers(self, builders: Iterable[FunctionRef]) -> set[FunctionRef]:
+        """The functions calling one of these builders."""
+        return {(caller.module, site.scope) for ref in builders
+                for caller, site in self.callers(ref) if site.scope in caller.functions}
 
     def kept_because(self, ref: FunctionRef) -> str | None:
         """Why a function kept synchronous holds legacy code (the TODO the local pass left)."""

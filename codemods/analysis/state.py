@@ -25,6 +25,9 @@ class RunState:
     # stay legacy Queries on the session's sync_session, each use that runs one behind
     # run_sync (rewrite/sync_session_variables.py)
     behind_run_sync: frozenset[FunctionRef] = frozenset()
+    # functions handing such a legacy Query back, with the session it is on as they name it
+    # (`Plan.find_legacy_builders`): their callers run it behind run_sync too
+    legacy_builders: frozenset[tuple[FunctionRef, str]] = frozenset()
     async_functions: frozenset[FunctionRef] = frozenset()  # what the colouring made async
     # (module, old local name, new local name): imported names the rewrite replaced there
     # (`Session` -> `AsyncSession`), so the module binds the new name

@@ -51,6 +51,7 @@ from .shapes import (
     query_arguments,
     query_params,
     reads_by_name,
+    returned_calls,
     returned_query,
     returns_query_object,
     run_sync_target,
@@ -184,6 +185,7 @@ class _Indexer(ast.NodeVisitor):
                                  if isinstance(value, ast.Tuple)),
             returned_query=queries.pop() if len(queries) == 1 and returns else None,
             returns_query_object=returns_query_object(own, returns),
+            returned_calls=returned_calls(own, returns),
             query_params=query_params(node, own, [a.arg for a in params]),
             response_model=tuple(name for d in node.decorator_list if isinstance(d, ast.Call)
                                  for kw in d.keywords if kw.arg == "response_model"

@@ -70,6 +70,8 @@ class FunctionInfo:
     returns_tuples: tuple[tuple[str | None, ...], ...] = ()
     returned_query: ReturnedQuery | None = None
     returns_query_object: bool = False  # a return value may be an unexecuted legacy Query
+    # calls whose result it returns with only Query steps chained (`shapes.returned_calls`)
+    returned_calls: tuple[str, ...] = ()
     # parameters it uses only as a legacy Query it runs (refines, then runs or iterates)
     query_params: tuple[str, ...] = ()
     response_model: tuple[str, ...] = ()  # names in a route decorator's `response_model=`

@@ -312,6 +312,38 @@ def returns_query_object(own: list[ast.AST], returns: list[ast.expr | None]) -> 
     return any(value is not None and _query_valued(value, query_names) for value in returns)
 
 
+def returned_calls(own: list[ast.AST], returns: list[ast.expr | None]) -> tuple[str, ...]:
+    """The calls whose result a return hands back with only Query steps chained on it, also
+    through a variable (`return f(x).filter(...)`; `q = f(x)` … `return q.limit(n)`): where
+    `f` builds a legacy Query, this function hands it on."""
+    assigned: dict[str, set[str]] = {}
+    for node in own:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            assigned.setdefault(node.targets[0].id, set()).update(_chained_calls(node.value, {}))
+    return tuple(sorted({name for value in returns if value is not None
+                         for name in _chained_calls(value, assigned)}))
+
+
+def _chained_calls(node: ast.expr, assigned: dict[str, set[str]]) -> set[str]:
+    found: set[str] = set()
+    while isinstance(node, ast.Call | ast.Await):
+        if isinstance(node, ast.Await):
+            node = node.value
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_TERMINALS:
+            return found
+        name = callee_name(node.func)
+        if name:
+            found.add(name)
+        if not isinstance(node.func, ast.Attribute):
+            return found
+        node = node.func.value
+    if isinstance(node, ast.Name):
+        found |= assigned.get(node.id, set())
+    return found
+
+
 def _query_valued(node: ast.expr, query_names: set[str]) -> bool:
     if isinstance(node, ast.Name):
         return node.id in query_names

@@ -505,6 +505,10 @@ class Context:
     def cannot_await(self) -> str | None:
         if self.lambdas:
             return "it is inside a lambda (rewrite it as an async def)"
+        return self.cannot_await_outside_lambdas()
+
+    def cannot_await_outside_lambdas(self) -> str | None:
+        """Why the current statement cannot await (its lambdas aside), if it cannot."""
         function = self.function
         if function is None:
             if self.in_entry_point:

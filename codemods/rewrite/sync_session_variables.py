@@ -7,6 +7,12 @@ Each use that may run it becomes `await session.run_sync(lambda _sync_session: <
 terminal (`q.count()`), a call it is handed to (`render(items=q)`, which must run it before
 it returns), a loop over it (over `list(q)`, the same rows). The function is then no longer
 one holding legacy code, and its callers simply await it.
+
+A function handing such a Query back (a builder, `Plan.legacy_builders`) builds it the same
+way, and its callers take a call of it as a start: a variable it is assigned to, or a chain
+run on it directly (`catalog.linked(X).filter(...).all()`), runs behind run_sync on the
+session the builder's query is on, named as the caller sees it (`catalog.session` for
+`self.session`, the argument given for a session parameter).
 """
 
 from __future__ import annotations
@@ -17,21 +23,23 @@ import libcst as cst
 
 from ..analysis import ObjKind
 from ..index.shapes import QUERY_TERMINALS
-from .context import Context, dotted
+from .context import Context, callee, dotted
 from .query_chain import unwind
 from .traversal import BodyScan
 
 
 class BehindRunSync(NamedTuple):
     sessions: dict[str, cst.BaseExpression]  # variable → the session its starts query
-    # node ids → the variable: its `session.query(...)` calls, the calls that run it
-    # (terminals, calls handed it) and the loop iterables that are it
+    # `session.query(...)` calls (node ids) → the variable they start
     starts: dict[int, str]
-    runs: dict[int, str]
-    loops: dict[int, str]
+    # node ids → the (async) session they run on: the calls that run a variable or a
+    # builder's Query (terminals, calls handed it) and the loop iterables that are one
+    runs: dict[int, cst.BaseExpression]
+    loops: dict[int, cst.BaseExpression]
+    builder_calls: frozenset[int]  # calls of a builder whose Query is run behind run_sync
 
 
-NOTHING_BEHIND = BehindRunSync({}, {}, {}, {})
+NOTHING_BEHIND = BehindRunSync({}, {}, {}, {}, frozenset())
 
 
 class SyncSessionScan(BodyScan):
@@ -50,6 +58,11 @@ class SyncSessionScan(BodyScan):
         self.runs: dict[int, set[str]] = {}  # run call → the variables it runs
         self.loops: dict[int, str] = {}
         self.run_depth = 0  # inside a call that runs one: its inner uses run there too
+        # where a builder's Query is run directly: node id → the session, the builder call
+        self.direct: dict[int, tuple[cst.BaseExpression, cst.Call]] = {}
+        self.built: dict[str, list[int]] = {}  # variable → the builder calls it starts as
+        self.derived: dict[str, set[str]] = {}  # variable → the variables it starts from
+        self.builder = (ctx.ix.module, ctx.scope) in ctx.plan.legacy_builders
 
     @classmethod
     def find(cls, function: cst.FunctionDef, ctx: Context,
@@ -57,18 +70,25 @@ class SyncSessionScan(BodyScan):
         """`excluded`: variables the rewrite converts to select() itself."""
         scan = cls(ctx, excluded)
         scan.walk(function.body)  # pass 1: the variables and their sessions
-        if not set(scan.sessions) - scan.rejected:
+        if not set(scan.sessions) - scan.rejected and not scan.direct:
             return NOTHING_BEHIND
         found = cls(ctx, excluded)
         found.sessions = {n: s for n, s in scan.sessions.items() if n not in scan.rejected}
         found.rejected = set(scan.rejected)
         found.walk(function.body)  # pass 2: is every read a use run_sync can take?
         left = found.rejected | {n.value for n in found.reads if id(n) not in found.ok_reads}
+        while derived_left := {n for n, sources in found.derived.items()
+                               if n not in left and sources & left}:
+            left |= derived_left  # started from a variable that stays as it is
         names = {n: s for n, s in found.sessions.items() if n not in left}
+        runs = {call: names[min(used)] for call, used in found.runs.items()
+                if used <= names.keys()}
+        runs |= {call: session for call, (session, _) in found.direct.items()}
         return BehindRunSync(
-            names, {i: n for n in names for i in found.starts.get(n, ())},
-            {call: min(used) for call, used in found.runs.items() if used <= names.keys()},
-            {loop: name for loop, name in found.loops.items() if name in names})
+            names, {i: n for n in names for i in found.starts.get(n, ())}, runs,
+            {loop: names[name] for loop, name in found.loops.items() if name in names},
+            frozenset({i for n in names for i in found.built.get(n, ())} | {
+                id(call) for _, call in found.direct.values()}))
 
     def _root(self, expr: cst.BaseExpression) -> cst.Name | None:
         """The variable a chain of Query steps (no terminal) starts at, if it is one."""
@@ -77,6 +97,22 @@ class SyncSessionScan(BodyScan):
                 node.func.attr.value not in QUERY_TERMINALS):
             node = node.func.value
         return node if isinstance(node, cst.Name) and node.value in self.sessions else None
+
+    def _built(self, expr: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.Call] | None:
+        """A chain of Query steps (no terminal) on what a builder returns: the session it is
+        on, as named here, and the builder's call."""
+        node = expr
+        while not self.nested and isinstance(node, cst.Call | cst.Await):
+            call = node.expression if isinstance(node, cst.Await) else node
+            if not isinstance(call, cst.Call):
+                return None
+            if (session := builder_session(self.ctx, call)) is not None:
+                return session, call
+            if not isinstance(call.func, cst.Attribute) or node is not call or (
+                    call.func.attr.value in QUERY_TERMINALS):
+                return None
+            node = call.func.value
+        return None
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for t in node.targets:
@@ -89,18 +125,35 @@ class SyncSessionScan(BodyScan):
         if chain is not None and chain.query_call is not None and not self.nested and all(
                 step not in QUERY_TERMINALS for step, _ in chain.steps) and self._async_session(
                     chain.session):
-            known = self.sessions.setdefault(name, chain.session)
-            if not known.deep_equals(chain.session):
-                self.rejected.add(name)  # queries on two sessions: which one runs it?
+            self._start(name, chain.session)
             self.starts.setdefault(name, []).append(id(chain.query_call))
+            return
+        if (built := self._built(node.value)) is not None:  # `q = catalog.linked(X)`
+            self._start(name, built[0])
+            self.built.setdefault(name, []).append(id(built[1]))
             return
         branches = [node.value.body, node.value.orelse] if isinstance(
             node.value, cst.IfExp) else [node.value]  # `q = q.limit(n) if n else q`
         roots = [self._root(branch) for branch in branches]
-        if not self.nested and all(root is not None and root.value == name for root in roots):
-            self.ok_reads.update(id(root) for root in roots)  # `q = q.filter(...)`
-        else:
+        if self.nested or not all(root is not None for root in roots):
             self.rejected.add(name)
+            return
+        self.ok_reads.update(id(root) for root in roots)  # `q = q.filter(...)`
+        for root in roots:
+            if root is not None and root.value != name:  # `narrowed = q.filter(...)`
+                self._start(name, self.sessions[root.value])
+                self.derived.setdefault(name, set()).add(root.value)
+
+    def _start(self, name: str, session: cst.BaseExpression) -> None:
+        known = self.sessions.setdefault(name, session)
+        if not known.deep_equals(session):
+            self.rejected.add(name)  # queries on two sessions: which one runs it?
+
+    def visit_Return(self, node: cst.Return) -> None:
+        """A builder hands its variable back: its callers run it behind run_sync."""
+        if self.builder and not self.nested and node.value is not None and (
+                root := self._root(node.value)) is not None:
+            self.ok_reads.add(id(root))
 
     def _async_session(self, session: cst.BaseExpression) -> bool:
         name = dotted(session)  # (on `.sync_session` already: an earlier run's)
@@ -127,6 +180,10 @@ class SyncSessionScan(BodyScan):
         if used:
             self.runs[id(node)] = used
             self.run_depth = 1
+        elif isinstance(func, cst.Attribute) and func.attr.value in QUERY_TERMINALS and (
+                built := self._built(func.value)) is not None:
+            self.direct[id(node)] = built  # `catalog.linked(X).filter(...).all()`
+            self.run_depth = 1
 
     def leave_Call(self, original_node: cst.Call) -> None:
         if self.run_depth:
@@ -139,7 +196,9 @@ class SyncSessionScan(BodyScan):
         self._loop(node.iter)
 
     def _loop(self, iterable: cst.BaseExpression) -> None:
-        root = None if self.nested or self.run_depth else self._root(iterable)
+        if self.nested or self.run_depth:
+            return
+        root = self._root(iterable)
         if root is not None:
             self.loops[id(iterable)] = root.value
             self.ok_reads.add(id(root))
@@ -150,3 +209,34 @@ class SyncSessionScan(BodyScan):
         self.reads.append(node)
         if self.run_depth and not self.nested:
             self.ok_reads.add(id(node))  # inside a call run through run_sync
+
+
+def builder_session(ctx: Context, call: cst.Call) -> cst.BaseExpression | None:
+    """For a call of a legacy builder: the session its Query is on, as this scope names it
+    (`catalog.session` for a method's `self.session`, the argument for a parameter, the
+    same name in the builder's own module); None when it is no builder or has no name
+    here."""
+    plan = ctx.plan
+    name = callee(call.func)
+    ref = plan.resolve_function(ctx.ix, ctx.scope, name) if name else None
+    session = plan.legacy_builders.get(ref) if ref else None
+    if session is None:
+        return None
+    info = plan.modules[ref[0]].functions[ref[1]]
+    head, *attrs = session.split(".")
+    bound = info.owner_class is not None and "staticmethod" not in info.decorators
+    base: cst.BaseExpression | None = None
+    if bound and info.params and head == info.params[0]:
+        base = call.func.value if isinstance(call.func, cst.Attribute) else None
+    elif head in info.params:
+        position = info.params.index(head) - bound
+        given = [a for a in call.args if a.keyword is None and not a.star]
+        base = next((a.value for a in call.args if a.keyword and a.keyword.value == head),
+                    given[position].value if 0 <= position < len(given) else None)
+    elif ref[0] == ctx.ix.module:
+        base = cst.Name(head)
+    if base is None:
+        return None
+    for attr in attrs:
+        base = cst.Attribute(value=base, attr=cst.Name(attr))
+    return base

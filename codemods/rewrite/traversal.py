@@ -238,3 +238,24 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
                 if child._is_removable() or not item._is_removable():
                     result.append(item)
         return tuple(result) if changed else None
+
+
+_CONDITIONAL = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
+
+
+def always_called(expr: cst.BaseExpression) -> set[int]:
+    """The calls (node ids) evaluating `expr` always makes: not in one branch of `a if c
+    else b`, after the left side of `and`/`or`, in a comprehension or a lambda."""
+    found: set[int] = set()
+    todo: list[cst.CSTNode] = [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Call):
+            found.add(id(node))
+        if isinstance(node, cst.IfExp):
+            todo.append(node.test)
+        elif isinstance(node, cst.BooleanOperation):
+            todo.append(node.left)
+        elif not isinstance(node, _CONDITIONAL):
+            todo.extend(node.children)
+    return found

@@ -14,6 +14,8 @@ from ..rewrite.generators import (
     first_item,
     reyielding_loop,
 )
+from ..rewrite.refreshes import with_inserted
+from ..rewrite.traversal import always_called, mentions
 from .base import COLOURING, Case, Rule
 
 _CONTEXTMANAGER = "contextlib.contextmanager"
@@ -124,6 +126,9 @@ class AsyncFunctions(Rule):
         self._reyielding: set[int] = set()  # ids of `yield from gen()` statements
         # per statement (id): the generators `async with aclosing(...) as name` must hold
         self._closing: dict[int, list[tuple[str, cst.BaseExpression]]] = {}
+        # per statement (id): what it awaits first, for a lambda given to run_sync (_hoisted)
+        self._hoists: dict[int, list[cst.SimpleStatementLine]] = {}
+        self._always_called: dict[int, set[int]] = {}  # per lambda: the calls it always makes
 
     def _target(self, call: cst.BaseExpression) -> FunctionRef | None:
         if not isinstance(call, cst.Call):
@@ -222,7 +227,8 @@ class AsyncFunctions(Rule):
                 not self.ctx.in_entry_point):
             return updated  # module level: the entry-point rule runs it with asyncio.run()
         if self.ctx.in_run_sync_lambda:
-            return updated  # `session.run_sync(lambda s: fn(s))`: unwrapped by SQA304
+            # `session.run_sync(lambda s: fn(s))`: unwrapped by SQA304
+            return self._hoisted(original, updated, info.qualname) or updated
         reason = self.ctx.cannot_await()
         if reason:
             self.ctx.todo(self.code, f"{info.qualname}() is async now and must be awaited, but "
@@ -234,6 +240,33 @@ class AsyncFunctions(Rule):
             updated = updated.with_changes(func=updated.func.with_changes(
                 attr=cst.Name(ASYNC_SPECIAL_METHODS[updated.func.attr.value])))
         return cst.Await(expression=updated)
+
+    def _hoisted(self, original: cst.Call, updated: cst.BaseExpression,
+                 qualname: str) -> cst.Name | None:
+        """A call of a function that became async inside a lambda given to run_sync, using
+        nothing of the lambda (`run_sync(lambda _s: q.filter(visible()).count())`): awaited
+        in a statement of its own just before, the lambda reading the value. Only where the
+        lambda always makes the call, in a plain statement of a function (it ran before the
+        query it filters anyway: building a legacy Query runs nothing)."""
+        ctx = self.ctx
+        statement = ctx.statements[-1] if ctx.statements else None
+        lam = ctx.lambdas[-1]
+        if len(ctx.lambdas) != 1 or ctx.function is None or not isinstance(
+                statement, cst.SimpleStatementLine) or ctx.cannot_await_outside_lambdas() or any(
+                    mentions([original], param.name.value) for param in lam.params.params):
+            return None
+        if id(lam) not in self._always_called:
+            self._always_called[id(lam)] = always_called(lam.body)
+        if id(original) not in self._always_called[id(lam)]:
+            return None
+        hoists = self._hoists.setdefault(id(statement), [])
+        name = ctx.free_name(f"{qualname.rpartition('.')[2]}_value", taken={
+            target.target.value for line in hoists for small in line.body
+            for target in small.targets})
+        hoists.append(cst.SimpleStatementLine([cst.Assign(
+            [cst.AssignTarget(cst.Name(name))], cst.Await(expression=updated))]))
+        ctx.change(self.code, f"await {qualname}() before the run_sync it is used in", original)
+        return cst.Name(name)
 
     def _wrapped_call(self, original: cst.Call, updated: cst.BaseExpression
                       ) -> cst.BaseExpression:
@@ -412,7 +445,7 @@ class AsyncFunctions(Rule):
         held = self._closing.pop(id(original), None)
         if held:
             return closing_block(updated, self.ctx.import_name("contextlib", "aclosing"), held)
-        return updated
+        return with_inserted(original, updated, self._hoists, {})
 
     def leave_With(self, original: cst.With, updated: cst.With) -> cst.With:
         if updated.asynchronous is None and any(

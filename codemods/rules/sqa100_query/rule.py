@@ -78,11 +78,13 @@ class QueryToSelect(ChainRunner, Rule):
     def local_scopes(cls, ix: ModuleIndex, plan: Plan, config: Config) -> set[str]:
         """Callers of a query helper run the select() it returns now, also in a module that
         names no SQLAlchemy (a view calling a service); and query finishers run the select()
-        they are handed (a pagination module)."""
+        they are handed (a pagination module); and the callers of a legacy builder run
+        its Query behind run_sync."""
         helpers, finishers = plan.query_helpers, plan.query_finishers
         return {site.scope for site in ix.calls
                 if helpers and plan.resolve_function(ix, site.scope, site.callee) in helpers} | {
-            scope for module, scope in finishers if module == ix.module}
+            scope for module, scope in [*finishers, *plan.behind_run_sync]
+            if module == ix.module}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         finisher = self.ctx.plan.query_finishers.get((self.ctx.ix.module, self.ctx.scope))
@@ -104,9 +106,11 @@ class QueryToSelect(ChainRunner, Rule):
                                      "uses it in a way the tool cannot convert: convert it by "
                                      "hand", node, at=node)
         self.variables.append((scan, converted))
-        self.behind.append(SyncSessionScan.find(node, self.ctx, scan.convertible) if (
-            self.ctx.ix.module, self.ctx.scope) in self.ctx.plan.behind_run_sync and (
-            self._has_query(node)) else NOTHING_BEHIND)
+        here = (self.ctx.ix.module, self.ctx.scope)
+        behind = here in self.ctx.plan.behind_run_sync and (
+            self._has_query(node) or self._calls_builder())
+        self.behind.append(SyncSessionScan.find(node, self.ctx, scan.convertible) if behind
+                           else NOTHING_BEHIND)
 
     def _has_query(self, function: cst.FunctionDef) -> bool:
         """Cheap check (from the index) that the function calls some `.query(...)`, or reads
@@ -118,6 +122,13 @@ class QueryToSelect(ChainRunner, Rule):
                 scope for scope, names in ix.names_read.items()
                 if any(name.endswith(".query") for name in names)}
         return self.ctx.scope in self.query_scopes
+
+    def _calls_builder(self) -> bool:
+        """The function calls a legacy builder (from the index)."""
+        plan, ix = self.ctx.plan, self.ctx.ix
+        return bool(plan.legacy_builders) and any(
+            site.scope == self.ctx.scope and plan.resolve_function(
+                ix, site.scope, site.callee) in plan.legacy_builders for site in ix.calls)
 
     def leave_FunctionDef(self, original: cst.FunctionDef,
                           updated: cst.FunctionDef) -> cst.FunctionDef:
@@ -266,6 +277,7 @@ class QueryToSelect(ChainRunner, Rule):
             return self._on_sync_session(original, updated)
         if id(original) in behind.runs:
             return self._behind_run_sync(original, updated)
+        self._untaken_builder(original, behind)
         if isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "first":
             limited = self._exec_first(original, updated)
             if limited is not updated:
@@ -302,17 +314,40 @@ class QueryToSelect(ChainRunner, Rule):
             return self._handed_a_query(original, updated)
         return updated
 
+    def _untaken_builder(self, original: cst.Call, behind: BehindRunSync) -> None:
+        """A call of a legacy builder whose Query this function uses in a way run_sync
+        cannot take (outside a function kept sync, which runs inside run_sync already)."""
+        ctx = self.ctx
+        if not ctx.plan.legacy_builders or id(original) in behind.builder_calls or (
+                ctx.ix.module, ctx.scope) in ctx.plan.keep_sync or not ctx.async_target:
+            return
+        name = callee(original.func)
+        ref = ctx.plan.resolve_function(ctx.ix, ctx.scope, name) if name else None
+        if ref in ctx.plan.legacy_builders:
+            ctx.todo(self.code, f"{name}() hands back a legacy Query built on the session's "
+                                "sync_session, which must run inside run_sync: the tool cannot "
+                                "follow where it goes from here; run it with await "
+                                "session.run_sync(lambda _: <the use>) or convert it to "
+                                "select() by hand", original)
+
     def _on_sync_session(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         """`session.query(...)` of a variable kept legacy → `session.sync_session.query(...)`
         (of the registry's session, for a scoped one): built here, run only inside run_sync."""
         assert isinstance(updated.func, cst.Attribute)
         self.reported.add(id(original))
         name = self._behind.starts[id(original)]
-        self.ctx.todo(self.code, f"query variable `{name}` stays a legacy Query (the tool "
-                                 "cannot convert where it is used), built on the session's "
-                                 "sync_session; each use that runs it goes through run_sync, "
-                                 "and a function it is handed must run it before it returns: "
-                                 "convert it to select() by hand to drop these", original)
+        ctx = self.ctx
+        if (ctx.ix.module, ctx.scope) in ctx.plan.legacy_builders:
+            ctx.todo(self.code, f"query variable `{name}` stays a legacy Query (the tool cannot "
+                                "convert it), built on the session's sync_session and handed "
+                                "back: where its callers run it, they do so through run_sync; "
+                                "convert it to select() by hand to drop these", original)
+        else:
+            ctx.todo(self.code, f"query variable `{name}` stays a legacy Query (the tool "
+                                "cannot convert where it is used), built on the session's "
+                                "sync_session; each use that runs it goes through run_sync, "
+                                "and a function it is handed must run it before it returns: "
+                                "convert it to select() by hand to drop these", original)
         self.ctx.change(self.code, f"legacy query variable `{name}` → on the session's "
                                    "sync_session, run through run_sync", original)
         return updated.with_changes(func=updated.func.with_changes(value=cst.Attribute(
@@ -321,10 +356,10 @@ class QueryToSelect(ChainRunner, Rule):
     def _behind_run_sync(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """A use that runs a query variable kept on the sync_session, inside run_sync."""
         behind = self._behind
-        name = behind.runs.get(id(original)) or behind.loops[id(original)]
-        self.ctx.report(self.code, Kind.RUN_SYNC, "runs a legacy query variable: inside "
-                                                  "run_sync", original)
-        return self._await(run_sync_lambda(self.ctx.run_sync_receiver(behind.sessions[name]),
+        session = behind.runs.get(id(original)) or behind.loops[id(original)]
+        self.ctx.report(self.code, Kind.RUN_SYNC, "runs a legacy Query: inside run_sync",
+                        original)
+        return self._await(run_sync_lambda(self.ctx.run_sync_receiver(session),
                                            cst.Name("_sync_session"), updated), original)
 
     def _to_finisher(self, original: cst.Call, updated: cst.Call) -> cst.Call | None:
