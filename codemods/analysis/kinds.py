@@ -115,7 +115,10 @@ class Kinds:
         if "." in dotted:
             if attr == "session" and self.kind(ix, scope, head) is ObjKind.FLASK_DB:
                 return ObjKind.FLASK_SESSION
-            found = self.project.lookup(self.project.qualify(ix, dotted))
+            # (a name neither imported nor the module's is a local variable, also where it
+            # shares a module's name: `catalog = Catalog()` in catalog.py)
+            found = self.project.lookup(self.project.qualify(ix, dotted)) if (
+                head in ix.imports or head in ix.module_names) else None
             if found and "." not in found[1]:
                 return self.kind(found[0], "", found[1])
             receiver, _, name = dotted.rpartition(".")
