@@ -192,10 +192,14 @@ class Plan:
         Query is run, their callers run it behind run_sync."""
         found: dict[FunctionRef, str] = {}
         for ref in behind:
-            info = self.modules[ref[0]].functions.get(ref[1])
-            receivers = {site.callee.removesuffix(".query") for site in self.modules[ref[0]].calls
+            ix = self.modules[ref[0]]
+            info = ix.functions.get(ref[1])
+            receivers = {site.callee.removesuffix(".query") for site in ix.calls
                          if site.scope == ref[1] and site.callee.endswith(".query")}
-            if info is not None and info.returns_query_object and len(receivers) == 1:
+            head = next(iter(receivers)).partition(".")[0] if len(receivers) == 1 else None
+            # (a session in a local variable of its own has no name where it is called)
+            if info is not None and info.returns_query_object and head is not None and (
+                    head in info.params or head in ix.module_names):
                 found[ref] = receivers.pop()
         kept, todo = set(keep), list(found)
         while todo:
@@ -223,7 +227,8 @@ class Plan:
             own = caller_info.params[0] if caller_info.owner_class is not None and (
                 caller_info.params) else None
             return session if own == head and call.startswith(f"{own}.") else None
-        return session if head not in info.params and caller[0] == builder[0] else None
+        return session if head not in info.params and caller[0] == builder[0] and (
+            head in self.modules[builder[0]].module_names) else None
 
     def builder_callers(self, builders: Iterable[FunctionRef]) -> set[FunctionRef]:
         """The functions calling one of these builders."""

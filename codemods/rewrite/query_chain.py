@@ -453,7 +453,9 @@ def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | N
     session = next((a.value for a in node.args if a.keyword is not None
                     and a.keyword.value == shape.session_param), None)
     positional = [a for a in node.args if a.keyword is None and not a.star]
-    if session is None and position < len(positional):
+    if position < 0:  # the helper's own `self`: the object the method is called on
+        session = node.func.value if isinstance(node.func, cst.Attribute) else None
+    elif session is None and position < len(positional):
         session = positional[position].value
     if session is None:
         return None

@@ -40,6 +40,7 @@ class BehindRunSync(NamedTuple):
 
 
 NOTHING_BEHIND = BehindRunSync({}, {}, {}, {}, frozenset())
+RETURNED = "<returned>"  # a builder's `return session.query(...)...`, as a variable
 
 
 class SyncSessionScan(BodyScan):
@@ -150,10 +151,19 @@ class SyncSessionScan(BodyScan):
             self.rejected.add(name)  # queries on two sessions: which one runs it?
 
     def visit_Return(self, node: cst.Return) -> None:
-        """A builder hands its variable back: its callers run it behind run_sync."""
-        if self.builder and not self.nested and node.value is not None and (
-                root := self._root(node.value)) is not None:
+        """A builder hands its variable (or a query it starts there) back: its callers run
+        it behind run_sync."""
+        if not self.builder or self.nested or node.value is None:
+            return
+        if (root := self._root(node.value)) is not None:
             self.ok_reads.add(id(root))
+            return
+        chain = unwind(node.value)
+        if chain is not None and chain.query_call is not None and all(
+                step not in QUERY_TERMINALS for step, _ in chain.steps) and self._async_session(
+                    chain.session):
+            self._start(RETURNED, chain.session)
+            self.starts.setdefault(RETURNED, []).append(id(chain.query_call))
 
     def _async_session(self, session: cst.BaseExpression) -> bool:
         name = dotted(session)  # (on `.sync_session` already: an earlier run's)
@@ -233,7 +243,7 @@ def builder_session(ctx: Context, call: cst.Call) -> cst.BaseExpression | None:
         given = [a for a in call.args if a.keyword is None and not a.star]
         base = next((a.value for a in call.args if a.keyword and a.keyword.value == head),
                     given[position].value if 0 <= position < len(given) else None)
-    elif ref[0] == ctx.ix.module:
+    elif ref[0] == ctx.ix.module and head in ctx.ix.module_names:
         base = cst.Name(head)
     if base is None:
         return None

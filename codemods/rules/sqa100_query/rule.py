@@ -338,9 +338,9 @@ class QueryToSelect(ChainRunner, Rule):
         name = self._behind.starts[id(original)]
         ctx = self.ctx
         if (ctx.ix.module, ctx.scope) in ctx.plan.legacy_builders:
-            ctx.todo(self.code, f"query variable `{name}` stays a legacy Query (the tool cannot "
-                                "convert it), built on the session's sync_session and handed "
-                                "back: where its callers run it, they do so through run_sync; "
+            ctx.todo(self.code, "the legacy Query this function hands back stays one (the tool "
+                                "cannot convert it), built on the session's sync_session: "
+                                "where its callers run it, they do so through run_sync; "
                                 "convert it to select() by hand to drop these", original)
         else:
             ctx.todo(self.code, f"query variable `{name}` stays a legacy Query (the tool "
