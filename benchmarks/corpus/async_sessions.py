@@ -31,8 +31,9 @@ ASYNC_METHODS = frozenset({
 # Used on a session expression, these exist only on AsyncSession.
 ASYNC_ONLY_ATTRIBUTES = frozenset({"run_sync", "sync_session"})
 # Calling these gives an AsyncSession (async_scoped_session: a registry proxying one, which
-# has no `query` either).
-SESSION_CALLS = frozenset({"AsyncSession", "async_scoped_session"})
+# has no `query` either; async_object_session(obj): the migration's object_session(obj)).
+SESSION_CALLS = frozenset(
+    {"AsyncSession", "async_scoped_session", "async_object_session", "async_session"})
 # Calling these gives a factory of AsyncSessions.
 FACTORY_CALLS = frozenset({"async_sessionmaker", "async_scoped_session"})
 ANNOTATIONS = ("AsyncSession", "async_scoped_session")

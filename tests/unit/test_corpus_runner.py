@@ -232,6 +232,11 @@ SESSIONS = {
 
         async def old_case(session):
             return session.query(Row).first()
+
+
+        def versions(obj):
+            session = async_object_session(obj)
+            return session.query(Version)
     """,
 }
 
@@ -244,11 +249,12 @@ def test_legacy_chains_on_sessions_the_migration_made_async(runner, tmp_path: Pa
     found = [(location.path, location.line) for location in result.legacy_on_async_at]
     # linked() and archived(): `self.session` is awaited in CalibreDB (and inherited);
     # registrations(): `ub.session` is bound to an async_scoped_session's session;
-    # open_one(): a session of that factory; old_case(): in an async def. Not: kept() (on
-    # sync_session), Legacy.rows() (a session of unknown kind), helper() (run by run_sync).
+    # open_one(): a session of that factory; old_case(): in an async def; versions(): an
+    # async_object_session(). Not: kept() (on sync_session), Legacy.rows() (a session of
+    # unknown kind), helper() (run by run_sync).
     assert found == [("app/db.py", 9), ("app/db.py", 14), ("app/db.py", 37),
-                     ("app/db.py", 42), ("app/db.py", 46)]
-    assert result.legacy_on_async == 5
+                     ("app/db.py", 42), ("app/db.py", 46), ("app/db.py", 51)]
+    assert result.legacy_on_async == 6
 
 
 def test_the_suite_output_is_scanned_for_legacy_queries_on_async_sessions(runner) -> None:
