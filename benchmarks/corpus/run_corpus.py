@@ -11,7 +11,10 @@ and compares the copy with the original, statically:
 * with the async target, calls of functions the tool made `async def` that are not awaited
   (`unawaited_calls`: exact where the module's syntax resolves the callee, else by name,
   skipping receivers provably not of the project — so it may still over-report);
-* with `--tests`, the project's own suite on the original and on the migrated copy.
+* with the async target, legacy chains left on an AsyncSession (`on_async_session`), which
+  fail when they run;
+* with `--tests`, the project's own suite on the original and on the migrated copy (and how
+  many lines of the migrated suite's output say `ASYNC_QUERY_ERROR`).
 
 Standard library only; Python 3.11+. The sources are never changed: everything runs on copies.
 """
@@ -38,6 +41,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 import tomllib
+from async_sessions import AsyncSessions
 from receivers import (
     FUNCTIONS,
     ancestors,
@@ -139,6 +143,7 @@ class TestRun:
     seconds: float = 0.0
     summary: str = ""
     problems: list[str] = field(default_factory=list)  # FAILED/ERROR lines, or why it did not run
+    async_query_lines: int = 0  # output lines saying ASYNC_QUERY_ERROR
 
     @property
     def total(self) -> int:
@@ -160,8 +165,10 @@ class TargetResult:
     silent: int = 0
     unawaited: int = 0
     # legacy chains left (with their TODO) where the session is an AsyncSession: in an async
-    # function, or on a parameter annotated AsyncSession (they fail when they run)
+    # function, on a parameter annotated AsyncSession, or on a session expression the project
+    # uses as one elsewhere (they fail when they run)
     legacy_on_async: int = 0
+    legacy_on_async_at: list[Location] = field(default_factory=list)
     unawaited_callees: dict[str, int] = field(default_factory=dict)
     unawaited_examples: list[Location] = field(default_factory=list)
     silent_by_file: dict[str, list[Location]] = field(default_factory=dict)
@@ -351,11 +358,17 @@ def kept_sync(node: ast.AST, parents: dict[ast.AST, ast.AST], lines: list[str]) 
     return False
 
 
-def on_async_session(chain: ast.Attribute, parents: dict[ast.AST, ast.AST]) -> bool:
-    """The legacy chain runs on an AsyncSession: it sits in an `async def`, or starts at a
-    parameter annotated `AsyncSession` (not in a lambda: run_sync bodies are counted apart)."""
+def on_async_session(chain: ast.Attribute, parents: dict[ast.AST, ast.AST],
+                     sessions: AsyncSessions, module: str) -> bool:
+    """The legacy chain runs on an AsyncSession: it sits in an `async def`, starts at a
+    parameter annotated `AsyncSession` (neither in a lambda: run_sync bodies are counted
+    apart), or starts at a session expression that the migrated project provably uses as an
+    AsyncSession (`async_sessions.py`), in a sync function too: `self.session.query(...)` in
+    a method of a class whose other methods await `self.session.execute(...)`."""
     if on_sync_session(chain):
         return False
+    if sessions.is_async(chain.value, module):
+        return True
     node: ast.AST | None = chain
     while node is not None and not isinstance(node, (*FUNCTIONS, ast.Lambda)):
         node = parents.get(node)
@@ -604,6 +617,8 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
                 async_by_module[name].add(qualified)
 
     instances = {f.name: f.instances for f in facts.values()}
+    sessions = AsyncSessions({facts[rel].name: (output[0], facts[rel].imports)
+                              for rel, (_, output) in modules.items() if output is not None})
     callees: Counter[str] = Counter()
     for rel, (_, output) in modules.items():
         if output is None:
@@ -616,9 +631,11 @@ def measure(before: Path, after: Path, subpath: str, result: TargetResult) -> No
             result.remaining += 1
             kind = classify_chain(chain, parents, lines, run_sync_names, lambdas)
             setattr(result, kind, getattr(result, kind) + 1)
-            if kind != "run_sync" and result.target == "async" and on_async_session(chain,
-                                                                                    parents):
+            if kind != "run_sync" and result.target == "async" and on_async_session(
+                    chain, parents, sessions, facts[rel].name):
                 result.legacy_on_async += 1
+                line = lines[chain.lineno - 1].strip()
+                result.legacy_on_async_at.append(Location(shown, chain.lineno, line))
             if kind == "silent":
                 line = lines[chain.lineno - 1].strip()
                 result.silent_by_file.setdefault(shown, []).append(
@@ -660,6 +677,9 @@ def venv_python(project: Project, src: Path, need_async: bool) -> Path:
     return python
 
 
+# What a legacy chain left on an AsyncSession raises when it runs: the run-time side of
+# `legacy_on_async`.
+ASYNC_QUERY_ERROR = "'AsyncSession' object has no attribute 'query'"
 PROBLEM_LINE = re.compile(r"(FAILED|ERROR) \S")
 SUMMARY_COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b")
 
@@ -684,6 +704,7 @@ def parse_pytest(output: str) -> TestRun:
     # pytest's short summary lines ("FAILED path::test - ..."), not captured log records
     # ("ERROR    logger:file.py:12 message"), which also start with the level name
     run.problems = [line for line in lines if PROBLEM_LINE.match(line)]
+    run.async_query_lines = sum(ASYNC_QUERY_ERROR in line for line in lines)
     return run
 
 
@@ -856,6 +877,8 @@ def target_line(name: str, outcome: TargetResult, before: TestRun | None) -> str
     if outcome.target == "async":
         line += (f"; unawaited {outcome.unawaited}; legacy on async sessions "
                  f"{outcome.legacy_on_async}")
+        if outcome.tests_after is not None:
+            line += f" (suite lines saying so: {outcome.tests_after.async_query_lines})"
     if before is not None or outcome.tests_after is not None:
         after = outcome.tests_after.short() if outcome.tests_after else "n/a"
         line += f"; tests before {before.short() if before else 'n/a'}, after {after}"
@@ -894,6 +917,10 @@ def print_results(results: list[ProjectResult], details: bool) -> None:
                 print(f"   failed file: {failed}")
             for path in outcome.unparsable_output:
                 print(f"   output does not parse: {path}")
+            for location in outcome.legacy_on_async_at[:EXAMPLES]:
+                print(f"   legacy on an async session: {location}")
+            if len(outcome.legacy_on_async_at) > EXAMPLES:
+                print(f"     … {len(outcome.legacy_on_async_at) - EXAMPLES} more (--json)")
             if outcome.unawaited:
                 names = ", ".join(f"{k} ×{v}" for k, v in outcome.unawaited_callees.items())
                 print(f"   unawaited by callee: {names}")

@@ -170,3 +170,99 @@ def test_a_class_own_query_method_is_not_a_legacy_chain(runner) -> None:
     """))
     lines = [chain.lineno for chain in runner.legacy_chains(tree)]
     assert lines == [4, 12]  # the session's query, and `self.query` of a class without one
+
+
+SESSIONS = {
+    "app/__init__.py": "",
+    "app/ub.py": """
+        from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker
+
+        Session = async_scoped_session(async_sessionmaker())
+        session = None
+
+
+        def init_db():
+            global session
+            session = Session()
+    """,
+    "app/db.py": """
+        from . import ub
+
+
+        class CalibreDB:
+            async def get_book(self, book_id):
+                return await self.session.get(Book, book_id)
+
+            def linked(self, model):
+                return self.session.query(model).select_from(Book)
+
+
+        class Archive(CalibreDB):
+            def archived(self):
+                return self.session.query(Archived)
+
+            def kept(self):
+                return self.session.sync_session.query(Archived)
+
+
+        class Legacy:
+            def __init__(self, session):
+                self.session = session
+
+            def rows(self):
+                return self.session.query(Row).all()
+
+
+        def helper(session):
+            return session.query(Row).all()
+
+
+        async def caller(s):
+            await s.run_sync(helper)
+
+
+        def registrations():
+            return ub.session.query(Registration).all()
+
+
+        def open_one():
+            local = ub.Session()
+            return local.query(Row).first()
+
+
+        async def old_case(session):
+            return session.query(Row).first()
+
+
+        def versions(obj):
+            session = async_object_session(obj)
+            return session.query(Version)
+    """,
+}
+
+
+def test_legacy_chains_on_sessions_the_migration_made_async(runner, tmp_path: Path) -> None:
+    _write(tmp_path / "before", SESSIONS)
+    _write(tmp_path / "after", SESSIONS)
+    result = runner.TargetResult("async")
+    runner.measure(tmp_path / "before", tmp_path / "after", "", result)
+    found = [(location.path, location.line) for location in result.legacy_on_async_at]
+    # linked() and archived(): `self.session` is awaited in CalibreDB (and inherited);
+    # registrations(): `ub.session` is bound to an async_scoped_session's session;
+    # open_one(): a session of that factory; old_case(): in an async def; versions(): an
+    # async_object_session(). Not: kept() (on sync_session), Legacy.rows() (a session of
+    # unknown kind), helper() (run by run_sync).
+    assert found == [("app/db.py", 9), ("app/db.py", 14), ("app/db.py", 37),
+                     ("app/db.py", 42), ("app/db.py", 46), ("app/db.py", 51)]
+    assert result.legacy_on_async == 6
+
+
+def test_the_suite_output_is_scanned_for_legacy_queries_on_async_sessions(runner) -> None:
+    output = dedent("""
+        E       AttributeError: 'AsyncSession' object has no attribute 'query'
+        FAILED t.py::test_a - AttributeError: 'AsyncSession' object has no attribute 'query'
+        FAILED t.py::test_b - AttributeError: 'Session' object has no attribute 'run_sync'
+        2 failed, 3 passed in 0.5s
+    """)
+    run = runner.parse_pytest(output)
+    assert (run.passed, run.failed, run.async_query_lines) == (3, 2, 2)
