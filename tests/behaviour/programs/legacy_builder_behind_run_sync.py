@@ -63,6 +63,30 @@ class Catalog:
             Loan.id.is_not(None)).all())
 
 
+class Shelf:
+    """A helper method whose Query converts (its callers chain on the select() it returns),
+    and a builder returning its legacy Query directly."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def visible(self):
+        hidden = self.session.scalars(select(Book.id).where(Book.hidden)).all()
+        return Book.id.not_in(hidden)
+
+    def loans_of(self, reader):
+        return self.session.query(Book.title, Loan.id).join(Loan).filter(Loan.reader == reader)
+
+    def count_for(self, reader):
+        return self.loans_of(reader).filter(self.visible()).count()
+
+    def with_flag(self, entity):
+        return self.session.query(entity, None).order_by(Book.id)
+
+    def flagged(self):
+        return self.with_flag(Book.title).filter(self.visible()).all()
+
+
 def report(catalog: Catalog) -> None:
     print(catalog.page(Book.title, True, 5, 7))
     print(catalog.page(Book.title, False, 1))
@@ -77,6 +101,8 @@ def main():
                          Book(title="d"), Loan(book_id=3, reader=7), Loan(book_id=1, reader=7)])
         session.commit()
         report(Catalog(session))
+        shelf = Shelf(session)
+        print(shelf.count_for(7), shelf.count_for(8), shelf.flagged())
 
 
 if __name__ == "__main__":
