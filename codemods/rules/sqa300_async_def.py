@@ -251,7 +251,8 @@ class AsyncFunctions(Rule):
         ctx = self.ctx
         statement = ctx.statements[-1] if ctx.statements else None
         lam = ctx.lambdas[-1]
-        if len(ctx.lambdas) != 1 or ctx.function is None or not isinstance(
+        # (a lambda that only makes the call is unwrapped by SQA304: `await fn(session)`)
+        if len(ctx.lambdas) != 1 or lam.body is original or ctx.function is None or not isinstance(
                 statement, cst.SimpleStatementLine) or ctx.cannot_await_outside_lambdas() or any(
                     mentions([original], param.name.value) for param in lam.params.params):
             return None
