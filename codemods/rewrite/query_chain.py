@@ -62,6 +62,9 @@ class QueryVariable:
     joined_to: cst.BaseExpression | None = None
     # what `session` is when its name says nothing yet (a parameter the rewrite adds)
     session_kind: ObjKind | None = None
+    # built on one path by filters alone (at least one): its `whereclause` is what a bulk
+    # delete()/update() of it matches
+    filtered_only: bool = False
 
 
 def unwind(expr: cst.BaseExpression,
@@ -257,8 +260,9 @@ class SelectBuilder:
         stmt: cst.BaseExpression
         if chain.variable is not None:
             variable = chain.variable
-            if for_dml:
-                raise Unsupported("bulk update/delete on a query variable")
+            if for_dml and not variable.filtered_only:
+                raise Unsupported("bulk update/delete on a query variable built by more than "
+                                  "filters, or on several paths")
             elements, repeats = list(variable.elements), variable.may_repeat_entities
             stmt, joined, joined_to = variable.expr, variable.joined, variable.joined_to
         else:
@@ -273,7 +277,8 @@ class SelectBuilder:
             repeats = any(e.is_entity and (e.entity is None or self.ctx.plan.joined_collections(
                 e.entity)) for e in elements)
             joined, joined_to = False, None  # joined_to: what filter_by() applies to after a join
-        where: list[cst.Arg] = []
+        where: list[cst.Arg] = [cst.Arg(cst.Attribute(value=stmt, attr=cst.Name(
+            "whereclause")))] if for_dml and chain.variable is not None else []
         streaming = None
         options: list[cst.Arg] = []  # execution options, which count() must carry outside
         for name, call in steps:

@@ -32,10 +32,9 @@ from .traversal import BodyScan
 # branch or loop around), where every later use sees the new shape.
 _SHAPE_STEPS = frozenset({"with_entities", "add_columns", "add_column", "add_entity"})
 _CHAIN_STEPS = BUILDER_STEPS | _SHAPE_STEPS
-# Terminals that end a converted variable's chain: not `delete` or `update`, which have no
-# converted form on a variable yet (such a variable escapes and keeps its TODO).
-_VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS - {"delete", "update"},
-                                 *STATEMENT_TERMINALS})
+# Terminals that end a converted variable's chain (a bulk `delete`/`update` only of one
+# built by filters: else the variable stays legacy, see `QueryVariable.filtered_only`).
+_VARIABLE_TERMINALS = frozenset({*QUERY_TERMINALS, *STATEMENT_TERMINALS})
 
 
 class VariableScan(NamedTuple):

@@ -43,6 +43,9 @@ _SQLALCHEMY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel", "flask_sqlalchemy"})
 _FLASK_TERMINALS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
 
 
+_FILTERS = frozenset({"filter", "where", "filter_by"})  # steps a bulk delete()/update() takes
+
+
 class QueryToSelect(ChainRunner, Rule):
     """Legacy Query chains become select() run through `await session.scalars/execute`.
 
@@ -228,7 +231,12 @@ class QueryToSelect(ChainRunner, Rule):
             repeats, joined,
             plain=not chain.steps and (chain.variable is None or chain.variable.plain),
             joined_to=None if target.value in scan.branched else statement.joined_to,
-            session_kind=chain.known_kind)
+            session_kind=chain.known_kind,
+            filtered_only=bool(chain.steps) and all(
+                step in _FILTERS for step, _ in chain.steps) and (
+                    previous is None and chain.variable is None or (
+                        previous is not None and chain.variable is previous
+                        and previous.filtered_only)))
         self.ctx.change(self.code, f"query variable `{target.value}` → select()", original,
                         Tag.QUERY_VARIABLE)
         # loader options SQA400 put where the variable is built (every run of it needs them)
