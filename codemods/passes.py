@@ -414,15 +414,19 @@ class FileRewriter:
         for outcome in self.local(late):
             if outcome.failed is not None:
                 yield outcome.failed
-        for pending, result in self.pendings.values():
+        while self.pendings:
+            pending, result = self.pendings.pop(next(iter(self.pendings)))
             try:
                 retry_deep(self._final, pending, result, len(pending.findings))
+                # its trees are freed before the new text is compiled: for a big module,
+                # compiling beside them set the run's peak memory
+                del pending
+                verify(result)
             except SyntaxError as exc:  # the new text, parsed to place imports
                 does_not_compile(result, exc)
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure
                 internal_error(result, exc)
             yield result
-        self.pendings = {}
 
     def _final(self, pending: Pending, result: FileResult, local_findings: int) -> None:
         """The colouring pass, the audit and the new text (again from the local pass's
@@ -432,4 +436,3 @@ class FileRewriter:
         tree = colouring_pass(pending, self.plan)
         tree = audit_pass(pending, tree, self.plan, self.jobs[result.path].rewrite)
         finish(pending, tree, result)
-        verify(result)

@@ -78,16 +78,21 @@ def _read_names(pieces: Sequence[str]) -> tuple[set[str], str]:
     names: set[str] = set()
     strings: list[str] = []
     try:
-        trees = [ast.parse(part) for part in _joined_parts(pieces)]
+        for part in _joined_parts(pieces):  # (each part's tree freed before the next's)
+            _add_read_names(ast.parse(part), names, strings)
     except SyntaxError:  # (raised again, as for the whole text, by its own parse)
-        trees = [ast.parse("".join(pieces))]
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                strings.append(node.value)
+        names, strings = set(), []
+        _add_read_names(ast.parse("".join(pieces)), names, strings)
     return names, "\n".join(strings)
+
+
+def _add_read_names(tree: ast.Module, names: set[str], strings: list[str]) -> None:
+    """The names `tree` reads into `names`, its string constants onto `strings`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            strings.append(node.value)
 
 
 def _joined_parts(pieces: Sequence[str]) -> Iterator[str]:

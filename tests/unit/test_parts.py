@@ -211,3 +211,55 @@ def test_the_names_a_module_reads_are_found_part_by_part(monkeypatch: pytest.Mon
     assert imports._read_names(["x = (\n", "1)\n"])[0] == {"x"}
     with pytest.raises(SyntaxError):
         imports._read_names(["x = (\n"])
+
+
+def test_each_parts_tree_is_freed_before_the_next_is_parsed(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """All parts' trees alive at once were the whole module's `ast` again (a big module's
+    peak memory)."""
+    import weakref
+
+    from codemods.rewrite import imports
+
+    parse, alive, overlapping = ast.parse, [], []
+
+    def parse_one(text: str) -> ast.Module:
+        overlapping.append(any(tree() is not None for tree in alive))
+        tree = parse(text)
+        alive.append(weakref.ref(tree))
+        return tree
+
+    monkeypatch.setattr(imports, "PART_CHARS", 1)
+    monkeypatch.setattr(imports.ast, "parse", parse_one)
+    pieces = ['import os\n', 'x = os.sep\n', 'y = "s"\n']
+    read = imports._read_names(pieces)
+    # a later part that parses only with the next one: the whole text, nothing counted twice
+    alive.clear()
+    read_again = imports._read_names(['x = "s"\n', "y = (\n", "1)\n"])
+    monkeypatch.undo()
+    assert read == ({"os", "x", "y"}, "s") and read_again == ({"x", "y"}, "s")
+    assert overlapping == [False] * 6
+
+
+def test_the_new_text_is_compiled_after_the_files_trees_are_dropped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiling a big module's new text beside its trees set the run's peak memory."""
+    import gc
+
+    from codemods import passes
+    from codemods.results import FileResult
+
+    finish, verify, kept, dropped = passes.finish, passes.verify, [], []
+
+    def finish_keeping(pending: passes.Pending, tree: cst.Module, result: FileResult) -> None:
+        kept.extend([pending.original, pending.tree, tree])
+        finish(pending, tree, result)
+
+    def verify_alone(result: FileResult) -> None:
+        dropped.append(bool(kept) and all(gc.get_referrers(node) == [kept] for node in kept))
+        verify(result)
+
+    monkeypatch.setattr(passes, "finish", finish_keeping)
+    monkeypatch.setattr(passes, "verify", verify_alone)
+    assert migrate_source(APP, "app/repo.py").new_source != APP
+    assert dropped == [True]  # (the local pass's output, the final tree and the original)
