@@ -8,6 +8,7 @@ terminal can be executed faithfully.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -453,20 +454,35 @@ def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | N
             return None
         if shape is None:
             node = steps.pop()[1]
-    params = plan.modules[ref[0]].functions[ref[1]].params
-    position = params.index(shape.session_param) - plan.implicit_self(name, ref)
-    session = next((a.value for a in node.args if a.keyword is not None
-                    and a.keyword.value == shape.session_param), None)
-    positional = [a for a in node.args if a.keyword is None and not a.star]
-    if position < 0:  # the helper's own `self`: the object the method is called on
-        session = node.func.value if isinstance(node.func, cst.Attribute) else None
-    elif session is None and position < len(positional):
-        session = positional[position].value
+    # `request.dbsession` for the helper's `request`
+    session = session_given(ctx, node, ref, shape.session_param, shape.session_attrs)
     if session is None:
         return None
-    for attr in shape.session_attrs:  # `request.dbsession` for the helper's `request`
-        session = cst.Attribute(value=session, attr=cst.Name(attr))
     elements = [Element(cst.Name("_"), entity, flag, None)
                 for entity, flag in zip(shape.entities, shape.is_entity, strict=True)]
     start = QueryVariable(node, session, elements, shape.may_repeat_entities, shape.joined)
     return QueryChain(session, None, list(reversed(steps)), start)
+
+
+def session_given(ctx: Context, call: cst.Call, ref: tuple[str, str], param: str,
+                  attrs: Sequence[str] = ()) -> cst.BaseExpression | None:
+    """What `call` (of the function `ref`) hands its parameter `param`, with `attrs` taken
+    on it (`request.dbsession`): the argument, or for the method's own `self` the object it
+    is called on; None when the call does not say."""
+    plan = ctx.plan
+    params = plan.modules[ref[0]].functions[ref[1]].params
+    name = callee(call.func) or ""
+    position = params.index(param) - plan.implicit_self(name, ref)
+    given: cst.BaseExpression | None
+    if position < 0:  # the helper's own `self`: the object the method is called on
+        given = call.func.value if isinstance(call.func, cst.Attribute) else None
+    else:
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        given = next((a.value for a in call.args if a.keyword is not None
+                      and a.keyword.value == param),
+                     positional[position].value if position < len(positional) else None)
+    if given is None:
+        return None
+    for attr in attrs:
+        given = cst.Attribute(value=given, attr=cst.Name(attr))
+    return given

@@ -24,7 +24,7 @@ import libcst as cst
 from ..analysis import ObjKind
 from ..index.shapes import QUERY_TERMINALS
 from .context import Context, callee, dotted
-from .query_chain import unwind
+from .query_chain import session_given, unwind
 from .traversal import BodyScan
 
 
@@ -232,21 +232,9 @@ def builder_session(ctx: Context, call: cst.Call) -> cst.BaseExpression | None:
     session = plan.legacy_builders.get(ref) if ref else None
     if session is None:
         return None
-    info = plan.modules[ref[0]].functions[ref[1]]
     head, *attrs = session.split(".")
-    bound = info.owner_class is not None and "staticmethod" not in info.decorators
-    base: cst.BaseExpression | None = None
-    if bound and info.params and head == info.params[0]:
-        base = call.func.value if isinstance(call.func, cst.Attribute) else None
-    elif head in info.params:
-        position = info.params.index(head) - bound
-        given = [a for a in call.args if a.keyword is None and not a.star]
-        base = next((a.value for a in call.args if a.keyword and a.keyword.value == head),
-                    given[position].value if 0 <= position < len(given) else None)
-    elif ref[0] == ctx.ix.module and head in ctx.ix.module_names:
-        base = cst.Name(head)
-    if base is None:
-        return None
-    for attr in attrs:
-        base = cst.Attribute(value=base, attr=cst.Name(attr))
-    return base
+    if head in plan.modules[ref[0]].functions[ref[1]].params:
+        return session_given(ctx, call, ref, head, attrs)
+    if ref[0] == ctx.ix.module and head in ctx.ix.module_names:
+        return cst.parse_expression(session)
+    return None

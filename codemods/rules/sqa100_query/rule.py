@@ -74,6 +74,7 @@ class QueryToSelect(ChainRunner, Rule):
         self.behind: list[BehindRunSync] = []
         self.saw_query = False  # the current simple statement calls some `.query(`
         self.query_scopes: set[str] | None = None
+        self.builder_scopes: set[str] | None = None  # see _builder_scopes
         self.reported: set[int] = set()  # `.query()` calls a TODO already speaks about
         self.project_packages: set[str] | None = None  # top-level names of its modules
 
@@ -111,7 +112,7 @@ class QueryToSelect(ChainRunner, Rule):
         self.variables.append((scan, converted))
         here = (self.ctx.ix.module, self.ctx.scope)
         behind = here in self.ctx.plan.behind_run_sync and (
-            self._has_query(node) or self._calls_builder())
+            self._has_query(node) or self.ctx.scope in self._builder_scopes())
         self.behind.append(SyncSessionScan.find(node, self.ctx, scan.convertible) if behind
                            else NOTHING_BEHIND)
 
@@ -126,12 +127,13 @@ class QueryToSelect(ChainRunner, Rule):
                 if any(name.endswith(".query") for name in names)}
         return self.ctx.scope in self.query_scopes
 
-    def _calls_builder(self) -> bool:
-        """The function calls a legacy builder (from the index)."""
-        plan, ix = self.ctx.plan, self.ctx.ix
-        return bool(plan.legacy_builders) and any(
-            site.scope == self.ctx.scope and plan.resolve_function(
-                ix, site.scope, site.callee) in plan.legacy_builders for site in ix.calls)
+    def _builder_scopes(self) -> set[str]:
+        """The scopes of this module calling a legacy builder (from the index, once)."""
+        if self.builder_scopes is None:
+            plan, ix = self.ctx.plan, self.ctx.ix
+            self.builder_scopes = {site.scope for site in ix.calls if plan.legacy_builders and (
+                plan.resolve_function(ix, site.scope, site.callee) in plan.legacy_builders)}
+        return self.builder_scopes
 
     def leave_FunctionDef(self, original: cst.FunctionDef,
                           updated: cst.FunctionDef) -> cst.FunctionDef:
@@ -326,7 +328,7 @@ class QueryToSelect(ChainRunner, Rule):
         """A call of a legacy builder whose Query this function uses in a way run_sync
         cannot take (outside a function kept sync, which runs inside run_sync already)."""
         ctx = self.ctx
-        if not ctx.plan.legacy_builders or id(original) in behind.builder_calls or (
+        if ctx.scope not in self._builder_scopes() or id(original) in behind.builder_calls or (
                 ctx.ix.module, ctx.scope) in ctx.plan.keep_sync or not ctx.async_target:
             return
         name = callee(original.func)
