@@ -138,7 +138,7 @@ EXPIRE_ON_COMMIT = "expire_on_commit"
 # Names whose mere mention means a rewrite may act there (the classes and factories the rules
 # rename); other SQLAlchemy names (select, func, mapped_column) need a session nearby to matter.
 REWRITTEN_NAMES = (SESSION_CLASSES | SESSIONMAKERS | SCOPED_SESSIONS | ENGINE_FACTORIES
-                   | CONFIG_ENGINE_FACTORIES
+                   | CONFIG_ENGINE_FACTORIES | OBJECT_SESSIONS
                    | frozenset({"sqlalchemy.Engine", "sqlalchemy.engine.Engine",
                                 "sqlalchemy.engine.base.Engine"}))
 

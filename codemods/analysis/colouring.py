@@ -369,12 +369,15 @@ class Colouring:
 
     def _session_attribute_calls(self, ix: ModuleIndex) -> set[str]:
         """Scopes calling a method on an attribute that holds a session (`request.db.add()`,
-        `self.request.dbsession.query(...)`), which the names a scope reads do not show."""
+        `self.request.dbsession.query(...)`) or on what a function returning one returns
+        (`session_for(order).commit()`), which the names a scope reads do not show."""
         receivers = {(site.scope, site.callee.rpartition(".")[0]) for site in ix.calls
-                     if site.callee.count(".") > 1 and "(" not in site.callee}
+                     if site.callee.count(".") > 1 and "(" not in site.callee
+                     or site.callee.count("().") == 1 and not site.callee.startswith("()")}
+        sessions = (ObjKind.SESSION, ObjKind.FLASK_SESSION)
         return {scope for scope, receiver in receivers
-                if self.kinds.kind(ix, scope, receiver) in (ObjKind.SESSION,
-                                                            ObjKind.FLASK_SESSION)}
+                if (self.kinds.call_result_kind(ix, scope, receiver[:-2]) if receiver.endswith(
+                    "()") else self.kinds.kind(ix, scope, receiver)) in sessions}
 
     def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         head = name.split(".")[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..api_surface import OBJECT_SESSIONS
 from ..index import FunctionInfo, ModuleIndex, ReturnedQuery
 from ..index.shapes import BUILDER_STEPS
 from .kinds import Kinds, ObjKind
@@ -32,6 +33,7 @@ class HelperShape:
     joined: bool
     session_param: str
     session_attrs: tuple[str, ...]  # the session is this attribute path of the parameter
+    session_of_object: bool = False  # the session is that of the object the parameter names
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,9 @@ class Helpers:
                       query: ReturnedQuery) -> HelperShape | None:
         if any(step not in BUILDER_STEPS for step in query.steps):
             return None  # it runs the query (`.all()`) or uses a step the rewrite won't follow
+        if query.session_of_object and self.project.qualify(
+                ix, query.session_of_object) not in OBJECT_SESSIONS:
+            return None
         models = self.models
         entities: list[str | None] = []
         is_entity: list[bool] = []
@@ -175,4 +180,5 @@ class Helpers:
             e is None or models.joined_collections(e) for e, flag in zip(
                 entities, is_entity, strict=True) if flag))
         return HelperShape(tuple(entities), tuple(is_entity), repeats, joined,
-                           query.session_param, query.session_attrs)
+                           query.session_param, query.session_attrs,
+                           query.session_of_object is not None)

@@ -52,6 +52,9 @@ class ReturnedQuery:
     args: tuple[str | None, ...]  # what the query selects, as dotted names
     steps: tuple[str, ...]  # the methods chained on it
     session_attrs: tuple[str, ...] = ()  # `request.dbsession.query(...)`: ("dbsession",)
+    # `session = object_session(obj)` then `session.query(...)`: the session is that of the
+    # object `session_param` names, and this is how the function calls `object_session`
+    session_of_object: str | None = None
 
 
 @dataclass

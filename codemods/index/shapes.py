@@ -370,15 +370,40 @@ def returned_query(value: ast.expr | None, params: set[str], own: list[ast.AST],
     """`session.query(X).filter(...)` on a parameter, with no terminal; or a variable that
     only ever holds one (`q = session.query(X)`, `q = q.filter(...)` under conditions)."""
     steps, root = _method_chain(value) if value is not None else ([], None)
-    if isinstance(root, ast.Name) and root.id not in params:  # `return q.order_by(...)`
-        built = _built_query(root.id, params, own, function)
+    object_sessions = _object_sessions(own, params)
+    if isinstance(root, ast.Name) and root.id not in params and (
+            root.id not in object_sessions):  # `return q.order_by(...)`
+        built = _built_query(root.id, params, own, function, object_sessions=object_sessions)
         return built and replace(built, steps=(*built.steps, *steps))
-    return _chained_query(value, params)
+    return _chained_query(value, params, object_sessions)
+
+
+def _object_sessions(own: list[ast.AST], params: set[str]) -> dict[str, tuple[str, str]]:
+    """Locals bound once, to `object_session(<parameter>)` (as the function calls it): the
+    local → (the parameter, the callee)."""
+    bound: dict[str, list[tuple[str, str] | None]] = {}
+    for node in own:
+        targets = node.targets if isinstance(node, ast.Assign) else [
+            node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr,
+                                              ast.For)) else []
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                continue
+            value = node.value if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            callee = dotted_name(value.func) if isinstance(value, ast.Call) else None
+            found = (value.args[0].id, callee) if callee and callee.rpartition(".")[2] == (
+                "object_session") and len(value.args) == 1 and not value.keywords and (
+                isinstance(value.args[0], ast.Name)) and value.args[0].id in params else None
+            bound.setdefault(target.id, []).append(found)
+    return {name: found[0] for name, found in bound.items()
+            if len(found) == 1 and found[0] is not None and name not in params}
 
 
 def _built_query(name: str, params: set[str] | None, own: list[ast.AST],
                  function: ast.FunctionDef | ast.AsyncFunctionDef,
-                 handed: bool = False) -> ReturnedQuery | None:
+                 handed: bool = False,
+                 object_sessions: dict[str, tuple[str, str]] | None = None
+                 ) -> ReturnedQuery | None:
     """The query variable `name` a function builds and returns: one `session.query(...)`
     start, then `name = name.<builder step>(...)`; bound and read nowhere else (not even in a
     nested function), so the select() built the same way is all its callers see. `handed`:
@@ -400,7 +425,7 @@ def _built_query(name: str, params: set[str] | None, own: list[ast.AST],
                 node.targets[0], ast.Name) and node.targets[0].id == name):
             continue
         allowed.add(id(node.targets[0]))
-        chained = _chained_query(node.value, params)
+        chained = _chained_query(node.value, params, object_sessions)
         if chained is not None:
             if start is not None:
                 return None  # two starts: what a caller gets depends on the path taken
@@ -420,8 +445,7 @@ def _built_query(name: str, params: set[str] | None, own: list[ast.AST],
     if start is None or any(id(n) not in allowed for n in uses) or any(
             step not in BUILDER_STEPS for step in steps):
         return None
-    return ReturnedQuery(start.session_param, start.args, (*start.steps, *steps),
-                         start.session_attrs)
+    return replace(start, steps=(*start.steps, *steps))
 
 
 def _method_chain(value: ast.expr) -> tuple[list[str], ast.expr]:
@@ -434,17 +458,23 @@ def _method_chain(value: ast.expr) -> tuple[list[str], ast.expr]:
     return list(reversed(steps)), node
 
 
-def _chained_query(value: ast.expr | None, params: set[str] | None) -> ReturnedQuery | None:
+def _chained_query(value: ast.expr | None, params: set[str] | None,
+                   object_sessions: dict[str, tuple[str, str]] | None = None
+                   ) -> ReturnedQuery | None:
     """`session.query(X).filter(...)` on a parameter (or an attribute of one:
-    `request.dbsession.query(X)`; `params` None: on any name), with no terminal."""
+    `request.dbsession.query(X)`; `params` None: on any name), or on the session of an
+    object a parameter names (`object_sessions`), with no terminal."""
     steps: list[str] = []
     node = value
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         session = dotted_name(node.func.value) if node.func.attr == "query" else None
         head, *attrs = session.split(".") if session else [""]
+        args = tuple(dotted_name(a) for a in node.args)
         if head and (params is None or head in params):
-            return ReturnedQuery(head, tuple(dotted_name(a) for a in node.args),
-                                 tuple(reversed(steps)), tuple(attrs))
+            return ReturnedQuery(head, args, tuple(reversed(steps)), tuple(attrs))
+        if head and not attrs and object_sessions and head in object_sessions:
+            param, how = object_sessions[head]
+            return ReturnedQuery(param, args, tuple(reversed(steps)), session_of_object=how)
         steps.append(node.func.attr)
         node = node.func.value
     return None

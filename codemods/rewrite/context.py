@@ -363,6 +363,8 @@ class Context:
     def kind(self, expr: cst.BaseExpression) -> ObjKind | None:
         if type(expr) is cst.Call:  # `registry()`, `SessionLocal()`: what the call returns
             called = callee(expr.func)
+            if called in self.renamed.values():  # as read: the index knows that name
+                called = next(old for old, new in self.renamed.items() if new == called)
             return self.plan.call_result_kind(self.ix, self.scope, called) if called else None
         name = dotted(expr)
         return self.plan.kind(self.ix, self.scope, name) if name else None

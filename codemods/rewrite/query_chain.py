@@ -15,6 +15,7 @@ import libcst as cst
 
 from .. import api_surface as api
 from ..analysis import ObjKind
+from . import build
 from .build import comma_separated
 from .context import Context, callee, dotted
 from .traversal import Visitor
@@ -458,10 +459,19 @@ def helper_query_chain(expr: cst.BaseExpression, ctx: Context) -> QueryChain | N
     session = session_given(ctx, node, ref, shape.session_param, shape.session_attrs)
     if session is None:
         return None
+    known, imported = None, None
+    if shape.session_of_object:  # the session of the object handed to it, async or not
+        known = ObjKind.SESSION
+        local, imported = ctx.local_name(*(
+            ("sqlalchemy.ext.asyncio", "async_object_session", api.ASYNC_OBJECT_SESSIONS)
+            if ctx.async_target else
+            ("sqlalchemy.orm", "object_session", api.OBJECT_SESSIONS)))
+        session = build.call(cst.Name(local), build.arguments([session]))
     elements = [Element(cst.Name("_"), entity, flag, None)
                 for entity, flag in zip(shape.entities, shape.is_entity, strict=True)]
     start = QueryVariable(node, session, elements, shape.may_repeat_entities, shape.joined)
-    return QueryChain(session, None, list(reversed(steps)), start)
+    return QueryChain(session, None, list(reversed(steps)), start, session_import=imported,
+                      known_kind=known)
 
 
 def session_given(ctx: Context, call: cst.Call, ref: tuple[str, str], param: str,
