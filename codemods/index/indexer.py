@@ -36,6 +36,7 @@ from .shapes import (
     Held,
     annotation_names,
     callee_name,
+    chained_callee,
     default_name,
     dotted_name,
     first_item_of,
@@ -535,6 +536,8 @@ class _Indexer(ast.NodeVisitor):
                 usage=self._usage(node),
                 queries=query_arguments(node, self.handed.get(self.scope, {})),
             ))
+        elif chained := chained_callee(node.func):
+            self.index.chained_calls.append((self.scope, chained))
         self.generic_visit(node)
 
 

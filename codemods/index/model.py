@@ -176,6 +176,9 @@ class ModuleIndex:
     # `db = SQLAlchemy(query_class=MyQuery)` at module level: "db" -> "MyQuery"
     query_classes: dict[str, str] = field(default_factory=dict)
     top_level_calls: list[TopLevelCall] = field(default_factory=list)
+    # methods called on what a chain of calls returned (`manager(obj).fetcher().index(obj)`,
+    # which `calls` does not name): (scope, "manager().fetcher().index")
+    chained_calls: list[tuple[str, str]] = field(default_factory=list)
     # `properties={"batches": relationship(...)}` of a call (imperative mapping): its line ->
     # the relationships it declares (their targets as written here)
     mapping_properties: dict[int, tuple[RelationshipInfo, ...]] = field(default_factory=dict)

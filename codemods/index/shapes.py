@@ -253,6 +253,21 @@ def option_paths(option: ast.expr) -> list[str]:
     return [".".join(attrs[:i]) for i in range(1, len(attrs) + 1)]
 
 
+def chained_callee(func: ast.AST) -> str | None:
+    """`a(x).b(y).c` → "a().b().c": a method of what two or more calls in a chain returned,
+    from a dotted name called first (`callee_name` names one call: `a().c`)."""
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Call):
+        return None
+    parts = [func.attr]
+    node: ast.AST = func.value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+            isinstance(node.func.value, ast.Call)):
+        parts.append(f"{node.func.attr}()")
+        node = node.func.value
+    root = dotted_name(node.func) if isinstance(node, ast.Call) else None
+    return ".".join([f"{root}()", *reversed(parts)]) if root and len(parts) > 1 else None
+
+
 def callee_name(func: ast.AST) -> str | None:
     """What a call calls: `a.b.c`, or `Cls().method` for a method of a fresh instance."""
     dotted = dotted_name(func)

@@ -71,6 +71,20 @@ def callee(func: cst.BaseExpression) -> str | None:
     return name
 
 
+def chained_callee(func: cst.BaseExpression) -> str | None:
+    """`a(x).b(y).c` → "a().b().c" (as the index names it: `index.shapes.chained_callee`)."""
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
+        return None
+    parts = [func.attr.value]
+    node: cst.BaseExpression = func.value
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and (
+            isinstance(node.func.value, cst.Call)):
+        parts.append(f"{node.func.attr.value}()")
+        node = node.func.value
+    root = dotted(node.func) if isinstance(node, cst.Call) else None
+    return ".".join([f"{root}()", *reversed(parts)]) if root and len(parts) > 1 else None
+
+
 def result_callee(func: cst.BaseExpression) -> str | None:
     """`callee`, also for a method of an awaited call's result: `(await s.scalars(q)).all`
     is `s.scalars().all` (as the index names it)."""

@@ -10,7 +10,7 @@ import libcst as cst
 from ..analysis import FunctionRef, ObjKind, Plan
 from ..index import ModuleIndex
 from ..results import Kind, Tag
-from ..rewrite.context import callee
+from ..rewrite.context import callee, chained_callee
 from .base import AuditRule, Case
 
 # Calls that take a coroutine and run or schedule it: what is passed to them is not lost.
@@ -84,7 +84,8 @@ class UnawaitedCalls(AuditRule):
             if plan.async_by_name(name) and (by_name or plan.resolve_function(
                     ix, site.scope, site.callee) is not None):
                 found.add(site.scope)
-        return found
+        return found | {scope for scope, chained in ix.chained_calls
+                        if cls.chained_candidates(plan, ix, scope, chained)}
 
     def visit_For(self, node: cst.For) -> None:
         if node.asynchronous is not None:
@@ -102,6 +103,11 @@ class UnawaitedCalls(AuditRule):
         name = callee(node.func)
         if name is None:
             self._on_loaded_object(node)
+            chained = chained_callee(node.func)
+            if chained and id(node) not in self.ctx.awaited and id(node) not in (
+                    self.handed_over):
+                self._flag(node, chained, self.chained_candidates(
+                    self.ctx.plan, self.ctx.ix, self.ctx.scope, chained))
             return
         method = name.rpartition(".")[2]
         if method in RUNNERS:
@@ -166,6 +172,24 @@ class UnawaitedCalls(AuditRule):
             return tuple(c for c in candidates if "." in c[1])
         return candidates
 
+    @staticmethod
+    def chained_candidates(plan: Plan, ix: ModuleIndex, scope: str,
+                           name: str) -> tuple[FunctionRef, ...]:
+        """The methods that became async a call like `manager(obj).fetcher().index(obj)`
+        (`name`: "manager().fetcher().index") may reach, by its name: the tool cannot tell
+        what the chain returns. None where the chain starts from a session, engine or the
+        like, a legacy Query, or code outside the project (a builtin, another package)."""
+        found = tuple(c for c in plan.async_by_name(name.rpartition(".")[2]) if "." in c[1])
+        if not found or not (plan.database_module(ix) or plan.imports_project(ix)):
+            return ()
+        root = name.partition("()")[0]
+        receiver, _, first = root.rpartition(".")
+        if first == "query" or receiver and (plan.kind(ix, scope, receiver) is not None or (
+                receiver.split(".")[0] in ix.sync_sessions.get(scope, ()))) or plan.unrelated(
+                ix, scope, f"{root}()"):
+            return ()  # (a legacy Query's own methods, also on a run_sync lambda's session)
+        return found
+
     @classmethod
     def finds_in_original(cls, ix: ModuleIndex, plan: Plan) -> bool:
         """For a module the run leaves as it was read (no rule rewrote it, nothing it
@@ -177,7 +201,8 @@ class UnawaitedCalls(AuditRule):
             found = plan.async_by_name(site.callee.rpartition(".")[2])
             if found and cls.index_candidates(plan, ix, site.scope, site.callee, found):
                 return True
-        return False
+        return any(cls.chained_candidates(plan, ix, scope, chained)
+                   for scope, chained in ix.chained_calls)
 
     def _imported_here(self, receiver: str) -> bool:
         """`func.count()` where this run imported `func` from outside the project."""
