@@ -12,7 +12,7 @@ from ..api_surface import (
 )
 from ..rewrite.build import with_keyword_default
 from ..rewrite.context import PendingFinding
-from ..rewrite.traversal import BodyScan, Transformer
+from ..rewrite.traversal import BodyScan, Transformer, mentions
 from .base import Case, RenameReferences
 
 
@@ -91,10 +91,10 @@ class AsyncSessionClass(RenameReferences):
         return _Restore(restore).transform(updated)
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        if self.restored and not self.object_sessions:  # every one went back
+        if self.restored and not self.object_sessions:  # every one this rule wrote went back
             module, name = self.renames[next(iter(OBJECT_SESSIONS))]
             local, key = self.ctx.local_name(module, name)
-            if key is not None:
+            if key is not None and not mentions([updated], local):  # (nor another rule's)
                 self.ctx.imports.add.pop(key, None)
             for old, new in list(self.ctx.renamed.items()):
                 if new == local:
@@ -154,7 +154,7 @@ class _LegacyObjectSessions(BodyScan):
         if (called := self._renamed_call(func.value)) is not None and (
                 func.attr.value == "query") and not self.nested:
             self.found.add(called)
-        elif isinstance(func.value, cst.Name):
+        elif isinstance(func.value, cst.Name) and not self.nested:  # (a nested read: other)
             self.methods.add(id(func.value))
             self.receivers.setdefault(func.value.value, set()).add(func.attr.value)
 
