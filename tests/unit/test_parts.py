@@ -297,3 +297,23 @@ def test_the_indexs_tree_is_read_once_and_only_for_its_own_text(small_parts: Non
     assert parts._kept == []
     migrate_source(text, "big.py")  # a run drops what no read took
     assert parts._kept == []
+
+
+@pytest.mark.parametrize("text", [
+    MODULE,
+    APP,
+    'global g\nd = {**a, "k": b}\nmatch p:\n    case Point(x=0, y=yy) | [1, *rest]:\n'
+    '        f"{v!r:>{w}}"\nlambda q=1, *, r: (yield)\nimport os.path as op\n'
+    'from m import (n as nn)\n"""doc"""\nb"bytes"\n',
+])
+def test_the_names_and_strings_read_are_those_ast_walk_finds(text: str) -> None:
+    from codemods.rewrite import imports
+
+    tree = ast.parse(text)
+    names: set[str] = set()
+    strings: list[str] = []
+    imports._add_read_names(tree, names, strings)
+    assert names == {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    assert sorted(strings) == sorted(n.value for n in ast.walk(tree) if isinstance(
+        n, ast.Constant) and isinstance(n.value, str))
+    assert names and strings
