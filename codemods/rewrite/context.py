@@ -48,6 +48,10 @@ _COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TrySta
                        cst.FunctionDef, cst.ClassDef, cst.Match})
 STATEMENT_TYPES = _COMPOUND | {cst.SimpleStatementLine}
 _NOTHING: frozenset[str] = frozenset()
+# The node types `Context.enter` notes something about
+_ENTERED = STATEMENT_TYPES | {
+    cst.Lambda, cst.Await, cst.Expr, cst.Attribute, cst.Param, cst.Global, cst.Nonlocal,
+    cst.Arg, cst.Call, cst.Import, cst.ImportFrom, cst.WithItem, cst.CompFor}
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -209,6 +213,8 @@ class Context:
         if id(node) in self._runs_around:
             self._outside.append((id(node), self.scopes.pop()))
             self._scopes_changed()
+        if kind not in _ENTERED:  # (most nodes: names, strings, operations)
+            return
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             name = self.definition_keys.key(self.scope, node.name.value) if (
                 kind is cst.FunctionDef) else node.name.value
