@@ -234,7 +234,7 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
                 value = getattr(node, name)
                 kind = type(value)
                 if kind is tuple or kind is list:
-                    new_items = self._sequence(value)
+                    new_items = self._sequence(value) if value else None  # (most are `lpar=()`)
                     if new_items is not None:
                         changes[name] = new_items
                 elif value is not None and kind is not cst.MaybeSentinel and (
