@@ -10,19 +10,32 @@ calling them, so the colouring reaches across the module.
     python benchmarks/big_module.py --lines 3000 --profile
     python benchmarks/big_module.py --megabytes 5 --floor   # a 5 MB file, vs libcst's parse
     python benchmarks/big_module.py --megabytes 5 --write /tmp/big.py --no-run
+    python benchmarks/big_module.py --file /tmp/big.py --step floor --step migrate --rounds 3
+
+`--file` times each `--step` in a fresh process (so one step's memory and imports do not
+reach the next), the steps alternating round by round, and prints CPU seconds, peak RSS
+and each step's ratio to the floor: `floor` is `libcst.parse_module` of the text, `parts`
+the tool's own parse (`rewrite.parts.read_module`), `migrate` `codemods.migrate_source`.
+`--checkout DIR` (repeatable) runs `parts` and `migrate` with that checkout's tool too,
+so a before/after comparison alternates in the same minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
+import os
 import pstats
 import resource
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
 
 from codemods import migrate_source  # noqa: E402
 
@@ -152,6 +165,65 @@ def _rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+# Run in a fresh interpreter (`python -c`, `PYTHONPATH` at the checkout timed, so a checkout
+# from before this driver can be timed too): the imports stay outside the timed span.
+STEP_CODE = """
+import hashlib, json, resource, sys, time
+path, step, target = sys.argv[1:4]
+text = open(path, encoding="utf-8").read()
+if step == "floor":
+    import libcst
+    start = time.process_time(); libcst.parse_module(text); out = {}
+elif step == "parts":
+    from codemods.rewrite.parts import read_module
+    start = time.process_time(); read_module(text); out = {}
+else:
+    from codemods import migrate_source
+    from codemods.config import Config
+    config = Config(target=target)
+    start = time.process_time(); result = migrate_source(text, "big_module.py", config)
+    out = {"sha1": hashlib.sha1(result.new_source.encode()).hexdigest(),
+           "findings": len(result.findings), "error": result.error}
+out["cpu"] = time.process_time() - start
+out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def run_step(path: Path, step: str, checkout: Path, target: str) -> dict[str, object]:
+    """CPU seconds, peak RSS (MiB, Linux) and, for `migrate`, the output's digest of one
+    step in a fresh process with `checkout`'s tool."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([sys.executable, "-c", STEP_CODE, str(path), step, target],
+                          env=env, cwd=checkout, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def drive(path: Path, steps: list[str], checkouts: list[Path], rounds: int,
+          target: str) -> None:
+    """Time `steps` on `path`, alternating, `rounds` times; print each run and the medians."""
+    runs = [(step, checkout) for step in steps
+            for checkout in ([REPO_ROOT] if step == "floor" else checkouts)]
+    seconds: dict[tuple[str, Path], list[float]] = {run: [] for run in runs}
+    peaks: dict[tuple[str, Path], list[float]] = {run: [] for run in runs}
+    for number in range(1, rounds + 1):
+        for step, checkout in runs:
+            out = run_step(path, step, checkout, target)
+            seconds[step, checkout].append(out["cpu"])
+            peaks[step, checkout].append(out["rss"])
+            output = (f", new text {out['sha1']}, {out['findings']} findings"
+                      f"{', error ' + str(out['error']) if out['error'] else ''}"
+                      if step == "migrate" else "")
+            print(f"round {number}: {step:7} {checkout}: {out['cpu']:.2f} s CPU, peak RSS "
+                  f"{out['rss']:.0f} MiB{output}", flush=True)
+    floor = statistics.median(seconds["floor", REPO_ROOT]) if "floor" in steps else None
+    for step, checkout in runs:
+        median = statistics.median(seconds[step, checkout])
+        ratio = f", {median / floor:.2f}x the floor" if floor else ""
+        print(f"median {step:7} {checkout}: {median:.2f} s CPU{ratio}, peak RSS "
+              f"{max(peaks[step, checkout]):.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=7500)
@@ -162,7 +234,20 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="write the module to this file")
     parser.add_argument("--no-run", action="store_true", help="only generate (with --write)")
     parser.add_argument("--profile", action="store_true", help="print the top cProfile entries")
+    parser.add_argument("--file", type=Path, help="time --step on this file (fresh processes)")
+    parser.add_argument("--step", action="append", choices=("floor", "parts", "migrate"),
+                        help="with --file: what to time (repeatable; default floor, migrate)")
+    parser.add_argument("--checkout", action="append", type=Path,
+                        help="with --file: time parts/migrate with this checkout's tool "
+                             "(repeatable; default this one)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --file: alternating rounds")
+    parser.add_argument("--target", default="async", choices=("async", "sync"),
+                        help="with --file: the migration's target")
     args = parser.parse_args()
+    if args.file:
+        drive(args.file, args.step or ["floor", "migrate"],
+              [c.resolve() for c in args.checkout or [REPO_ROOT]], args.rounds, args.target)
+        return
     source = (generate_bytes(int(args.megabytes * 1_000_000)) if args.megabytes
               else generate(args.lines))
     if args.write:

@@ -37,6 +37,7 @@ from .passes import (
     verify,
 )
 from .results import FileResult
+from .rewrite.parts import drop_kept_tree
 from .rules import resolve_selection
 from .sources import SourceFile
 from .stubs import is_stub, migrate_stub, stub_path
@@ -230,8 +231,11 @@ def iter_migrate(sources: Iterable[SourceFile], config: Config | None = None,
     `run_notes`), before the first result. With `config.jobs > 1` the per-file passes run in
     that many worker processes.
     """
-    with _rare_full_collections():
-        yield from _cached(list(sources), config, list(context_sources), progress, notes)
+    try:
+        with _rare_full_collections():
+            yield from _cached(list(sources), config, list(context_sources), progress, notes)
+    finally:
+        drop_kept_tree()  # (the `ast` the index kept for a module's read, if none took it)
 
 
 def _cached(sources: list[SourceFile], config: Config | None,
@@ -299,7 +303,7 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
     selected: list[Job] = []
     indexes = index_all([s for s in [*sources, *context_sources] if s.error is None],
                         config.jobs, Path(config.cache_dir) if config.cache_dir else None,
-                        selected={s.path for s in sources})
+                        selected={s.path for s in sources}, keep_tree=True)
     for source in sources:
         result = source.new_result()
         ix = _indexed(source, result, indexes)

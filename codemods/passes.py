@@ -27,9 +27,12 @@ from .rewrite.traversal import TRIVIA, Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
 from .sources import SourceFile, fit_encoding
+from .todo import is_suppressed
 
 # Node types whose original line is carried from the local pass to the colouring pass.
 _LINE_CARRIERS = STATEMENT_TYPES | {cst.Call}
+
+_Hooks = tuple[tuple[str, Callable], ...]  # (rule code, hook) in the rules' order
 
 
 class RulePass(Transformer):
@@ -58,26 +61,45 @@ class RulePass(Transformer):
                 elif attr.startswith("leave_"):
                     self.leaves.setdefault(attr[6:], []).append((rule.code, getattr(rule, attr)))
 
+        # node type → its (visits, leaves, held-back hooks), made on first meeting the type:
+        # these hooks run for every node of the pass, so each costs one look-up
+        self._hooks: dict[type[cst.CSTNode], tuple[_Hooks, _Hooks, _Hooks]] = {}
+
+    def _hooks_of(self, kind: type[cst.CSTNode]) -> tuple[_Hooks, _Hooks, _Hooks]:
+        name = kind.__name__
+        found = self._hooks[kind] = (tuple(self.visits.get(name, ())),
+                                     tuple(self.leaves.get(name, ())),
+                                     tuple(self.suppressed.get(name, ())))
+        return found
+
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)
-        self.ctx.enter(node)
-        for code, visit in self.visits.get(kind.__name__, ()):
-            if not self.ctx.is_suppressed(code):
-                visit(node)
+        ctx = self.ctx
+        ctx.enter(node)
+        visits = (self._hooks.get(kind) or self._hooks_of(kind))[0]
+        if visits:
+            codes = ctx.suppressed_here()  # (a hook does not enter or leave statements)
+            for code, visit in visits:
+                if not codes or not is_suppressed(code, codes):
+                    visit(node)
         if kind is cst.FunctionDef or kind is cst.ClassDef:
-            return self.ctx.scope in self.relevant
+            return ctx.scope in self.relevant
         return True
 
     def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[override]
-        name = type(original).__name__
-        for code, leave in self.leaves.get(name, ()):
-            if not self.ctx.is_suppressed(code):
-                updated = leave(original, updated)
-        for code, held_back in self.suppressed.get(name, ()):
-            if self.ctx.is_suppressed(code):
-                held_back(original, updated)
+        kind = type(original)
+        _, leaves, held_back_hooks = self._hooks.get(kind) or self._hooks_of(kind)
+        if leaves or held_back_hooks:
+            codes = self.ctx.suppressed_here()
+            for code, leave in leaves:
+                if not codes or not is_suppressed(code, codes):
+                    updated = leave(original, updated)
+            if codes:
+                for code, held_back in held_back_hooks:
+                    if is_suppressed(code, codes):
+                        held_back(original, updated)
         updated = self.ctx.leave(original, updated)
-        if self.origins is not None and type(original) in _LINE_CARRIERS:
+        if self.origins is not None and kind in _LINE_CARRIERS:
             # The next pass sees `updated`; remember which original node it stands for (each
             # statement a rule made of one, `x.commit()` + `x.refresh(obj)`, stands for it:
             # they move or stay with it, SQA307).

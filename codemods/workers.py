@@ -98,6 +98,11 @@ def _workers(jobs: int, files: int) -> int:
     return max(1, min(jobs, files // MIN_FILES_PER_WORKER)) if _fork_context() else 1
 
 
+def in_this_process(jobs: int, items: int) -> bool:
+    """Whether `map_in_workers` over that many items runs in this process."""
+    return _workers(jobs, items) == 1
+
+
 _Item = TypeVar("_Item")
 _Mapped = TypeVar("_Mapped")
 
@@ -107,7 +112,7 @@ def map_in_workers(function: Callable[[_Item], _Mapped], items: list[_Item],
     """`function` over `items`, in up to `jobs` worker processes when there are enough items
     (results in any order)."""
     workers = _workers(jobs, len(items))
-    if workers == 1:
+    if workers == 1:  # (as `in_this_process` says)
         return list(map(function, items))
     with _interrupts_held():
         pool = _fork_context().Pool(workers, initializer=_exit_with_parent,

@@ -362,7 +362,9 @@ class Colouring:
         relevant |= mapped | {q for q, f in ix.functions.items() if f.owner_class in mapped}
         relevant |= self.reads.model_parameter_scopes(ix)
         for scope, names in ix.names_read.items():
-            if any(self._sqlalchemy_related(ix, scope, n) for n in names):
+            # (the names' own test first, for every name: a name's kind is the costly part)
+            if scope not in relevant and (any(self._sqlalchemy_name(ix, n) for n in names) or any(
+                    self._sqlalchemy_related(ix, scope, n) for n in names)):
                 relevant.add(scope)
         relevant |= self._session_attribute_calls(ix)
         return _with_parents(relevant)
@@ -379,12 +381,15 @@ class Colouring:
                 if (self.kinds.call_result_kind(ix, scope, receiver[:-2]) if receiver.endswith(
                     "()") else self.kinds.kind(ix, scope, receiver)) in sessions}
 
-    def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+    def _sqlalchemy_name(self, ix: ModuleIndex, name: str) -> bool:
+        """A renamed class, or `sa.` (whose attribute the index does not see)."""
         head = name.split(".")[0]
-        qualified = self.project.qualify(ix, name)
-        if qualified in api.REWRITTEN_NAMES or self.project.qualify(ix, head) in (
-                "sqlalchemy", "sqlmodel"):
-            return True  # a renamed class, or `sa.` (whose attribute the index does not see)
+        return self.project.qualify(ix, name) in api.REWRITTEN_NAMES or self.project.qualify(
+            ix, head) in ("sqlalchemy", "sqlmodel")
+
+    def _sqlalchemy_related(self, ix: ModuleIndex, scope: str, name: str) -> bool:
+        """What the local pass enters a scope for when it reads `name` (past
+        `_sqlalchemy_name`, which `_local_relevant` asks first)."""
         if self.kinds.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.FACTORY,
                                                 ObjKind.ENGINE, ObjKind.CONNECTION,
                                                 ObjKind.FLASK_DB):

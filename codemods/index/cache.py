@@ -11,13 +11,15 @@ import hashlib
 import os
 import pickle
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from .. import todo, urls, workers
 from ..deep import call_deep, compile_as_python_would
+from ..rewrite import parts
 from ..sources import SourceFile
 from ..syntax import describe_syntax_error
-from .indexer import index_source
+from .indexer import index_source, index_tree
 from .model import ModuleIndex
 
 Indexed = ModuleIndex | tuple[str, int | None]  # an index, or (error, line)
@@ -101,10 +103,12 @@ def module_clashes(named: list[tuple[str, str]], selected: set[str]) -> dict[str
     return clashes
 
 
-def _index_one(job: tuple[SourceFile, str]) -> tuple[str, Indexed]:
+def _index_one(job: tuple[SourceFile, str], keep: bool = False) -> tuple[str, Indexed]:
+    """A module's index, or (error, line); `keep`: in the process that reads the modules
+    next, where a big module's `ast` is kept for that (`parts.keep_tree`)."""
     source, module = job
     try:
-        return source.path, _index(source, module)
+        return source.path, _index(source, module, keep)
     except SyntaxError as exc:
         return source.path, describe_syntax_error(source.text, exc)
     except ValueError as exc:  # e.g. NUL bytes
@@ -114,9 +118,12 @@ def _index_one(job: tuple[SourceFile, str]) -> tuple[str, Indexed]:
                              "left as it is", None)
 
 
-def _index(source: SourceFile, module: str) -> ModuleIndex:
+def _index(source: SourceFile, module: str, keep: bool) -> ModuleIndex:
     try:
-        return index_source(source.text, source.path, module)
+        index, tree = index_tree(source.text, source.path, module)
+        if keep:
+            parts.keep_tree(source.text, tree)
+        return index
     except RecursionError:
         # What CPython compiles, the tool handles (in a deep thread); deeper code cannot
         # run anyway, and would take libcst minutes to parse.
@@ -125,11 +132,13 @@ def _index(source: SourceFile, module: str) -> ModuleIndex:
 
 
 def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = None,
-              selected: set[str] | None = None) -> dict[str, Indexed]:
+              selected: set[str] | None = None, keep_tree: bool = False
+              ) -> dict[str, Indexed]:
     """Path → its index, or (error, line) for text that does not parse or is one module
     with another file (`module_clashes`; `selected`: the paths being migrated, default
     all). With `cache_dir`, indexes are kept by content hash, so a re-run only reads the
-    files that changed."""
+    files that changed. `keep_tree`: the caller reads the modules next (`read_module`) and
+    drops what is kept for that (`parts.drop_kept_tree`)."""
     root = source_root([source.path for source in sources])
     named = [(source, module_name_for(source.path, root)) for source in sources]
     clashes = module_clashes([(source.path, module) for source, module in named],
@@ -138,7 +147,9 @@ def index_all(sources: list[SourceFile], jobs: int, cache_dir: Path | None = Non
     cache = _IndexCache(cache_dir) if cache_dir else None
     found = cache.load(named) if cache else {}
     missing = [job for job in named if job[0].path not in found]
-    fresh = dict(workers.map_in_workers(_index_one, missing, jobs))
+    keep = keep_tree and workers.in_this_process(jobs, len(missing))
+    fresh = dict(workers.map_in_workers(partial(_index_one, keep=True) if keep else _index_one,
+                                        missing, jobs))
     if cache:
         cache.store(missing, fresh)
     return {**found, **fresh, **{path: (why, None) for path, why in clashes.items()}}

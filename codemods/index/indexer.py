@@ -617,6 +617,11 @@ def _top_level_calls(tree: ast.Module, source: str) -> list[TopLevelCall]:
 def index_source(source: str, path: str, module: str) -> ModuleIndex:
     """Index one module's text (`module`: its dotted name, "" when unknown). Raises
     SyntaxError for text that does not parse."""
+    return index_tree(source, path, module)[0]
+
+
+def index_tree(source: str, path: str, module: str) -> tuple[ModuleIndex, ast.Module]:
+    """`index_source`, and the `ast` of `source` (which indexing leaves as it was parsed)."""
     index = ModuleIndex(module=module, path=path)
     tree = ast.parse(source, filename=path)
     indexer = _Indexer(index)
@@ -624,4 +629,4 @@ def index_source(source: str, path: str, module: str) -> ModuleIndex:
     index.redefined = {plain: tuple(keys) for plain, keys in indexer.definitions.items()
                        if any(key != plain for key in keys)}
     index.top_level_calls = _top_level_calls(tree, source)
-    return index
+    return index, tree

@@ -48,15 +48,19 @@ _COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TrySta
                        cst.FunctionDef, cst.ClassDef, cst.Match})
 STATEMENT_TYPES = _COMPOUND | {cst.SimpleStatementLine}
 _NOTHING: frozenset[str] = frozenset()
+# The node types `Context.enter` notes something about
+_ENTERED = STATEMENT_TYPES | {
+    cst.Lambda, cst.Await, cst.Expr, cst.Attribute, cst.Param, cst.Global, cst.Nonlocal,
+    cst.Arg, cst.Call, cst.Import, cst.ImportFrom, cst.WithItem, cst.CompFor}
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for Name/Attribute chains, else None."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:  # (exact types: isinstance on libcst's ABCs is slow)
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None
@@ -173,6 +177,7 @@ class Context:
         self._reported_at = {id(f.anchor) for f in earlier if f.kind is not Kind.CHANGE}
         # (name, FunctionDef | ClassDef); a function's name as its scope key (`login@1`)
         self.scopes: list[tuple[str, cst.CSTNode]] = []
+        self._scope = ""  # `scope`, joined again at each change of `scopes` (asked per node)
         self.definition_keys = DefinitionKeys(ix.redefined)
         # A def's decorators and parameter defaults run in the scope around it (when the def
         # runs), as the index reads them: the ids of those nodes, and (node id, the def's
@@ -221,10 +226,14 @@ class Context:
         kind = type(node)  # exact types: isinstance on libcst's ABCs dominates the run time
         if id(node) in self._runs_around:
             self._outside.append((id(node), self.scopes.pop()))
+            self._scopes_changed()
+        if kind not in _ENTERED:  # (most nodes: names, strings, operations)
+            return
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             name = self.definition_keys.key(self.scope, node.name.value) if (
                 kind is cst.FunctionDef) else node.name.value
             self.scopes.append((name, node))
+            self._scopes_changed()
             self.not_references.add(id(node.name))
             self._runs_around.update(id(d) for d in node.decorators)
             if kind is cst.FunctionDef:
@@ -279,12 +288,14 @@ class Context:
             return _without_header_markers(original, updated)
         if kind is cst.FunctionDef or kind is cst.ClassDef:
             self.scopes.pop()
+            self._scopes_changed()
         elif kind is cst.Lambda:
             self.lambdas.pop()
         elif kind is cst.Import or kind is cst.ImportFrom:
             self.import_depth -= 1
         if self._outside and self._outside[-1][0] == id(original):
             self.scopes.append(self._outside.pop()[1])
+            self._scopes_changed()
         new_kind = type(updated)
         if (new_kind is cst.Attribute or new_kind is cst.Subscript) and type(
                 updated.value) is cst.Await:
@@ -321,6 +332,11 @@ class Context:
         codes = self._suppressed[-1] if self._suppressed else _NOTHING
         return bool(codes) and is_suppressed(code, codes)  # (none: the common case, cheap)
 
+    def suppressed_here(self) -> frozenset[str] | set[str]:
+        """The codes suppressed on the statement being visited or one around it (for
+        `todo.is_suppressed`; empty in the common case)."""
+        return self._suppressed[-1] if self._suppressed else _NOTHING
+
     def _anchor_suppresses(self, code: str, statement: cst.CSTNode) -> bool:
         """A suppression on `statement` (one the traversal has not entered yet, e.g. a read
         inside the function a rule is visiting) or between it and the current statement."""
@@ -348,7 +364,10 @@ class Context:
 
     @property
     def scope(self) -> str:
-        return ".".join(name for name, _ in self.scopes)
+        return self._scope
+
+    def _scopes_changed(self) -> None:
+        self._scope = ".".join(name for name, _ in self.scopes)
 
     @property
     def in_entry_point(self) -> bool:
@@ -361,10 +380,12 @@ class Context:
         """In a rule's `leave_FunctionDef`/`leave_ClassDef`: the scope around the def, where
         its decorators run."""
         scope = self.scopes.pop()
+        self._scopes_changed()
         try:
             yield
         finally:
             self.scopes.append(scope)
+            self._scopes_changed()
 
     @property
     def function(self) -> cst.FunctionDef | None:

@@ -73,12 +73,38 @@ class ReadModule:
         return self._texts
 
 
+# The stdlib `ast` of the last big text the index parsed in this process, kept for
+# `read_module` of the same text (the very object): the index needs that `ast` first, and
+# parsing it again was a twentieth of a big module's run. One at most; the read takes it
+# (it is consumed there), `drop_kept_tree` drops it when the run no longer reads modules.
+_kept: list[tuple[str, ast.Module]] = []
+
+
+def keep_tree(text: str, tree: ast.Module) -> None:
+    """Keep `tree`, the `ast` of `text`, for `read_module(text)` when `text` is read in parts
+    (in place of the one kept before)."""
+    if len(text) > PART_CHARS:
+        _kept[:] = [(text, tree)]
+
+
+def drop_kept_tree() -> None:
+    _kept.clear()
+
+
+def _kept_tree(text: str) -> ast.Module | None:
+    """The kept `ast` of `text` (no longer kept), or None."""
+    if _kept and _kept[0][0] is text:
+        return _kept.pop()[1]
+    return None
+
+
 def read_module(text: str) -> ReadModule:
     """The libcst tree of `text`, parsed in parts when it is bigger than `PART_CHARS`
     (raises `libcst.ParserSyntaxError` as `libcst.parse_module` does)."""
     if len(text) > PART_CHARS and not text.startswith("\ufeff"):
+        tree = _kept_tree(text)
         try:
-            tree = ast.parse(text)
+            tree = tree or ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None  # (libcst says what is wrong, as for a small file)
         if tree is not None:

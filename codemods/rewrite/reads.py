@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import CONVERTING_BUILTINS
-from .context import dotted
+from .context import STATEMENT_TYPES, dotted
 from .traversal import Visitor
 
 # A function, or a module whose top-level statements run as one (a script's, see scripts.py)
@@ -35,9 +35,10 @@ class _ChainsRead(Visitor):
         self.statement: cst.CSTNode | None = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+        kind = type(node)  # (exact types: isinstance on libcst's ABCs is slow)
+        if kind is cst.FunctionDef or kind is cst.ClassDef or kind is cst.Lambda:
             return False
-        if isinstance(node, cst.SimpleStatementLine | cst.BaseCompoundStatement):
+        if kind in STATEMENT_TYPES:  # (every compound statement and a statement line)
             self.statement = node
         return super().on_visit(node)
 

@@ -11,7 +11,7 @@ unchanged subtree comes back as the very same object).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
 
@@ -77,12 +77,35 @@ def _skippable(cls: type, base: type) -> frozenset[type[cst.CSTNode]]:
     """The trivia a traversal class may skip: all of them when it neither overrides
     `on_visit` / `on_leave` nor has a `visit_<Node>` / `leave_<Node>` of its own for them
     (libcst's stubs do nothing), else none (it says itself, with `skipped`)."""
-    if cls.on_visit is not base.on_visit or cls.on_leave is not base.on_leave:
+    if cls.on_visit not in (base.on_visit, _visit_hook) or cls.on_leave not in (
+            base.on_leave, _leave_hook):  # (a Visitor's dispatch is the base's, see there)
         return frozenset()
     hooks = [f"{prefix}{kind.__name__}" for kind in TRIVIA for prefix in ("visit_", "leave_")]
     if any(getattr(cls, hook, None) is not getattr(base, hook, None) for hook in hooks):
         return frozenset()
     return TRIVIA
+
+
+def _hooks_of(visitor: Visitor, kind: type[cst.CSTNode]
+              ) -> tuple[Callable | None, Callable | None]:
+    cls, name = type(visitor), kind.__name__
+    found = cls._hooks[kind] = tuple(  # type: ignore[assignment]
+        None if hook is getattr(cst.CSTVisitor, attr, None) else hook
+        for attr in (f"visit_{name}", f"leave_{name}") for hook in [getattr(cls, attr, None)])
+    return found
+
+
+def _visit_hook(self: Visitor, node: cst.CSTNode) -> bool:
+    """libcst's `on_visit`: `visit_<Node>`, whose False skips the children."""
+    visit = (self._hooks.get(type(node)) or _hooks_of(self, type(node)))[0]
+    return visit is None or visit(self, node) is not False
+
+
+def _leave_hook(self: Visitor, original_node: cst.CSTNode) -> None:
+    """libcst's `on_leave`: `leave_<Node>`."""
+    leave = (self._hooks.get(type(original_node)) or _hooks_of(self, type(original_node)))[1]
+    if leave is not None:
+        leave(self, original_node)
 
 
 class Visitor(_NoFieldHooks, cst.CSTVisitor):
@@ -92,11 +115,20 @@ class Visitor(_NoFieldHooks, cst.CSTVisitor):
     `_skippable`)."""
 
     skipped: frozenset[type[cst.CSTNode]] = frozenset()
+    # node type → this class's (visit_<Node>, leave_<Node>), None for libcst's stubs (which do
+    # nothing): libcst's own `on_visit` / `on_leave` look each up by name at every node
+    _hooks: dict[type[cst.CSTNode], tuple[Callable | None, Callable | None]] = {}
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if "skipped" not in cls.__dict__:
             cls.skipped = _skippable(cls, cst.CSTVisitor)
+        cls._hooks = {}
+        # libcst's dispatch, where no class of this one's overrides it, by the table
+        if cls.on_visit is cst.CSTVisitor.on_visit:
+            cls.on_visit = _visit_hook  # type: ignore[method-assign]
+        if cls.on_leave is cst.CSTVisitor.on_leave:
+            cls.on_leave = _leave_hook  # type: ignore[method-assign]
 
     def walk(self, node: cst.CSTNode) -> None:
         """Visit `node` and everything below it (as `node.visit(self)`, building nothing)."""
@@ -202,7 +234,7 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
                 value = getattr(node, name)
                 kind = type(value)
                 if kind is tuple or kind is list:
-                    new_items = self._sequence(value)
+                    new_items = self._sequence(value) if value else None  # (most are `lpar=()`)
                     if new_items is not None:
                         changes[name] = new_items
                 elif value is not None and kind is not cst.MaybeSentinel and (

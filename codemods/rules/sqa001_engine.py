@@ -268,19 +268,22 @@ class _UrlUses(Visitor):
         return visitor
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        head = node if isinstance(node, cst.SimpleString) else (
-            node.parts[0] if isinstance(node, cst.FormattedString) and node.parts else None)
-        text = head.evaluated_value if isinstance(head, cst.SimpleString) else (
-            head.value if isinstance(head, cst.FormattedStringText) else None)
+        # (exact types: this runs for every node of the module, and isinstance on libcst's
+        # ABCs is slow)
+        kind = type(node)
+        head = node if kind is cst.SimpleString else (
+            node.parts[0] if kind is cst.FormattedString and node.parts else None)
+        text = head.evaluated_value if type(head) is cst.SimpleString else (
+            head.value if type(head) is cst.FormattedStringText else None)
         if isinstance(text, str) and urls.looks_like_url(text):
             self.found[id(node)] = self._use(node)
-        elif isinstance(node, cst.Call) and (drivername := self._drivername(node)) is not None:
+        elif kind is cst.Call and (drivername := self._drivername(node)) is not None:
             self.drivernames[id(drivername)] = self._use(node)
         self.stack.append(node)
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
             outer = self.scopes[-1] if self.scopes else ""
-            name = self.keys.key(outer, node.name.value) if isinstance(
-                node, cst.FunctionDef) else node.name.value
+            name = self.keys.key(outer, node.name.value) if (
+                kind is cst.FunctionDef) else node.name.value
             self.scopes.append(f"{outer}.{name}" if outer else name)
             self.scope_of[id(node)] = self.scopes[-1]
             return self.scopes[-1] in self.wanted
@@ -288,7 +291,7 @@ class _UrlUses(Visitor):
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self.stack.pop()
-        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
+        if type(original_node) is cst.FunctionDef or type(original_node) is cst.ClassDef:
             self.scopes.pop()
 
     def _use(self, node: cst.CSTNode) -> _Use:

@@ -263,3 +263,57 @@ def test_the_new_text_is_compiled_after_the_files_trees_are_dropped(
     monkeypatch.setattr(passes, "verify", verify_alone)
     assert migrate_source(APP, "app/repo.py").new_source != APP
     assert dropped == [True]  # (the local pass's output, the final tree and the original)
+
+
+def test_the_indexs_tree_is_read_once_and_only_for_its_own_text(small_parts: None,
+                                                                monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """The index keeps a big module's `ast` for the read of that very text: taken once,
+    never for another text (even an equal one), never for a small one, dropped by the run."""
+    from codemods.index.cache import index_all
+    from codemods.sources import SourceFile
+
+    parse, parsed = ast.parse, []
+    monkeypatch.setattr(parts.ast, "parse", lambda text, *a, **k: parsed.append(text) or parse(
+        text, *a, **k))
+    text = MODULE + "\n"  # a text object of its own
+    parts.keep_tree(text, parse(text))
+    assert parts.read_module("".join([MODULE, "\n"])).module.deep_equals(  # equal, not it
+        cst.parse_module(text)) and len(parsed) == 1
+    read = parts.read_module(text)  # its own: no `ast.parse` of it
+    parts.read_module(text)  # taken once (the read consumes it): parsed this time
+    assert len(parsed) == 2
+    assert read.module.deep_equals(cst.parse_module(text))
+    assert read.lines() == statement_lines(read.module, text)
+    parts.keep_tree("x = 1\n", parse("x = 1\n"))  # small: read whole, nothing kept
+    assert parts._kept == []
+
+    source = SourceFile.from_text("big.py", text)
+    index_all([source], jobs=1, keep_tree=True)
+    assert parts._kept and parts._kept[0][0] is text
+    parts.drop_kept_tree()
+    assert parts._kept == []
+    index_all([source], jobs=1)  # (the caller does not read the modules next)
+    assert parts._kept == []
+    migrate_source(text, "big.py")  # a run drops what no read took
+    assert parts._kept == []
+
+
+@pytest.mark.parametrize("text", [
+    MODULE,
+    APP,
+    'global g\nd = {**a, "k": b}\nmatch p:\n    case Point(x=0, y=yy) | [1, *rest]:\n'
+    '        f"{v!r:>{w}}"\nlambda q=1, *, r: (yield)\nimport os.path as op\n'
+    'from m import (n as nn)\n"""doc"""\nb"bytes"\n',
+])
+def test_the_names_and_strings_read_are_those_ast_walk_finds(text: str) -> None:
+    from codemods.rewrite import imports
+
+    tree = ast.parse(text)
+    names: set[str] = set()
+    strings: list[str] = []
+    imports._add_read_names(tree, names, strings)
+    assert names == {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    assert sorted(strings) == sorted(n.value for n in ast.walk(tree) if isinstance(
+        n, ast.Constant) and isinstance(n.value, str))
+    assert names and strings
