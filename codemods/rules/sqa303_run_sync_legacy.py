@@ -8,21 +8,46 @@ from ..analysis import ObjKind
 from ..analysis.colouring import legacy_reason
 from ..results import Kind
 from ..rewrite.build import ReplaceExpression, run_sync_lambda
-from ..rewrite.context import callee
-from ..rewrite.traversal import Visitor, mentions
+from ..rewrite.context import callee, dotted
+from ..rewrite.traversal import Visitor
 from .base import Case, Rule
 
 
 class _SessionNames(Visitor):
-    """Names in an expression that hold a session."""
+    """Names in an expression that hold a session, also attributes (`self.session`)."""
 
     def __init__(self, rule: RunSyncLegacy) -> None:
         self.rule = rule
-        self.found: dict[str, cst.Name] = {}
+        self.found: dict[str, cst.Name | cst.Attribute] = {}
 
     def visit_Name(self, node: cst.Name) -> None:
         if self.rule.ctx.is_reference(node) and self.rule.ctx.kind(node) is ObjKind.SESSION:
             self.found.setdefault(node.value, node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        name = dotted(node)
+        if name and self.rule.ctx.kind(node) is ObjKind.SESSION:
+            self.found.setdefault(name, node)
+            return False
+        return True
+
+
+class _Occurs(Visitor):
+    def __init__(self, expr: cst.BaseExpression) -> None:
+        self.expr = expr
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.found = self.found or node.deep_equals(self.expr)
+        return not self.found
+
+
+def _occurs(nodes: list[cst.Arg], expr: cst.BaseExpression) -> bool:
+    """`expr` is somewhere in these arguments."""
+    finder = _Occurs(expr)
+    for node in nodes:
+        finder.walk(node)
+    return finder.found
 
 
 class RunSyncLegacy(Rule):
@@ -184,22 +209,25 @@ class RunSyncLegacy(Rule):
                                    cst.Name("_sync_session"), updated)
             return self._awaited(call, original, ref)
         if len(finder.found) != 1:
-            self.ctx.todo(self.code, f"{ref[1]}() is not migrated in this run and no single "
-                                     "session is passed to it: migrate its module too", original)
+            kept = ref in self.ctx.plan.keep_sync
+            self.ctx.todo(self.code, f"{ref[1]}() is "
+                          + ("kept synchronous" if kept else "not migrated in this run")
+                          + " and no single session is passed to it: "
+                          + ("run it with await <session>.run_sync(...) on the session it uses"
+                             if kept else "migrate its module too"), original)
             return updated
         session = next(iter(finder.found.values()))
         positional = [a for a in updated.args if a.keyword is None and not a.star]
-        if updated.args and updated.args[0] in positional and isinstance(
-                updated.args[0].value, cst.Name) and updated.args[0].value.value == session.value \
-                and not mentions(updated.args[1:], session.value) and dotted_ok(updated):
+        if updated.args and updated.args[0] in positional and (
+                updated.args[0].value.deep_equals(session)) and not _occurs(
+                updated.args[1:], session) and dotted_ok(updated):
             call = cst.Call(func=cst.Attribute(
-                value=self.ctx.run_sync_receiver(cst.Name(session.value)),
-                attr=cst.Name("run_sync")), args=[cst.Arg(updated.func), *updated.args[1:]])
+                value=self.ctx.run_sync_receiver(session), attr=cst.Name("run_sync")),
+                args=[cst.Arg(updated.func), *updated.args[1:]])
         else:
             param = cst.Name("sync_session")
-            body = ReplaceExpression(cst.Name(session.value), param).transform(updated)
-            call = run_sync_lambda(self.ctx.run_sync_receiver(cst.Name(session.value)), param,
-                                   body)
+            body = ReplaceExpression(session, param).transform(updated)
+            call = run_sync_lambda(self.ctx.run_sync_receiver(session), param, body)
         return self._awaited(call, original, ref) or updated
 
     def _awaited(self, call: cst.Call, original: cst.Call, ref: tuple[str, str]
