@@ -254,9 +254,11 @@ class ReadsAfterCommit(Rule):
                     0].keyword is not None or not isinstance(call.call.args[0].value, cst.Name):
                 continue
             name = call.call.args[0].value.value
+            # up to the next refresh of the same object (one of another object in between
+            # leaves this one as it was)
             end = next((c.position for c in state.calls if c.position > call.position
-                        and c.session == call.session and (
-                            c.method in _BOUNDARIES or c.method == "refresh")),
+                        and c.session == call.session and (c.method in _BOUNDARIES or (
+                            c.method == "refresh" and _refreshes(c.call, name)))),
                        len(state.statements))
             chains, first = state.chains_after(name, call.position, end)
             cls = class_of(self.ctx, node, name)
@@ -291,3 +293,9 @@ class ReadsAfterCommit(Rule):
 
     # a print inside a compound statement: the refresh goes after it (_expired_print)
     leave_If = leave_For = leave_While = leave_Try = leave_With
+
+
+def _refreshes(call: cst.Call, name: str) -> bool:
+    """`session.refresh(name, ...)`."""
+    return bool(call.args) and isinstance(call.args[0].value, cst.Name) and (
+        call.args[0].value.value == name)
