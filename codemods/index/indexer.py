@@ -403,11 +403,28 @@ class _Indexer(ast.NodeVisitor):
     def _read_chain(self, node: ast.expr, suffix: str = "") -> None:
         dotted = dotted_name(without_subscripts(node))
         if dotted is None:
+            self._read_on_result(node, suffix)
             return
         head, _, chain = f"{dotted}.{suffix}".rstrip(".").partition(".")
         root, prefix = self._alias_root(head)
         self.index.attribute_reads.setdefault(self.scope, {}).setdefault(root, set()).add(
             ".".join(filter(None, (prefix, chain))))
+
+    def _read_on_result(self, node: ast.expr, suffix: str) -> None:
+        """`session.get(Order, 1).customer.name`: read on what a call returns, filed under
+        the call (`session.get()`) as reads on a variable bound to it are."""
+        attrs = [suffix] if suffix else []
+        node = without_subscripts(node)
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = without_subscripts(node.value)
+        if isinstance(node, ast.Await):
+            node = node.value
+        name = _result_callee(node.func) or chained_callee(node.func) if isinstance(
+            node, ast.Call) and attrs else None
+        if name is not None:
+            self.index.attribute_reads.setdefault(self.scope, {}).setdefault(
+                f"{name}()", set()).add(".".join(reversed(attrs)))
 
     def _assign(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(value, ast.Await):  # already-async code: `x = await f()` holds f's result

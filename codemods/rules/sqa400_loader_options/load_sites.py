@@ -14,7 +14,7 @@ from ...index.shapes import OBJECT_TERMINALS as _OBJECT_TERMINALS
 from ...index.shapes import ONE_OBJECT_TERMINALS, one_loaded_root
 from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
 from ...index.shapes import RUN_VERBS as _RUNS_SELECT
-from ...rewrite.context import Context, callee, dotted, result_callee
+from ...rewrite.context import Context, callee, chained_callee, dotted, result_callee
 from ...rewrite.query_chain import unwind
 from ...rewrite.query_variables import QueryVariableScan
 from ...rewrite.traversal import Visitor
@@ -280,6 +280,16 @@ class LoadSites(Visitor):
                 self._load(arg.value, None, self.statement)
                 for load in self.sites[found:]:
                     load.handed_to = (target, param)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        """`session.get(Order, 1).customer.name`: objects loaded and read at once (the
+        index files the reads under the call, `session.get()`)."""
+        called = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        chained = chained_callee(called.func) if isinstance(called, cst.Call) else None
+        root = (loaded_root(called, None) or chained and f"{chained}()") if isinstance(
+            called, cst.Call) else None
+        if root is not None and self.statement is not None:
+            self._load(node.value, root, self.statement)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if isinstance(node.target, cst.Name) and self.statement is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ...index.shapes import ONE_OBJECT_TERMINALS
 from ...results import Kind
 from ...rewrite.build import arguments, comma, comma_separated, run_sync_lambda
 from ..base import USERS_AND_ADDRESSES, Case, Rule
@@ -13,6 +14,8 @@ from .load_sites import LoadSite, LoadSites, loaded_root
 # the last hop of a path whose objects are read for a column only their subclasses map
 _POLYMORPHIC = "*"
 _RUNS = frozenset({"scalars", "execute", "exec", "scalar"})
+# calls handing back one object, whose relationships may be read on the spot
+_ONE_LOADS = frozenset({"get", *ONE_OBJECT_TERMINALS})
 _EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
 
 
@@ -130,7 +133,11 @@ class LoaderOptions(Rule):
     def _loading_scopes(self) -> set[str]:
         """Functions with a statement that loads objects (cheap, from the index)."""
         if self.loading_scopes is None:  # also runs of a statement variable: `scalars(stmt)`
-            self.loading_scopes = set(self.ctx.ix.loads) | {
+            ix = self.ctx.ix
+            self.loading_scopes = set(ix.loads) | {  # and `session.get(E, 1).rel` reads
+                scope for scope, roots in ix.attribute_reads.items()
+                if any(root.endswith("()") and root[:-2].rpartition(".")[2] in _ONE_LOADS
+                       for root in roots)} | {
                 site.scope for site in self.ctx.ix.calls
                 if site.callee.rpartition(".")[2] in _RUNS and site.args and site.args[0]
                 and not site.args[0].endswith("()")} | {  # and what finishers are handed
