@@ -265,7 +265,7 @@ class Colouring:
 
     def _can_stay_sync(self, ref: FunctionRef, info: FunctionInfo, io: set[FunctionRef],
                        group: dict[FunctionRef, str]) -> bool:
-        if self.run_elsewhere(ref):
+        if self.run_elsewhere(ref) or info.is_async:  # (an earlier run made it async)
             return False
         callers = self.all_callers(ref)
         if not callers and info.decorators:
@@ -316,7 +316,8 @@ class Colouring:
         project = self.project
         ix = project.modules[ref[0]]
         return any(
-            (callee := project.resolve_function(ix, site.scope, site.callee)) in io
+            (callee := project.resolve_function(ix, site.scope, site.callee)) is not None
+            and (callee in io or project.modules[callee[0]].functions[callee[1]].is_async)
             and callee != ref and callee not in group for site in project.calls_in(ix, ref[1]))
 
     def legacy_class(self, ix: ModuleIndex, dotted: str) -> bool:

@@ -232,9 +232,12 @@ class RunSyncLegacy(Rule):
 
     def _awaited(self, call: cst.Call, original: cst.Call, ref: tuple[str, str]
                  ) -> cst.BaseExpression | None:
-        awaited = self.ctx.await_(self.code, call, original, f"{ref[1]}()")
-        if awaited is call:
-            return None
+        if id(original) in self.ctx.awaited:  # `await f(...)` of an earlier run: that await
+            awaited: cst.BaseExpression = call  # now awaits the run_sync
+        else:
+            awaited = self.ctx.await_(self.code, call, original, f"{ref[1]}()")
+            if awaited is call:
+                return None
         why = ("is kept synchronous" if ref in self.ctx.plan.keep_sync
                else f"is not migrated in this run ({ref[0]})")
         self.ctx.report(self.code, Kind.RUN_SYNC, f"{ref[1]}() {why}: called through run_sync",
