@@ -42,6 +42,25 @@ class _Occurs(Visitor):
         return not self.found
 
 
+class _Awaits(Visitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Await(self, node: cst.Await) -> bool:
+        self.found = True
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _awaits(call: cst.Call) -> bool:
+    """Some argument of the call awaits."""
+    finder = _Awaits()
+    finder.walk(call)
+    return finder.found
+
+
 def _occurs(nodes: list[cst.Arg], expr: cst.BaseExpression) -> bool:
     """`expr` is somewhere in these arguments."""
     finder = _Occurs(expr)
@@ -208,6 +227,12 @@ class RunSyncLegacy(Rule):
             call = run_sync_lambda(self.ctx.run_sync_receiver(cst.Name(held)),
                                    cst.Name("_sync_session"), updated)
             return self._awaited(call, original, ref)
+        first = updated.args[0].value if updated.args and updated.args[0].keyword is None and (
+            not updated.args[0].star) else None
+        given_first = next((found for found in finder.found.values()
+                            if first is not None and first.deep_equals(found)), None)
+        if given_first is not None:  # `f(session, ...)`: the others are values handed over
+            finder.found = {"": given_first}
         if len(finder.found) != 1:
             kept = ref in self.ctx.plan.keep_sync
             self.ctx.todo(self.code, f"{ref[1]}() is "
@@ -224,6 +249,11 @@ class RunSyncLegacy(Rule):
             call = cst.Call(func=cst.Attribute(
                 value=self.ctx.run_sync_receiver(session), attr=cst.Name("run_sync")),
                 args=[cst.Arg(updated.func), *updated.args[1:]])
+        elif _awaits(updated):  # a lambda cannot await what the call is handed
+            self.ctx.todo(self.code, f"{ref[1]}() is kept synchronous: run it with await "
+                                     "<session>.run_sync(...), awaiting what it is handed "
+                                     "before the call", original)
+            return updated
         else:
             param = cst.Name("sync_session")
             body = ReplaceExpression(session, param).transform(updated)

@@ -438,6 +438,8 @@ class QueryToSelect(ChainRunner, Rule):
         name = callee(updated.func)
         ref = name and ctx.plan.resolve_function(ctx.ix, ctx.scope, name)
         outside = not ref and name is not None and self._outside_function(name)
+        if ref == (ctx.ix.module, ctx.scope):
+            return updated  # a recursive call runs where its caller does: not behind run_sync
         if ref:
             info = ctx.plan.modules[ref[0]].functions[ref[1]]
             if info.is_async or info.is_generator or info.returns_query_object or any(
