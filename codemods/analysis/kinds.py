@@ -303,12 +303,20 @@ class Kinds:
                                  name: str) -> ObjKind | None:
         if scope not in ix.functions:
             return None
-        for caller_ix, site in self.project.callers((ix.module, scope)):
-            arg = self.project.argument_for(site, (ix.module, scope), name)
+        ref = (ix.module, scope)
+        for caller_ix, site in self.project.callers(ref):
+            arg = self.project.argument_for(site, ref, name)
             if arg is not None:
+                if arg in caller_ix.sync_sessions.get(site.scope, ()):
+                    return ObjKind.SESSION  # `run_sync(lambda s: f(s))`: the sync Session
                 kind = self.kind(caller_ix, site.scope, arg)
                 if kind in (ObjKind.SESSION, ObjKind.ENGINE, ObjKind.CONNECTION):
                     return kind
+        # `session.run_sync(f, ...)` hands f the sync Session first (a method: after self)
+        info = ix.functions[scope]
+        first = info.params[1:2] if info.owner_class is not None else info.params[:1]
+        if first == (name,) and self.project.run_sync_callers(ref):
+            return ObjKind.SESSION
         return None
 
     def is_fixture(self, ix: ModuleIndex, function: str) -> bool:

@@ -78,7 +78,10 @@ class AsyncSessionClass(RenameReferences):
         gets that session from the sync `object_session`: the AsyncSession's sync Session,
         on which the query runs where run_sync (or a flush) runs this code — the
         AsyncSession has no `query()`."""
-        if updated.asynchronous is not None or not self.object_sessions:
+        becomes_async = updated.asynchronous is not None or self.ctx.scope in (
+            self.ctx.io_scopes) or (self.ctx.ix.module, self.ctx.scope) in (
+            self.ctx.plan.async_functions)  # (it awaits now, or an earlier round said so)
+        if becomes_async or not self.object_sessions:
             return updated
         kept = _LegacyObjectSessions.find(updated, self.object_sessions)
         if not kept:

@@ -205,6 +205,10 @@ def _chain_root(expr: cst.BaseExpression | None) -> cst.Name | None:
 
 
 
+# Select methods replacing what it selects
+_RESELECTING = frozenset({"with_only_columns", "add_columns", "with_entities"})
+
+
 class LoadSites(Visitor):
     """Statements of one function (not nested ones) that load objects into a variable."""
 
@@ -430,8 +434,8 @@ class LoadSites(Visitor):
         else:
             steps, bottom = _chain_calls(statement), _chain_bottom(statement)
         if not (isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
-                ".select")):
-            return False
+                ".select")) or any(call.func.attr.value in _RESELECTING for call in steps):
+            return False  # (what `select(E).with_only_columns(...)` runs is not E's objects)
         if position is None and scalars and (ended or method == "scalar") and (
                 len(bottom.args) == 1):
             entity = dotted(bottom.args[0].value)
