@@ -245,7 +245,7 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
                             raise TypeError(f"{new!r} for {type(node).__name__}.{name}")
                         changes[name] = new
             if changes:
-                updated = node.with_changes(**changes)
+                updated = _with_changes(node, changes)
         return self.on_leave(node, updated)
 
     def _sequence(self, children: Sequence[cst.CSTNode]) -> tuple[cst.CSTNode, ...] | None:
@@ -270,6 +270,28 @@ class Transformer(_NoFieldHooks, cst.CSTTransformer):
                 if child._is_removable() or not item._is_removable():
                     result.append(item)
         return tuple(result) if changed else None
+
+
+# A keyword's space before what follows it: `return(x)` holds none, which a value without
+# parentheses (`return await x`) needs
+_WORD_GAPS: dict[type[cst.CSTNode], str] = {
+    cst.Return: "whitespace_after_return", cst.Await: "whitespace_after_await",
+    cst.Yield: "whitespace_after_yield", cst.Assert: "whitespace_after_assert",
+    cst.Del: "whitespace_after_del", cst.If: "whitespace_before_test",
+    cst.While: "whitespace_after_while", cst.Raise: "whitespace_after_raise",
+}
+
+
+def _with_changes(node: cst.CSTNode, changes: dict[str, object]) -> cst.CSTNode:
+    """`node.with_changes(**changes)`, with a space after its keyword where the new child
+    needs one (`return(refs())` → `return await refs()`)."""
+    try:
+        return node.with_changes(**changes)
+    except cst.CSTValidationError:
+        gap = _WORD_GAPS.get(type(node))
+        if gap is None:
+            raise
+        return node.with_changes(**changes, **{gap: cst.SimpleWhitespace(" ")})
 
 
 _CONDITIONAL = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
