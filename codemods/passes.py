@@ -26,6 +26,7 @@ from .rewrite.parts import ReadModule, read_module
 from .rewrite.traversal import TRIVIA, Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
+from .rules.sqa305_sync_boundary import impl_scope
 from .sources import SourceFile, fit_encoding
 from .todo import is_suppressed
 
@@ -326,6 +327,8 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
     if pending.entry_function:  # module-level code and definitions moved there (SQA307)
         relevant |= {f"{pending.entry_function}.{s}".rstrip(".") for s in relevant}
+    # the body of a sync callback moved into its `async def` (SQA305)
+    relevant |= {impl_scope(s) for s in relevant if s}
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
     tree = RulePass(ctx, rules, relevant).transform(tree)

@@ -66,7 +66,7 @@ class SyncBoundary(Rule):
         caller = self.ctx.plan.sync_boundary(ref)
         if caller is None or self.ctx.plan.framework_awaits(ref):
             return updated  # (asyncclick awaits an async callback: it stays `async def`)
-        impl_name = f"_{original.name.value}_async"
+        impl_name = impl_scope(original.name.value)
         asyncio = self.ctx.import_module("asyncio")
         call = cst.Call(func=cst.Name(impl_name), args=_forwarded(original.params))
         run = cst.Call(func=cst.Attribute(value=cst.Name(asyncio), attr=cst.Name("run")),
@@ -93,3 +93,10 @@ def _forwarded(params: cst.Parameters) -> list[cst.Arg]:
     if params.star_kwarg is not None:
         args.append(cst.Arg(cst.Name(params.star_kwarg.name.value), star="**"))
     return comma_separated(args)
+
+
+def impl_scope(scope: str) -> str:
+    """The `async def` holding the body of the sync callback `scope` (its wrapper runs it
+    with asyncio.run): `ping` → `_ping_async`, `Cli.ping` → `Cli._ping_async`."""
+    owner, dot, name = scope.rpartition(".")
+    return f"{owner}{dot}_{name}_async"
