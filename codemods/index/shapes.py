@@ -132,7 +132,9 @@ def produced(value: ast.expr) -> str | None:
     if isinstance(value, ast.Await):
         value = value.value
     if isinstance(value, ast.Call):
-        callee = callee_name(value.func)
+        callee = callee_name(value.func) or (  # `sessionmaker(bind=engine)()`
+            f"{inner}()" if isinstance(value.func, ast.Call) and (
+                inner := callee_name(value.func.func)) else None)
         return f"{callee}()" if callee else None
     return dotted_name(value)
 
