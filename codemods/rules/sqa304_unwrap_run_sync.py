@@ -61,6 +61,12 @@ class UnwrapRunSync(Rule):
                                          "async now: call it with await instead", original)
                 return updated
             parameter = cst.Name(params[0].name.value)
+            if _queries_on(target.body, parameter.value):
+                self.ctx.todo(self.code, f"{callee(target.body.func)}() is async now but is "
+                                         "handed a legacy Query built on the sync session: "
+                                         "convert that query to select() by hand (then call "
+                                         "it with await)", original)
+                return updated
             inner = ReplaceExpression(parameter, session).transform(target.body)
         else:
             name = dotted(target)
@@ -95,3 +101,9 @@ class UnwrapRunSync(Rule):
 
 
 _SYNC_SESSION = m.Attribute(value=m.Name(), attr=m.Name("sync_session"))
+
+
+def _queries_on(call: cst.Call, session: str) -> bool:
+    """`session.query(...)` somewhere in the call (a legacy Query it is handed)."""
+    return bool(m.findall(call, m.Call(func=m.Attribute(value=m.Name(session),
+                                                        attr=m.Name("query")))))
