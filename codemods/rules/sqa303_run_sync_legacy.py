@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from ..analysis import ObjKind
 from ..analysis.colouring import legacy_reason
@@ -11,6 +12,9 @@ from ..rewrite.build import ReplaceExpression, run_sync_lambda
 from ..rewrite.context import callee, dotted
 from ..rewrite.traversal import Visitor
 from .base import Case, Rule
+
+# a legacy Query built in a call's arguments (outside a lambda they run outside run_sync)
+_LEGACY_QUERY = m.Call(func=m.Attribute(attr=m.Name("query")))
 
 
 class _SessionNames(Visitor):
@@ -245,7 +249,8 @@ class RunSyncLegacy(Rule):
         positional = [a for a in updated.args if a.keyword is None and not a.star]
         if updated.args and updated.args[0] in positional and (
                 updated.args[0].value.deep_equals(session)) and not _occurs(
-                updated.args[1:], session) and dotted_ok(updated):
+                updated.args[1:], session) and dotted_ok(updated) and not any(
+                m.findall(arg, _LEGACY_QUERY) for arg in updated.args[1:]):
             call = cst.Call(func=cst.Attribute(
                 value=self.ctx.run_sync_receiver(session), attr=cst.Name("run_sync")),
                 args=[cst.Arg(updated.func), *updated.args[1:]])
@@ -257,6 +262,12 @@ class RunSyncLegacy(Rule):
         else:
             param = cst.Name("sync_session")
             body = ReplaceExpression(session, param).transform(updated)
+            if m.findall(body, m.Call(func=m.Attribute(value=~m.Name(param.value),
+                                                       attr=m.Name("query")))):
+                self.ctx.todo(self.code, f"{ref[1]}() is kept synchronous, and a legacy Query "
+                                         "on another session is built in its arguments: "
+                                         "convert that query to select() by hand", original)
+                return updated
             call = run_sync_lambda(self.ctx.run_sync_receiver(session), param, body)
         return self._awaited(call, original, ref) or updated
 
