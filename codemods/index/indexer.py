@@ -420,7 +420,7 @@ class _Indexer(ast.NodeVisitor):
             node = without_subscripts(node.value)
         if isinstance(node, ast.Await):
             node = node.value
-        name = _result_callee(node.func) or chained_callee(node.func) if isinstance(
+        name = (_result_callee(node.func) or chained_callee(node.func)) if isinstance(
             node, ast.Call) and attrs else None
         if name is not None:
             self.index.attribute_reads.setdefault(self.scope, {}).setdefault(

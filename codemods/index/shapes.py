@@ -398,22 +398,19 @@ def returned_query(value: ast.expr | None, params: set[str], own: list[ast.AST],
 def _object_sessions(own: list[ast.AST], params: set[str]) -> dict[str, tuple[str, str]]:
     """Locals bound once, to `object_session(<parameter>)` (as the function calls it): the
     local → (the parameter, the callee)."""
-    bound: dict[str, list[tuple[str, str] | None]] = {}
+    stores: dict[str, int] = {}  # every binding counts: `for`, `with ... as`, tuples, ...
+    found: dict[str, tuple[str, str]] = {}
     for node in own:
-        targets = node.targets if isinstance(node, ast.Assign) else [
-            node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr,
-                                              ast.For)) else []
-        for target in targets:
-            if not isinstance(target, ast.Name):
-                continue
-            value = node.value if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
-            callee = dotted_name(value.func) if isinstance(value, ast.Call) else None
-            found = (value.args[0].id, callee) if callee and callee.rpartition(".")[2] == (
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name) and isinstance(value := node.value, ast.Call) and (
+                callee := dotted_name(value.func)) and callee.rpartition(".")[2] == (
                 "object_session") and len(value.args) == 1 and not value.keywords and (
-                isinstance(value.args[0], ast.Name)) and value.args[0].id in params else None
-            bound.setdefault(target.id, []).append(found)
-    return {name: found[0] for name, found in bound.items()
-            if len(found) == 1 and found[0] is not None and name not in params}
+                isinstance(value.args[0], ast.Name)) and value.args[0].id in params:
+            found[node.targets[0].id] = (value.args[0].id, callee)
+    return {name: how for name, how in found.items()
+            if stores.get(name) == 1 and name not in params}
 
 
 def _built_query(name: str, params: set[str] | None, own: list[ast.AST],

@@ -36,41 +36,15 @@ class _SessionNames(Visitor):
         return True
 
 
-class _Occurs(Visitor):
-    def __init__(self, expr: cst.BaseExpression) -> None:
-        self.expr = expr
-        self.found = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.found = self.found or node.deep_equals(self.expr)
-        return not self.found
-
-
-class _Awaits(Visitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Await(self, node: cst.Await) -> bool:
-        self.found = True
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
 def _awaits(call: cst.Call) -> bool:
     """Some argument of the call awaits."""
-    finder = _Awaits()
-    finder.walk(call)
-    return finder.found
+    return bool(m.findall(call, m.Await()))
 
 
 def _occurs(nodes: list[cst.Arg], expr: cst.BaseExpression) -> bool:
     """`expr` is somewhere in these arguments."""
-    finder = _Occurs(expr)
-    for node in nodes:
-        finder.walk(node)
-    return finder.found
+    same = m.MatchIfTrue(lambda node: node.deep_equals(expr))
+    return any(m.findall(node, same) for node in nodes)
 
 
 class RunSyncLegacy(Rule):

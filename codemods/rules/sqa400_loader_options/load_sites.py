@@ -289,10 +289,11 @@ class LoadSites(Visitor):
         """`session.get(Order, 1).customer.name`: objects loaded and read at once (the
         index files the reads under the call, `session.get()`)."""
         called = node.value.expression if isinstance(node.value, cst.Await) else node.value
-        chained = chained_callee(called.func) if isinstance(called, cst.Call) else None
-        root = (loaded_root(called, None) or chained and f"{chained}()") if isinstance(
-            called, cst.Call) else None
-        if root is not None and self.statement is not None:
+        if not isinstance(called, cst.Call) or self.statement is None:
+            return
+        chained = chained_callee(called.func)
+        root = loaded_root(called, None) or (f"{chained}()" if chained else None)
+        if root is not None:
             self._load(node.value, root, self.statement)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:

@@ -138,7 +138,7 @@ class LoaderOptions(Rule):
                 scope for scope, roots in ix.attribute_reads.items()
                 if any(root.endswith("()") and root[:-2].rpartition(".")[2] in _ONE_LOADS
                        for root in roots)} | {
-                site.scope for site in self.ctx.ix.calls
+                site.scope for site in ix.calls
                 if site.callee.rpartition(".")[2] in _RUNS and site.args and site.args[0]
                 and not site.args[0].endswith("()")} | {  # and what finishers are handed
                 scope for module, scope in self.ctx.plan.query_finishers
