@@ -11,6 +11,7 @@ import contextlib
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from . import run_cache, workers
@@ -36,6 +37,7 @@ from .passes import (
     rule_scopes,
     verify,
 )
+from .plan_questions import STAGE_COLOUR, STAGE_LOCAL, STAGE_REDO, Questions, answered_alike
 from .results import FileResult
 from .rewrite.parts import drop_kept_tree
 from .rules import resolve_selection
@@ -68,11 +70,12 @@ def _reached_modules(plan: Plan, selected: list[ModuleIndex],
 class _Progress:
     """What the local pass found, per file (a redone file replaces its earlier answer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reuse: _Reuse | None) -> None:
         self.outcomes: dict[str, LocalOutcome] = {}
+        self.reuse = reuse
 
     def take(self, answers: Iterable[LocalOutcome | workers.Lost],
-             tick: Callable[[str], None]) -> Iterator[FileResult]:
+             tick: Callable[[str], None], stage: str) -> Iterator[FileResult]:
         """Record a local round's answers; yield the files that failed in it."""
         for answer in answers:
             if isinstance(answer, workers.Lost):
@@ -80,6 +83,8 @@ class _Progress:
                 continue
             tick(answer.path)
             self.outcomes[answer.path] = answer
+            if self.reuse:
+                self.reuse.note(answer.path, stage, answer.questions, answer)
             if answer.failed is not None:
                 yield answer.failed
 
@@ -94,26 +99,105 @@ class _Progress:
         return frozenset().union(*(o.renamed for o in self.outcomes.values()))
 
 
-def _rounds(transport: workers.Transport, plan: Plan, jobs: list[Job],
-            late: Callable[[RunState], list[Job]],
-            tick: Callable[[str], None]) -> Iterator[FileResult]:
+class _Reuse:
+    """Per-file reuse (`run_cache.Trace`): the traces earlier runs left, and this run's. An
+    unchanged file keeps a stage's outcome when the new plans answer all it asked up to that
+    stage alike (`plan_questions`); the shape of its run must be the same too (redone under a
+    state keeping more functions sync both times or neither)."""
+
+    def __init__(self, earlier: dict[str, run_cache.Trace]) -> None:
+        self.earlier = earlier
+        self.contents: dict[str, str] = {}  # path → content digest, of every indexed file
+        self.jobs: dict[str, Job] = {}
+        self.options = ""
+        self.now: dict[str, run_cache.Trace] = {}
+
+    def begin(self, jobs: Iterable[Job], config: Config) -> None:
+        """The run's files, once indexed, and the configuration the passes get."""
+        self.jobs = {job.result.path: job for job in jobs}
+        self.contents = {path: run_cache.content_of(job.source) for path, job in self.jobs.items()}
+        self.options = run_cache.options_key(config)
+
+    def trace(self, job: Job) -> run_cache.Trace | None:
+        """The file's trace from an earlier run, if it was this very file in the same role."""
+        found = self.earlier.get(job.result.path)
+        if found is None or found.content != self.contents.get(job.result.path) or (
+                found.module != job.ix.module or found.selected != job.rewrite
+                or found.options != self.options):
+            return None
+        return found
+
+    def holds(self, questions: Questions, plans: dict[str, Plan]) -> bool:
+        return answered_alike(questions, plans, self.contents)
+
+    def note(self, path: str, stage: str, questions: Questions | None,
+             outcome: LocalOutcome | run_cache.Stored) -> None:
+        """A stage of this run for a file (done now, or kept from its trace)."""
+        job = self.jobs[path]
+        trace = self.now.setdefault(path, run_cache.Trace(
+            self.contents[path], job.ix.module, job.rewrite, self.options))
+        if questions is None:
+            return
+        if isinstance(outcome, LocalOutcome):
+            outcome = replace(outcome, questions=None)
+        setattr(trace, stage, (questions, outcome))
+
+    def keep(self, path: str, stage: str, trace: run_cache.Trace) -> None:
+        kept = getattr(trace, stage)
+        self.note(path, stage, kept[0], kept[1])
+
+
+class _Transports:
+    """The run's transports: the first over the files redone, then those redoing kept files
+    from the start when a later stage's questions are answered otherwise."""
+
+    def __init__(self, start: Callable[[list[Job]], workers.Transport]) -> None:
+        self.start, self.all = start, []
+
+    def new(self, jobs: list[Job]) -> workers.Transport:
+        transport = self.start(jobs)
+        self.all.append(transport)
+        return transport
+
+
+def _rounds(start: Callable[[list[Job]], workers.Transport], plan: Plan, jobs: list[Job],
+            late: Callable[[RunState], list[Job]], tick: Callable[[str], None],
+            reuse: _Reuse | None) -> Iterator[FileResult]:
     """Local pass over `jobs`; again for the files concerned when some functions must stay
     sync; colouring over the whole project; then the colouring pass over `jobs` and over
     `late(state)` (the state after colouring). Yields each file's result as it is final; the
     workers are stopped when the run is abandoned."""
+    transports = _Transports(start)
     try:
-        yield from _rounds_in(transport, plan, jobs, late, tick)
+        yield from _rounds_in(transports, plan, jobs, late, tick, reuse)
     except BaseException:
-        transport.stop()
+        for transport in transports.all:
+            transport.stop()
         raise
-    transport.close()
+    for transport in transports.all:
+        transport.close()
 
 
-def _rounds_in(transport: workers.Transport, plan: Plan, jobs: list[Job],
-               late: Callable[[RunState], list[Job]],
-               tick: Callable[[str], None]) -> Iterator[FileResult]:
-    progress = _Progress()
-    yield from progress.take(transport.local(), tick)
+def _rounds_in(transports: _Transports, plan: Plan, jobs: list[Job],
+               late: Callable[[RunState], list[Job]], tick: Callable[[str], None],
+               reuse: _Reuse | None) -> Iterator[FileResult]:
+    progress = _Progress(reuse)
+    plans = {STAGE_LOCAL: plan}
+    # files whose local pass is kept from an earlier run: path → (job, its trace)
+    kept: dict[str, tuple[Job, run_cache.Trace]] = {}
+    for job in jobs if reuse else ():
+        trace = reuse.trace(job)
+        if trace and trace.local and reuse.holds(trace.local[0], plans):
+            kept[job.result.path] = (job, trace)
+    main = transports.new([job for job in jobs if job.result.path not in kept])
+    yield from progress.take(main.local(), tick, STAGE_LOCAL)
+    for path, (job, trace) in list(kept.items()):
+        reuse.keep(path, STAGE_LOCAL, trace)
+        outcome = progress.outcomes[path] = trace.local[1]
+        tick(path)
+        if outcome.failed is not None:
+            del kept[path]
+            yield run_cache.restored(run_cache.stored(outcome.failed), job.source)
     # Functions to keep sync behind run_sync, and the files to redo for that.
     unconverted = progress.unconverted()
     keep, shells = plan.keepable_sync(unconverted, progress.made_async())
@@ -122,26 +206,75 @@ def _rounds_in(transport: workers.Transport, plan: Plan, jobs: list[Job],
     # and those handing such a Query back leave it to their callers to run, behind run_sync
     builders = plan.find_legacy_builders(behind, keep)
     behind |= (builders.keys() | plan.builder_callers(builders)) - keep.keys()
+    paths: set[str] = set()
     if keep or behind:
         modules = {module for module, _ in [*keep, *behind]} | {
             caller.module for ref in keep for caller, _ in plan.callers(ref)}
-        plan = plan.with_state(replace(
+        plan = plans[STAGE_REDO] = plan.with_state(replace(
             plan.state, keep_sync=plan.keep_sync | keep.keys(),
             legacy=plan.legacy | keep.keys(),
             kept_because=plan.state.kept_because | set(keep.items()),
             sync_shells=plan.state.sync_shells | shells, behind_run_sync=behind,
             legacy_builders=frozenset(builders.items())))
         paths = {job.result.path for job in jobs if job.ix.module in modules}
-        yield from progress.take(transport.redo(plan.state, paths), lambda path: None)
-    async_functions = plan.colour(progress.made_async())
-    plan = plan.with_state(replace(plan.state, async_functions=async_functions,
-                                   renamed=progress.renamed()))
-    for answer in transport.colour(plan.state, late(plan.state)):
-        if isinstance(answer, workers.Lost):
-            yield answer.result
+        yield from progress.take(main.redo(plan.state, paths), lambda path: None, STAGE_REDO)
+    # kept files redone now as before (or neither time); the others go again from the start:
+    # before the colouring where they are redone now (what they make async counts there)
+    from_start: list[Job] = []
+    redo_again: list[Job] = []
+    for path, (job, trace) in list(kept.items()):
+        if trace.redo is None and path not in paths:
             continue
-        tick(answer.path)
-        yield answer
+        if trace.redo is not None and path in paths and reuse.holds(trace.redo[0], plans):
+            reuse.keep(path, STAGE_REDO, trace)
+            progress.outcomes[path] = trace.redo[1]
+            continue
+        del kept[path]
+        (redo_again if path in paths else from_start).append(job)
+    if redo_again:
+        again = transports.new(redo_again)
+        yield from progress.take(again.local(), lambda path: None, STAGE_LOCAL)
+        yield from progress.take(again.redo(plan.state, {j.result.path for j in redo_again}),
+                                 lambda path: None, STAGE_REDO)
+    async_functions = plan.colour(progress.made_async())
+    plan = plans[STAGE_COLOUR] = plan.with_state(replace(
+        plan.state, async_functions=async_functions, renamed=progress.renamed()))
+    late_jobs = []
+    for job in late(plan.state):
+        trace = reuse.trace(job) if reuse else None
+        if trace and not trace.local and trace.colour and reuse.holds(trace.colour[0], plans):
+            yield _kept_result(reuse, job, trace, tick)
+        else:
+            late_jobs.append(job)
+    for job, trace in kept.values():
+        if trace.colour and reuse.holds(trace.colour[0], plans):
+            yield _kept_result(reuse, job, trace, tick)
+        else:
+            from_start.append(job)
+    if from_start:
+        again = transports.new(from_start)
+        yield from progress.take(again.local(), lambda path: None, STAGE_LOCAL)
+        redone = {job.result.path for job in from_start} & paths
+        if redone:
+            yield from progress.take(again.redo(plans[STAGE_REDO].state, redone),
+                                     lambda path: None, STAGE_REDO)
+    for transport in transports.all:
+        for answer in transport.colour(plan.state, late_jobs if transport is main else []):
+            if isinstance(answer, workers.Lost):
+                yield answer.result
+                continue
+            if reuse:
+                reuse.note(answer.path, STAGE_COLOUR, answer.questions,
+                           run_cache.stored(answer.result))
+            tick(answer.path)
+            yield answer.result
+
+
+def _kept_result(reuse: _Reuse, job: Job, trace: run_cache.Trace,
+                 tick: Callable[[str], None]) -> FileResult:
+    reuse.keep(job.result.path, STAGE_COLOUR, trace)
+    tick(job.result.path)
+    return run_cache.restored(trace.colour[1], job.source)
 
 
 @contextlib.contextmanager
@@ -265,16 +398,20 @@ def _cached(sources: list[SourceFile], config: Config | None,
             notes(message)
 
     results = []
-    for result in _migrate(sources, config, context_sources, progress, note):
+    earlier = run_cache.load_traces(folder, config)
+    reuse = _Reuse(earlier)
+    for result in _migrate(sources, config, context_sources, progress, note, reuse):
         results.append(run_cache.stored(result))
         yield result
-    run_cache.store(folder, key, said, results)  # only a run that was seen to its end
+    # only a run that was seen to its end
+    run_cache.store(folder, key, said, results, config, {**earlier, **reuse.now})
 
 
 def _migrate(sources: Iterable[SourceFile], config: Config | None,
              context_sources: Iterable[SourceFile],
              progress: Callable[[str], None] | None,
-             notes: Callable[[str], None] | None) -> Iterator[FileResult]:
+             notes: Callable[[str], None] | None,
+             reuse: _Reuse | None = None) -> Iterator[FileResult]:
     # the rules the selection's code needs run too (a refused selection raises SelectionError)
     config, selection_notes = resolve_selection(config or Config())
     tick = progress or (lambda path: None)
@@ -375,8 +512,11 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
 
     selected_paths = {job.result.path for job in selected}
     done: set[str] = set()
-    transport = workers.start(FileRewriter, plan, config, first)
-    for result in _rounds(transport, plan, first, late, tick):
+    if reuse:
+        reuse.begin([*selected, *context], config)
+    rewriter = partial(FileRewriter, digests=reuse.contents) if reuse else FileRewriter
+    for result in _rounds(lambda jobs: workers.start(rewriter, plan, config, jobs), plan, first,
+                          late, tick, reuse):
         done.add(result.path)
         if result.path in selected_paths or result.error is not None or result.changed:
             yield from with_stub(result)

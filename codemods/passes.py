@@ -8,7 +8,7 @@ works under always comes from the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -18,6 +18,14 @@ from .analysis.project import scope_chain
 from .config import Config
 from .deep import compile_as_python_would, retry_deep
 from .index import ModuleIndex
+from .plan_questions import (
+    STAGE_COLOUR,
+    STAGE_LOCAL,
+    STAGE_REDO,
+    Asking,
+    Questions,
+    Recorder,
+)
 from .results import FileResult, Kind
 from .rewrite import imports, scripts
 from .rewrite.context import STATEMENT_TYPES, Context, PendingFinding
@@ -163,6 +171,17 @@ class LocalOutcome:
     made_async: frozenset[FunctionRef]
     unconverted: frozenset[tuple[FunctionRef, str]]  # (function, why legacy code stays)
     renamed: frozenset[tuple[str, str, str]] = frozenset()
+    # what it asked the plan (when the run notes it for the cache)
+    questions: Questions | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Coloured:
+    """A file's final result, and what its last stage asked the plan."""
+
+    path: str
+    result: FileResult
+    questions: Questions | None = field(default=None, compare=False)
 
 
 def module_config(ix: ModuleIndex, plan: Plan, config: Config) -> Config:
@@ -394,26 +413,41 @@ def internal_error(result: FileResult, exc: Exception) -> None:
 
 
 class FileRewriter:
-    """The per-file passes for a share of the files (a `workers.Rewriter`)."""
+    """The per-file passes for a share of the files (a `workers.Rewriter`). With `digests`
+    (path → content digest of every indexed module), each file's questions of the plan are
+    noted with its outcomes, stage by stage (`plan_questions`), for the cache."""
 
-    def __init__(self, plan: Plan, config: Config) -> None:
-        self.plan, self.config = plan, config
+    def __init__(self, plan: Plan, config: Config,
+                 digests: Mapping[str, str] | None = None) -> None:
+        self.plan, self.config, self.digests = plan, config, digests
         self.pendings: dict[str, tuple[Pending, FileResult]] = {}
         self.jobs: dict[str, Job] = {}
+        self.recorders: dict[str, Recorder] = {}
 
-    def local(self, jobs: Iterable[Job]) -> Iterator[LocalOutcome]:
+    def _asking(self, path: str, stage: str, begin: bool = True
+                ) -> tuple[Plan, Questions | None]:
+        """The plan a file's pass asks in `stage` (noting its questions when asked to)."""
+        if self.digests is None:
+            return self.plan, None
+        recorder = self.recorders.setdefault(path, Recorder(self.digests))
+        questions = recorder.begin() if begin else recorder.questions
+        return Asking(self.plan, recorder, stage), questions  # type: ignore[return-value]
+
+    def local(self, jobs: Iterable[Job], stage: str = STAGE_LOCAL) -> Iterator[LocalOutcome]:
         for job in jobs:
             result = job.result
             self.jobs[result.path] = job
+            plan, questions = self._asking(result.path, stage)
             try:
-                pending = retry_deep(local_pass, job, self.plan, self.config)
+                pending = retry_deep(local_pass, job, plan, self.config)
             except cst.ParserSyntaxError as exc:
                 result.error = f"syntax error: {exc.message}"
                 result.error_line = exc.raw_line
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure
                 internal_error(result, exc)
             if result.error is not None:
-                yield LocalOutcome(result.path, result, frozenset(), frozenset())
+                yield LocalOutcome(result.path, result, frozenset(), frozenset(),
+                                   questions=questions)
                 continue
             self.pendings[result.path] = (pending, result)
             module = job.ix.module
@@ -421,7 +455,8 @@ class FileRewriter:
                 result.path, None,
                 frozenset((module, s) for s in pending.io_scopes if s in job.ix.functions),
                 frozenset(((module, s), why) for s, why in pending.unconverted_scopes.items()),
-                frozenset((module, old, new) for old, new in pending.renamed.items()))
+                frozenset((module, old, new) for old, new in pending.renamed.items()),
+                questions)
 
     def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome]:
         """The local pass again for `paths`, under a state keeping more functions sync."""
@@ -430,19 +465,24 @@ class FileRewriter:
         for job in jobs:
             self.pendings.pop(job.result.path)
             job.result.findings = []
-        yield from self.local(jobs)
+        yield from self.local(jobs, STAGE_REDO)
 
-    def colour(self, state: RunState, late: Iterable[Job]) -> Iterator[FileResult]:
+    def colour(self, state: RunState, late: Iterable[Job]) -> Iterator[Coloured]:
         """The colouring pass and the final text under `state` (which says what became
         async), also for `late` files (which only call code that became async)."""
         self.plan = self.plan.with_state(state)
-        for outcome in self.local(late):
+        late_paths = set()
+        for outcome in self.local(late, STAGE_COLOUR):
+            late_paths.add(outcome.path)
             if outcome.failed is not None:
-                yield outcome.failed
+                yield Coloured(outcome.path, outcome.failed, outcome.questions)
         while self.pendings:
             pending, result = self.pendings.pop(next(iter(self.pendings)))
+            # a late file's questions in this stage began with its local pass
+            plan, questions = self._asking(result.path, STAGE_COLOUR,
+                                           begin=result.path not in late_paths)
             try:
-                retry_deep(self._final, pending, result, len(pending.findings))
+                retry_deep(self._final, pending, result, len(pending.findings), plan)
                 # its trees are freed before the new text is compiled: for a big module,
                 # compiling beside them set the run's peak memory
                 del pending
@@ -451,13 +491,14 @@ class FileRewriter:
                 does_not_compile(result, exc)
             except Exception as exc:  # noqa: BLE001 - reported as the file's failure
                 internal_error(result, exc)
-            yield result
+            yield Coloured(result.path, result, questions)
 
-    def _final(self, pending: Pending, result: FileResult, local_findings: int) -> None:
+    def _final(self, pending: Pending, result: FileResult, local_findings: int,
+               plan: Plan) -> None:
         """The colouring pass, the audit and the new text (again from the local pass's
         output when a first try reached the recursion limit)."""
         del pending.findings[local_findings:]
         pending.coloured.clear()
-        tree = colouring_pass(pending, self.plan)
-        tree = audit_pass(pending, tree, self.plan, self.jobs[result.path].rewrite)
+        tree = colouring_pass(pending, plan)
+        tree = audit_pass(pending, tree, plan, self.jobs[result.path].rewrite)
         finish(pending, tree, result)

@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 
 from .analysis import Plan, RunState
 from .config import Config
-from .passes import Job, LocalOutcome
+from .passes import Coloured, Job, LocalOutcome
 from .results import FileResult
 
 # Below this many files a worker's start-up costs more than it saves.
@@ -128,7 +128,7 @@ class Rewriter(Protocol):
 
     def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome]: ...
 
-    def colour(self, state: RunState, late: Iterable[Job]) -> Iterator[FileResult]: ...
+    def colour(self, state: RunState, late: Iterable[Job]) -> Iterator[Coloured]: ...
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class Transport(Protocol):
 
     def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome | Lost]: ...
 
-    def colour(self, state: RunState, late: list[Job]) -> Iterator[FileResult | Lost]: ...
+    def colour(self, state: RunState, late: list[Job]) -> Iterator[Coloured | Lost]: ...
 
     def close(self) -> None: ...
 
@@ -173,7 +173,7 @@ class _Here:
     def redo(self, state: RunState, paths: set[str]) -> Iterator[LocalOutcome | Lost]:
         yield from self.rewriter.redo(state, paths)
 
-    def colour(self, state: RunState, late: list[Job]) -> Iterator[FileResult | Lost]:
+    def colour(self, state: RunState, late: list[Job]) -> Iterator[Coloured | Lost]:
         yield from self.rewriter.colour(state, late)
 
     def close(self) -> None:
@@ -203,7 +203,7 @@ def _worker(rewriter_factory: Callable[[Plan, Config], Rewriter], plan: Plan, co
     conn.close()
 
 
-_Answer = TypeVar("_Answer", LocalOutcome, FileResult)
+_Answer = TypeVar("_Answer", LocalOutcome, Coloured)
 
 
 class _InWorkers:
@@ -231,13 +231,13 @@ class _InWorkers:
             conn.send(("redo", state, paths))
         return self._receive(LocalOutcome)
 
-    def colour(self, state: RunState, late: list[Job]) -> Iterator[FileResult | Lost]:
+    def colour(self, state: RunState, late: list[Job]) -> Iterator[Coloured | Lost]:
         workers = len(self.connections)
         for i, conn in enumerate(self.connections):
             conn.send(("colour", state, late[i::workers]))
             process, share = self.connections[conn]
             self.connections[conn] = (process, [*share, *late[i::workers]])
-        return self._receive(FileResult)
+        return self._receive(Coloured)
 
     def close(self) -> None:
         for process, _ in self.connections.values():

@@ -243,6 +243,11 @@ class Plan:
     def async_functions(self) -> frozenset[FunctionRef]:
         return self._state.async_functions
 
+    @property
+    def renamed(self) -> frozenset[tuple[str, str, str]]:
+        """(module, old local name, new local name) of every imported name replaced."""
+        return self._state.renamed
+
     def renamed_in(self, module: str) -> dict[str, str]:
         """The imported names the rewrite replaced in `module`: old local -> new local."""
         return {old: new for m, old, new in self._state.renamed if m == module}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 import libcst as cst
 
@@ -469,13 +470,15 @@ def lazy_relationship(ctx: Context, cls: str | None, attr: str) -> bool:
 def _relationship_owners(plan: Plan) -> dict[str, list[str]]:
     """Relationship name -> the mapped classes declaring one of that name (asked per read
     of an object whose class is unknown: a table, not a scan of every mapped class)."""
-    def owners(plan: Plan) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        for qualified, info in plan.mapped_classes.items():
-            for attr in info.relationships:
-                found.setdefault(attr, []).append(qualified)
-        return found
-    return plan.once("relationship owners", owners)
+    return plan.once("relationship owners", _owners)
+
+
+def _owners(plan: Plan) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for qualified, info in plan.mapped_classes.items():
+        for attr in info.relationships:
+            found.setdefault(attr, []).append(qualified)
+    return found
 
 
 def relationships_read(ctx: Context, cls: str | None, name: str, chains: list[str],
@@ -636,7 +639,7 @@ class _SessionMakers(Visitor):
         local = qualified.rpartition(".")[2]
         # (asked for each session a module makes: answered once per factory)
         return plan.once(f"explicit factory {module.path}:{local}",
-                         lambda plan: _sets_expiry(plan, module, local))
+                         partial(_sets_expiry, module=module, local=local))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # its own sessions (a script's module-level code holds functions)

@@ -218,7 +218,7 @@ class MockedNames(AuditRule):
 
     @classmethod
     def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
-        if not (plan.state.renamed or plan.async_functions):
+        if not (plan.renamed or plan.async_functions):
             return set()
 
         def patching(callee: str) -> bool:
@@ -396,7 +396,7 @@ class MockedNames(AuditRule):
         target = renames.get(qualified)
         if target is None or not any(
                 plan.qualify(plan.modules[m], old) == qualified
-                for m, old, _ in plan.state.renamed if m in plan.modules):
+                for m, old, _ in plan.renamed if m in plan.modules):
             return
         self._todo(patch.call, f"the migrated code no longer uses `{qualified}` but "
                                f"`{'.'.join(target)}`: patch that name where the code under "
