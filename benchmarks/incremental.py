@@ -75,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         whole, part = _python_files(tree), _python_files(package)
         _timed(runs["whole tree"], env, args.repo)  # warms the index cache
 
-        def empty_run_cache() -> None:
-            for runs_folder in (work / "cache").rglob("runs"):
-                shutil.rmtree(runs_folder)
+        def empty_run_cache() -> None:  # (and the per-file traces: a first run, cold)
+            for folder in [*(work / "cache").rglob("runs"), *(work / "cache").rglob("traces")]:
+                shutil.rmtree(folder)
 
         results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in runs}
         for _ in range(args.rounds):

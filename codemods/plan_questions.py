@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
 from functools import partial
 from pathlib import PurePath
-from typing import Any
+from types import GeneratorType
+from typing import Any, NamedTuple
 
 from .index import ModuleIndex
 
@@ -37,9 +38,9 @@ class _Unusable(Exception):
     """A value that cannot be noted so that a later run can ask or compare it again."""
 
 
-@dataclass(frozen=True)
-class _IndexOf:
-    """An argument that was a module's index: the new plan's index of that module."""
+class _IndexOf(NamedTuple):
+    """An argument that was a module's index: the new plan's index of that module (a tuple:
+    made and hashed for every question that names a module)."""
 
     module: str
     path: str
@@ -143,10 +144,12 @@ def _raised(exc: BaseException) -> bytes:
 def _portable(value: Any) -> Any:
     """An argument as a later run can give it again (and a hashable part of a question)."""
     kind = type(value)
-    if kind in _PLAIN or isinstance(value, enum.Enum | PurePath):
+    if kind is str:
         return value
     if kind is ModuleIndex:
         return _IndexOf(value.module, value.path)
+    if kind in _PLAIN or isinstance(value, enum.Enum | PurePath):
+        return value
     if isinstance(value, _Answer):
         return _AnswerAt(value._root, value._steps)
     if kind in (tuple, frozenset):
@@ -237,11 +240,19 @@ class Recorder:
             self.questions.unusable = why
 
 
-# Answers handed back as the object itself, asked further (a plan, the analyses it holds).
+# Answers handed back as the object itself, asked further (a plan, the analyses it holds),
+# by type.
+_ASKED_FURTHER: dict[type, bool] = {}
+
+
 def _asked_further(value: Any) -> bool:
-    module = type(value).__module__
-    return module.startswith(__package__ + ".analysis") and not (
-        dataclasses.is_dataclass(value) or isinstance(value, tuple | enum.Enum))
+    kind = type(value)
+    found = _ASKED_FURTHER.get(kind)
+    if found is None:
+        found = _ASKED_FURTHER[kind] = kind.__module__.startswith(
+            __package__ + ".analysis") and not (
+            dataclasses.is_dataclass(kind) or issubclass(kind, tuple | enum.Enum))
+    return found
 
 
 class _Answer:
@@ -342,18 +353,21 @@ class _Call:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            op = ("call", tuple(_portable(a) for a in args),
-                  tuple(sorted((k, _portable(v)) for k, v in kwargs.items())))
+            given = tuple(map(_portable, args))
+            named = tuple(sorted((k, _portable(v)) for k, v in kwargs.items())) if kwargs else ()
         except _Unusable as exc:
             self.recorder.give_up(str(exc))
             return self.function(*map(_real, args), **{k: _real(v) for k, v in kwargs.items()})
-        steps = self.steps + (op,)
+        steps = self.steps + (("call", given, named),)
+        if _AnswerAt in map(type, given) or kwargs:  # (answers handed on: their values)
+            args = tuple(map(_real, args))
+            kwargs = {k: _real(v) for k, v in kwargs.items()}
         try:
-            value = self.function(*map(_real, args), **{k: _real(v) for k, v in kwargs.items()})
+            value = self.function(*args, **kwargs)
         except Exception as exc:
             self.recorder.note_raised(self.root, steps, exc)
             raise
-        if isinstance(value, Iterator):  # a generator: what it gives, once
+        if type(value) is GeneratorType:  # what it gives, once
             value = tuple(value)
             self.recorder.note(self.root, steps, value)
             return iter(value)
@@ -431,7 +445,7 @@ def _navigate(value: Any, steps: tuple, plans: Mapping[str, Any]) -> Any:
         elif name == "call":
             args = [_restore(a, plans) for a in op[1]]
             value = value(*args, **{k: _restore(v, plans) for k, v in op[2]})
-            if isinstance(value, Iterator):
+            if type(value) is GeneratorType:
                 value = tuple(value)
         elif name == "in":
             value = _restore(op[1], plans) in value
