@@ -162,7 +162,8 @@ def _portable(value: Any) -> Any:
         return kind(*(_portable(item) for item in value))
     if kind is dict:
         return _DictOf(tuple((_portable(k), _portable(v)) for k, v in value.items()))
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and (
+            kind.__module__.startswith(__package__ + ".")):  # (no libcst node, say)
         if not _plain(value):
             raise _Unusable(f"an argument of type {kind.__qualname__} holding an index")
         try:
@@ -187,7 +188,8 @@ def _plain(value: Any) -> bool:
         return all(_plain(item) for item in value)
     if isinstance(value, dict):
         return all(_plain(k) and _plain(v) for k, v in value.items())
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and (
+            kind.__module__.startswith(__package__ + ".")):
         return all(_plain(getattr(value, f.name)) for f in dataclasses.fields(value))
     return False
 

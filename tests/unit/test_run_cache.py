@@ -1,5 +1,6 @@
-"""A re-run over the same files replays the stored results (nothing parsed); a change in one
-module re-runs the project, so the decisions it changes in other modules change too."""
+"""A re-run over the same files replays the stored results (nothing parsed); after a change
+in one module, the decisions it changes in other modules change too, and the files whose
+questions of the plan it does not change keep their results without being parsed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textwrap import dedent
 
 import pytest
 
-from codemods import Config, engine
+from codemods import Config, engine, passes
 from codemods.engine import iter_migrate
 from codemods.sources import SourceFile, discover
 
@@ -64,12 +65,24 @@ def label(session) -> str:
 '''
 
 
+REPORT = '''\
+from sqlalchemy.orm import Session
+
+from .models import Order
+
+
+def order_total(session: Session) -> int:
+    return session.query(Order).count()
+'''
+
+
 def _project(root: Path, lazy: str = "", helper: str = PLAIN_HELPER) -> None:
     (root / "shop").mkdir(parents=True, exist_ok=True)
     (root / "shop" / "__init__.py").write_text("")
     (root / "shop" / "models.py").write_text(MODELS.format(lazy=lazy))
     (root / "shop" / "views.py").write_text(VIEWS)
     (root / "shop" / "helpers.py").write_text(helper)
+    (root / "shop" / "report.py").write_text(REPORT)
 
 
 def _run(root: Path, cache: Path | None) -> dict[str, tuple[str, list]]:
@@ -90,6 +103,20 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(engine, "_migrate", counting)
     return counted
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the local pass parses (not kept from an earlier run), by name."""
+    names: list[str] = []
+    real = passes.local_pass
+
+    def counting(job, plan, config):
+        names.append(Path(job.result.path).name)
+        return real(job, plan, config)
+
+    monkeypatch.setattr(passes, "local_pass", counting)
+    return names
 
 
 def test_rerun_replays_and_writes_nothing_into_the_project(tmp_path: Path, runs) -> None:
@@ -165,3 +192,39 @@ def test_cli_dry_run_caches_in_the_user_cache_folder(tmp_path: Path, runs,
     assert len(runs) == 1
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
     assert any((tmp_path / "user-cache" / "sqla-asyncify").rglob("runs/*/*.pickle"))
+
+
+def test_after_an_edit_only_the_files_it_can_change_are_redone(tmp_path: Path,
+                                                               parsed: list[str]) -> None:
+    root, cache = tmp_path / "project", tmp_path / "cache"
+    _project(root)
+    _run(root, cache)
+    assert sorted(parsed) == ["models.py", "report.py", "views.py"]
+    # a function added to report.py: nothing else asks about it
+    (root / "shop" / "report.py").write_text(REPORT + "\n\ndef unused(x):\n    return x\n")
+    parsed.clear()
+    after = _run(root, cache)
+    assert parsed == ["report.py"]
+    assert after == _run(root, None)
+    # the helper made async: views.py awaits it now, models.py and report.py are kept
+    (root / "shop" / "helpers.py").write_text(DATABASE_HELPER)
+    parsed.clear()
+    after = _run(root, cache)
+    assert "await label(session)" in after["views.py"][0]
+    assert sorted(parsed) == ["helpers.py", "views.py"]
+    assert after == _run(root, None)
+
+
+def test_a_trace_of_another_configuration_is_not_used(tmp_path: Path, parsed: list[str]
+                                                      ) -> None:
+    """The traces are kept per tool version and options: a sync-target run after an async
+    one parses every file again."""
+    root, cache = tmp_path / "project", tmp_path / "cache"
+    _project(root)
+    sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
+    list(iter_migrate(sources, Config(cache_dir=str(cache))))
+    parsed.clear()
+    (root / "shop" / "report.py").write_text(REPORT + "\n")
+    sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
+    list(iter_migrate(sources, Config(cache_dir=str(cache), target="sync")))
+    assert sorted(parsed) == ["models.py", "report.py", "views.py"]
