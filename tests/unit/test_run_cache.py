@@ -9,7 +9,7 @@ from textwrap import dedent
 
 import pytest
 
-from codemods import Config, engine, passes
+from codemods import Config, engine, passes, workers
 from codemods.engine import iter_migrate
 from codemods.sources import SourceFile, discover
 
@@ -228,3 +228,23 @@ def test_a_trace_of_another_configuration_is_not_used(tmp_path: Path, parsed: li
     sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
     list(iter_migrate(sources, Config(cache_dir=str(cache), target="sync")))
     assert sorted(parsed) == ["models.py", "report.py", "views.py"]
+
+
+def test_traces_come_back_from_worker_processes(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Questions travel with each outcome from the workers: the same reuse with two of them
+    (forced for this small project) as in one process."""
+    monkeypatch.setattr(workers, "MIN_FILES_PER_WORKER", 1)
+    root, cache = tmp_path / "project", tmp_path / "cache"
+    _project(root)
+    sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
+    config = Config(cache_dir=str(cache), jobs=2)
+    list(iter_migrate(sources, config))
+    traces = engine.run_cache.load_traces(cache, config)
+    assert {Path(p).name for p, t in traces.items() if t.local and t.colour} == {
+        "models.py", "report.py", "views.py"}
+    assert all(t.local[0].asked for t in traces.values() if t.local)
+    (root / "shop" / "helpers.py").write_text(DATABASE_HELPER)
+    sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
+    after = {Path(r.path).name: (r.new_source, r.findings) for r in iter_migrate(sources, config)}
+    assert after == _run(root, None)
