@@ -52,17 +52,30 @@ def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, floa
     return wall, cpu, done.stdout
 
 
-def edited(text: str, change: str) -> str:
-    if change == "append":
-        return text + "\n\ndef added_by_the_benchmark(value):\n    return value\n"
-    body = ast.parse(text).body
-    gone = next((s for s in body if isinstance(
-        s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)), None)
-    if gone is None:
-        sys.exit("the module to edit has no top-level function or class")
+def without_a_definition(text: str, which: int) -> str | None:
+    """The text without its first (`which` 0) or last (-1) top-level function or class;
+    None when it has none or does not parse."""
+    try:
+        body = ast.parse(text).body
+    except SyntaxError:
+        return None
+    found = [s for s in body if isinstance(
+        s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    if not found:
+        return None
+    gone = found[which]
     lines = text.splitlines(keepends=True)
     start = min([gone.lineno, *(d.lineno for d in gone.decorator_list)]) - 1
     return "".join(lines[:start] + lines[gone.end_lineno:])
+
+
+def edited(text: str, change: str) -> str:
+    if change == "append":
+        return text + "\n\ndef added_by_the_benchmark(value):\n    return value\n"
+    shorter = without_a_definition(text, 0)
+    if shorter is None:
+        sys.exit("the module to edit has no top-level function or class")
+    return shorter
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,9 @@
 
 Every file's outcome is a `FileResult` value; one bad file never stops the others. This is
 the only place the run state changes: each round (the legacy functions of an incremental
-run, functions kept sync, the colouring) makes a new `RunState` and the plan for it.
+run, functions kept sync, the colouring) makes a new `RunState` and the plan for it. With a
+cache folder, a file unchanged since an earlier run keeps each stage's outcome whose
+questions of that round's plan are answered alike (`_Reuse`, `plan_questions`).
 """
 
 from __future__ import annotations

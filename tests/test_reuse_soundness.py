@@ -7,7 +7,7 @@ class — and the run with the earlier runs' traces must equal a run without a c
 
 from __future__ import annotations
 
-import ast
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,23 +15,10 @@ import pytest
 
 from tests.test_fixtures import _cases, _config, _selection, copy_case, outcome
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from rerun import without_a_definition  # noqa: E402  (benchmarks/: standard library only)
+
 CASES = [case for case in _cases() if case.values[0].is_dir()]
-
-
-def _without_a_definition(text: str, which: int) -> str | None:
-    """The text without its first (`which` 0) or last (-1) top-level function or class."""
-    try:
-        body = ast.parse(text).body
-    except SyntaxError:
-        return None
-    definitions = [s for s in body if isinstance(
-        s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
-    if not definitions:
-        return None
-    gone = definitions[which]
-    lines = text.splitlines(keepends=True)
-    start = min([gone.lineno, *(d.lineno for d in gone.decorator_list)]) - 1
-    return "".join(lines[:start] + lines[gone.end_lineno:])
 
 
 def _changes(root: Path, expected: Path) -> list[tuple[Path, str]]:
@@ -43,7 +30,7 @@ def _changes(root: Path, expected: Path) -> list[tuple[Path, str]]:
         if migrated.is_file() and migrated.read_text() != text:
             found.append((path, migrated.read_text()))
         for which in (0, -1):
-            shorter = _without_a_definition(text, which)
+            shorter = without_a_definition(text, which)
             if shorter is not None and (path, shorter) not in found:
                 found.append((path, shorter))
     return found

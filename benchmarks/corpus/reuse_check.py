@@ -15,7 +15,6 @@ Runs in this process from this checkout (`codemods`), on copies of `/work/corpus
 from __future__ import annotations
 
 import argparse
-import ast
 import shutil
 import sys
 import tempfile
@@ -25,28 +24,15 @@ from pathlib import Path
 import tomllib
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT))
+sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "benchmarks")]
+
+from rerun import without_a_definition  # noqa: E402
 
 from codemods import Config, engine  # noqa: E402
 from codemods.sources import SourceFile, discover  # noqa: E402
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
 SOURCES = Path("/work/corpus-src")
-
-
-def _without_a_definition(text: str, which: int) -> str | None:
-    try:
-        body = ast.parse(text).body
-    except SyntaxError:
-        return None
-    found = [s for s in body if isinstance(
-        s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
-    if not found:
-        return None
-    gone = found[which]
-    lines = text.splitlines(keepends=True)
-    start = min([gone.lineno, *(d.lineno for d in gone.decorator_list)]) - 1
-    return "".join(lines[:start] + lines[gone.end_lineno:])
 
 
 def _results(root: Path, config: Config) -> dict[str, tuple]:
@@ -79,7 +65,7 @@ def check(name: str, subpath: str, target: str, files: int) -> bool:
             for path in chosen:
                 before = path.read_text(errors="surrogateescape")
                 for which in (0, -1):
-                    text = _without_a_definition(before, which)
+                    text = without_a_definition(before, which)
                     if text is None:
                         continue
                     path.write_text(text, errors="surrogateescape")
