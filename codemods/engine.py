@@ -24,6 +24,7 @@ from .deep import retry_deep
 from .index import ModuleIndex
 from .index.cache import index_all
 from .passes import (
+    INTERNAL_ERROR,
     FileRewriter,
     Job,
     LocalOutcome,
@@ -138,8 +139,9 @@ class _Reuse:
         job = self.jobs[path]
         trace = self.now.setdefault(path, run_cache.Trace(
             self.contents[path], job.ix.module, job.rewrite, self.options))
-        if questions is None:
-            return
+        failed = outcome.failed if isinstance(outcome, LocalOutcome) else outcome
+        if questions is None or (failed and (failed.error or "").startswith(INTERNAL_ERROR)):
+            return  # (a bug's outcome is not kept: its message is not even the same twice)
         if isinstance(outcome, LocalOutcome):
             outcome = replace(outcome, questions=None)
         setattr(trace, stage, (questions, outcome))

@@ -405,9 +405,12 @@ def does_not_compile(result: FileResult, exc: SyntaxError) -> None:
     result.new_source = result.old_source
 
 
+INTERNAL_ERROR = "internal error"  # how the message of a file failed by a bug begins
+
+
 def internal_error(result: FileResult, exc: Exception) -> None:
     """A bug in a rule fails its file, never the run."""
-    result.error = (f"internal error ({type(exc).__name__}: {exc}); the file was left "
+    result.error = (f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc}); the file was left "
                     "unchanged — please report it")
     result.new_source = result.old_source
 

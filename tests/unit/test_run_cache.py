@@ -248,3 +248,24 @@ def test_traces_come_back_from_worker_processes(tmp_path: Path,
     sources = [SourceFile.read(p) for p in discover([root]) if isinstance(p, Path)]
     after = {Path(r.path).name: (r.new_source, r.findings) for r in iter_migrate(sources, config)}
     assert after == _run(root, None)
+
+
+def test_a_file_failed_by_a_bug_is_redone(tmp_path: Path, parsed: list[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug's outcome is not kept per file (its message need not be the same twice, and the
+    next run may not have the bug): after an edit elsewhere the failed file runs again."""
+    real = passes.colouring_pass
+
+    def failing(pending, plan):
+        if pending.source.path.endswith("report.py"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(pending, plan)
+
+    monkeypatch.setattr(passes, "colouring_pass", failing)
+    root, cache = tmp_path / "project", tmp_path / "cache"
+    _project(root)
+    _run(root, cache)
+    (root / "shop" / "views.py").write_text(VIEWS + "\n")
+    parsed.clear()
+    _run(root, cache)
+    assert sorted(parsed) == ["report.py", "views.py"]
