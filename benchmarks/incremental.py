@@ -47,6 +47,15 @@ def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, floa
     return wall, cpu, done.returncode
 
 
+def project_copy(source: Path, tree: Path) -> Path:
+    """A copy of `source` at `tree`, with a `pyproject.toml` when it has no project root
+    marker (the CLI's cache folder is per project)."""
+    shutil.copytree(source, tree, symlinks=True)
+    if not (tree / "pyproject.toml").exists() and not (tree / ".git").exists():
+        (tree / "pyproject.toml").write_text('[project]\nname = "measured"\n')
+    return tree
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tree", type=Path, required=True, help="the project")
@@ -57,10 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sqla-incremental-") as scratch:
         work = Path(scratch)
-        tree = work / "tree"
-        shutil.copytree(args.tree, tree, symlinks=True)
-        if not (tree / "pyproject.toml").exists() and not (tree / ".git").exists():
-            (tree / "pyproject.toml").write_text('[project]\nname = "measured"\n')
+        tree = project_copy(args.tree, work / "tree")
         package = tree / args.package
         if not package.is_dir():
             parser.error(f"{args.package}: no such folder under {args.tree}")

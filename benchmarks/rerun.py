@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from incremental import project_copy
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STEPS = ("first run", "re-run, nothing changed", "re-run after the edit",
          "after the edit, --no-cache")
@@ -101,10 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {(repo, step): [] for repo in repos for step in STEPS}
     with tempfile.TemporaryDirectory(prefix="sqla-rerun-") as scratch:
         work = Path(scratch)
-        tree = work / "tree"
-        shutil.copytree(args.tree, tree, symlinks=True)
-        if not (tree / "pyproject.toml").exists() and not (tree / ".git").exists():
-            (tree / "pyproject.toml").write_text('[project]\nname = "measured"\n')
+        tree = project_copy(args.tree, work / "tree")
         module = tree / args.edit
         if not module.is_file():
             parser.error(f"{args.edit}: no such file under {args.tree}")

@@ -205,12 +205,6 @@ class Questions:
         self.asked: dict[tuple, bytes] = {}
         self.unusable: str | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"asked": self.asked, "unusable": self.unusable}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.asked, self.unusable = state["asked"], state["unusable"]
-
 
 class Recorder:
     """Where one file's questions go: the questions of the stage under way (`begin`), from
@@ -294,6 +288,9 @@ class _Answer:
     def __hash__(self) -> int:
         return hash(self._whole())
 
+    def __eq__(self, other: object) -> bool:
+        return self._whole() == _real(other)
+
     def __reduce__(self) -> tuple:
         whole = self._whole()
         return (type(whole), (list(whole) if isinstance(whole, Set) else whole,))
@@ -308,11 +305,6 @@ class _AnsweredSet(_Answer, Set):
     @classmethod
     def _from_iterable(cls, items: Iterable[Any]) -> frozenset:
         return frozenset(items)
-
-    def __eq__(self, other: object) -> bool:
-        return self._whole() == _real(other)
-
-    __hash__ = _Answer.__hash__
 
 
 class _AnsweredMapping(_Answer, Mapping):
@@ -337,11 +329,6 @@ class _AnsweredMapping(_Answer, Mapping):
 
     def items(self) -> Any:
         return self._whole().items()
-
-    def __eq__(self, other: object) -> bool:
-        return self._whole() == _real(other)
-
-    __hash__ = _Answer.__hash__
 
 
 class _Call:
