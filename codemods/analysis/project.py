@@ -4,7 +4,8 @@ name has in a scope, which function a call refers to, and who calls whom."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
+from typing import TypeVar
 
 from .. import api_surface as api
 from ..index import ALIAS, CALL, ELEMENT, ENTER, PARAM, Binding, CallSite, ModuleIndex
@@ -16,6 +17,10 @@ Caller = tuple[ModuleIndex, CallSite]
 ScopeBindings = dict[str, dict[str, list[Binding]]]
 # names in a return annotation beside the class it names (`Optional[User]`, `User | None`)
 _OPTIONAL = frozenset({"None", "Optional", "typing.Optional"})
+_Answer = TypeVar("_Answer")
+# Questions nested deeper answer None (a chain of a thousand aliases stays within the
+# recursion limit; each question is a few frames).
+_MOST_NESTED = 40
 
 
 def scope_chain(scope: str) -> list[str]:
@@ -60,8 +65,14 @@ class Project:
         self._by_suffix: dict[str, list[str]] | None = None
         self._lookups: dict[str, tuple[ModuleIndex, str] | None] = {}
         self._importers: dict[str, list[str]] | None = None
+        # What a name holds, which function a call runs, what a function returns: questions
+        # that ask each other (see `_remembered`); keyed by the index's id, like `_bindings`.
+        self._functions: dict[tuple[int, str, str], FunctionRef | None] = {}
+        self._instances: dict[tuple[int, str, str], tuple[ModuleIndex, str] | None] = {}
         self._returned: dict[tuple[FunctionRef, int | None], tuple[ModuleIndex, str] | None] = {}
-        self._resolving: set[tuple[int, str, str]] = set()  # calls `_returned_class` is typing
+        self._asking: dict[tuple[int, Hashable], int] = {}  # unfinished → its place below
+        self._earliest: list[int] = []  # per unfinished question, the first one it met
+        self._for_now: dict[tuple[int, Hashable], object] = {}  # answers not kept, see there
 
     # -- bindings -------------------------------------------------------------------------------
     def scope_bindings(self, ix: ModuleIndex) -> ScopeBindings:
@@ -223,12 +234,50 @@ class Project:
                 return info.owner_class
         return None
 
+    def _remembered(self, table: dict, key: Hashable,
+                    answer: Callable[[], _Answer | None]) -> _Answer | None:
+        """`answer()`, worked out once and kept in `table`, for the questions that ask each
+        other. Re-asked while it is being answered (`node = node.next()`, a function returning
+        what it calls itself), a question answers None there, as does one asked more than
+        `_MOST_NESTED` questions deep. An answer that met either depends on where the chain
+        was entered, so it is kept only at the question that was unfinished (the first of a
+        cycle) and otherwise only until the question first asked is answered; whatever uses
+        it is not kept either. Remembering is what keeps this linear: a chain of helpers each
+        building from the last asks the same questions through every path to them."""
+        if key in table:
+            return table[key]
+        asked = (id(table), key)
+        place = len(self._earliest)
+        at = -1 if asked in self._for_now or place > _MOST_NESTED else self._asking.get(asked)
+        if at is not None:
+            self._earliest[-1] = min(self._earliest[-1], at)
+            return self._for_now.get(asked)
+        self._asking[asked] = place
+        self._earliest.append(place)
+        try:
+            found = answer()
+        finally:
+            del self._asking[asked]
+            earliest = self._earliest.pop()
+            if not self._earliest:
+                self._for_now.clear()
+        if earliest >= place:
+            table[key] = found
+        elif self._earliest:
+            self._earliest[-1] = min(self._earliest[-1], earliest)
+            self._for_now[asked] = found
+        return found
+
     def resolve_function(self, ix: ModuleIndex, scope: str, callee: str) -> FunctionRef | None:
         """Which project function a call `callee(...)` made in `scope` refers to: a function,
         a constructor's `__init__`, or a method (inherited ones too) of an instance the
         receiver holds — `repo.load()` with `repo = UserRepo(...)`, `repo: UserRepo`,
         `self.repo` set from either, or a module-level instance, imported or re-exported
         (`crud.user.get()` with `user = CRUDUser(User)` in `crud/crud_user.py`)."""
+        return self._remembered(self._functions, (id(ix), scope, callee),
+                                lambda: self._resolve_function(ix, scope, callee))
+
+    def _resolve_function(self, ix: ModuleIndex, scope: str, callee: str) -> FunctionRef | None:
         if callee.startswith("super()."):  # the nearest base's method
             owner = self.owner_class(ix, scope)
             bases = list(self.lineage((ix, owner)))[1:] if owner in ix.classes else []
@@ -272,21 +321,24 @@ class Project:
             return found[0].module, found[1]
         return None
 
-    def instance_class(self, ix: ModuleIndex, scope: str, dotted: str, depth: int = 0
+    def instance_class(self, ix: ModuleIndex, scope: str, dotted: str
                        ) -> tuple[ModuleIndex, str] | None:
         """The project class of the instance a name (or `self.attr`, or a module attribute)
         holds, when a binding says so: built by calling the class, or annotated with it."""
-        if depth > 8:
-            return None
+        return self._remembered(self._instances, (id(ix), scope, dotted),
+                                lambda: self._instance_class(ix, scope, dotted))
+
+    def _instance_class(self, ix: ModuleIndex, scope: str, dotted: str
+                        ) -> tuple[ModuleIndex, str] | None:
         head, _, attr = dotted.partition(".")
         if head == "self" and attr and "." not in attr:
             owner = self.owner_class(ix, scope)
             if owner is None:
                 return None
-            return self._attribute_class(ix, owner, attr, depth)
+            return self._attribute_class(ix, owner, attr)
         bindings = [] if "." in dotted else self.bindings(ix, scope, dotted)
         if bindings:
-            found = next(filter(None, (self._binding_class(ix, scope, b, depth)
+            found = next(filter(None, (self._binding_class(ix, scope, b)
                                        for b in bindings)), None)
             return found or (self._fetched_class(ix, scope, bindings)
                              if dotted in ix.loads.get(scope, ()) else None)
@@ -295,10 +347,10 @@ class Project:
         qualified = ix.qualify(dotted)
         found = self.lookup(qualified) if qualified != dotted else None
         if found and "." not in found[1] and found[1] not in found[0].classes:
-            return self.instance_class(found[0], "", found[1], depth + 1)
+            return self.instance_class(found[0], "", found[1])
         receiver, _, attr = dotted.rpartition(".")
-        owner = self.instance_class(ix, scope, receiver, depth + 1) if receiver else None
-        return next(filter(None, (self._attribute_class(m, c, attr, depth)
+        owner = self.instance_class(ix, scope, receiver) if receiver else None
+        return next(filter(None, (self._attribute_class(m, c, attr)
                                   for m, c in self.lineage(owner))), None) if owner else None
 
     def _fetched_class(self, ix: ModuleIndex, scope: str, bindings: list[Binding]
@@ -348,54 +400,43 @@ class Project:
             entities.add(selects[0][0])
         return self.resolve_class(ix, entities.pop()) if len(entities) == 1 else None
 
-    def _attribute_class(self, ix: ModuleIndex, owner: str, attr: str, depth: int
+    def _attribute_class(self, ix: ModuleIndex, owner: str, attr: str
                          ) -> tuple[ModuleIndex, str] | None:
         """`uow.products` where `uow`'s class declares `products: Repository` or its methods
         assign one."""
         assigned = [(s, b) for s, b in ix.attribute_bindings.get(owner, []) if b.name == attr]
         declared = [(owner, b) for b in self.bound_in(ix, owner, attr)]
-        return next(filter(None, (self._binding_class(ix, s, b, depth + 1)
+        return next(filter(None, (self._binding_class(ix, s, b)
                                   for s, b in [*declared, *assigned])), None)
 
-    def _binding_class(self, ix: ModuleIndex, scope: str, binding: Binding, depth: int
+    def _binding_class(self, ix: ModuleIndex, scope: str, binding: Binding
                        ) -> tuple[ModuleIndex, str] | None:
         if binding.origin == CALL:
             return self.resolve_class(ix, binding.targets[0]) or self._returned_class(
-                ix, scope, binding.targets[0], None, depth)
+                ix, scope, binding.targets[0], None)
         if binding.origin == ELEMENT:  # `person, created = get_or_create(...)`
-            return self._returned_class(ix, scope, binding.targets[0], binding.element, depth)
+            return self._returned_class(ix, scope, binding.targets[0], binding.element)
         if binding.origin == PARAM:
             return next(filter(None, (self.resolve_class(ix, t) for t in binding.targets)), None)
         if binding.origin == ALIAS:
-            return self.instance_class(ix, scope, binding.targets[0], depth + 1)
+            return self.instance_class(ix, scope, binding.targets[0])
         if binding.origin == ENTER:  # `with SqlUnit(factory) as unit:`
             cls = self.resolve_class(ix, binding.targets[0])
             return cls if cls and self._enters_itself(cls) else None
         return None
 
-    def _returned_class(self, ix: ModuleIndex, scope: str, callee: str, element: int | None,
-                        depth: int) -> tuple[ModuleIndex, str] | None:
+    def _returned_class(self, ix: ModuleIndex, scope: str, callee: str, element: int | None
+                        ) -> tuple[ModuleIndex, str] | None:
         """The project class of what a project function returns (for `element`, at that
         position of the tuples it returns): the class its return annotation names (`-> Person`,
         `-> Person | None`), else the one class every return hands back."""
-        asked = (id(ix), scope, callee)
-        if depth >= 8 or asked in self._resolving:  # `node = node.next()`
-            return None
-        self._resolving.add(asked)
-        try:
-            ref = self.resolve_function(ix, scope, callee)
-        finally:
-            self._resolving.discard(asked)
+        ref = self.resolve_function(ix, scope, callee)
         if ref is None:
             return None
-        key = (ref, element)
-        if key not in self._returned:
-            self._returned[key] = None  # (a function returning what it calls itself)
-            self._returned[key] = self._returns(ref, element, depth)
-        return self._returned[key]
+        return self._remembered(self._returned, (ref, element),
+                                lambda: self._returns(ref, element))
 
-    def _returns(self, ref: FunctionRef, element: int | None, depth: int
-                 ) -> tuple[ModuleIndex, str] | None:
+    def _returns(self, ref: FunctionRef, element: int | None) -> tuple[ModuleIndex, str] | None:
         module = self.modules[ref[0]]
         info = module.functions[ref[1]]
         if info.is_generator or ref[1].endswith(".__init__"):
@@ -405,7 +446,7 @@ class Project:
             return self.resolve_class(module, named[0]) if len(named) == 1 else None
         produced = info.produces if element is None else [
             values[element] if element < len(values) else None for values in info.returns_tuples]
-        classes = [self.instance_class(module, ref[1], p, depth + 1) if p else None
+        classes = [self.instance_class(module, ref[1], p) if p else None
                    for p in produced]
         first = classes[0] if classes else None
         return first if first and all(

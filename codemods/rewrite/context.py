@@ -552,10 +552,12 @@ class Context:
                 return None
             blocked = self.entry.blocked if self.entry and not self.scopes else None
             return blocked or "it runs at module level (move it into an async function)"
-        # (a module another file of the same name shadows in the project is not asked)
+        # (a module another file of the same name shadows in the project is not asked; the
+        # path tells them apart: a worker process gets its late files' index as a copy)
+        planned = self.plan.modules.get(self.ix.module)
         reason = self.plan.cannot_be_async((self.ix.module, self.scope)) if (
             self.scope in self.ix.functions
-            and self.plan.modules.get(self.ix.module) is self.ix) else None
+            and planned is not None and planned.path == self.ix.path) else None
         return f"{reason} (load the data before, or use run_sync)" if reason else None
 
     # -- imports --------------------------------------------------------------------------------
