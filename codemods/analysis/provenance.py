@@ -41,6 +41,7 @@ class Provenance:
     def __init__(self, project: Project, kinds: Kinds) -> None:
         self.project, self.kinds = project, kinds
         self._database: dict[str, bool] = {}
+        self._tracing: set[tuple[int, str, str]] = set()  # the names `unrelated` is following
 
     # -- which modules are database code -------------------------------------------------------
     def _imports_database_package(self, ix: ModuleIndex) -> bool:
@@ -73,8 +74,18 @@ class Provenance:
         with an outside type): a call on it cannot reach a project function."""
         if depth > _DEPTH:
             return False
+        traced = (id(ix), scope, dotted)
+        if traced in self._tracing:  # back where it started (`saved = self.fields.copy()`,
+            return True  # then `self.fields = saved`): no origin the others do not show
+        self._tracing.add(traced)
+        try:
+            return self._unrelated(ix, scope, dotted, depth)
+        finally:
+            self._tracing.discard(traced)
+
+    def _unrelated(self, ix: ModuleIndex, scope: str, dotted: str, depth: int) -> bool:
         if dotted.endswith("()"):  # what a call returns
-            return self._outside_call(ix, scope, dotted[:-2])
+            return self._outside_call(ix, scope, dotted[:-2], depth)
         head = dotted.split(".")[0]
         if head == "self":
             attr = dotted.split(".")[1] if "." in dotted else ""
@@ -93,7 +104,7 @@ class Provenance:
         if alias is not None and not alias[0].endswith("()"):
             return self.unrelated(ix, scope, alias[0], depth + 1)
         if alias is not None:
-            return self._outside_call(ix, scope, alias[0][:-2])
+            return self._outside_call(ix, scope, alias[0][:-2], depth)
         if head in ix.imports:
             return not self.in_project(ix.qualify(head))
         return head in _BUILTINS and head not in ix.module_names
@@ -108,7 +119,7 @@ class Provenance:
                 ix, binding.targets[0]) in _HOLDERS:
             return False
         if binding.origin in (CALL, ENTER):
-            return self._outside_call(ix, scope, binding.targets[0])
+            return self._outside_call(ix, scope, binding.targets[0], depth)
         if binding.origin == PARAM and binding.targets:
             return not any(self.in_project(self.project.qualify(ix, t)) for t in binding.targets)
         if binding.origin == PARAM:
@@ -129,8 +140,10 @@ class Provenance:
         return next(((m, name) for m in self.project.modules.values()
                      if m.path.endswith("conftest.py") and self.kinds.is_fixture(m, name)), None)
 
-    def _outside_call(self, ix: ModuleIndex, scope: str, callee: str) -> bool:
-        """`callee(...)` is code from outside the project (a builtin, another package)."""
+    def _outside_call(self, ix: ModuleIndex, scope: str, callee: str, depth: int) -> bool:
+        """`callee(...)` is code from outside the project (a builtin, another package).
+        `depth`: aliases followed so far (`saved = self.fields.copy()`, later `self.fields =
+        saved`, goes round)."""
         if callee == "super":  # the method of a base class, maybe a project one
             return False
         if self.project.resolve_function(ix, scope, callee) is not None or (
@@ -143,7 +156,7 @@ class Provenance:
         if head in ix.imports:
             return not self.in_project(ix.qualify(callee))
         if self.project.binding_scope(ix, scope, head) is not None and "." in callee:
-            return self.unrelated(ix, scope, callee.rpartition(".")[0], 1)
+            return self.unrelated(ix, scope, callee.rpartition(".")[0], depth + 1)
         return head in _BUILTINS and head not in ix.module_names
 
     # -- methods of typed receivers -----------------------------------------------------------
