@@ -112,27 +112,32 @@ class Kinds:
         head, _, attr = dotted.partition(".")
         if head == "self" and attr and "." not in attr:
             return self._attribute_kind(ix, scope, attr)
-        if "." in dotted:
-            if attr == "session" and self.kind(ix, scope, head) is ObjKind.FLASK_DB:
-                return ObjKind.FLASK_SESSION
-            # (a name neither imported nor the module's is a local variable, also where it
-            # shares a module's name: `catalog = Catalog()` in catalog.py)
-            found = self.project.lookup(self.project.qualify(ix, dotted)) if (
-                head in ix.imports or head in ix.module_names) else None
-            if found and "." not in found[1]:
-                return self.kind(found[0], "", found[1])
-            receiver, _, name = dotted.rpartition(".")
-            cls = self.project.instance_class(ix, scope, receiver)  # `holder.session`
-            return next(filter(None, (self._declared_attribute_kind(m, c, name)
-                                      for m, c in self.project.lineage(cls))), None) if (
-                cls) else None
         key = (ix.module, scope, dotted)
         if key in self._kinds:
             return self._kinds[key]
         self._kinds[key] = None  # recursion guard: a cycle proves nothing
-        result = self._kind_uncached(ix, scope, dotted)
+        result = self._dotted_kind(ix, scope, dotted) if "." in dotted else (
+            self._kind_uncached(ix, scope, dotted))
         self._kinds[key] = result
         return result
+
+    def _dotted_kind(self, ix: ModuleIndex, scope: str, dotted: str) -> ObjKind | None:
+        """`db.session`, `module.engine`, `holder.session` (`holder` an instance of a project
+        class whose attribute says what it holds)."""
+        head, _, attr = dotted.partition(".")
+        if attr == "session" and self.kind(ix, scope, head) is ObjKind.FLASK_DB:
+            return ObjKind.FLASK_SESSION
+        # (a name neither imported nor the module's is a local variable, also where it
+        # shares a module's name: `catalog = Catalog()` in catalog.py)
+        found = self.project.lookup(self.project.qualify(ix, dotted)) if (
+            head in ix.imports or head in ix.module_names) else None
+        if found and "." not in found[1]:
+            return self.kind(found[0], "", found[1])
+        receiver, _, name = dotted.rpartition(".")
+        cls = self.project.instance_class(ix, scope, receiver)  # `holder.session`
+        return next(filter(None, (self._declared_attribute_kind(m, c, name)
+                                  for m, c in self.project.lineage(cls))), None) if (
+            cls) else None
 
     def _attribute_kind(self, ix: ModuleIndex, scope: str, attr: str) -> ObjKind | None:
         """`self.attr` in a method: what the methods of the class (or of a project base)

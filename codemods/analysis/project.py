@@ -64,6 +64,7 @@ class Project:
         self._subclass_table: dict[tuple[str, str], set[tuple[str, str]]] | None = None
         self._by_suffix: dict[str, list[str]] | None = None
         self._lookups: dict[str, tuple[ModuleIndex, str] | None] = {}
+        self._starred: dict[tuple[int, str], str | None] = {}  # `_star_source`'s answers
         self._importers: dict[str, list[str]] | None = None
         # What a name holds, which function a call runs, what a function returns: questions
         # that ask each other (see `_remembered`); keyed by the index's id, like `_bindings`.
@@ -122,8 +123,48 @@ class Project:
                 head = name.split(".")[0]
                 if head in ix.imports and head not in ix.module_names and depth < 8:
                     return self.lookup(ix.qualify(name), depth + 1)
+                starred = self._star_source(ix, head) if (
+                    ix.star_imports and head not in ix.module_names and depth < 8) else None
+                if starred is not None:  # `from .models import *` in a package's __init__
+                    return self.lookup(starred + name.removeprefix(head), depth + 1)
                 return ix, name
         return None
+
+    def qualified_in(self, ix: ModuleIndex, dotted: str) -> str:
+        """`ix.qualify(dotted)`; for a name the module binds no other way, the one a `from m
+        import *` of a project module gives it."""
+        qualified = ix.qualify(dotted)
+        if qualified != dotted or not ix.star_imports:
+            return qualified
+        head = dotted.partition(".")[0]
+        starred = self._star_source(ix, head)
+        return qualified if starred is None else starred + dotted.removeprefix(head)
+
+    def _star_source(self, ix: ModuleIndex, head: str, depth: int = 0) -> str | None:
+        """The qualified name `head` has in `ix` through its `from m import *` of project
+        modules, when one of them exports it (the last one does: it binds the name last)."""
+        key = (id(ix), head)
+        if depth == 0 and key in self._starred:
+            return self._starred[key]
+        found = None
+        if depth <= 8 and head not in ix.imports:
+            for base in reversed(ix.star_imports):
+                module = self._module_named(base)
+                if module is not None and self._exports(self.modules[module], head, depth):
+                    found = f"{module}.{head}"
+                    break
+        if depth == 0:
+            self._starred[key] = found
+        return found
+
+    def _exports(self, ix: ModuleIndex, head: str, depth: int) -> bool:
+        """`from <ix> import *` binds `head`: its `__all__` names it, or (no literal
+        `__all__`) a public name the module binds, also through its own `import *`."""
+        if ix.exports is not None:
+            return head in ix.exports
+        return not head.startswith("_") and (
+            head in ix.module_names or head in ix.imports
+            or self._star_source(ix, head, depth + 1) is not None)
 
     def _module_named(self, name: str) -> str | None:
         """The project module an absolute import of `name` finds: itself, or the one module
@@ -163,6 +204,10 @@ class Project:
         if self._importers is None:
             self._importers = {}
             for ix in self.modules.values():
+                for base in ix.star_imports:
+                    found = self._module_named(base)
+                    if found is not None:
+                        self._importers.setdefault(found, []).append(ix.module)
                 for local, qualified in ix.imports.items():
                     if local == qualified and "." not in qualified:  # maybe `import a.b.c`
                         found = self._module_named(qualified) or qualified
@@ -181,7 +226,7 @@ class Project:
 
     def qualify(self, ix: ModuleIndex, dotted: str) -> str:
         """Qualified name, with project re-exports followed to the defining module."""
-        qualified = ix.qualify(dotted)
+        qualified = self.qualified_in(ix, dotted)
         found = self.lookup(qualified)
         if found and found[0].module:
             return f"{found[0].module}.{found[1]}"
@@ -313,7 +358,7 @@ class Project:
         if cls is not None:  # a constructor call: its __init__
             init = f"{cls[1]}.__init__"
             return (cls[0].module, init) if init in cls[0].functions else None
-        qualified = ix.qualify(callee)
+        qualified = self.qualified_in(ix, callee)
         if qualified == callee and head not in ix.imports:  # (`import db`: `db.f()`)
             return None
         found = self.lookup(qualified)
@@ -344,7 +389,7 @@ class Project:
                              if dotted in ix.loads.get(scope, ()) else None)
         if dotted in ix.loads.get(scope, ()):
             return self._loaded_class(ix, scope, dotted)
-        qualified = ix.qualify(dotted)
+        qualified = self.qualified_in(ix, dotted)
         found = self.lookup(qualified) if qualified != dotted else None
         if found and "." not in found[1] and found[1] not in found[0].classes:
             return self.instance_class(found[0], "", found[1])
@@ -529,9 +574,9 @@ class Project:
         """The project class a name refers to (local or imported)."""
         if dotted in ix.classes and "." not in dotted:
             return ix, dotted
-        qualified = ix.qualify(dotted)
-        if qualified == dotted:
-            return None
+        qualified = self.qualified_in(ix, dotted)
+        if qualified == dotted and dotted.partition(".")[0] not in ix.imports:
+            return None  # (`import shop`: `shop.Order` is already qualified)
         found = self.lookup(qualified)
         if found and found[1] in found[0].classes:
             return found

@@ -129,7 +129,9 @@ class _Indexer(ast.NodeVisitor):
             package = package[: len(package) - (node.level - 1)] if node.level > 1 else package
             base = ".".join([*package, base] if base else package)
         for alias in node.names:
-            if alias.name != "*":
+            if alias.name == "*":
+                self.index.star_imports.append(base)
+            else:
                 self.index.imports[alias.asname or alias.name] = f"{base}.{alias.name}"
 
     def generic_visit(self, node: ast.AST) -> None:
@@ -646,4 +648,19 @@ def index_tree(source: str, path: str, module: str) -> tuple[ModuleIndex, ast.Mo
     index.redefined = {plain: tuple(keys) for plain, keys in indexer.definitions.items()
                        if any(key != plain for key in keys)}
     index.top_level_calls = _top_level_calls(tree, source)
+    index.exports = _exports(tree)
     return index, tree
+
+
+def _exports(tree: ast.Module) -> tuple[str, ...] | None:
+    """The names of a literal `__all__ = [...]` (or a tuple) at module level, the last one."""
+    found = None
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets):
+            value = stmt.value
+            found = tuple(e.value for e in value.elts) if isinstance(
+                value, (ast.List, ast.Tuple)) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str)
+                for e in value.elts) else None
+    return found

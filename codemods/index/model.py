@@ -185,6 +185,10 @@ class ModuleIndex:
     # a function name defined again in the same statement list: its qualified name -> the
     # scope key of each of its definitions, in order (`login@1`, `login`; redefinitions.py)
     redefined: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # `from pkg.mod import *`: the modules named, in order (absolute)
+    star_imports: list[str] = field(default_factory=list)
+    # a literal `__all__` at module level: the names `import *` takes from the module
+    exports: tuple[str, ...] | None = None
     # `calls` by scope, built on first use (`calls_in`)
     _calls_by_scope: dict[str, list[CallSite]] | None = field(
         default=None, init=False, repr=False, compare=False)

@@ -421,3 +421,34 @@ def test_click_drop_ins_and_re_exports_are_sync_boundaries() -> None:
         assert plan.sync_boundary(("app.cli", name)), name
     assert plan.framework_awaits(("app.cli", "run"))  # asyncclick awaits its callbacks
     assert not plan.framework_awaits(("app.cli", "ping"))
+
+
+def test_attribute_copied_from_an_object_of_the_same_class_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`self.title = other.title` with `other: Draft` in Draft: what `other.title` holds is
+    what Draft's `title` is assigned, which includes `other.title` — asked once, not round
+    and round to the recursion limit (met in a real project's node class)."""
+    from codemods.analysis import kinds
+
+    asked: list[str] = []
+    real = kinds.Kinds._declared_attribute_kind
+
+    def counted(self, ix, owner, attr):
+        asked.append(attr)
+        return real(self, ix, owner, attr)
+
+    monkeypatch.setattr(kinds.Kinds, "_declared_attribute_kind", counted)
+    plan = plan_of(drafts='''
+from __future__ import annotations
+from sqlalchemy.orm import Session
+
+class Draft:
+    def __init__(self, title):
+        self.title = title
+
+    def take_title_of(self, other: Draft):
+        self.title = other.title
+''')
+    ix = plan.modules["drafts"]
+    assert plan.kind(ix, "Draft.take_title_of", "other.title") is None
+    assert len(asked) <= 2
