@@ -190,6 +190,18 @@ class Kinds:
                 return self.kind(found[0], "", found[1])
         return None
 
+    def made_unknown(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:
+        """The calls binding `name` in `scope` (`s = make()`, `with make() as s`) when only
+        the `.query(...)` calls made on it show it to be a session: every other binding is
+        such a call, giving nothing the tool knows. Empty otherwise."""
+        bindings = self.project.bindings(ix, scope, name)
+        made = [b for b in bindings if b.origin != QUERY]
+        if not made or len(made) == len(bindings) or any(
+                b.origin not in (CALL, ENTER) or self._binding_kind(ix, scope, b) is not None
+                for b in made):
+            return []
+        return made
+
     def _binding_kind(self, ix: ModuleIndex, scope: str, binding: Binding) -> ObjKind | None:
         if binding.origin in (VALUE, TYPE):
             return None

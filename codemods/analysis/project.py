@@ -140,6 +140,15 @@ class Project:
         starred = self._star_source(ix, head)
         return qualified if starred is None else starred + dotted.removeprefix(head)
 
+    def module_named(self, name: str) -> ModuleIndex | None:
+        """The project module an absolute import of `name` finds (see `_module_named`)."""
+        found = self._module_named(name)
+        return None if found is None else self.modules[found]
+
+    def star_imported(self, ix: ModuleIndex) -> list[ModuleIndex]:
+        """The project modules `ix` takes every name of (`from .core import *`)."""
+        return [found for found in map(self.module_named, ix.star_imports) if found]
+
     def _star_source(self, ix: ModuleIndex, head: str, depth: int = 0) -> str | None:
         """The qualified name `head` has in `ix` through its `from m import *` of project
         modules, when one of them exports it (the last one does: it binds the name last)."""

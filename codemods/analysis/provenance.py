@@ -44,8 +44,12 @@ class Provenance:
         self._tracing: set[tuple[int, str, str]] = set()  # the names `unrelated` is following
 
     # -- which modules are database code -------------------------------------------------------
-    def _imports_database_package(self, ix: ModuleIndex) -> bool:
-        return any(q.split(".")[0] in DATABASE_PACKAGES for q in ix.imports.values())
+    def _imports_database_package(self, ix: ModuleIndex, depth: int = 0) -> bool:
+        """Also through `from .core import *` of a module that does (a package's API)."""
+        return any(q.split(".")[0] in DATABASE_PACKAGES
+                   for q in (*ix.imports.values(), *ix.star_imports)) or depth < 4 and any(
+            self._imports_database_package(starred, depth + 1)
+            for starred in self.project.star_imported(ix))
 
     def database_module(self, ix: ModuleIndex) -> bool:
         """The module imports SQLAlchemy, Flask-SQLAlchemy or SQLModel, or a project module
@@ -53,11 +57,18 @@ class Provenance:
         found = self._database.get(ix.module)
         if found is None:
             found = self._imports_database_package(ix) or any(
-                (target := self.project.lookup(q)) is not None and target[0] is not ix
-                and self._imports_database_package(target[0]) for q in ix.imports.values()) or (
+                imported is not ix and self._imports_database_package(imported)
+                for q in ix.imports.values() for imported in self._imported_modules(q)) or (
                 any(self.kinds.models.is_model_base(ix, name) for name in ix.classes))
             self._database[ix.module] = found
         return found
+
+    def _imported_modules(self, qualified: str) -> list[ModuleIndex]:
+        """The project module an import names (`from keystone.common import sql`: the
+        module `sql` itself), or the one holding the name it imports."""
+        module = self.project.module_named(qualified)
+        target = self.project.lookup(qualified)
+        return [found for found in (module, target[0] if target else None) if found]
 
     def imports_project(self, ix: ModuleIndex) -> bool:
         """The module imports something from another module of the project."""

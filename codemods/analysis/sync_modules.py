@@ -5,6 +5,10 @@
   back: `Model.set_session(session)` keeps it as `cls._session` for a `query` class property
   (`return cls._session.query(cls)`). A property cannot await, so an AsyncSession there
   breaks every caller; the session, and what it is built from, stay synchronous.
+* A module querying a session that outside code builds: `with sql.session_for_read() as
+  session: session.query(...)`, where the project's `session_for_read()` reaches no Session,
+  sessionmaker, scoped_session or engine of its own (oslo.db's enginefacade makes it). The tool
+  cannot make that session an AsyncSession; awaiting its queries would break them.
 * A module using a session, factory or engine of such a module (`from .db import session`).
 """
 
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 
-from ..index import ALIAS, FunctionInfo, ModuleIndex
+from ..index import ALIAS, CallSite, FunctionInfo, ModuleIndex
 from .kinds import Kinds, ObjKind
 from .project import FunctionRef, Project
 
@@ -23,6 +27,8 @@ ALEMBIC = "Alembic runs its env.py and migration scripts synchronously"
 _SYNC_ONLY_DECORATORS = frozenset({"validates", "setter", "getter"})
 _SESSION_VALUES = (ObjKind.SESSION, ObjKind.FACTORY)
 _SHARED_VALUES = (ObjKind.SESSION, ObjKind.FACTORY, ObjKind.ENGINE)
+_SQLALCHEMY_PACKAGES = frozenset({"sqlalchemy", "sqlmodel", "flask_sqlalchemy"})
+_FOLLOWED = 40  # project functions followed from a session's maker before giving up
 
 
 def sync_only_decorator(info: FunctionInfo) -> str | None:
@@ -56,9 +62,57 @@ class SyncModules:
                 found = project.lookup(project.qualify(caller_ix, arg))
                 if found is not None and found[0].module != caller_ix.module:
                     reasons.setdefault(found[0].module, reason)  # where the session is built
+        for module, reason in self._outside_sessions():
+            reasons.setdefault(module, reason)
         while self._spread(reasons):
             pass
         return reasons
+
+    def _outside_sessions(self) -> Iterator[tuple[str, str]]:
+        """(module, why) for modules querying a session outside code builds."""
+        for ix in self.project.modules.values():
+            for site in ix.calls:
+                receiver, _, method = site.callee.rpartition(".")
+                if method != "query" or not receiver.isidentifier():
+                    continue
+                made = self.kinds.made_unknown(ix, site.scope, receiver)
+                if made and all(self._made_outside(ix, site.scope, b.targets[0]) for b in made):
+                    yield ix.module, (
+                        f"its session `{receiver}` comes from `{made[0].targets[0]}()`, which no "
+                        "Session, sessionmaker, scoped_session or engine of the project builds "
+                        "(outside code makes it), so the tool cannot make it an AsyncSession")
+                    break
+
+    def _made_outside(self, ix: ModuleIndex, scope: str, callee: str) -> bool:
+        """`callee(...)` is outside code (not SQLAlchemy's), or a project function reaching
+        (through the project functions it calls) no call that builds a session, a session
+        factory or an engine, and returning none."""
+        if any(self._hands_on_a_session(ix, scope, call) for call in ix.calls_in(scope)
+               if call.callee == callee):  # `with nullcontext(SessionLocal()) as session:`
+            return False
+        start = self.project.resolve_function(ix, scope, callee)
+        if start is None:
+            qualified = self.project.qualify(ix, callee)
+            return callee.partition(".")[0] in ix.imports and self.project.lookup(
+                qualified) is None and qualified.partition(".")[0] not in _SQLALCHEMY_PACKAGES
+        todo, seen = [start], {start}
+        while todo:
+            module, function = todo.pop()
+            found_in = self.project.modules[module]
+            if any(self._session_like(found_in, function, name)
+                   for name in found_in.functions[function].produces):
+                return False
+            for call in found_in.calls_in(function):
+                if self.kinds.call_result_kind(found_in, function, call.callee) in (
+                        _SHARED_VALUES) or self._hands_on_a_session(found_in, function, call):
+                    return False
+                ref = self.project.resolve_function(found_in, function, call.callee)
+                if ref is not None and ref not in seen:
+                    if len(seen) >= _FOLLOWED:
+                        return False
+                    seen.add(ref)
+                    todo.append(ref)
+        return True
 
     def _registries(self) -> Iterator[tuple[FunctionRef, str, str]]:
         """(classmethod, its parameter it stores at class level, what reads it back)."""
@@ -86,6 +140,16 @@ class SyncModules:
             if decorator:
                 return f"`{qualname}` (a @{decorator}, which cannot await)"
         return None
+
+    def _hands_on_a_session(self, ix: ModuleIndex, scope: str, call: CallSite) -> bool:
+        """A call given a session, a session factory or an engine (or what makes one)."""
+        return any(value is not None and self._session_like(ix, scope, value)
+                   for value in (*call.args, *(value for _, value in call.kwargs)))
+
+    def _session_like(self, ix: ModuleIndex, scope: str, value: str) -> bool:
+        if value.endswith("()"):
+            return self.kinds.call_result_kind(ix, scope, value[:-2]) in _SHARED_VALUES
+        return self.kinds.kind(ix, scope, value) in _SHARED_VALUES
 
     def _spread(self, reasons: dict[str, str]) -> bool:
         """Modules importing a session, factory or engine of a module that stays sync."""
