@@ -230,8 +230,11 @@ class Colouring:
         shell (`shells`)."""
         kept: dict[FunctionRef, str] = {}
         shells: set[FunctionRef] = set()
+        # what becomes async without them: a function calling one of these cannot stay sync
+        # (`create()` made async by the engine I/O of a helper it calls)
+        coloured = set(self.colour(io - unconverted.keys())) if unconverted else set()
         for ref, why in unconverted.items():
-            found = self._sync_group(ref, why, io)
+            found = self._sync_group(ref, why, coloured)
             if found is not None:
                 kept |= found.kept
                 shells |= found.shells

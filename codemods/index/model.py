@@ -131,6 +131,15 @@ class TopLevelCall:
     suppressed: frozenset[str] = frozenset()  # codes its `# sqla-asyncify: ignore` comments name
 
 
+# What an Alembic env.py or migration script imports: its running context.
+_ALEMBIC_RUNTIME = ("alembic.context", "alembic.op")
+
+
+def _names(qualified: str, prefixes: tuple[str, ...]) -> bool:
+    """`qualified` is one of `prefixes` or a name inside one."""
+    return any(qualified == p or qualified.startswith(f"{p}.") for p in prefixes)
+
+
 @dataclass
 class ModuleIndex:
     module: str
@@ -205,8 +214,16 @@ class ModuleIndex:
 
     @property
     def runs_under_alembic(self) -> bool:
-        """An Alembic env.py or migration script: Alembic runs it synchronously."""
-        return any(q.partition(".")[0] == "alembic" for q in self.imports.values())
+        """An Alembic env.py or migration script: Alembic runs it synchronously. It takes
+        `alembic.context` or `alembic.op`, which only mean something while Alembic runs the
+        file; a module merely running Alembic's commands (`alembic.command.upgrade(cfg,
+        "head")` in a CLI) is not one."""
+        imported = self.imports.values()
+        if any(_names(q, _ALEMBIC_RUNTIME) for q in imported):
+            return True
+        return any(q == "alembic" for q in imported) and any(  # `import alembic`
+            _names(read, _ALEMBIC_RUNTIME) for names in self.names_read.values()
+            for read in names)
 
     def qualify(self, dotted: str) -> str:
         """Resolve a dotted name as written in this module to a qualified name."""
