@@ -152,7 +152,7 @@ class Colouring:
 
     def _outside(self, ix: ModuleIndex, dotted: str) -> str:
         """The outside name a decorator or class comes from, a click drop-in's as click's."""
-        qualified = self.project.outside_name(ix, dotted)
+        qualified = self.project.qualify(ix, dotted)
         head, _, rest = qualified.partition(".")
         qualified = f"{_CLICK_DROP_INS[head]}.{rest}" if head in _CLICK_DROP_INS else qualified
         return _CLICK_DROP_IN_CLASSES.get(qualified, qualified)

@@ -75,6 +75,7 @@ class Plan:
                                                         project.calls_into)
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
         self.run_sync_callers, self.importers = project.run_sync_callers, project.importers
+        self.passed_on = project.passed_on
         self.ancestors, self.lineage = project.ancestors, project.lineage
         self.implicit_self, self.import_root = project.implicit_self, project.import_root
         # modules that stay synchronous under the async target: module -> why

@@ -66,6 +66,7 @@ class Project:
         self._lookups: dict[str, tuple[ModuleIndex, str] | None] = {}
         self._starred: dict[tuple[int, str], str | None] = {}  # `_star_source`'s answers
         self._importers: dict[str, list[str]] | None = None
+        self._passed_on: dict[str, set[str]] | None = None  # module → names others import
         # What a name holds, which function a call runs, what a function returns: questions
         # that ask each other (see `_remembered`); keyed by the index's id, like `_bindings`.
         self._functions: dict[tuple[int, str, str], FunctionRef | None] = {}
@@ -233,28 +234,50 @@ class Project:
             and f"{module}.".startswith(key[:-1]) for importer in importers)]
         return sorted(set(found) - {module})
 
+    def passed_on(self, module: str, name: str) -> bool:
+        """Another project module imports `name` from `module` (`from .core import
+        sessionmaker`, or a `from .core import *` that binds it where it is read or passed on
+        further): the import `module` has of it must stay even when it reads it no more."""
+        if self._passed_on is None:
+            self._passed_on = {}
+            for ix in self.modules.values():
+                for base in ix.star_imports:
+                    if (found := self._module_named(base)) is not None:
+                        self._passed_on.setdefault(found, set()).add(f"*{ix.module}")
+                for qualified in ix.imports.values():
+                    source, _, imported = qualified.rpartition(".")
+                    if source and (found := self._module_named(source)) is not None:
+                        self._passed_on.setdefault(found, set()).add(imported)
+        return self._passed_on_from(module, name, set())
+
+    def _passed_on_from(self, module: str, name: str, seen: set[str]) -> bool:
+        names = self._passed_on.get(module, set()) if self._passed_on else set()
+        if name in names:
+            return True
+        seen.add(module)
+        starred = [m[1:] for m in names if m.startswith("*") and m[1:] not in seen]
+        return bool(starred) and self._exports(self.modules[module], name, 0) and any(
+            any(name in read for read in self.modules[importer].names_read.values())
+            or self._passed_on_from(importer, name, seen) for importer in starred)
+
     def qualify(self, ix: ModuleIndex, dotted: str) -> str:
-        """Qualified name, with project re-exports followed to the defining module."""
+        """Qualified name, with project re-exports followed to the defining module; a name
+        project modules only pass on from outside is the outside one (`sessionmaker` after
+        `from .core import sessionmaker`, where core.py imports it from sqlalchemy.orm, is
+        `sqlalchemy.orm.sessionmaker`)."""
         qualified = self.qualified_in(ix, dotted)
         found = self.lookup(qualified)
         if found and found[0].module:
             return f"{found[0].module}.{found[1]}"
-        return qualified
-
-    def outside_name(self, ix: ModuleIndex, dotted: str) -> str:
-        """The qualified name outside the project that a name re-exported by project modules
-        comes from (`command` after `from cli_kit import command`, where cli_kit.py has
-        `from click import command`, is `click.command`); else its qualified name."""
-        qualified = self.qualify(ix, dotted)
         for _ in range(8):
             parts = qualified.split(".")
             for cut in range(len(parts) - 1, 0, -1):
                 module = self._module_named(".".join(parts[:cut]))
-                found = self.modules.get(module) if module else None
-                if found is not None:
-                    if parts[cut] not in found.imports or parts[cut] in found.module_names:
+                passing = self.modules.get(module) if module else None
+                if passing is not None:
+                    if parts[cut] not in passing.imports or parts[cut] in passing.module_names:
                         return qualified
-                    qualified = found.qualify(".".join(parts[cut:]))
+                    qualified = passing.qualify(".".join(parts[cut:]))
                     break
             else:
                 return qualified

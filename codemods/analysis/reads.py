@@ -322,6 +322,9 @@ class Loads:
         loads = ix.loads.get(scope, ())
         if arg in loads or head in loads or root in loads:  # arg: also `session.get()`
             return True
+        aliases = ix.aliases.get(scope, {})
+        if any(aliases.get(loaded, ("",))[0] == root for loaded in loads):
+            return True  # `for x in rows` on `rows = (await s.scalars(...)).all()`: one root
         if root.endswith("()"):  # `for x in repo.orders(s)`
             target = self.project.resolve_function(ix, scope, root[:-2])
             return target is not None and self.returns_loaded(target, depth + 1)

@@ -623,7 +623,10 @@ class Context:
         return module
 
     def drop_import(self, module: str, name: str | None, asname: str | None = None) -> None:
-        """Remove `from module import name` (`import module` for no name) once unused."""
+        """Remove `from module import name` (`import module` for no name) once unused (and
+        no other project module imports the name from this one)."""
+        if name is not None and self.plan.passed_on(self.ix.module, asname or name):
+            return
         self.imports.remove[(module, name, asname)] = None
 
 

@@ -225,6 +225,9 @@ class LoadSites(Visitor):
         self.unresolved: list[tuple[str | None, cst.CSTNode, str, cst.BaseExpression]] = []
         self.statement: cst.CSTNode | None = None  # findings are reported on the statement
         self.assigned: dict[str, cst.BaseExpression] = {}  # variable → its latest value
+        # variable → every `variable = value` so far, with its statement: `return variable`
+        # hands back what any of them loaded (`x = q.first()`, then `if not x: x = ...`)
+        self.bound: dict[str, list[tuple[cst.BaseExpression, cst.CSTNode]]] = {}
 
     @classmethod
     def find(cls, function: cst.FunctionDef, ctx: Context, select_statements: set[int]
@@ -249,6 +252,7 @@ class LoadSites(Visitor):
         target = node.targets[0].target if len(node.targets) == 1 else None
         if isinstance(target, cst.Name):
             self.assigned[target.value] = node.value
+            self.bound.setdefault(target.value, []).append((node.value, self.statement or node))
             self._load(node.value, target.value, self.statement or node)
         elif isinstance(target, cst.Attribute) and dotted(target.value) == "self":
             self._load(node.value, f"self.{target.attr.value}", self.statement or node)
@@ -301,8 +305,11 @@ class LoadSites(Visitor):
             self._load(node.iter, node.target.value, self.statement, iterated=True)
 
     def visit_Return(self, node: cst.Return) -> None:
-        if node.value is not None and self.statement is not None:
-            self._load(node.value, None, self.statement)
+        if node.value is None or self.statement is None:
+            return
+        bound = self.bound.get(node.value.value) if isinstance(node.value, cst.Name) else None
+        for value, statement in bound or [(node.value, self.statement)]:
+            self._load(value, None, statement)
 
     def _load(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
               iterated: bool = False, position: int | None = None) -> None:
