@@ -157,19 +157,28 @@ class Colouring:
         qualified = f"{_CLICK_DROP_INS[head]}.{rest}" if head in _CLICK_DROP_INS else qualified
         return _CLICK_DROP_IN_CLASSES.get(qualified, qualified)
 
-    def _framework_object(self, ix: ModuleIndex, name: str) -> str | None:
+    def _framework_object(self, ix: ModuleIndex, name: str, depth: int = 0) -> str | None:
         """`cli` in `@cli.command()`: a click group, a Typer app, a Celery app (what makes it,
-        as a qualified name)."""
+        as a qualified name); also a group of such a group (`@cli.group("users")` on
+        `def users()`)."""
         project = self.project
         for binding in project.bindings(ix, "", name):
             if binding.origin == CALL and (made := self._outside(ix, binding.targets[0])) in (
                     _FRAMEWORK_FACTORIES):
                 return made
         function = project.resolve_function(ix, "", name)
-        module = project.modules[function[0]] if function else None
-        return next((q for d in module.functions[function[1]].decorators
-                     if (q := self._outside(module, d)) in _SYNC_FRAMEWORKS | _AWAITING_DECORATORS),
-                    None) if module and function else None
+        if function is None:
+            return None
+        module = project.modules[function[0]]
+        for decorator in module.functions[function[1]].decorators:
+            if (made := self._outside(module, decorator)) in (
+                    _SYNC_FRAMEWORKS | _AWAITING_DECORATORS):
+                return made
+            owner, _, method = decorator.rpartition(".")
+            if owner and method in _FRAMEWORK_METHODS and depth < 8 and (
+                    made := self._framework_object(module, owner, depth + 1)):
+                return made
+        return None
 
     def colour(self, io_functions: set[FunctionRef],
                within: set[str] | None = None) -> frozenset[FunctionRef]:

@@ -222,6 +222,10 @@ class _Indexer(ast.NodeVisitor):
                 default=default_name(default) if default is not None else None))
             # the signature is rewritten with the function (`factory: sessionmaker`)
             self.index.names_read.setdefault(self.scope, set()).update(annotation)
+        for packed in (args.vararg, args.kwarg):  # `*args` is a tuple, `**kwargs` a dict
+            if packed is not None:
+                self.index.bindings.setdefault(self.scope, []).append(
+                    Binding(packed.arg, VALUE, ()))
         self._note_redefinitions(node.body)
         for stmt in node.body:
             self.visit(stmt)
