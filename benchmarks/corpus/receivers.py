@@ -133,6 +133,10 @@ def _bindings(name: str, scope: ast.AST) -> Iterator[ast.expr | ast.arg | None]:
         for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
             if arg.arg == name:
                 yield arg
+        if arguments.vararg is not None and arguments.vararg.arg == name:
+            yield ast.Tuple(elts=[])  # `*args`: a tuple
+        if arguments.kwarg is not None and arguments.kwarg.arg == name:
+            yield ast.Dict(keys=[], values=[])  # `**kwargs`: a dict
     while stack:
         node = stack.pop()
         if isinstance(node, (*FUNCTIONS, ast.ClassDef, ast.Lambda)):

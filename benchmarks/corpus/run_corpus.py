@@ -506,7 +506,8 @@ def unawaited_calls(
 def may_reach_async(call: ast.Call, name: str, async_names: dict[str, bool], facts: ModuleFacts,
                     parents: dict[ast.AST, ast.AST], fixtures: dict[str, bool]) -> bool:
     """The name-based judgement, for a callee the module's syntax does not resolve."""
-    if receiver_root(call) in facts.outside:
+    if receiver_root(call) in facts.outside or isinstance(call.func, ast.Name) and (
+            call.func.id in facts.outside):  # `delete(Model)` after `from sqlalchemy import delete`
         return False
     on_variable = isinstance(call.func, ast.Attribute) and receiver_root(call) not in facts.imports
     if on_variable and not async_names[name]:
