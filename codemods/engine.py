@@ -30,7 +30,6 @@ from .passes import (
     LocalOutcome,
     audit_finds_in_original,
     audit_rules,
-    audit_scopes,
     context_rules,
     internal_error,
     local_pass,
@@ -501,10 +500,9 @@ def _migrate(sources: Iterable[SourceFile], config: Config | None,
         audits = audit_rules(config)
 
         def audited(job: Job) -> bool:
-            # a file no local rule can act on, where nothing became async, stays the text as
-            # read: the index tells whether the audit can find something in it
-            if can_act[job.result.path]:
-                return bool(audit_scopes(job.ix, coloured, audits))
+            # a file here had no local pass (it is not in `first`) and nothing in it became
+            # async: it stays the text as read, and the index tells whether the audit can
+            # find something in it
             try:  # (the analysis of a deeply chained module: as `_can_act`)
                 return retry_deep(audit_finds_in_original, job.ix, coloured, audits)
             except RecursionError:

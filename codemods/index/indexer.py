@@ -98,6 +98,7 @@ class _Indexer(ast.NodeVisitor):
         self.globals: dict[str, set[str]] = {}  # function scope → names it declares `global`
         # function scope → its query variables read only as call arguments
         self.handed: dict[str, dict[str, ReturnedQuery]] = {}
+        self.not_values: set[int] = set()  # ids of called expressions and attribute bases
 
     # -- scopes -------------------------------------------------------------------------------
     @property
@@ -502,6 +503,7 @@ class _Indexer(ast.NodeVisitor):
     visit_AsyncWith = _with
 
     def visit_Call(self, node: ast.Call) -> None:
+        self.not_values.add(id(node.func))
         if url_drivername(node) is not None:  # `URL.create("postgresql", ...)`: SQA001 looks
             self.index.url_scopes.add(self.scope)
         if isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
@@ -571,8 +573,13 @@ class _Indexer(ast.NodeVisitor):
 
     def visit_Name(self, node: ast.Name) -> None:
         self.index.names_read.setdefault(self.scope, set()).add(node.id)
+        if id(node) not in self.not_values and isinstance(node.ctx, ast.Load):
+            self.index.value_names.setdefault(self.scope, set()).add(node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if id(node) not in self.not_values and isinstance(node.ctx, ast.Load):
+            self.index.value_names.setdefault(self.scope, set()).add(node.attr)
+        self.not_values.add(id(node.value))
         if isinstance(node.value, ast.Name) and (node.value.id in ("self", "cls") or (
                 node.value.id in self.index.imports) or node.attr == "query"):
             # `self.session`, `cls._session`, `meta.Session`, `Recipe.query`

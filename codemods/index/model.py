@@ -151,6 +151,9 @@ class ModuleIndex:
     calls: list[CallSite] = field(default_factory=list)
     module_names: set[str] = field(default_factory=set)
     names_read: dict[str, set[str]] = field(default_factory=dict)  # scope -> names it reads
+    # scope -> the last names of dotted expressions it uses as values, not calling them
+    # (`handlers = {"x": on_x}`, `listen(t, "e", self.on_flush)`, `return helper`)
+    value_names: dict[str, set[str]] = field(default_factory=dict)
     url_scopes: set[str] = field(default_factory=set)  # scopes holding database URL literals
     url_dialects: set[str] = field(default_factory=set)  # their dialects: "postgresql", …
     # names assigned a database URL: scope -> name -> ("literal" (`URL = "sqlite://…"`) or

@@ -201,6 +201,8 @@ class UnawaitedCalls(AuditRule):
         if not plan.async_functions:
             return False
         for site in ix.calls:
+            if site.usage == "with":  # `with x:` (its __enter__/__exit__): no call it flags
+                continue
             found = plan.async_by_name(site.callee.rpartition(".")[2])
             if found and cls.index_candidates(plan, ix, site.scope, site.callee, found):
                 return True

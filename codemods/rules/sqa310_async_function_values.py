@@ -62,6 +62,12 @@ class AsyncFunctionValues(AuditRule):
             if any(arg and plan.async_by_name(arg.rpartition(".")[2])  # of a parameter
                    for arg in (*site.args, *(value for _, value in site.kwargs)))}
 
+    @classmethod
+    def finds_in_original(cls, ix: ModuleIndex, plan: Plan) -> bool:
+        """Only names used as values, not called, can be handed on."""
+        return any(plan.async_by_name(name) for names in ix.value_names.values()
+                   for name in names)
+
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.taking_async: set[int] = set()  # ids of arguments to calls that await them

@@ -283,6 +283,34 @@ def test_importers_of_a_module() -> None:
     assert plan.importers("script") == []
 
 
+def test_library_names_passed_on_by_project_modules() -> None:
+    plan = plan_of(**{
+        "app.core": "from sqlalchemy.orm import Session, sessionmaker\nfrom os import path\n",
+        "app.manage": "from app.core import sessionmaker\nfactory = sessionmaker()\n",
+        "app.api": "from app.core import *\n\ndef f():\n    return path.join('a')\n",
+        "app.web": "from app.api import *\n",
+    })
+    manage = plan.modules["app.manage"]
+    assert plan.qualify(manage, "sessionmaker") == "sqlalchemy.orm.sessionmaker"
+    assert plan.passed_on("app.core", "sessionmaker")  # imported by name
+    assert plan.passed_on("app.core", "path")  # read where a star import brings it
+    assert not plan.passed_on("app.core", "Session")  # star-imported, read nowhere
+    assert not plan.passed_on("app.manage", "sessionmaker")
+
+
+def test_value_names_are_names_used_without_calling_them() -> None:
+    ix = index_source(
+        "def on_save(x):\n    pass\n\n"
+        "def setup(bus, registry):\n"
+        "    registry.run(bus.flush)\n"
+        "    handlers = {'save': on_save}\n"
+        "    handlers['save'] = registry.helper\n"
+        "    return handlers\n", "<m>", module="m")
+    # (`bus` and `registry` only lead to attributes: what is handed on is `bus.flush`)
+    assert ix.value_names["setup"] == {"flush", "on_save", "helper", "handlers"}
+    assert "run" not in ix.value_names["setup"]  # called, not handed on
+
+
 # -- which FastAPI apps get a lifespan (SQA010 moves into it, SQA309 asks) --------------------
 
 APP = '''
