@@ -238,6 +238,8 @@ class Kinds:
             if kind is None and depth < 8:
                 alias = self._type_alias(ix, name)
                 kind = alias and self.annotation_kind(alias[0], alias[1], depth + 1)
+            if kind is None and self.kind(ix, "", name) is ObjKind.FACTORY:
+                kind = ObjKind.SESSION  # `db: SessionLocal`: the factory names its sessions
             if kind is not None:
                 return kind
         return None
