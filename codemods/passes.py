@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from .analysis import FunctionRef, Plan, RunState
+from .analysis import ASYNC_SPECIAL_METHODS, FunctionRef, Plan, RunState
 from .analysis.project import scope_chain
 from .config import Config
 from .deep import compile_as_python_would, retry_deep
@@ -348,11 +348,16 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
         relevant |= {f"{pending.entry_function}.{s}".rstrip(".") for s in relevant}
     # the body of a sync callback moved into its `async def` (SQA305)
     relevant |= {impl_scope(s) for s in relevant if s}
+    relevant |= {_async_special(s) for s in relevant}  # `__enter__` became `__aenter__`
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
     tree = RulePass(ctx, rules, relevant).transform(tree)
     pending.findings.extend(ctx.findings)
     return tree
+
+
+def _async_special(scope: str) -> str:
+    return ".".join(ASYNC_SPECIAL_METHODS.get(part, part) for part in scope.split("."))
 
 
 def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:
