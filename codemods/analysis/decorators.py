@@ -14,6 +14,11 @@ wraps have one colour: when one of them awaits, all become async and the wrapper
 application is a decorator line on a project function, and the decorator (or its factory)
 is not called anywhere else (`requires_user(handler)` hands it a function the tool does not
 follow).
+
+A wrapper may hand the function on to a project helper that calls it
+(`def wrapper(*args, **kwargs): run_in_context(f, *args, **kwargs)`, and `run_in_context`
+calls its parameter): the helper then counts as a wrapper of the same functions (it awaits
+`func(...)`), as long as only such wrappers call it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..index import ModuleIndex
+from ..index import PARAM, CallSite, ModuleIndex
 from .project import FunctionRef, Project
 
 
@@ -48,23 +53,28 @@ class Decorators:
         # wrapper -> [(decorated function, decorator as written, factory or None)]
         applied: dict[tuple[FunctionRef, str], list[tuple[FunctionRef, str, FunctionRef | None]]]
         applied = {}
+        helpers: set[FunctionRef] = set()  # project functions an inner function hands it to
         for ix in project.modules.values():
             for qualname, info in ix.functions.items():
                 outer = qualname.rpartition(".")[0]
                 for decorator in info.decorators:
-                    found = self._applied(ix, outer, decorator)
-                    if found is not None:
-                        wrapper, param, factory = found
+                    for wrapper, param, factory, helper in self._applied(ix, outer, decorator):
                         applied.setdefault((wrapper, param), []).append(
                             ((ix.module, qualname), decorator, factory))
+                        if helper:
+                            helpers.add(wrapper)
         wrappers: dict[FunctionRef, Wrapper] = {}
         wrapping: dict[FunctionRef, list[FunctionRef]] = {}
+        inner = {wrapper for wrapper, _ in applied if wrapper not in helpers}
         for (wrapper, param), uses in applied.items():
             wrapped = tuple(dict.fromkeys(ref for ref, _, _ in uses))
-            wrappers[wrapper] = Wrapper(param, uses[0][1], wrapped, self._unknown(wrapper, uses))
+            unknown = self._unknown_helper(wrapper, inner) if wrapper in helpers else (
+                self._unknown(wrapper, uses))
+            wrappers[wrapper] = Wrapper(param, uses[0][1], wrapped, unknown)
             for ref in wrapped:
                 wrapping.setdefault(ref, []).append(wrapper)
         return wrappers, wrapping
+
 
     def wrapper(self, ref: FunctionRef) -> Wrapper | None:
         """`ref` as the inner function of a project decorator applied in the project."""
@@ -77,37 +87,74 @@ class Decorators:
     def applied(self, ix: ModuleIndex, scope: str, decorator: str) -> bool:
         """A decorator line (evaluated in `scope`) applies a project decorator whose wrapper
         the tool follows."""
-        return self._applied(ix, scope, decorator) is not None
+        return bool(self._applied(ix, scope, decorator))
 
     def _applied(self, ix: ModuleIndex, scope: str, decorator: str
-                 ) -> tuple[FunctionRef, str, FunctionRef | None] | None:
-        """(wrapper, its decorator's parameter, the factory or None) of a decorator line:
+                 ) -> list[tuple[FunctionRef, str, FunctionRef | None, bool]]:
+        """(wrapper, its parameter holding the wrapped function, the factory or None, whether
+        it is a helper the inner function hands the function to) of a decorator line:
         `@requires_user` names the decorator; `@retry(3)` a factory returning it (the index
         keeps the name a decorator line calls, so both are tried, the decorator first)."""
         ref = self.project.resolve_function(ix, scope, decorator)
         if ref is None:
-            return None
+            return []
         found = self._wraps(ref)
-        if found is not None:
-            return (*found, None)
+        if found:
+            return [(wrapper, param, None, helper) for wrapper, param, helper in found]
         for inner in self._returned_functions(ref):
             found = self._wraps(inner)
-            if found is not None:
-                return (*found, ref)
-        return None
+            if found:
+                return [(wrapper, param, ref, helper) for wrapper, param, helper in found]
+        return []
 
-    def _wraps(self, ref: FunctionRef) -> tuple[FunctionRef, str] | None:
-        """A decorator: it returns an inner function that calls its first parameter."""
+    def _wraps(self, ref: FunctionRef) -> list[tuple[FunctionRef, str, bool]]:
+        """A decorator: it returns an inner function that calls its first parameter, or hands
+        it to a project function calling the parameter it takes it as (both are wrappers)."""
         info = self.project.modules[ref[0]].functions[ref[1]]
         if not info.params or info.is_generator:
-            return None
+            return []
         param = info.params[0]
         ix = self.project.modules[ref[0]]
         for inner in self._returned_functions(ref):
             if self.project.bound_in(ix, inner[1], param):
                 continue  # the inner function rebinds the name: not the wrapped function
-            if any(site.callee == param for site in self.project.calls_in(ix, inner[1])):
-                return inner, param
+            sites = self.project.calls_in(ix, inner[1])
+            if any(site.callee == param for site in sites):
+                return [(inner, param, False)]
+            for site in sites:
+                helper = self._helper(ix, inner[1], site, param)
+                if helper is not None:
+                    return [(*helper, True), (inner, param, False)]
+        return []
+
+    def _helper(self, ix: ModuleIndex, scope: str, site: CallSite, param: str
+                ) -> tuple[FunctionRef, str] | None:
+        """(the project function `site` calls, its parameter) where the call passes `param`
+        and that function calls the parameter, never rebinding it."""
+        target = self.project.resolve_function(ix, scope, site.callee)
+        if target is None:
+            return None
+        helper_ix = self.project.modules[target[0]]
+        info = helper_ix.functions[target[1]]
+        if info.owner_class is not None or info.is_generator:
+            return None  # (a method's positions start after self)
+        names = [info.params[i] for i, arg in enumerate(site.args)
+                 if arg == param and i < len(info.params)]
+        names += [key for key, arg in site.kwargs if arg == param and key in info.params]
+        for name in names:
+            rebound = any(binding.origin != PARAM
+                          for binding in self.project.bound_in(helper_ix, target[1], name))
+            if not rebound and any(
+                    s.callee == name for s in self.project.calls_in(helper_ix, target[1])):
+                return target, name
+        return None
+
+    def _unknown_helper(self, helper: FunctionRef, inner: set[FunctionRef]) -> str | None:
+        """Why a helper wrappers hand the wrapped function to may get another one, or None."""
+        for ix, site in self.project.callers(helper):
+            if (ix.module, site.scope) not in inner:
+                return (f"`{site.callee}()` is also called ({ix.module or ix.path}, line "
+                        f"{site.line}) with a function the tool does not follow")
         return None
 
     def _returned_functions(self, ref: FunctionRef) -> list[FunctionRef]:
