@@ -89,6 +89,27 @@ class Decorators:
         the tool follows."""
         return bool(self._applied(ix, scope, decorator))
 
+    def made_async(self, ref: FunctionRef, async_functions: frozenset[FunctionRef]
+                   ) -> str | None:
+        """A project decorator on `ref` (as written) whose inner function, the one a call of
+        `ref` runs, is in `async_functions` while `ref` is not: a decorator the tool does not
+        follow as a wrapper (it calls the function another way, or not at all), so the call
+        returns a coroutine though `ref` stays a `def`."""
+        if ref in async_functions:
+            return None
+        ix = self.project.modules[ref[0]]
+        outer = ref[1].rpartition(".")[0]
+        for decorator in ix.functions[ref[1]].decorators:
+            found = self.project.resolve_function(ix, outer, decorator)
+            if found is None:
+                continue
+            inner = self._returned_functions(found)
+            if not any(f in async_functions for f in inner):  # a factory: what it returns
+                inner = [g for f in inner for g in self._returned_functions(f)]
+            if any(f in async_functions for f in inner):
+                return decorator
+        return None
+
     def _applied(self, ix: ModuleIndex, scope: str, decorator: str
                  ) -> list[tuple[FunctionRef, str, FunctionRef | None, bool]]:
         """(wrapper, its parameter holding the wrapped function, the factory or None, whether

@@ -87,6 +87,7 @@ class Plan:
         self.unrelated, self.not_a_session = provenance.unrelated, provenance.not_a_session
         self.resolve_call = provenance.resolve_call
         self._async_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
+        self._async_decorated: dict[str, tuple[FunctionRef, ...]] | None = None
         self._legacy_builders: dict[FunctionRef, str] | None = None
         self._methods_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
         # what names hold
@@ -260,6 +261,22 @@ class Plan:
             self._async_by_name = by_name(frozenset(
                 ref for ref in self._state.async_functions if not self.sync_boundary(ref)))
         return self._async_by_name.get(name, ())
+
+    def async_decorated(self, name: str) -> tuple[FunctionRef, ...]:
+        """The functions whose last name is `name` that a project decorator wraps in a
+        wrapper that became async while they did not (`async_decorator`)."""
+        if self._async_decorated is None:
+            made_async = self._analysis.decorators.made_async
+            self._async_decorated = by_name(frozenset(
+                (ix.module, qualname) for ix in self.modules.values()
+                for qualname, info in ix.functions.items() if info.decorators and made_async(
+                    (ix.module, qualname), self._state.async_functions)))
+        return self._async_decorated.get(name, ())
+
+    def async_decorator(self, ref: FunctionRef) -> str | None:
+        """The project decorator on `ref` whose wrapper became async while `ref` did not (so
+        calling `ref` returns a coroutine), or None."""
+        return self._analysis.decorators.made_async(ref, self._state.async_functions)
 
     def unfollowed_wrapper(self, ref: FunctionRef) -> str | None:
         """For the inner function of a project decorator: why the tool cannot tell that every

@@ -85,7 +85,7 @@ class UnawaitedCalls(AuditRule):
         for site in ix.calls:
             name = site.callee.rpartition(".")[2]
             if plan.async_by_name(name) and (by_name or plan.resolve_function(
-                    ix, site.scope, site.callee) is not None):
+                    ix, site.scope, site.callee) is not None) or plan.async_decorated(name):
                 found.add(site.scope)
         return found | {scope for scope, chained in ix.chained_calls
                         if cls.chained_candidates(plan, ix, scope, chained)}
@@ -117,16 +117,38 @@ class UnawaitedCalls(AuditRule):
             self.handed_over.update(id(arg.value) for arg in node.args)
         elif method == "__anext__" and isinstance(node.func, cst.Attribute):
             self.handed_over.add(id(node.func.value))  # `gen().__anext__()`: awaited
-        candidates = self.ctx.plan.async_by_name(method)
-        if not candidates or id(node) in self.ctx.awaited or id(node) in self.handed_over:
+        if id(node) in self.ctx.awaited or id(node) in self.handed_over:
             return
-        self._flag(node, name, self._candidates(name, candidates))
+        decorated = self._async_decorated(name)
+        if decorated is not None:
+            self._flag_message(node, decorated)
+            return
+        candidates = self.ctx.plan.async_by_name(method)
+        if candidates:
+            self._flag(node, name, self._candidates(name, candidates))
+
+    def _async_decorated(self, name: str) -> str | None:
+        """For a call of a function a project decorator wraps in a wrapper that became
+        async while the function did not, the TODO's message."""
+        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
+        if not plan.async_decorated(name.rpartition(".")[2]):
+            return None
+        ref = plan.resolve_call(ix, scope, name)
+        decorator = plan.async_decorator(ref) if ref is not None else None
+        if decorator is None:
+            return None
+        return (f"returns a coroutine: {ref[1]}() is decorated with @{decorator}, whose "
+                f"wrapper became async (it does not call {ref[1].rpartition('.')[2]}() "
+                f"directly, so {ref[1]}() itself stays a def); {self._advice()}")
 
     def _flag(self, node: cst.Call, name: str, found: tuple[FunctionRef, ...]) -> None:
         """The TODO for a call that may reach `found`, once a statement and message."""
-        if not found or any(code.startswith(self.covering) for code in self.ctx.marker_codes()):
+        if found:
+            self._flag_message(node, self._message(name, found))
+
+    def _flag_message(self, node: cst.Call, message: str) -> None:
+        if any(code.startswith(self.covering) for code in self.ctx.marker_codes()):
             return
-        message = self._message(name, found)
         if (id(self.ctx.statements[-1]), message) not in self.reported:
             self.reported.add((id(self.ctx.statements[-1]), message))
             self.ctx.report(self.code, Kind.TODO, message, node, tag=Tag.AUDIT)
@@ -203,8 +225,12 @@ class UnawaitedCalls(AuditRule):
         for site in ix.calls:
             if site.usage == "with":  # `with x:` (its __enter__/__exit__): no call it flags
                 continue
-            found = plan.async_by_name(site.callee.rpartition(".")[2])
+            name = site.callee.rpartition(".")[2]
+            found = plan.async_by_name(name)
             if found and cls.index_candidates(plan, ix, site.scope, site.callee, found):
+                return True
+            if plan.async_decorated(name) and (ref := plan.resolve_call(
+                    ix, site.scope, site.callee)) and plan.async_decorator(ref):
                 return True
         return any(cls.chained_candidates(plan, ix, scope, chained)
                    for scope, chained in ix.chained_calls)
@@ -229,6 +255,9 @@ class UnawaitedCalls(AuditRule):
         matched = "" if plan.resolve_call(ix, scope, name) is not None else (
             " — the tool cannot tell which base class `super()` reaches" if receiver == "super()"
             else f" — the tool cannot tell what `{receiver}` is")
+        return f"may return a coroutine: {shown}{more} became async{matched}; {self._advice()}"
+
+    def _advice(self) -> str:
         reason = self.ctx.cannot_await()
         function = self.ctx.function
         if self.ctx.config.kept_sync:
@@ -241,4 +270,4 @@ class UnawaitedCalls(AuditRule):
             advice = f"await it (and make `{function.name.value}()` async def)"
         else:
             advice = "await it"
-        return f"may return a coroutine: {shown}{more} became async{matched}; {advice}"
+        return advice
