@@ -138,8 +138,8 @@ class UnawaitedCalls(AuditRule):
         if decorator is None:
             return None
         return (f"returns a coroutine: {ref[1]}() is decorated with @{decorator}, whose "
-                f"wrapper became async (it does not call {ref[1].rpartition('.')[2]}() "
-                f"directly, so {ref[1]}() itself stays a def); {self._advice()}")
+                f"wrapper became async ({ref[1]}() itself stays a def: the tool does not "
+                f"follow how the wrapper calls it); {self._advice()}")
 
     def _flag(self, node: cst.Call, name: str, found: tuple[FunctionRef, ...]) -> None:
         """The TODO for a call that may reach `found`, once a statement and message."""
