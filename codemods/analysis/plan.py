@@ -21,6 +21,7 @@ from typing import Any
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
 from ..index import ClassInfo, FunctionInfo, ModuleIndex
+from ..index.redefinitions import plain_name
 from .colouring import Colouring, KeptSync
 from .decorators import Decorators
 from .engine_urls import EngineUrls
@@ -87,7 +88,8 @@ class Plan:
         self.unrelated, self.not_a_session = provenance.unrelated, provenance.not_a_session
         self.resolve_call = provenance.resolve_call
         self._async_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
-        self._async_decorated: dict[str, tuple[FunctionRef, ...]] | None = None
+        self._async_decorated: dict[FunctionRef, str] | None = None  # → its decorator
+        self._async_decorated_names: set[str] = set()  # their last names
         self._legacy_builders: dict[FunctionRef, str] | None = None
         self._methods_by_name: dict[str, tuple[FunctionRef, ...]] | None = None
         # what names hold
@@ -262,21 +264,23 @@ class Plan:
                 ref for ref in self._state.async_functions if not self.sync_boundary(ref)))
         return self._async_by_name.get(name, ())
 
-    def async_decorated(self, name: str) -> tuple[FunctionRef, ...]:
-        """The functions whose last name is `name` that a project decorator wraps in a
-        wrapper that became async while they did not (`async_decorator`)."""
+    def async_decorated_call(self, ix: ModuleIndex, scope: str, callee: str
+                             ) -> tuple[FunctionRef, str] | None:
+        """(the function, its decorator as written) when the call `callee(...)` in `scope`
+        reaches a function a project decorator wraps in a wrapper that became async while
+        the function did not (`Decorators.made_async`): the call returns a coroutine."""
         if self._async_decorated is None:
             made_async = self._analysis.decorators.made_async
-            self._async_decorated = by_name(frozenset(
-                (ix.module, qualname) for ix in self.modules.values()
-                for qualname, info in ix.functions.items() if info.decorators and made_async(
-                    (ix.module, qualname), self._state.async_functions)))
-        return self._async_decorated.get(name, ())
-
-    def async_decorator(self, ref: FunctionRef) -> str | None:
-        """The project decorator on `ref` whose wrapper became async while `ref` did not (so
-        calling `ref` returns a coroutine), or None."""
-        return self._analysis.decorators.made_async(ref, self._state.async_functions)
+            self._async_decorated = {
+                (ix.module, qualname): decorator for ix in self.modules.values()
+                for qualname, info in ix.functions.items() if info.decorators and (
+                    decorator := made_async((ix.module, qualname), self._state.async_functions))}
+            self._async_decorated_names = {plain_name(ref[1]) for ref in self._async_decorated}
+        if callee.rpartition(".")[2] not in self._async_decorated_names:
+            return None
+        ref = self.resolve_call(ix, scope, callee)
+        decorator = self._async_decorated.get(ref) if ref is not None else None
+        return (ref, decorator) if decorator is not None else None
 
     def unfollowed_wrapper(self, ref: FunctionRef) -> str | None:
         """For the inner function of a project decorator: why the tool cannot tell that every

@@ -85,7 +85,8 @@ class UnawaitedCalls(AuditRule):
         for site in ix.calls:
             name = site.callee.rpartition(".")[2]
             if plan.async_by_name(name) and (by_name or plan.resolve_function(
-                    ix, site.scope, site.callee) is not None) or plan.async_decorated(name):
+                    ix, site.scope, site.callee) is not None) or plan.async_decorated_call(
+                    ix, site.scope, site.callee):
                 found.add(site.scope)
         return found | {scope for scope, chained in ix.chained_calls
                         if cls.chained_candidates(plan, ix, scope, chained)}
@@ -119,24 +120,17 @@ class UnawaitedCalls(AuditRule):
             self.handed_over.add(id(node.func.value))  # `gen().__anext__()`: awaited
         if id(node) in self.ctx.awaited or id(node) in self.handed_over:
             return
-        decorated = self._async_decorated(name)
+        decorated = self.ctx.plan.async_decorated_call(self.ctx.ix, self.ctx.scope, name)
         if decorated is not None:
-            self._flag_message(node, decorated)
+            self._flag_message(node, self._decorated_message(*decorated))
             return
         candidates = self.ctx.plan.async_by_name(method)
         if candidates:
             self._flag(node, name, self._candidates(name, candidates))
 
-    def _async_decorated(self, name: str) -> str | None:
+    def _decorated_message(self, ref: FunctionRef, decorator: str) -> str:
         """For a call of a function a project decorator wraps in a wrapper that became
-        async while the function did not, the TODO's message."""
-        plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
-        if not plan.async_decorated(name.rpartition(".")[2]):
-            return None
-        ref = plan.resolve_call(ix, scope, name)
-        decorator = plan.async_decorator(ref) if ref is not None else None
-        if decorator is None:
-            return None
+        async while the function did not."""
         return (f"returns a coroutine: {ref[1]}() is decorated with @{decorator}, whose "
                 f"wrapper became async ({ref[1]}() itself stays a def: the tool does not "
                 f"follow how the wrapper calls it); {self._advice()}")
@@ -229,8 +223,7 @@ class UnawaitedCalls(AuditRule):
             found = plan.async_by_name(name)
             if found and cls.index_candidates(plan, ix, site.scope, site.callee, found):
                 return True
-            if plan.async_decorated(name) and (ref := plan.resolve_call(
-                    ix, site.scope, site.callee)) and plan.async_decorator(ref):
+            if plan.async_decorated_call(ix, site.scope, site.callee):
                 return True
         return any(cls.chained_candidates(plan, ix, scope, chained)
                    for scope, chained in ix.chained_calls)
@@ -258,16 +251,15 @@ class UnawaitedCalls(AuditRule):
         return f"may return a coroutine: {shown}{more} became async{matched}; {self._advice()}"
 
     def _advice(self) -> str:
+        """What to do about the call, where it is."""
         reason = self.ctx.cannot_await()
         function = self.ctx.function
         if self.ctx.config.kept_sync:
-            advice = (f"this module stays synchronous ({self.ctx.config.kept_sync}), so it "
-                      "cannot await it: call a synchronous version of it here, or run it with "
-                      "asyncio.run() on an AsyncSession of its own")
-        elif reason:
-            advice = f"it must be awaited, but {reason}"
-        elif function is not None and function.asynchronous is None:
-            advice = f"await it (and make `{function.name.value}()` async def)"
-        else:
-            advice = "await it"
-        return advice
+            return (f"this module stays synchronous ({self.ctx.config.kept_sync}), so it "
+                    "cannot await it: call a synchronous version of it here, or run it with "
+                    "asyncio.run() on an AsyncSession of its own")
+        if reason:
+            return f"it must be awaited, but {reason}"
+        if function is not None and function.asynchronous is None:
+            return f"await it (and make `{function.name.value}()` async def)"
+        return "await it"
