@@ -53,28 +53,28 @@ class Decorators:
         # wrapper -> [(decorated function, decorator as written, factory or None)]
         applied: dict[tuple[FunctionRef, str], list[tuple[FunctionRef, str, FunctionRef | None]]]
         applied = {}
-        helpers: set[FunctionRef] = set()  # project functions an inner function hands it to
+        # helper -> the inner functions handing it the wrapped function
+        helpers: dict[FunctionRef, set[FunctionRef]] = {}
         for ix in project.modules.values():
             for qualname, info in ix.functions.items():
                 outer = qualname.rpartition(".")[0]
                 for decorator in info.decorators:
-                    for wrapper, param, factory, helper in self._applied(ix, outer, decorator):
+                    for wrapper, param, factory, handed_by in self._applied(ix, outer,
+                                                                            decorator):
                         applied.setdefault((wrapper, param), []).append(
                             ((ix.module, qualname), decorator, factory))
-                        if helper:
-                            helpers.add(wrapper)
+                        if handed_by is not None:
+                            helpers.setdefault(wrapper, set()).add(handed_by)
         wrappers: dict[FunctionRef, Wrapper] = {}
         wrapping: dict[FunctionRef, list[FunctionRef]] = {}
-        inner = {wrapper for wrapper, _ in applied if wrapper not in helpers}
         for (wrapper, param), uses in applied.items():
             wrapped = tuple(dict.fromkeys(ref for ref, _, _ in uses))
-            unknown = self._unknown_helper(wrapper, inner) if wrapper in helpers else (
-                self._unknown(wrapper, uses))
+            unknown = self._unknown_helper(wrapper, helpers[wrapper]) if (
+                wrapper in helpers) else self._unknown(wrapper, uses)
             wrappers[wrapper] = Wrapper(param, uses[0][1], wrapped, unknown)
             for ref in wrapped:
                 wrapping.setdefault(ref, []).append(wrapper)
         return wrappers, wrapping
-
 
     def wrapper(self, ref: FunctionRef) -> Wrapper | None:
         """`ref` as the inner function of a project decorator applied in the project."""
@@ -111,9 +111,9 @@ class Decorators:
         return None
 
     def _applied(self, ix: ModuleIndex, scope: str, decorator: str
-                 ) -> list[tuple[FunctionRef, str, FunctionRef | None, bool]]:
-        """(wrapper, its parameter holding the wrapped function, the factory or None, whether
-        it is a helper the inner function hands the function to) of a decorator line:
+                 ) -> list[tuple[FunctionRef, str, FunctionRef | None, FunctionRef | None]]:
+        """(wrapper, its parameter holding the wrapped function, the factory or None, for a
+        helper the inner function handing it the function, else None) of a decorator line:
         `@requires_user` names the decorator; `@retry(3)` a factory returning it (the index
         keeps the name a decorator line calls, so both are tried, the decorator first)."""
         ref = self.project.resolve_function(ix, scope, decorator)
@@ -121,16 +121,18 @@ class Decorators:
             return []
         found = self._wraps(ref)
         if found:
-            return [(wrapper, param, None, helper) for wrapper, param, helper in found]
+            return [(wrapper, param, None, handed_by) for wrapper, param, handed_by in found]
         for inner in self._returned_functions(ref):
             found = self._wraps(inner)
             if found:
-                return [(wrapper, param, ref, helper) for wrapper, param, helper in found]
+                return [(wrapper, param, ref, handed_by) for wrapper, param, handed_by in found]
         return []
 
-    def _wraps(self, ref: FunctionRef) -> list[tuple[FunctionRef, str, bool]]:
+    def _wraps(self, ref: FunctionRef
+               ) -> list[tuple[FunctionRef, str, FunctionRef | None]]:
         """A decorator: it returns an inner function that calls its first parameter, or hands
-        it to a project function calling the parameter it takes it as (both are wrappers)."""
+        it to a project function calling the parameter it takes it as (both are wrappers; a
+        helper comes with the inner function handing it the function)."""
         info = self.project.modules[ref[0]].functions[ref[1]]
         if not info.params or info.is_generator:
             return []
@@ -141,11 +143,11 @@ class Decorators:
                 continue  # the inner function rebinds the name: not the wrapped function
             sites = self.project.calls_in(ix, inner[1])
             if any(site.callee == param for site in sites):
-                return [(inner, param, False)]
+                return [(inner, param, None)]
             for site in sites:
                 helper = self._helper(ix, inner[1], site, param)
                 if helper is not None:
-                    return [(*helper, True), (inner, param, False)]
+                    return [(*helper, inner), (inner, param, None)]
         return []
 
     def _helper(self, ix: ModuleIndex, scope: str, site: CallSite, param: str
@@ -170,10 +172,11 @@ class Decorators:
                 return target, name
         return None
 
-    def _unknown_helper(self, helper: FunctionRef, inner: set[FunctionRef]) -> str | None:
-        """Why a helper wrappers hand the wrapped function to may get another one, or None."""
+    def _unknown_helper(self, helper: FunctionRef, handed_by: set[FunctionRef]) -> str | None:
+        """Why a helper may get a function other than those `handed_by` (the inner functions
+        handing it the wrapped function) hand it, or None."""
         for ix, site in self.project.callers(helper):
-            if (ix.module, site.scope) not in inner:
+            if (ix.module, site.scope) not in handed_by:
                 return (f"`{site.callee}()` is also called ({ix.module or ix.path}, line "
                         f"{site.line}) with a function the tool does not follow")
         return None
