@@ -3,6 +3,7 @@ variable (or return them), and the options their queries already have."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -15,7 +16,7 @@ from ...index.shapes import ONE_OBJECT_TERMINALS, one_loaded_root
 from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
 from ...index.shapes import RUN_VERBS as _RUNS_SELECT
 from ...rewrite.context import Context, callee, chained_callee, dotted, result_callee
-from ...rewrite.query_chain import unwind
+from ...rewrite.query_chain import QueryChain, unwind
 from ...rewrite.query_variables import QueryVariableScan
 from ...rewrite.traversal import Visitor
 
@@ -53,6 +54,9 @@ class StatementVariable:
     # `if ...: stmt = select(E)... else: stmt = select(E)...`: every build (the first is
     # `build`), when each selects the same entity and none has options of its own
     builds: tuple[cst.Call, ...] = ()
+    # builds selecting different things (`q = s.query(A)...`, later `q = s.query(B)`): a run
+    # may load the objects of any of them, so each build gets what its own entity needs
+    mixed: bool = False
 
 
 class StatementVariables(Visitor):
@@ -76,22 +80,18 @@ class StatementVariables(Visitor):
                 continue
             builds = [v for v in values if _chain_root(v) is None or (
                 _chain_root(v).value != name)]
-            if not builds or not all(isinstance(b, cst.Call) for b in builds) or (
-                    len(builds) > 1 and not _same_selects(builds, ctx)):
+            if not builds or not all(isinstance(b, cst.Call) for b in builds):
                 continue
-            build = builds[0]
-            chain = unwind(build)
-            bottom = _chain_bottom(build)
-            legacy = chain is not None and chain.query_call is not None and (
-                ctx.kind(chain.session) is ObjKind.SESSION)
-            if not legacy and not (isinstance(bottom, cst.Call) and (
-                    ctx.qualify(bottom.func) or "").endswith(".select")):
-                continue
+            selected = [_selected(b, ctx) for b in builds]
+            kinds = {s[0] if s else None for s in selected}
+            if len(kinds) != 1 or None in kinds:
+                continue  # (a build that is neither: what a run loads is unknown)
             steps = [call for v in values for call in _chain_calls(v)]
-            found[name] = StatementVariable(build, steps,
+            found[name] = StatementVariable(builds[0], steps,
                                             scan.reads.get(name, 0) - (  # not refinements'
-                                                len(values) - len(builds)), legacy,
-                                            tuple(builds))
+                                                len(values) - len(builds)), kinds.pop(),
+                                            tuple(builds),
+                                            len(builds) > 1 and not _same_selects(builds, ctx))
         return found
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -144,23 +144,28 @@ class StatementVariables(Visitor):
             self.reads[node.value] = self.reads.get(node.value, 0) + 1
 
 
+def _selected(build: cst.BaseExpression, ctx: Context
+              ) -> tuple[bool, Sequence[cst.Arg]] | None:
+    """(legacy, what it selects) for `session.query(...)...` (legacy) or `select(...)...`."""
+    bottom = _chain_bottom(build)
+    if isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(".select"):
+        return False, bottom.args
+    chain = unwind(build)
+    if chain is not None and chain.query_call is not None and (
+            ctx.kind(chain.session) is ObjKind.SESSION):
+        return True, chain.query_call.args
+    return None
+
+
 def _same_selects(builds: list[cst.BaseExpression], ctx: Context) -> bool:
     """Every build is `select(E)...` (or every one `session.query(E)...`, which a first run
     turns into the former) of the same one entity, with the same options."""
     selected = set()
     for build in builds:
-        bottom = _chain_bottom(build)
-        chain = unwind(build)
-        if isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
-                ".select"):
-            legacy, args = False, bottom.args
-        elif chain is not None and chain.query_call is not None and (
-                ctx.kind(chain.session) is ObjKind.SESSION):
-            legacy, args = True, chain.query_call.args
-        else:
+        found = _selected(build, ctx)
+        if found is None or len(found[1]) != 1:
             return False
-        if len(args) != 1:
-            return False
+        legacy, args = found
         options = tuple(sorted(cst.Module([]).code_for_node(a.value) for c in _chain_calls(
             build) if c.func.attr.value == "options" for a in c.args))
         selected.add((legacy, dotted(args[0].value), options))
@@ -323,11 +328,15 @@ class LoadSites(Visitor):
         called = value.expression if isinstance(value, cst.Await) else value
         root = loaded_root(called, variable)
         # `for x in q` / `for x in result`: the index files x's reads under what q holds
-        alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
-            called, cst.Name) else None
+        aliases = self.ctx.ix.aliases.get(self.ctx.scope, {})
+        alias = aliases.get(called.value) if isinstance(called, cst.Name) else None
         finisher = self.ctx.plan.query_finishers.get((self.ctx.ix.module, self.ctx.scope))
-        if isinstance(called, cst.Name) and finisher and called.value == finisher.param:
-            alias = (called.value, "")  # `for x in query`: x's reads are filed under `query`
+        if isinstance(called, cst.Name) and (
+                finisher and called.value == finisher.param or alias is None and variable
+                and aliases.get(variable) == (called.value, "")):
+            # `for x in query` (a finisher's parameter, or a variable holding a chain the index
+            # has no name for: `s.query(E).filter(...).order_by(...)`): under `query`
+            alias = (called.value, "")
         for site in self.sites[found:]:
             site.root = root or (alias[0] if alias and not alias[1] else None)
 
@@ -361,19 +370,32 @@ class LoadSites(Visitor):
             chain, key = None, id(value)
         if iterated and chain is None:
             chain = unwind(value)
-        statement = None
         if chain is None and self._finisher_load(value, variable, node, iterated, key):
             return
-        if chain is None:  # `q.all()`, `for x in q` on `q = session.query(E)...`
-            root = _chain_root(value) if not isinstance(value, cst.Name) else value
-            held = self.variables.get(root.value) if root is not None else None
-            if held is not None and held.legacy and root.value in self.convertible and (
-                    iterated or isinstance(value, cst.Call) and isinstance(
-                        value.func, cst.Attribute) and value.func.attr.value in (
-                        _OBJECT_TERMINALS)):
-                chain, statement = unwind(held.build), root.value
-                chain.steps += [(c.func.attr.value, c) for c in held.steps]
-        selected = chain.query_call.args if chain and chain.query_call else ()
+        if chain is not None:
+            self._chain_load(chain, key, variable, node, position)
+            return
+        # `q.all()`, `for x in q` on `q = session.query(E)...`
+        root = _chain_root(value) if not isinstance(value, cst.Name) else value
+        held = self.variables.get(root.value) if root is not None else None
+        if held is None or not held.legacy or root.value not in self.convertible or not (
+                iterated or isinstance(value, cst.Call) and isinstance(
+                    value.func, cst.Attribute) and value.func.attr.value in _OBJECT_TERMINALS):
+            return
+        if held.mixed:  # each build gets the options its own objects need
+            for build in held.builds:
+                self._chain_load(unwind(build), id(build), variable, node, position)
+            return
+        chain = unwind(held.build)
+        chain.steps += [(c.func.attr.value, c) for c in held.steps]
+        self._chain_load(chain, key, variable, node, position, root.value)
+
+    def _chain_load(self, chain: QueryChain, key: int, variable: str | None,
+                    node: cst.CSTNode, position: int | None,
+                    statement: str | None = None) -> None:
+        """The site for objects a legacy query chain loads (element `position` of its rows)."""
+        ctx = self.ctx
+        selected = chain.query_call.args if chain.query_call else ()
         if len(selected) != 1 and (position is None or position >= len(selected)) or (
                 ctx.kind(chain.session) is not ObjKind.SESSION):
             return
@@ -437,29 +459,48 @@ class LoadSites(Visitor):
             # built where the tool cannot follow it: a parameter, a module-level statement
             self.unresolved.append((target, node, statement.value, value))
             return True
+        picked = position if position is not None and iterated and not scalars else (
+            None if position is None and scalars and (ended or method == "scalar") else -1)
+        if variable is not None and variable.mixed:  # each build gets what its objects need
+            for build in variable.builds:
+                self._select_site(build, list(_chain_calls(build)), picked, target, node,
+                                  expr.func.value, None)
+            return True
         if variable is not None and not variable.legacy:  # `stmt = select(E)...`; run(stmt)
-            steps, bottom = list(variable.steps), _chain_bottom(variable.build)
+            steps, built = list(variable.steps), variable.build
         else:
-            steps, bottom = _chain_calls(statement), _chain_bottom(statement)
-        if not (isinstance(bottom, cst.Call) and (ctx.qualify(bottom.func) or "").endswith(
-                ".select")) or any(call.func.attr.value in _RESELECTING for call in steps):
+            steps, built = _chain_calls(statement), statement
+        return self._select_site(built, steps, picked, target, node, expr.func.value,
+                                 statement, statement.value if variable is not None else None)
+
+    def _select_site(self, built: cst.BaseExpression, steps: list[cst.Call],
+                     position: int | None, target: str | None, node: cst.CSTNode,
+                     session: cst.BaseExpression, statement: cst.BaseExpression | None,
+                     name: str | None = None) -> bool:
+        """The site for the objects of `select(...)` (built, then refined by `steps`) run
+        here: one entity's objects (`position` None) or the element at `position` of its
+        rows (-1: neither); the options go onto `statement` as it is run, or, without one,
+        onto the build."""
+        bottom = _chain_bottom(built)
+        if not (isinstance(bottom, cst.Call) and (
+                self.ctx.qualify(bottom.func) or "").endswith(".select")) or any(
+                call.func.attr.value in _RESELECTING for call in steps):
             return False  # (what `select(E).with_only_columns(...)` runs is not E's objects)
-        if position is None and scalars and (ended or method == "scalar") and (
-                len(bottom.args) == 1):
+        if position is None and len(bottom.args) == 1:
             entity = dotted(bottom.args[0].value)
-        elif position is not None and iterated and not scalars and position < len(bottom.args):
+        elif position is not None and 0 <= position < len(bottom.args):
             entity = dotted(bottom.args[position].value)
         else:
             return False
-        mapped = entity and ctx.plan.mapped_class(ctx.ix, ctx.scope, entity)
+        mapped = entity and self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, entity)
         if not mapped:
             return False
         existing = {path for call in steps if call.func.attr.value == "options"
                     for arg in call.args for path in _option_paths(arg.value)}
-        self.select_statements.add(id(statement))
-        self.sites.append(LoadSite(id(statement), target, mapped, existing, node,
-                                   expr.func.value, statement=statement.value if (
-                                       variable is not None) else None))
+        key = statement if statement is not None else built
+        self.select_statements.add(id(key))
+        self.sites.append(LoadSite(id(key), target, mapped, existing, node, session,
+                                   statement=name))
         return True
 
 

@@ -1,7 +1,8 @@
 """Spice rack: statements kept in variables before they run (built once, refined, run twice,
 also counted), results kept in variables (`result.scalars()`, `result.first()`), a bare
 `.scalar()` on an executed select, and legacy queries kept in a variable; every report reads
-relationships of the objects afterwards and prints what it read."""
+relationships of the objects afterwards and prints what it read. A variable may also be
+assigned queries of different entities in turn, or one of two in an `if`."""
 from sqlalchemy import ForeignKey, String, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -94,10 +95,43 @@ def legacy_refined_and_iterated(session):
         print("legacy iterated:", jar.spice, jar.shelf.label)
 
 
+def legacy_chain_iterated(session):
+    query = session.query(Jar).filter(Jar.spice.like("c%")).order_by(Jar.id.desc())
+    for jar in query:
+        print("legacy chain:", jar.spice, jar.shelf.label)
+
+
 def legacy_first(session):
     query = session.query(Jar).order_by(Jar.id.desc())
     jar = query.first()
     print("legacy first:", jar.spice, [other.spice for other in jar.shelf.jars])
+
+
+def legacy_reassigned(session):
+    query = session.query(Shelf).filter(Shelf.label != "bottom").order_by(Shelf.id)
+    shelves = query.all()
+    query = session.query(Jar).order_by(Jar.id)
+    for jar in query:
+        print("reassigned:", jar.spice, jar.shelf.label)
+    print("reassigned shelves:", [shelf.label for shelf in shelves])
+
+
+def select_reassigned(session):
+    stmt = select(Jar).where(Jar.spice != "salt").order_by(Jar.id)
+    jars = session.scalars(stmt).all()
+    stmt = select(Shelf).order_by(Shelf.id)
+    for shelf in session.scalars(stmt):
+        print("reassigned select:", shelf.label, [jar.spice for jar in shelf.jars])
+    print("reassigned jars:", [jar.spice for jar in jars])
+
+
+def legacy_either(session, by_shelf):
+    if by_shelf:
+        query = session.query(Shelf).order_by(Shelf.id)
+    else:
+        query = session.query(Jar).filter(Jar.spice.like("c%")).order_by(Jar.id)
+    for found in query:
+        print("either:", found.shelf.label if isinstance(found, Jar) else found.label)
 
 
 def seed():
@@ -135,7 +169,17 @@ def main():
     with Session(engine) as session:
         legacy_refined_and_iterated(session)
     with Session(engine) as session:
+        legacy_chain_iterated(session)
+    with Session(engine) as session:
         legacy_first(session)
+    with Session(engine) as session:
+        legacy_reassigned(session)
+    with Session(engine) as session:
+        select_reassigned(session)
+    with Session(engine) as session:
+        legacy_either(session, False)
+    with Session(engine) as session:
+        legacy_either(session, True)
 
 if __name__ == "__main__":
     main()
