@@ -34,6 +34,7 @@ from .rewrite.parts import ReadModule, read_module
 from .rewrite.traversal import TRIVIA, Transformer
 from .rules import Rule, select_rules
 from .rules.base import AUDIT, COLOURING, LOCAL, AuditRule
+from .rules.sqa302_pytest import HOOKS_RENAMED
 from .rules.sqa305_sync_boundary import impl_scope
 from .sources import SourceFile, fit_encoding
 from .todo import is_suppressed
@@ -348,7 +349,7 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
         relevant |= {f"{pending.entry_function}.{s}".rstrip(".") for s in relevant}
     # the body of a sync callback moved into its `async def` (SQA305)
     relevant |= {impl_scope(s) for s in relevant if s}
-    relevant |= {_async_special(s) for s in relevant}  # `__enter__` became `__aenter__`
+    relevant |= {_renamed(s) for s in relevant}  # `__enter__` became `__aenter__`
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
     tree = RulePass(ctx, rules, relevant).transform(tree)
@@ -356,8 +357,12 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
     return tree
 
 
-def _async_special(scope: str) -> str:
-    return ".".join(ASYNC_SPECIAL_METHODS.get(part, part) for part in scope.split("."))
+# methods renamed once async: `__enter__` → `__aenter__`, unittest's `setUp` → `asyncSetUp`
+_RENAMED_WHEN_ASYNC = {**ASYNC_SPECIAL_METHODS, **HOOKS_RENAMED}
+
+
+def _renamed(scope: str) -> str:
+    return ".".join(_RENAMED_WHEN_ASYNC.get(part, part) for part in scope.split("."))
 
 
 def finish(pending: Pending, tree: cst.Module, result: FileResult) -> None:

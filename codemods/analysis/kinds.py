@@ -190,17 +190,27 @@ class Kinds:
                 return self.kind(found[0], "", found[1])
         return None
 
-    def made_unknown(self, ix: ModuleIndex, scope: str, name: str) -> list[Binding]:
-        """The calls binding `name` in `scope` (`s = make()`, `with make() as s`) when only
-        the `.query(...)` calls made on it show it to be a session: every other binding is
-        such a call, giving nothing the tool knows. Empty otherwise."""
-        bindings = self.project.bindings(ix, scope, name)
-        made = [b for b in bindings if b.origin != QUERY]
-        if not made or len(made) == len(bindings) or any(
-                b.origin not in (CALL, ENTER) or self._binding_kind(ix, scope, b) is not None
-                for b in made):
-            return []
-        return made
+    def made_unknown(self, ix: ModuleIndex, scope: str, name: str
+                     ) -> tuple[str, list[Binding]]:
+        """The scope binding `name` as seen from `scope` and the calls binding it there (`s =
+        make()`, `with make() as s`) when only the `.query(...)` calls made on it show it to
+        be a session: every other binding is such a call, giving nothing the tool knows, or
+        a plain value (`archive = None`, set by `global archive` later). Empty otherwise."""
+        project = self.project
+        found_in = project.binding_scope(ix, scope, name)
+        queried = found_in is not None and all(
+            b.origin == QUERY for b in project.bound_in(ix, found_in, name))
+        if queried and found_in:  # queried here, bound around it: `archive = open_archive()`
+            found_in = project.binding_scope(ix, found_in.rpartition(".")[0], name)
+        if found_in is None:
+            return "", []
+        bindings = project.bound_in(ix, found_in, name)
+        made = [b for b in bindings if b.origin in (CALL, ENTER)]
+        if not made or not queried and not any(b.origin == QUERY for b in bindings) or any(
+                b.origin not in (CALL, ENTER, VALUE, QUERY) for b in bindings) or any(
+                    self._binding_kind(ix, found_in, b) is not None for b in made):
+            return "", []
+        return found_in, made
 
     def _binding_kind(self, ix: ModuleIndex, scope: str, binding: Binding) -> ObjKind | None:
         if binding.origin in (VALUE, TYPE):

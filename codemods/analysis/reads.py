@@ -22,6 +22,7 @@ _LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exce
                               "critical", "log"})
 _STORING = frozenset({"append", "extend", "add", "insert", "appendleft", "put", "setdefault",
                       "update", "remove", "discard"})
+_ASYNCIO_RUN = "asyncio.run"  # returns what the coroutine it runs returns
 
 FoundReads = tuple[set[str], list[tuple[str, str]]]  # chains read; (callee, chain) not followed
 
@@ -205,6 +206,8 @@ class Reads:
                 callee.endswith(".run_sync")):  # its lambda's calls are call sites of their own
             return True
         qualified = self.project.qualify(ix, callee)
+        if qualified == _ASYNCIO_RUN:  # what it returns is followed as the coroutine's result
+            return True
         receiver = callee.rpartition(".")[0]  # `db.session.refresh`: the session's own API
         return qualified.startswith(("sqlalchemy.", "sqlmodel.")) or any(
             self.kinds.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.CONNECTION,
@@ -226,20 +229,35 @@ class Reads:
             # ...)` (that call is the site) or `session.run_sync(lambda s: f(...))`
             # (the index files results of run_sync calls under the function they run)
             handed = site.args[0] if site.callee.endswith(".run_sync") else site.callee
-            names = {b.name for b in caller_ix.bindings.get(site.scope, [])
-                     if b.origin == CALL and b.targets[0] == handed}
-            for name in [*names, f"{handed}()"]:
-                found, unseen = self.reads_on(caller_ix, site.scope, name)
+            # `asyncio.run(f(...))` hands back what f returns
+            for result in [handed, *(s.callee for s in project.calls_in(caller_ix, site.scope)
+                                     if s.args and s.args[0] == f"{handed}()"
+                                     and project.qualify(caller_ix, s.callee) == _ASYNCIO_RUN)]:
+                found, unseen = self._reads_on_call_result(caller_ix, site.scope, result,
+                                                           seen | {ref})
                 chains |= found
                 opaque += unseen
-            caller = caller_ix.functions.get(site.scope)
-            passer = (caller_ix.module, site.scope)
-            if caller is not None and passer not in seen and len(seen) < 3 and any(
-                    produced in names or produced == f"{handed}()"
-                    for produced in caller.produces):
-                found, unseen = self.reads_on_result(passer, seen | {ref})
-                chains |= found
-                opaque += unseen
+        return chains, opaque
+
+    def _reads_on_call_result(self, ix: ModuleIndex, scope: str, callee: str,
+                              seen: frozenset[FunctionRef]) -> FoundReads:
+        """What `scope` reads on the results of its calls of `callee`, also through its own
+        callers where it returns them."""
+        names = {b.name for b in ix.bindings.get(scope, [])
+                 if b.origin == CALL and b.targets[0] == callee}
+        chains: set[str] = set()
+        opaque: list[tuple[str, str]] = []
+        for name in [*names, f"{callee}()"]:
+            found, unseen = self.reads_on(ix, scope, name)
+            chains |= found
+            opaque += unseen
+        caller = ix.functions.get(scope)
+        passer = (ix.module, scope)
+        if caller is not None and passer not in seen and len(seen) < 4 and any(
+                produced in names or produced == f"{callee}()" for produced in caller.produces):
+            found, unseen = self.reads_on_result(passer, seen)
+            chains |= found
+            opaque += unseen
         return chains, opaque
 
     def paths_loaded_by(self, ref: FunctionRef, depth: int = 0) -> set[str]:

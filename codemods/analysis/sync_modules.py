@@ -75,8 +75,8 @@ class SyncModules:
                 receiver, _, method = site.callee.rpartition(".")
                 if method != "query" or not receiver.isidentifier():
                     continue
-                made = self.kinds.made_unknown(ix, site.scope, receiver)
-                if made and all(self._made_outside(ix, site.scope, b.targets[0]) for b in made):
+                bound_in, made = self.kinds.made_unknown(ix, site.scope, receiver)
+                if made and all(self._made_outside(ix, bound_in, b.targets[0]) for b in made):
                     yield ix.module, (
                         f"its session `{receiver}` comes from `{made[0].targets[0]}()`, which no "
                         "Session, sessionmaker, scoped_session or engine of the project builds "

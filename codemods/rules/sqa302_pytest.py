@@ -20,6 +20,7 @@ _FIXTURE = "pytest.fixture"
 _TEST_CASES = frozenset({"unittest.TestCase", "unittest.case.TestCase"})
 # unittest's async hooks: what IsolatedAsyncioTestCase awaits instead
 _ASYNC_HOOKS = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
+HOOKS_RENAMED = {**_METHOD_HOOKS, **_ASYNC_HOOKS}  # what a hook this rule makes async is called
 
 
 class AsyncTests(Rule):

@@ -298,8 +298,9 @@ class LoadSites(Visitor):
         """`session.get(Order, 1).customer.name`: objects loaded and read at once (the
         index files the reads under the call, `session.get()`)."""
         called = node.value.expression if isinstance(node.value, cst.Await) else node.value
-        if not isinstance(called, cst.Call) or self.statement is None:
-            return
+        if not isinstance(called, cst.Call) or self.statement is None or (
+                node.attr.value in _OBJECT_STEPS):
+            return  # (`session.scalars(stmt).all()`: the statement using it is the site)
         chained = chained_callee(called.func)
         root = loaded_root(called, None) or (f"{chained}()" if chained else None)
         if root is not None:
