@@ -24,7 +24,7 @@ from ..index import (
 )
 from .evidence import Evidence
 from .models import Models
-from .project import Project
+from .project import PROPERTY_DECORATORS, Project
 
 
 class ObjKind(str, enum.Enum):
@@ -56,7 +56,6 @@ _CALL_RESULT_KINDS = ((api.SESSION_CLASSES | api.ASYNC_SESSION_CLASSES | api.SCO
 
 
 _UNTYPED = frozenset({"typing", "typing_extensions", "object", "None"})
-_PROPERTIES = frozenset({"property", "cached_property", "hybrid_property"})
 
 
 def _kind_of(qualified: str, table: tuple[tuple[frozenset[str], ObjKind], ...]
@@ -168,7 +167,7 @@ class Kinds:
         result = self.annotation_kind(ix, [t for b in declared for t in b.targets])
         prop = ix.functions.get(f"{owner}.{attr}")
         if result is None and prop is not None and any(
-                d.rpartition(".")[2] in _PROPERTIES for d in prop.decorators):
+                d.rpartition(".")[2] in PROPERTY_DECORATORS for d in prop.decorators):
             result = self.annotation_kind(ix, prop.returns) or next(filter(None, (
                 self.kind(ix, prop.qualname, p) for p in prop.produces
                 if not p.endswith("()"))), None)

@@ -17,6 +17,8 @@ Caller = tuple[ModuleIndex, CallSite]
 ScopeBindings = dict[str, dict[str, list[Binding]]]
 # names in a return annotation beside the class it names (`Optional[User]`, `User | None`)
 _OPTIONAL = frozenset({"None", "Optional", "typing.Optional"})
+# decorators making a method an attribute of the instance (what it returns is the value)
+PROPERTY_DECORATORS = frozenset({"property", "cached_property", "hybrid_property"})
 _Answer = TypeVar("_Answer")
 # Questions nested deeper answer None (a chain of a thousand aliases stays within the
 # recursion limit; each question is a few frames).
@@ -410,9 +412,7 @@ class Project:
         head, _, attr = dotted.partition(".")
         if head == "self" and attr and "." not in attr:
             owner = self.owner_class(ix, scope)
-            if owner is None:
-                return None
-            return self._attribute_class(ix, owner, attr)
+            return self._member_class((ix, owner), attr) if owner else None
         bindings = [] if "." in dotted else self.bindings(ix, scope, dotted)
         if bindings:
             found = next(filter(None, (self._binding_class(ix, scope, b)
@@ -427,8 +427,14 @@ class Project:
             return self.instance_class(found[0], "", found[1])
         receiver, _, attr = dotted.rpartition(".")
         owner = self.instance_class(ix, scope, receiver) if receiver else None
+        return self._member_class(owner, attr) if owner else None
+
+    def _member_class(self, cls: tuple[ModuleIndex, str], attr: str
+                      ) -> tuple[ModuleIndex, str] | None:
+        """The project class of `obj.attr` on an instance of `cls`: what the class or its
+        nearest base declares, assigns or returns from a property of that name."""
         return next(filter(None, (self._attribute_class(m, c, attr)
-                                  for m, c in self.lineage(owner))), None) if owner else None
+                                  for m, c in self.lineage(cls))), None)
 
     def _fetched_class(self, ix: ModuleIndex, scope: str, bindings: list[Binding]
                        ) -> tuple[ModuleIndex, str] | None:
@@ -483,8 +489,13 @@ class Project:
         assign one."""
         assigned = [(s, b) for s, b in ix.attribute_bindings.get(owner, []) if b.name == attr]
         declared = [(owner, b) for b in self.bound_in(ix, owner, attr)]
-        return next(filter(None, (self._binding_class(ix, s, b)
-                                  for s, b in [*declared, *assigned])), None)
+        found = next(filter(None, (self._binding_class(ix, s, b)
+                                   for s, b in [*declared, *assigned])), None)
+        prop = ix.functions.get(f"{owner}.{attr}")
+        if found is None and prop is not None and any(  # `@property def base(self) -> Base:`
+                d.rpartition(".")[2] in PROPERTY_DECORATORS for d in prop.decorators):
+            return self._returned_by((ix.module, prop.qualname), None)
+        return found
 
     def _binding_class(self, ix: ModuleIndex, scope: str, binding: Binding
                        ) -> tuple[ModuleIndex, str] | None:
@@ -508,8 +519,10 @@ class Project:
         position of the tuples it returns): the class its return annotation names (`-> Person`,
         `-> Person | None`), else the one class every return hands back."""
         ref = self.resolve_function(ix, scope, callee)
-        if ref is None:
-            return None
+        return None if ref is None else self._returned_by(ref, element)
+
+    def _returned_by(self, ref: FunctionRef, element: int | None
+                     ) -> tuple[ModuleIndex, str] | None:
         return self._remembered(self._returned, (ref, element),
                                 lambda: self._returns(ref, element))
 
