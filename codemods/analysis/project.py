@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from .. import api_surface as api
 from ..index import ALIAS, CALL, ELEMENT, ENTER, PARAM, Binding, CallSite, ModuleIndex
-from ..index.shapes import BUILDER_STEPS  # steps that keep what a statement selects
+from ..index.shapes import BUILDER_STEPS, root_callee  # BUILDER_STEPS: keep what is selected
 
 FunctionRef = tuple[str, str]  # (module, qualname)
 Caller = tuple[ModuleIndex, CallSite]
@@ -452,6 +452,7 @@ class Project:
         every start of the statement variable `stmt` is `select(Person)` (refined by its own
         methods): `person` is a Person."""
         root, chain = ix.aliases.get(scope, {}).get(name, ("", ""))
+        root = root_callee(root)
         if chain or not root.endswith((".scalars()", ".exec()")):  # (SQLModel's exec())
             return None
         sites = [site for site in self.calls_in(ix, scope) if site.callee == root[:-2]]

@@ -56,6 +56,7 @@ from .shapes import (
     returned_query,
     returns_query_object,
     run_sync_target,
+    runs_a_statement,
     runs_query,
     url_drivername,
     url_source,
@@ -325,8 +326,8 @@ class _Indexer(ast.NodeVisitor):
             if name.endswith(".run_sync"):  # the result of the function it runs
                 name = run_sync_target(value) or name
             # `for x in repo.orders(s)`: the result; `x = s.query(E).first()`: that one object
-            aliases[target.id] = (one_loaded_root(target.id, name) if _one_loaded(value) else (
-                f"{name}()"), "")
+            aliases[target.id] = (one_loaded_root(target.id, name) if _one_loaded(value) or (
+                runs_a_statement(name)) else f"{name}()", "")
             return
         dotted = dotted_name(value)
         if dotted is None:

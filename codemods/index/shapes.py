@@ -27,8 +27,21 @@ ONE_OBJECT_TERMINALS = frozenset({"first", "one", "one_or_none", "scalar", "scal
 def one_loaded_root(variable: str, callee: str) -> str:
     """The name reads on `variable = <call>.first()` (and the other ONE_OBJECT_TERMINALS)
     are filed under: its own, so that two such loads in one function (the same call name
-    once the first run made both `(await s.scalars(...)).first()`) do not share reads."""
+    once the first run made both `(await s.scalars(...)).first()`) do not share reads. The
+    same for objects of a statement run (`for x in session.scalars(...)`, `xs =
+    session.scalars(...).all()`): every run has the same call name, whatever it selects."""
     return f"{variable}={callee}()"
+
+
+def root_callee(root: str) -> str:
+    """`x=s.scalars()` (see `one_loaded_root`) → `s.scalars()`; other roots as they are."""
+    return root.partition("=")[2] or root
+
+
+def runs_a_statement(callee: str) -> bool:
+    """`s.scalars`, `s.execute().scalars().unique`: a call name starting with a session's
+    run of a statement (RUN_VERBS, STREAM_VERBS)."""
+    return callee.partition("().")[0].rpartition(".")[2] in RUN_VERBS | STREAM_VERBS
 # Every terminal that runs the query.
 QUERY_TERMINALS = frozenset({*OBJECT_TERMINALS, "scalar", "count", "value", "values", "delete",
                              "update"})

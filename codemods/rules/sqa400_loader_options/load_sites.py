@@ -12,7 +12,7 @@ from ...analysis import ObjKind
 from ...analysis.helpers import FINISHER_SESSION
 from ...index import PASSING_ON, CallSite
 from ...index.shapes import OBJECT_TERMINALS as _OBJECT_TERMINALS
-from ...index.shapes import ONE_OBJECT_TERMINALS, one_loaded_root
+from ...index.shapes import ONE_OBJECT_TERMINALS, one_loaded_root, runs_a_statement
 from ...index.shapes import RESULT_STEPS as _RESULT_STEPS
 from ...index.shapes import RUN_VERBS as _RUNS_SELECT
 from ...rewrite.context import Context, callee, chained_callee, dotted, result_callee
@@ -178,7 +178,8 @@ def loaded_root(called: cst.BaseExpression, variable: str | None) -> str | None:
     name = result_callee(called.func) if isinstance(called, cst.Call) else None
     if name is None:
         return None
-    return one_loaded_root(variable, name) if variable and _one_loaded(called) else f"{name}()"
+    return one_loaded_root(variable, name) if variable and (
+        _one_loaded(called) or runs_a_statement(name)) else f"{name}()"
 
 
 def _one_loaded(value: cst.Call) -> bool:
@@ -322,22 +323,24 @@ class LoadSites(Visitor):
         """Sites for `variable = value` (`position`: the variable is that element of each
         row of a query selecting several entities)."""
         found = len(self.sites)
-        while isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and (
-                value.func.value in PASSING_ON) and value.args:
-            value = value.args[0].value  # `sorted(session.query(E).all(), key=...)`
+        value = _passed_on(value)
         self._find(value, variable, node, iterated, position)
         called = value.expression if isinstance(value, cst.Await) else value
         root = loaded_root(called, variable)
+        held = _passed_on(self.assigned[called.value]) if isinstance(called, cst.Name) and (
+            called.value in self.assigned) else None
+        if root is None and isinstance(held, cst.Await | cst.Call):
+            # `for x in q` on `q = <call>` just before: the index files x's reads under what
+            # it named q's value there (q itself for a chain it has no name for,
+            # `s.query(E).filter(...).order_by(...)`)
+            root = loaded_root(held.expression if isinstance(held, cst.Await) else held,
+                               called.value) or called.value
         # `for x in q` / `for x in result`: the index files x's reads under what q holds
-        aliases = self.ctx.ix.aliases.get(self.ctx.scope, {})
-        alias = aliases.get(called.value) if isinstance(called, cst.Name) else None
+        alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
+            called, cst.Name) else None
         finisher = self.ctx.plan.query_finishers.get((self.ctx.ix.module, self.ctx.scope))
-        if isinstance(called, cst.Name) and (
-                finisher and called.value == finisher.param or alias is None and variable
-                and aliases.get(variable) == (called.value, "")):
-            # `for x in query` (a finisher's parameter, or a variable holding a chain the index
-            # has no name for: `s.query(E).filter(...).order_by(...)`): under `query`
-            alias = (called.value, "")
+        if isinstance(called, cst.Name) and finisher and called.value == finisher.param:
+            alias = (called.value, "")  # `for x in query`: x's reads are filed under `query`
         for site in self.sites[found:]:
             site.root = root or (alias[0] if alias and not alias[1] else None)
 
@@ -503,6 +506,14 @@ class LoadSites(Visitor):
         self.sites.append(LoadSite(id(key), target, mapped, existing, node, session,
                                    statement=name))
         return True
+
+
+def _passed_on(value: cst.BaseExpression) -> cst.BaseExpression:
+    """`sorted(session.query(E).all(), key=...)` → what it hands on (the index's `holding`)."""
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and (
+            value.func.value in PASSING_ON) and value.args:
+        value = value.args[0].value
+    return value
 
 
 def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:
