@@ -7,6 +7,7 @@ from typing import NamedTuple
 from .. import api_surface as api
 from ..index import CALL, CallSite, FunctionInfo, ModuleIndex
 from ..index.redefinitions import plain_name
+from . import module_code
 from .decorators import Decorators
 from .kinds import Kinds, ObjKind
 from .models import Models
@@ -299,9 +300,11 @@ class Colouring:
     def run_sync_can_call(self, ref: FunctionRef,
                           callers: list[tuple[ModuleIndex, CallSite]]) -> bool:
         """Kept sync, it can be called through run_sync from these calls: it takes a session
-        (run_sync hands it the sync one) and every call is made in a function."""
+        (run_sync hands it the sync one) and every call is made in a function, or at the top
+        of a script, whose work moves into `async def main()`."""
         return bool(self.session_params(self.project.modules[ref[0]], ref[1])) and all(
-            site.scope in caller_ix.functions for caller_ix, site in callers)
+            site.scope in caller_ix.functions or not site.scope and module_code.runs_as_script(
+                self.project, caller_ix) for caller_ix, site in callers)
 
     def _shell_fits(self, ref: FunctionRef, io: set[FunctionRef],
                     group: dict[FunctionRef, str]) -> bool:

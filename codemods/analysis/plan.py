@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..api_surface import EVENT_FUNCTIONS
 from ..config import Config
 from ..index import ClassInfo, FunctionInfo, ModuleIndex
 from ..index.redefinitions import plain_name
+from . import module_code
 from .colouring import Colouring, KeptSync
 from .decorators import Decorators
 from .engine_urls import EngineUrls
@@ -76,6 +78,9 @@ class Plan:
                                                         project.calls_into)
         self.defines_any, self.parameters_given = project.defines_any, project.parameters_given
         self.run_sync_callers, self.importers = project.run_sync_callers, project.importers
+        # what runs a module's top-level code (SQA307 moves it into `async def main()`)
+        self.module_importer = partial(module_code.importer, project)
+        self.web_application = partial(module_code.web_application, project)
         self.passed_on = project.passed_on
         self.ancestors, self.lineage = project.ancestors, project.lineage
         self.implicit_self, self.import_root = project.implicit_self, project.import_root

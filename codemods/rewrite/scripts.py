@@ -22,7 +22,7 @@ import libcst as cst
 
 from ..analysis import Plan
 from ..analysis.project import qualname
-from ..index import CALL, ModuleIndex
+from ..index import ModuleIndex
 from ..todo import is_suppressed
 from .context import callee, dotted, statement_suppressions
 from .imports import ImportChanges
@@ -31,7 +31,6 @@ from .traversal import Visitor
 RULE = "SQA307"  # the rule moving the statements
 DEFINITION, ASSIGNMENT, EXECUTING, MAIN_BLOCK = "definition", "assignment", "executing", "main"
 _DEFINING = (cst.Import, cst.ImportFrom, cst.Pass)
-_EXCLUDED_FRAMEWORKS = frozenset({"flask", "flask_sqlalchemy", "pyramid"})
 _INERT_CALLS = ("sqlalchemy.", "sqlmodel.")  # constructors: engines, sessionmakers, tables
 
 
@@ -104,7 +103,7 @@ def _names_only(target: cst.BaseExpression) -> bool:
 def _blocker(plan: Plan, ix: ModuleIndex) -> str | None:
     """Why statements this module runs at module level must stay there (they also run when
     it is imported), or None."""
-    who = _importer(plan, ix)
+    who = plan.module_importer(ix)
     if who is None:
         return None
     if who == "pytest":
@@ -115,34 +114,11 @@ def _blocker(plan: Plan, ix: ModuleIndex) -> str | None:
             "\"__main__\":` block, or by what imports it)")
 
 
-def _importer(plan: Plan, ix: ModuleIndex) -> str | None:
-    """What imports this module: project modules, the package, pytest, Alembic."""
-    file = ix.path.replace("\\", "/").rpartition("/")[2]
-    if file == "__init__.py":
-        return "any module of the package"
-    if file == "conftest.py" or file.startswith("test_") or file.endswith("_test.py"):
-        return "pytest"
-    if ix.runs_under_alembic:
-        return "Alembic"
-    importers = plan.importers(ix.module)
-    return ", ".join(f"`{m}`" for m in importers[:3]) + (" …" if importers[3:] else "") \
-        if importers else None
-
-
-def _excluded(plan: Plan, ix: ModuleIndex) -> bool:
-    """A web application module (FastAPI starts up differently; Flask and Pyramid stay
-    synchronous): its module-level statements stay as they are."""
-    if any(q.partition(".")[0] in _EXCLUDED_FRAMEWORKS for q in ix.imports.values()):
-        return True
-    return any(b.origin == CALL and plan.qualify(ix, b.targets[0]) == "fastapi.FastAPI"
-               for b in ix.bindings.get("", ()))
-
-
 def _candidates(module: cst.Module, plan: Plan, ix: ModuleIndex
                 ) -> tuple[list[cst.BaseStatement], str | None]:
     """The top-level statements that may run inside the entry point, and the blocker."""
     kinds = [statement_kind(s) for s in module.body]
-    if not any(k in (EXECUTING, MAIN_BLOCK) for k in kinds) or _excluded(plan, ix):
+    if not any(k in (EXECUTING, MAIN_BLOCK) for k in kinds) or plan.web_application(ix):
         return [], None
     blocked = _blocker(plan, ix) if EXECUTING in kinds else None
     found = []
