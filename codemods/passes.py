@@ -345,13 +345,12 @@ def audit_pass(pending: Pending, tree: cst.Module, plan: Plan, rewrite: bool
     if not found:
         return tree
     relevant = {s for scope in found for s in scope_chain(scope)}  # and the scopes around
-    if pending.entry_function:  # module-level code and definitions moved there (SQA307)
-        relevant |= {f"{pending.entry_function}.{s}".rstrip(".") for s in relevant}
     # the body of a sync callback moved into its `async def` (SQA305)
     relevant |= {impl_scope(s) for s in relevant if s}
     relevant |= {_renamed(s) for s in relevant}  # `__enter__` became `__aenter__`
     ctx = Context(plan, pending.ix, lambda node: _original(pending, node), pending.imports,
                   config, earlier=pending.findings)
+    ctx.moved_into = pending.entry_function  # module-level code moved there (SQA307)
     tree = RulePass(ctx, rules, relevant).transform(tree)
     pending.findings.extend(ctx.findings)
     return tree

@@ -220,6 +220,8 @@ class Context:
         # top-level statements that run inside the module's async entry point (scripts.py)
         self.entry: EntryPoint | None = None
         self.entry_function: str | None = None  # the `async def` SQA307 moved them into
+        # the audit's: that function, whose code the index knows by its scopes before it moved
+        self.moved_into: str | None = None
 
     # -- traversal bookkeeping (called by the pass driver) --------------------------------------
     def enter(self, node: cst.CSTNode) -> None:
@@ -367,7 +369,10 @@ class Context:
         return self._scope
 
     def _scopes_changed(self) -> None:
-        self._scope = ".".join(name for name, _ in self.scopes)
+        names = [name for name, _ in self.scopes]
+        if names and names[0] == self.moved_into:  # read as the module-level code it was
+            names = names[1:]
+        self._scope = ".".join(names)
 
     @property
     def in_entry_point(self) -> bool:
