@@ -226,8 +226,10 @@ class LoadSites(Visitor):
         self.convertible = convertible or set()  # legacy ones SQA100 turns into select()
         self.select_statements = select_statements  # filled: the select()s found loading
         self.sites: list[LoadSite] = []
-        # runs of a statement built where the tool cannot follow it: (variable the objects go
-        # to, the statement to report on, the statement's name, the loading expression)
+        # loads of objects the tool cannot give options to (a statement built where it cannot
+        # follow it, a class it cannot tell): (variable the objects go to, None: returned;
+        # the statement to report on; what the tool cannot follow, for the TODO; the
+        # loading expression)
         self.unresolved: list[tuple[str | None, cst.CSTNode, str, cst.BaseExpression]] = []
         self.statement: cst.CSTNode | None = None  # findings are reported on the statement
         self.assigned: dict[str, cst.BaseExpression] = {}  # variable → its latest value
@@ -410,6 +412,12 @@ class LoadSites(Visitor):
                         for arg in call.args for path in _option_paths(arg.value)}
             self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session,
                                        statement=statement))
+        elif entity and ctx.async_target and not ctx.plan.mapped_class(
+                ctx.ix, ctx.scope, entity.rpartition(".")[0]):  # (not a column of a model)
+            # `db.query(self.model)`: kept legacy inside run_sync, whose objects come out of it
+            self.unresolved.append((variable, node, f"the objects of this query are `{entity}`, "
+                                    "which the tool cannot tell is a mapped class (it runs "
+                                    "inside run_sync)", node))
 
 
     def _finisher_load(self, value: cst.BaseExpression, variable: str | None,
@@ -461,7 +469,8 @@ class LoadSites(Visitor):
             statement, cst.Name) else None
         if isinstance(statement, cst.Name) and variable is None:
             # built where the tool cannot follow it: a parameter, a module-level statement
-            self.unresolved.append((target, node, statement.value, value))
+            self.unresolved.append((target, node, f"the statement `{statement.value}` run here "
+                                    "is built where the tool cannot follow it", value))
             return True
         picked = position if position is not None and iterated and not scalars else (
             None if position is None and scalars and (ended or method == "scalar") else -1)

@@ -75,8 +75,8 @@ class LoaderOptions(Rule):
             return
         found, variables = LoadSites.find(node, self.ctx, self.select_statements)
         planned = [(site, self._plan(site)) for site in found.sites]
-        for target, statement, name, value in found.unresolved:
-            self._unresolved(target, statement, name, value)
+        for target, statement, what, value in found.unresolved:
+            self._unresolved(target, statement, what, value)
         by_key: dict[int, dict[tuple[str, ...], list[tuple[str, str]]]] = {}
         for site, paths in planned:
             by_key.setdefault(site.key, {}).update({_path(p): p for p in paths})
@@ -100,25 +100,26 @@ class LoaderOptions(Rule):
                 self.ctx.outputs.loader_options.setdefault(key, []).extend(
                     self._option(hops) for hops in paths.values())
 
-    def _unresolved(self, target: str | None, statement: cst.CSTNode, name: str,
+    def _unresolved(self, target: str | None, statement: cst.CSTNode, what: str,
                     value: cst.BaseExpression) -> None:
-        """Objects of a statement built where the tool cannot follow it (a parameter, a
-        module-level statement, a helper's result): a TODO when relationships are read."""
+        """Objects the tool cannot give options to (`what` says why: a statement built
+        where it cannot follow it, a class it cannot tell): a TODO when relationships are
+        read on them, where they are kept (`target`) or by the callers they are returned to."""
         plan, ix, scope = self.ctx.plan, self.ctx.ix, self.ctx.scope
-        chains: set[str] = set()
         if target is not None:
             chains = plan.reads_on(ix, scope, target)[0]
             called = value.expression if isinstance(value, cst.Await) else value
             root = loaded_root(called, target)
             if root:
                 chains |= plan.reads_on(ix, scope, root)[0]
+        else:
+            chains = plan.reads_on_result((ix.module, scope))[0]
         relationships = {attr for info in plan.mapped_classes.values()
                          for attr in info.relationships}
         read = sorted({c.split(".")[0] for c in chains} & relationships)
         if read:
-            self.ctx.todo(self.code, f"the statement `{name}` run here is built where the tool "
-                                     "cannot follow it, and relationships of its objects are "
-                                     f"read afterwards ({', '.join(read)}): add selectinload/"
+            self.ctx.todo(self.code, f"{what}, and relationships of its objects are read "
+                                     f"afterwards ({', '.join(read)}): add selectinload/"
                                      "joinedload options for them where it is built",
                           statement, at=statement)
 
