@@ -9,6 +9,10 @@ from .. import api_surface as api
 from ..index import ALIAS, CALL, PARAM, ClassInfo, ModuleIndex, RelationshipInfo
 from .project import Project, qualname
 
+# `type[X]` in an annotation, and what makes a TypeVar (`TypeVar("T", bound=Base)`)
+_TYPE_OF = frozenset({"type", "builtins.type", "typing.Type", "typing_extensions.Type"})
+_TYPE_VARS = frozenset({"typing.TypeVar", "typing_extensions.TypeVar"})
+
 
 class Models:
     """Which classes are mapped, and what their relationships point to (state-free, cached)."""
@@ -358,6 +362,45 @@ class Models:
     def is_alias(self, ix: ModuleIndex, scope: str, name: str) -> bool:
         return any(b.origin == CALL and self.project.qualify(ix, b.targets[0]) in api.ALIASED
                    for b in self.project.bindings(ix, scope, name))
+
+    def holds_some_model(self, ix: ModuleIndex, scope: str, dotted: str) -> bool:
+        """`dotted` holds a mapped class the tool cannot name: a parameter, or `self.<attr>`
+        assigned from one, annotated `type[X]` where X is a mapped class, a base of mapped
+        classes or a TypeVar bound to one (a generic repository's `self.model`)."""
+        project = self.project
+        head, _, attr = dotted.partition(".")
+        if head == "self" and attr and "." not in attr:
+            owner = project.owner_class(ix, scope)
+            held = [(m, s, b) for m, c in (project.lineage((ix, owner)) if owner else ())
+                    for s, b in m.attribute_bindings.get(c, []) if b.name == attr]
+        elif "." not in dotted:
+            held = [(ix, scope, b) for b in project.bindings(ix, scope, dotted)]
+        else:
+            return False
+        annotations = []  # every binding must be a typed parameter, or one assigned
+        for m, s, b in held:
+            given = [b] if b.origin == PARAM else project.bindings(m, s, b.targets[0]) if (
+                b.origin == ALIAS and "." not in b.targets[0]) else []
+            if not given or any(p.origin != PARAM for p in given):
+                return False
+            annotations += [(m, s, p.targets) for p in given]
+        return bool(annotations) and all(
+            names and project.qualify(m, names[0]) in _TYPE_OF and any(
+                self._model_class_name(m, s, n) for n in names[1:])
+            for m, s, names in annotations)
+
+    def _model_class_name(self, ix: ModuleIndex, scope: str, name: str, depth: int = 0
+                          ) -> bool:
+        """`name` is a mapped class, a base of mapped classes, or a TypeVar bound to one."""
+        if self.mapped_class(ix, scope, name):
+            return True
+        found = self.project.resolve_class(ix, name)
+        if found is not None:
+            return self.is_model_base(*found)
+        return depth < 2 and any(
+            b.origin == CALL and self.project.qualify(ix, b.targets[0]) in _TYPE_VARS
+            and any(a and self._model_class_name(ix, "", a, depth + 1) for a in b.call_args)
+            for b in self.project.bindings(ix, scope, name))
 
     def annotated_class(self, ix: ModuleIndex, scope: str, names: Iterable[str]) -> str | None:
         """The mapped class among the names of an annotation (`Optional[Order]` → Order)."""

@@ -107,6 +107,7 @@ class Plan:
         # mapped classes
         self.mapped_class, self.is_alias = models.mapped_class, models.is_alias
         self.is_model_base, self.mapped_subclasses = models.is_model_base, models.mapped_subclasses
+        self.holds_some_model = models.holds_some_model  # `self.model: type[ModelType]`
         self.annotated_class, self.loader = models.annotated_class, models.loader
         self.relationship, self.relationship_paths = models.relationship, models.relationship_paths
         self.relationship_target = models.relationship_target

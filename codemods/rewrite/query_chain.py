@@ -204,7 +204,8 @@ class SelectBuilder:
             mapped = plan.mapped_class(ix, scope, name)
             if mapped is not None:
                 return Element(node, mapped, True, node)
-            if "." not in name and plan.is_alias(ix, scope, name):
+            if "." not in name and plan.is_alias(ix, scope, name) or plan.holds_some_model(
+                    ix, scope, name):  # (a generic repository's `self.model: type[M]`)
                 return Element(node, None, True, node)
             if ".c." in f".{name}":  # `table.c.col`, `subquery.c.col`
                 return Element(node, None, False, None)

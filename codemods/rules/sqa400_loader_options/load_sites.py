@@ -412,12 +412,17 @@ class LoadSites(Visitor):
                         for arg in call.args for path in _option_paths(arg.value)}
             self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session,
                                        statement=statement))
-        elif entity and ctx.async_target and not ctx.plan.mapped_class(
-                ctx.ix, ctx.scope, entity.rpartition(".")[0]):  # (not a column of a model)
-            # `db.query(self.model)`: kept legacy inside run_sync, whose objects come out of it
-            self.unresolved.append((variable, node, f"the objects of this query are `{entity}`, "
-                                    "which the tool cannot tell is a mapped class (it runs "
-                                    "inside run_sync)", node))
+        elif entity:
+            self._unnamed_class(entity, variable, node)
+
+    def _unnamed_class(self, entity: str, variable: str | None, node: cst.CSTNode) -> None:
+        """`db.query(self.model)`, `select(self.model)`: objects of a class the tool cannot
+        name get no options; under asyncio their relationships cannot load lazily."""
+        if self.ctx.async_target and not self.ctx.plan.mapped_class(
+                self.ctx.ix, self.ctx.scope, entity.rpartition(".")[0]):  # (no model's column)
+            self.unresolved.append((variable, node, f"the tool cannot tell which class "
+                                    f"`{entity}` is, so this query gets no loader options",
+                                    node))
 
 
     def _finisher_load(self, value: cst.BaseExpression, variable: str | None,
@@ -507,6 +512,8 @@ class LoadSites(Visitor):
             return False
         mapped = entity and self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, entity)
         if not mapped:
+            if entity:
+                self._unnamed_class(entity, target, node)
             return False
         existing = {path for call in steps if call.func.attr.value == "options"
                     for arg in call.args for path in _option_paths(arg.value)}
