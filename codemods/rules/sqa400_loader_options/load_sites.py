@@ -379,7 +379,7 @@ class LoadSites(Visitor):
         if chain is None and self._finisher_load(value, variable, node, iterated, key):
             return
         if chain is not None:
-            self._chain_load(chain, key, variable, node, position)
+            self._chain_load(chain, key, value, variable, node, position)
             return
         # `q.all()`, `for x in q` on `q = session.query(E)...`
         root = _chain_root(value) if not isinstance(value, cst.Name) else value
@@ -390,14 +390,14 @@ class LoadSites(Visitor):
             return
         if held.mixed:  # each build gets the options its own objects need
             for build in held.builds:
-                self._chain_load(unwind(build), id(build), variable, node, position)
+                self._chain_load(unwind(build), id(build), value, variable, node, position)
             return
         chain = unwind(held.build)
         chain.steps += [(c.func.attr.value, c) for c in held.steps]
-        self._chain_load(chain, key, variable, node, position, root.value)
+        self._chain_load(chain, key, value, variable, node, position, root.value)
 
-    def _chain_load(self, chain: QueryChain, key: int, variable: str | None,
-                    node: cst.CSTNode, position: int | None,
+    def _chain_load(self, chain: QueryChain, key: int, value: cst.BaseExpression,
+                    variable: str | None, node: cst.CSTNode, position: int | None,
                     statement: str | None = None) -> None:
         """The site for objects a legacy query chain loads (element `position` of its rows)."""
         ctx = self.ctx
@@ -413,16 +413,17 @@ class LoadSites(Visitor):
             self.sites.append(LoadSite(key, variable, mapped, existing, node, chain.session,
                                        statement=statement))
         elif entity:
-            self._unnamed_class(entity, variable, node)
+            self._unnamed_class(entity, value, variable, node)
 
-    def _unnamed_class(self, entity: str, variable: str | None, node: cst.CSTNode) -> None:
+    def _unnamed_class(self, entity: str, value: cst.BaseExpression, variable: str | None,
+                       node: cst.CSTNode) -> None:
         """`db.query(self.model)`, `select(self.model)`: objects of a class the tool cannot
         name get no options; under asyncio their relationships cannot load lazily."""
         if self.ctx.async_target and not self.ctx.plan.mapped_class(
                 self.ctx.ix, self.ctx.scope, entity.rpartition(".")[0]):  # (no model's column)
             self.unresolved.append((variable, node, f"the tool cannot tell which class "
                                     f"`{entity}` is, so this query gets no loader options",
-                                    node))
+                                    value))
 
 
     def _finisher_load(self, value: cst.BaseExpression, variable: str | None,
@@ -481,20 +482,20 @@ class LoadSites(Visitor):
             None if position is None and scalars and (ended or method == "scalar") else -1)
         if variable is not None and variable.mixed:  # each build gets what its objects need
             for build in variable.builds:
-                self._select_site(build, list(_chain_calls(build)), picked, target, node,
+                self._select_site(build, list(_chain_calls(build)), picked, value, target, node,
                                   expr.func.value, None)
             return True
         if variable is not None and not variable.legacy:  # `stmt = select(E)...`; run(stmt)
             steps, built = list(variable.steps), variable.build
         else:
             steps, built = _chain_calls(statement), statement
-        return self._select_site(built, steps, picked, target, node, expr.func.value,
+        return self._select_site(built, steps, picked, value, target, node, expr.func.value,
                                  statement, statement.value if variable is not None else None)
 
     def _select_site(self, built: cst.BaseExpression, steps: list[cst.Call],
-                     position: int | None, target: str | None, node: cst.CSTNode,
-                     session: cst.BaseExpression, statement: cst.BaseExpression | None,
-                     name: str | None = None) -> bool:
+                     position: int | None, value: cst.BaseExpression, target: str | None,
+                     node: cst.CSTNode, session: cst.BaseExpression,
+                     statement: cst.BaseExpression | None, name: str | None = None) -> bool:
         """The site for the objects of `select(...)` (built, then refined by `steps`) run
         here: one entity's objects (`position` None) or the element at `position` of its
         rows (-1: neither); the options go onto `statement` as it is run, or, without one,
@@ -513,7 +514,7 @@ class LoadSites(Visitor):
         mapped = entity and self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, entity)
         if not mapped:
             if entity:
-                self._unnamed_class(entity, target, node)
+                self._unnamed_class(entity, value, target, node)
             return False
         existing = {path for call in steps if call.func.attr.value == "options"
                     for arg in call.args for path in _option_paths(arg.value)}
