@@ -195,7 +195,7 @@ class ChainRunner:
 
     @staticmethod
     def _describe(terminal: str, statement: Statement, listed: bool) -> str:
-        what = "list(query)" if listed else f".{terminal}()"
+        what = "list(query)" if listed else f"query.{terminal}()"
         rows = {RowShape.ENTITY: "objects via scalars()", RowShape.MIXED: "rows via execute()",
                 RowShape.COLUMNS: "rows via execute()"}[statement.shape]
         notes = [rows]
@@ -205,7 +205,7 @@ class ChainRunner:
             notes.append("still refuses two rows")
         if statement.needs_unique:
             notes.append(".unique() as legacy de-duplicated entities")
-        return f"query{what} → select(): " + ", ".join(notes)
+        return f"{what} → select(): " + ", ".join(notes)
 
     def _get(self, original: cst.Call, updated: cst.Call, chain: QueryChain
              ) -> cst.BaseExpression:

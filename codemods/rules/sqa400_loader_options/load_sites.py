@@ -325,8 +325,14 @@ class LoadSites(Visitor):
         """Sites for `variable = value` (`position`: the variable is that element of each
         row of a query selecting several entities)."""
         found = len(self.sites)
-        value = _passed_on(value)
-        self._find(value, variable, node, iterated, position)
+        handed = _passed_on(value)
+        # `list(session.exec(stmt))`, `sorted(q)`: what it is handed is iterated
+        self._find(handed, variable, node, iterated or handed is not value, position)
+        lister = _lister(value, handed)
+        for site in self.sites[found:] if lister is not None else ():
+            if site.key == id(handed):  # SQA100 runs `list(query)` as the list() call's
+                site.key = id(lister)
+        value = handed
         called = value.expression if isinstance(value, cst.Await) else value
         root = loaded_root(called, variable)
         held = _passed_on(self.assigned[called.value]) if isinstance(called, cst.Name) and (
@@ -527,10 +533,24 @@ class LoadSites(Visitor):
 
 def _passed_on(value: cst.BaseExpression) -> cst.BaseExpression:
     """`sorted(session.query(E).all(), key=...)` → what it hands on (the index's `holding`)."""
-    while isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and (
-            value.func.value in PASSING_ON) and value.args:
+    while _passing_on(value):
         value = value.args[0].value
     return value
+
+
+def _passing_on(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and (
+        value.func.value in PASSING_ON) and bool(value.args)
+
+
+def _lister(value: cst.BaseExpression, handed: cst.BaseExpression) -> cst.Call | None:
+    """The `list(handed)` call among the wrappers of `value`, if `handed` is its argument."""
+    while _passing_on(value) and value is not handed:
+        inner = value.args[0].value
+        if inner is handed and value.func.value == "list" and len(value.args) == 1:
+            return value
+        value = inner
+    return None
 
 
 def _option_paths(option: cst.BaseExpression) -> list[tuple[str, ...]]:

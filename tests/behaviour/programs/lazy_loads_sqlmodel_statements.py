@@ -1,7 +1,7 @@
 """SQLModel hiking club: statements kept in a variable and run with `session.exec(...)`, a
 result kept in a variable before `.first()`/`.all()`, and `session.get` on a team whose
 members read their team back; the many-to-one side is declared as `Optional["Club"]` with
-`Relationship()` only."""
+`Relationship()` only; a repository returning `list(session.exec(...))`."""
 from typing import List, Optional
 
 from sqlmodel import Field, Relationship, Session, SQLModel, create_engine, select
@@ -47,6 +47,20 @@ def club_by_id(session, club_id):
         print("member", hiker.name, "back to", hiker.club.name)
 
 
+class HikerRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def in_club(self, club_id: int) -> list[Hiker]:
+        return list(self.session.exec(select(Hiker).where(Hiker.club_id == club_id)
+                                      .order_by(Hiker.name)))
+
+
+def repo_hikers(session):
+    for hiker in HikerRepo(session).in_club(1):
+        print("repo", hiker.name, "of", hiker.club.name)
+
+
 def main():
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
@@ -63,6 +77,8 @@ def main():
         all_hikers(session)
     with Session(engine) as session:
         club_by_id(session, 1)
+    with Session(engine) as session:
+        repo_hikers(session)
 
 
 if __name__ == "__main__":
