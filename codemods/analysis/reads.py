@@ -7,7 +7,7 @@ import builtins
 from collections.abc import Iterable
 
 from .. import api_surface as api
-from ..index import ALIAS, CALL, PARAM, ModuleIndex
+from ..index import ALIAS, CALL, ELEMENT, PARAM, ModuleIndex
 from .kinds import Kinds, ObjKind
 from .models import Models
 from .project import FunctionRef, Project, through_run_sync
@@ -23,6 +23,8 @@ _LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exce
 _STORING = frozenset({"append", "extend", "add", "insert", "appendleft", "put", "setdefault",
                       "update", "remove", "discard"})
 _ASYNCIO_RUN = "asyncio.run"  # returns what the coroutine it runs returns
+# wrap a generator to close it: what it yields is read where the `as` name is iterated
+_CLOSING = frozenset({"contextlib.closing", "contextlib.aclosing"})
 
 FoundReads = tuple[set[str], list[tuple[str, str]]]  # chains read; (callee, chain) not followed
 
@@ -206,8 +208,8 @@ class Reads:
                 callee.endswith(".run_sync")):  # its lambda's calls are call sites of their own
             return True
         qualified = self.project.qualify(ix, callee)
-        if qualified == _ASYNCIO_RUN:  # what it returns is followed as the coroutine's result
-            return True
+        if qualified == _ASYNCIO_RUN or qualified in _CLOSING:
+            return True  # they hand on what they get (asyncio.run's result: reads_on_result)
         receiver = callee.rpartition(".")[0]  # `db.session.refresh`: the session's own API
         return qualified.startswith(("sqlalchemy.", "sqlmodel.")) or any(
             self.kinds.kind(ix, scope, name) in (ObjKind.SESSION, ObjKind.CONNECTION,
@@ -243,8 +245,8 @@ class Reads:
                               seen: frozenset[FunctionRef]) -> FoundReads:
         """What `scope` reads on the results of its calls of `callee`, also through its own
         callers where it returns them."""
-        names = {b.name for b in ix.bindings.get(scope, [])
-                 if b.origin == CALL and b.targets[0] == callee}
+        names = {b.name for b in ix.bindings.get(scope, [])  # also `a, b = f()`: each
+                 if b.origin in (CALL, ELEMENT) and b.targets[0] == callee}
         chains: set[str] = set()
         opaque: list[tuple[str, str]] = []
         for name in [*names, f"{callee}()"]:

@@ -316,9 +316,10 @@ class LoadSites(Visitor):
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is None or self.statement is None:
             return
-        bound = self.bound.get(node.value.value) if isinstance(node.value, cst.Name) else None
-        for value, statement in bound or [(node.value, self.statement)]:
-            self._load(value, None, statement)
+        for returned, iterated in _handed_back(node.value):
+            bound = self.bound.get(returned.value) if isinstance(returned, cst.Name) else None
+            for value, statement in bound or [(returned, self.statement)]:
+                self._load(value, None, statement, iterated)
 
     def _load(self, value: cst.BaseExpression, variable: str | None, node: cst.CSTNode,
               iterated: bool = False, position: int | None = None) -> None:
@@ -529,6 +530,25 @@ class LoadSites(Visitor):
         self.sites.append(LoadSite(id(key), target, mapped, existing, node, session,
                                    statement=name))
         return True
+
+
+def _handed_back(value: cst.BaseExpression) -> list[tuple[cst.BaseExpression, bool]]:
+    """What a `return` hands back objects of, and whether it is iterated for them: `x`;
+    each of `a, b`; `xs` of `xs[0]`; `xs` of `{x.id: x for x in xs}` / `[x for x in xs]`
+    (as the index's `holding` reads them)."""
+    if isinstance(value, cst.Tuple):
+        return [found for element in value.elements for found in _handed_back(element.value)]
+    while isinstance(value, cst.Subscript):
+        value = value.value
+    element = value.value if isinstance(value, cst.DictComp) else value.elt if isinstance(
+        value, cst.ListComp | cst.SetComp | cst.GeneratorExp) else None
+    if element is not None:
+        loop = value.for_in
+        if loop.inner_for_in is None and isinstance(element, cst.Name) and isinstance(
+                loop.target, cst.Name) and element.value == loop.target.value:
+            return [(loop.iter, True)]
+        return []
+    return [(value, False)]
 
 
 def _passed_on(value: cst.BaseExpression) -> cst.BaseExpression:

@@ -172,7 +172,11 @@ class LoaderOptions(Rule):
             chains, opaque = plan.reads_on(ix, scope, site.variable)
             function = ix.functions.get(scope)
             if function is not None and site.variable in function.produces:
-                chains |= plan.response_schema_reads((ix.module, scope))  # a route returns it
+                # returned or yielded (`for x in ...: yield x`): what callers read (a route's
+                # response schema too)
+                chains_of_callers, opaque_of_callers = plan.reads_on_result((ix.module, scope))
+                chains |= chains_of_callers
+                opaque += opaque_of_callers
             if site.root:
                 chains_of_root, opaque_of_root = plan.reads_on(ix, scope, site.root)
                 chains |= chains_of_root
