@@ -520,7 +520,8 @@ class LoadSites(Visitor):
             return False
         mapped = entity and self.ctx.plan.mapped_class(self.ctx.ix, self.ctx.scope, entity)
         if not mapped:
-            if entity:
+            if entity and (entity.endswith(".__class__") or self.ctx.plan.holds_some_model(
+                    self.ctx.ix, self.ctx.scope, entity)):  # objects, of a class unknown here
                 self._unnamed_class(entity, value, target, node)
             return False
         existing = {path for call in steps if call.func.attr.value == "options"

@@ -386,13 +386,15 @@ class LoaderOptions(Rule):
         if "options" in given:  # a re-run, or options of the user's: add only the missing ones
             return _merged_options(updated, args, given, options)
         elements = comma_separated([cst.Element(o) for o in options])
+        added = [(keyword, value) for keyword, value in (
+            ("options", cst.List(elements)), ("populate_existing", cst.Name("True")))
+            if keyword not in given]  # (`populate_existing=True` may be there already)
         args[-1] = args[-1].with_changes(comma=comma())
-        for keyword, value in (("options", cst.List(elements)),
-                               ("populate_existing", cst.Name("True"))):
+        for position, (keyword, value) in enumerate(added):
             args.append(cst.Arg(keyword=cst.Name(keyword), value=value, equal=cst.AssignEqual(
                 whitespace_before=cst.SimpleWhitespace(""),
                 whitespace_after=cst.SimpleWhitespace("")), comma=cst.Comma(
-                whitespace_after=cst.SimpleWhitespace(" ")) if keyword == "options" else
+                whitespace_after=cst.SimpleWhitespace(" ")) if position < len(added) - 1 else
                 cst.MaybeSentinel.DEFAULT))
         return updated.with_changes(args=args)
 
