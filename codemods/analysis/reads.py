@@ -23,7 +23,7 @@ _LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exce
 _STORING = frozenset({"append", "extend", "add", "insert", "appendleft", "put", "setdefault",
                       "update", "remove", "discard"})
 _ASYNCIO_RUN = "asyncio.run"  # returns what the coroutine it runs returns
-# wrap a generator to close it: what it yields is read where the `as` name is iterated
+# close what they wrap once done (a generator); they read nothing of it
 _CLOSING = frozenset({"contextlib.closing", "contextlib.aclosing"})
 
 FoundReads = tuple[set[str], list[tuple[str, str]]]  # chains read; (callee, chain) not followed
@@ -255,7 +255,7 @@ class Reads:
             opaque += unseen
         caller = ix.functions.get(scope)
         passer = (ix.module, scope)
-        if caller is not None and passer not in seen and len(seen) < 4 and any(
+        if caller is not None and passer not in seen and len(seen) < 4 and any(  # 3 deep
                 produced in names or produced == f"{callee}()" for produced in caller.produces):
             found, unseen = self.reads_on_result(passer, seen)
             chains |= found
