@@ -197,15 +197,14 @@ class Kinds:
         a plain value (`archive = None`, set by `global archive` later). Empty otherwise."""
         project = self.project
         found_in = project.binding_scope(ix, scope, name)
-        queried = found_in is not None and all(
-            b.origin == QUERY for b in project.bound_in(ix, found_in, name))
-        if queried and found_in:  # queried here, bound around it: `archive = open_archive()`
+        bindings = project.bound_in(ix, found_in, name) if found_in is not None else []
+        if found_in and all(b.origin == QUERY for b in bindings):
+            # queried here, bound around it: `archive = open_archive()` at module level
             found_in = project.binding_scope(ix, found_in.rpartition(".")[0], name)
-        if found_in is None:
-            return "", []
-        bindings = project.bound_in(ix, found_in, name)
+            bindings = [*bindings, *(project.bound_in(ix, found_in, name)
+                                     if found_in is not None else ())]
         made = [b for b in bindings if b.origin in (CALL, ENTER)]
-        if not made or not queried and not any(b.origin == QUERY for b in bindings) or any(
+        if found_in is None or not made or not any(b.origin == QUERY for b in bindings) or any(
                 b.origin not in (CALL, ENTER, VALUE, QUERY) for b in bindings) or any(
                     self._binding_kind(ix, found_in, b) is not None for b in made):
             return "", []

@@ -300,7 +300,7 @@ class LoadSites(Visitor):
     def visit_Attribute(self, node: cst.Attribute) -> None:
         """`session.get(Order, 1).customer.name`: objects loaded and read at once (the
         index files the reads under the call, `session.get()`)."""
-        called = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        called = _unawaited(node.value)
         if not isinstance(called, cst.Call) or self.statement is None or (
                 node.attr.value in _OBJECT_STEPS):
             return  # (`session.scalars(stmt).all()`: the statement using it is the site)
@@ -333,8 +333,7 @@ class LoadSites(Visitor):
         for site in self.sites[found:] if lister is not None else ():
             if site.key == id(handed):  # SQA100 runs `list(query)` as the list() call's
                 site.key = id(lister)
-        value = handed
-        called = value.expression if isinstance(value, cst.Await) else value
+        called = _unawaited(handed)
         root = loaded_root(called, variable)
         held = _passed_on(self.assigned[called.value]) if isinstance(called, cst.Name) and (
             called.value in self.assigned) else None
@@ -342,8 +341,7 @@ class LoadSites(Visitor):
             # `for x in q` on `q = <call>` just before: the index files x's reads under what
             # it named q's value there (q itself for a chain it has no name for,
             # `s.query(E).filter(...).order_by(...)`)
-            root = loaded_root(held.expression if isinstance(held, cst.Await) else held,
-                               called.value) or called.value
+            root = loaded_root(_unawaited(held), called.value) or called.value
         # `for x in q` / `for x in result`: the index files x's reads under what q holds
         alias = self.ctx.ix.aliases.get(self.ctx.scope, {}).get(called.value) if isinstance(
             called, cst.Name) else None
@@ -550,6 +548,10 @@ def _handed_back(value: cst.BaseExpression) -> list[tuple[cst.BaseExpression, bo
             return [(loop.iter, True)]
         return []
     return [(value, False)]
+
+
+def _unawaited(value: cst.BaseExpression) -> cst.BaseExpression:
+    return value.expression if isinstance(value, cst.Await) else value
 
 
 def _passed_on(value: cst.BaseExpression) -> cst.BaseExpression:
