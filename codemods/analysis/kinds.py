@@ -347,24 +347,18 @@ class Kinds:
         return None
 
     def is_fixture(self, ix: ModuleIndex, function: str) -> bool:
-        info = ix.functions.get(function)
-        return info is not None and any(
-            self.project.qualify(ix, d) == "pytest.fixture" for d in info.decorators)
+        return self.project.is_fixture(ix, function)
 
     def _fixture_kind(self, ix: ModuleIndex, scope: str, name: str) -> ObjKind | None:
         """A test's or fixture's parameter holds what the fixture of that name provides."""
-        function = ix.functions.get(scope)
-        if function is None or name not in function.params or not (
-                scope.rpartition(".")[2].startswith("test") or self.is_fixture(ix, scope)):
+        found = self.project.fixture_for(ix, scope, name)
+        if found is None:
             return None
-        candidates = [ix, *(m for m in self.project.modules.values()
-                            if m.path.endswith("conftest.py") and m is not ix)]
-        for module in candidates:
-            if self.is_fixture(module, name):
-                for produced in module.functions[name].produces:
-                    kind = self._produced_kind(module, name, produced)
-                    if kind is not None:  # (`yield sessionmaker(bind=engine)`: a factory)
-                        return kind
+        module, fixture = found
+        for produced in module.functions[fixture].produces:
+            kind = self._produced_kind(module, fixture, produced)
+            if kind is not None:  # (`yield sessionmaker(bind=engine)`: a factory)
+                return kind
         return None
 
     def flask_db(self, class_qualname: str) -> str | None:

@@ -74,6 +74,7 @@ class Project:
         self._functions: dict[tuple[int, str, str], FunctionRef | None] = {}
         self._instances: dict[tuple[int, str, str], tuple[ModuleIndex, str] | None] = {}
         self._returned: dict[tuple[FunctionRef, int | None], tuple[ModuleIndex, str] | None] = {}
+        self._conftests: list[ModuleIndex] | None = None
         self._asking: dict[tuple[int, Hashable], int] = {}  # unfinished → its place below
         self._earliest: list[int] = []  # per unfinished question, the first one it met
         self._for_now: dict[tuple[int, Hashable], object] = {}  # answers not kept, see there
@@ -439,11 +440,9 @@ class Project:
     def _fetched_class(self, ix: ModuleIndex, scope: str, bindings: list[Binding]
                        ) -> tuple[ModuleIndex, str] | None:
         """`post = session.get(Post, 1)` (a name the index saw loaded): a Post."""
-        classes = [self.resolve_class(ix, b.call_args[0]) if b.origin == CALL and b.targets[
-            0].endswith(".get") and b.call_args and b.call_args[0] else None for b in bindings]
-        first = classes[0]
-        return first if first and all(
-            c and (c[0].module, c[1]) == (first[0].module, first[1]) for c in classes) else None
+        return _one_class([self.resolve_class(ix, b.call_args[0]) if b.origin == CALL and (
+            b.targets[0].endswith(".get") and b.call_args and b.call_args[0]) else None
+            for b in bindings])
 
     def _loaded_class(self, ix: ModuleIndex, scope: str, name: str
                       ) -> tuple[ModuleIndex, str] | None:
@@ -506,7 +505,8 @@ class Project:
         if binding.origin == ELEMENT:  # `person, created = get_or_create(...)`
             return self._returned_class(ix, scope, binding.targets[0], binding.element)
         if binding.origin == PARAM:
-            return next(filter(None, (self.resolve_class(ix, t) for t in binding.targets)), None)
+            return next(filter(None, (self.resolve_class(ix, t) for t in binding.targets)),
+                        None) or self._fixture_class(ix, scope, binding.name)
         if binding.origin == ALIAS:
             return self.instance_class(ix, scope, binding.targets[0])
         if binding.origin == ENTER:  # `with SqlUnit(factory) as unit:`
@@ -537,11 +537,48 @@ class Project:
             return self.resolve_class(module, named[0]) if len(named) == 1 else None
         produced = info.produces if element is None else [
             values[element] if element < len(values) else None for values in info.returns_tuples]
-        classes = [self.instance_class(module, ref[1], p) if p else None
-                   for p in produced]
-        first = classes[0] if classes else None
-        return first if first and all(
-            c and (c[0].module, c[1]) == (first[0].module, first[1]) for c in classes) else None
+        return _one_class([self._produced_class(module, ref[1], p) if p else None
+                           for p in produced])
+
+    def _produced_class(self, ix: ModuleIndex, scope: str, produced: str
+                        ) -> tuple[ModuleIndex, str] | None:
+        """The class of what a function returns or yields, as `FunctionInfo.produces` names
+        it: a name, or `f()` for a call's result (a class's: an instance of it)."""
+        if not produced.endswith("()"):
+            return self.instance_class(ix, scope, produced)
+        return self.resolve_class(ix, produced[:-2]) or self._returned_class(
+            ix, scope, produced[:-2], None)
+
+    def is_fixture(self, ix: ModuleIndex, function: str) -> bool:
+        info = ix.functions.get(function)
+        return info is not None and any(
+            self.qualify(ix, d) == "pytest.fixture" for d in info.decorators)
+
+    def fixture_for(self, ix: ModuleIndex, scope: str, name: str
+                    ) -> tuple[ModuleIndex, str] | None:
+        """The pytest fixture a test's or fixture's parameter `name` is handed: the fixture
+        function of that name in the module, or else in a conftest.py."""
+        function = ix.functions.get(scope)
+        if function is None or name not in function.params or not (
+                scope.rpartition(".")[2].startswith("test") or self.is_fixture(ix, scope)):
+            return None
+        if self._conftests is None:
+            self._conftests = [m for m in self.modules.values() if m.path.endswith("conftest.py")]
+        return next(((m, name) for m in [ix, *self._conftests] if self.is_fixture(m, name)),
+                    None)
+
+    def _fixture_class(self, ix: ModuleIndex, scope: str, name: str
+                       ) -> tuple[ModuleIndex, str] | None:
+        """`def test_x(service)`: an instance of the project class the fixture `service`
+        returns or yields."""
+        found = self.fixture_for(ix, scope, name)
+        if found is None:
+            return None
+        module, fixture = found
+        if not module.functions[fixture].is_generator:
+            return self._returned_by((module.module, fixture), None)
+        return _one_class([self._produced_class(module, fixture, p)
+                           for p in module.functions[fixture].produces])
 
     def _enters_itself(self, cls: tuple[ModuleIndex, str]) -> bool:
         """The class's `__enter__` returns the instance: `return self`, also through
@@ -712,3 +749,10 @@ class Project:
         """The calls in `scope` of the project module named like `ix`."""
         module = self.modules.get(ix.module)
         return [] if module is None else module.calls_in(scope)
+
+
+def _one_class(classes: list[tuple[ModuleIndex, str] | None]) -> tuple[ModuleIndex, str] | None:
+    """The class all of `classes` are (None where one is unknown or two differ)."""
+    first = classes[0] if classes else None
+    return first if first and all(
+        c and (c[0].module, c[1]) == (first[0].module, first[1]) for c in classes) else None
