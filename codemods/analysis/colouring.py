@@ -209,6 +209,8 @@ class Colouring:
                 if site.scope not in caller_ix.functions or (
                         within is not None and caller_ix.module not in within):
                     continue  # module/class level: handled by the entry-point rule
+                if site.usage == "|coroutine":
+                    continue  # `asyncio.run(f())`: the caller runs the coroutine as it is
                 if caller not in result and not self.cannot_be_async(caller):
                     todo.append(caller)
         return frozenset(result)

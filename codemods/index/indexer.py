@@ -58,6 +58,7 @@ from .shapes import (
     run_sync_target,
     runs_a_statement,
     runs_query,
+    takes_coroutines,
     url_drivername,
     url_source,
     without_subscripts,
@@ -95,6 +96,7 @@ class _Indexer(ast.NodeVisitor):
         self.lambda_params: list[set[str]] = []
         self.chained_by: dict[int, ast.Call] = {}  # id(call) -> the call made on its result
         self.iterated: set[int] = set()  # ids of expressions a for loop iterates
+        self.scheduled: set[int] = set()  # ids of calls handed to asyncio to run (`|coroutine`)
         self.held: dict[str, Held] = {}  # scope → its statement and query/result variables
         self.globals: dict[str, set[str]] = {}  # function scope → names it declares `global`
         # function scope → its query variables read only as call arguments
@@ -387,10 +389,21 @@ class _Indexer(ast.NodeVisitor):
                 self.chained_by[id(node.func.value)] = node
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                 self.iterated.add(id(node.iter))
+            if isinstance(node, ast.Call) and takes_coroutines(
+                    self._qualified(dotted_name(node.func)), getattr(node.func, "attr", None)):
+                self.scheduled.update(id(arg) for arg in node.args if isinstance(arg, ast.Call))
+
+    def _qualified(self, name: str | None) -> str | None:
+        """`name` with its head as the module imports it (`gather` → `asyncio.gather`)."""
+        head, dot, rest = (name or "").partition(".")
+        imported = self.index.imports.get(head)
+        return f"{imported}{dot}{rest}" if imported else name
 
     def _usage(self, call: ast.Call) -> str:
         if not self.scopes:
             return ""
+        if id(call) in self.scheduled:
+            return "|coroutine"
         methods = []
         node = call
         while id(node) in self.chained_by:

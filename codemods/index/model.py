@@ -37,7 +37,8 @@ class CallSite:
     kwargs: tuple[tuple[str, str | None], ...]
     line: int
     # What happens to the result: the methods chained on it, then "for" (iterated) or
-    # "value" (used otherwise): "filter.order_by.all|value", "|for"; "" when unknown.
+    # "value" (used otherwise): "filter.order_by.all|value", "|for"; "|coroutine": handed to
+    # asyncio to run (`asyncio.run(f())`); "" when unknown.
     usage: str = ""
     # arguments that are a legacy query, not run (position or keyword → the query, whose
     # `session_param` is the head of the session's dotted name)

@@ -84,6 +84,39 @@ IN_OPERATORS = frozenset({"in_", "notin_", "not_in"})
 CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any", "all", "sum",
                        "enumerate", "reversed", "dict"})
 
+# -- asyncio -----------------------------------------------------------------------------------
+# Functions that take a coroutine object and run or schedule it: the call of a coroutine
+# function handed to one is not awaited where it is made (`asyncio.create_task(self._loop())`).
+_COROUTINE_TAKERS = frozenset({
+    "asyncio.run", "asyncio.create_task", "asyncio.ensure_future", "asyncio.gather",
+    "asyncio.wait_for", "asyncio.shield", "asyncio.wait", "asyncio.as_completed",
+    "asyncio.run_coroutine_threadsafe", "asyncio.Task"})
+_CONCURRENT_TAKERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather",
+                                "asyncio.wait", "asyncio.as_completed", "asyncio.Task"})
+# Their methods on an event loop or a task group, whatever the receiver is called.
+_COROUTINE_TAKING_METHODS = frozenset({"create_task", "run_until_complete", "ensure_future"})
+# The last parts of both's names.
+COROUTINE_TAKER_NAMES = _COROUTINE_TAKING_METHODS | {
+    name.rpartition(".")[2] for name in _COROUTINE_TAKERS}
+
+
+def runs_alongside(qualified: str | None, method: str | None) -> bool:
+    """The coroutines handed to this call run as tasks, alongside each other and the
+    code making the call (`gather`, `create_task`), not one at a time (`asyncio.run`)."""
+    return qualified in _CONCURRENT_TAKERS or method in {"create_task", "ensure_future"}
+
+
+def runs_event_loop(qualified: str | None, method: str | None) -> bool:
+    """`asyncio.run(coro)` / `loop.run_until_complete(coro)`: a new run of an event loop,
+    which cannot start inside a running one."""
+    return qualified == "asyncio.run" or method == "run_until_complete"
+
+
+def takes_coroutines(qualified: str | None, method: str | None) -> bool:
+    """A call of `qualified` (the called name, qualified by the module's imports), or of a
+    `method` on some object, runs or schedules the coroutines it is handed."""
+    return qualified in _COROUTINE_TAKERS or method in _COROUTINE_TAKING_METHODS
+
 
 def dotted_name(node: ast.AST) -> str | None:
     """`a.b.c` for Name/Attribute chains, else None."""

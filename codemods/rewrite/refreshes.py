@@ -398,6 +398,24 @@ def class_of(ctx: Context, function: Body, name: str) -> str | None:
     return plan.mapped_class(ix, scope, func) if func else None
 
 
+# Annotations of values that are no ORM objects (`trace_id: str`, `Optional[UUID]`).
+_VALUE_TYPES = frozenset({
+    "str", "int", "float", "bool", "bytes", "complex", "None", "Optional", "Union", "Literal",
+    "list", "dict", "set", "frozenset", "tuple", "List", "Dict", "Set", "FrozenSet", "Tuple",
+    "typing", "UUID", "uuid", "datetime", "date", "time", "timedelta", "Decimal", "decimal",
+    "Path", "pathlib"})
+
+
+def holds_plain_value(function: Body, name: str) -> bool:
+    """`name` is a parameter annotated as a plain value (`trace_id: str`), which is no
+    object a session could refresh."""
+    for param in _parameters(function):
+        if param.name.value == name and param.annotation is not None:
+            text = cst.Module([]).code_for_node(param.annotation.annotation)
+            return set(re.findall(r"[A-Za-z_]\w*", text)) <= _VALUE_TYPES
+    return False
+
+
 # the methods that hand back one object of a query's entity
 _ONE_ROW = frozenset({"first", "one", "one_or_none", "scalar", "scalar_one",
                       "scalar_one_or_none"})

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..analysis import ASYNC_SPECIAL_METHODS, FunctionRef
+from ..analysis import ASYNC_SPECIAL_METHODS, FunctionRef, ObjKind
 from ..results import Tag
 from ..rewrite.context import Context, callee, dotted
+from ..rewrite.coroutines import (
+    AsyncioRuns,
+    coroutine_calls,
+    runs_coroutines,
+    runs_event_loop_here,
+    runs_tasks,
+)
 from ..rewrite.generators import (
     as_list,
     closing_block,
@@ -129,6 +136,7 @@ class AsyncFunctions(Rule):
         # per statement (id): what it awaits first, for a lambda given to run_sync (_hoisted)
         self._hoists: dict[int, list[cst.SimpleStatementLine]] = {}
         self._always_called: dict[int, set[int]] = {}  # per lambda: the calls it always makes
+        self._asyncio = AsyncioRuns(ctx)
 
     def _target(self, call: cst.BaseExpression) -> FunctionRef | None:
         if not isinstance(call, cst.Call):
@@ -211,11 +219,19 @@ class AsyncFunctions(Rule):
                 updated.args[0].value, cst.ListComp) and not isinstance(
                     original.args[0].value, cst.ListComp):
             return updated.args[0].value  # `list([x async for x in gen()])`
+        if runs_event_loop_here(self.ctx, original) and self._becomes_async():
+            return self._awaited_instead(original, updated)
         ref = self._target(original)
         if ref is None and id(original) not in self.ctx.awaited:
             return self._wrapped_call(original, updated)
         if ref is None or id(original) in self.ctx.awaited or self.ctx.plan.sync_boundary(ref):
             return updated  # (a sync boundary keeps a sync wrapper: SQA305)
+        if self._consumers.get(id(original)) in ("coroutine", "task") or self._asyncio.holds(
+                original):  # the coroutine is run by asyncio (`create_task(self._loop())`)
+            if self._consumers.get(id(original)) == "task" or self._asyncio.runs_as_task(
+                    original):
+                self._alongside(original, ref)
+            return updated
         info = self._info(ref)
         if id(original) in self.ctx.with_items and self._is_context_manager(ref):
             return updated  # `async with` (leave_With)
@@ -240,6 +256,30 @@ class AsyncFunctions(Rule):
             updated = updated.with_changes(func=updated.func.with_changes(
                 attr=cst.Name(ASYNC_SPECIAL_METHODS[updated.func.attr.value])))
         return cst.Await(expression=updated)
+
+    def _alongside(self, call: cst.Call, ref: FunctionRef) -> None:
+        """A coroutine that does database I/O now, run as a task alongside other code: a
+        TODO where it may share a session (one passed to it, or a method's own)."""
+        shares = isinstance(call.func, cst.Attribute) or any(
+            (name := dotted(arg.value)) and self.ctx.plan.kind(
+                self.ctx.ix, self.ctx.scope, name) is ObjKind.SESSION for arg in call.args)
+        if shares:
+            self.ctx.todo(self.code, f"{self._info(ref).qualname}() does database I/O now and "
+                                     "runs here as a task, alongside other code: an "
+                                     "AsyncSession must not be used by two tasks at once — if "
+                                     "it shares one, give it a session of its own or await "
+                                     "the calls one after another", call)
+
+    def _awaited_instead(self, original: cst.Call, updated: cst.BaseExpression
+                         ) -> cst.BaseExpression:
+        """`asyncio.run(coro)` in a function that became async: no second event loop can
+        start inside the one running it, so the coroutine is awaited in that one."""
+        if not isinstance(updated, cst.Call):
+            return updated
+        name = dotted(original.func) or "run_until_complete"
+        self.ctx.change(self.code, f"{name}(...) → await ...: the function runs in an event "
+                                   "loop now, which runs the coroutine", original)
+        return cst.Await(expression=updated.args[0].value)
 
     def _hoisted(self, original: cst.Call, updated: cst.BaseExpression,
                  qualname: str) -> cst.Name | None:
@@ -297,6 +337,12 @@ class AsyncFunctions(Rule):
     # -- async generators where a generator was consumed synchronously --------------------------
     def visit_Call(self, node: cst.Call) -> None:
         """Note how the call consumes its arguments (their calls are left after it)."""
+        if runs_coroutines(self.ctx, node):
+            how = "task" if runs_tasks(self.ctx, node) else "coroutine"
+            for arg in node.args:
+                if arg.keyword is None:
+                    self._consumers.update((id(call), how)
+                                           for call in coroutine_calls(arg.value))
         for arg in node.args:
             if arg.star == "*":
                 self._consumers[id(arg.value)] = "collect"  # `f(*gen())`
@@ -376,7 +422,8 @@ class AsyncFunctions(Rule):
         self.ctx.change(self.code, f"yield from {qualname}() → async for ...: yield", original)
         return updated
 
-    def _becomes_async_generator(self) -> bool:
+    def _becomes_async(self) -> bool:
+        """The function around is a `def` that becomes async (and can await here)."""
         function = self.ctx.function
         return function is not None and function.asynchronous is None and (
             self.ctx.ix.module, self.ctx.scope) in self.ctx.plan.async_functions and (
@@ -439,7 +486,7 @@ class AsyncFunctions(Rule):
                                   updated: cst.SimpleStatementLine) -> cst.BaseStatement:
         small = updated.body[0] if len(updated.body) == 1 else None
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield) and isinstance(
-                small.value.value, cst.From) and self._becomes_async_generator():
+                small.value.value, cst.From) and self._becomes_async():
             # an async generator cannot `yield from` anything: a loop re-yields the items
             return reyielding_loop(updated, small.value.value.item, self.ctx.free_name("x"),
                                    id(original) in self._reyielding)
@@ -513,3 +560,4 @@ def _is_async(comprehension: cst.CompFor | None) -> bool:
             return True
         comprehension = comprehension.inner_for_in
     return False
+

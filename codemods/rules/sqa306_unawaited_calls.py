@@ -9,14 +9,17 @@ import libcst as cst
 
 from ..analysis import FunctionRef, ObjKind, Plan
 from ..index import ModuleIndex
+from ..index.shapes import COROUTINE_TAKER_NAMES
 from ..results import Kind, Tag
 from ..rewrite.context import callee, chained_callee
+from ..rewrite.coroutines import AsyncioRuns, coroutine_calls
 from .base import AuditRule, Case
 
-# Calls that take a coroutine and run or schedule it: what is passed to them is not lost.
-RUNNERS = frozenset({"run", "run_sync", "run_until_complete", "create_task", "gather",
-                      "ensure_future", "wait_for", "shield", "wait", "as_completed",
-                      "start_soon", "Depends", "aclosing", "anext"})
+# Calls, by the called name's last part, that take a coroutine (or a coroutine function)
+# and run or schedule it: what is passed to them is not lost. Broader than asyncio's own
+# (`takes_coroutines`): an audit matching by name must not flag what another runner runs.
+RUNNERS = COROUTINE_TAKER_NAMES | {"run", "run_sync", "start_soon", "Depends", "aclosing",
+                                   "anext"}
 _SHOWN = 3  # candidates named in a TODO
 # Session methods handing back one mapped object (the others hand back results or rows).
 _OBJECT_LOADERS = frozenset({"get", "get_one", "merge"})
@@ -75,6 +78,7 @@ class UnawaitedCalls(AuditRule):
         super().__init__(ctx)
         self.handed_over: set[int] = set()  # calls given to a runner, `async for`, `async with`
         self.reported: set[tuple[int, str]] = set()  # (statement id, message) reported
+        self.asyncio_runs = AsyncioRuns(ctx)
 
     @classmethod
     def scopes(cls, ix: ModuleIndex, plan: Plan) -> set[str]:
@@ -114,11 +118,13 @@ class UnawaitedCalls(AuditRule):
                     self.ctx.plan, self.ctx.ix, self.ctx.scope, chained))
             return
         method = name.rpartition(".")[2]
-        if method in RUNNERS:
-            self.handed_over.update(id(arg.value) for arg in node.args)
+        if method in RUNNERS:  # (also what a list of them holds: `gather(*[f(x) for ...])`)
+            self.handed_over.update(id(call) for arg in node.args
+                                    for call in (arg.value, *coroutine_calls(arg.value)))
         elif method == "__anext__" and isinstance(node.func, cst.Attribute):
             self.handed_over.add(id(node.func.value))  # `gen().__anext__()`: awaited
-        if id(node) in self.ctx.awaited or id(node) in self.handed_over:
+        if id(node) in self.ctx.awaited or id(node) in self.handed_over or (
+                self.asyncio_runs.holds(node)):
             return
         decorated = self.ctx.plan.async_decorated_call(self.ctx.ix, self.ctx.scope, name)
         if decorated is not None:

@@ -13,6 +13,7 @@ from ..rewrite.refreshes import (
     class_of,
     expired_print,
     expired_print_todo,
+    holds_plain_value,
     in_entry_point,
     refresh_statement,
     relationships_read,
@@ -101,7 +102,8 @@ class ExpiredReads(Rule):
                 names = [first.value] if isinstance(first, cst.Name) else []
             for name in names:
                 if name in ("self", "cls") or self.ctx.plan.kind(
-                        self.ctx.ix, self.ctx.scope, name) is not None:
+                        self.ctx.ix, self.ctx.scope, name) is not None or (
+                            holds_plain_value(node, name)):
                     continue
                 # until it is refreshed, or the session closes (a read after that failed in
                 # the sync program too: the object is detached)
