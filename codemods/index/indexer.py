@@ -390,14 +390,9 @@ class _Indexer(ast.NodeVisitor):
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                 self.iterated.add(id(node.iter))
             if isinstance(node, ast.Call) and takes_coroutines(
-                    self._qualified(dotted_name(node.func)), getattr(node.func, "attr", None)):
+                    self.index.qualify(dotted_name(node.func) or ""),
+                    getattr(node.func, "attr", None)):
                 self.scheduled.update(id(arg) for arg in node.args if isinstance(arg, ast.Call))
-
-    def _qualified(self, name: str | None) -> str | None:
-        """`name` with its head as the module imports it (`gather` → `asyncio.gather`)."""
-        head, dot, rest = (name or "").partition(".")
-        imported = self.index.imports.get(head)
-        return f"{imported}{dot}{rest}" if imported else name
 
     def _usage(self, call: ast.Call) -> str:
         if not self.scopes:

@@ -87,14 +87,14 @@ CONSUMERS = frozenset({"tuple", "set", "frozenset", "sorted", "max", "min", "any
 # -- asyncio -----------------------------------------------------------------------------------
 # Functions that take a coroutine object and run or schedule it: the call of a coroutine
 # function handed to one is not awaited where it is made (`asyncio.create_task(self._loop())`).
-_COROUTINE_TAKERS = frozenset({
-    "asyncio.run", "asyncio.create_task", "asyncio.ensure_future", "asyncio.gather",
-    "asyncio.wait_for", "asyncio.shield", "asyncio.wait", "asyncio.as_completed",
-    "asyncio.run_coroutine_threadsafe", "asyncio.Task"})
+# Of them, those running what they are handed as tasks, beside each other and the caller.
 _CONCURRENT_TAKERS = frozenset({"asyncio.create_task", "asyncio.ensure_future", "asyncio.gather",
                                 "asyncio.wait", "asyncio.as_completed", "asyncio.Task"})
+_COROUTINE_TAKERS = _CONCURRENT_TAKERS | {"asyncio.run", "asyncio.wait_for", "asyncio.shield",
+                                          "asyncio.run_coroutine_threadsafe"}
 # Their methods on an event loop or a task group, whatever the receiver is called.
-_COROUTINE_TAKING_METHODS = frozenset({"create_task", "run_until_complete", "ensure_future"})
+_CONCURRENT_METHODS = frozenset({"create_task", "ensure_future"})
+_COROUTINE_TAKING_METHODS = _CONCURRENT_METHODS | {"run_until_complete"}
 # The last parts of both's names.
 COROUTINE_TAKER_NAMES = _COROUTINE_TAKING_METHODS | {
     name.rpartition(".")[2] for name in _COROUTINE_TAKERS}
@@ -103,7 +103,7 @@ COROUTINE_TAKER_NAMES = _COROUTINE_TAKING_METHODS | {
 def runs_alongside(qualified: str | None, method: str | None) -> bool:
     """The coroutines handed to this call run as tasks, alongside each other and the
     code making the call (`gather`, `create_task`), not one at a time (`asyncio.run`)."""
-    return qualified in _CONCURRENT_TAKERS or method in {"create_task", "ensure_future"}
+    return qualified in _CONCURRENT_TAKERS or method in _CONCURRENT_METHODS
 
 
 def runs_event_loop(qualified: str | None, method: str | None) -> bool:

@@ -25,14 +25,14 @@ def coroutine_calls(expr: cst.BaseExpression) -> list[cst.Call]:
     return []
 
 
-def runs_coroutines(ctx: Context, call: cst.Call) -> bool:
-    """`call` runs or schedules the coroutines it is handed (`asyncio.gather(...)`)."""
-    return takes_coroutines(*_called(ctx, call))
-
-
-def runs_tasks(ctx: Context, call: cst.Call) -> bool:
-    """`call` runs the coroutines it is handed as tasks, alongside other code."""
-    return runs_alongside(*_called(ctx, call))
+def run_as(ctx: Context, call: cst.Call) -> str | None:
+    """How `call` runs the coroutines it is handed: "task" beside other code
+    (`asyncio.gather(...)`, `create_task(...)`), "coroutine" one at a time
+    (`asyncio.run(...)`, `wait_for(...)`); None where it takes no coroutines."""
+    called = _called(ctx, call)
+    if not takes_coroutines(*called):
+        return None
+    return "task" if runs_alongside(*called) else "coroutine"
 
 
 def runs_event_loop_here(ctx: Context, call: cst.Call) -> bool:
@@ -53,21 +53,12 @@ class AsyncioRuns:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._names: dict[int, set[str]] = {}  # function (id) → the names it runs
-        self._tasks: dict[int, set[str]] = {}  # … those it runs as tasks (`gather(*jobs)`)
+        self._runs: dict[int, dict[str, str]] = {}  # function (id) → name → how it is run
 
-    def holds(self, call: cst.Call) -> bool:
-        return self.holder(call) is not None
-
-    def runs_as_task(self, call: cst.Call) -> bool:
-        """The name holding the call's coroutine is handed to code running it as a task."""
-        holder = self.holder(call)
-        return holder is not None and holder in self._tasks[id(self.ctx.function)]
-
-    def holder(self, call: cst.Call) -> str | None:
-        """`pending = f()` … `await pending`; `jobs = [f(x) for x in xs]` or
-        `jobs.append(f())` … `await asyncio.gather(*jobs)` (`call` in the current
-        statement): that name."""
+    def held(self, call: cst.Call) -> str | None:
+        """`pending = f()` … `await pending` ("coroutine"); `jobs = [f(x) for x in xs]` or
+        `jobs.append(f())` … `await asyncio.gather(*jobs)` ("task": run beside other code),
+        `call` in the current statement; None where it is not held for asyncio."""
         ctx = self.ctx
         statement = ctx.statements[-1] if ctx.statements else None
         small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
@@ -83,30 +74,28 @@ class AsyncioRuns:
         function = ctx.function
         if holder is None or function is None:
             return None
-        if id(function) not in self._names:
+        if id(function) not in self._runs:
             finder = _RunNames(ctx)
             finder.walk(function.body)
-            self._names[id(function)], self._tasks[id(function)] = finder.names, finder.tasks
-        return holder if holder in self._names[id(function)] else None
+            self._runs[id(function)] = finder.runs
+        return self._runs[id(function)].get(holder)
 
 
 class _RunNames(Visitor):
-    """The names a function awaits (`await pending`) or hands to asyncio (`gather(*jobs)`),
-    and of those the ones run as tasks."""
+    """The names a function awaits (`await pending`) or hands to asyncio (`gather(*jobs)`):
+    name → "task" where asyncio runs it beside other code, else "coroutine"."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.names: set[str] = set()
-        self.tasks: set[str] = set()
+        self.runs: dict[str, str] = {}
 
     def visit_Await(self, node: cst.Await) -> None:
         if isinstance(node.expression, cst.Name):
-            self.names.add(node.expression.value)
+            self.runs.setdefault(node.expression.value, "coroutine")
 
     def visit_Call(self, node: cst.Call) -> None:
-        if runs_coroutines(self.ctx, node):
-            names = {arg.value.value for arg in node.args
-                     if arg.keyword is None and isinstance(arg.value, cst.Name)}
-            self.names |= names
-            if runs_tasks(self.ctx, node):
-                self.tasks |= names
+        how = run_as(self.ctx, node)
+        for arg in node.args if how else ():
+            if arg.keyword is None and isinstance(arg.value, cst.Name):
+                if how == "task" or arg.value.value not in self.runs:
+                    self.runs[arg.value.value] = how

@@ -374,10 +374,9 @@ def class_of(ctx: Context, function: Body, name: str) -> str | None:
     """The mapped class a variable holds, where the function says: `x = Model(...)`,
     `x = Model.model_validate(...)`, `x = session.get(Model, ...)`, `x: Model` parameters."""
     plan, ix, scope = ctx.plan, ctx.ix, ctx.scope
-    for param in _parameters(function):
-        if param.name.value == name and param.annotation is not None:
-            text = cst.Module([]).code_for_node(param.annotation.annotation)
-            return plan.annotated_class(ix, scope, re.findall(r"[A-Za-z_]\w*", text))
+    annotated = _annotation_names(function, name)
+    if annotated is not None:
+        return plan.annotated_class(ix, scope, annotated)
     walker = _Statements()
     walker.walk(block_of(function))
     assigned = next((value for s in walker.found if isinstance(s, cst.SimpleStatementLine)
@@ -409,11 +408,17 @@ _VALUE_TYPES = frozenset({
 def holds_plain_value(function: Body, name: str) -> bool:
     """`name` is a parameter annotated as a plain value (`trace_id: str`), which is no
     object a session could refresh."""
+    annotated = _annotation_names(function, name)
+    return annotated is not None and set(annotated) <= _VALUE_TYPES
+
+
+def _annotation_names(function: Body, name: str) -> list[str] | None:
+    """The names in the annotation of the function's parameter `name`, if it has one."""
     for param in _parameters(function):
         if param.name.value == name and param.annotation is not None:
             text = cst.Module([]).code_for_node(param.annotation.annotation)
-            return set(re.findall(r"[A-Za-z_]\w*", text)) <= _VALUE_TYPES
-    return False
+            return re.findall(r"[A-Za-z_]\w*", text)
+    return None
 
 
 # the methods that hand back one object of a query's entity

@@ -7,13 +7,7 @@ import libcst as cst
 from ..analysis import ASYNC_SPECIAL_METHODS, FunctionRef, ObjKind
 from ..results import Tag
 from ..rewrite.context import Context, callee, dotted
-from ..rewrite.coroutines import (
-    AsyncioRuns,
-    coroutine_calls,
-    runs_coroutines,
-    runs_event_loop_here,
-    runs_tasks,
-)
+from ..rewrite.coroutines import AsyncioRuns, coroutine_calls, run_as, runs_event_loop_here
 from ..rewrite.generators import (
     as_list,
     closing_block,
@@ -226,10 +220,10 @@ class AsyncFunctions(Rule):
             return self._wrapped_call(original, updated)
         if ref is None or id(original) in self.ctx.awaited or self.ctx.plan.sync_boundary(ref):
             return updated  # (a sync boundary keeps a sync wrapper: SQA305)
-        if self._consumers.get(id(original)) in ("coroutine", "task") or self._asyncio.holds(
-                original):  # the coroutine is run by asyncio (`create_task(self._loop())`)
-            if self._consumers.get(id(original)) == "task" or self._asyncio.runs_as_task(
-                    original):
+        run = self._consumers.get(id(original))
+        run = run if run in ("coroutine", "task") else self._asyncio.held(original)
+        if run is not None:  # the coroutine is run by asyncio (`create_task(self._loop())`)
+            if run == "task":
                 self._alongside(original, ref)
             return updated
         info = self._info(ref)
@@ -337,12 +331,10 @@ class AsyncFunctions(Rule):
     # -- async generators where a generator was consumed synchronously --------------------------
     def visit_Call(self, node: cst.Call) -> None:
         """Note how the call consumes its arguments (their calls are left after it)."""
-        if runs_coroutines(self.ctx, node):
-            how = "task" if runs_tasks(self.ctx, node) else "coroutine"
-            for arg in node.args:
-                if arg.keyword is None:
-                    self._consumers.update((id(call), how)
-                                           for call in coroutine_calls(arg.value))
+        how = run_as(self.ctx, node)
+        for arg in node.args if how else ():
+            if arg.keyword is None:
+                self._consumers.update((id(call), how) for call in coroutine_calls(arg.value))
         for arg in node.args:
             if arg.star == "*":
                 self._consumers[id(arg.value)] = "collect"  # `f(*gen())`
@@ -560,4 +552,3 @@ def _is_async(comprehension: cst.CompFor | None) -> bool:
             return True
         comprehension = comprehension.inner_for_in
     return False
-
